@@ -1,0 +1,9 @@
+#include <stdio.h>
+
+#include "cli.h"
+
+int cmd_read(int argc, char **argv)
+{
+	fprintf(stderr, "secaudit read: not built yet\n");
+	return 2;
+}

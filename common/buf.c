@@ -1,0 +1,117 @@
+#include "buf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void buf_free(struct buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+	b->oom = false;
+}
+
+bool buf_reserve(struct buf *b, size_t n)
+{
+	size_t want, cap;
+	char *p;
+
+	if (b->oom)
+		return false;
+	if (n <= b->cap - b->len)
+		return true;
+	if (n > SIZE_MAX / 2 - b->len)
+		goto fail;
+	want = b->len + n;
+	cap = b->cap ? b->cap : 256;
+	while (cap < want)
+		cap *= 2;
+	p = realloc(b->data, cap);
+	if (!p)
+		goto fail;
+	b->data = p;
+	b->cap = cap;
+	return true;
+fail:
+	b->oom = true;
+	return false;
+}
+
+void buf_put(struct buf *b, const void *p, size_t n)
+{
+	if (n == 0 || !buf_reserve(b, n))
+		return;
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+void buf_puts(struct buf *b, const char *s)
+{
+	buf_put(b, s, strlen(s));
+}
+
+void buf_putc(struct buf *b, char c)
+{
+	if (!buf_reserve(b, 1))
+		return;
+	b->data[b->len++] = c;
+}
+
+void buf_printf(struct buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (!buf_reserve(b, 64))
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= b->cap - b->len) {
+		if (!buf_reserve(b, (size_t)n + 1))
+			return;
+		va_start(ap, fmt);
+		vsnprintf(b->data + b->len, b->cap - b->len, fmt, ap);
+		va_end(ap);
+	}
+	b->len += (size_t)n;
+}
+
+void buf_put_u64(struct buf *b, uint64_t v)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	buf_put(b, tmp + i, sizeof(tmp) - i);
+}
+
+void buf_put_hex(struct buf *b, const uint8_t *p, size_t n, char sep)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i;
+
+	if (n == 0 || !buf_reserve(b, n * 3))
+		return;
+	for (i = 0; i < n; i++) {
+		if (sep && i)
+			b->data[b->len++] = sep;
+		b->data[b->len++] = hex[p[i] >> 4];
+		b->data[b->len++] = hex[p[i] & 15];
+	}
+}
+
+const char *buf_cstr(struct buf *b)
+{
+	if (!buf_reserve(b, 1))
+		return "";
+	b->data[b->len] = '\0';
+	return b->data;
+}

@@ -1,0 +1,52 @@
+/*
+ * json: a streaming JSON writer over a struct buf.
+ *
+ * The writer tracks only whether a comma is due, so objects and arrays nest
+ * to any depth (up to JSON_MAX_DEPTH) without allocation. Strings are escaped
+ * per RFC 8259; bytes that are not valid UTF-8 are written as \u00XX of the
+ * byte, so any input yields valid JSON (jq, SIEMs) and no byte is lost.
+ */
+#ifndef SECAUDIT_JSON_H
+#define SECAUDIT_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+#define JSON_MAX_DEPTH 32
+
+struct json {
+	struct buf *out;
+	int depth;
+	bool after_key;
+	bool need_comma[JSON_MAX_DEPTH];
+};
+
+void json_init(struct json *j, struct buf *out);
+void json_object_begin(struct json *j);
+void json_object_end(struct json *j);
+void json_array_begin(struct json *j);
+void json_array_end(struct json *j);
+/* Writes "key": and leaves the writer expecting the value. */
+void json_key(struct json *j, const char *key);
+void json_string(struct json *j, const char *s);
+void json_string_n(struct json *j, const char *s, size_t n);
+void json_int(struct json *j, int64_t v);
+void json_uint(struct json *j, uint64_t v);
+void json_bool(struct json *j, bool v);
+void json_null(struct json *j);
+/* Writes pre-formatted JSON text as one value (caller vouches for it). */
+void json_raw(struct json *j, const char *text, size_t n);
+
+/* Shorthands: key + value. */
+void json_kv_str(struct json *j, const char *key, const char *s);
+void json_kv_int(struct json *j, const char *key, int64_t v);
+void json_kv_uint(struct json *j, const char *key, uint64_t v);
+void json_kv_bool(struct json *j, const char *key, bool v);
+
+/* Appends s escaped as JSON string content (no quotes) to out. */
+void json_escape(struct buf *out, const char *s, size_t n);
+
+#endif

@@ -1,0 +1,72 @@
+/*
+ * stream: TCP reassembly for one direction of a flow, for the handshake
+ * phase only (RFC 9293 sequence space, modulo 2^32).
+ *
+ * In-order bytes are delivered straight from the packet (no copy); only
+ * out-of-order segments are copied, up to the limits. Retransmitted bytes
+ * are delivered once. Overlap rule ("first wins", as BSD and Windows stacks
+ * keep it): bytes already received, delivered or buffered, are never
+ * replaced by a later segment; when the later bytes differ the
+ * STREAM_OVERLAP_DIFF anomaly is reported. To compare retransmissions with
+ * bytes already delivered, the last STREAM_HISTORY bytes delivered are kept.
+ * When out-of-order data exceeds a limit, or a hole is given up on,
+ * the gap is skipped: deliver() is called with data == NULL and len = the
+ * number of bytes lost, and STREAM_GAP is reported.
+ */
+#ifndef SECAUDIT_STREAM_H
+#define SECAUDIT_STREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STREAM_HISTORY 2048
+
+struct stream_seg;
+
+struct stream_limits {
+	uint32_t max_ooo_bytes;     /* buffered out-of-order bytes per direction */
+	uint32_t max_ooo_segments;  /* buffered segments per direction */
+	size_t global_cap;          /* out-of-order bytes over all flows */
+	size_t *global_used;        /* shared counter, owned by the caller */
+};
+
+struct stream_half {
+	bool started;               /* next_seq is meaningful */
+	bool fin;                   /* FIN seen: no more bytes will come */
+	uint32_t next_seq;          /* sequence number of the next byte to deliver */
+	uint32_t ooo_bytes;
+	uint16_t ooo_count;
+	struct stream_seg *ooo;     /* sorted by sequence, owned */
+	uint16_t hist_len;          /* bytes valid in hist (the last delivered) */
+	uint8_t *hist;              /* STREAM_HISTORY bytes, allocated on first need */
+};
+
+/* Called with in-order bytes (valid only during the call), or with
+ * data == NULL and len == number of bytes skipped over a gap. */
+typedef void (*stream_deliver_fn)(void *arg, const uint8_t *data, size_t len);
+
+void stream_half_init(struct stream_half *h);
+/* Releases buffered segments and history, returning their bytes to
+ * *lim->global_used. The half may be reused after stream_half_init(). */
+void stream_half_free(struct stream_half *h, const struct stream_limits *lim);
+
+/* A SYN (or SYN+ACK) with sequence number isn: data starts at isn + 1. */
+void stream_syn(struct stream_half *h, uint32_t isn);
+
+/*
+ * One segment's payload at sequence seq. If the half has not started (no
+ * SYN seen: capture began mid-flow), it starts at seq. Delivers what became
+ * in order, in order. Returns a bitmask of (1ULL << ANOM_STREAM_*) anomalies.
+ */
+uint64_t stream_segment(struct stream_half *h, uint32_t seq,
+			const uint8_t *data, size_t len,
+			const struct stream_limits *lim,
+			stream_deliver_fn deliver, void *arg);
+
+/* On FIN or RST or flow end: gives up on any hole, delivering what is
+ * buffered after a gap notice. Returns anomaly bits as above. */
+uint64_t stream_flush(struct stream_half *h, const struct stream_limits *lim,
+		      stream_deliver_fn deliver, void *arg);
+
+#endif
