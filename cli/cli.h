@@ -13,5 +13,10 @@ struct cli_command {
 };
 
 int cmd_read(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
+int cmd_alerts(int argc, char **argv);
+int cmd_query(int argc, char **argv);
+int cmd_setup_gateway(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
 
 #endif

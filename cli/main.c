@@ -9,6 +9,11 @@
 
 static const struct cli_command commands[] = {
 	{ "read", "analyse captures or an interface: TLS handshakes, verdicts", cmd_read },
+	{ "rules", "check a rules file, or test it on captures", cmd_rules },
+	{ "alerts", "read, filter and summarise the alert log", cmd_alerts },
+	{ "query", "ask the audit store: events, counts", cmd_query },
+	{ "setup-gateway", "print, apply or remove the netfilter rules", cmd_setup_gateway },
+	{ "stats", "the running monitor's counters", cmd_stats },
 };
 
 static void usage(FILE *f)
