@@ -220,6 +220,13 @@ void tls_session_free(struct tls_session *s);
 #define TLS_MAX_HANDSHAKE (128 * 1024)
 unsigned tls_feed(struct tls_session *s, enum tls_dir dir, const uint8_t *data, size_t len);
 
+/* The direction ended (FIN/RST/flow end): a record left incomplete is
+ * reported as ANOM_TLS_TRUNCATED_RECORD. */
+void tls_eof(struct tls_session *s, enum tls_dir dir);
+/* Bytes of the direction were lost (reassembly gap): parsing of that
+ * direction stops, since records cannot be re-synchronised reliably. */
+void tls_gap(struct tls_session *s, enum tls_dir dir);
+
 /* Returns and clears the anomaly bits set since the last call. */
 uint64_t tls_take_anomalies(struct tls_session *s);
 
