@@ -139,13 +139,15 @@ static void drain(struct stream_half *h, const struct stream_limits *lim, const 
 static uint64_t cmp_history(const struct stream_half *h, uint32_t back,
 			    const uint8_t *p, size_t n)
 {
-	size_t skip = 0;
+	size_t skip = 0, at = 0;
 
 	if (back > h->hist_len)
 		skip = back - h->hist_len;
+	else
+		at = h->hist_len - back;
 	if (skip >= n)
 		return 0;
-	if (memcmp(p + skip, h->hist + (h->hist_len - back + skip), n - skip))
+	if (memcmp(p + skip, h->hist + at, n - skip))
 		return ANOM_BIT(STREAM_OVERLAP_DIFF);
 	return 0;
 }
