@@ -45,16 +45,28 @@ struct tls_suite_info {
 	bool aead;
 	bool cbc;
 	bool forward_secret;       /* (EC)DHE or TLS 1.3 */
+	bool scsv;                 /* a signalling value (0x00ff, 0x5600), not a
+	                            * suite: kx/auth/enc/mac are *_OTHER */
 };
 
-/* NULL for an unknown code (GREASE included). */
+/* NULL for an unknown code (GREASE included). The table holds every code
+ * point the IANA TLS Cipher Suites registry assigns; the returned pointer
+ * is to static const data, valid for the life of the program. */
 const struct tls_suite_info *tls_suite_info(uint16_t code);
 /* IANA name, or NULL. */
 const char *tls_suite_name(uint16_t code);
 /* Finds a suite by IANA or OpenSSL name (case-sensitive), NULL if none. */
 const struct tls_suite_info *tls_suite_by_name(const char *name);
-/* Iterates the table: returns the i-th known suite, NULL past the end. */
+/* Iterates the table: returns the i-th known suite, NULL past the end.
+ * The table is in ascending code order. */
 const struct tls_suite_info *tls_suite_at(unsigned i);
+/* "AES_GCM", "3DES", ... / "ECDHE", "RSA_PSK", ... / "ECDSA", "anon", ... /
+ * "SHA256", "AEAD", ...: short names of the property enums, for the log and
+ * for rules; never NULL ("?" for an out-of-range value). */
+const char *tls_kx_name(enum tls_kx kx);
+const char *tls_auth_name(enum tls_auth auth);
+const char *tls_enc_name(enum tls_enc enc);
+const char *tls_mac_name(enum tls_mac mac);
 
 /* "x25519", "secp256r1", "X25519MLKEM768", "ffdhe2048", ... or NULL. */
 const char *tls_group_name(uint16_t group);
@@ -67,12 +79,13 @@ const char *tls_sigalg_name(uint16_t scheme);
 const char *tls_ext_name(uint16_t ext);
 /* "close_notify", "handshake_failure", ... or NULL. */
 const char *tls_alert_name(uint8_t description);
-/* "ClientHello", "Certificate", ... or NULL. */
+/* "ClientHello", "Certificate", ... (RFC 8446 structure names) or NULL. */
 const char *tls_handshake_name(uint8_t type);
 /* Protocol version as Suricata's EVE prints it: "SSLv2", "SSLv3", "TLSv1",
  * "TLS 1.1", "TLS 1.2", "TLS 1.3", "TLS 1.3 draft-28", ...; NULL if unknown. */
 const char *tls_version_name(uint16_t version);
-/* Version as tshark and the corpus truth name it: "TLSv1.2", ... or NULL. */
+/* Version as tshark and the corpus truth name it: "SSLv2", "SSLv3",
+ * "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3", or NULL (drafts included). */
 const char *tls_version_short(uint16_t version);
 
 #endif
