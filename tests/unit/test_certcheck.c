@@ -1,0 +1,240 @@
+/*
+ * certcheck against real certificates made by the openssl CLI (testpki.h):
+ * each leaf has exactly one defect, and each test asserts that certcheck
+ * finds that defect and no other.
+ */
+#include <criterion/criterion.h>
+
+#include <time.h>
+
+#include <openssl/obj_mac.h>
+
+#include "certcheck.h"
+#include "testpki.h"
+
+static struct certcheck_store *store_with(const char *ca, const char *crl)
+{
+	char path[400], err[256] = "";
+	struct certcheck_store *st = certcheck_store_new(testpki_path(ca, path, sizeof(path)), NULL,
+							 err, sizeof(err));
+
+	cr_assert(st, "store: %s", err);
+	if (crl)
+		cr_assert_eq(certcheck_store_add_crl(st, testpki_path(crl, path, sizeof(path)),
+						     err, sizeof(err)), 0, "crl: %s", err);
+	return st;
+}
+
+static struct certcheck_chain_result verify1(struct certcheck_store *st, const char *leaf, time_t now)
+{
+	struct x509_cert *c = testpki_cert(leaf);
+	struct certcheck_chain_result r;
+
+	certcheck_chain(st, &c, 1, now, &r);
+	testpki_cert_free(c);
+	return r;
+}
+
+Test(certcheck, good_leaf_verifies_and_is_not_revoked)
+{
+	struct certcheck_store *st = store_with("root.crt", "root.crl");
+	struct certcheck_chain_result r = verify1(st, "good.crt", time(NULL));
+
+	cr_assert_eq(r.verify_error, X509_V_OK, "%s", X509_verify_cert_error_string(r.verify_error));
+	cr_assert_eq(r.depth, 2);
+	cr_assert_eq(r.rev, CERTCHECK_REV_GOOD);
+	certcheck_store_free(st);
+}
+
+Test(certcheck, untrusted_issuer_fails)
+{
+	struct certcheck_store *st = store_with("root.crt", NULL);
+	struct certcheck_chain_result r = verify1(st, "untrusted.crt", time(NULL));
+
+	cr_assert_eq(r.verify_error, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
+	certcheck_store_free(st);
+}
+
+Test(certcheck, self_signed_is_untrusted_and_detected)
+{
+	struct certcheck_store *st = store_with("root.crt", NULL);
+	struct certcheck_chain_result r = verify1(st, "self.crt", time(NULL));
+	struct x509_cert *self = testpki_cert("self.crt"), *good = testpki_cert("good.crt");
+
+	cr_assert_eq(r.verify_error, X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT);
+	cr_assert(certcheck_self_signed(self->x509));
+	cr_assert_not(certcheck_self_signed(good->x509));
+	testpki_cert_free(self);
+	testpki_cert_free(good);
+	certcheck_store_free(st);
+}
+
+Test(certcheck, intermediate_chain_verifies_with_depth_3)
+{
+	struct certcheck_store *st = store_with("root.crt", NULL);
+	struct x509_cert *chain[2] = { testpki_cert("deep.crt"), testpki_cert("inter.crt") };
+	struct certcheck_chain_result r;
+
+	certcheck_chain(st, chain, 2, time(NULL), &r);
+	cr_assert_eq(r.verify_error, X509_V_OK, "%s", X509_verify_cert_error_string(r.verify_error));
+	cr_assert_eq(r.depth, 3);
+	/* Without the intermediate the path cannot be built. */
+	certcheck_chain(st, chain, 1, time(NULL), &r);
+	cr_assert_neq(r.verify_error, X509_V_OK);
+	testpki_cert_free(chain[0]);
+	testpki_cert_free(chain[1]);
+	certcheck_store_free(st);
+}
+
+Test(certcheck, crl_revocation)
+{
+	struct certcheck_store *st = store_with("root.crt", "root.crl");
+	struct certcheck_chain_result r = verify1(st, "revoked.crt", time(NULL));
+
+	cr_assert_eq(r.verify_error, X509_V_OK);
+	cr_assert_eq(r.rev, CERTCHECK_REV_REVOKED);
+	/* Revoked stays revoked when the CRL is stale (cached result too). */
+	r = verify1(st, "revoked.crt", time(NULL) + 400 * 86400);
+	cr_assert_eq(r.rev, CERTCHECK_REV_REVOKED);
+	certcheck_store_free(st);
+}
+
+Test(certcheck, crl_past_next_update_is_stale)
+{
+	struct certcheck_store *st = store_with("root.crt", "root.crl");
+	struct certcheck_chain_result r = verify1(st, "good.crt", time(NULL));
+
+	cr_assert_eq(r.rev, CERTCHECK_REV_GOOD);
+	r = verify1(st, "good.crt", time(NULL) + 40 * 86400);
+	cr_assert_eq(r.rev, CERTCHECK_REV_STALE);
+	certcheck_store_free(st);
+}
+
+Test(certcheck, crl_made_stale_by_openssl)
+{
+	struct certcheck_store *st = store_with("rsaroot.crt", "stale.crl");
+	struct certcheck_chain_result r = verify1(st, "rsagood.crt", time(NULL) + 3600);
+
+	cr_assert_eq(r.verify_error, X509_V_OK);
+	cr_assert_eq(r.rev, CERTCHECK_REV_STALE);
+	certcheck_store_free(st);
+}
+
+Test(certcheck, no_crl_for_issuer)
+{
+	struct certcheck_store *st = store_with("root.crt", "stale.crl");
+	struct certcheck_chain_result r = verify1(st, "good.crt", time(NULL));
+
+	/* stale.crl is rsaroot's: it says nothing about root's leaves. */
+	cr_assert_eq(r.rev, CERTCHECK_REV_NO_CRL);
+	certcheck_store_free(st);
+}
+
+Test(certcheck, validity_with_skew)
+{
+	struct x509_cert *exp = testpki_cert("expired.crt"), *ny = testpki_cert("notyet.crt");
+	struct x509_cert *good = testpki_cert("good.crt");
+	time_t end2021 = 1640995200; /* 2022-01-01T00:00:00Z: expired's notAfter */
+
+	cr_assert_eq(certcheck_validity(exp->x509, time(NULL), 300), 1);
+	cr_assert_eq(certcheck_validity(ny->x509, time(NULL), 300), -1);
+	cr_assert_eq(certcheck_validity(good->x509, time(NULL), 0), 0);
+	cr_assert_eq(certcheck_validity(exp->x509, end2021 + 100, 300), 0, "within the skew");
+	cr_assert_eq(certcheck_validity(exp->x509, end2021 + 400, 300), 1, "past the skew");
+	testpki_cert_free(exp);
+	testpki_cert_free(ny);
+	testpki_cert_free(good);
+}
+
+Test(certcheck, key_sizes_and_curves)
+{
+	struct x509_cert *rsa = testpki_cert("rsa1024.crt"), *ec = testpki_cert("good.crt");
+	struct x509_cert *p384 = testpki_cert("p384.crt");
+	struct certcheck_key k;
+
+	cr_assert(certcheck_key(rsa->x509, &k));
+	cr_assert_str_eq(k.type, "RSA");
+	cr_assert_eq(k.bits, 1024);
+	cr_assert(certcheck_key(ec->x509, &k));
+	cr_assert_str_eq(k.type, "EC");
+	cr_assert_eq(k.bits, 256);
+	cr_assert_str_eq(k.curve, "prime256v1");
+	cr_assert(certcheck_key(p384->x509, &k));
+	cr_assert_str_eq(k.curve, "secp384r1");
+	testpki_cert_free(rsa);
+	testpki_cert_free(ec);
+	testpki_cert_free(p384);
+}
+
+Test(certcheck, signature_digests)
+{
+	struct x509_cert *md5 = testpki_cert("md5.crt"), *sha1 = testpki_cert("sha1.crt");
+	struct x509_cert *good = testpki_cert("good.crt");
+	const char *name;
+
+	cr_assert_eq(certcheck_sig_digest(md5->x509, &name), NID_md5);
+	cr_assert_str_eq(name, "md5WithRSAEncryption");
+	cr_assert_eq(certcheck_sig_digest(sha1->x509, &name), NID_sha1);
+	cr_assert_str_eq(name, "sha1WithRSAEncryption");
+	cr_assert_eq(certcheck_sig_digest(good->x509, &name), NID_sha256);
+	cr_assert_str_eq(name, "ecdsa-with-SHA256");
+	testpki_cert_free(md5);
+	testpki_cert_free(sha1);
+	testpki_cert_free(good);
+}
+
+Test(certcheck, hostname)
+{
+	struct x509_cert *good = testpki_cert("good.crt"), *other = testpki_cert("other.crt");
+
+	cr_assert(certcheck_host(good->x509, "good.test"));
+	cr_assert(certcheck_host(good->x509, "GOOD.test"));
+	cr_assert_not(certcheck_host(other->x509, "good.test"));
+	cr_assert_not(certcheck_host(good->x509, "evil.good.test"));
+	testpki_cert_free(good);
+	testpki_cert_free(other);
+}
+
+Test(certcheck, ocsp_staple_status)
+{
+	struct x509_cert *rev = testpki_cert("revoked.crt"), *good = testpki_cert("good.crt");
+	size_t rlen, glen;
+	uint8_t *rder = testpki_read("revoked.ocsp", &rlen), *gder = testpki_read("good.ocsp", &glen);
+	uint8_t junk[] = { 0x30, 0x03, 0x0a, 0x01, 0x00 };
+
+	cr_assert_eq(certcheck_ocsp(rder, rlen, rev->x509), CERTCHECK_OCSP_REVOKED);
+	cr_assert_eq(certcheck_ocsp(gder, glen, good->x509), CERTCHECK_OCSP_GOOD);
+	/* A response about another certificate says nothing about this one. */
+	cr_assert_eq(certcheck_ocsp(rder, rlen, good->x509), CERTCHECK_OCSP_INVALID);
+	cr_assert_eq(certcheck_ocsp(NULL, 0, good->x509), CERTCHECK_OCSP_NONE);
+	cr_assert_eq(certcheck_ocsp(junk, sizeof(junk), good->x509), CERTCHECK_OCSP_INVALID);
+	cr_assert_eq(certcheck_ocsp(rder, rlen / 2, rev->x509), CERTCHECK_OCSP_INVALID);
+	free(rder);
+	free(gder);
+	testpki_cert_free(rev);
+	testpki_cert_free(good);
+}
+
+Test(certcheck, store_errors)
+{
+	char err[256] = "";
+	struct certcheck_store *st = certcheck_store_new("/nonexistent/ca.pem", NULL, err, sizeof(err));
+
+	cr_assert_null(st);
+	cr_assert(strstr(err, "cannot load CA file"), "%s", err);
+	st = store_with("root.crt", NULL);
+	cr_assert_lt(certcheck_store_add_crl(st, "/nonexistent.crl", err, sizeof(err)), 0);
+	cr_assert(strstr(err, "cannot read CRL file"), "%s", err);
+	cr_assert_lt(certcheck_store_add_crl(st, TESTPKI_SCRIPT, err, sizeof(err)), 0);
+	cr_assert(strstr(err, "no CRL"), "%s", err);
+	certcheck_store_free(st);
+}
+
+Test(certcheck, system_store_loads)
+{
+	char err[256] = "";
+	struct certcheck_store *st = certcheck_store_new(NULL, NULL, err, sizeof(err));
+
+	cr_assert(st, "%s", err);
+	certcheck_store_free(st);
+}
