@@ -1,0 +1,25 @@
+/*
+ * capture: packets from libpcap, a capture file (pcap or pcapng) or a live
+ * interface, handed one at a time to a callback. The I/O edge of the
+ * offline path; the engine behind the callback does not know the source.
+ */
+#ifndef SECAUDIT_CAPTURE_H
+#define SECAUDIT_CAPTURE_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* pkt is valid only during the call; ts_us is the capture timestamp. */
+typedef void (*capture_fn)(void *arg, int dlt, const uint8_t *pkt, size_t caplen,
+			   uint64_t ts_us);
+
+/* Reads every packet of a file. 0, or -1 with a message in err. */
+int capture_file(const char *path, capture_fn fn, void *arg, char *err, size_t errlen);
+
+/* Captures on iface (with an optional BPF filter) until *stop becomes
+ * non-zero (checked at least every 100 ms). 0, or -1 with err. */
+int capture_live(const char *iface, const char *filter, capture_fn fn, void *arg,
+		 volatile sig_atomic_t *stop, char *err, size_t errlen);
+
+#endif

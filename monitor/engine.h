@@ -1,0 +1,104 @@
+/*
+ * engine: one packet path for inline and offline use.
+ *
+ *   packet -> decode -> flow table -> TCP stream (handshake phase only)
+ *          -> tls parser -> milestones -> sink (policy verdicts, events)
+ *
+ * The engine owns the flow table, the certificate cache and every session.
+ * It never does I/O: what it learns goes to the caller's sink callbacks,
+ * which are called synchronously from engine_packet() and engine_flush().
+ * One engine per thread; nothing is shared.
+ *
+ * Inspection stops when the handshake is over: the flow stays in the table
+ * (so later packets are not mistaken for new flows) but its reassembly
+ * buffers and TLS session are released once the session has been logged.
+ */
+#ifndef SECAUDIT_ENGINE_H
+#define SECAUDIT_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "anomaly.h"
+#include "decode.h"
+#include "flow.h"
+#include "tls.h"
+
+enum engine_verdict {
+	ENGINE_ACCEPT = 0,
+	ENGINE_DROP,      /* drop this packet and every later one of the flow */
+	ENGINE_REJECT,    /* as DROP, and reset both ends */
+};
+
+struct engine_config {
+	size_t max_flows;          /* flow table size */
+	uint64_t flow_timeout_us;  /* idle flows are expired after this */
+	uint32_t max_ooo_bytes;    /* out-of-order bytes buffered per direction */
+	uint32_t max_ooo_segments; /* out-of-order segments per direction */
+	size_t stream_memcap;      /* out-of-order bytes over all flows */
+	size_t cert_cache;         /* unreferenced distinct certificates kept */
+};
+
+/* Fills the defaults every program starts from. */
+void engine_config_default(struct engine_config *cfg);
+
+/* Per-flow state the sink sees. `tls` is valid until the session is logged
+ * (sink->session_end), after which it is released. */
+struct engine_session {
+	struct flow *flow;
+	struct tls_session tls;
+	uint64_t first_us;           /* first packet of the flow */
+	uint64_t last_us;
+	enum engine_verdict verdict; /* the flow's verdict so far */
+	bool inspecting;             /* still in the handshake phase */
+	bool logged;                 /* session_end was called */
+	bool has_tls;                /* tls holds a session worth logging */
+	void *user;                  /* the sink's per-flow state */
+};
+
+struct engine_sink {
+	void *arg;
+	/* Milestones (TLS_EV_* bits) newly reached: returns the flow's verdict
+	 * (may be NULL: everything is accepted). */
+	enum engine_verdict (*milestone)(void *arg, struct engine_session *es, unsigned ev,
+					 uint64_t ts_us);
+	/* The handshake is over or the flow ended: log the session. Called
+	 * once per flow that carried TLS. */
+	void (*session_end)(void *arg, struct engine_session *es, uint64_t ts_us);
+	/* An anomaly. es is NULL for packets that belong to no flow (then d,
+	 * possibly partly filled, says what is known of the packet). */
+	void (*anomaly)(void *arg, const struct engine_session *es, const struct decoded *d,
+			enum anomaly a, uint64_t ts_us);
+	/* Frees es->user when the flow goes (may be NULL). */
+	void (*user_free)(void *arg, struct engine_session *es);
+};
+
+struct engine_counters {
+	uint64_t packets, bytes, tcp_packets, decode_anomalies;
+	uint64_t flows, tls_sessions, not_tls_flows;
+	uint64_t inspected_packets;  /* packets that went through reassembly */
+	uint64_t accepted, dropped, rejected;
+	uint64_t cert_lookups, cert_parses;
+};
+
+struct engine;
+
+/* NULL on allocation failure. The sink is copied. */
+struct engine *engine_new(const struct engine_config *cfg, const struct engine_sink *sink);
+/* Ends every flow (logging sessions not yet logged) and frees everything. */
+void engine_free(struct engine *e);
+
+/* A captured packet of link type dlt (pcap DLT_*). Returns the verdict
+ * for this packet. ts_us: packet time (capture time, or CLOCK_REALTIME). */
+enum engine_verdict engine_packet(struct engine *e, int dlt, const uint8_t *pkt, size_t len,
+				  uint64_t ts_us);
+/* A packet that starts at its IP header (NFQUEUE). */
+enum engine_verdict engine_ip_packet(struct engine *e, const uint8_t *pkt, size_t len,
+				     uint64_t ts_us);
+/* Ends all flows now (end of a capture): logs what is unlogged. */
+void engine_flush(struct engine *e, uint64_t ts_us);
+
+void engine_counters(const struct engine *e, struct engine_counters *out);
+
+#endif
