@@ -517,6 +517,10 @@ static unsigned parse_server_hello(struct tls_session *s, struct cursor msg)
 	}
 	s->n_server_hellos++;
 	if (sh->is_hrr) {
+		/* The HRR already names the version, so that the compatibility
+		 * ChangeCipherSpec that may follow it is not taken for the start
+		 * of encryption (RFC 8446 D.4). */
+		s->version = sh->selected_version;
 		s->kx_group = sh->key_share;
 		return TLS_EV_HRR;
 	}
