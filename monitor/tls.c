@@ -864,6 +864,11 @@ static unsigned alert_record(struct tls_session *s, enum tls_dir dir, struct cur
 	return TLS_EV_ALERT;
 }
 
+static bool final_server_hello_seen(const struct tls_session *s)
+{
+	return s->n_server_hellos && !s->server_hello[s->n_server_hellos - 1].is_hrr;
+}
+
 static unsigned record(struct tls_session *s, enum tls_dir dir, struct tls_dir_state *st,
 		       uint8_t type, uint16_t version, struct cursor body)
 {
@@ -888,8 +893,11 @@ static unsigned record(struct tls_session *s, enum tls_dir dir, struct tls_dir_s
 	case CT_CCS:
 		add_msg(s, dir, TLS_MSG_CCS);
 		s->ccs[dir] = true;
-		if (is_tls13(s->version))
-			return 0; /* RFC 8446 D.4: a compatibility no-op */
+		/* RFC 8446 D.4: in TLS 1.3 a compatibility no-op. Before a final
+		 * ServerHello nothing is negotiated, so nothing can be encrypted
+		 * (a client resending its hello after an HRR sends one first). */
+		if (is_tls13(s->version) || !final_server_hello_seen(s))
+			return 0;
 		s->encrypted[dir] = true;
 		if (dir == TLS_TO_CLIENT && s->server_chain.n == 0 && !s->server_kx &&
 		    !s->server_chain.empty_message && s->n_client_hellos) {
