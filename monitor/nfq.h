@@ -1,0 +1,160 @@
+/*
+ * nfq: the NFQUEUE packet source of the inline monitor (libnetfilter_queue).
+ *
+ * Names carry the prefix nfqueue_, not nfq_: libnetfilter_queue already
+ * exports nfq_open(), nfq_close(), nfq_fd() and more, and the two would clash
+ * at link time.
+ *
+ * One struct nfqueue is one bound kernel queue, used by one thread; nothing is
+ * global, so a daemon runs one instance per queue, each in its own thread.
+ * The instance copies each queued packet (IP header first), hands it to the
+ * caller's callback and sends the verdict the callback returns.
+ *
+ * Verdicts and the conntrack mark. The running kernel has no conntrack glue
+ * for nfnetlink_queue (CONFIG_NETFILTER_NETLINK_GLUE_CT is not set here, and
+ * not on many distribution kernels), so a verdict cannot write the conntrack
+ * mark itself. A decision that must stick to the connection (NFQUEUE_ACCEPT_FLOW,
+ * NFQUEUE_DROP_FLOW) is therefore sent as NF_REPEAT with the decision bits in the
+ * packet mark; the packet re-enters the same netfilter hook, where the rules
+ * of `secaudit setup-gateway` save those bits into the conntrack mark and
+ * then let the packet go (accept) or drop it. Every later packet of the flow
+ * matches the conntrack mark in the kernel and never reaches user space.
+ * A packet that comes back carrying decision bits means those rules are
+ * missing; it gets a plain verdict instead of looping (counted in
+ * `unbypassed`).
+ *
+ * Loop order of nfqueue_dispatch(): wait (poll) up to the timeout for the socket
+ * to become readable; then receive datagrams without blocking until none is
+ * left or NFQUEUE_BATCH_MAX verdicts are pending; for each packet call the
+ * callback; consecutive plain accepts are answered by one batch verdict
+ * (NFQNL_MSG_VERDICT_BATCH), any other verdict is sent singly after the batch
+ * that precedes it, all verdicts gathered in one send; ENOBUFS (the kernel
+ * could not deliver a packet message: it then applies its own fail-open or
+ * drop) is counted and the loop goes on.
+ */
+#ifndef SECAUDIT_NFQ_H
+#define SECAUDIT_NFQ_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "json.h"
+
+/* Default packet/conntrack mark bits; `secaudit setup-gateway` uses the
+ * same. The mask must cover both decision values; NFQUEUE_MARK_INJECT tags
+ * packets the monitor sends itself (RST injection), which the rules let by. */
+#define NFQUEUE_MARK_MASK    0x000c0000u
+#define NFQUEUE_MARK_ACCEPT  0x00040000u
+#define NFQUEUE_MARK_DENY    0x00080000u
+#define NFQUEUE_MARK_INJECT  0x00100000u
+
+#define NFQUEUE_BATCH_MAX 64
+
+/* What the callback returns for a packet. */
+enum nfqueue_verdict {
+	NFQUEUE_ACCEPT = 0,      /* let this packet go; keep queueing the flow */
+	NFQUEUE_DROP = 1,        /* drop this packet; keep queueing the flow */
+	NFQUEUE_ACCEPT_FLOW = 2, /* let it go and mark the connection accepted:
+			      * its later packets bypass the queue */
+	NFQUEUE_DROP_FLOW = 3,   /* drop it and mark the connection denied:
+			      * the kernel drops its later packets */
+};
+
+/*
+ * Called once per queued packet, on the thread running nfqueue_dispatch().
+ * ip_packet (len bytes, starting at the IPv4/IPv6 header) is valid only
+ * during the call. id is the kernel's packet id; mark the packet's mark
+ * (skb mark) as queued; now_us CLOCK_MONOTONIC microseconds, taken when the
+ * packet was received. Returns an enum nfqueue_verdict; anything else (e.g. a
+ * negative errno) counts as a callback error and gets the instance's failure
+ * verdict (accept when fail_open, drop otherwise).
+ */
+typedef int (*nfqueue_packet_fn)(void *arg, uint32_t id, const uint8_t *ip_packet,
+			     size_t len, uint32_t mark, uint64_t now_us);
+
+struct nfqueue_config {
+	uint16_t queue;         /* queue number to bind */
+	uint32_t queue_maxlen;  /* kernel queue length; 0: 4096 */
+	uint32_t rcvbuf;        /* socket receive buffer in bytes; 0: 8 MiB */
+	bool gso;               /* NFQA_CFG_F_GSO: take GSO packets whole */
+	bool fail_open;         /* NFQA_CFG_F_FAIL_OPEN: a full queue accepts */
+	uint32_t mark_mask;     /* decision bits; 0: the NFQUEUE_MARK_* defaults */
+	uint32_t mark_accept;
+	uint32_t mark_deny;
+};
+
+/* Counters of one instance. Written only by the instance's thread, readable
+ * from any thread through nfqueue_get_stats(). */
+struct nfqueue_stats {
+	uint64_t packets;        /* packet messages received */
+	uint64_t bytes;          /* their copied bytes */
+	uint64_t gso_packets;    /* of which GSO super-packets */
+	uint64_t truncated;      /* copied shorter than the packet */
+	uint64_t accepted;       /* plain accept verdicts */
+	uint64_t dropped;        /* plain drop verdicts */
+	uint64_t accept_flow;    /* accept + conntrack mark */
+	uint64_t drop_flow;      /* drop + conntrack mark */
+	uint64_t batches;        /* batch verdict messages sent */
+	uint64_t callback_errors;
+	uint64_t unbypassed;     /* came back with decision bits: rules missing */
+	uint64_t enobufs;        /* receive overruns (kernel dropped messages) */
+	uint64_t recv_errors;    /* other receive failures */
+	uint64_t send_errors;    /* verdict sends that failed */
+	uint64_t nl_errors;      /* error replies from the kernel to verdicts */
+};
+
+/* The kernel's own counters of a queue (/proc/net/netfilter/nfnetlink_queue,
+ * of the caller's network namespace). */
+struct nfqueue_kernel_stats {
+	uint32_t portid;
+	uint32_t queue_total;    /* packets waiting for a verdict now */
+	uint32_t copy_mode, copy_range;
+	uint32_t queue_dropped;  /* dropped because the queue was full */
+	uint32_t user_dropped;   /* could not be sent to user space */
+	uint32_t id_sequence;    /* last packet id: packets ever queued */
+};
+
+struct nfqueue;
+
+/*
+ * Opens a netlink socket, sizes its receive buffer (SO_RCVBUFFORCE, falling
+ * back to SO_RCVBUF), binds queue cfg->queue in copy-packet mode (64 KiB)
+ * with the configured flags and length, and waits for the kernel's
+ * acknowledgement. Needs CAP_NET_ADMIN. on_packet is kept for the lifetime
+ * of the instance. NULL on failure with a negative errno in *err (e.g.
+ * -EPERM without privilege, -EBUSY when another process holds the queue).
+ */
+struct nfqueue *nfqueue_open(const struct nfqueue_config *cfg, nfqueue_packet_fn on_packet,
+		     void *arg, int *err);
+/* Unbinds the queue and frees the instance; the kernel then handles the
+ * queue's waiting and later packets as its rules say (--queue-bypass).
+ * NULL is fine. */
+void nfqueue_close(struct nfqueue *q);
+
+/* The socket, for the caller's own poll loop. */
+int nfqueue_fd(const struct nfqueue *q);
+
+/*
+ * Waits up to timeout_ms (-1: forever, 0: not at all) for packets, then
+ * handles every packet already queued, as described above. Returns the
+ * number of packets handled (0 on timeout or EINTR), or a negative errno
+ * when the socket failed beyond recovery.
+ */
+int nfqueue_dispatch(struct nfqueue *q, int timeout_ms);
+
+/* Calls nfqueue_dispatch() until *stop becomes non-zero (e.g. set by a signal
+ * handler); returns 0, or the negative errno that ended the loop. */
+int nfqueue_run(struct nfqueue *q, const volatile sig_atomic_t *stop);
+
+/* A consistent-enough snapshot of the counters (each read atomically). */
+void nfqueue_get_stats(const struct nfqueue *q, struct nfqueue_stats *out);
+/* Reads the kernel's counters of queue `queue`; -ENOENT when the queue is
+ * not bound in this namespace, other negative errno on read failure. */
+int nfqueue_kernel_stats(uint16_t queue, struct nfqueue_kernel_stats *out);
+/* Writes the counters as one JSON object (the value of the current key). */
+void nfqueue_stats_json(struct json *j, const struct nfqueue_stats *s,
+		    const struct nfqueue_kernel_stats *k);
+
+#endif

@@ -1,0 +1,228 @@
+"""The namespace lab of ../shared/LAB.md, as a pytest fixture.
+
+    ns <p>cli  198.18.1.2 2001:db8:1::2 --veth-- gw 198.18.1.1 2001:db8:1::1
+    ns <p>gw   forwarding on, the netfilter rules and the monitor live here
+    ns <p>srv  198.18.2.2 2001:db8:2::2 --veth-- gw 198.18.2.1 2001:db8:2::1
+
+Every namespace name starts with a per-run prefix (sa<pid>x<n>-). Traffic
+stays inside these namespaces: nothing here ever addresses anything else.
+Processes are started through Lab.spawn() and stopped by their pid; the
+fixture's teardown stops what is left and deletes the namespaces, also when
+the test fails. Without root, network namespaces, iptables or NFQUEUE, the
+fixture skips with the reason (pytest -rs shows it) and says so on stderr.
+
+Use:  from lab import lab  (the fixture) in a test module, then
+      def test_x(lab): lab.run("cli", "ping", "-c1", lab.SRV4)
+"""
+
+import itertools
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+CLI4, GWC4, GWS4, SRV4 = "198.18.1.2", "198.18.1.1", "198.18.2.1", "198.18.2.2"
+CLI6, GWC6, GWS6, SRV6 = "2001:db8:1::2", "2001:db8:1::1", "2001:db8:2::1", "2001:db8:2::2"
+
+_counter = itertools.count()
+
+
+def skip_loudly(reason):
+    print(f"\nSKIP (lab): {reason}", file=sys.stderr)
+    pytest.skip(reason)
+
+
+def lab_missing():
+    """Why the lab cannot run here, or None."""
+    if os.geteuid() != 0:
+        return "the namespace lab needs root"
+    for tool in ("ip", "iptables", "ip6tables", "iptables-save", "ip6tables-save"):
+        if not shutil.which(tool):
+            return f"the namespace lab needs '{tool}'"
+    if not os.path.exists("/proc/net/netfilter/nfnetlink_queue"):
+        return "the kernel has no nfnetlink_queue (CONFIG_NETFILTER_NETLINK_QUEUE)"
+    return None
+
+
+class Lab:
+    CLI4, GWC4, GWS4, SRV4 = CLI4, GWC4, GWS4, SRV4
+    CLI6, GWC6, GWS6, SRV6 = CLI6, GWC6, GWS6, SRV6
+
+    def __init__(self, tmpdir):
+        self.prefix = f"sa{os.getpid()}x{next(_counter)}-"
+        self.tmp = str(tmpdir)
+        self.procs = []
+        self.created = []
+
+    def ns(self, role):
+        """Full namespace name of role cli, gw or srv."""
+        return self.prefix + role
+
+    # -- commands -----------------------------------------------------
+    def argv(self, role, args):
+        return ["ip", "netns", "exec", self.ns(role)] + [str(a) for a in args]
+
+    def run(self, role, *args, check=True, timeout=30, input=None):
+        """Runs a command in a namespace; returns CompletedProcess (text)."""
+        r = subprocess.run(self.argv(role, args), capture_output=True, text=True,
+                           timeout=timeout, input=input)
+        if check and r.returncode != 0:
+            raise AssertionError(f"in {role}: {' '.join(map(str, args))} -> "
+                                 f"{r.returncode}\n{r.stdout}{r.stderr}")
+        return r
+
+    def sh(self, role, script, check=True, timeout=30):
+        return self.run(role, "sh", "-c", script, check=check, timeout=timeout)
+
+    def spawn(self, role, *args, stdout=None, stderr=None, cwd=None, stdin=None):
+        """Starts a process in a namespace (ip netns exec execs the program,
+        so the pid is the program's); returns the Popen, stopped at teardown."""
+        p = subprocess.Popen(self.argv(role, args), cwd=cwd,
+                             stdin=stdin if stdin is not None else subprocess.DEVNULL,
+                             stdout=stdout if stdout is not None else subprocess.DEVNULL,
+                             stderr=stderr if stderr is not None else subprocess.DEVNULL)
+        self.procs.append(p)
+        return p
+
+    def stop(self, p, sig=signal.SIGTERM, timeout=5):
+        """Stops one process this lab started, by its pid."""
+        if p.poll() is None:
+            try:
+                os.kill(p.pid, sig)
+                p.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.kill(p.pid, signal.SIGKILL)
+                p.wait(timeout=timeout)
+            except ProcessLookupError:
+                pass
+        return p.returncode
+
+    def wait_tcp_listen(self, role, port, timeout=10):
+        """Waits until something in `role` listens on TCP `port`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r = self.run(role, "ss", "-Hltn", f"sport = :{port}", check=False)
+            if r.stdout.strip():
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"nothing listens on {role}:{port} after {timeout}s")
+
+    # -- netfilter helpers ----------------------------------------------
+    def ruleset(self):
+        """iptables-save + ip6tables-save of the gateway, without the
+        comment lines (they carry dates) and with counters zeroed."""
+        out = []
+        for tool in ("iptables-save", "ip6tables-save"):
+            text = self.run("gw", tool).stdout
+            for line in text.splitlines():
+                if line.startswith("#"):
+                    continue
+                if line.startswith(":") and "[" in line:
+                    line = line[:line.index("[")] + "[0:0]"
+                out.append(f"{tool}: {line}")
+        return "\n".join(out)
+
+    def queue_stats(self, queue=0):
+        """The kernel's counters of one queue in the gateway, or None when
+        the queue is not bound. Keys as in nfnetlink_queue's proc file."""
+        r = self.run("gw", "cat", "/proc/net/netfilter/nfnetlink_queue")
+        for line in r.stdout.splitlines():
+            f = line.split()
+            if f and int(f[0]) == queue:
+                keys = ("queue", "portid", "queue_total", "copy_mode", "copy_range",
+                        "queue_dropped", "user_dropped", "id_sequence")
+                return dict(zip(keys, map(int, f[:8])))
+        return None
+
+    # -- life cycle -------------------------------------------------------
+    def _sweep(self):
+        """Deletes leftovers carrying this lab's own prefix (never others)."""
+        r = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True)
+        for line in r.stdout.splitlines():
+            name = line.split()[0] if line.split() else ""
+            if name.startswith(self.prefix):
+                subprocess.run(["ip", "netns", "del", name], capture_output=True)
+
+    def _ip(self, *args):
+        r = subprocess.run(["ip"] + [str(a) for a in args], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"ip {' '.join(map(str, args))}: {r.stderr.strip()}")
+
+    def up(self):
+        self._sweep()
+        for role in ("cli", "gw", "srv"):
+            self._ip("netns", "add", self.ns(role))
+            self.created.append(self.ns(role))
+            self._ip("-n", self.ns(role), "link", "set", "lo", "up")
+        gw, cli, srv = self.ns("gw"), self.ns("cli"), self.ns("srv")
+        self._ip("-n", gw, "link", "add", "to-cli", "type", "veth", "peer", "name", "eth0", "netns", cli)
+        self._ip("-n", gw, "link", "add", "to-srv", "type", "veth", "peer", "name", "eth0", "netns", srv)
+        self.run("gw", "sysctl", "-qw", "net.ipv4.ip_forward=1")
+        self.run("gw", "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
+        for ns, dev, a4, a6 in ((gw, "to-cli", GWC4, GWC6), (gw, "to-srv", GWS4, GWS6),
+                                (cli, "eth0", CLI4, CLI6), (srv, "eth0", SRV4, SRV6)):
+            self._ip("-n", ns, "addr", "add", f"{a4}/24", "dev", dev)
+            self._ip("-n", ns, "-6", "addr", "add", f"{a6}/64", "dev", dev, "nodad")
+            self._ip("-n", ns, "link", "set", dev, "up")
+        for ns, v4, v6 in ((cli, GWC4, GWC6), (srv, GWS4, GWS6)):
+            self._ip("-n", ns, "route", "add", "default", "via", v4)
+            self._ip("-n", ns, "-6", "route", "add", "default", "via", v6)
+        # NFQUEUE through iptables must work in the gateway (nft's queue
+        # statement is not built into every kernel; iptables' target is).
+        r = self.sh("gw", "iptables -N SAPROBE && iptables -A SAPROBE -j NFQUEUE "
+                    "--queue-num 0 --queue-bypass && iptables -F SAPROBE && "
+                    "iptables -X SAPROBE", check=False)
+        if r.returncode != 0:
+            return f"iptables' NFQUEUE target does not work here: {r.stderr.strip()}"
+        r = self.run("cli", "ping", "-c1", "-W2", SRV4, check=False)
+        r6 = self.run("cli", "ping", "-6", "-c1", "-W2", SRV6, check=False)
+        if r.returncode or r6.returncode:
+            raise RuntimeError(f"lab does not forward: {r.stdout}{r6.stdout}")
+        return None
+
+    def down(self):
+        for p in self.procs:
+            try:
+                self.stop(p, timeout=3)
+            except Exception:  # teardown goes on whatever happens
+                pass
+        for name in reversed(self.created):
+            subprocess.run(["ip", "netns", "del", name], capture_output=True)
+        self.created = []
+
+
+@pytest.fixture
+def lab(tmp_path):
+    """A fresh cli/gw/srv lab per test; skips (loudly) where it cannot run."""
+    why = lab_missing()
+    if why:
+        skip_loudly(why)
+    lb = Lab(tmp_path)
+    try:
+        try:
+            why = lb.up()
+        except (RuntimeError, OSError) as e:
+            why = f"cannot build the namespace lab: {e}"
+        if why:
+            skip_loudly(why)
+        yield lb
+    finally:
+        lb.down()
+
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def make_cert(tmpdir, name="server", cn="lab.test"):
+    """A throw-away self-signed EC certificate; returns (cert, key) paths."""
+    cert = os.path.join(str(tmpdir), f"{name}.crt")
+    key = os.path.join(str(tmpdir), f"{name}.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj",
+                    f"/CN={cn}", "-addext", f"subjectAltName=DNS:{cn}",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    return cert, key
