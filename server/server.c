@@ -1,0 +1,546 @@
+/* server: secaudit-server's event loop; contract in server.h. */
+#include "server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include "audit_conn.h"
+#include "audit_wire.h"
+#include "store.h"
+
+enum conn_state { CS_HANDSHAKE, CS_HELLO, CS_STREAM, CS_CLOSING };
+
+struct agent_conn {
+	struct audit_conn c;
+	enum conn_state state;
+	char peer[64];
+	char subject[512];
+	uint64_t stream;
+	uint64_t committed;	/* highest seq durable in the store */
+	uint64_t received;	/* highest seq taken in this session */
+	uint64_t pending;	/* highest seq in the open transaction */
+	uint64_t last_ms;	/* monotonic time of the last input */
+	uint64_t start_ms;
+};
+
+static volatile sig_atomic_t stop_flag, reload_flag;
+
+static void on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		reload_flag = 1;
+	else
+		stop_flag = 1;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static double wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void logmsg(const char *fmt, ...)
+{
+	char ts[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	va_list ap;
+
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", gmtime_r(&t, &tm));
+	fprintf(stderr, "%s secaudit-server: ", ts);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+bool server_split_hostport(const char *s, char *host, size_t hostsz,
+			   char *port, size_t portsz)
+{
+	const char *colon;
+	size_t hl;
+
+	if (s[0] == '[') {
+		const char *end = strchr(s, ']');
+
+		if (!end || end[1] != ':')
+			return false;
+		hl = (size_t)(end - s - 1);
+		s++;
+		colon = end + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (!colon)
+			return false;
+		hl = (size_t)(colon - s);
+	}
+	if (hl == 0 || hl >= hostsz || strlen(colon + 1) == 0 ||
+	    strlen(colon + 1) >= portsz)
+		return false;
+	memcpy(host, s, hl);
+	host[hl] = '\0';
+	snprintf(port, portsz, "%s", colon + 1);
+	return true;
+}
+
+static int listen_on(const char *addr)
+{
+	char host[256], port[16];
+	struct addrinfo hints = { 0 }, *res = NULL;
+	int fd = -1, one = 1;
+
+	if (!server_split_hostport(addr, host, sizeof(host), port, sizeof(port))) {
+		logmsg("listen %s: want ADDR:PORT", addr);
+		return -1;
+	}
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	if (getaddrinfo(host, port, &hints, &res) != 0 || !res) {
+		logmsg("listen %s: cannot resolve", addr);
+		return -1;
+	}
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(fd, res->ai_addr, res->ai_addrlen) < 0 || listen(fd, 128) < 0) {
+		logmsg("listen %s: %s", addr, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+static void peer_name(int fd, char *out, size_t n)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0) {
+		if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+			inet_ntop(AF_INET, &s4->sin_addr, host, sizeof(host));
+			port = ntohs(s4->sin_port);
+		} else if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+			inet_ntop(AF_INET6, &s6->sin6_addr, host, sizeof(host));
+			port = ntohs(s6->sin6_port);
+		}
+	}
+	snprintf(out, n, "%s:%d", host, port);
+}
+
+struct server {
+	const struct server_opts *o;
+	SSL_CTX *ctx;
+	struct store *store;
+	struct agent_conn **conns;
+	size_t nconns;
+	struct buf body;
+	bool txn;
+	uint64_t packages, events;
+};
+
+static void conn_drop(struct server *s, size_t i)
+{
+	audit_conn_close(&s->conns[i]->c);
+	free(s->conns[i]);
+	s->conns[i] = s->conns[--s->nconns];
+}
+
+/* Queues an ERROR frame; the connection closes once it is flushed. */
+static void conn_fail(struct agent_conn *a, uint16_t code, const char *why)
+{
+	aw_put_error(&a->c.out, code, why);
+	a->state = CS_CLOSING;
+}
+
+static void accept_all(struct server *s, int lfd)
+{
+	struct agent_conn *a;
+	int fd, one = 1;
+
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		if (s->nconns >= s->o->max_conns) {
+			logmsg("refused connection: %u connections already", s->o->max_conns);
+			close(fd);
+			continue;
+		}
+		a = calloc(1, sizeof(*a));
+		if (!a || audit_conn_init(&a->c, fd, s->ctx, true) < 0) {
+			free(a);
+			close(fd);
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		peer_name(fd, a->peer, sizeof(a->peer));
+		a->start_ms = a->last_ms = now_ms();
+		s->conns[s->nconns++] = a;
+	}
+}
+
+static void on_hello(struct server *s, struct agent_conn *a, struct cursor p)
+{
+	struct aw_hello h;
+	struct aw_welcome w;
+	size_t i;
+
+	if (!aw_decode_hello(p, &h) || h.stream == 0) {
+		logmsg("agent %s (%s): malformed HELLO", a->subject, a->peer);
+		conn_fail(a, AW_ERR_PROTOCOL, "malformed HELLO");
+		return;
+	}
+	/* one live session per agent and stream: a new one replaces the old */
+	for (i = 0; i < s->nconns; i++) {
+		struct agent_conn *o = s->conns[i];
+
+		if (o != a && o->state == CS_STREAM && o->stream == h.stream &&
+		    !strcmp(o->subject, a->subject)) {
+			logmsg("agent %s: new session from %s replaces the one from %s",
+			       a->subject, a->peer, o->peer);
+			conn_fail(o, AW_ERR_BUSY, "replaced by a newer session");
+		}
+	}
+	if (store_committed(s->store, a->subject, h.stream, &a->committed) < 0) {
+		logmsg("store: %s", store_error(s->store));
+		conn_fail(a, AW_ERR_STORE, "store unavailable");
+		return;
+	}
+	a->stream = h.stream;
+	a->received = a->committed;
+	a->state = CS_STREAM;
+	w.stream = h.stream;
+	w.committed = a->committed;
+	w.window = s->o->window;
+	aw_put_welcome(&a->c.out, &w);
+	logmsg("agent %s (%s, name '%s'): stream %016llx, holds %llu..%llu, committed %llu",
+	       a->subject, a->peer, h.name, (unsigned long long)h.stream,
+	       (unsigned long long)h.first_held, (unsigned long long)h.last_held,
+	       (unsigned long long)a->committed);
+}
+
+static void on_package(struct server *s, struct agent_conn *a, struct cursor p)
+{
+	struct aw_package pkg;
+	int rc;
+
+	if (!aw_decode_package(p, &pkg)) {
+		logmsg("agent %s (%s): malformed PACKAGE", a->subject, a->peer);
+		conn_fail(a, AW_ERR_PROTOCOL, "malformed PACKAGE");
+		return;
+	}
+	if (pkg.seq <= a->received) {
+		/* a replay: already stored (or in this round's transaction) */
+		if (pkg.seq <= a->committed)
+			aw_put_ack(&a->c.out, a->committed);
+		return;
+	}
+	rc = aw_package_body(&pkg, &s->body);
+	if (rc < 0) {
+		logmsg("agent %s (%s): package %llu: bad compressed body",
+		       a->subject, a->peer, (unsigned long long)pkg.seq);
+		conn_fail(a, AW_ERR_PROTOCOL, "bad package body");
+		return;
+	}
+	if (!s->txn) {
+		if (store_begin(s->store) < 0) {
+			logmsg("store: %s", store_error(s->store));
+			conn_fail(a, AW_ERR_STORE, "store cannot write");
+			return;
+		}
+		s->txn = true;
+	}
+	rc = store_package(s->store, a->subject, a->stream, pkg.seq,
+			   pkg.n_events, &s->body, wall());
+	if (rc == -EPROTO) {
+		logmsg("agent %s (%s): %s", a->subject, a->peer, store_error(s->store));
+		conn_fail(a, AW_ERR_PROTOCOL, "package body does not match its header");
+		return;
+	}
+	if (rc < 0) {
+		logmsg("store: %s", store_error(s->store));
+		store_rollback(s->store);
+		s->txn = false;
+		/* everyone with packages in the lost transaction must resend */
+		for (size_t i = 0; i < s->nconns; i++)
+			if (s->conns[i]->pending)
+				conn_fail(s->conns[i], AW_ERR_STORE, "store cannot write");
+		conn_fail(a, AW_ERR_STORE, "store cannot write");
+		return;
+	}
+	if (pkg.seq > a->received + 1)
+		logmsg("agent %s: packages %llu..%llu never arrived (dropped from the agent's spool?)",
+		       a->subject, (unsigned long long)a->received + 1,
+		       (unsigned long long)pkg.seq - 1);
+	a->received = pkg.seq;
+	a->pending = pkg.seq;
+	if (rc == 1) {
+		s->packages++;
+		s->events += pkg.n_events;
+	}
+}
+
+static void on_frame(struct server *s, struct agent_conn *a, struct aw_frame *f)
+{
+	struct aw_stats st;
+
+	if (a->state == CS_HELLO) {
+		if (f->type == AW_HELLO)
+			on_hello(s, a, f->payload);
+		else
+			conn_fail(a, AW_ERR_PROTOCOL, "HELLO expected");
+		return;
+	}
+	switch (f->type) {
+	case AW_PACKAGE:
+		on_package(s, a, f->payload);
+		break;
+	case AW_HEARTBEAT:
+		aw_put_heartbeat(&a->c.out);
+		break;
+	case AW_STATS:
+		if (!aw_decode_stats(f->payload, &st)) {
+			conn_fail(a, AW_ERR_PROTOCOL, "malformed STATS");
+			break;
+		}
+		if (st.kernel_lost || st.spool_dropped_packages)
+			logmsg("agent %s reports: kernel lost %llu, backlog %u, spool dropped %llu packages (%llu events)",
+			       a->subject, (unsigned long long)st.kernel_lost,
+			       st.kernel_backlog,
+			       (unsigned long long)st.spool_dropped_packages,
+			       (unsigned long long)st.spool_dropped_events);
+		if (!s->txn && store_begin(s->store) == 0)
+			s->txn = true;
+		if (s->txn)
+			store_agent_stats(s->store, a->subject, &st, wall());
+		break;
+	case AW_ERROR:
+		logmsg("agent %s (%s) reports an error", a->subject, a->peer);
+		break;
+	default:
+		logmsg("agent %s (%s): unexpected frame type %u", a->subject,
+		       a->peer, f->type);
+		conn_fail(a, AW_ERR_PROTOCOL, "unexpected frame");
+	}
+}
+
+/* Returns false when the connection is to be dropped now. */
+static bool conn_input(struct server *s, struct agent_conn *a)
+{
+	struct aw_frame f;
+	char why[256];
+	int rc;
+
+	if (a->state == CS_HANDSHAKE) {
+		rc = audit_conn_handshake(&a->c);
+		if (rc < 0) {
+			tls_ctx_why(a->c.ssl, why, sizeof(why));
+			logmsg("refused %s: %s", a->peer, why);
+			return false;
+		}
+		if (rc == 0)
+			return true;
+		if (tls_peer_subject(a->c.ssl, a->subject, sizeof(a->subject)) < 0) {
+			logmsg("refused %s: no client certificate", a->peer);
+			return false;
+		}
+		a->state = CS_HELLO;
+	}
+	rc = audit_conn_read(&a->c);
+	if (rc < 0 && a->c.in.len == a->c.in_off) {
+		/* the peer closed; a verify failure on our side shows up here too */
+		if (a->state == CS_HELLO && !a->subject[0]) {
+			tls_ctx_why(a->c.ssl, why, sizeof(why));
+			logmsg("refused %s: %s", a->peer, why);
+		}
+		return false;
+	}
+	if (rc > 0)
+		a->last_ms = now_ms();
+	while (a->state != CS_CLOSING && (rc = audit_conn_frame(&a->c, &f)) == 1)
+		on_frame(s, a, &f);
+	if (rc < 0 && a->state != CS_CLOSING) {
+		logmsg("agent %s (%s): %s frame, closing", a->subject, a->peer,
+		       rc == -EMSGSIZE ? "oversized" : "malformed");
+		conn_fail(a, AW_ERR_PROTOCOL, rc == -EMSGSIZE ? "frame too large"
+							     : "malformed frame");
+	}
+	return true;
+}
+
+static void commit_round(struct server *s)
+{
+	size_t i;
+	int rc;
+
+	if (!s->txn)
+		return;
+	s->txn = false;
+	rc = store_commit(s->store);
+	for (i = 0; i < s->nconns; i++) {
+		struct agent_conn *a = s->conns[i];
+
+		if (!a->pending)
+			continue;
+		if (rc == 0) {
+			a->committed = a->pending;
+			aw_put_ack(&a->c.out, a->committed);
+		} else {
+			conn_fail(a, AW_ERR_STORE, rc == -ENOSPC ? "store full"
+							       : "store cannot write");
+			a->received = a->committed;
+		}
+		a->pending = 0;
+	}
+	if (rc < 0)
+		logmsg("store: %s: not acknowledged, agents will resend",
+		       store_error(s->store));
+}
+
+static void reload(struct server *s)
+{
+	char err[512];
+	SSL_CTX *ctx = tls_ctx_new(&s->o->tls, err, sizeof(err));
+
+	if (!ctx) {
+		logmsg("SIGHUP: %s; keeping the previous certificates", err);
+		return;
+	}
+	SSL_CTX_free(s->ctx);
+	s->ctx = ctx;
+	logmsg("SIGHUP: certificates, CA and CRL reloaded");
+}
+
+int server_run(const struct server_opts *o)
+{
+	struct server s = { .o = o };
+	struct pollfd *pfd = NULL;
+	struct sigaction sa = { 0 };
+	char err[512];
+	int lfd = -1, ret = 1, n;
+	size_t i;
+
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	s.ctx = tls_ctx_new(&o->tls, err, sizeof(err));
+	if (!s.ctx) {
+		logmsg("%s", err);
+		goto out;
+	}
+	s.store = store_open(o->store, err, sizeof(err));
+	if (!s.store) {
+		logmsg("store %s", err);
+		goto out;
+	}
+	lfd = listen_on(o->listen);
+	if (lfd < 0)
+		goto out;
+	s.conns = calloc(o->max_conns, sizeof(*s.conns));
+	pfd = calloc(o->max_conns + 1, sizeof(*pfd));
+	if (!s.conns || !pfd)
+		goto out;
+	logmsg("listening on %s, store %s", o->listen, o->store);
+	while (!stop_flag) {
+		uint64_t now;
+
+		if (reload_flag) {
+			reload_flag = 0;
+			reload(&s);
+		}
+		pfd[0].fd = lfd;
+		pfd[0].events = POLLIN;
+		for (i = 0; i < s.nconns; i++) {
+			pfd[i + 1].fd = s.conns[i]->c.fd;
+			pfd[i + 1].events = audit_conn_events(&s.conns[i]->c);
+			pfd[i + 1].revents = 0;
+		}
+		n = poll(pfd, s.nconns + 1, 1000);
+		if (n < 0 && errno != EINTR) {
+			logmsg("poll: %s", strerror(errno));
+			break;
+		}
+		now = now_ms();
+		/* pass 1: input; all new packages go into one transaction */
+		for (i = 0; n > 0 && i < s.nconns; i++) {
+			struct agent_conn *a = s.conns[i];
+
+			if (!pfd[i + 1].revents || a->state == CS_CLOSING)
+				continue;
+			if (!conn_input(&s, a))
+				a->state = CS_CLOSING, a->c.out.len = a->c.out_off = 0;
+		}
+		commit_round(&s);
+		/* pass 2: output, timeouts, closing (pfd indexes end here) */
+		for (i = s.nconns; i-- > 0;) {
+			struct agent_conn *a = s.conns[i];
+			bool stale = a->state == CS_HANDSHAKE
+				     ? now - a->start_ms > o->handshake_timeout_ms
+				     : now - a->last_ms > o->idle_timeout_ms;
+
+			if (a->c.established && audit_conn_flush(&a->c) < 0) {
+				conn_drop(&s, i);
+				continue;
+			}
+			if (stale) {
+				logmsg("closing %s (%s): %s timeout", a->peer,
+				       a->subject[0] ? a->subject : "no identity",
+				       a->state == CS_HANDSHAKE ? "handshake" : "idle");
+				conn_drop(&s, i);
+				continue;
+			}
+			if (a->state == CS_CLOSING && !audit_conn_pending_out(&a->c))
+				conn_drop(&s, i);
+		}
+		if (n > 0 && pfd[0].revents)
+			accept_all(&s, lfd);
+	}
+	logmsg("stopping: %llu packages, %llu events stored",
+	       (unsigned long long)s.packages, (unsigned long long)s.events);
+	ret = 0;
+out:
+	while (s.nconns)
+		conn_drop(&s, s.nconns - 1);
+	free(s.conns);
+	free(pfd);
+	if (lfd >= 0)
+		close(lfd);
+	if (s.txn)
+		store_rollback(s.store);
+	store_close(s.store);
+	SSL_CTX_free(s.ctx);
+	buf_free(&s.body);
+	return ret;
+}

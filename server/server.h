@@ -1,0 +1,37 @@
+/*
+ * server: the secaudit-server event loop. One thread, poll() over the
+ * listening socket and every agent connection. Each loop round reads what
+ * the connections have, stores every new package in ONE transaction, commits
+ * it, and only then queues the cumulative ACKs (group commit: acknowledged
+ * means durable). When the commit fails, the connections whose packages were
+ * in it get an ERROR frame (AW_ERR_STORE) and are closed; their agents
+ * resend after reconnecting.
+ *
+ * SIGHUP rebuilds the TLS context (certificate, CA, CRL) for new
+ * connections; SIGINT/SIGTERM make server_run return.
+ */
+#ifndef SECAUDIT_SERVER_H
+#define SECAUDIT_SERVER_H
+
+#include <stdbool.h>
+
+#include "tls_ctx.h"
+
+struct server_opts {
+	const char *listen;	/* ADDR:PORT */
+	const char *store;	/* sqlite:PATH | postgresql://... */
+	struct tls_ctx_opts tls;
+	unsigned window;	/* packages in flight per agent (WELCOME) */
+	unsigned max_conns;
+	unsigned handshake_timeout_ms;
+	unsigned idle_timeout_ms;
+};
+
+/* Runs until SIGINT/SIGTERM. 0, or 1 when it could not start (logged). */
+int server_run(const struct server_opts *o);
+
+/* "HOST:PORT" (HOST may be [v6]) into host and port; false when malformed. */
+bool server_split_hostport(const char *s, char *host, size_t hostsz,
+			   char *port, size_t portsz);
+
+#endif
