@@ -25,7 +25,7 @@
  *   not_before/after "2017-03-23T00:00:00" (UTC)
  * The other facts follow `openssl x509 -text` (as the corpus truth files do):
  *   key_type "RSA", "RSA-PSS", "EC", "Ed25519", "Ed448", "DSA", "DH", else
- *   the key algorithm's OpenSSL short name or dotted OID; key_bits the RSA
+ *   the key algorithm's OpenSSL long name or dotted OID; key_bits the RSA
  *   modulus / EC order / DSA prime size (Ed25519 256, Ed448 456); curve the
  *   NIST name when there is one ("P-256", "P-384", "P-521"), else the
  *   OpenSSL curve name ("brainpoolP256r1"), NULL for non-EC keys; sig_alg
