@@ -229,3 +229,67 @@ def make_cert(tmpdir, name="server", cn="lab.test"):
                     f"/CN={cn}", "-addext", f"subjectAltName=DNS:{cn}",
                     "-keyout", key, "-out", cert], check=True, capture_output=True)
     return cert, key
+
+
+PROBE_SOURCES = ["tests/e2e/nfq_probe.c", "monitor/nfq.c", "monitor/inject.c",
+                 "monitor/statsock.c", "cli/cmd_setup_gateway.c", "cli/cmd_stats.c",
+                 "common/buf.c", "common/cursor.c", "common/json.c"]
+
+
+@pytest.fixture(scope="session")
+def probe_bin(tmp_path_factory):
+    """tests/e2e/nfq_probe.c built with only the sources it needs, with the
+    project's warning flags (so the rest of the tree need not build)."""
+    if not shutil.which("cc"):
+        skip_loudly("no C compiler to build nfq_probe")
+    out = str(tmp_path_factory.mktemp("probe") / "nfq_probe")
+    cmd = (["cc", "-std=c11", "-D_GNU_SOURCE", "-O2", "-g", "-Wall", "-Wextra", "-Wshadow",
+            "-Wstrict-prototypes", "-Wmissing-prototypes", "-Wno-unused-parameter", "-Werror",
+            "-Icommon", "-Imonitor", "-Icli"] + PROBE_SOURCES +
+           ["-lnetfilter_queue", "-o", out])
+    r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    assert r.returncode == 0, f"building nfq_probe failed:\n{r.stderr}"
+    return out
+
+
+class Probe:
+    """nfq_probe running in the gateway; stats over its socket."""
+
+    def __init__(self, lab, binary, *args):
+        self.lab, self.binary = lab, binary
+        self.sock = os.path.join(lab.tmp, f"probe{next(_counter)}.sock")
+        self.proc = lab.spawn("gw", binary, "run", "--stats", self.sock, *args,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        line = self.proc.stdout.readline().decode().strip()
+        if line != "ready":
+            err = self.proc.stderr.read().decode() if self.proc.poll() is not None else ""
+            raise AssertionError(f"nfq_probe did not start: {line!r} {err}")
+
+    def stats(self):
+        import json
+        r = self.lab.run("gw", self.binary, "stats", "--socket", self.sock)
+        return json.loads(r.stdout)
+
+    def kill(self, sig=signal.SIGKILL):
+        return self.lab.stop(self.proc, sig=sig)
+
+
+def start_tls_server(lab, cert, key, port=443, www_dir=None, extra=()):
+    """openssl s_server in srv (IPv4 and IPv6); -WWW serves files of
+    www_dir, else -www answers with a status page."""
+    args = ["openssl", "s_server", "-accept", str(port), "-cert", cert, "-key", key,
+            "-quiet", "-naccept", "100000"] + list(extra)
+    args.append("-WWW" if www_dir else "-www")
+    p = lab.spawn("srv", *args, cwd=www_dir)
+    lab.wait_tcp_listen("srv", port)
+    return p
+
+
+def s_client(lab, addr, port=443, timeout=5, extra=()):
+    """One TLS handshake from cli; returns (completed, output)."""
+    host = f"[{addr}]" if ":" in addr else addr
+    r = lab.run("cli", "timeout", str(timeout), "openssl", "s_client", "-connect",
+                f"{host}:{port}", "-brief", *extra, check=False, timeout=timeout + 5,
+                input="")
+    out = r.stdout + r.stderr
+    return (r.returncode == 0 and "CONNECTION ESTABLISHED" in out), out
