@@ -328,7 +328,7 @@ static void record_fields(struct audit_event *ev, const char *type,
 			  struct cursor body, int depth)
 {
 	struct cursor key, val;
-	char q, tmp[AUDIT_PATH];
+	char q, tmp[AUDIT_REC_PATH];
 	bool is_syscall = !strcmp(type, "SYSCALL");
 	bool is_user = strncmp(type, "USER_", 5) == 0 || !strcmp(type, "CRED_ACQ");
 

@@ -64,8 +64,8 @@ const char *audit_type_name(unsigned type);
  * number; NULL when not in the table. */
 const char *audit_syscall_name(uint32_t arch, long nr);
 
-#define AUDIT_STR 256
-#define AUDIT_PATH 1024
+#define AUDIT_REC_STR 256
+#define AUDIT_REC_PATH 1024
 
 /* What the store and the rules need from an event. Numbers are -1 when the
  * event does not carry them. */
@@ -81,10 +81,10 @@ struct audit_event {
 	int64_t pid, ppid, uid, auid, euid, gid, ses;
 	char tty[32];
 	char comm[64];
-	char exe[AUDIT_PATH];
-	char cwd[AUDIT_PATH];
-	char key[AUDIT_STR];
-	char proctitle[AUDIT_PATH];
+	char exe[AUDIT_REC_PATH];
+	char cwd[AUDIT_REC_PATH];
+	char key[AUDIT_REC_STR];
+	char proctitle[AUDIT_REC_PATH];
 	/* Arguments of EXECVE and names of PATH records: NUL-separated. */
 	struct buf args;
 	uint32_t argc;

@@ -1,0 +1,55 @@
+/*
+ * sender: the agent's network side, one thread. It connects to the server
+ * (mutual TLS), says HELLO with the spool's stream and held range, takes
+ * the server's committed seq from WELCOME, drops what is committed and
+ * sends the rest in order, keeping up to `window` packages in flight;
+ * cumulative ACKs delete packages from the spool. Any failure closes the
+ * connection and it reconnects after an exponential backoff (with jitter,
+ * reset by the first ACK). HEARTBEAT and STATS go out every heartbeat
+ * interval; silence from the server for three intervals is a dead link.
+ *
+ * The reader thread never waits for the network: it appends to the spool
+ * and calls sender_wake().
+ */
+#ifndef SECAUDIT_SENDER_H
+#define SECAUDIT_SENDER_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "spool.h"
+#include "tls_ctx.h"
+
+struct sender_opts {
+	const char *server;		/* HOST:PORT */
+	const char *server_name;	/* checked against the certificate; default HOST */
+	const char *name;		/* informational, in HELLO */
+	struct tls_ctx_opts tls;
+	unsigned heartbeat_ms;
+	unsigned backoff_min_ms, backoff_max_ms;
+	unsigned window;		/* our own cap; the server's may be lower */
+};
+
+struct sender {
+	const struct sender_opts *o;
+	struct spool *spool;
+	SSL_CTX *ctx;
+	int wakefd;
+	atomic_bool stop;
+	atomic_bool exit_when_drained;	/* set when the input ended */
+	/* counters for STATS, written by the reader thread */
+	atomic_uint_fast64_t kernel_lost, kernel_backlog, events_total;
+	atomic_uint_fast64_t acked_packages;
+};
+
+/* 0, or -1 with the reason logged (TLS files, eventfd). */
+int sender_init(struct sender *s, const struct sender_opts *o,
+		struct spool *spool);
+void sender_fini(struct sender *s);
+/* The thread body: returns when stop is set, or when exit_when_drained is
+ * set and the spool is empty. */
+void *sender_run(void *arg);
+void sender_wake(struct sender *s);
+
+#endif
