@@ -17,6 +17,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <openssl/err.h>
+
 #include "audit_conn.h"
 #include "audit_wire.h"
 
@@ -268,7 +270,11 @@ static int session(struct sender *s, bool *got_ack)
 		wait_io(s, &c, (int)(s->o->heartbeat_ms / 2));
 		rc = audit_conn_read(&c);
 		if (rc < 0) {
-			logmsg("connection to %s closed by the server", s->o->server);
+			unsigned long why = ERR_peek_last_error();
+
+			logmsg("connection to %s closed by the server%s%s", s->o->server,
+			       why ? ": " : "", why ? ERR_reason_error_string(why) : "");
+			ERR_clear_error();
 			/* an ERROR frame may still be in the buffer */
 		} else if (rc > 0) {
 			last_in = now_ms();

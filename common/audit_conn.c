@@ -77,7 +77,7 @@ int audit_conn_read(struct audit_conn *c)
 			return total ? total : -EPIPE;
 		if (ssl_retry(c, rc) == 0)
 			return total;
-		ERR_clear_error();
+		/* the error queue says why (e.g. a TLS alert); the caller clears it */
 		return total ? total : (err == SSL_ERROR_SYSCALL ? -EPIPE : -EIO);
 	}
 	return total;

@@ -38,7 +38,8 @@ int audit_conn_init(struct audit_conn *c, int fd, SSL_CTX *ctx, bool server);
  * (then tls_ctx_why(c->ssl) says why). */
 int audit_conn_handshake(struct audit_conn *c);
 /* Reads what is available. >0 bytes read, 0 nothing now, -EPIPE at the
- * peer's close, -EIO on error. */
+ * peer's close, -EIO on error; after an error OpenSSL's error queue holds
+ * the reason and the caller clears it (ERR_clear_error). */
 int audit_conn_read(struct audit_conn *c);
 /* Writes pending output. 0 (all written or would block) or -EIO. */
 int audit_conn_flush(struct audit_conn *c);

@@ -18,6 +18,8 @@
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 
+#include <openssl/err.h>
+
 #include "audit_conn.h"
 #include "audit_wire.h"
 #include "store.h"
@@ -383,6 +385,7 @@ static bool conn_input(struct server *s, struct agent_conn *a)
 			tls_ctx_why(a->c.ssl, why, sizeof(why));
 			logmsg("refused %s: %s", a->peer, why);
 		}
+		ERR_clear_error();
 		return false;
 	}
 	if (rc > 0)
