@@ -270,10 +270,10 @@ static int session(struct sender *s, bool *got_ack)
 		wait_io(s, &c, (int)(s->o->heartbeat_ms / 2));
 		rc = audit_conn_read(&c);
 		if (rc < 0) {
-			unsigned long why = ERR_peek_last_error();
+			unsigned long reason = ERR_peek_last_error();
 
 			logmsg("connection to %s closed by the server%s%s", s->o->server,
-			       why ? ": " : "", why ? ERR_reason_error_string(why) : "");
+			       reason ? ": " : "", reason ? ERR_reason_error_string(reason) : "");
 			ERR_clear_error();
 			/* an ERROR frame may still be in the buffer */
 		} else if (rc > 0) {
