@@ -419,6 +419,13 @@ struct nfqueue *nfqueue_open(const struct nfqueue_config *cfg, nfqueue_packet_fn
 	}
 	size_rcvbuf(q->fd, q->cfg.rcvbuf);
 	r = configure(q);
+	/* The kernel answers EPERM when another socket holds the queue. */
+	if (r == -EPERM) {
+		struct nfqueue_kernel_stats k;
+
+		if (nfqueue_kernel_stats(q->cfg.queue, &k) == 0)
+			r = -EBUSY;
+	}
 	if (r < 0)
 		goto fail;
 	return q;
