@@ -1,0 +1,53 @@
+/*
+ * sessioncache: what the monitor remembers across connections.
+ *
+ * A resumed TLS session carries no certificate, so its verdict is the one
+ * of the full handshake that created it: the policy stores that verdict
+ * under the server's address, port and session id, for the session's
+ * lifetime, and a resumption looks it up. The same table remembers recent
+ * hello randoms, so that a random seen twice (a broken generator) is noticed.
+ *
+ * Fixed size (direct-mapped, a newer entry replaces an older one in its
+ * slot), so memory never grows; a forgotten session reads as unseen. Keys
+ * are compared in full, never by hash alone. Thread-safe (one mutex): the
+ * monitor's queue threads share one cache, since a client's resumption may
+ * arrive on another queue than its first connection.
+ */
+#ifndef SECAUDIT_SESSIONCACHE_H
+#define SECAUDIT_SESSIONCACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define SESSIONCACHE_KEY_MAX 64
+
+struct sessioncache;
+
+struct sessioncache_verdict {
+	uint8_t action;             /* enum policy_action of the full handshake */
+	uint8_t severity;
+	uint32_t sid;
+	char rule[64];              /* id of its strongest failed rule, "" if none */
+};
+
+/* A cache of `slots` entries (rounded up to a power of two, at least 64).
+ * NULL on allocation failure. */
+struct sessioncache *sessioncache_new(size_t slots);
+/* NULL is fine. */
+void sessioncache_free(struct sessioncache *sc);
+
+/* Remembers v under key until `expires`. Keys longer than
+ * SESSIONCACHE_KEY_MAX are ignored. */
+void sessioncache_put(struct sessioncache *sc, const uint8_t *key, size_t len,
+		      const struct sessioncache_verdict *v, time_t expires);
+/* True and *v filled when key is known and not expired at now. */
+bool sessioncache_get(struct sessioncache *sc, const uint8_t *key, size_t len, time_t now,
+		      struct sessioncache_verdict *v);
+/* Records key (e.g. a hello random) and returns whether it was already
+ * there and unexpired: one step, so two threads cannot both miss it. */
+bool sessioncache_seen(struct sessioncache *sc, const uint8_t *key, size_t len, time_t now,
+		       time_t expires);
+
+#endif
