@@ -502,8 +502,12 @@ static void check_chain(const struct ectx *e, const struct policy_certreq *cr,
 	} while (0)
 #define check_suffix_of(chk) (strrchr(policy_check_name(chk), '.') + 1)
 
-	if (cr->store) {
-		certcheck_chain(cr->store, certs, chain->n, e->now, &vr);
+	const struct policy_zone *z = &e->p->zones[e->st->zone - 1];
+	struct certcheck_store *store = client ? (z->client_store ? z->client_store : cr->store)
+					       : (z->server_store ? z->server_store : cr->store);
+
+	if (store) {
+		certcheck_chain(store, certs, chain->n, e->now, &vr);
 		if (vr.verify_error != X509_V_OK)
 			DEFECT(POLICY_CHK_CERT_UNTRUSTED, "%s",
 			       X509_verify_cert_error_string(vr.verify_error));
@@ -524,9 +528,9 @@ static void check_chain(const struct ectx *e, const struct policy_certreq *cr,
 			}
 		}
 	}
-	if (cr->store && vr.rev == CERTCHECK_REV_REVOKED)
+	if (store && vr.rev == CERTCHECK_REV_REVOKED)
 		DEFECT(POLICY_CHK_CERT_REVOKED, "revoked (CRL)");
-	if (cr->store && cr->revocation_required &&
+	if (store && cr->revocation_required &&
 	    (vr.rev == CERTCHECK_REV_NO_CRL || vr.rev == CERTCHECK_REV_STALE)) {
 		if (client)
 			DEFECT(POLICY_CHK_CERT_REVOCATION_UNKNOWN, "x");
@@ -580,7 +584,7 @@ static void check_chain(const struct ectx *e, const struct policy_certreq *cr,
 		BIT(POLICY_CHK_CERT_REVOCATION_UNKNOWN) | BIT(POLICY_CHK_CERT_OCSP_MISSING) |
 		BIT(POLICY_CHK_CERT_HIDDEN) | BIT(POLICY_CHK_CERT_MISSING));
 	e->st->judged |= BIT(POLICY_CHK_CERT_MISSING);
-	e->st->crl_rev = (uint8_t)(cr->store ? vr.rev : CERTCHECK_REV_NO_CRL);
+	e->st->crl_rev = (uint8_t)(store ? vr.rev : CERTCHECK_REV_NO_CRL);
 #undef DEFECT
 #undef check_suffix_of
 }
@@ -590,13 +594,12 @@ static void check_chain(const struct ectx *e, const struct policy_certreq *cr,
 static void stage_revocation(const struct ectx *e)
 {
 	const struct tls_session *s = e->s;
-	const struct policy_certreq *cr = &e->pr->cert;
 	enum certcheck_ocsp o = CERTCHECK_OCSP_NONE;
 
 	if (s->server_chain.n && s->server_chain.cert[0] && s->server_chain.cert[0]->x509)
 		o = certcheck_ocsp(s->ocsp, s->ocsp_len, s->server_chain.cert[0]->x509);
 	if (pending(e, POLICY_CHK_CERT_REVOKED)) {
-		if (e->st->crl_rev == CERTCHECK_REV_REVOKED && cr->store)
+		if (e->st->crl_rev == CERTCHECK_REV_REVOKED)
 			failed(e, POLICY_CHK_CERT_REVOKED, -1, "revoked (CRL)");
 		else if (o == CERTCHECK_OCSP_REVOKED)
 			failed(e, POLICY_CHK_CERT_REVOKED, -1, "revoked (stapled OCSP response)");

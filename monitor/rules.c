@@ -1575,9 +1575,48 @@ static bool sni_item(struct rctx *c, const yaml_node_t *n, const char *s, void *
 	return entry_ok(c, n, LIST_SNI, tmp) && set_add(c, arg, tmp);
 }
 
+/* certificate_trust / client_certificate_trust of a zone: a store that
+ * replaces the profile's there. */
+static bool parse_trust(struct rctx *c, const yaml_node_t *n, const char *what,
+			struct certcheck_store **out, bool *has_crl)
+{
+	static const char *const keys[] = { "ca_file", "ca_dir", "crl", NULL };
+	const yaml_node_t *caf, *cad, *x;
+	char cafile[4096], cadir[4096], why[256];
+	struct certcheck_store *st = NULL;
+
+	if (!check_keys(c, n, what, keys, NULL))
+		return false;
+	caf = get(c, n, "ca_file");
+	cad = get(c, n, "ca_dir");
+	if (!caf && !cad)
+		return fail(c, n, "%s needs ca_file or ca_dir", what);
+	if (caf && (!scalar(caf) || !path_join(c, caf, scalar(caf), cafile, sizeof(cafile))))
+		return fail(c, caf, "ca_file must be a path");
+	if (cad && (!scalar(cad) || !path_join(c, cad, scalar(cad), cadir, sizeof(cadir))))
+		return fail(c, cad, "ca_dir must be a path");
+	if (!(c->flags & RULES_NO_FILES)) {
+		st = certcheck_store_new(caf ? cafile : NULL, cad ? cadir : NULL, why, sizeof(why));
+		if (!st)
+			return fail(c, caf ? caf : cad, "%s", why);
+		if (!keep_store(c, st))
+			return false;
+	}
+	if ((x = get(c, n, "crl"))) {
+		if (!each_scalar(c, x, "crl", crl_item, st))
+			return false;
+		*has_crl = true;
+	}
+	*out = st;
+	return true;
+}
+
 static bool parse_zone(struct rctx *c, struct policy_zone *z, const yaml_node_t *n)
 {
-	static const char *const keys[] = { "name", "profile", "match", "tls_ports", NULL };
+	static const char *const keys[] = {
+		"name", "profile", "match", "tls_ports", "certificate_trust",
+		"client_certificate_trust", NULL
+	};
 	static const char *const mkeys[] = { "src", "dst", "ports", "sni", NULL };
 	const yaml_node_t *x, *mt;
 	size_t i;
@@ -1604,6 +1643,20 @@ static bool parse_zone(struct rctx *c, struct policy_zone *z, const yaml_node_t 
 	z->sni.casefold = true;
 	if ((x = get(c, n, "tls_ports")) && !each_scalar(c, x, "tls_ports", port_item, &z->tls_ports))
 		return false;
+	if ((x = get(c, n, "certificate_trust"))) {
+		if (!c->p->profiles[z->profile].cert.enabled)
+			return fail(c, x, "profile '%s' has no certificate requirements to trust for",
+				    c->p->profiles[z->profile].name);
+		if (!parse_trust(c, x, "certificate_trust", &z->server_store, &z->server_crl))
+			return false;
+	}
+	if ((x = get(c, n, "client_certificate_trust"))) {
+		if (!c->p->profiles[z->profile].client_cert.enabled)
+			return fail(c, x, "profile '%s' has no client_certificate requirements",
+				    c->p->profiles[z->profile].name);
+		if (!parse_trust(c, x, "client_certificate_trust", &z->client_store, &z->client_crl))
+			return false;
+	}
 	mt = get(c, n, "match");
 	if (!mt) {
 		z->any = true;

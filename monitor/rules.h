@@ -136,6 +136,10 @@ struct policy_zone {
 	struct policy_strset sni;
 	bool match_sni;             /* sni given: a hello without SNI never matches */
 	struct policy_ports tls_ports; /* where non-TLS bytes are an anomaly; empty: all */
+	/* Trust stores replacing the profile's in this zone (NULL: the
+	 * profile's), with their CRLs. */
+	struct certcheck_store *server_store, *client_store;
+	bool server_crl, client_crl;
 };
 
 struct policy_certreq {
