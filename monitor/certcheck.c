@@ -63,6 +63,15 @@ struct certcheck_store *certcheck_store_new(const char *ca_file, const char *ca_
 		}
 		return st;
 	}
+	if (ca_file) {
+		FILE *f = fopen(ca_file, "r");
+
+		if (!f) {
+			snprintf(err, errlen, "cannot read CA file '%s': %s", ca_file, strerror(errno));
+			goto fail;
+		}
+		fclose(f);
+	}
 	if (ca_file && X509_STORE_load_file(st->store, ca_file) != 1) {
 		certcheck_ssl_err(err, errlen, "cannot load CA file");
 		goto fail;

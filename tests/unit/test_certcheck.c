@@ -221,7 +221,7 @@ Test(certcheck, store_errors)
 	struct certcheck_store *st = certcheck_store_new("/nonexistent/ca.pem", NULL, err, sizeof(err));
 
 	cr_assert_null(st);
-	cr_assert(strstr(err, "cannot load CA file"), "%s", err);
+	cr_assert(strstr(err, "cannot read CA file"), "%s", err);
 	st = store_with("root.crt", NULL);
 	cr_assert_lt(certcheck_store_add_crl(st, "/nonexistent.crl", err, sizeof(err)), 0);
 	cr_assert(strstr(err, "cannot read CRL file"), "%s", err);
