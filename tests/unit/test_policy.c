@@ -1,0 +1,552 @@
+/*
+ * policy: hand-built sessions (struct tls_session as the parser fills it)
+ * with real certificates from testpki.h, judged by a test policy; each test
+ * asserts the verdict and the exact rule ids that failed.
+ */
+#include <criterion/criterion.h>
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "policy.h"
+#include "rules.h"
+#include "sessioncache.h"
+#include "testpki.h"
+
+static const char policy_fmt[] =
+	"version: 1\n"
+	"profiles:\n"
+	"  strict:\n"
+	"    action: drop\n"
+	"    versions: {min: TLS1.2}\n"
+	"    cipher_suites: {forbid: [cbc, rc4, 3des, null, anon, export]}\n"
+	"    groups: {min_dh_bits: 2048}\n"
+	"    certificate:\n"
+	"      ca_file: %1$s/root.crt\n"
+	"      min_rsa_bits: 2048\n"
+	"      forbidden_signatures: [md5, sha1]\n"
+	"      max_chain_length: 2\n"
+	"    tls13_certificates: alert\n"
+	"    sni: {deny: ['*.evil.test']}\n"
+	"    ja3: {deny: [e7d705a3286e19ea42f587b344ee6865]}\n"
+	"    ja4: {deny: [t13d1516h2_8daaf6152771_e5627efa2ab1]}\n"
+	"    anomalies: {heartbeat: alert, weak_random: alert, compression: reject}\n"
+	"    unknown_resumption: reject\n"
+	"  signed:\n"
+	"    certificate: {ca_file: %1$s/rsaroot.crt, forbidden_signatures: [md5, sha1]}\n"
+	"  crlcheck:\n"
+	"    certificate:\n"
+	"      ca_file: %1$s/root.crt\n"
+	"      crl: %1$s/root.crl\n"
+	"      revocation_unavailable: fail\n"
+	"  stale:\n"
+	"    certificate:\n"
+	"      ca_file: %1$s/rsaroot.crt\n"
+	"      crl: %1$s/stale.crl\n"
+	"      revocation_unavailable: fail\n"
+	"  ocsp:\n"
+	"    certificate: {ca_file: %1$s/root.crt, require_ocsp_staple: true}\n"
+	"  sensitive:\n"
+	"    action: reject\n"
+	"    certificate: {ca_file: %1$s/root.crt}\n"
+	"    client_certificate: {required: true, ca_file: %1$s/root.crt}\n"
+	"zones:\n"
+	"  - {name: sensitive, profile: sensitive, match: {dst: [10.9.0.0/16]}}\n"
+	"  - {name: signed, profile: signed, match: {dst: [10.8.0.0/16]}}\n"
+	"  - {name: crl, profile: crlcheck, match: {dst: [10.6.0.0/16]}}\n"
+	"  - {name: stale, profile: stale, match: {dst: ['2001:db8:7::/48']}}\n"
+	"  - {name: ocsp, profile: ocsp, match: {sni: [ocsp.good.test]}}\n"
+	"  - {name: default, profile: strict}\n";
+
+static struct policy *pol;
+static struct x509_cert *certs[8];
+static unsigned n_certs;
+
+static void setup(void)
+{
+	char yaml[sizeof(policy_fmt) + 8 * 300];
+	struct policy_error err;
+	char msg[600];
+
+	snprintf(yaml, sizeof(yaml), policy_fmt, testpki_dir());
+	pol = rules_load_buffer("test.yaml", yaml, strlen(yaml), ".", 0, &err);
+	policy_error_format(&err, msg, sizeof(msg));
+	cr_assert_not_null(pol, "%s", msg);
+}
+
+static void teardown(void)
+{
+	while (n_certs)
+		testpki_cert_free(certs[--n_certs]);
+	policy_free(pol);
+}
+
+TestSuite(policy, .init = setup, .fini = teardown);
+
+static struct policy_flow flow4(const char *dst)
+{
+	struct policy_flow f = { .family = AF_INET, .client_port = 40000, .server_port = 443 };
+
+	inet_pton(AF_INET, "192.0.2.10", f.client_addr);
+	inet_pton(AF_INET, dst, f.server_addr);
+	return f;
+}
+
+/* A TLS 1.2 ECDHE-RSA-AES128-GCM session that met every requirement up to
+ * ServerHelloDone; tests then break one fact each. */
+static void session(struct tls_session *s, const char *sni, const char *leaf)
+{
+	struct tls_client_hello *ch = &s->client_hello[0];
+	struct tls_server_hello *sh = &s->server_hello[0];
+	static uint8_t serial;
+
+	memset(s, 0, sizeof(*s));
+	s->n_client_hellos = 1;
+	ch->legacy_version = 0x0303;
+	memset(ch->random, 0x11, sizeof(ch->random));
+	ch->random[0] = ++serial;               /* each session its own random */
+	ch->n_suites = 2;
+	ch->suites[0] = 0xc02f;
+	ch->suites[1] = 0x009c;
+	ch->has_sni = sni != NULL;
+	snprintf(ch->sni, sizeof(ch->sni), "%s", sni ? sni : "");
+	ch->renegotiation_info = true;
+	s->n_server_hellos = 1;
+	sh->legacy_version = 0x0303;
+	memset(sh->random, 0x22, sizeof(sh->random));
+	sh->renegotiation_info = true;
+	sh->session_id_len = 32;
+	memset(sh->session_id, 0x33, 32);
+	s->version = 0x0303;
+	s->suite = 0xc02f;
+	s->kx_group = 0x001d;
+	s->server_kx = true;
+	if (leaf) {
+		certs[n_certs] = testpki_cert(leaf);
+		s->server_chain.cert[0] = certs[n_certs++];
+		s->server_chain.n = 1;
+	}
+	s->events = TLS_EV_CLIENT_HELLO | TLS_EV_SERVER_HELLO | TLS_EV_CERTIFICATE |
+		    TLS_EV_SERVER_KX | TLS_EV_SERVER_DONE;
+}
+
+static void finish(struct tls_session *s)
+{
+	s->events |= TLS_EV_CLIENT_CERT * (s->client_chain.n > 0) | TLS_EV_ENCRYPTED |
+		     TLS_EV_HANDSHAKE_DONE;
+	s->done = true;
+}
+
+/* Runs the session through the policy; returns the failed rule ids joined
+ * with spaces, in the order they failed. */
+static const char *judge(const struct policy_flow *f, struct tls_session *s, struct policy_state *st,
+			 time_t now)
+{
+	static char ids[1024];
+	size_t n = 0;
+	uint8_t i;
+
+	memset(st, 0, sizeof(*st));
+	finish(s);
+	policy_evaluate(pol, f, s, 0, st, now);
+	cr_assert(st->final);
+	ids[0] = '\0';
+	for (i = 0; i < st->n_failures; i++)
+		n += (size_t)snprintf(ids + n, sizeof(ids) - n, "%s%s", i ? " " : "",
+				      pol->rules[st->failures[i].rule].id);
+	return ids;
+}
+
+static const char *judge_leaf(const char *dst, const char *sni, const char *leaf, time_t now,
+			      struct policy_state *st)
+{
+	struct policy_flow f = flow4(dst);
+	struct tls_session s;
+
+	session(&s, sni, leaf);
+	return judge(&f, &s, st, now);
+}
+
+Test(policy, conforming_session_passes)
+{
+	struct policy_state st;
+
+	cr_assert_str_eq(judge_leaf("198.51.100.1", "good.test", "good.crt", time(NULL), &st), "");
+	cr_assert_eq(st.action, POLICY_ACTION_NONE);
+}
+
+Test(policy, old_version_fails_at_server_hello)
+{
+	struct policy_flow f = flow4("198.51.100.1");
+	struct policy_state st = { 0 };
+	struct tls_session s;
+
+	session(&s, "good.test", "good.crt");
+	s.version = 0x0301;
+	s.server_hello[0].legacy_version = 0x0301;
+	s.events = TLS_EV_CLIENT_HELLO;
+	cr_assert_eq(policy_evaluate(pol, &f, &s, TLS_EV_CLIENT_HELLO, &st, time(NULL)),
+		     POLICY_ACTION_NONE, "the client offered TLS 1.2");
+	s.events |= TLS_EV_SERVER_HELLO;
+	cr_assert_eq(policy_evaluate(pol, &f, &s, TLS_EV_SERVER_HELLO, &st, time(NULL)),
+		     POLICY_ACTION_DROP, "known at ServerHello, before the certificate");
+	cr_assert_not(st.final);
+	cr_assert_str_eq(pol->rules[st.failures[0].rule].id, "strict.version");
+	cr_assert_str_eq(st.failures[0].observed, "TLSv1.0");
+}
+
+Test(policy, client_offering_only_weak_suites_fails_at_client_hello)
+{
+	struct policy_flow f = flow4("198.51.100.1");
+	struct policy_state st = { 0 };
+	struct tls_session s;
+
+	session(&s, "good.test", NULL);
+	s.client_hello[0].suites[0] = 0x0005;     /* RC4-SHA */
+	s.client_hello[0].suites[1] = 0x000a;     /* DES-CBC3-SHA */
+	s.events = TLS_EV_CLIENT_HELLO;
+	cr_assert_eq(policy_evaluate(pol, &f, &s, TLS_EV_CLIENT_HELLO, &st, time(NULL)),
+		     POLICY_ACTION_DROP);
+	cr_assert_str_eq(pol->rules[st.failures[0].rule].id, "strict.cipher_suite");
+}
+
+Test(policy, weak_suites_negotiated)
+{
+	static const uint16_t weak[] = { 0x0005, 0x000a, 0x002f, 0x0002, 0xc018, 0x0003 };
+	struct policy_state st;
+	size_t i;
+
+	for (i = 0; i < sizeof(weak) / sizeof(weak[0]); i++) {
+		struct policy_flow f = flow4("198.51.100.1");
+		struct tls_session s;
+
+		session(&s, "good.test", "good.crt");
+		s.suite = weak[i];
+		cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "strict.cipher_suite", "0x%04x", weak[i]);
+		cr_assert_eq(st.action, POLICY_ACTION_DROP);
+	}
+}
+
+Test(policy, small_dh_group)
+{
+	struct policy_flow f = flow4("198.51.100.1");
+	struct policy_state st;
+	struct tls_session s;
+
+	session(&s, "good.test", "good.crt");
+	s.suite = 0x009e;                         /* DHE-RSA-AES128-GCM-SHA256 */
+	s.kx_group = 0;
+	s.dh_p_bits = 1024;
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "strict.dh_bits");
+	cr_assert_str_eq(st.failures[0].observed, "1024-bit DH group");
+}
+
+Test(policy, certificate_defects)
+{
+	static const struct {
+		const char *leaf, *sni, *expect;
+	} cases[] = {
+		{ "expired.crt", "good.test", "strict.certificate.expired" },
+		{ "notyet.crt", "good.test", "strict.certificate.not_yet_valid" },
+		{ "rsa1024.crt", "good.test", "strict.certificate.weak_key" },
+		{ "other.crt", "good.test", "strict.certificate.hostname" },
+		{ "self.crt", "self.test", "strict.certificate.untrusted strict.certificate.self_signed" },
+		{ "untrusted.crt", "good.test", "strict.certificate.untrusted" },
+		{ "good.crt", NULL, "" },             /* no SNI: nothing to compare */
+	};
+	struct policy_state st;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		cr_expect_str_eq(judge_leaf("198.51.100.1", cases[i].sni, cases[i].leaf, time(NULL), &st),
+				 cases[i].expect, "%s", cases[i].leaf);
+}
+
+Test(policy, forbidden_signature_digests)
+{
+	struct policy_state st;
+
+	cr_assert_str_eq(judge_leaf("10.8.0.1", "good.test", "sha1.crt", time(NULL), &st),
+			 "signed.certificate.signature");
+	cr_assert_str_eq(st.failures[0].observed, "sha1WithRSAEncryption");
+	cr_assert_eq(st.action, POLICY_ACTION_ALERT, "the profile's default action");
+	cr_assert_str_eq(judge_leaf("10.8.0.1", "good.test", "md5.crt", time(NULL), &st),
+			 "signed.certificate.signature");
+	cr_assert_str_eq(judge_leaf("10.8.0.1", "good.test", "rsagood.crt", time(NULL), &st), "");
+}
+
+Test(policy, chain_too_long)
+{
+	struct policy_flow f = flow4("198.51.100.1");
+	struct policy_state st;
+	struct tls_session s;
+
+	session(&s, "good.test", "deep.crt");
+	certs[n_certs] = testpki_cert("inter.crt");
+	s.server_chain.cert[1] = certs[n_certs++];
+	certs[n_certs] = testpki_cert("root.crt");
+	s.server_chain.cert[2] = certs[n_certs++];
+	s.server_chain.n = 3;
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "strict.certificate.chain_length");
+	s.server_chain.n = 2;
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "");
+}
+
+Test(policy, revocation_by_crl_and_staleness)
+{
+	struct policy_state st;
+	struct policy_flow f = flow4("10.6.0.1");
+	struct tls_session s;
+
+	cr_assert_str_eq(judge_leaf("10.6.0.1", "good.test", "revoked.crt", time(NULL), &st),
+			 "crlcheck.certificate.revoked");
+	cr_assert_str_eq(judge_leaf("10.6.0.1", "good.test", "good.crt", time(NULL), &st), "");
+	/* 40 days on, root.crl (30 days) is past nextUpdate: unavailable. */
+	cr_assert_str_eq(judge_leaf("10.6.0.1", "good.test", "good.crt", time(NULL) + 40 * 86400, &st),
+			 "crlcheck.certificate.revocation_unavailable");
+	cr_assert_str_eq(st.failures[0].observed, "CRL past its nextUpdate");
+	/* stale.crl was made stale by openssl itself (-crlsec 1). */
+	f.family = AF_INET6;
+	inet_pton(AF_INET6, "2001:db8:7::1", f.server_addr);
+	session(&s, "good.test", "rsagood.crt");
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL) + 3600), "stale.certificate.revocation_unavailable");
+}
+
+Test(policy, stapled_ocsp)
+{
+	struct policy_flow f = flow4("198.51.100.1");
+	struct policy_state st;
+	struct tls_session s;
+	size_t len;
+	uint8_t *der = testpki_read("revoked.ocsp", &len);
+
+	session(&s, "good.test", "revoked.crt");
+	s.ocsp = der;
+	s.ocsp_len = (uint32_t)len;
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "strict.certificate.revoked");
+	cr_assert_str_eq(st.failures[0].observed, "revoked (stapled OCSP response)");
+	free(der);
+
+	/* require_ocsp_staple: none fails, a good one passes. */
+	session(&s, "ocsp.good.test", "good.crt");
+	s.server_chain.cert[0] = certs[n_certs - 1];
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)),
+			 "ocsp.certificate.hostname ocsp.certificate.ocsp_staple_missing");
+	der = testpki_read("good.ocsp", &len);
+	s.ocsp = der;
+	s.ocsp_len = (uint32_t)len;
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "ocsp.certificate.hostname");
+	free(der);
+}
+
+Test(policy, sensitive_zone_requires_client_certificate)
+{
+	struct policy_flow f = flow4("10.9.1.1");
+	struct policy_state st;
+	struct tls_session s;
+
+	session(&s, "good.test", "good.crt");
+	s.cert_request = true;
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "sensitive.client_certificate.missing");
+	cr_assert_eq(st.action, POLICY_ACTION_REJECT);
+	cr_assert_str_eq(st.failures[0].observed, "no client Certificate");
+
+	/* The server never asked: known at ServerHelloDone. */
+	session(&s, "good.test", "good.crt");
+	memset(&st, 0, sizeof(st));
+	policy_evaluate(pol, &f, &s, TLS_EV_SERVER_DONE, &st, time(NULL));
+	cr_assert_eq(st.action, POLICY_ACTION_REJECT);
+	cr_assert_str_eq(st.failures[0].observed, "server did not request a client certificate");
+
+	/* A valid client certificate passes; an untrusted one does not. */
+	session(&s, "good.test", "good.crt");
+	s.cert_request = true;
+	certs[n_certs] = testpki_cert("p384.crt");
+	s.client_chain.cert[0] = certs[n_certs++];
+	s.client_chain.n = 1;
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "");
+	certs[n_certs] = testpki_cert("untrusted.crt");
+	s.client_chain.cert[0] = certs[n_certs++];
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "sensitive.client_certificate.invalid");
+	cr_assert_str_eq(st.failures[0].observed, "untrusted");
+
+	/* Other zones do not ask for one. */
+	f = flow4("198.51.100.1");
+	s.client_chain.n = 0;
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "");
+}
+
+Test(policy, lists_deny_sni_ja3_ja4)
+{
+	struct policy_flow f = flow4("198.51.100.1");
+	struct policy_state st;
+	struct tls_session s;
+
+	session(&s, "www.EVIL.test", NULL);
+	s.events = TLS_EV_CLIENT_HELLO;
+	memset(&st, 0, sizeof(st));
+	cr_assert_eq(policy_evaluate(pol, &f, &s, TLS_EV_CLIENT_HELLO, &st, time(NULL)),
+		     POLICY_ACTION_DROP, "decided at the ClientHello");
+	cr_assert_str_eq(pol->rules[st.failures[0].rule].id, "strict.sni.denied");
+
+	session(&s, "good.test", "good.crt");
+	f.ja3 = "e7d705a3286e19ea42f587b344ee6865";
+	f.ja4 = "t13d1516h2_8daaf6152771_e5627efa2ab1";
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "strict.ja3.denied strict.ja4.denied");
+}
+
+Test(policy, resumption_inherits_or_is_unknown)
+{
+	struct sessioncache *cache = sessioncache_new(256);
+	struct policy_flow f = flow4("198.51.100.1");
+	struct policy_state st;
+	struct tls_session s;
+
+	f.cache = cache;
+	/* Unseen session: the profile's unknown_resumption action. */
+	session(&s, "good.test", NULL);
+	s.resumption = TLS_RESUME_SESSION_ID;
+	s.server_hello[0].session_id[0] = 0x99;
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "strict.unknown_resumption");
+	cr_assert_eq(st.action, POLICY_ACTION_REJECT);
+
+	/* A full handshake that failed (TLS 1.0) and its resumption. */
+	session(&s, "good.test", "good.crt");
+	s.version = 0x0301;
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "strict.version");
+	session(&s, "good.test", NULL);
+	s.resumption = TLS_RESUME_SESSION_ID;
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "strict.resumed_failed");
+	cr_assert_eq(st.action, POLICY_ACTION_DROP);
+	cr_assert_str_eq(st.failures[0].observed, "full handshake failed strict.version");
+
+	/* A good full handshake: its resumption passes without a certificate. */
+	session(&s, "good.test", "good.crt");
+	s.server_hello[0].session_id[1] = 0x44;
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "");
+	session(&s, "good.test", NULL);
+	s.server_hello[0].session_id[1] = 0x44;
+	s.resumption = TLS_RESUME_SESSION_ID;
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "");
+	/* The same client random twice is a broken generator. */
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "strict.anomaly.weak_random");
+	sessioncache_free(cache);
+}
+
+Test(policy, tls13_hidden_certificate)
+{
+	struct policy_flow f = flow4("198.51.100.1");
+	struct policy_state st;
+	struct tls_session s;
+
+	session(&s, "good.test", NULL);
+	s.version = 0x0304;
+	s.suite = 0x1302;
+	s.events &= ~(unsigned)(TLS_EV_CERTIFICATE | TLS_EV_SERVER_KX);
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "strict.certificate.tls13_hidden");
+	cr_assert_eq(st.action, POLICY_ACTION_ALERT);
+}
+
+Test(policy, anomalies_and_every_failure_kept)
+{
+	struct policy_flow f = flow4("198.51.100.1");
+	struct policy_state st;
+	struct tls_session s;
+
+	session(&s, "good.test", "expired.crt");
+	s.version = 0x0302;
+	s.suite = 0x000a;
+	s.heartbeat = true;
+	memset(s.client_hello[0].random, 0, 32);
+	s.client_hello[0].compression_offered = true;
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)),
+			 "strict.anomaly.compression strict.anomaly.weak_random strict.version "
+			 "strict.cipher_suite strict.certificate.expired strict.anomaly.heartbeat");
+	cr_assert_eq(st.action, POLICY_ACTION_REJECT);
+	cr_assert_str_eq(pol->rules[st.failures[st.strongest].rule].id, "strict.anomaly.compression");
+}
+
+Test(policy, alert_header_and_json)
+{
+	struct policy_state st;
+	struct policy_alert a;
+	struct buf b = { 0 };
+	struct json j;
+
+	judge_leaf("198.51.100.1", "good.test", "rsa1024.crt", time(NULL), &st);
+	cr_assert(policy_alert_header(pol, &st, &a));
+	cr_assert_eq(a.signature_id, POLICY_SID_BASE + POLICY_CHK_CERT_WEAK_KEY);
+	cr_assert_str_eq(a.signature, "certificate key too small");
+	cr_assert_str_eq(a.action, "blocked");
+	cr_assert_str_eq(a.category, "certificate");
+	json_init(&j, &b);
+	policy_state_to_json(pol, &st, &j);
+	cr_assert_str_eq(buf_cstr(&b),
+			 "{\"zone\":\"default\",\"profile\":\"strict\",\"verdict\":\"drop\",\"final\":true,"
+			 "\"failed\":[{\"rule\":\"strict.certificate.weak_key\",\"sid\":2310011,"
+			 "\"check\":\"certificate.weak_key\",\"message\":\"certificate key too small\","
+			 "\"severity\":2,\"action\":\"drop\",\"observed\":\"RSA 1024 bits\","
+			 "\"required\":\"RSA >= 2048 bits, EC >= 0 bits\"}]}");
+	buf_free(&b);
+	judge_leaf("198.51.100.1", "good.test", "good.crt", time(NULL), &st);
+	cr_assert_not(policy_alert_header(pol, &st, &a));
+}
+
+Test(policy, not_tls)
+{
+	struct policy_error err;
+	const char *y = "version: 1\nprofiles:\n  p: {anomalies: {not_tls: drop}}\n"
+			"zones:\n  - {name: d, profile: p, tls_ports: [443, 6514]}\n";
+	struct policy *p = rules_load_buffer("t.yaml", y, strlen(y), ".", 0, &err);
+	struct policy_flow f = flow4("198.51.100.1");
+	struct policy_state st = { 0 };
+	struct tls_session s;
+
+	cr_assert_not_null(p, "%s", err.message);
+	memset(&s, 0, sizeof(s));
+	s.not_tls = true;
+	cr_assert_eq(policy_evaluate(p, &f, &s, TLS_EV_NOT_TLS, &st, time(NULL)), POLICY_ACTION_DROP);
+	cr_assert(st.final);
+	memset(&st, 0, sizeof(st));
+	f.server_port = 80;
+	cr_assert_eq(policy_evaluate(p, &f, &s, TLS_EV_NOT_TLS, &st, time(NULL)), POLICY_ACTION_NONE);
+	policy_free(p);
+}
+
+Test(policy, presets_judge_as_their_guidelines_say)
+{
+	struct policy_error err;
+	struct policy *modern = policy_load("rules/mozilla-modern.yaml", &err);
+	struct policy *inter = policy_load("rules/mozilla-intermediate.yaml", &err);
+	struct policy *audit = policy_load("rules/audit-channel.yaml", &err);
+	struct policy_flow f = flow4("198.51.100.1");
+	struct policy_state st;
+	struct tls_session s;
+
+	cr_assert(modern && inter && audit);
+	session(&s, NULL, NULL);
+	s.events = TLS_EV_CLIENT_HELLO | TLS_EV_SERVER_HELLO;
+	memset(&st, 0, sizeof(st));
+	cr_assert_eq(policy_evaluate(modern, &f, &s, 0, &st, time(NULL)), POLICY_ACTION_DROP,
+		     "modern: TLS 1.3 only");
+	memset(&st, 0, sizeof(st));
+	cr_assert_eq(policy_evaluate(inter, &f, &s, 0, &st, time(NULL)), POLICY_ACTION_NONE,
+		     "intermediate: ECDHE-RSA-AES128-GCM over TLS 1.2");
+	s.suite = 0xc013;                         /* ECDHE-RSA-AES128-SHA (CBC) */
+	memset(&st, 0, sizeof(st));
+	cr_assert_eq(policy_evaluate(inter, &f, &s, 0, &st, time(NULL)), POLICY_ACTION_DROP);
+	/* audit channel: TLS 1.2 without a client certificate on 6514. */
+	s.suite = 0xc02f;
+	f.server_port = 6514;
+	s.events |= TLS_EV_SERVER_DONE;
+	memset(&st, 0, sizeof(st));
+	cr_assert_eq(policy_evaluate(audit, &f, &s, 0, &st, time(NULL)), POLICY_ACTION_DROP);
+	cr_assert_str_eq(audit->rules[st.failures[0].rule].id,
+			 "audit-channel.certificate.missing");
+	policy_free(modern);
+	policy_free(inter);
+	policy_free(audit);
+}
