@@ -133,15 +133,51 @@ struct feed_ctx {
 	unsigned ev;
 };
 
+/* An HTTP CONNECT tunnel (RFC 9110 9.3.6) carries TLS after the request
+ * and the proxy's answer: skip each direction's header block, up to and
+ * including its blank line, then parse what follows as TLS. Returns the
+ * bytes of data that belong to the preamble. */
+static size_t skip_connect(struct engine_session *es, enum tls_dir dir,
+			   const uint8_t *data, size_t len)
+{
+	static const char connect[] = "CONNECT ";
+	size_t i;
+
+	if (es->preamble[dir] == PREAMBLE_UNKNOWN) {
+		if (dir == TLS_TO_SERVER && len >= 8 && !memcmp(data, connect, 8)) {
+			es->preamble[TLS_TO_SERVER] = PREAMBLE_HTTP;
+			es->preamble[TLS_TO_CLIENT] = PREAMBLE_HTTP;
+		} else {
+			es->preamble[dir] = PREAMBLE_NONE;
+		}
+	}
+	if (es->preamble[dir] != PREAMBLE_HTTP)
+		return 0;
+	for (i = 0; i < len; i++) {
+		static const uint8_t end[4] = { '\r', '\n', '\r', '\n' };
+
+		es->crlf[dir] = data[i] == end[es->crlf[dir]] ? es->crlf[dir] + 1 :
+				data[i] == '\r' ? 1 : 0;
+		if (es->crlf[dir] == 4) {
+			es->preamble[dir] = PREAMBLE_NONE;
+			return i + 1;
+		}
+	}
+	return len;
+}
+
 static void deliver(void *arg, const uint8_t *data, size_t len)
 {
 	struct feed_ctx *c = arg;
+	size_t skip;
 
 	if (!data) {
 		tls_gap(&c->es->tls, c->dir);
 		return;
 	}
-	c->ev |= tls_feed(&c->es->tls, c->dir, data, len);
+	skip = skip_connect(c->es, c->dir, data, len);
+	if (skip < len)
+		c->ev |= tls_feed(&c->es->tls, c->dir, data + skip, len - skip);
 }
 
 /* Mid-flow start: the side that sends a ClientHello is the client; one

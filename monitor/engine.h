@@ -43,6 +43,8 @@ struct engine_config {
 /* Fills the defaults every program starts from. */
 void engine_config_default(struct engine_config *cfg);
 
+enum engine_preamble { PREAMBLE_UNKNOWN = 0, PREAMBLE_NONE, PREAMBLE_HTTP };
+
 /* Per-flow state the sink sees. `tls` is valid until the session is logged
  * (sink->session_end), after which it is released. */
 struct engine_session {
@@ -55,6 +57,9 @@ struct engine_session {
 	bool logged;                 /* session_end was called */
 	bool has_tls;                /* tls holds a session worth logging */
 	void *user;                  /* the sink's per-flow state */
+	/* private: an HTTP CONNECT preamble being skipped, per direction */
+	uint8_t preamble[2];
+	uint8_t crlf[2];
 };
 
 struct engine_sink {

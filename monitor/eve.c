@@ -120,6 +120,8 @@ static void put_cert_fields(struct json *j, const struct tls_chain *chain)
 	json_kv_str(j, "notbefore", c->not_before);
 	json_kv_str(j, "notafter", c->not_after);
 	put_sans(j, c);
+	json_key(j, "certificate");
+	put_b64(j, c->der, c->der_len);
 	json_key(j, "chain");
 	json_array_begin(j);
 	for (i = 0; i < chain->n; i++)
