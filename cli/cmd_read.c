@@ -13,15 +13,13 @@
 #include "capture.h"
 #include "cli.h"
 #include "engine.h"
-#include "eve.h"
-#include "transcript.h"
+#include "inspector.h"
+#include "policy.h"
 
 struct read_ctx {
-	struct engine *engine;
+	struct inspector *in;
 	FILE *out;
 	struct buf line;
-	bool eve;
-	unsigned long sessions;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -32,55 +30,35 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
-static void flush_line(struct read_ctx *c)
+static void flush_out(struct read_ctx *c, bool all)
 {
-	if (c->line.len >= 1 << 16) {
+	if (c->line.len >= (all ? 1u : 1u << 16)) {
 		fwrite(c->line.data, 1, c->line.len, c->out);
 		buf_reset(&c->line);
 	}
-}
-
-static void on_session_end(void *arg, struct engine_session *es, uint64_t ts_us)
-{
-	struct read_ctx *c = arg;
-
-	c->sessions++;
-	if (c->eve)
-		eve_tls_event(&c->line, es, ts_us);
-	else
-		transcript_session(&c->line, c->sessions, es);
-	flush_line(c);
-}
-
-static void on_anomaly(void *arg, const struct engine_session *es, const struct decoded *d,
-		       enum anomaly a, uint64_t ts_us)
-{
-	struct read_ctx *c = arg;
-
-	if (c->eve)
-		eve_anomaly_event(&c->line, es, d, a, ts_us);
-	else
-		buf_printf(&c->line, "anomaly: %s (%s)\n", anomaly_event(a), anomaly_type(a));
-	flush_line(c);
 }
 
 static void on_packet(void *arg, int dlt, const uint8_t *pkt, size_t len, uint64_t ts_us)
 {
 	struct read_ctx *c = arg;
 
-	engine_packet(c->engine, dlt, pkt, len, ts_us);
+	inspector_packet(c->in, dlt, pkt, len, ts_us);
+	flush_out(c, false);
 }
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: secaudit read [--eve] [-o FILE] CAPTURE...\n"
-		"       secaudit read [--eve] [-o FILE] -i IFACE [BPF FILTER]\n"
+		"usage: secaudit read [--eve] [--rules FILE] [-o FILE] CAPTURE...\n"
+		"       secaudit read [--eve] [--rules FILE] [-o FILE] -i IFACE [BPF FILTER]\n"
 		"\n"
 		"Reads pcap/pcapng captures (or captures live on IFACE until interrupted)\n"
 		"and reports every TLS handshake: a transcript per session, or with --eve\n"
-		"one EVE JSON line per session and per anomaly.\n"
+		"one EVE JSON line per session, alert and anomaly. With --rules, each\n"
+		"session is judged as the inline monitor would judge it: the alerts say\n"
+		"which sessions it would block (\"blocked\") or only report (\"allowed\").\n"
 		"  --eve        EVE JSON lines (Suricata-compatible) instead of text\n"
+		"  --rules FILE judge sessions by this policy (see docs/rules.md)\n"
 		"  -o FILE      write to FILE instead of standard output\n"
 		"  -i IFACE     capture live on IFACE\n");
 }
@@ -91,19 +69,23 @@ int cmd_read(int argc, char **argv)
 		{ "eve", no_argument, NULL, 'e' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "interface", required_argument, NULL, 'i' },
+		{ "rules", required_argument, NULL, 'r' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct read_ctx c = { 0 };
-	struct engine_sink sink = { 0 };
 	struct engine_config cfg;
-	const char *out_path = NULL, *iface = NULL;
+	struct policy *policy = NULL;
+	struct inspector_counters n;
+	const char *out_path = NULL, *iface = NULL, *rules = NULL;
+	bool eve = false;
 	char err[512];
 	int opt, i, rc = 0;
 
-	while ((opt = getopt_long(argc, argv, "eo:i:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "eo:i:r:h", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'e': c.eve = true; break;
+		case 'e': eve = true; break;
+		case 'r': rules = optarg; break;
 		case 'o': out_path = optarg; break;
 		case 'i': iface = optarg; break;
 		case 'h': usage(stdout); return 0;
@@ -114,17 +96,25 @@ int cmd_read(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (rules) {
+		struct policy_error perr;
+
+		policy = policy_load(rules, &perr);
+		if (!policy) {
+			policy_error_format(&perr, err, sizeof(err));
+			fprintf(stderr, "secaudit read: %s\n", err);
+			return 1;
+		}
+	}
 	c.out = stdout;
 	if (out_path && !(c.out = fopen(out_path, "w"))) {
 		fprintf(stderr, "secaudit read: %s: %s\n", out_path, strerror(errno));
+		policy_free(policy);
 		return 1;
 	}
-	sink.arg = &c;
-	sink.session_end = on_session_end;
-	sink.anomaly = on_anomaly;
 	engine_config_default(&cfg);
-	c.engine = engine_new(&cfg, &sink);
-	if (!c.engine) {
+	c.in = inspector_new(&cfg, policy, eve ? INSPECTOR_EVE : INSPECTOR_TEXT, &c.line);
+	if (!c.in) {
 		fprintf(stderr, "secaudit read: out of memory\n");
 		rc = 1;
 		goto out;
@@ -152,12 +142,17 @@ int cmd_read(int argc, char **argv)
 			}
 		}
 	}
-	engine_flush(c.engine, 0);
-	engine_free(c.engine);
+	inspector_flush(c.in);
+	inspector_counters(c.in, &n);
+	inspector_free(c.in);
+	if (policy)
+		fprintf(stderr, "secaudit read: %llu TLS sessions, %llu alerts, %llu would be blocked\n",
+			(unsigned long long)n.sessions, (unsigned long long)n.alerts,
+			(unsigned long long)n.blocked);
 out:
-	if (c.line.len)
-		fwrite(c.line.data, 1, c.line.len, c.out);
+	flush_out(&c, true);
 	buf_free(&c.line);
+	policy_free(policy);
 	if (c.out != stdout && fclose(c.out)) {
 		fprintf(stderr, "secaudit read: %s: %s\n", out_path, strerror(errno));
 		rc = 1;

@@ -122,6 +122,8 @@ static void report(struct engine *e, const struct engine_session *es,
 		bits &= bits - 1;
 		if (a == ANOM_TLS_NOT_TLS && !(es && tls_port(es->flow->key.port[!es->flow->client])))
 			continue;
+		if (es)
+			((struct engine_session *)es)->anomalies |= 1ULL << a;
 		if (e->sink.anomaly)
 			e->sink.anomaly(e->sink.arg, es, d, (enum anomaly)a, ts_us);
 	}
@@ -244,7 +246,7 @@ static enum engine_verdict inspect(struct engine *e, struct engine_session *es, 
 		es->has_tls = true;
 	if (c.ev & TLS_EV_NOT_TLS)
 		e->n.not_tls_flows++;
-	if (c.ev && e->sink.milestone && es->has_tls)
+	if (c.ev && e->sink.milestone && (es->has_tls || (c.ev & TLS_EV_NOT_TLS)))
 		es->verdict = strongest(es->verdict,
 					e->sink.milestone(e->sink.arg, es, c.ev, ts_us));
 	if (c.ev & (TLS_EV_HANDSHAKE_DONE | TLS_EV_NOT_TLS))
@@ -346,6 +348,27 @@ void engine_flush(struct engine *e, uint64_t ts_us)
 {
 	(void)ts_us;
 	flow_foreach(e->flows, end_flow_cb, e);
+}
+
+struct foreach_ctx {
+	void (*fn)(void *arg, struct engine_session *es);
+	void *arg;
+};
+
+static void foreach_cb(void *arg, struct flow *f)
+{
+	struct foreach_ctx *c = arg;
+
+	if (f->app)
+		c->fn(c->arg, f->app);
+}
+
+void engine_foreach_session(struct engine *e, void (*fn)(void *arg, struct engine_session *es),
+			    void *arg)
+{
+	struct foreach_ctx c = { fn, arg };
+
+	flow_foreach(e->flows, foreach_cb, &c);
 }
 
 void engine_counters(const struct engine *e, struct engine_counters *out)

@@ -57,6 +57,7 @@ struct engine_session {
 	bool logged;                 /* session_end was called */
 	bool has_tls;                /* tls holds a session worth logging */
 	void *user;                  /* the sink's per-flow state */
+	uint64_t anomalies;          /* every anomaly reported for the flow */
 	/* private: an HTTP CONNECT preamble being skipped, per direction */
 	uint8_t preamble[2];
 	uint8_t crlf[2];
@@ -105,5 +106,8 @@ enum engine_verdict engine_ip_packet(struct engine *e, const uint8_t *pkt, size_
 void engine_flush(struct engine *e, uint64_t ts_us);
 
 void engine_counters(const struct engine *e, struct engine_counters *out);
+/* Calls fn for every flow's session, oldest first (fn may not end flows). */
+void engine_foreach_session(struct engine *e, void (*fn)(void *arg, struct engine_session *es),
+			    void *arg);
 
 #endif
