@@ -506,6 +506,7 @@ int server_run(const struct server_opts *o)
 				a->state = CS_CLOSING, a->c.out.len = a->c.out_off = 0;
 		}
 		commit_round(&s);
+		now = now_ms();	/* pass 1 stamped last_ms after the poll */
 		/* pass 2: output, timeouts, closing (pfd indexes end here) */
 		for (i = s.nconns; i-- > 0;) {
 			struct agent_conn *a = s.conns[i];

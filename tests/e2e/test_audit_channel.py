@@ -1,0 +1,289 @@
+"""The audit channel end to end: real certificates (openssl CLI), a real
+secaudit-server with SQLite and real secaudit-agent processes on 127.0.0.1.
+Agents read auditd's dispatcher format on stdin here; test_audit_kernel.py
+covers the kernel source."""
+import os
+import signal
+import socket
+import ssl
+import struct
+import sys
+import time
+import zlib
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+import audit_helpers as h  # noqa: E402
+
+pytestmark = pytest.mark.skipif(
+    not (h.SERVER.exists() and h.AGENT.exists()),
+    reason=f"secaudit-server/agent not built in {h.BIN} (run make)")
+
+
+@pytest.fixture
+def lab(tmp_path):
+    lab = h.Lab(tmp_path)
+    yield lab
+    lab.close()
+
+
+def exactly_once(lab, n, tag):
+    assert lab.count("SELECT count(*) FROM events WHERE args LIKE ?",
+                     (f'%"{tag}-%',)) == n
+    assert lab.count("SELECT count(DISTINCT serial) FROM events "
+                     "WHERE args LIKE ?", (f'%"{tag}-%',)) == n
+
+
+def test_events_arrive_exactly_once_with_content(lab):
+    n = 20000
+    src = lab.tmp / "events.log"
+    src.write_text(h.synth_events(n, tag="once"))
+    lab.server()
+    t0 = time.time()
+    agent = lab.agent("--stdin", stdin=open(src))
+    assert agent.wait(60) == 0, agent.text()
+    dt = time.time() - t0
+    print(f"\n{n} events end to end (spool fsync + server commit) in "
+          f"{dt:.2f} s: {n / dt:.0f} events/s")
+    exactly_once(lab, n, "once")
+    row = lab.count("SELECT count(*) FROM events WHERE exe='/usr/bin/true' "
+                    "AND uid=1000 AND auid=1000 AND syscall_name='execve' "
+                    "AND success=1 AND key='exec' AND cwd='/home/u' "
+                    "AND args='[\"true\",\"once-77\"]'")
+    assert row == 1
+    # the agent identity is the certificate subject
+    assert lab.count("SELECT count(DISTINCT agent) FROM events "
+                     "WHERE agent='O=SecureAudit test,CN=agent-1'") == 1
+    assert lab.count("SELECT count(*) FROM packages") >= n // 2000
+
+
+def test_recorded_auditd_log(lab):
+    lab.server()
+    agent = lab.agent("--stdin", stdin=open(h.RECORDED_LOG))
+    assert agent.wait(30) == 0, agent.text()
+    # 13 events in the recording (see test_agent_auditrec.c)
+    assert lab.count() == 13
+    assert lab.count("SELECT count(*) FROM events WHERE exe='/usr/bin/echo' "
+                     "AND args='[\"/bin/echo\",\"hello\",\"two words\","
+                     "\"\\u0001odd\"]'") == 1
+
+
+def test_server_killed_and_restarted_midstream(lab):
+    n = 30000
+    server = lab.server()
+    r, w = os.pipe()
+    agent = lab.agent("--stdin", "--batch-events", "200", stdin=r)
+    os.close(r)
+    data = h.synth_events(n, tag="restart").encode()
+    chunk = len(data) // 10
+    for i in range(10):
+        os.write(w, data[i * chunk:(i + 1) * chunk if i < 9 else len(data)])
+        time.sleep(0.1)
+        if i == 3:
+            server.stop(signal.SIGKILL)
+        if i == 6:
+            server = lab.server(log="server2.log")
+    os.close(w)
+    assert agent.wait(60) == 0, agent.text()
+    exactly_once(lab, n, "restart")
+
+
+def spooled_events(spool):
+    n = 0
+    for f in spool.iterdir():
+        if f.suffix == ".pkg":
+            n += struct.unpack(">I", f.read_bytes()[9:13])[0]
+    return n
+
+
+def test_agent_kill9_and_restart_resends_spool(lab):
+    n1, n2 = 3000, 4000
+    server = lab.server()
+    r, w = os.pipe()
+    agent = lab.agent("--stdin", stdin=r)
+    os.close(r)
+    os.write(w, h.synth_events(n1, tag="k9").encode())
+    assert lab.wait_count(n1) == n1
+    # server down: the next events stay in the agent's spool, unacknowledged
+    server.stop(signal.SIGKILL)
+    os.write(w, h.synth_events(n2, start_serial=n1 + 1, tag="k9").encode())
+    spool = lab.tmp / "spool"
+    # wait until all n2 are durable in the spool (what is still only in
+    # the agent's memory is lost by kill -9, by design), then kill -9
+    end = time.time() + 10
+    while time.time() < end and spooled_events(spool) < n2:
+        time.sleep(0.1)
+    assert spooled_events(spool) == n2
+    agent.stop(signal.SIGKILL)
+    os.close(w)
+    held = [f for f in spool.iterdir() if f.suffix == ".pkg"]
+    assert held, "nothing was spooled"
+    lab.server(log="server2.log")
+    again = lab.agent("--stdin", stdin=open(os.devnull), log="agent2.log")
+    assert again.wait(30) == 0, again.text()
+    exactly_once(lab, n1 + n2, "k9")
+    assert not [f for f in spool.iterdir() if f.suffix == ".pkg"]
+
+
+@pytest.mark.parametrize("kind", ["none", "self-signed", "other-ca",
+                                  "expired", "revoked"])
+def test_bad_client_certificates_refused(lab, kind):
+    revoked = lab.ca.issue("revoked-agent")
+    lab.ca.revoke(revoked[0])
+    server = lab.server("--crl", lab.ca.crl())
+    if kind == "none":
+        ctx = ssl.create_default_context(cafile=str(lab.ca.cert))
+        with pytest.raises((ssl.SSLError, ConnectionError)):
+            with ctx.wrap_socket(socket.create_connection(
+                    ("127.0.0.1", lab.port)), server_hostname="localhost") as c:
+                c.sendall(b"SA")
+                c.recv(1)
+        why = "no client certificate"
+    else:
+        if kind == "self-signed":
+            crt, key = h.self_signed(lab.tmp, "selfie")
+            why = "self-signed certificate"
+        elif kind == "other-ca":
+            other = h.CA(lab.tmp / "other", "Other CA")
+            crt, key = other.issue("agent-1")
+            why = "unable to get local issuer certificate"
+        elif kind == "expired":
+            crt, key = lab.ca.issue("old", start="20200101000000Z",
+                                    end="20200201000000Z")
+            why = "certificate has expired"
+        else:
+            crt, key = revoked
+            why = "certificate revoked"
+        src = lab.tmp / "ev.log"
+        src.write_text(h.synth_events(10, tag="bad"))
+        agent = lab.agent("--stdin", cert=crt, key=key, stdin=open(src))
+        time.sleep(1.5)
+        agent.stop()
+    time.sleep(0.3)
+    assert f"certificate verify failed: {why}" in server.text() or \
+        (kind == "none" and why in server.text()), server.text()
+    assert lab.count() == 0
+    assert server.alive()
+
+
+# --- a hand-made client speaking the wire protocol (audit_wire.h) ---
+
+def frame(ftype, payload, magic=b"SA", version=1):
+    return magic + bytes([version, ftype]) + struct.pack(">I", len(payload)) + payload
+
+
+def hello(stream):
+    return frame(1, struct.pack(">QQQH", stream, 0, 0, 3) + b"raw")
+
+
+def package(seq, events, compress=False):
+    body = b"".join(struct.pack(">I", len(e)) + e for e in events)
+    data = zlib.compress(body) if compress else body
+    return frame(3, struct.pack(">QBII", seq, 1 if compress else 0,
+                                len(events), len(body)) + data)
+
+
+class RawClient:
+    def __init__(self, lab):
+        ctx = ssl.create_default_context(cafile=str(lab.ca.cert))
+        ctx.load_cert_chain(str(lab.agent_cert), str(lab.agent_key))
+        self.s = ctx.wrap_socket(socket.create_connection(
+            ("127.0.0.1", lab.port), timeout=10), server_hostname="localhost")
+        self.buf = b""
+
+    def send(self, b):
+        self.s.sendall(b)
+
+    def frame(self):
+        while True:
+            if len(self.buf) >= 8:
+                n = struct.unpack(">I", self.buf[4:8])[0]
+                if len(self.buf) >= 8 + n:
+                    f = (self.buf[3], self.buf[8:8 + n])
+                    self.buf = self.buf[8 + n:]
+                    return f
+            d = self.s.recv(65536)
+            if not d:
+                return None
+            self.buf += d
+
+    def close(self):
+        self.s.close()
+
+
+def ev(serial, tag):
+    return (f"type=SYSCALL msg=audit(1700000000.000:{serial}): arch=c000003e "
+            f"syscall=59 success=yes exit=0 pid=1 uid=0 auid=0 comm=\"x\" "
+            f"exe=\"/bin/{tag}\" key=\"k\"").encode()
+
+
+def test_replayed_packages_acknowledged_not_stored(lab):
+    lab.server()
+    c = RawClient(lab)
+    c.send(hello(77))
+    t, p = c.frame()
+    assert t == 2 and struct.unpack(">QQI", p)[:2] == (77, 0)
+    c.send(package(1, [ev(1, "a"), ev(2, "a")]))
+    assert c.frame() == (4, struct.pack(">Q", 1))
+    c.send(package(1, [ev(1, "a"), ev(2, "a")]))     # replay, same session
+    assert c.frame() == (4, struct.pack(">Q", 1))
+    c.close()
+    c = RawClient(lab)                                # replay, new session
+    c.send(hello(77))
+    t, p = c.frame()
+    assert struct.unpack(">QQI", p)[1] == 1           # resume after 1
+    c.send(package(1, [ev(1, "a"), ev(2, "a")]))
+    assert c.frame() == (4, struct.pack(">Q", 1))
+    c.send(package(2, [ev(3, "a")] * 40, compress=True))
+    assert c.frame() == (4, struct.pack(">Q", 2))
+    c.close()
+    assert lab.count("SELECT count(*) FROM packages") == 2
+    assert lab.count() == 42
+
+
+@pytest.mark.parametrize("bad", [
+    b"GARBAGE!" * 4,
+    frame(3, b"\x00" * 3),                              # truncated PACKAGE
+    b"SA\x01\x03\xff\xff\xff\xff",                      # oversized length
+    b"SA\x07\x03\x00\x00\x00\x00",                      # unknown version
+    None,                                               # lying body length
+])
+def test_bad_frames_rejected_others_unaffected(lab, bad):
+    server = lab.server()
+    r, w = os.pipe()
+    good = lab.agent("--stdin", stdin=r)
+    os.close(r)
+    os.write(w, h.synth_events(500, tag="good").encode())
+    assert lab.wait_count(500) == 500
+    c = RawClient(lab)
+    c.send(hello(99))
+    assert c.frame()[0] == 2
+    if bad is None:
+        bad = frame(3, struct.pack(">QBII", 1, 0, 2, 10) + b"\x00\x00\x00\x09abcdef")
+    c.send(bad)
+    f = c.frame()
+    assert f is not None and f[0] == 5, f       # ERROR frame, then close
+    assert c.frame() is None
+    c.close()
+    os.write(w, h.synth_events(500, start_serial=501, tag="good").encode())
+    os.close(w)
+    assert good.wait(30) == 0, good.text()
+    exactly_once(lab, 1000, "good")
+    assert server.alive()
+    assert any(w in server.text() for w in
+               ("malformed", "oversized", "header says")), server.text()
+
+
+def test_spool_overflow_drops_oldest_and_reports(lab):
+    # no server: packages pile up in a spool capped at 20 kB
+    src = lab.tmp / "ev.log"
+    src.write_text(h.synth_events(2000, tag="ovf"))
+    agent = lab.agent("--stdin", "--batch-events", "50", "--spool-max", "20000",
+                      stdin=open(src))
+    time.sleep(2)
+    agent.stop()
+    assert "spool over 20000 bytes: dropped package" in agent.text()
+    total = sum(f.stat().st_size for f in (lab.tmp / "spool").iterdir()
+                if f.suffix == ".pkg")
+    assert 0 < total <= 20000
