@@ -47,6 +47,8 @@ static void put32(struct pkt *p, uint32_t v)
 
 static void putn(struct pkt *p, const void *src, size_t n)
 {
+	if (n == 0)
+		return;
 	cr_assert(p->n + n <= sizeof(p->b));
 	memcpy(p->b + p->n, src, n);
 	p->n += n;
