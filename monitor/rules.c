@@ -1667,16 +1667,20 @@ static bool parse_zone(struct rctx *c, struct policy_zone *z, const yaml_node_t 
 	if (mt->data.mapping.pairs.top == mt->data.mapping.pairs.start)
 		return fail(c, mt, "match is empty (leave it out for the default zone)");
 	if ((x = get(c, mt, "src"))) {
-		if (!each_scalar(c, x, "src", cidr_item, &src))
-			return false;
-		z->src = src.arr;
+		bool ok = each_scalar(c, x, "src", cidr_item, &src);
+
+		z->src = src.arr;    /* owned by the zone even on error */
 		z->n_src = src.n;
+		if (!ok)
+			return false;
 	}
 	if ((x = get(c, mt, "dst"))) {
-		if (!each_scalar(c, x, "dst", cidr_item, &dst))
-			return false;
-		z->dst = dst.arr;
+		bool ok = each_scalar(c, x, "dst", cidr_item, &dst);
+
+		z->dst = dst.arr;    /* owned by the zone even on error */
 		z->n_dst = dst.n;
+		if (!ok)
+			return false;
 	}
 	if ((x = get(c, mt, "ports")) && !each_scalar(c, x, "ports", port_item, &z->ports))
 		return false;

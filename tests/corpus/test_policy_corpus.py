@@ -1,0 +1,125 @@
+"""Policy verdicts on the generated corpus: for each capture of
+../shared/corpus/generated, a test policy (written here, with the CA and CRL
+files of the scenario) must fail exactly the requirements that the truth's
+`policy_flags` name for each connection, and conforming connections must
+raise no alert.
+
+Needs `secaudit read --rules FILE --eve CAPTURE` to emit one EVE `alert`
+event per judged connection that failed, carrying `alert.signature_id` and a
+`secaudit` block (policy_state_to_json: zone, profile, verdict,
+failed[].check). Until `read` takes --rules these tests are skipped.
+"""
+import glob
+import json
+import os
+import subprocess
+
+import pytest
+
+from conftest import CORPUS, SECAUDIT
+
+GENERATED = os.path.join(CORPUS, "generated")
+
+# policy_flags -> the check (secaudit.failed[].check) the test policy fails.
+FLAG_CHECKS = {
+    "expired": "certificate.expired",
+    "not_yet_valid": "certificate.not_yet_valid",
+    "self_signed": "certificate.self_signed",
+    "weak_key": "certificate.weak_key",
+    "sha1_signature": "certificate.signature",
+    "md5_signature": "certificate.signature",
+    "hostname_mismatch": "certificate.hostname",
+    "revoked": "certificate.revoked",
+    "untrusted_issuer": "certificate.untrusted",
+    "weak_protocol": "version",
+    "rc4": "cipher_suite",
+    "3des": "cipher_suite",
+    "cbc_mode": "cipher_suite",
+    "rsa_key_exchange": "cipher_suite",
+    "null_cipher": "cipher_suite",
+    "anonymous": "cipher_suite",
+    "export": "cipher_suite",
+    "not_tls": "anomaly.not_tls",
+}
+
+POLICY = """version: 1
+profiles:
+  test:
+    action: alert
+    versions: {{min: TLS1.2}}
+    cipher_suites: {{forbid: [rc4, 3des, cbc, rsa_kx, null, anon, export]}}
+    certificate:
+{trust}
+      min_rsa_bits: 2048
+      min_ec_bits: 224
+      forbidden_signatures: [md5, sha1]
+    anomalies: {{not_tls: alert}}
+zones:
+  - {{name: default, profile: test}}
+"""
+
+
+def read_supports_rules():
+    if not os.access(SECAUDIT, os.X_OK):
+        return False
+    proc = subprocess.run([SECAUDIT, "read", "--help"], capture_output=True, text=True)
+    return "--rules" in proc.stdout + proc.stderr
+
+
+pytestmark = pytest.mark.skipif(
+    not read_supports_rules(),
+    reason="needs `secaudit read --rules` (cli/cmd_read.c wired to policy_load/policy_evaluate)")
+
+
+def truths():
+    return sorted(glob.glob(os.path.join(GENERATED, "a*.json")))
+
+
+def policy_for(truth, tmp_path):
+    files = truth.get("files") or {}
+    if files.get("ca_file"):
+        trust = "      ca_file: " + os.path.join(GENERATED, files["ca_file"])
+        if files.get("crl"):
+            trust += "\n      crl: " + os.path.join(GENERATED, files["crl"])
+    else:
+        trust = "      trust: none"
+    path = tmp_path / "policy.yaml"
+    path.write_text(POLICY.format(trust=trust))
+    return str(path)
+
+
+def expected_checks(conn):
+    return {FLAG_CHECKS[k] for k, v in conn["policy_flags"].items() if v is True and k in FLAG_CHECKS}
+
+
+def judged(conn):
+    """Connections the policy can judge like the truth: a negotiated
+    session (the flags describe what was negotiated), or non-TLS bytes."""
+    s = conn["summary"]
+    return bool(s.get("negotiated_version")) or conn["policy_flags"].get("not_tls") is True
+
+
+@pytest.mark.parametrize("truth_path", truths(), ids=os.path.basename)
+def test_policy_flags(truth_path, tmp_path):
+    truth = json.load(open(truth_path))
+    capture = os.path.join(GENERATED, truth["file"])
+    rules = policy_for(truth, tmp_path)
+    proc = subprocess.run([SECAUDIT, "read", "--rules", rules, "--eve", capture],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode in (0, 1), proc.stderr
+    alerts = {}
+    for line in proc.stdout.splitlines():
+        ev = json.loads(line)
+        if ev.get("event_type") != "alert":
+            continue
+        assert isinstance(ev["alert"]["signature_id"], int)
+        assert ev["alert"]["action"] in ("allowed", "blocked")
+        checks = {f["check"] for f in ev["secaudit"]["failed"]}
+        alerts.setdefault(ev["src_port"], set()).update(checks)
+    for conn in truth["connections"]:
+        if not judged(conn):
+            continue
+        port = int(conn["client"].rsplit(":", 1)[1])
+        want = expected_checks(conn)
+        got = alerts.get(port, set())
+        assert got == want, f"{truth['file']} stream {conn['tcp_stream']}: {got} != {want}"
