@@ -153,7 +153,12 @@ static int add_rule(struct audit_nl *n, struct audit_rule_data *r, size_t len)
 	if (rc == 0 && n->nrules < sizeof(n->rules) / sizeof(n->rules[0])) {
 		n->rules[n->nrules] = malloc(len);
 		if (n->rules[n->nrules]) {
-			memcpy(n->rules[n->nrules], r, len);
+			struct audit_rule_data *kept = n->rules[n->nrules];
+
+			memcpy(kept, r, len);
+			/* the kernel stores the rule without the PREPEND flag and
+			 * compares flags when deleting */
+			kept->flags &= ~(uint32_t)AUDIT_FILTER_PREPEND;
 			n->rule_len[n->nrules++] = len;
 		}
 	}
@@ -236,7 +241,14 @@ int audit_nl_recv(struct audit_nl *n, char *line, size_t linesz, size_t *len)
 	}
 	if (h->nlmsg_type < AUDIT_FIRST_USER_MSG || h->nlmsg_type == NLMSG_ERROR)
 		return 0;
-	plen = h->nlmsg_len - NLMSG_HDRLEN;
+	/*
+	 * The kernel sets nlmsg_len of audit records to the payload length,
+	 * without the header (kernel/audit.c, audit_log_end: "length quirks");
+	 * one record per datagram, so the datagram size bounds it.
+	 */
+	plen = (size_t)r - NLMSG_HDRLEN;
+	if (h->nlmsg_len < plen)
+		plen = h->nlmsg_len;
 	name = audit_type_name(h->nlmsg_type);
 	if (!name) {
 		snprintf(unknown, sizeof(unknown), "UNKNOWN[%u]", h->nlmsg_type);
