@@ -228,7 +228,11 @@ static enum engine_verdict inspect(struct engine *e, struct engine_session *es, 
 	c.dir = side == f->client ? TLS_TO_SERVER : TLS_TO_CLIENT;
 	e->n.inspected_packets++;
 	if (d->payload_len) {
-		bits = stream_segment(&f->half[side], d->seq, d->payload, d->payload_len,
+		/* A SYN's own sequence number is not data: its payload starts
+		 * one later (RFC 9293 3.4, as for TCP Fast Open). */
+		uint32_t seq = d->seq + ((d->tcp_flags & TCP_SYN) ? 1 : 0);
+
+		bits = stream_segment(&f->half[side], seq, d->payload, d->payload_len,
 				      &e->lim, deliver, &c);
 		if (bits)
 			report(e, es, d, bits, ts_us);

@@ -113,8 +113,11 @@ static void put_cert_fields(struct json *j, const struct tls_chain *chain)
 
 	if (!c)
 		return;
-	json_kv_str(j, "subject", c->subject);
-	json_kv_str(j, "issuerdn", c->issuer);
+	/* An empty name is one Suricata cannot print: it writes no key. */
+	if (*c->subject)
+		json_kv_str(j, "subject", c->subject);
+	if (*c->issuer)
+		json_kv_str(j, "issuerdn", c->issuer);
 	json_kv_str(j, "serial", c->serial);
 	json_kv_str(j, "fingerprint", c->sha1);
 	json_kv_str(j, "notbefore", c->not_before);
