@@ -620,6 +620,8 @@ static enum layer dec_erspan3(struct dec *d)
 	}
 }
 
+/* RFC 791 section 3.1 / RFC 8200 section 3: both begin with the 4-bit
+ * version, which tells raw IP (and ERSPAN III frame type 2) apart. */
 static enum layer dec_ip_version(struct dec *d)
 {
 	uint8_t first;

@@ -54,7 +54,11 @@
  * On DECODE_TCP all fields are set. On DECODE_OTHER over UDP, sport, dport
  * and payload describe the UDP datagram (seq, ack, flags, window are zero).
  * On DECODE_ANOMALY, anomaly says why and the fields tell how far decoding
- * got (e.g. the addresses of a fragment).
+ * got (e.g. the addresses of a fragment); otherwise anomaly is ANOM_COUNT.
+ * A packet whose IP version disagrees with its link type or EtherType, or an
+ * unknown Geneve/ERSPAN version, is DECODE_OTHER: a receiver drops it.
+ * Limit: an IPv4 total length of 0 (TSO on the capturing host) is
+ * ipv4.iplen_smaller_than_hlen, not guessed from the capture length.
  */
 struct decoded {
 	uint8_t family;          /* 4 or 6 */
