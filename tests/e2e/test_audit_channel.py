@@ -287,3 +287,42 @@ def test_spool_overflow_drops_oldest_and_reports(lab):
     total = sum(f.stat().st_size for f in (lab.tmp / "spool").iterdir()
                 if f.suffix == ".pkg")
     assert 0 < total <= 20000
+
+
+@pytest.mark.skipif(not h.CLI.exists(), reason=f"secaudit not built in {h.BIN}")
+def test_query_table_json_and_counts(lab):
+    import json
+    import subprocess
+    lab.server()
+    src = lab.tmp / "ev.log"
+    src.write_text(h.synth_events(30, tag="q") + open(h.RECORDED_LOG).read())
+    agent = lab.agent("--stdin", stdin=open(src))
+    assert agent.wait(30) == 0, agent.text()
+    store = f"sqlite:{lab.db}"
+
+    def q(*args):
+        return subprocess.run([str(h.CLI), "query", "--store", store, *args],
+                              capture_output=True, text=True, check=True).stdout
+
+    lines = q("--json", "--program", "/usr/bin/echo").splitlines()
+    assert len(lines) == 1
+    e = json.loads(lines[0])
+    assert e["process"]["executable"] == "/usr/bin/echo"
+    assert e["process"]["args"] == ["/bin/echo", "hello", "two words", "\x01odd"]
+    assert e["event"]["action"] == "executed"
+    assert e["event"]["outcome"] == "success"
+    assert e["user"]["id"] == "0"
+    assert "audit" not in e["user"]          # auid unset (4294967295)
+    assert e["auditd"]["data"]["syscall"] == "execve"
+    assert e["tags"] == ["sa_test"]
+    assert e["secaudit"]["agent"] == "O=SecureAudit test,CN=agent-1"
+    assert len(q("--json", "--uid", "1000", "--key", "exec").splitlines()) == 30
+    assert len(q("--json", "--syscall", "openat").splitlines()) == 1
+    assert q("--json", "--success", "no") == ""
+    assert len(q("--json", "--since", "2023-11-14T22:13:20",
+                 "--until", "1700000001").splitlines()) == 30
+    counts = q("--count", "syscall").split()
+    assert counts[:2] == ["36", "execve"]     # 30 + 6 in the recording
+    assert q("--count", "agent").split() == ["43", "O=SecureAudit", "test,CN=agent-1"]
+    table = q("--limit", "2").splitlines()
+    assert table[0].startswith("TIME") and len(table) == 3
