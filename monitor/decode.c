@@ -294,7 +294,7 @@ static bool ipv4_options_valid(struct cursor opt)
 static enum layer dec_ipv4(struct dec *d)
 {
 	struct decoded *out = d->out;
-	struct cursor opt;
+	struct cursor opt = { NULL, 0 };
 	uint32_t w0, w1, w2, src, dst;
 	size_t hlen, totlen;
 
