@@ -47,7 +47,7 @@ struct probe {
 	uint16_t queue;
 	struct nfqueue *q;
 	struct inject *inj;
-	uint64_t payload_pkts, pure_pkts, flows, rsts_sent, rst_errors;
+	uint64_t payload_pkts, pure_pkts, flows, rsts_sent, rst_errors, table_resets;
 	struct probe_flow flow[PROBE_FLOWS];
 };
 
@@ -157,8 +157,12 @@ static int on_packet(void *arg, uint32_t id, const uint8_t *pkt, size_t len,
 	}
 	pr->payload_pkts++;
 	f = flow_of(pr, &m);
-	if (!f)
-		return -ENOMEM;
+	if (!f) {
+		/* Full (long benchmarks): forget every flow and start over. */
+		memset(pr->flow, 0, sizeof(pr->flow));
+		pr->table_resets++;
+		f = flow_of(pr, &m);
+	}
 	f->payload_pkts++;
 	switch (pr->mode) {
 	case M_BYPASS_AFTER:
@@ -190,6 +194,7 @@ static void render(void *arg, struct json *j)
 	json_kv_uint(j, "payload_packets", pr->payload_pkts);
 	json_kv_uint(j, "pure_packets", pr->pure_pkts);
 	json_kv_uint(j, "flows", pr->flows);
+	json_kv_uint(j, "table_resets", pr->table_resets);
 	json_kv_uint(j, "rsts_sent", pr->rsts_sent);
 	json_kv_uint(j, "rst_errors", pr->rst_errors);
 	json_key(j, "nfq");
