@@ -440,11 +440,11 @@ static bool action_block(struct rctx *c, const struct pdefaults *pd, enum policy
 		m.sid = -1;
 		m.severity = -1;
 		m.action = a;
-		return add_rule(c, pd, chk, &m, -1, "absent");
+		return add_rule(c, pd, chk, &m, -1, "not present");
 	}
 	if (!check_keys(c, n, what, meta_keys, NULL) || !get_meta(c, n, &m))
 		return false;
-	return add_rule(c, pd, chk, &m, -1, "absent");
+	return add_rule(c, pd, chk, &m, -1, "not present");
 }
 
 /* ---- versions ---- */
