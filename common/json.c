@@ -63,6 +63,14 @@ void json_string(struct json *j, const char *s)
 	json_string_n(j, s, strlen(s));
 }
 
+void json_string_plain(struct json *j, const char *s)
+{
+	json_sep(j);
+	buf_putc(j->out, '"');
+	buf_puts(j->out, s);
+	buf_putc(j->out, '"');
+}
+
 void json_int(struct json *j, int64_t v)
 {
 	json_sep(j);

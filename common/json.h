@@ -37,6 +37,9 @@ void json_int(struct json *j, int64_t v);
 void json_uint(struct json *j, uint64_t v);
 void json_bool(struct json *j, bool v);
 void json_null(struct json *j);
+/* Writes s as a string without escaping: only for text the program itself
+ * owns (table names) that holds no '"', '\\' or control characters. */
+void json_string_plain(struct json *j, const char *s);
 /* Writes pre-formatted JSON text as one value (caller vouches for it). */
 void json_raw(struct json *j, const char *text, size_t n);
 

@@ -66,24 +66,56 @@ void eve_begin(struct json *j, const char *event_type, const struct engine_sessi
 	}
 }
 
+void eve_fp_compute(struct eve_fp *fp, const struct tls_session *s)
+{
+	unsigned i;
+	size_t at;
+
+	memset(fp, 0, sizeof(*fp));
+	for (i = 0; i < s->n_client_hellos; i++) {
+		const struct tls_client_hello *ch = &s->client_hello[i];
+
+		at = fp->text.len;
+		fp->ch[i].ja3 = fp_ja3(ch, &fp->text, fp->ch[i].ja3_md5);
+		fp->ch[i].ja3_off = at;
+		fp->ch[i].ja3_len = fp->text.len - at;
+		fp->ch[i].ja4 = fp_ja4(ch, false, fp->ch[i].ja4_s);
+		at = fp->text.len;
+		fp->ch[i].ja4r = fp_ja4_raw(ch, false, &fp->text);
+		fp->ch[i].ja4r_off = at;
+		fp->ch[i].ja4r_len = fp->text.len - at;
+	}
+	for (i = 0; i < s->n_server_hellos; i++) {
+		at = fp->text.len;
+		fp->sh[i].ok = fp_ja3s(&s->server_hello[i], &fp->text, fp->sh[i].md5);
+		fp->sh[i].off = at;
+		fp->sh[i].len = fp->text.len - at;
+	}
+}
+
+void eve_fp_free(struct eve_fp *fp)
+{
+	buf_free(&fp->text);
+}
+
+static void put_fp_text(struct json *j, const struct eve_fp *fp, size_t off, size_t len)
+{
+	json_string_n(j, fp->text.data ? fp->text.data + off : "", len);
+}
+
 static const struct x509_cert *leaf(const struct tls_chain *c)
 {
 	return c->n ? c->cert[0] : NULL;
 }
 
-static void put_b64(struct json *j, const uint8_t *p, size_t n)
+static void put_b64(struct json *j, struct x509_cert *c)
 {
-	struct buf *out = j->out;
-	size_t need = 4 * ((n + 2) / 3) + 1;
+	size_t n;
+	const char *b64 = x509_cert_base64(c, &n);
 
 	json_raw(j, "\"", 1);
-	if (n <= (size_t)0x7fffffff / 2 && buf_reserve(out, need)) {
-		int w = EVP_EncodeBlock((unsigned char *)out->data + out->len, p, (int)n);
-
-		if (w > 0)
-			out->len += (size_t)w;
-	}
-	buf_putc(out, '"');
+	buf_put(j->out, b64, b64 ? n : 0);
+	buf_putc(j->out, '"');
 }
 
 static void put_sans(struct json *j, const struct x509_cert *c)
@@ -124,24 +156,36 @@ static void put_cert_fields(struct json *j, const struct tls_chain *chain)
 	json_kv_str(j, "notafter", c->not_after);
 	put_sans(j, c);
 	json_key(j, "certificate");
-	put_b64(j, c->der, c->der_len);
+	put_b64(j, chain->cert[0]);
 	json_key(j, "chain");
 	json_array_begin(j);
 	for (i = 0; i < chain->n; i++)
-		put_b64(j, chain->cert[i]->der, chain->cert[i]->der_len);
+		put_b64(j, chain->cert[i]);
 	json_array_end(j);
+}
+
+/* "0x1a2b" into out (7 bytes). */
+static const char *hex16(uint16_t v, char out[7])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	out[0] = '0';
+	out[1] = 'x';
+	out[2] = digits[v >> 12];
+	out[3] = digits[(v >> 8) & 15];
+	out[4] = digits[(v >> 4) & 15];
+	out[5] = digits[v & 15];
+	out[6] = '\0';
+	return out;
 }
 
 static void put_version(struct json *j, const char *key, uint16_t v)
 {
 	const char *name = tls_version_name(v);
-	char hex[8];
+	char hex[7];
 
-	if (!name) {
-		snprintf(hex, sizeof(hex), "0x%04x", v);
-		name = hex;
-	}
-	json_kv_str(j, key, name);
+	json_key(j, key);
+	json_string_plain(j, name ? name : hex16(v, hex));
 }
 
 static void put_alpn_list(struct json *j, const char *key, const struct tls_alpn_list *a)
@@ -196,12 +240,11 @@ static uint16_t session_version(const struct tls_session *s)
 	return 0;
 }
 
-void eve_tls_fields(struct json *j, const struct tls_session *s)
+void eve_tls_fields(struct json *j, const struct tls_session *s, const struct eve_fp *fp)
 {
 	const struct tls_client_hello *ch = s->n_client_hellos ? &s->client_hello[0] : NULL;
 	const struct tls_server_hello *sh = final_server_hello(s);
-	char md5[FP_MD5_HEX], ja4[FP_JA4_LEN];
-	struct buf str = { 0 };
+	unsigned last = s->n_server_hellos ? s->n_server_hellos - 1u : 0;
 	uint16_t v = session_version(s);
 
 	json_key(j, "tls");
@@ -213,26 +256,24 @@ void eve_tls_fields(struct json *j, const struct tls_session *s)
 		put_version(j, "version", v);
 	if (s->resumption != TLS_RESUME_NONE)
 		json_kv_bool(j, "session_resumed", true);
-	if (ch && fp_ja3(ch, &str, md5)) {
+	if (ch && fp->ch[0].ja3) {
 		json_key(j, "ja3");
 		json_object_begin(j);
-		json_kv_str(j, "hash", md5);
+		json_kv_str(j, "hash", fp->ch[0].ja3_md5);
 		json_key(j, "string");
-		json_string_n(j, str.data ? str.data : "", str.len);
+		put_fp_text(j, fp, fp->ch[0].ja3_off, fp->ch[0].ja3_len);
 		json_object_end(j);
 	}
-	buf_reset(&str);
-	if (sh && fp_ja3s(sh, &str, md5)) {
+	if (sh && fp->sh[last].ok) {
 		json_key(j, "ja3s");
 		json_object_begin(j);
-		json_kv_str(j, "hash", md5);
+		json_kv_str(j, "hash", fp->sh[last].md5);
 		json_key(j, "string");
-		json_string_n(j, str.data ? str.data : "", str.len);
+		put_fp_text(j, fp, fp->sh[last].off, fp->sh[last].len);
 		json_object_end(j);
 	}
-	buf_free(&str);
-	if (ch && fp_ja4(ch, false, ja4))
-		json_kv_str(j, "ja4", ja4);
+	if (ch && fp->ch[0].ja4)
+		json_kv_str(j, "ja4", fp->ch[0].ja4_s);
 	if (ch)
 		put_alpn_list(j, "client_alpns", &ch->alpn);
 	if (sh && sh->has_alpn) {
@@ -272,7 +313,7 @@ void eve_tls_fields(struct json *j, const struct tls_session *s)
 static void put_named_u16(struct json *j, const char *key, const uint16_t *v, unsigned n,
 			  const char *(*name)(uint16_t))
 {
-	char hex[8];
+	char hex[7];
 	unsigned i;
 
 	json_key(j, key);
@@ -280,11 +321,9 @@ static void put_named_u16(struct json *j, const char *key, const uint16_t *v, un
 	for (i = 0; i < n; i++) {
 		const char *s = name(v[i]);
 
-		if (!s) {
-			snprintf(hex, sizeof(hex), tls_is_grease(v[i]) ? "GREASE" : "0x%04x", v[i]);
-			s = hex;
-		}
-		json_string(j, s);
+		if (!s)
+			s = tls_is_grease(v[i]) ? "GREASE" : hex16(v[i], hex);
+		json_string_plain(j, s);
 	}
 	json_array_end(j);
 }
@@ -350,11 +389,9 @@ static const char *msg_name(uint8_t type)
 	}
 }
 
-static void put_client_hello(struct json *j, const struct tls_client_hello *ch)
+static void put_client_hello(struct json *j, const struct tls_client_hello *ch,
+			     const struct eve_fp *fp, unsigned i)
 {
-	char md5[FP_MD5_HEX], ja4[FP_JA4_LEN];
-	struct buf str = { 0 };
-
 	json_object_begin(j);
 	json_kv_str(j, "format", ch->sslv2_format ? "SSLv2" : "TLS");
 	put_version(j, "record_version", ch->record_version);
@@ -385,23 +422,20 @@ static void put_client_hello(struct json *j, const struct tls_client_hello *ch)
 		json_kv_bool(j, "ech", true);
 	if (ch->early_data)
 		json_kv_bool(j, "early_data", true);
-	if (fp_ja3(ch, &str, md5))
-		json_kv_str(j, "ja3", md5);
-	buf_reset(&str);
-	if (fp_ja4(ch, false, ja4))
-		json_kv_str(j, "ja4", ja4);
-	if (fp_ja4_raw(ch, false, &str)) {
+	if (fp->ch[i].ja3)
+		json_kv_str(j, "ja3", fp->ch[i].ja3_md5);
+	if (fp->ch[i].ja4)
+		json_kv_str(j, "ja4", fp->ch[i].ja4_s);
+	if (fp->ch[i].ja4r) {
 		json_key(j, "ja4_r");
-		json_string_n(j, str.data ? str.data : "", str.len);
+		put_fp_text(j, fp, fp->ch[i].ja4r_off, fp->ch[i].ja4r_len);
 	}
-	buf_free(&str);
 	json_object_end(j);
 }
 
-static void put_server_hello(struct json *j, const struct tls_server_hello *sh)
+static void put_server_hello(struct json *j, const struct tls_server_hello *sh,
+			     const struct eve_fp *fp, unsigned i)
 {
-	char md5[FP_MD5_HEX];
-	struct buf str = { 0 };
 	const char *name;
 
 	json_object_begin(j);
@@ -417,13 +451,12 @@ static void put_server_hello(struct json *j, const struct tls_server_hello *sh)
 	put_named_u16(j, "extensions", sh->exts, sh->n_exts, tls_ext_name);
 	if (sh->downgrade_tls11 || sh->downgrade_tls12)
 		json_kv_str(j, "downgrade_sentinel", sh->downgrade_tls12 ? "TLS 1.2" : "TLS 1.1");
-	if (fp_ja3s(sh, &str, md5))
-		json_kv_str(j, "ja3s", md5);
-	buf_free(&str);
+	if (fp->sh[i].ok)
+		json_kv_str(j, "ja3s", fp->sh[i].md5);
 	json_object_end(j);
 }
 
-void eve_tls_extra(struct json *j, const struct tls_session *s)
+void eve_tls_extra(struct json *j, const struct tls_session *s, const struct eve_fp *fp)
 {
 	const char *name;
 	unsigned i;
@@ -432,12 +465,12 @@ void eve_tls_extra(struct json *j, const struct tls_session *s)
 	json_key(j, "client_hellos");
 	json_array_begin(j);
 	for (i = 0; i < s->n_client_hellos; i++)
-		put_client_hello(j, &s->client_hello[i]);
+		put_client_hello(j, &s->client_hello[i], fp, i);
 	json_array_end(j);
 	json_key(j, "server_hellos");
 	json_array_begin(j);
 	for (i = 0; i < s->n_server_hellos; i++)
-		put_server_hello(j, &s->server_hello[i]);
+		put_server_hello(j, &s->server_hello[i], fp, i);
 	json_array_end(j);
 	if (s->suite && (name = tls_suite_name(s->suite)))
 		json_kv_str(j, "cipher", name);
@@ -486,12 +519,12 @@ void eve_tls_extra(struct json *j, const struct tls_session *s)
 	json_key(j, "messages");
 	json_array_begin(j);
 	for (i = 0; i < s->n_msgs; i++) {
-		char text[48];
-
 		name = msg_name(s->msgs[i].type);
-		snprintf(text, sizeof(text), "%s:%s", dir_name(s->msgs[i].dir),
-			 name ? name : "unknown");
-		json_string(j, text);
+		json_raw(j, "\"", 1);
+		buf_puts(j->out, dir_name(s->msgs[i].dir));
+		buf_putc(j->out, ':');
+		buf_puts(j->out, name ? name : "unknown");
+		buf_putc(j->out, '"');
 	}
 	json_array_end(j);
 	json_kv_bool(j, "handshake_complete",
@@ -502,16 +535,19 @@ void eve_tls_extra(struct json *j, const struct tls_session *s)
 
 void eve_tls_event(struct buf *out, const struct engine_session *es, uint64_t ts_us)
 {
+	struct eve_fp fp;
 	struct json j;
 
+	eve_fp_compute(&fp, &es->tls);
 	json_init(&j, out);
 	eve_begin(&j, "tls", es, NULL, ts_us);
 	json_kv_str(&j, "app_proto", "tls");
-	eve_tls_fields(&j, &es->tls);
+	eve_tls_fields(&j, &es->tls, &fp);
 	json_key(&j, "secaudit");
 	json_object_begin(&j);
 	json_key(&j, "tls");
-	eve_tls_extra(&j, &es->tls);
+	eve_tls_extra(&j, &es->tls, &fp);
+	eve_fp_free(&fp);
 	json_object_end(&j);
 	json_object_end(&j);
 	buf_putc(out, '\n');

@@ -87,6 +87,7 @@ static void emit_alert(struct inspector *in, const struct engine_session *es, st
 		       uint64_t ts_us)
 {
 	struct policy_alert h;
+	struct eve_fp fp;
 	struct json j;
 
 	if (jd->alerted || !policy_alert_header(jd->policy, &jd->st, &h))
@@ -112,13 +113,15 @@ static void emit_alert(struct inspector *in, const struct engine_session *es, st
 	json_kv_str(&j, "category", h.category);
 	json_kv_uint(&j, "severity", h.severity);
 	json_object_end(&j);
-	eve_tls_fields(&j, &es->tls);
+	eve_fp_compute(&fp, &es->tls);
+	eve_tls_fields(&j, &es->tls, &fp);
 	json_key(&j, "secaudit");
 	json_object_begin(&j);
 	json_key(&j, "policy");
 	policy_state_to_json(jd->policy, &jd->st, &j);
 	json_key(&j, "tls");
-	eve_tls_extra(&j, &es->tls);
+	eve_tls_extra(&j, &es->tls, &fp);
+	eve_fp_free(&fp);
 	json_object_end(&j);
 	json_object_end(&j);
 	buf_putc(in->out, '\n');

@@ -652,6 +652,7 @@ static void cert_free(struct x509_cert *xc)
 	if (!xc)
 		return;
 	X509_free(xc->x509);
+	free(xc->b64);
 	free(xc->subject);
 	free(xc->issuer);
 	free(xc->serial);
@@ -920,4 +921,19 @@ void x509_cache_stats(const struct x509_cache *c, uint64_t *lookups,
 uint64_t x509_cache_evictions(const struct x509_cache *c)
 {
 	return c ? c->evictions : 0;
+}
+
+const char *x509_cert_base64(struct x509_cert *cert, size_t *len)
+{
+	int n;
+
+	if (!cert->b64 && cert->der_len <= (size_t)INT_MAX / 2) {
+		cert->b64 = malloc(4 * ((cert->der_len + 2) / 3) + 1);
+		if (!cert->b64)
+			return NULL;
+		n = EVP_EncodeBlock((unsigned char *)cert->b64, cert->der, (int)cert->der_len);
+		cert->b64_len = n > 0 ? (size_t)n : 0;
+	}
+	*len = cert->b64_len;
+	return cert->b64;
 }

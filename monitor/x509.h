@@ -74,6 +74,10 @@ struct x509_cert {
 	bool is_ca;            /* basicConstraints CA:TRUE */
 	bool self_issued;      /* subject == issuer */
 	bool self_signed;      /* self-issued and its own key verifies it */
+	/* The DER as base64, for the log: made on first use by
+	 * x509_cert_base64(), freed with the entry. */
+	char *b64;
+	size_t b64_len;
 	/* private to the cache */
 	uint64_t hash;
 	unsigned refs;
@@ -106,6 +110,11 @@ struct x509_cert *x509_cert_ref(struct x509_cert *cert);
  * it stays cached (most recently used) until more than max_entries idle
  * entries exist, then the least recently used idle entry is freed. */
 void x509_cert_put(struct x509_cache *c, struct x509_cert *cert);
+
+/* The DER as base64 (no line breaks), computed once per distinct
+ * certificate; NULL when memory is short. Valid while a reference is held;
+ * *len gets its length. */
+const char *x509_cert_base64(struct x509_cert *cert, size_t *len);
 
 /* Counters for the bench and stats: lookups, parses (misses, including
  * bytes that failed to parse), entries (cached now, referenced or idle).
