@@ -170,7 +170,8 @@ struct server {
 	size_t nconns;
 	struct buf body;
 	bool txn;
-	uint64_t packages, events;
+	uint64_t packages, events;	/* committed */
+	uint64_t round_packages, round_events;	/* in the open transaction */
 };
 
 static void conn_drop(struct server *s, size_t i)
@@ -293,6 +294,7 @@ static void on_package(struct server *s, struct agent_conn *a, struct cursor p)
 		logmsg("store: %s", store_error(s->store));
 		store_rollback(s->store);
 		s->txn = false;
+		s->round_packages = s->round_events = 0;
 		/* everyone with packages in the lost transaction must resend */
 		for (size_t i = 0; i < s->nconns; i++)
 			if (s->conns[i]->pending)
@@ -307,8 +309,8 @@ static void on_package(struct server *s, struct agent_conn *a, struct cursor p)
 	a->received = pkg.seq;
 	a->pending = pkg.seq;
 	if (rc == 1) {
-		s->packages++;
-		s->events += pkg.n_events;
+		s->round_packages++;
+		s->round_events += pkg.n_events;
 	}
 }
 
@@ -410,6 +412,11 @@ static void commit_round(struct server *s)
 		return;
 	s->txn = false;
 	rc = store_commit(s->store);
+	if (rc == 0) {
+		s->packages += s->round_packages;
+		s->events += s->round_events;
+	}
+	s->round_packages = s->round_events = 0;
 	for (i = 0; i < s->nconns; i++) {
 		struct agent_conn *a = s->conns[i];
 

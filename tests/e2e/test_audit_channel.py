@@ -326,3 +326,40 @@ def test_query_table_json_and_counts(lab):
     assert q("--count", "agent").split() == ["43", "O=SecureAudit", "test,CN=agent-1"]
     table = q("--limit", "2").splitlines()
     assert table[0].startswith("TIME") and len(table) == 3
+
+
+def test_disk_full_server_does_not_acknowledge(lab):
+    import subprocess
+    if os.geteuid() != 0:
+        pytest.skip("not root: cannot mount a small tmpfs for the store")
+    full = lab.tmp / "full"
+    full.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs",
+                        str(full)], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount tmpfs: {r.stderr.strip()}")
+    try:
+        lab.db = full / "audit.db"
+        server = lab.server(store=f"sqlite:{lab.db}")
+        n = 6000
+        src = lab.tmp / "ev.log"
+        src.write_text(h.synth_events(n, tag="full"))
+        agent = lab.agent("--stdin", "--batch-events", "100", stdin=open(src))
+        end = time.time() + 20
+        while time.time() < end and "not acknowledged" not in server.text():
+            time.sleep(0.1)
+        assert "not acknowledged" in server.text(), server.text()
+        time.sleep(0.5)
+        assert agent.alive()
+        assert "error 2: store" in agent.text(), agent.text()
+        stored = lab.count("SELECT count(*) FROM events")
+        assert 0 < stored < n
+        # room again: everything arrives, nothing twice
+        subprocess.run(["mount", "-o", "remount,size=64m", str(full)], check=True)
+        assert agent.wait(60) == 0, agent.text()
+        exactly_once(lab, n, "full")
+        server.stop()
+    finally:
+        for p in lab.procs:
+            p.stop(signal.SIGKILL)
+        subprocess.run(["umount", str(full)])
