@@ -4,12 +4,13 @@
  * needs, so it does not depend on the rest of the tree building).
  *
  *   nfq_probe run [--queue N] [--mode MODE] [--no-gso] [--fail-closed]
- *                 [--maxlen N] [--stats PATH]
+ *                 [--maxlen N] [--rcvbuf BYTES] [--slow-us U] [--stats PATH]
  *     MODE: accept            every packet accepted, the flow stays queued
  *           bypass-after:K    a flow's first K payload packets accepted,
  *                             the next one accepted with the flow mark
  *           drop-port:P       a flow to/from port P dropped with the mark
  *           reject-port:P     the same, plus a RST to both ends
+ *     --slow-us makes every callback take U microseconds (a busy monitor).
  *     Prints "ready" once bound; serves the stats socket; on SIGTERM prints
  *     its counters as one JSON line and exits 0.
  *   nfq_probe setup-gateway ...   (cli/cmd_setup_gateway.c)
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "cli.h"
@@ -44,6 +46,7 @@ struct probe_flow {
 struct probe {
 	enum probe_mode mode;
 	unsigned long arg;
+	unsigned long slow_us;
 	uint16_t queue;
 	struct nfqueue *q;
 	struct inject *inj;
@@ -149,6 +152,11 @@ static int on_packet(void *arg, uint32_t id, const uint8_t *pkt, size_t len,
 	(void)id;
 	(void)mark;
 	(void)now_us;
+	if (pr->slow_us) {
+		struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)(pr->slow_us * 1000) };
+
+		nanosleep(&ts, NULL);
+	}
 	if (!parse(pkt, len, &m))
 		return NFQUEUE_ACCEPT;
 	if (!m.payload) {
@@ -249,6 +257,10 @@ static int probe_run(int argc, char **argv)
 			cfg.fail_open = false;
 		else if (!strcmp(argv[k], "--maxlen") && k + 1 < argc)
 			cfg.queue_maxlen = (uint32_t)atoi(argv[++k]);
+		else if (!strcmp(argv[k], "--rcvbuf") && k + 1 < argc)
+			cfg.rcvbuf = (uint32_t)atoi(argv[++k]);
+		else if (!strcmp(argv[k], "--slow-us") && k + 1 < argc)
+			pr->slow_us = strtoul(argv[++k], NULL, 10) % 1000000;
 		else if (!strcmp(argv[k], "--stats") && k + 1 < argc)
 			stats_path = argv[++k];
 		else {

@@ -196,6 +196,20 @@ def test_full_queue_without_fail_open_drops(tls_lab, probe_bin):
     assert lab.queue_stats(0)["queue_dropped"] > 0
 
 
+def test_receive_overrun_is_counted_and_survived(tls_lab, probe_bin):
+    """A tiny socket buffer and a slow callback: the kernel cannot deliver
+    some packet messages (ENOBUFS on our side, fail-open accept on its
+    side); the adapter counts them and keeps going."""
+    lab = tls_lab
+    probe = Probe(lab, probe_bin, "--mode", "accept", "--rcvbuf", "4096", "--slow-us", "3000")
+    rc, size = fetch_big(lab, lab.SRV4, timeout=30)
+    assert rc == 0 and size == 4 << 20
+    st = probe.stats()["nfq"]
+    assert st["enobufs"] > 0, st
+    assert probe.proc.poll() is None
+    assert s_client(lab, lab.SRV4)[0]
+
+
 def test_queue_owned_by_one_instance(tls_lab, probe_bin):
     lab = tls_lab
     Probe(lab, probe_bin, "--mode", "accept")
