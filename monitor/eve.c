@@ -16,15 +16,31 @@
 
 void eve_timestamp(uint64_t ts_us, char out[40])
 {
+	/* Events come in time order: the date part is formatted once per
+	 * second, the microseconds every time. */
+	static __thread time_t last_secs = -1;
+	static __thread char last[40];
 	time_t secs = (time_t)(ts_us / 1000000);
+	unsigned us = (unsigned)(ts_us % 1000000);
 	struct tm tm;
+	int i;
 
+	if (secs == last_secs) {
+		memcpy(out, last, 40);
+		for (i = 25; i >= 20; i--) {
+			out[i] = (char)('0' + us % 10);
+			us /= 10;
+		}
+		return;
+	}
 	gmtime_r(&secs, &tm);
 	snprintf(out, 40, "%04u-%02u-%02uT%02u:%02u:%02u.%06u+0000",
 		 (unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)(tm.tm_mon + 1) % 100u,
 		 (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u,
 		 (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u,
 		 (unsigned)(ts_us % 1000000));
+	last_secs = secs;
+	memcpy(last, out, 40);
 }
 
 static void put_addr(struct json *j, const char *key, int family, const uint8_t *addr)
