@@ -349,6 +349,8 @@ static void stage_client_hello(const struct ectx *e)
 			 sessioncache_seen(e->flow->cache, key, 33, e->now,
 					   e->now + (time_t)e->p->resume_lifetime))
 			failed(e, POLICY_CHK_WEAK_RANDOM, -1, "client random repeats an earlier one");
+		else
+			judged(e, POLICY_CHK_WEAK_RANDOM); /* or the next milestone sees itself */
 	}
 	list_check(e, POLICY_CHK_SNI_DENIED, POLICY_CHK_SNI_NOT_ALLOWED, &pr->sni_deny,
 		   &pr->sni_allow, pr->has_sni_allow, ch->has_sni ? ch->sni : NULL, "SNI");

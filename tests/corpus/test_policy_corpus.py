@@ -7,7 +7,7 @@ raise no alert.
 Needs `secaudit read --rules FILE --eve CAPTURE` to emit one EVE `alert`
 event per judged connection that failed, carrying `alert.signature_id` and a
 `secaudit` block (policy_state_to_json: zone, profile, verdict,
-failed[].check). Until `read` takes --rules these tests are skipped.
+failed[].check, under secaudit.policy). Until `read` takes --rules these tests are skipped.
 """
 import glob
 import json
@@ -20,7 +20,7 @@ from conftest import CORPUS, SECAUDIT
 
 GENERATED = os.path.join(CORPUS, "generated")
 
-# policy_flags -> the check (secaudit.failed[].check) the test policy fails.
+# policy_flags -> the check (secaudit.policy.failed[].check) the test policy fails.
 FLAG_CHECKS = {
     "expired": "certificate.expired",
     "not_yet_valid": "certificate.not_yet_valid",
@@ -114,7 +114,7 @@ def test_policy_flags(truth_path, tmp_path):
             continue
         assert isinstance(ev["alert"]["signature_id"], int)
         assert ev["alert"]["action"] in ("allowed", "blocked")
-        checks = {f["check"] for f in ev["secaudit"]["failed"]}
+        checks = {f["check"] for f in ev["secaudit"]["policy"]["failed"]}
         alerts.setdefault(ev["src_port"], set()).update(checks)
     for conn in truth["connections"]:
         if not judged(conn):
