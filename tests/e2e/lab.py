@@ -242,6 +242,9 @@ PROBE_OPTIONAL = ["common/cursor.c"]
 def probe_bin(tmp_path_factory):
     """tests/e2e/nfq_probe.c built with only the sources it needs, with the
     project's warning flags (so the rest of the tree need not build)."""
+    why = lab_missing()     # session fixtures come first: skip before building
+    if why:
+        skip_loudly(why)
     if not shutil.which("cc"):
         skip_loudly("no C compiler to build nfq_probe")
     out = str(tmp_path_factory.mktemp("probe") / "nfq_probe")
