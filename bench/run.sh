@@ -1,0 +1,71 @@
+#!/bin/bash
+# make bench: times `secaudit read` against the reference tools on the bulk
+# capture (58,648 TLS connections, 180 MB), in the same run, and prints
+# wall time, MB/s, handshakes/s, peak memory and ratios. The table also goes
+# to build/bench/results.md; figures worth keeping are copied by hand into
+# bench/RESULTS.md with the date and machine.
+#   RUNS=3 (median of RUNS for each tool; tshark, ~25 s a run, runs once)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-3}
+OUT=build/bench
+BULK=$OUT/handshakes-bulk.pcap
+CORPUS=../shared/corpus/bulk
+HANDSHAKES=58648
+mkdir -p "$OUT"
+
+if [ ! -s "$BULK" ]; then
+	echo "bench: making $BULK from the templates (byte-identical every time)"
+	/usr/bin/python3 "$CORPUS/../generated/tools/bulk.py" replicate \
+		--templates "$CORPUS/templates.pcap" --out "$BULK" --conns $HANDSHAKES --max-mb 180 >/dev/null
+fi
+cc -O2 -o "$OUT/pcap_floor" bench/pcap_floor.c -lpcap
+MB=$(stat -c %s "$BULK" | awk '{printf "%.1f", $1/1e6}')
+
+# run NAME RUNS CMD...: median wall, CPU, peak RSS of RUNS runs.
+declare -A WALL CPU RSS
+run() {
+	local name=$1 n=$2; shift 2
+	local walls=() i
+	for ((i = 0; i < n; i++)); do
+		/usr/bin/time -f "%e %U %S %M" -o "$OUT/time.txt" "$@" >/dev/null 2>"$OUT/stderr.txt" ||
+			{ echo "bench: $name failed:"; cat "$OUT/stderr.txt"; return 1; }
+		read -r w u s m < "$OUT/time.txt"
+		walls+=("$w $u $s $m")
+	done
+	read -r w u s m < <(printf '%s\n' "${walls[@]}" | sort -n | sed -n "$(( (n + 1) / 2 ))p")
+	WALL[$name]=$w CPU[$name]=$(echo "$u + $s" | bc) RSS[$name]=$((m / 1024))
+	printf '  %-34s %7.3f s\n' "$name" "$w"
+}
+
+echo "bench: $BULK, $MB MB, $HANDSHAKES handshakes; $RUNS runs each (median)"
+run "floor (libpcap read loop)" "$RUNS" "$OUT/pcap_floor" "$BULK"
+run "secaudit read --eve" "$RUNS" build/bin/secaudit read --eve -o "$OUT/bulk.eve" "$BULK"
+run "secaudit read --eve --rules default" "$RUNS" \
+	build/bin/secaudit read --eve --rules rules/default.yaml -o "$OUT/bulk-rules.eve" "$BULK"
+run "secaudit read (transcript)" "$RUNS" build/bin/secaudit read -o "$OUT/bulk.txt" "$BULK"
+command -v ndpiReader >/dev/null && run "ndpiReader -q" "$RUNS" ndpiReader -i "$BULK" -q
+command -v ssldump >/dev/null && run "ssldump -n -r" "$RUNS" ssldump -n -r "$BULK"
+command -v tshark >/dev/null && run "tshark JA3 of every ClientHello" 1 \
+	tshark -r "$BULK" -Y "tls.handshake.type==1" -T fields -e tls.handshake.ja3
+
+tls_events=$(grep -c '"event_type":"tls"' "$OUT/bulk.eve" || true)
+mine=${WALL["secaudit read --eve"]}
+{
+	echo "| command | wall s | CPU s | MB/s | handshakes/s | peak MB | × floor | secaudit faster by |"
+	echo "|---|---|---|---|---|---|---|---|"
+	for name in "floor (libpcap read loop)" "secaudit read --eve" "secaudit read --eve --rules default" \
+		"secaudit read (transcript)" "ndpiReader -q" "ssldump -n -r" "tshark JA3 of every ClientHello"; do
+		[ -n "${WALL[$name]:-}" ] || continue
+		w=${WALL[$name]}
+		awk -v n="$name" -v w="$w" -v c="${CPU[$name]}" -v mb="$MB" -v hs=$HANDSHAKES \
+		    -v r="${RSS[$name]}" -v f="${WALL["floor (libpcap read loop)"]}" -v m="$mine" \
+		    'BEGIN { printf "| `%s` | %.3f | %.2f | %.0f | %.0f | %d | %.1f | %.1f× |\n",
+			     n, w, c, mb / w, hs / w, r, w / f, w / m }'
+	done
+	echo
+	echo "tls events written: $tls_events of $HANDSHAKES handshakes; policy cost:" \
+	     "$(awk -v a="${WALL["secaudit read --eve --rules default"]}" -v b="$mine" 'BEGIN{printf "%+.0f%%", (a/b-1)*100}')"
+	echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u '+%Y-%m-%d %H:%M UTC'); load $(cut -d' ' -f1-3 /proc/loadavg)"
+} | tee "$OUT/results.md"
+[ "$tls_events" -eq $HANDSHAKES ] || { echo "bench: expected $HANDSHAKES tls events"; exit 1; }
