@@ -1,6 +1,6 @@
 /*
- * store: the SQLite backend (the PostgreSQL one is still to come); contract
- * in store.h.
+ * store: the SQLite backend, and the dispatch to the PostgreSQL one
+ * (store_pg.c) for postgresql:// URIs; contract in store.h.
  */
 #include "store.h"
 
@@ -12,8 +12,10 @@
 #include <sqlite3.h>
 
 #include "json.h"
+#include "store_pg.h"
 
 struct store {
+	struct pgstore *pg;	/* set: every call goes to store_pg.c */
 	sqlite3 *db;
 	sqlite3_stmt *ins_pkg, *ins_ev, *get_seq, *upd_agent;
 	struct audit_event ev;
@@ -54,6 +56,8 @@ static int fail(struct store *s, const char *what)
 
 const char *store_error(struct store *s)
 {
+	if (s->pg)
+		return pgstore_error(s->pg);
 	return s->err;
 }
 
@@ -61,6 +65,7 @@ void store_close(struct store *s)
 {
 	if (!s)
 		return;
+	pgstore_close(s->pg);
 	if (s->in_txn)
 		store_rollback(s);
 	sqlite3_finalize(s->ins_pkg);
@@ -80,8 +85,17 @@ struct store *store_open(const char *uri, char *err, size_t errsz)
 	const char *path;
 
 	if (!strncmp(uri, "postgresql://", 13) || !strncmp(uri, "postgres://", 11)) {
-		snprintf(err, errsz, "%s: the PostgreSQL backend is not built yet", uri);
-		return NULL;
+		s = calloc(1, sizeof(*s));
+		if (!s) {
+			snprintf(err, errsz, "out of memory");
+			return NULL;
+		}
+		s->pg = pgstore_open(uri, err, errsz);
+		if (!s->pg) {
+			free(s);
+			return NULL;
+		}
+		return s;
 	}
 	if (strncmp(uri, "sqlite:", 7) != 0) {
 		snprintf(err, errsz, "%s: store must be sqlite:PATH or postgresql://...", uri);
@@ -120,6 +134,8 @@ struct store *store_open(const char *uri, char *err, size_t errsz)
 
 int store_begin(struct store *s)
 {
+	if (s->pg)
+		return pgstore_begin(s->pg);
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		return fail(s, "begin");
 	s->in_txn = true;
@@ -128,6 +144,8 @@ int store_begin(struct store *s)
 
 int store_commit(struct store *s)
 {
+	if (s->pg)
+		return pgstore_commit(s->pg);
 	int rc;
 
 	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
@@ -141,6 +159,10 @@ int store_commit(struct store *s)
 
 void store_rollback(struct store *s)
 {
+	if (s->pg) {
+		pgstore_rollback(s->pg);
+		return;
+	}
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_txn = false;
 }
@@ -228,6 +250,8 @@ int store_package(struct store *s, const char *agent, uint64_t stream,
 		  uint64_t seq, uint32_t n_events, const struct buf *body,
 		  double received)
 {
+	if (s->pg)
+		return pgstore_package(s->pg, agent, stream, seq, n_events, body, received);
 	struct cursor c = cur_make((const uint8_t *)body->data, body->len);
 	const uint8_t *ev;
 	size_t len;
@@ -270,6 +294,8 @@ int store_package(struct store *s, const char *agent, uint64_t stream,
 int store_committed(struct store *s, const char *agent, uint64_t stream,
 		    uint64_t *seq)
 {
+	if (s->pg)
+		return pgstore_committed(s->pg, agent, stream, seq);
 	int rc;
 
 	sqlite3_reset(s->get_seq);
@@ -288,6 +314,8 @@ int store_committed(struct store *s, const char *agent, uint64_t stream,
 int store_agent_stats(struct store *s, const char *agent,
 		      const struct aw_stats *st, double now)
 {
+	if (s->pg)
+		return pgstore_agent_stats(s->pg, agent, st, now);
 	sqlite3_stmt *q = s->upd_agent;
 	int rc;
 
@@ -364,6 +392,8 @@ static int64_t col_num(sqlite3_stmt *st, int i)
 int store_query(struct store *s, const struct store_filter *f,
 		store_row_fn fn, void *ctx)
 {
+	if (s->pg)
+		return pgstore_query(s->pg, f, fn, ctx);
 	struct buf sql = { 0 };
 	sqlite3_stmt *st = NULL;
 	struct store_row r;
@@ -423,6 +453,8 @@ out:
 int store_count(struct store *s, const struct store_filter *f, const char *by,
 		int (*fn)(void *ctx, const char *name, int64_t n), void *ctx)
 {
+	if (s->pg)
+		return pgstore_count(s->pg, f, by, fn, ctx);
 	struct buf sql = { 0 };
 	sqlite3_stmt *st = NULL;
 	const char *col;

@@ -1,7 +1,7 @@
 /*
  * store: where the server keeps packages and their events. One interface,
  * two backends chosen by URI: "sqlite:PATH" (default; WAL, synchronous=FULL)
- * and "postgresql://..." (not built yet: store_open says so).
+ * and "postgresql://..." (libpq, same schema; store_pg.h).
  *
  * Idempotence: a package is identified by (agent, stream, seq), UNIQUE in
  * the packages table; storing one that is already there stores nothing and

@@ -159,12 +159,14 @@ class Lab:
         self.agent_cert, self.agent_key = self.ca.issue("agent-1")
         self.port = free_port()
         self.db = tmp / "audit.db"
+        self.pg = None          # a Postgres: the store is there instead
         self.procs = []
 
     def server(self, *extra, store=None, log="server.log"):
+        default = self.pg.uri if self.pg else f"sqlite:{self.db}"
         p = Proc([SERVER, "--listen", f"127.0.0.1:{self.port}",
                   "--cert", self.server_cert, "--key", self.server_key,
-                  "--ca", self.ca.cert, "--store", store or f"sqlite:{self.db}",
+                  "--ca", self.ca.cert, "--store", store or default,
                   *extra], self.tmp / log)
         self.procs.append(p)
         wait_port(self.port)
@@ -186,6 +188,9 @@ class Lab:
             p.stop(signal.SIGKILL)
 
     def count(self, sql="SELECT count(*) FROM events", args=()):
+        if self.pg:
+            out = self.pg.psql(sql, args)
+            return int(out) if out else 0
         if not self.db.exists():
             return 0
         c = sqlite3.connect(self.db, timeout=5)
@@ -226,3 +231,63 @@ def synth_events(n, start_serial=1, tag="t"):
                    f"inode=1 dev=fe:00 mode=0100755 ouid=0 ogid=0 rdev=00:00 "
                    f"nametype=NORMAL")
     return "\n".join(out) + "\n"
+
+
+PG_BIN = Path("/usr/lib/postgresql")
+
+
+class Postgres:
+    """A throw-away PostgreSQL server from Debian's package: initdb and
+    pg_ctl as the postgres user, in its own directory, on a unix socket
+    only. Raises RuntimeError with the reason when that is impossible."""
+
+    def __init__(self):
+        import pwd
+        import shutil
+        import tempfile
+        versions = sorted(PG_BIN.glob("*/bin/initdb"))
+        if not versions:
+            raise RuntimeError("no /usr/lib/postgresql/*/bin/initdb (postgresql package)")
+        if os.geteuid() != 0:
+            raise RuntimeError("not root: cannot run initdb as the postgres user")
+        try:
+            pw = pwd.getpwnam("postgres")
+        except KeyError:
+            raise RuntimeError("no postgres user")
+        self.bin = versions[-1].parent
+        self.dir = Path(tempfile.mkdtemp(prefix="secaudit-pg-"))
+        os.chmod(self.dir, 0o755)
+        os.chown(self.dir, pw.pw_uid, pw.pw_gid)
+        self.data = self.dir / "data"
+        self.port = free_port()
+        self._shutil = shutil
+        self._as_pg([self.bin / "initdb", "-D", self.data, "-A", "trust",
+                     "-U", "postgres", "--no-sync"])
+        self._as_pg([self.bin / "pg_ctl", "-D", self.data, "-w", "-l",
+                     self.dir / "pg.log", "-o",
+                     f"-k {self.dir} -p {self.port} -c listen_addresses=''",
+                     "start"])
+        self.uri = (f"postgresql:///postgres?host={self.dir}&port={self.port}"
+                    f"&user=postgres")
+
+    def _as_pg(self, args):
+        r = subprocess.run(["runuser", "-u", "postgres", "--"] +
+                           [str(a) for a in args], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"{args[0]}: {r.stderr.strip() or r.stdout.strip()}")
+
+    def psql(self, sql, args=(), db="postgres"):
+        for a in args:
+            sql = sql.replace("?", "'" + str(a).replace("'", "''") + "'", 1)
+        r = subprocess.run([str(self.bin / "psql"), "-At", "-h", str(self.dir),
+                            "-p", str(self.port), "-U", "postgres", "-d", db, "-c", sql],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            return None
+        return r.stdout.strip()
+
+    def stop(self):
+        subprocess.run(["runuser", "-u", "postgres", "--", str(self.bin / "pg_ctl"),
+                        "-D", str(self.data), "-m", "immediate", "stop"],
+                       capture_output=True)
+        self._shutil.rmtree(self.dir, ignore_errors=True)

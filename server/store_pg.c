@@ -1,0 +1,439 @@
+/* store_pg: PostgreSQL backend; contract in store_pg.h and store.h. */
+#include "store_pg.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "json.h"
+
+struct pgstore {
+	PGconn *db;
+	struct audit_event ev;
+	struct buf copy, args, paths;
+	char err[512];
+};
+
+static const char schema[] =
+	"CREATE TABLE IF NOT EXISTS packages("
+	" agent TEXT NOT NULL, stream BIGINT NOT NULL, seq BIGINT NOT NULL,"
+	" received DOUBLE PRECISION NOT NULL, n_events BIGINT NOT NULL,"
+	" UNIQUE(agent, stream, seq));"
+	"CREATE TABLE IF NOT EXISTS events("
+	" agent TEXT NOT NULL, stream BIGINT NOT NULL, seq BIGINT NOT NULL,"
+	" idx BIGINT NOT NULL, time DOUBLE PRECISION NOT NULL, serial BIGINT NOT NULL,"
+	" type TEXT, records TEXT, arch BIGINT, syscall BIGINT,"
+	" syscall_name TEXT, success BIGINT, exit BIGINT, pid BIGINT,"
+	" ppid BIGINT, uid BIGINT, auid BIGINT, euid BIGINT, gid BIGINT,"
+	" ses BIGINT, tty TEXT, comm TEXT, exe TEXT, cwd TEXT, key TEXT,"
+	" args TEXT, paths TEXT, raw TEXT NOT NULL,"
+	" UNIQUE(agent, stream, seq, idx));"
+	"CREATE INDEX IF NOT EXISTS events_time ON events(time);"
+	"CREATE TABLE IF NOT EXISTS agents("
+	" agent TEXT PRIMARY KEY, last_seen DOUBLE PRECISION, kernel_lost BIGINT,"
+	" kernel_backlog BIGINT, spool_dropped_packages BIGINT,"
+	" spool_dropped_events BIGINT, events_total BIGINT);";
+
+/* Records the failure of res (or of the connection) and maps it. */
+static int fail(struct pgstore *s, const char *what, PGresult *res)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(s->db);
+
+	snprintf(s->err, sizeof(s->err), "%s: %s", what, msg && *msg ? msg : "failed");
+	s->err[strcspn(s->err, "\n")] = '\0';
+	PQclear(res);
+	/* 53100 disk_full, 53200 out_of_memory, 53300 too_many_connections */
+	return state && !strcmp(state, "53100") ? -ENOSPC : -EIO;
+}
+
+static int exec_ok(struct pgstore *s, const char *sql)
+{
+	PGresult *r = PQexec(s->db, sql);
+
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
+		return fail(s, sql, r);
+	PQclear(r);
+	return 0;
+}
+
+const char *pgstore_error(struct pgstore *s)
+{
+	return s->err;
+}
+
+struct pgstore *pgstore_open(const char *uri, char *err, size_t errsz)
+{
+	struct pgstore *s = calloc(1, sizeof(*s));
+	PGresult *r;
+
+	if (!s) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	s->db = PQconnectdb(uri);
+	if (PQstatus(s->db) != CONNECTION_OK) {
+		snprintf(err, errsz, "%s: %s", uri, PQerrorMessage(s->db));
+		err[strcspn(err, "\n")] = '\0';
+		pgstore_close(s);
+		return NULL;
+	}
+	/* quiet "already exists" notices; schema creation races between servers
+	 * are settled by the advisory lock */
+	r = PQexec(s->db, "SET client_min_messages = warning;"
+			  "SELECT pg_advisory_lock(5343415544)");
+	PQclear(r);
+	if (exec_ok(s, schema) < 0) {
+		snprintf(err, errsz, "%s: %s", uri, s->err);
+		pgstore_close(s);
+		return NULL;
+	}
+	r = PQexec(s->db, "SELECT pg_advisory_unlock(5343415544)");
+	PQclear(r);
+	return s;
+}
+
+void pgstore_close(struct pgstore *s)
+{
+	if (!s)
+		return;
+	PQfinish(s->db);
+	audit_event_free(&s->ev);
+	buf_free(&s->copy);
+	buf_free(&s->args);
+	buf_free(&s->paths);
+	free(s);
+}
+
+int pgstore_begin(struct pgstore *s)
+{
+	return exec_ok(s, "BEGIN");
+}
+
+int pgstore_commit(struct pgstore *s)
+{
+	PGresult *r = PQexec(s->db, "COMMIT");
+	int rc;
+
+	if (PQresultStatus(r) == PGRES_COMMAND_OK &&
+	    strcmp(PQcmdStatus(r), "ROLLBACK") != 0) {
+		PQclear(r);
+		return 0;
+	}
+	rc = fail(s, "commit", r);
+	pgstore_rollback(s);
+	return rc;
+}
+
+void pgstore_rollback(struct pgstore *s)
+{
+	PQclear(PQexec(s->db, "ROLLBACK"));
+}
+
+/* COPY text format: backslash escapes, \N for NULL (PostgreSQL docs, COPY
+ * "Text Format"). */
+static void copy_text(struct buf *b, const char *t, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		switch (t[i]) {
+		case '\\': buf_puts(b, "\\\\"); break;
+		case '\n': buf_puts(b, "\\n"); break;
+		case '\r': buf_puts(b, "\\r"); break;
+		case '\t': buf_puts(b, "\\t"); break;
+		case '\0': break;
+		default: buf_putc(b, t[i]);
+		}
+	}
+}
+
+static void col_str(struct buf *b, const char *t, bool last)
+{
+	if (t && *t)
+		copy_text(b, t, strlen(t));
+	else
+		buf_puts(b, "\\N");
+	buf_putc(b, last ? '\n' : '\t');
+}
+
+static void col_num(struct buf *b, int64_t v)
+{
+	if (v == -1)
+		buf_puts(b, "\\N\t");
+	else
+		buf_printf(b, "%lld\t", (long long)v);
+}
+
+static void json_list(struct buf *out, const struct buf *list, uint32_t n)
+{
+	struct json j;
+	size_t off = 0, len;
+	uint32_t i;
+
+	buf_reset(out);
+	json_init(&j, out);
+	json_array_begin(&j);
+	for (i = 0; i < n && off < list->len; i++) {
+		len = strnlen(list->data + off, list->len - off);
+		json_string_n(&j, list->data + off, len);
+		off += len + 1;
+	}
+	json_array_end(&j);
+	buf_cstr(out);
+}
+
+static void copy_row(struct pgstore *s, const char *agent, uint64_t stream,
+		     uint64_t seq, uint32_t idx, const uint8_t *text, size_t len)
+{
+	struct audit_event *ev = &s->ev;
+	struct buf *b = &s->copy;
+	bool ok = audit_event_parse(text, len, ev);
+
+	col_str(b, agent, false);
+	buf_printf(b, "%lld\t%lld\t%u\t", (long long)stream, (long long)seq, idx);
+	buf_printf(b, "%.3f\t%llu\t", ok ? (double)ev->stamp.sec + ev->stamp.msec / 1000.0 : 0.0,
+		   ok ? (unsigned long long)ev->stamp.serial : 0ull);
+	col_str(b, ev->type, false);
+	col_str(b, ev->records, false);
+	col_num(b, ev->syscall >= 0 ? (int64_t)ev->arch : -1);
+	col_num(b, ev->syscall);
+	col_str(b, ev->syscall_name, false);
+	col_num(b, ev->success);
+	col_num(b, ev->syscall >= 0 ? ev->exit : -1);
+	col_num(b, ev->pid);
+	col_num(b, ev->ppid);
+	col_num(b, ev->uid);
+	col_num(b, ev->auid);
+	col_num(b, ev->euid);
+	col_num(b, ev->gid);
+	col_num(b, ev->ses);
+	col_str(b, ev->tty, false);
+	col_str(b, ev->comm, false);
+	col_str(b, ev->exe, false);
+	col_str(b, ev->cwd, false);
+	col_str(b, ev->key, false);
+	json_list(&s->args, &ev->args, ev->argc);
+	json_list(&s->paths, &ev->paths, ev->npaths);
+	col_str(b, s->args.data, false);
+	col_str(b, s->paths.data, false);
+	copy_text(b, (const char *)text, len);
+	buf_putc(b, '\n');
+}
+
+int pgstore_package(struct pgstore *s, const char *agent, uint64_t stream,
+		    uint64_t seq, uint32_t n_events, const struct buf *body,
+		    double received)
+{
+	struct cursor c = cur_make((const uint8_t *)body->data, body->len);
+	char sstream[24], sseq[24], srecv[32], sn[16];
+	const char *params[5] = { agent, sstream, sseq, srecv, sn };
+	const uint8_t *ev;
+	size_t len;
+	uint32_t n = 0;
+	PGresult *r;
+	int rc;
+
+	while ((rc = aw_body_next(&c, &ev, &len)) == 1)
+		n++;
+	if (rc < 0 || n != n_events) {
+		snprintf(s->err, sizeof(s->err), "package %llu: body holds %u events, header says %u",
+			 (unsigned long long)seq, n, n_events);
+		return -EPROTO;
+	}
+	snprintf(sstream, sizeof(sstream), "%lld", (long long)stream);
+	snprintf(sseq, sizeof(sseq), "%lld", (long long)seq);
+	snprintf(srecv, sizeof(srecv), "%.6f", received);
+	snprintf(sn, sizeof(sn), "%u", n_events);
+	r = PQexecParams(s->db, "INSERT INTO packages VALUES($1,$2,$3,$4,$5) "
+			 "ON CONFLICT DO NOTHING", 5, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		return fail(s, "insert package", r);
+	rc = strcmp(PQcmdTuples(r), "1") == 0;
+	PQclear(r);
+	if (!rc)
+		return 0;
+	buf_reset(&s->copy);
+	c = cur_make((const uint8_t *)body->data, body->len);
+	for (n = 0; aw_body_next(&c, &ev, &len) == 1; n++)
+		copy_row(s, agent, stream, seq, n, ev, len);
+	if (s->copy.oom)
+		return -ENOMEM;
+	r = PQexec(s->db, "COPY events FROM STDIN");
+	if (PQresultStatus(r) != PGRES_COPY_IN)
+		return fail(s, "copy events", r);
+	PQclear(r);
+	if (PQputCopyData(s->db, s->copy.data, (int)s->copy.len) != 1 ||
+	    PQputCopyEnd(s->db, NULL) != 1)
+		return fail(s, "copy events", NULL);
+	r = PQgetResult(s->db);
+	rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : fail(s, "copy events", r);
+	if (rc == 0)
+		PQclear(r);
+	while ((r = PQgetResult(s->db)))
+		PQclear(r);
+	return rc < 0 ? rc : 1;
+}
+
+int pgstore_committed(struct pgstore *s, const char *agent, uint64_t stream,
+		      uint64_t *seq)
+{
+	char sstream[24];
+	const char *params[2] = { agent, sstream };
+	PGresult *r;
+
+	snprintf(sstream, sizeof(sstream), "%lld", (long long)stream);
+	r = PQexecParams(s->db, "SELECT coalesce(max(seq), 0) FROM packages "
+			 "WHERE agent=$1 AND stream=$2", 2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1)
+		return fail(s, "committed seq", r);
+	*seq = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return 0;
+}
+
+int pgstore_agent_stats(struct pgstore *s, const char *agent,
+			const struct aw_stats *st, double now)
+{
+	char v[6][32];
+	const char *params[7] = { agent, v[0], v[1], v[2], v[3], v[4], v[5] };
+	PGresult *r;
+
+	snprintf(v[0], 32, "%.6f", now);
+	snprintf(v[1], 32, "%llu", (unsigned long long)st->kernel_lost);
+	snprintf(v[2], 32, "%u", st->kernel_backlog);
+	snprintf(v[3], 32, "%llu", (unsigned long long)st->spool_dropped_packages);
+	snprintf(v[4], 32, "%llu", (unsigned long long)st->spool_dropped_events);
+	snprintf(v[5], 32, "%llu", (unsigned long long)st->events_total);
+	r = PQexecParams(s->db, "INSERT INTO agents VALUES($1,$2,$3,$4,$5,$6,$7) "
+			 "ON CONFLICT (agent) DO UPDATE SET last_seen=$2, kernel_lost=$3,"
+			 " kernel_backlog=$4, spool_dropped_packages=$5,"
+			 " spool_dropped_events=$6, events_total=$7",
+			 7, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		return fail(s, "agent stats", r);
+	PQclear(r);
+	return 0;
+}
+
+/* WHERE clause with $n parameters, values as text in params[]. */
+static int where(struct buf *sql, const struct store_filter *f,
+		 const char **params, char (*num)[32])
+{
+	const char *sep = " WHERE ";
+	int n = 0;
+
+#define COND(test, fmt, value) \
+	do { if (test) { params[n] = (value); n++; buf_puts(sql, sep); \
+		buf_printf(sql, fmt, n); sep = " AND "; } } while (0)
+	COND(f->agent && *f->agent, "agent = $%d", f->agent);
+	COND(f->syscall && *f->syscall, "(syscall_name = $%1$d OR syscall::text = $%1$d)", f->syscall);
+	COND(f->program && *f->program, "(exe = $%1$d OR comm = $%1$d)", f->program);
+	COND(f->key && *f->key, "key = $%d", f->key);
+	if (f->since > 0)
+		snprintf(num[0], 32, "%.3f", f->since);
+	COND(f->since > 0, "time >= $%d", num[0]);
+	if (f->until > 0)
+		snprintf(num[1], 32, "%.3f", f->until);
+	COND(f->until > 0, "time < $%d", num[1]);
+	if (f->uid >= 0)
+		snprintf(num[2], 32, "%lld", (long long)f->uid);
+	COND(f->uid >= 0, "uid = $%d", num[2]);
+	if (f->success >= 0)
+		snprintf(num[3], 32, "%d", f->success);
+	COND(f->success >= 0, "success = $%d", num[3]);
+#undef COND
+	return n;
+}
+
+static int64_t num_at(PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col) ? -1 : strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
+
+int pgstore_query(struct pgstore *s, const struct store_filter *f,
+		  store_row_fn fn, void *ctx)
+{
+	struct buf sql = { 0 };
+	const char *params[8];
+	char num[4][32];
+	struct store_row row;
+	PGresult *r;
+	int n, i, rc = 0;
+
+	buf_puts(&sql, "SELECT agent, stream, seq, time, serial, type, records,"
+		 " syscall_name, syscall, arch, success, exit, pid, ppid, uid,"
+		 " auid, euid, gid, ses, tty, comm, exe, cwd, key, args, paths,"
+		 " raw FROM events");
+	n = where(&sql, f, params, num);
+	buf_puts(&sql, " ORDER BY time, agent, stream, seq, idx");
+	if (f->limit > 0)
+		buf_printf(&sql, " LIMIT %ld", f->limit);
+	r = PQexecParams(s->db, buf_cstr(&sql), n, NULL, params, NULL, NULL, 0);
+	buf_free(&sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		return fail(s, "query", r);
+	for (i = 0; i < PQntuples(r); i++) {
+		row.agent = PQgetvalue(r, i, 0);
+		row.stream = num_at(r, i, 1);
+		row.seq = num_at(r, i, 2);
+		row.time = strtod(PQgetvalue(r, i, 3), NULL);
+		row.serial = num_at(r, i, 4);
+		row.type = PQgetvalue(r, i, 5);
+		row.records = PQgetvalue(r, i, 6);
+		row.syscall_name = PQgetvalue(r, i, 7);
+		row.syscall = num_at(r, i, 8);
+		row.arch = num_at(r, i, 9);
+		row.success = num_at(r, i, 10);
+		row.exit = num_at(r, i, 11);
+		row.pid = num_at(r, i, 12);
+		row.ppid = num_at(r, i, 13);
+		row.uid = num_at(r, i, 14);
+		row.auid = num_at(r, i, 15);
+		row.euid = num_at(r, i, 16);
+		row.gid = num_at(r, i, 17);
+		row.ses = num_at(r, i, 18);
+		row.tty = PQgetvalue(r, i, 19);
+		row.comm = PQgetvalue(r, i, 20);
+		row.exe = PQgetvalue(r, i, 21);
+		row.cwd = PQgetvalue(r, i, 22);
+		row.key = PQgetvalue(r, i, 23);
+		row.args_json = PQgetvalue(r, i, 24);
+		row.paths_json = PQgetvalue(r, i, 25);
+		row.raw = PQgetvalue(r, i, 26);
+		if (fn(ctx, &row))
+			break;
+	}
+	PQclear(r);
+	return rc;
+}
+
+int pgstore_count(struct pgstore *s, const struct store_filter *f,
+		  const char *by,
+		  int (*fn)(void *ctx, const char *name, int64_t n), void *ctx)
+{
+	struct buf sql = { 0 };
+	const char *params[8];
+	char num[4][32];
+	PGresult *r;
+	int n, i;
+
+	if (strcmp(by, "agent") && strcmp(by, "syscall"))
+		return -EINVAL;
+	buf_printf(&sql, "SELECT %s, count(*) FROM events",
+		   !strcmp(by, "agent") ? "agent" : "coalesce(syscall_name, type)");
+	n = where(&sql, f, params, num);
+	buf_puts(&sql, " GROUP BY 1 ORDER BY 2 DESC, 1");
+	r = PQexecParams(s->db, buf_cstr(&sql), n, NULL, params, NULL, NULL, 0);
+	buf_free(&sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		return fail(s, "count", r);
+	for (i = 0; i < PQntuples(r); i++)
+		if (fn(ctx, PQgetvalue(r, i, 0), num_at(r, i, 1)))
+			break;
+	PQclear(r);
+	return 0;
+}
