@@ -120,8 +120,10 @@ static bool get_ulong(struct cctx *x, const yaml_node_t *n, const char *key, uns
 	return true;
 }
 
-static bool set_key(struct cctx *x, struct daemon_config *c, const char *key, const yaml_node_t *v)
+static bool set_key(struct cctx *x, struct daemon_config *c, const yaml_node_t *k,
+		    const yaml_node_t *v)
 {
+	const char *key = scalar(k);
 	unsigned long u;
 
 	if (!strcmp(key, "rules"))
@@ -174,7 +176,7 @@ static bool set_key(struct cctx *x, struct daemon_config *c, const char *key, co
 		c->engine.flow_timeout_us = (uint64_t)u * 1000000;
 		return true;
 	}
-	return fail(x, v, "unknown key '%s'", key);
+	return fail(x, k, "unknown key '%s'", key);
 }
 
 bool daemon_config_load(struct daemon_config *c, const char *path, char *err, size_t errlen)
@@ -219,7 +221,7 @@ bool daemon_config_load(struct daemon_config *c, const char *path, char *err, si
 			fail(&x, k, "%s", "keys must be plain words");
 			goto out;
 		}
-		if (!set_key(&x, c, scalar(k), v))
+		if (!set_key(&x, c, k, v))
 			goto out;
 	}
 	ok = true;
