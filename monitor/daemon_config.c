@@ -12,6 +12,7 @@
 
 #include <yaml.h>
 
+#include "nfq.h"
 #include "statsock.h"
 
 void daemon_config_default(struct daemon_config *c)
@@ -20,6 +21,10 @@ void daemon_config_default(struct daemon_config *c)
 	snprintf(c->stats_socket, sizeof(c->stats_socket), "%s", STATSOCK_DEFAULT_PATH);
 	c->stats_interval = 60;
 	c->gso = true;
+	c->mark_mask = NFQUEUE_MARK_MASK;
+	c->mark_accept = NFQUEUE_MARK_ACCEPT;
+	c->mark_deny = NFQUEUE_MARK_DENY;
+	c->mark_inject = NFQUEUE_MARK_INJECT;
 	engine_config_default(&c->engine);
 }
 
@@ -55,6 +60,7 @@ bool daemon_parse_queues(const char *s, uint16_t *first, uint16_t *last)
 }
 
 struct cctx {
+	yaml_document_t *doc;
 	const char *path;
 	char *err;
 	size_t errlen;
@@ -105,31 +111,165 @@ static bool get_bool(struct cctx *x, const yaml_node_t *n, const char *key, bool
 	return true;
 }
 
-static bool get_ulong(struct cctx *x, const yaml_node_t *n, const char *key, unsigned long max,
-		      unsigned long *out)
+/* A number with an optional unit: sizes (KiB, MiB, GiB, or k/M/G as
+ * powers of 1024) or durations (s, m, h: to seconds). Hex without unit. */
+static bool get_num(struct cctx *x, const yaml_node_t *n, const char *key, bool duration,
+		    unsigned long long max, unsigned long long *out)
 {
+	static const struct { const char *u; unsigned long long f; } sizes[] = {
+		{ "", 1 }, { "k", 1024 }, { "KiB", 1024 }, { "M", 1 << 20 }, { "MiB", 1 << 20 },
+		{ "G", 1 << 30 }, { "GiB", 1 << 30 },
+	}, times[] = { { "", 1 }, { "s", 1 }, { "m", 60 }, { "h", 3600 } };
 	const char *s = scalar(n);
+	unsigned long long v;
+	size_t i, count = duration ? sizeof(times) / sizeof(*times) : sizeof(sizes) / sizeof(*sizes);
 	char *end;
 
 	if (!s || *s < '0' || *s > '9')
 		return fail(x, n, "%s must be a number", key);
 	errno = 0;
-	*out = strtoul(s, &end, 10);
-	if (errno || *end || *out > max)
+	v = strtoull(s, &end, 0);
+	if (errno)
 		return fail(x, n, "%s is out of range", key);
+	for (i = 0; i < count; i++) {
+		const char *u = duration ? times[i].u : sizes[i].u;
+		unsigned long long f = duration ? times[i].f : sizes[i].f;
+
+		if (!strcmp(end, u)) {
+			if (v > max / f)
+				return fail(x, n, "%s is out of range", key);
+			*out = v * f;
+			return true;
+		}
+	}
+	return fail(x, n, "%s has an unknown unit", key);
+}
+
+static bool get_u32(struct cctx *x, const yaml_node_t *n, const char *key, uint32_t *out)
+{
+	unsigned long long v;
+
+	if (!get_num(x, n, key, false, UINT32_MAX, &v))
+		return false;
+	*out = (uint32_t)v;
 	return true;
 }
 
-static bool set_key(struct cctx *x, struct daemon_config *c, const yaml_node_t *k,
+static bool get_name(struct cctx *x, const yaml_node_t *n, const char *key, char *out, size_t len)
+{
+	if (!scalar(n) || !*scalar(n) || strlen(scalar(n)) >= len)
+		return fail(x, n, "%s must be a name", key);
+	snprintf(out, len, "%s", scalar(n));
+	return true;
+}
+
+typedef bool (*key_fn)(struct cctx *x, struct daemon_config *c, const yaml_node_t *k,
+		       const yaml_node_t *v);
+
+static bool each_pair(struct cctx *x, const yaml_node_t *map,
+		      const char *what, struct daemon_config *c, key_fn fn)
+{
+	yaml_node_pair_t *pair;
+	yaml_node_t *k, *v;
+
+	if (map->type != YAML_MAPPING_NODE)
+		return fail(x, map, "%s must be a mapping of keys", what);
+	for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
+		k = yaml_document_get_node(x->doc, pair->key);
+		v = yaml_document_get_node(x->doc, pair->value);
+		if (!scalar(k))
+			return fail(x, k, "%s", "keys must be plain words");
+		if (!fn(x, c, k, v))
+			return false;
+	}
+	return true;
+}
+
+static bool nfqueue_key(struct cctx *x, struct daemon_config *c, const yaml_node_t *k,
+			const yaml_node_t *v)
+{
+	const char *key = scalar(k);
+
+	if (!strcmp(key, "queues")) {
+		if (!scalar(v) || !daemon_parse_queues(scalar(v), &c->q_first, &c->q_last))
+			return fail(x, v, "%s must be N or N:M (at most 64 queues)", key);
+		return true;
+	}
+	if (!strcmp(key, "max_len"))
+		return get_u32(x, v, key, &c->queue_maxlen);
+	if (!strcmp(key, "rcvbuf"))
+		return get_u32(x, v, key, &c->rcvbuf);
+	if (!strcmp(key, "gso"))
+		return get_bool(x, v, key, &c->gso);
+	if (!strcmp(key, "fail_closed"))
+		return get_bool(x, v, key, &c->fail_closed);
+	if (!strcmp(key, "mark_mask"))
+		return get_u32(x, v, key, &c->mark_mask);
+	if (!strcmp(key, "mark_accept"))
+		return get_u32(x, v, key, &c->mark_accept);
+	if (!strcmp(key, "mark_deny"))
+		return get_u32(x, v, key, &c->mark_deny);
+	if (!strcmp(key, "mark_inject"))
+		return get_u32(x, v, key, &c->mark_inject);
+	return fail(x, k, "unknown key 'nfqueue.%s'", key);
+}
+
+static bool limits_key(struct cctx *x, struct daemon_config *c, const yaml_node_t *k,
+		       const yaml_node_t *v)
+{
+	const char *key = scalar(k);
+	unsigned long long u;
+	uint32_t w;
+
+	if (!strcmp(key, "exception_policy")) {
+		/* The engine passes a flow it cannot hold (with an anomaly
+		 * event); dropping instead is not built yet. */
+		if (!scalar(v) || strcmp(scalar(v), "pass"))
+			return fail(x, v, "%s: only 'pass' is supported", key);
+		return true;
+	}
+	if (!strcmp(key, "flow_timeout")) {
+		if (!get_num(x, v, key, true, 86400, &u) || (!u && !fail(x, v, "%s must be > 0", key)))
+			return false;
+		c->engine.flow_timeout_us = u * 1000000;
+		return true;
+	}
+	if (!strcmp(key, "max_flows") || !strcmp(key, "stream_memcap") ||
+	    !strcmp(key, "cert_cache")) {
+		if (!get_num(x, v, key, false, 1ULL << 40, &u) ||
+		    (!u && !fail(x, v, "%s must be > 0", key)))
+			return false;
+		*(key[0] == 'm' ? &c->engine.max_flows :
+		  key[0] == 's' ? &c->engine.stream_memcap : &c->engine.cert_cache) = (size_t)u;
+		return true;
+	}
+	if (!strcmp(key, "max_ooo_bytes") || !strcmp(key, "max_ooo_segments")) {
+		if (!get_u32(x, v, key, &w))
+			return false;
+		*(!strcmp(key, "max_ooo_bytes") ? &c->engine.max_ooo_bytes :
+		  &c->engine.max_ooo_segments) = w;
+		return true;
+	}
+	return fail(x, k, "unknown key 'limits.%s'", key);
+}
+
+static bool top_key(struct cctx *x, struct daemon_config *c, const yaml_node_t *k,
 		    const yaml_node_t *v)
 {
 	const char *key = scalar(k);
-	unsigned long u;
+	unsigned long long u;
 
+	if (!strcmp(key, "version")) {
+		if (!scalar(v) || strcmp(scalar(v), "1"))
+			return fail(x, v, "%s must be 1", key);
+		return true;
+	}
 	if (!strcmp(key, "rules"))
 		return get_path(x, v, key, c->rules, sizeof(c->rules));
 	if (!strcmp(key, "log"))
 		return get_path(x, v, key, c->log, sizeof(c->log));
+	if (!strcmp(key, "evidence"))
+		return get_path(x, v, key, c->evidence, sizeof(c->evidence));
 	if (!strcmp(key, "stats_socket")) {
 		if (scalar(v) && (!*scalar(v) || !strcmp(scalar(v), "none"))) {
 			c->stats_socket[0] = 0;
@@ -137,55 +277,29 @@ static bool set_key(struct cctx *x, struct daemon_config *c, const yaml_node_t *
 		}
 		return get_path(x, v, key, c->stats_socket, sizeof(c->stats_socket));
 	}
-	if (!strcmp(key, "user")) {
-		if (!scalar(v) || strlen(scalar(v)) >= sizeof(c->user))
-			return fail(x, v, "%s must be a user name", key);
-		snprintf(c->user, sizeof(c->user), "%s", scalar(v));
-		return true;
-	}
-	if (!strcmp(key, "queue")) {
-		if (!scalar(v) || !daemon_parse_queues(scalar(v), &c->q_first, &c->q_last))
-			return fail(x, v, "%s must be N or N:M (at most 64 queues)", key);
-		return true;
-	}
-	if (!strcmp(key, "fail_closed"))
-		return get_bool(x, v, key, &c->fail_closed);
-	if (!strcmp(key, "gso"))
-		return get_bool(x, v, key, &c->gso);
 	if (!strcmp(key, "stats_interval")) {
-		if (!get_ulong(x, v, key, 86400, &u))
+		if (!get_num(x, v, key, true, 86400, &u))
 			return false;
 		c->stats_interval = (unsigned)u;
 		return true;
 	}
-	if (!strcmp(key, "queue_maxlen") || !strcmp(key, "rcvbuf")) {
-		if (!get_ulong(x, v, key, UINT32_MAX, &u))
-			return false;
-		*(key[0] == 'q' ? &c->queue_maxlen : &c->rcvbuf) = (uint32_t)u;
-		return true;
-	}
-	if (!strcmp(key, "max_flows")) {
-		if (!get_ulong(x, v, key, 1u << 24, &u) || (!u && !fail(x, v, "%s must be > 0", key)))
-			return false;
-		c->engine.max_flows = u;
-		return true;
-	}
-	if (!strcmp(key, "flow_timeout")) {
-		if (!get_ulong(x, v, key, 86400, &u) || (!u && !fail(x, v, "%s must be > 0", key)))
-			return false;
-		c->engine.flow_timeout_us = (uint64_t)u * 1000000;
-		return true;
-	}
+	if (!strcmp(key, "user"))
+		return get_name(x, v, key, c->user, sizeof(c->user));
+	if (!strcmp(key, "group"))
+		return get_name(x, v, key, c->group, sizeof(c->group));
+	if (!strcmp(key, "nfqueue"))
+		return each_pair(x, v, key, c, nfqueue_key);
+	if (!strcmp(key, "limits"))
+		return each_pair(x, v, key, c, limits_key);
 	return fail(x, k, "unknown key '%s'", key);
 }
 
 bool daemon_config_load(struct daemon_config *c, const char *path, char *err, size_t errlen)
 {
-	struct cctx x = { path, err, errlen };
+	struct cctx x = { NULL, path, err, errlen };
 	yaml_parser_t parser;
 	yaml_document_t doc;
-	yaml_node_pair_t *pair;
-	yaml_node_t *root, *k, *v;
+	yaml_node_t *root;
 	bool ok = false, have_doc = false;
 	FILE *f = fopen(path, "rb");
 
@@ -210,20 +324,9 @@ bool daemon_config_load(struct daemon_config *c, const char *path, char *err, si
 		ok = true; /* an empty file: all defaults */
 		goto out;
 	}
-	if (root->type != YAML_MAPPING_NODE) {
-		fail(&x, root, "%s", "the configuration must be a mapping of keys");
+	x.doc = &doc;
+	if (!each_pair(&x, root, "the configuration", c, top_key))
 		goto out;
-	}
-	for (pair = root->data.mapping.pairs.start; pair < root->data.mapping.pairs.top; pair++) {
-		k = yaml_document_get_node(&doc, pair->key);
-		v = yaml_document_get_node(&doc, pair->value);
-		if (!scalar(k)) {
-			fail(&x, k, "%s", "keys must be plain words");
-			goto out;
-		}
-		if (!set_key(&x, c, k, v))
-			goto out;
-	}
 	ok = true;
 out:
 	if (have_doc)

@@ -2,19 +2,18 @@
  * daemon_config: secaudit-monitor's settings, from a YAML file
  * (config/monitor.yaml is the example) and then from the command line.
  *
- * The file is a flat mapping; every key is optional:
- *   rules: PATH            the rules file (required, here or --rules)
- *   queue: N | "N:M"       NFQUEUE number or range, one thread per queue
- *   log: PATH              EVE alert log (append); absent: standard output
- *   stats_socket: PATH     `secaudit stats` socket ("" or none: no socket)
- *   stats_interval: S      seconds between `stats` events (0: none)
- *   fail_closed: BOOL      the queue drops when full / on monitor error
- *   gso: BOOL              take GSO super-packets whole (default true)
- *   user: NAME             drop to this user after opening sockets
- *   queue_maxlen: N        kernel queue length
- *   rcvbuf: BYTES          netlink socket receive buffer
- *   max_flows: N           flow table size per queue thread
- *   flow_timeout: S        idle flow timeout
+ * The file (config/monitor.yaml documents every key; all are optional):
+ *   version: 1
+ *   rules: PATH
+ *   nfqueue: { queues: N | "N:M", max_len, rcvbuf (bytes, KiB/MiB suffixes),
+ *              gso, fail_closed, mark_mask, mark_accept, mark_deny, mark_inject }
+ *   limits: { max_flows, flow_timeout (s/m/h), stream_memcap, max_ooo_bytes,
+ *             max_ooo_segments, cert_cache, exception_policy: pass }
+ *   log: PATH               EVE alert log (append); absent: standard output
+ *   stats_interval: DURATION   between `stats` events (0: none)
+ *   stats_socket: PATH | none
+ *   evidence: DIR           accepted, not written yet (see the daemon's warning)
+ *   user, group: NAMES      run as these after opening the sockets
  * Unknown keys are errors. Relative paths are relative to the file.
  */
 #ifndef SECAUDIT_DAEMON_CONFIG_H
@@ -32,17 +31,20 @@ struct daemon_config {
 	char rules[DAEMON_PATH_MAX];
 	char log[DAEMON_PATH_MAX];         /* "" : standard output */
 	char stats_socket[DAEMON_PATH_MAX];/* "" : no socket */
+	char evidence[DAEMON_PATH_MAX];    /* "" : none */
 	char user[64];                     /* "" : keep running as root */
+	char group[64];                    /* "" : the user's group */
 	uint16_t q_first, q_last;
 	bool fail_closed;
 	bool gso;
 	unsigned stats_interval;           /* seconds; 0: no stats events */
 	uint32_t queue_maxlen, rcvbuf;     /* 0: the adapter's defaults */
+	uint32_t mark_mask, mark_accept, mark_deny, mark_inject;
 	struct engine_config engine;
 };
 
 /* The defaults: queue 0, stats socket STATSOCK_DEFAULT_PATH, stats every
- * 60 s, fail-open, GSO, the engine's defaults. */
+ * 60 s, fail-open, GSO, the NFQUEUE_MARK_* bits, the engine's defaults. */
 void daemon_config_default(struct daemon_config *c);
 
 /* Parses "N" or "N:M" (N <= M, M - N < DAEMON_MAX_QUEUES). */

@@ -3,7 +3,10 @@
  *
  *   secaudit-monitor [--config FILE] [--rules FILE] [--queue N|N:M]
  *                    [--log FILE] [--stats-socket PATH] [--stats-interval S]
- *                    [--user NAME] [--fail-closed] [--test-config]
+ *                    [--user NAME] [--evidence DIR] [--fail-closed]
+ *                    [--test-config]
+ *
+ * Settings come from the --config file (daemon_config.h), then the flags.
  *
  * Threads. One worker per NFQUEUE queue, each with its own inspector
  * (engine, flows, certificate cache, session cache) and RST injector; they
@@ -22,7 +25,8 @@
  * packets; once all have switched the old policy is freed.
  *
  * Alert log: one file descriptor opened O_APPEND, written by each worker
- * with whole lines after each packet that produced output. SIGUSR1 opens
+ * with whole lines after each packet that produced output. SIGUSR1 (and
+ * SIGHUP, after the reload) opens
  * the path again and dup2()s the new file over the old descriptor, so a
  * rotated log is let go at once and no writer ever sees a closed fd.
  */
@@ -379,21 +383,30 @@ static void reload(struct monitor *m)
 		m->cfg.rules, policy_zone_count(p), policy_profile_count(p));
 }
 
-/* Drops to cfg.user keeping CAP_NET_ADMIN (verdicts on the queue socket
- * are checked against it on every message). Raw sockets for the resets
- * are already open, so CAP_NET_RAW is not kept. */
-static int drop_privileges(const char *user)
+/* Drops to user (and group, else the user's) keeping CAP_NET_ADMIN
+ * (verdicts on the queue socket are checked against it on every message).
+ * The raw sockets for the resets are already open, so CAP_NET_RAW is not
+ * kept. The log directory must be writable by the user for reopening. */
+static int drop_privileges(const char *user, const char *group)
 {
 	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
 	struct __user_cap_data_struct data[2];
 	struct passwd *pw = getpwnam(user);
+	struct group *gr = group[0] ? getgrnam(group) : NULL;
+	gid_t gid;
 
-	if (!pw) {
-		fprintf(stderr, "secaudit-monitor: no user '%s'\n", user);
+	if (!pw || (group[0] && !gr)) {
+		fprintf(stderr, "secaudit-monitor: no %s '%s'\n", pw ? "group" : "user",
+			pw ? group : user);
 		return -ENOENT;
 	}
+	/* Started unprivileged already (systemd User= with ambient
+	 * capabilities): nothing to drop. */
+	if (geteuid() != 0)
+		return 0;
+	gid = gr ? gr->gr_gid : pw->pw_gid;
 	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setgroups(0, NULL) < 0 ||
-	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) < 0 ||
+	    setresgid(gid, gid, gid) < 0 ||
 	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
 		goto fail;
 	memset(data, 0, sizeof(data));
@@ -412,10 +425,12 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: secaudit-monitor [--config FILE] [--rules FILE] [--queue N|N:M]\n"
 		"                        [--log FILE] [--stats-socket PATH|none]\n"
-		"                        [--stats-interval S] [--user NAME] [--fail-closed]\n"
+		"                        [--stats-interval S] [--user NAME] [--evidence DIR]\n"
+		"                        [--fail-closed]\n"
 		"                        [--test-config]\n"
 		"Inline TLS inspection on NFQUEUE queue(s); see docs/deploy.md.\n"
-		"Signals: HUP reloads the rules, USR1 reopens the log, TERM/INT stop.\n");
+		"Signals: HUP reloads the rules and reopens the log, USR1 reopens the log,\n"
+		"TERM/INT stop.\n");
 }
 
 static bool parse_args(int argc, char **argv, struct daemon_config *cfg, bool *test_only)
@@ -460,6 +475,8 @@ static bool parse_args(int argc, char **argv, struct daemon_config *cfg, bool *t
 		else if (!strcmp(a, "--stats-socket") && strlen(v) < sizeof(cfg->stats_socket))
 			snprintf(cfg->stats_socket, sizeof(cfg->stats_socket), "%s",
 				 strcmp(v, "none") ? v : "");
+		else if (!strcmp(a, "--evidence") && strlen(v) < sizeof(cfg->evidence))
+			snprintf(cfg->evidence, sizeof(cfg->evidence), "%s", v);
 		else if (!strcmp(a, "--user") && strlen(v) < sizeof(cfg->user))
 			snprintf(cfg->user, sizeof(cfg->user), "%s", v);
 		else if (!strcmp(a, "--queue") && daemon_parse_queues(v, &cfg->q_first, &cfg->q_last))
@@ -494,6 +511,9 @@ static int test_config(const struct monitor *m, const struct policy *p)
 	       c->stats_socket[0] ? c->stats_socket : "none", c->stats_interval);
 	printf("queue failure: %s; gso: %s; user: %s\n", c->fail_closed ? "fail-closed" : "fail-open",
 	       c->gso ? "on" : "off", c->user[0] ? c->user : "root (no drop)");
+	if (c->evidence[0])
+		printf("evidence: %s (not written yet: evidence pcaps are not implemented)\n",
+		       c->evidence);
 	printf("flows per queue: %zu, idle timeout %llu s\n", c->engine.max_flows,
 	       (unsigned long long)(c->engine.flow_timeout_us / 1000000));
 	if (c->log[0] && access(c->log, W_OK) < 0 && errno != ENOENT) {
@@ -522,6 +542,9 @@ static int start_workers(struct monitor *m)
 	qc.fail_open = !m->cfg.fail_closed;
 	qc.queue_maxlen = m->cfg.queue_maxlen;
 	qc.rcvbuf = m->cfg.rcvbuf;
+	qc.mark_mask = m->cfg.mark_mask;
+	qc.mark_accept = m->cfg.mark_accept;
+	qc.mark_deny = m->cfg.mark_deny;
 	for (i = 0; i < m->n_workers; i++) {
 		struct worker *w = &m->w[i];
 
@@ -534,7 +557,7 @@ static int start_workers(struct monitor *m)
 		if (!w->in)
 			return -ENOMEM;
 		daemon_judge_init(&w->judge, w->in);
-		w->inj = inject_open(NFQUEUE_MARK_INJECT, &err);
+		w->inj = inject_open(m->cfg.mark_inject, &err);
 		if (!w->inj)
 			fprintf(stderr, "secaudit-monitor: no RST injection (%s): reject drops "
 				"without resets\n", strerror(-err));
@@ -616,7 +639,9 @@ static int main_loop(struct monitor *m, int sfd)
 			continue;
 		switch (si.ssi_signo) {
 		case SIGHUP:
+			/* logrotate's postrotate may send either signal */
 			reload(m);
+			reopen_log(m);
 			break;
 		case SIGUSR1:
 			reopen_log(m);
@@ -671,9 +696,12 @@ int main(int argc, char **argv)
 	if (m->cfg.stats_socket[0] && !(m->ss = statsock_open(m->cfg.stats_socket, &err)))
 		fprintf(stderr, "secaudit-monitor: stats socket %s: %s (going on without)\n",
 			m->cfg.stats_socket, strerror(-err));
+	if (m->cfg.evidence[0])
+		fprintf(stderr, "secaudit-monitor: evidence pcaps are not implemented yet; "
+			"%s stays empty\n", m->cfg.evidence);
 	if (start_workers(m) < 0)
 		goto out;
-	if (m->cfg.user[0] && drop_privileges(m->cfg.user) < 0)
+	if (m->cfg.user[0] && drop_privileges(m->cfg.user, m->cfg.group) < 0)
 		goto out;
 	if (run_threads(m) < 0)
 		goto out;

@@ -335,7 +335,35 @@ def test_test_config(tmp_path):
     assert r.returncode == 1
     assert re.search(re.escape(str(bad)) + r":3:\d+: ", r.stderr), r.stderr
     conf = tmp_path / "monitor.yaml"
-    conf.write_text(f"rules: {RULES}\nqueue: \"4\"\nbogus: 1\n")
+    conf.write_text(f"rules: {RULES}\nnfqueue: {{queues: \"4\"}}\nbogus: 1\n")
     r = subprocess.run([MONITOR, "--config", conf, "--test-config"], capture_output=True,
                        text=True)
     assert r.returncode == 1 and f"{conf}:3:1: unknown key 'bogus'" in r.stderr, r.stderr
+    # the shipped example, with this tree's rules and an existing user
+    example = Path(REPO, "config", "monitor.yaml").read_text()
+    example = re.sub(r"(?m)^rules: .*$", f"rules: {RULES}", example)
+    example = re.sub(r"(?m)^(user|group): .*$", r"\1: nobody", example).replace(
+        "group: nobody", "group: nogroup")
+    conf.write_text(example)
+    r = subprocess.run([MONITOR, "--config", conf, "--queue", "7", "--test-config"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "queues: 7:7 (1 thread)" in r.stdout          # the flag overrides the file
+    assert "flows per queue: 65536, idle timeout 120 s" in r.stdout
+
+
+def test_drops_privileges_and_still_enforces(gw):
+    mon = gw.monitor
+    mon.proc.terminate()
+    mon.proc.wait(5)
+    os.chmod(gw.tmp, 0o777)          # the unprivileged monitor reopens its log here
+    mon = gw.monitor = Monitor(gw, RULES, "--user", "nobody")
+    status = Path(f"/proc/{mon.proc.pid}/status").read_text()
+    uid = re.search(r"(?m)^Uid:\s+(\d+)\s+(\d+)\s+(\d+)", status).groups()
+    assert set(uid) == {str(65534)}, status
+    cap_eff = int(re.search(r"(?m)^CapEff:\s+([0-9a-f]+)", status).group(1), 16)
+    assert cap_eff == 1 << 12, hex(cap_eff)            # CAP_NET_ADMIN only
+    assert curl(gw, gw.SRV4).returncode == 0
+    rc, out, _ = s_client(gw, "-servername", "blocked.lab.test")
+    assert was_reset(out) and received(out) == [], out
+    assert alert_with(mon, "server name on the deny list")
