@@ -1,0 +1,533 @@
+/*
+ * engine: packets in (DLT_RAW IPv4/TCP built here, real handshake bytes
+ * inside), sink callbacks out. Roles from SYN or from the hello, crafted
+ * TCP evasions (1-byte segments, out of order, overlaps with different
+ * bytes, wrap-around), session end on FIN/RST, CONNECT preambles, verdicts.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "anomaly.h"
+#include "buf.h"
+#include "engine.h"
+#include "tlsbuild.h"
+
+#define BIT(a) (1ULL << ANOM_##a)
+
+struct sinkrec {
+	unsigned ev_all;
+	unsigned n_milestones;
+	unsigned ev_twice;           /* milestones reported more than once */
+	unsigned sessions_ended;
+	unsigned users, users_freed;
+	uint64_t anomalies;
+	unsigned n_anomalies;
+	char sni[256];
+	uint16_t version, suite;
+	bool client_dir_ok;          /* the hello came from the client's address */
+	unsigned drop_on;            /* milestones that make the sink say DROP */
+};
+
+static struct sinkrec R;
+static struct engine *E;
+static struct buf P;
+static uint64_t now;
+static struct tb_conn C;
+static uint32_t cseq, sseq;     /* next sequence number of each side */
+
+static enum engine_verdict on_milestone(void *arg, struct engine_session *es, unsigned ev,
+					uint64_t ts)
+{
+	struct sinkrec *r = arg;
+
+	r->n_milestones++;
+	r->ev_twice |= r->ev_all & ev;
+	r->ev_all |= ev;
+	if (!es->user) {
+		es->user = malloc(8);
+		r->users++;
+	}
+	if ((ev & TLS_EV_CLIENT_HELLO) && es->tls.n_client_hellos) {
+		const struct flow *f = es->flow;
+
+		memcpy(r->sni, es->tls.client_hello[0].sni, sizeof(r->sni));
+		r->client_dir_ok = !memcmp(f->key.addr[f->client], C.cli, 4) &&
+				   f->key.port[f->client] == C.cport;
+	}
+	if (ev & TLS_EV_SERVER_HELLO) {
+		r->version = es->tls.version;
+		r->suite = es->tls.suite;
+	}
+	return (ev & r->drop_on) ? ENGINE_DROP : ENGINE_ACCEPT;
+}
+
+static void on_end(void *arg, struct engine_session *es, uint64_t ts)
+{
+	struct sinkrec *r = arg;
+
+	r->sessions_ended++;
+	cr_assert(es->has_tls);
+}
+
+static void on_anomaly(void *arg, const struct engine_session *es, const struct decoded *d,
+		       enum anomaly a, uint64_t ts)
+{
+	struct sinkrec *r = arg;
+
+	r->anomalies |= 1ULL << a;
+	r->n_anomalies++;
+}
+
+static void on_user_free(void *arg, struct engine_session *es)
+{
+	struct sinkrec *r = arg;
+
+	if (es->user) {
+		r->users_freed++;
+		free(es->user);
+		es->user = NULL;
+	}
+}
+
+static void setup(void)
+{
+	static const struct tb_conn c = { { 10, 0, 0, 1 }, { 10, 0, 0, 2 }, 50000, 443 };
+	struct engine_sink sink = { &R, on_milestone, on_end, on_anomaly, on_user_free };
+	struct engine_config cfg;
+
+	memset(&R, 0, sizeof(R));
+	memset(&P, 0, sizeof(P));
+	engine_config_default(&cfg);
+	cfg.max_flows = 64;
+	E = engine_new(&cfg, &sink);
+	cr_assert_not_null(E);
+	now = 1700000000ULL * 1000000;
+	C = c;
+	cseq = 1000;
+	sseq = 900000;
+}
+
+static void teardown(void)
+{
+	engine_free(E);
+	buf_free(&P);
+	cr_assert_eq(R.users, R.users_freed, "user state leaked");
+}
+
+TestSuite(engine, .init = setup, .fini = teardown);
+
+static enum engine_verdict send_at(int to_server, uint32_t seq, unsigned flags,
+				   const void *p, size_t n)
+{
+	tb_packet(&P, &C, to_server, seq, to_server ? sseq : cseq, flags, p, n);
+	cr_assert_not(P.oom);
+	now += 1000;
+	return engine_packet(E, TB_DLT_RAW, (const uint8_t *)P.data, P.len, now);
+}
+
+/* Sends n bytes in order from one side, `seg` bytes per segment. */
+static enum engine_verdict send_data(int to_server, const void *p, size_t n, size_t seg)
+{
+	const uint8_t *b = p;
+	enum engine_verdict v = ENGINE_ACCEPT, x;
+	uint32_t *seq = to_server ? &cseq : &sseq;
+	size_t off, k;
+
+	for (off = 0; off < n; off += k) {
+		k = n - off < seg ? n - off : seg;
+		x = send_at(to_server, *seq, TB_ACK | TB_PSH, b + off, k);
+		v = x > v ? x : v;
+		*seq += (uint32_t)k;
+	}
+	return v;
+}
+
+static void handshake_tcp(void)
+{
+	send_at(1, cseq - 1, TB_SYN, NULL, 0);
+	send_at(0, sseq - 1, TB_SYN | TB_ACK, NULL, 0);
+	send_at(1, cseq, TB_ACK, NULL, 0);
+}
+
+static void send_flights(const struct tb_flight *f, size_t n, size_t seg)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		send_data(f[i].dir == 0, f[i].p, f[i].len, seg);
+}
+
+static void check_t12_session(void)
+{
+	cr_assert_str_eq(R.sni, "www.alpha-corp.test");
+	cr_assert(R.client_dir_ok);
+	cr_assert_eq(R.version, 0x0303);
+	cr_assert_eq(R.suite, 0xc030);
+	cr_assert_eq(R.ev_twice, 0, "milestones %#x twice", R.ev_twice);
+}
+
+static struct engine_counters counters(void)
+{
+	struct engine_counters n;
+
+	engine_counters(E, &n);
+	return n;
+}
+
+Test(engine, full_handshake_then_fin)
+{
+	unsigned want = TLS_EV_CLIENT_HELLO | TLS_EV_SERVER_HELLO | TLS_EV_CERTIFICATE |
+			TLS_EV_SERVER_KX | TLS_EV_SERVER_DONE | TLS_EV_ENCRYPTED |
+			TLS_EV_HANDSHAKE_DONE;
+	uint64_t inspected;
+
+	handshake_tcp();
+	send_flights(T12, TB_N(T12), 1448);
+	check_t12_session();
+	cr_assert_eq(R.ev_all, want, "%#x", R.ev_all);
+	cr_assert_eq(R.anomalies, 0, "%#llx", (unsigned long long)R.anomalies);
+	cr_assert_eq(R.sessions_ended, 1, "logged when the handshake is done");
+	cr_assert_eq(counters().flows, 1);
+	cr_assert_eq(counters().tls_sessions, 1);
+
+	/* Bulk data after the handshake is not inspected. */
+	inspected = counters().inspected_packets;
+	send_data(1, "\x17\x03\x03\x00\x01\x00", 6, 6);
+	cr_assert_eq(counters().inspected_packets, inspected);
+	send_at(1, cseq, TB_FIN | TB_ACK, NULL, 0);
+	send_at(0, sseq, TB_FIN | TB_ACK, NULL, 0);
+	cr_assert_eq(R.sessions_ended, 1);
+	cr_assert_eq(R.users_freed, 1, "flow gone after FIN both ways");
+}
+
+Test(engine, syn_decides_roles_not_ports)
+{
+	/* The client has the lower port: only the SYN says who is who. */
+	C.cport = 1000;
+	C.sport = 2000;
+	handshake_tcp();
+	send_flights(T12, 2, 1448);
+	cr_assert(R.ev_all & TLS_EV_CLIENT_HELLO);
+	cr_assert(R.ev_all & TLS_EV_SERVER_HELLO);
+	check_t12_session();
+}
+
+Test(engine, syn_ack_alone_decides_roles)
+{
+	C.cport = 1000;
+	C.sport = 2000;
+	send_at(0, sseq - 1, TB_SYN | TB_ACK, NULL, 0);
+	send_flights(T12, 2, 1448);
+	check_t12_session();
+}
+
+Test(engine, mid_flow_client_found_by_client_hello)
+{
+	C.cport = 1000;
+	C.sport = 2000;
+	send_flights(T12, 2, 1448);
+	check_t12_session();
+	cr_assert_eq(R.anomalies, 0);
+}
+
+Test(engine, mid_flow_client_found_by_server_hello)
+{
+	C.cport = 1000;
+	C.sport = 2000;
+	send_flights(&T12[1], 1, 1448);
+	cr_assert(R.ev_all & TLS_EV_SERVER_HELLO, "%#x", R.ev_all);
+	cr_assert_eq(R.suite, 0xc030);
+}
+
+Test(engine, client_hello_in_one_byte_segments)
+{
+	handshake_tcp();
+	send_data(1, T12_0, sizeof(T12_0), 1);
+	cr_assert_eq(R.ev_all, TLS_EV_CLIENT_HELLO);
+	cr_assert_eq(R.n_milestones, 1);
+	send_data(0, T12_1, sizeof(T12_1), 7);
+	check_t12_session();
+	cr_assert_eq(R.anomalies, 0);
+}
+
+Test(engine, segments_out_of_order)
+{
+	size_t a = 60, b = 130;
+
+	handshake_tcp();
+	send_at(1, cseq + (uint32_t)b, TB_ACK, T12_0 + b, sizeof(T12_0) - b);
+	send_at(1, cseq + (uint32_t)a, TB_ACK, T12_0 + a, b - a);
+	cr_assert_eq(R.ev_all, 0, "nothing before the hole is filled");
+	send_at(1, cseq, TB_ACK, T12_0, a);
+	cseq += sizeof(T12_0);
+	cr_assert_eq(R.ev_all, TLS_EV_CLIENT_HELLO);
+	cr_assert_str_eq(R.sni, "www.alpha-corp.test");
+	cr_assert_eq(R.anomalies, 0);
+}
+
+Test(engine, retransmission_is_no_anomaly)
+{
+	handshake_tcp();
+	send_at(1, cseq, TB_ACK, T12_0, 100);
+	send_at(1, cseq, TB_ACK, T12_0, 100);
+	send_at(1, cseq + 50, TB_ACK, T12_0 + 50, 100);
+	send_at(1, cseq, TB_ACK, T12_0, sizeof(T12_0));
+	send_at(1, cseq, TB_ACK, T12_0, sizeof(T12_0));
+	cseq += sizeof(T12_0);
+	cr_assert_eq(R.ev_all, TLS_EV_CLIENT_HELLO);
+	cr_assert_eq(R.ev_twice, 0);
+	cr_assert_eq(R.anomalies, 0, "%#llx", (unsigned long long)R.anomalies);
+	cr_assert_str_eq(R.sni, "www.alpha-corp.test");
+}
+
+static size_t sni_offset(void)
+{
+	const char *host = "www.alpha-corp.test";
+	size_t i, n = strlen(host);
+
+	for (i = 0; i + n <= sizeof(T12_0); i++)
+		if (!memcmp(T12_0 + i, host, n))
+			return i;
+	cr_assert_fail("no SNI in the hello");
+	return 0;
+}
+
+Test(engine, overlap_with_different_data_first_copy_wins)
+{
+	/* The first segment carries the start of the true SNI, the
+	 * overlapping second one a different name: the anomaly is raised and
+	 * the overlapped bytes are the first segment's. */
+	uint8_t evil[sizeof(T12_0)];
+	size_t at = sni_offset(), cut = at + 10;
+
+	memcpy(evil, T12_0, sizeof(evil));
+	memcpy(evil + at, "www.evil-corp.test!", 19);
+	handshake_tcp();
+	send_at(1, cseq, TB_ACK, T12_0, cut);
+	send_at(1, cseq + (uint32_t)(at - 4), TB_ACK, evil + at - 4, sizeof(evil) - (at - 4));
+	cr_assert(R.anomalies & BIT(STREAM_OVERLAP_DIFF));
+	cr_assert_eq(R.ev_all, TLS_EV_CLIENT_HELLO);
+	/* The first 10 name bytes came first from the true segment; the rest
+	 * was only ever sent by the second one. */
+	cr_assert_str_eq(R.sni, "www.alpha-orp.test!");
+}
+
+Test(engine, overlap_into_buffered_segment_first_copy_wins)
+{
+	/* Out of order this time: the true tail is buffered first, then a
+	 * segment from the start rewrites it. */
+	uint8_t evil[sizeof(T12_0)];
+	size_t at = sni_offset();
+
+	memcpy(evil, T12_0, sizeof(evil));
+	memcpy(evil + at, "www.evil-corp.test!", 19);
+	handshake_tcp();
+	send_at(1, cseq + (uint32_t)(at - 2), TB_ACK, T12_0 + at - 2, sizeof(T12_0) - (at - 2));
+	send_at(1, cseq, TB_ACK, evil, sizeof(evil));
+	cr_assert(R.anomalies & BIT(STREAM_OVERLAP_DIFF));
+	cr_assert_str_eq(R.sni, "www.alpha-corp.test");
+}
+
+Test(engine, sequence_wrap_around)
+{
+	cseq = 0xffffff80u; /* the hello crosses 2^32 */
+	sseq = 0xfffffff0u;
+	handshake_tcp();
+	send_flights(T12, TB_N(T12), 100);
+	check_t12_session();
+	cr_assert(R.ev_all & TLS_EV_HANDSHAKE_DONE);
+	cr_assert_eq(R.anomalies, 0);
+}
+
+Test(engine, syn_with_data)
+{
+	/* TCP Fast Open: the hello rides on the SYN, data from isn + 1. */
+	send_at(1, cseq - 1, TB_SYN, T12_0, sizeof(T12_0));
+	cseq += sizeof(T12_0);
+	cr_assert_eq(R.ev_all, TLS_EV_CLIENT_HELLO);
+	cr_assert_str_eq(R.sni, "www.alpha-corp.test");
+	send_at(0, sseq - 1, TB_SYN | TB_ACK, NULL, 0);
+	send_data(0, T12_1, sizeof(T12_1), 1448);
+	check_t12_session();
+}
+
+Test(engine, fin_ends_an_unfinished_session_once)
+{
+	handshake_tcp();
+	send_flights(T12, 2, 1448);
+	cr_assert_eq(R.sessions_ended, 0);
+	send_at(1, cseq, TB_FIN | TB_ACK, NULL, 0);
+	cr_assert_eq(R.sessions_ended, 0, "half close: the server may still talk");
+	send_at(0, sseq, TB_FIN | TB_ACK, NULL, 0);
+	cr_assert_eq(R.sessions_ended, 1);
+	cr_assert_eq(R.users_freed, 1);
+	/* Late packets of the closed connection start nothing new. */
+	send_at(1, cseq + 1, TB_ACK, NULL, 0);
+	cr_assert_eq(R.sessions_ended, 1);
+	engine_flush(E, now);
+	cr_assert_eq(R.sessions_ended, 1);
+}
+
+Test(engine, rst_ends_session_once)
+{
+	handshake_tcp();
+	send_flights(T12, 1, 1448);
+	send_at(0, sseq, TB_RST | TB_ACK, NULL, 0);
+	cr_assert_eq(R.sessions_ended, 1);
+	cr_assert_eq(R.users_freed, 1);
+	cr_assert_eq(R.users, 1);
+	engine_flush(E, now);
+	cr_assert_eq(R.sessions_ended, 1);
+}
+
+Test(engine, truncated_record_at_fin)
+{
+	handshake_tcp();
+	send_data(1, T12_0, 100, 100);
+	send_at(1, cseq, TB_FIN | TB_ACK, NULL, 0);
+	cr_assert(R.anomalies & BIT(TLS_TRUNCATED_RECORD), "%#llx",
+		  (unsigned long long)R.anomalies);
+}
+
+Test(engine, flush_and_free_log_unfinished_sessions)
+{
+	handshake_tcp();
+	send_flights(T12, 1, 1448);
+	engine_flush(E, now);
+	cr_assert_eq(R.sessions_ended, 1);
+	engine_flush(E, now);
+	cr_assert_eq(R.sessions_ended, 1, "flush logs once");
+	engine_free(E);
+	E = NULL;
+	cr_assert_eq(R.sessions_ended, 1);
+	cr_assert_eq(R.users_freed, 1);
+}
+
+Test(engine, free_logs_what_flush_did_not)
+{
+	handshake_tcp();
+	send_flights(T12, 1, 1448);
+	engine_free(E);
+	E = NULL;
+	cr_assert_eq(R.sessions_ended, 1);
+	cr_assert_eq(R.users_freed, 1);
+}
+
+Test(engine, pure_acks_create_no_flow)
+{
+	int i;
+
+	for (i = 0; i < 5; i++)
+		cr_assert_eq(send_at(i & 1, cseq, TB_ACK, NULL, 0), ENGINE_ACCEPT);
+	cr_assert_eq(counters().flows, 0);
+	cr_assert_eq(counters().tcp_packets, 5);
+	cr_assert_eq(R.n_milestones, 0);
+}
+
+Test(engine, http_connect_preamble)
+{
+	static const char req[] = "CONNECT www.alpha-corp.test:443 HTTP/1.1\r\n"
+				  "Host: www.alpha-corp.test:443\r\n\r\n";
+	static const char resp[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+
+	C.sport = 3128;
+	handshake_tcp();
+	send_data(1, req, strlen(req), 10);
+	send_data(0, resp, strlen(resp), 1448);
+	cr_assert_eq(R.ev_all, 0);
+	send_flights(T12, TB_N(T12), 1448);
+	check_t12_session();
+	cr_assert(R.ev_all & TLS_EV_HANDSHAKE_DONE);
+	cr_assert_eq(R.anomalies, 0);
+}
+
+Test(engine, http_connect_with_hello_in_same_segment)
+{
+	static const char req[] = "CONNECT h:443 HTTP/1.1\r\n\r\n";
+	uint8_t both[sizeof(req) - 1 + sizeof(T12_0)];
+
+	memcpy(both, req, sizeof(req) - 1);
+	memcpy(both + sizeof(req) - 1, T12_0, sizeof(T12_0));
+	C.sport = 8080;
+	handshake_tcp();
+	send_data(1, both, sizeof(both), sizeof(both));
+	cr_assert_eq(R.ev_all, TLS_EV_CLIENT_HELLO);
+	cr_assert_str_eq(R.sni, "www.alpha-corp.test");
+}
+
+Test(engine, not_tls_on_443_is_an_anomaly)
+{
+	static const char get[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+
+	handshake_tcp();
+	send_data(1, get, strlen(get), 1448);
+	cr_assert_eq(R.anomalies, BIT(TLS_NOT_TLS));
+	cr_assert(R.ev_all & TLS_EV_NOT_TLS);
+	cr_assert_eq(R.sessions_ended, 0, "nothing TLS to log");
+	cr_assert_eq(counters().not_tls_flows, 1);
+}
+
+Test(engine, not_tls_elsewhere_is_quiet)
+{
+	static const char get[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+
+	C.sport = 8080;
+	handshake_tcp();
+	send_data(1, get, strlen(get), 1448);
+	cr_assert_eq(R.anomalies, 0);
+	cr_assert_eq(counters().not_tls_flows, 1);
+}
+
+Test(engine, drop_verdict_sticks_to_the_flow)
+{
+	R.drop_on = TLS_EV_CLIENT_HELLO;
+	handshake_tcp();
+	cr_assert_eq(send_data(1, T12_0, sizeof(T12_0), 1448), ENGINE_DROP);
+	cr_assert_eq(send_data(0, T12_1, sizeof(T12_1), 1448), ENGINE_DROP);
+	cr_assert_eq(send_data(1, T12_2, sizeof(T12_2), 1448), ENGINE_DROP);
+	cr_assert_eq(send_at(1, cseq, TB_FIN | TB_ACK, NULL, 0), ENGINE_DROP);
+	cr_assert_geq(counters().dropped, 4);
+}
+
+Test(engine, drop_on_a_later_milestone)
+{
+	R.drop_on = TLS_EV_CERTIFICATE;
+	handshake_tcp();
+	cr_assert_eq(send_data(1, T12_0, sizeof(T12_0), 1448), ENGINE_ACCEPT);
+	/* The server flight in two segments: the second completes the
+	 * certificate and is dropped. */
+	cr_assert_eq(send_data(0, T12_1, sizeof(T12_1), 1448), ENGINE_DROP);
+	cr_assert_eq(send_data(1, T12_2, sizeof(T12_2), 1448), ENGINE_DROP);
+}
+
+Test(engine, reject_is_stronger_than_drop)
+{
+	cr_assert_gt(ENGINE_REJECT, ENGINE_DROP);
+	cr_assert_gt(ENGINE_DROP, ENGINE_ACCEPT);
+}
+
+Test(engine, decode_anomaly_has_no_session)
+{
+	static const uint8_t junk[] = { 0x45, 0x00, 0x00 };
+
+	now += 1000;
+	cr_assert_eq(engine_packet(E, TB_DLT_RAW, junk, sizeof(junk), now), ENGINE_ACCEPT);
+	cr_assert_eq(R.n_anomalies, 1);
+	cr_assert_eq(counters().flows, 0);
+	cr_assert_eq(counters().decode_anomalies, 1);
+}
+
+Test(engine, two_flows_are_separate)
+{
+	handshake_tcp();
+	send_flights(T12, 1, 1448);
+	C.cport = 50001;
+	cseq = 5000;
+	handshake_tcp();
+	send_flights(T13, 1, 1448);
+	cr_assert_eq(counters().flows, 2);
+	cr_assert_eq(R.users, 2);
+	engine_flush(E, now);
+	cr_assert_eq(R.sessions_ended, 2);
+}
