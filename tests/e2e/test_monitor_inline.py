@@ -367,3 +367,28 @@ def test_drops_privileges_and_still_enforces(gw):
     rc, out, _ = s_client(gw, "-servername", "blocked.lab.test")
     assert was_reset(out) and received(out) == [], out
     assert alert_with(mon, "server name on the deny list")
+
+
+# -- the monitor killed while traffic flows ---------------------------------------------
+@pytest.mark.parametrize("mode", ["fail-open", "fail-closed"])
+def test_killed_monitor_fail_mode_then_restart_enforces(gw, mode):
+    mon = gw.monitor
+    if mode == "fail-closed":
+        mon.proc.terminate()
+        mon.proc.wait(5)
+        gw.run("gw", SECAUDIT, "setup-gateway", "--apply", "--fail-closed", "--ports",
+               f"{GOOD_PORT},{EXPIRED_PORT}")
+        mon = gw.monitor = Monitor(gw, RULES, "--fail-closed")
+    assert curl(gw, gw.SRV4).returncode == 0
+    gw.stop(mon.proc, sig=signal.SIGKILL)
+    r = curl(gw, gw.SRV4, timeout=3)
+    if mode == "fail-open":
+        assert r.returncode == 0, r.stderr                  # passes, unjudged
+        assert received(s_client(gw, "-servername", "blocked.lab.test")[1])
+    else:
+        assert r.returncode == 28, r.stderr                 # nothing gets through
+    mon = gw.monitor = Monitor(gw, RULES, *(("--fail-closed",) if mode == "fail-closed" else ()))
+    assert curl(gw, gw.SRV4).returncode == 0
+    rc, out, _ = s_client(gw, "-servername", "blocked.lab.test")
+    assert was_reset(out) and received(out) == [], out
+    assert alert_with(mon, "server name on the deny list")
