@@ -23,7 +23,7 @@ PIDS=()
 die() { echo "demo: $*" >&2; exit 1; }
 
 [ "$(id -u)" = 0 ] || die "needs root (network namespaces, iptables, NFQUEUE)"
-for t in ip iptables openssl curl timeout; do
+for t in ip iptables openssl curl timeout jq; do
 	command -v "$t" >/dev/null || die "needs '$t' (scripts/install-deps.sh)"
 done
 [ -x "$BIN/secaudit-monitor" ] && [ -x "$BIN/secaudit" ] || die "build first: make"
@@ -151,7 +151,7 @@ for c in "${CASES[@]}"; do
 done
 T1=$(date +%s.%N)
 echo
-echo "6 sessions in $(echo "$T1 - $T0" | bc 2>/dev/null || echo "?") s"
+awk -v a="$T0" -v b="$T1" 'BEGIN { printf "%d sessions in %.2f s\n", '"${#CASES[@]}"', b - a }'
 echo
 echo "== monitor counters (secaudit stats) =="
 "$BIN/secaudit" stats --socket "$TMP/monitor.sock" |
