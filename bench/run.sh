@@ -20,6 +20,8 @@ if [ ! -s "$BULK" ]; then
 		--templates "$CORPUS/templates.pcap" --out "$BULK" --conns $HANDSHAKES --max-mb 180 >/dev/null
 fi
 cc -O2 -o "$OUT/pcap_floor" bench/pcap_floor.c -lpcap
+PKI=$CORPUS/../generated/pki
+cat "$PKI/rootA.crt.pem" "$PKI/intA_ec.crt.pem" "$PKI/intA_rsa.crt.pem" > "$OUT/bulk-trust.pem"
 MB=$(stat -c %s "$BULK" | awk '{printf "%.1f", $1/1e6}')
 
 # run NAME RUNS CMD...: median wall, CPU, peak RSS of RUNS runs.
@@ -41,8 +43,10 @@ run() {
 echo "bench: $BULK, $MB MB, $HANDSHAKES handshakes; $RUNS runs each (median)"
 run "floor (libpcap read loop)" "$RUNS" "$OUT/pcap_floor" "$BULK"
 run "secaudit read --eve" "$RUNS" build/bin/secaudit read --eve -o "$OUT/bulk.eve" "$BULK"
+run "secaudit read --eve --rules bench" "$RUNS" \
+	build/bin/secaudit read --eve --rules bench/policy.yaml -o "$OUT/bulk-rules.eve" "$BULK"
 run "secaudit read --eve --rules default" "$RUNS" \
-	build/bin/secaudit read --eve --rules rules/default.yaml -o "$OUT/bulk-rules.eve" "$BULK"
+	build/bin/secaudit read --eve --rules rules/default.yaml -o "$OUT/bulk-default.eve" "$BULK"
 run "secaudit read (transcript)" "$RUNS" build/bin/secaudit read -o "$OUT/bulk.txt" "$BULK"
 command -v ndpiReader >/dev/null && run "ndpiReader -q" "$RUNS" ndpiReader -i "$BULK" -q
 command -v ssldump >/dev/null && run "ssldump -n -r" "$RUNS" ssldump -n -r "$BULK"
@@ -54,7 +58,8 @@ mine=${WALL["secaudit read --eve"]}
 {
 	echo "| command | wall s | CPU s | MB/s | handshakes/s | peak MB | × floor | secaudit faster by |"
 	echo "|---|---|---|---|---|---|---|---|"
-	for name in "floor (libpcap read loop)" "secaudit read --eve" "secaudit read --eve --rules default" \
+	for name in "floor (libpcap read loop)" "secaudit read --eve" "secaudit read --eve --rules bench" \
+		"secaudit read --eve --rules default" \
 		"secaudit read (transcript)" "ndpiReader -q" "ssldump -n -r" "tshark JA3 of every ClientHello"; do
 		[ -n "${WALL[$name]:-}" ] || continue
 		w=${WALL[$name]}
@@ -64,8 +69,10 @@ mine=${WALL["secaudit read --eve"]}
 			     n, w, c, mb / w, hs / w, r, w / f, w / m }'
 	done
 	echo
-	echo "tls events written: $tls_events of $HANDSHAKES handshakes; policy cost:" \
-	     "$(awk -v a="${WALL["secaudit read --eve --rules default"]}" -v b="$mine" 'BEGIN{printf "%+.0f%%", (a/b-1)*100}')"
+	echo "tls events written: $tls_events of $HANDSHAKES handshakes; policy cost (bench policy," \
+	     "$(grep -c '"event_type":"alert"' "$OUT/bulk-rules.eve" || true) alerts):" \
+	     "$(awk -v a="${WALL["secaudit read --eve --rules bench"]}" -v b="$mine" 'BEGIN{printf "%+.0f%%", (a/b-1)*100}');" \
+	     "default preset: $(grep -c '"event_type":"alert"' "$OUT/bulk-default.eve" || true) alerts (repeated randoms of the replicated capture)"
 	echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u '+%Y-%m-%d %H:%M UTC'); load $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$OUT/results.md"
 [ "$tls_events" -eq $HANDSHAKES ] || { echo "bench: expected $HANDSHAKES tls events"; exit 1; }

@@ -18,6 +18,8 @@
 
 #include "tls_names.h"
 
+#include <pthread.h>
+
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 #define S(c, n, o, k, a, e, b, m, ex, ae, cb, fs, sc) { \
@@ -759,21 +761,24 @@ static const char *code_name_find(const struct code_name *t, size_t n, uint16_t 
 	return NULL;
 }
 
+/* Suites are looked up for every offered suite of every hello (policy,
+ * log): a direct index over the 16-bit code space, built once, makes that
+ * one load instead of a binary search. 0 means unknown, else index + 1. */
+static uint16_t suite_index[65536];
+static pthread_once_t suite_index_once = PTHREAD_ONCE_INIT;
+
+static void suite_index_build(void)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_LEN(suites); i++)
+		suite_index[suites[i].code] = (uint16_t)(i + 1);
+}
+
 const struct tls_suite_info *tls_suite_info(uint16_t code)
 {
-	size_t lo = 0, hi = ARRAY_LEN(suites);
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (suites[mid].code == code)
-			return &suites[mid];
-		if (suites[mid].code < code)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
+	pthread_once(&suite_index_once, suite_index_build);
+	return suite_index[code] ? &suites[suite_index[code] - 1] : NULL;
 }
 
 const char *tls_suite_name(uint16_t code)
