@@ -1,0 +1,133 @@
+/*
+ * fuzz_engine: whole packets through engine_packet(): decode, flow table,
+ * reassembly, TLS parsing and the sink callbacks together.
+ *
+ * Input: mode u8, then packets, each a u16 length and that many bytes (a
+ * short last packet takes what is left). Mode bits 0-1 pick the link type
+ * (DLT_RAW, EN10MB, LINUX_SLL, LINUX_SLL2); bit 2: a small flow table and
+ * small reassembly limits, so eviction and memcaps are reached; bits 4-7:
+ * the milestones (shifted) on which the sink answers DROP. Packets are
+ * 1 ms apart; bit 3 makes them 200 s apart so flows expire.
+ *
+ * Checked: session_end at most once per flow and only for TLS, user_free
+ * exactly once for every user state made, verdicts in range.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "engine.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+struct fz {
+	unsigned drop_on;
+	size_t users;
+};
+
+struct user {
+	unsigned ended;
+};
+
+static void check(bool ok)
+{
+	if (!ok)
+		abort();
+}
+
+static struct user *user_of(struct fz *z, struct engine_session *es)
+{
+	if (!es->user) {
+		es->user = calloc(1, sizeof(struct user));
+		check(es->user != NULL);
+		z->users++;
+	}
+	return es->user;
+}
+
+static enum engine_verdict on_milestone(void *arg, struct engine_session *es, unsigned ev,
+					uint64_t ts)
+{
+	struct fz *z = arg;
+
+	(void)ts;
+	user_of(z, es);
+	check(ev != 0);
+	return (ev & z->drop_on) ? ENGINE_DROP : ENGINE_ACCEPT;
+}
+
+static void on_end(void *arg, struct engine_session *es, uint64_t ts)
+{
+	struct user *u = user_of(arg, es);
+
+	(void)ts;
+	check(es->has_tls);
+	check(++u->ended == 1);
+}
+
+static void on_anomaly(void *arg, const struct engine_session *es, const struct decoded *d,
+		       enum anomaly a, uint64_t ts)
+{
+	(void)arg;
+	(void)es;
+	(void)d;
+	(void)ts;
+	check(a < ANOM_COUNT);
+}
+
+static void on_user_free(void *arg, struct engine_session *es)
+{
+	struct fz *z = arg;
+
+	if (es->user) {
+		check(z->users > 0);
+		z->users--;
+		free(es->user);
+		es->user = NULL;
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const int dlts[4] = { 12, 1, 113, 276 };
+	struct fz z = { 0, 0 };
+	struct engine_sink sink = { &z, on_milestone, on_end, on_anomaly, on_user_free };
+	struct engine_config cfg;
+	struct engine *e;
+	uint64_t ts = 1700000000ULL * 1000000;
+	size_t off = 1;
+	uint8_t mode;
+
+	if (size < 1)
+		return 0;
+	mode = data[0];
+	z.drop_on = (unsigned)(mode >> 4) << 1;
+	engine_config_default(&cfg);
+	if (mode & 4) {
+		cfg.max_flows = 4;
+		cfg.max_ooo_bytes = 600;
+		cfg.max_ooo_segments = 3;
+		cfg.stream_memcap = 1000;
+		cfg.cert_cache = 2;
+	} else {
+		cfg.max_flows = 64;
+	}
+	e = engine_new(&cfg, &sink);
+	if (!e)
+		return 0;
+	while (off + 2 <= size) {
+		size_t len = (size_t)(data[off] << 8 | data[off + 1]);
+		enum engine_verdict v;
+
+		off += 2;
+		if (len > size - off)
+			len = size - off;
+		ts += (mode & 8) ? 200000000ULL : 1000;
+		v = engine_packet(e, dlts[mode & 3], data + off, len, ts);
+		check(v == ENGINE_ACCEPT || v == ENGINE_DROP || v == ENGINE_REJECT);
+		off += len;
+	}
+	engine_flush(e, ts);
+	engine_free(e);
+	check(z.users == 0);
+	return 0;
+}
