@@ -1068,6 +1068,17 @@ unsigned tls_feed(struct tls_session *s, enum tls_dir dir, const uint8_t *data, 
 				st->dead = true;
 				break;
 			}
+			if (st->rec_len >= total) {
+				/* A 2-byte-header SSLv2 record shorter than the 5 bytes
+				 * gathered before its kind was known: parse it, keep
+				 * the rest for the next record. */
+				size_t extra = st->rec_len - total;
+
+				ev |= whole_record(s, dir, st, st->rec, hdr, total);
+				memmove(st->rec, st->rec + total, extra);
+				st->rec_len = (uint32_t)extra;
+				continue;
+			}
 			take = total - st->rec_len < len ? total - st->rec_len : len;
 			memcpy(st->rec + st->rec_len, data, take);
 			st->rec_len += (uint32_t)take;
