@@ -26,6 +26,9 @@ void daemon_config_default(struct daemon_config *c)
 	c->mark_deny = NFQUEUE_MARK_DENY;
 	c->mark_inject = NFQUEUE_MARK_INJECT;
 	engine_config_default(&c->engine);
+	/* Decided flows leave the queue by their mark: nothing more of them
+	 * comes back, so the table need not hold them until they time out. */
+	c->engine.forget_decided = true;
 }
 
 static bool parse_u16(const char *s, char **end, uint16_t *out)

@@ -18,6 +18,7 @@ struct engine {
 	struct stream_limits lim;
 	size_t stream_used;
 	uint64_t last_expire_us;
+	bool last_decided;
 	struct engine_counters n;
 };
 
@@ -42,6 +43,7 @@ void engine_config_default(struct engine_config *cfg)
 	cfg->max_ooo_segments = 512;
 	cfg->stream_memcap = 64ULL * 1024 * 1024;
 	cfg->cert_cache = 4096;
+	cfg->forget_decided = false;
 }
 
 static bool worth_logging(const struct tls_session *s)
@@ -267,6 +269,7 @@ static enum engine_verdict handle(struct engine *e, enum decode_result r,
 	bool created, evicted;
 	int side;
 
+	e->last_decided = false;
 	if (r == DECODE_ANOMALY) {
 		e->n.decode_anomalies++;
 		if (e->sink.anomaly)
@@ -308,12 +311,19 @@ static enum engine_verdict handle(struct engine *e, enum decode_result r,
 	v = es->verdict;
 	if (es->inspecting && (d->payload_len || (d->tcp_flags & (TCP_FIN | TCP_RST))))
 		v = inspect(e, es, side, d, ts_us);
+	e->last_decided = v != ENGINE_ACCEPT || !es->inspecting;
 	if (d->tcp_flags & TCP_RST) {
+		e->last_decided = true;
 		flow_remove(e->flows, f);
 	} else if (d->tcp_flags & TCP_FIN) {
 		f->half[side].fin = true;
-		if (f->half[!side].fin)
+		if (f->half[!side].fin) {
+			e->last_decided = true;
 			flow_remove(e->flows, f);
+		}
+	} else if (e->last_decided && e->cfg.forget_decided) {
+		e->n.forgotten++;
+		flow_remove(e->flows, f);
 	}
 	count_verdict(e, v);
 	return v;
@@ -373,6 +383,11 @@ void engine_foreach_session(struct engine *e, void (*fn)(void *arg, struct engin
 	struct foreach_ctx c = { fn, arg };
 
 	flow_foreach(e->flows, foreach_cb, &c);
+}
+
+bool engine_last_decided(const struct engine *e)
+{
+	return e->last_decided;
 }
 
 void engine_counters(const struct engine *e, struct engine_counters *out)

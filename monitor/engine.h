@@ -38,6 +38,10 @@ struct engine_config {
 	uint32_t max_ooo_segments; /* out-of-order segments per direction */
 	size_t stream_memcap;      /* out-of-order bytes over all flows */
 	size_t cert_cache;         /* unreferenced distinct certificates kept */
+	/* Inline use: a decided flow is taken off the queue by the kernel (its
+	 * conntrack mark), so the engine will not see its FIN; forget it at
+	 * once instead of holding it until it times out. */
+	bool forget_decided;
 };
 
 /* Fills the defaults every program starts from. */
@@ -85,6 +89,7 @@ struct engine_counters {
 	uint64_t flows, tls_sessions, not_tls_flows;
 	uint64_t inspected_packets;  /* packets that went through reassembly */
 	uint64_t accepted, dropped, rejected;
+	uint64_t forgotten;          /* decided flows forgotten (forget_decided) */
 	uint64_t cert_lookups, cert_parses;
 };
 
@@ -102,6 +107,12 @@ enum engine_verdict engine_packet(struct engine *e, int dlt, const uint8_t *pkt,
 /* A packet that starts at its IP header (NFQUEUE). */
 enum engine_verdict engine_ip_packet(struct engine *e, const uint8_t *pkt, size_t len,
 				     uint64_t ts_us);
+/* Whether the flow of the packet just handled is decided: its verdict is
+ * drop or reject, or its inspection is over (handshake done, not TLS, flow
+ * ended). Inline, such a flow may leave the queue. False for packets that
+ * belong to no flow (pure ACKs, non-TCP). */
+bool engine_last_decided(const struct engine *e);
+
 /* Ends all flows now (end of a capture): logs what is unlogged. */
 void engine_flush(struct engine *e, uint64_t ts_us);
 

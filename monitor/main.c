@@ -17,7 +17,7 @@
  * Per packet (worker): the inspector's verdict; drop and reject drop the
  * packet and mark the connection denied (the kernel drops the rest of the
  * flow), reject also resets both ends; a flow whose inspection is over is
- * marked accepted, so the kernel stops queueing it (daemon_judge.h).
+ * marked accepted, so the kernel stops queueing it (engine_last_decided).
  *
  * Reload (SIGHUP): the main thread compiles the rules; a broken file is
  * reported with file:line:column on stderr and the old policy stays. A good
@@ -51,7 +51,6 @@
 
 #include "buf.h"
 #include "daemon_config.h"
-#include "daemon_judge.h"
 #include "eve.h"
 #include "inject.h"
 #include "inspector.h"
@@ -65,7 +64,7 @@
 
 struct worker_counts {
 	uint64_t packets, accept, accept_flow, drop_flow, rejects, rsts_sent, rst_errors;
-	uint64_t lookups, log_errors;
+	uint64_t log_errors;
 	struct inspector_counters in;
 	struct engine_counters eng;
 };
@@ -78,7 +77,6 @@ struct worker {
 	struct nfqueue *q;
 	struct inspector *in;
 	struct inject *inj;
-	struct daemon_judge judge;
 	struct buf out;
 	struct worker_counts n;          /* the worker's own */
 	pthread_mutex_t lock;            /* guards snap */
@@ -146,7 +144,8 @@ static int on_packet(void *arg, uint32_t id, const uint8_t *pkt, size_t len, uin
 	(void)mark;
 	(void)now_us;
 	w->n.packets++;
-	v = daemon_judge_packet(&w->judge, pkt, len, clock_us(CLOCK_REALTIME), &decided);
+	v = inspector_ip_packet(w->in, pkt, len, clock_us(CLOCK_REALTIME));
+	decided = engine_last_decided(inspector_engine(w->in));
 	switch (v) {
 	case ENGINE_REJECT:
 		w->n.rejects++;
@@ -174,7 +173,6 @@ static int on_packet(void *arg, uint32_t id, const uint8_t *pkt, size_t len, uin
 
 static void publish(struct worker *w)
 {
-	w->n.lookups = w->judge.lookups;
 	inspector_counters(w->in, &w->n.in);
 	engine_counters(inspector_engine(w->in), &w->n.eng);
 	pthread_mutex_lock(&w->lock);
@@ -230,7 +228,6 @@ static void counts_json(struct json *j, const struct worker_counts *c)
 	json_kv_uint(j, "anomalies", c->in.anomalies);
 	json_kv_uint(j, "rsts_sent", c->rsts_sent);
 	json_kv_uint(j, "rst_errors", c->rst_errors);
-	json_kv_uint(j, "session_lookups", c->lookups);
 	json_kv_uint(j, "log_errors", c->log_errors);
 }
 
@@ -243,7 +240,6 @@ static void add_counts(struct worker_counts *t, const struct worker_counts *c)
 	t->rejects += c->rejects;
 	t->rsts_sent += c->rsts_sent;
 	t->rst_errors += c->rst_errors;
-	t->lookups += c->lookups;
 	t->log_errors += c->log_errors;
 	t->in.alerts += c->in.alerts;
 	t->in.blocked += c->in.blocked;
@@ -556,7 +552,6 @@ static int start_workers(struct monitor *m)
 		w->in = inspector_new(&m->cfg.engine, m->policy, INSPECTOR_ALERTS, &w->out);
 		if (!w->in)
 			return -ENOMEM;
-		daemon_judge_init(&w->judge, w->in);
 		w->inj = inject_open(m->cfg.mark_inject, &err);
 		if (!w->inj)
 			fprintf(stderr, "secaudit-monitor: no RST injection (%s): reject drops "
