@@ -995,6 +995,9 @@ static unsigned first_bytes(struct tls_session *s, enum tls_dir dir,
 		flag(s, ANOM_TLS_NOT_TLS);
 		return TLS_EV_NOT_TLS;
 	}
+	/* The other side spoke TLS: this side's first bytes are not a record. */
+	flag(s, (p[0] >= CT_CCS && p[0] <= CT_HEARTBEAT) ? ANOM_TLS_INVALID_RECORD_VERSION :
+							   ANOM_TLS_INVALID_RECORD_TYPE);
 	return 0;
 }
 
