@@ -106,12 +106,12 @@ demo: deps all
 # corpus captures; crashes found become files in tests/fuzz/regress/<name>/.
 fuzz:
 	$(MAKE) BUILD=build/fuzz CC=clang FUZZ=1 fuzz-build
-	@scripts/fuzz.sh build/fuzz/fuzz $(FUZZ_SECONDS)
+	@scripts/fuzz.sh build/fuzz/fuzz/fuzz $(FUZZ_SECONDS)
 fuzz-build: $(FUZZ_BIN)
 # Replays every regression input (a crash fixed stays fixed): seconds, not minutes.
 fuzz-regress:
 	$(MAKE) BUILD=build/fuzz CC=clang FUZZ=1 fuzz-build
-	@scripts/fuzz.sh build/fuzz/fuzz 0
+	@scripts/fuzz.sh build/fuzz/fuzz/fuzz 0
 
 bench: all
 	@scripts/install-deps.sh --bench

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs every fuzzer built under PREFIX* (e.g. build/fuzz/fuzz):
+# Runs every fuzzer built as PREFIX_* (e.g. build/fuzz/fuzz/fuzz):
 #   fuzz.sh PREFIX SECONDS
 # SECONDS > 0: fuzz each harness that long from its seeds
 #              (tests/fuzz/seeds/<name>/); new crashes land in
@@ -8,9 +8,10 @@
 #              fixed stays fixed); fails if any input crashes.
 set -eu
 prefix=$1 secs=$2
-status=0
+status=0 found=0
 for bin in "$prefix"_*; do
 	[ -x "$bin" ] || continue
+	found=$((found + 1))
 	name=$(basename "$bin")
 	seeds=tests/fuzz/seeds/$name regress=tests/fuzz/regress/$name
 	mkdir -p "$regress"
@@ -35,4 +36,5 @@ for bin in "$prefix"_*; do
 		rm -rf "$work"
 	fi
 done
+[ "$found" -gt 0 ] || { echo "fuzz: no harness found as ${prefix}_*" >&2; exit 1; }
 exit $status
