@@ -115,7 +115,7 @@ void engine_free(struct engine *e)
 	free(e);
 }
 
-static void report(struct engine *e, const struct engine_session *es,
+static void report(struct engine *e, struct engine_session *es,
 		   const struct decoded *d, uint64_t bits, uint64_t ts_us)
 {
 	while (bits) {
@@ -125,7 +125,7 @@ static void report(struct engine *e, const struct engine_session *es,
 		if (a == ANOM_TLS_NOT_TLS && !(es && tls_port(es->flow->key.port[!es->flow->client])))
 			continue;
 		if (es)
-			((struct engine_session *)es)->anomalies |= 1ULL << a;
+			es->anomalies |= 1ULL << a;
 		if (e->sink.anomaly)
 			e->sink.anomaly(e->sink.arg, es, d, (enum anomaly)a, ts_us);
 	}
