@@ -4,6 +4,7 @@
  * audit_log_start: "audit(%llu.%03lu:%u): ") as auditd writes it.
  */
 #include "audit_rec.h"
+#include "json.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -593,4 +594,22 @@ void audit_grouper_expire(struct audit_grouper *g, uint64_t now_ms, bool force)
 uint64_t audit_grouper_bad(const struct audit_grouper *g)
 {
 	return g->bad;
+}
+
+void audit_list_json(struct buf *out, const struct buf *list, uint32_t n)
+{
+	struct json j;
+	size_t off = 0, len;
+	uint32_t i;
+
+	buf_reset(out);
+	json_init(&j, out);
+	json_array_begin(&j);
+	for (i = 0; i < n && off < list->len; i++) {
+		len = strnlen(list->data + off, list->len - off);
+		json_string_n(&j, list->data + off, len);
+		off += len + 1;
+	}
+	json_array_end(&j);
+	buf_cstr(out);
 }

@@ -104,6 +104,11 @@ struct audit_event {
 bool audit_event_parse(const uint8_t *text, size_t len, struct audit_event *ev);
 void audit_event_free(struct audit_event *ev);
 
+/* Writes n NUL-separated strings of list (an event's args or paths) to out,
+ * replacing its contents, as a JSON array, NUL-terminated for C string
+ * APIs (not counted in out->len). Check out->oom afterwards. */
+void audit_list_json(struct buf *out, const struct buf *list, uint32_t n);
+
 /*
  * Grouper: collects records into events by stamp. Complete events are given
  * to emit(ctx, text, len) with records in arrival order separated by '\n'

@@ -167,24 +167,6 @@ void store_rollback(struct store *s)
 	s->in_txn = false;
 }
 
-/* NUL-separated strings as a JSON array. */
-static void json_list(struct buf *out, const struct buf *list, uint32_t n)
-{
-	struct json j;
-	size_t off = 0, len;
-	uint32_t i;
-
-	buf_reset(out);
-	json_init(&j, out);
-	json_array_begin(&j);
-	for (i = 0; i < n && off < list->len; i++) {
-		len = strnlen(list->data + off, list->len - off);
-		json_string_n(&j, list->data + off, len);
-		off += len + 1;
-	}
-	json_array_end(&j);
-}
-
 static void bind_num(sqlite3_stmt *st, int col, int64_t v)
 {
 	if (v == -1)
@@ -208,8 +190,8 @@ static int insert_event(struct store *s, const char *agent, uint64_t stream,
 
 	if (!audit_event_parse(text, len, ev))
 		return -EPROTO;
-	json_list(&s->args, &ev->args, ev->argc);
-	json_list(&s->paths, &ev->paths, ev->npaths);
+	audit_list_json(&s->args, &ev->args, ev->argc);
+	audit_list_json(&s->paths, &ev->paths, ev->npaths);
 	if (s->args.oom || s->paths.oom)
 		return -ENOMEM;
 	sqlite3_reset(st);

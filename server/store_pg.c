@@ -168,24 +168,6 @@ static void col_num(struct buf *b, int64_t v)
 		buf_printf(b, "%lld\t", (long long)v);
 }
 
-static void json_list(struct buf *out, const struct buf *list, uint32_t n)
-{
-	struct json j;
-	size_t off = 0, len;
-	uint32_t i;
-
-	buf_reset(out);
-	json_init(&j, out);
-	json_array_begin(&j);
-	for (i = 0; i < n && off < list->len; i++) {
-		len = strnlen(list->data + off, list->len - off);
-		json_string_n(&j, list->data + off, len);
-		off += len + 1;
-	}
-	json_array_end(&j);
-	buf_cstr(out);
-}
-
 static void copy_row(struct pgstore *s, const char *agent, uint64_t stream,
 		     uint64_t seq, uint32_t idx, const uint8_t *text, size_t len)
 {
@@ -216,8 +198,8 @@ static void copy_row(struct pgstore *s, const char *agent, uint64_t stream,
 	col_str(b, ev->exe, false);
 	col_str(b, ev->cwd, false);
 	col_str(b, ev->key, false);
-	json_list(&s->args, &ev->args, ev->argc);
-	json_list(&s->paths, &ev->paths, ev->npaths);
+	audit_list_json(&s->args, &ev->args, ev->argc);
+	audit_list_json(&s->paths, &ev->paths, ev->npaths);
 	col_str(b, s->args.data, false);
 	col_str(b, s->paths.data, false);
 	copy_text(b, (const char *)text, len);
