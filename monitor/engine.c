@@ -358,9 +358,8 @@ static void end_flow_cb(void *arg, struct flow *f)
 		end_inspection(e, es, es->last_us);
 }
 
-void engine_flush(struct engine *e, uint64_t ts_us)
+void engine_flush(struct engine *e)
 {
-	(void)ts_us;
 	flow_foreach(e->flows, end_flow_cb, e);
 }
 

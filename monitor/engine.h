@@ -113,8 +113,9 @@ enum engine_verdict engine_ip_packet(struct engine *e, const uint8_t *pkt, size_
  * belong to no flow (pure ACKs, non-TCP). */
 bool engine_last_decided(const struct engine *e);
 
-/* Ends all flows now (end of a capture): logs what is unlogged. */
-void engine_flush(struct engine *e, uint64_t ts_us);
+/* Ends all flows now (end of a capture): logs what is unlogged, each
+ * session at the time of its last packet. */
+void engine_flush(struct engine *e);
 
 void engine_counters(const struct engine *e, struct engine_counters *out);
 /* Calls fn for every flow's session, oldest first (fn may not end flows). */

@@ -8,8 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
-
 #include "fingerprint.h"
 #include "tls_names.h"
 #include "x509.h"
@@ -180,28 +178,12 @@ static void put_cert_fields(struct json *j, const struct tls_chain *chain)
 	json_array_end(j);
 }
 
-/* "0x1a2b" into out (7 bytes). */
-static const char *hex16(uint16_t v, char out[7])
-{
-	static const char digits[] = "0123456789abcdef";
-
-	out[0] = '0';
-	out[1] = 'x';
-	out[2] = digits[v >> 12];
-	out[3] = digits[(v >> 8) & 15];
-	out[4] = digits[(v >> 4) & 15];
-	out[5] = digits[v & 15];
-	out[6] = '\0';
-	return out;
-}
-
 static void put_version(struct json *j, const char *key, uint16_t v)
 {
-	const char *name = tls_version_name(v);
 	char hex[7];
 
 	json_key(j, key);
-	json_string_plain(j, name ? name : hex16(v, hex));
+	json_string_plain(j, tls_version_label(v, hex));
 }
 
 static void put_alpn_list(struct json *j, const char *key, const struct tls_alpn_list *a)
@@ -338,7 +320,7 @@ static void put_named_u16(struct json *j, const char *key, const uint16_t *v, un
 		const char *s = name(v[i]);
 
 		if (!s)
-			s = tls_is_grease(v[i]) ? "GREASE" : hex16(v[i], hex);
+			s = tls_is_grease(v[i]) ? "GREASE" : tls_code_hex(v[i], hex);
 		json_string_plain(j, s);
 	}
 	json_array_end(j);

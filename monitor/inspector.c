@@ -69,8 +69,8 @@ static enum engine_verdict verdict_of(enum policy_action a)
 	}
 }
 
-static void alert_text(struct inspector *in, const struct engine_session *es,
-		       const struct judged *jd, const struct policy_alert *h)
+static void alert_text(struct inspector *in, const struct judged *jd,
+		       const struct policy_alert *h)
 {
 	struct json j;
 
@@ -80,7 +80,6 @@ static void alert_text(struct inspector *in, const struct engine_session *es,
 	json_init(&j, in->out);
 	policy_state_to_json(jd->policy, &jd->st, &j);
 	buf_puts(in->out, "\n\n");
-	(void)es;
 }
 
 static void emit_alert(struct inspector *in, const struct engine_session *es, struct judged *jd,
@@ -97,7 +96,7 @@ static void emit_alert(struct inspector *in, const struct engine_session *es, st
 	if (jd->st.action >= POLICY_ACTION_DROP)
 		in->n.blocked++;
 	if (in->format == INSPECTOR_TEXT) {
-		alert_text(in, es, jd, &h);
+		alert_text(in, jd, &h);
 		return;
 	}
 	json_init(&j, in->out);
@@ -272,7 +271,7 @@ enum engine_verdict inspector_ip_packet(struct inspector *in, const uint8_t *pkt
 
 void inspector_flush(struct inspector *in)
 {
-	engine_flush(in->engine, 0);
+	engine_flush(in->engine);
 }
 
 struct engine *inspector_engine(struct inspector *in)

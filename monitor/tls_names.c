@@ -1110,3 +1110,24 @@ const char *tls_version_short(uint16_t version)
 	default: return NULL;
 	}
 }
+
+const char *tls_code_hex(uint16_t code, char out[7])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	out[0] = '0';
+	out[1] = 'x';
+	out[2] = digits[code >> 12];
+	out[3] = digits[(code >> 8) & 15];
+	out[4] = digits[(code >> 4) & 15];
+	out[5] = digits[code & 15];
+	out[6] = '\0';
+	return out;
+}
+
+const char *tls_version_label(uint16_t version, char out[7])
+{
+	const char *name = tls_version_name(version);
+
+	return name ? name : tls_code_hex(version, out);
+}

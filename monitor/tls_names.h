@@ -84,6 +84,11 @@ const char *tls_handshake_name(uint8_t type);
 /* Protocol version as Suricata's EVE prints it: "SSLv2", "SSLv3", "TLSv1",
  * "TLS 1.1", "TLS 1.2", "TLS 1.3", "TLS 1.3 draft-28", ...; NULL if unknown. */
 const char *tls_version_name(uint16_t version);
+/* The label of a code no registry names: "0x0305" in out (7 bytes). */
+const char *tls_code_hex(uint16_t code, char out[7]);
+/* tls_version_name(), or tls_code_hex() for a version it does not know.
+ * Never NULL. */
+const char *tls_version_label(uint16_t version, char out[7]);
 /* Version as tshark and the corpus truth name it: "SSLv2", "SSLv3",
  * "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3", or NULL (drafts included). */
 const char *tls_version_short(uint16_t version);

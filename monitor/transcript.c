@@ -18,29 +18,19 @@ static void addr(struct buf *out, const struct flow_key *k, int side)
 		buf_printf(out, "%s:%u", text, k->port[side]);
 }
 
-static const char *version(uint16_t v, char hex[8])
-{
-	const char *n = tls_version_name(v);
-
-	if (n)
-		return n;
-	snprintf(hex, 8, "0x%04x", v);
-	return hex;
-}
-
 static void client_hello(struct buf *out, const struct tls_client_hello *ch)
 {
-	char hex[8], md5[FP_MD5_HEX], ja4[FP_JA4_LEN];
+	char hex[7], md5[FP_MD5_HEX], ja4[FP_JA4_LEN];
 	struct buf ja3 = { 0 };
 	unsigned i;
 
 	buf_printf(out, "      %s, version %s, %u suites", ch->sslv2_format ? "SSLv2 format" : "TLS",
-		   version(ch->legacy_version, hex), ch->n_suites);
+		   tls_version_label(ch->legacy_version, hex), ch->n_suites);
 	if (ch->n_versions) {
 		buf_puts(out, ", supported_versions");
 		for (i = 0; i < ch->n_versions; i++)
 			if (!tls_is_grease(ch->versions[i]))
-				buf_printf(out, " %s", version(ch->versions[i], hex));
+				buf_printf(out, " %s", tls_version_label(ch->versions[i], hex));
 	}
 	buf_putc(out, '\n');
 	if (ch->has_sni)
@@ -73,10 +63,10 @@ static void client_hello(struct buf *out, const struct tls_client_hello *ch)
 static void server_hello(struct buf *out, const struct tls_server_hello *sh)
 {
 	const char *suite = tls_suite_name(sh->suite), *g;
-	char hex[8];
+	char hex[7];
 
 	buf_printf(out, "      %sversion %s, cipher %s (0x%04x)", sh->is_hrr ? "HelloRetryRequest, " : "",
-		   version(sh->selected_version ? sh->selected_version : sh->legacy_version, hex),
+		   tls_version_label(sh->selected_version ? sh->selected_version : sh->legacy_version, hex),
 		   suite ? suite : "unknown", sh->suite);
 	if (sh->key_share && (g = tls_group_name(sh->key_share)))
 		buf_printf(out, ", key share %s", g);
@@ -106,14 +96,14 @@ void transcript_session(struct buf *out, unsigned long n, const struct engine_se
 	const struct flow *f = es->flow;
 	unsigned i, ch = 0, sh = 0, al = 0;
 	bool shown_cert[2] = { false, false };
-	char hex[8];
+	char hex[7];
 
 	buf_printf(out, "#%lu ", n);
 	addr(out, &f->key, f->client);
 	buf_puts(out, " -> ");
 	addr(out, &f->key, !f->client);
 	if (s->version)
-		buf_printf(out, "  %s", version(s->version, hex));
+		buf_printf(out, "  %s", tls_version_label(s->version, hex));
 	if (s->suite && tls_suite_name(s->suite))
 		buf_printf(out, "  %s", tls_suite_name(s->suite));
 	if (s->resumption)

@@ -126,7 +126,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(v == ENGINE_ACCEPT || v == ENGINE_DROP || v == ENGINE_REJECT);
 		off += len;
 	}
-	engine_flush(e, ts);
+	engine_flush(e);
 	engine_free(e);
 	check(z.users == 0);
 	return 0;

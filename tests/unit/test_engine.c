@@ -365,7 +365,7 @@ Test(engine, fin_ends_an_unfinished_session_once)
 	/* Late packets of the closed connection start nothing new. */
 	send_at(1, cseq + 1, TB_ACK, NULL, 0);
 	cr_assert_eq(R.sessions_ended, 1);
-	engine_flush(E, now);
+	engine_flush(E);
 	cr_assert_eq(R.sessions_ended, 1);
 }
 
@@ -377,7 +377,7 @@ Test(engine, rst_ends_session_once)
 	cr_assert_eq(R.sessions_ended, 1);
 	cr_assert_eq(R.users_freed, 1);
 	cr_assert_eq(R.users, 1);
-	engine_flush(E, now);
+	engine_flush(E);
 	cr_assert_eq(R.sessions_ended, 1);
 }
 
@@ -394,9 +394,9 @@ Test(engine, flush_and_free_log_unfinished_sessions)
 {
 	handshake_tcp();
 	send_flights(T12, 1, 1448);
-	engine_flush(E, now);
+	engine_flush(E);
 	cr_assert_eq(R.sessions_ended, 1);
-	engine_flush(E, now);
+	engine_flush(E);
 	cr_assert_eq(R.sessions_ended, 1, "flush logs once");
 	engine_free(E);
 	E = NULL;
@@ -528,6 +528,6 @@ Test(engine, two_flows_are_separate)
 	send_flights(T13, 1, 1448);
 	cr_assert_eq(counters().flows, 2);
 	cr_assert_eq(R.users, 2);
-	engine_flush(E, now);
+	engine_flush(E);
 	cr_assert_eq(R.sessions_ended, 2);
 }
