@@ -15,8 +15,12 @@
  *      its packet mark has it saved into the conntrack mark, then returns
  *      (accepted) or is dropped (denied) -- see monitor/nfq.h for why the
  *      verdict cannot set the conntrack mark itself on this kernel;
- *   5. TCP to or from the TLS ports that carries payload goes to the queue.
- *      Pure ACKs (and SYN, FIN, RST without data) never reach user space:
+ *   5. the client's SYN to a TLS port goes to the queue: it tells the
+ *      monitor where the client's bytes start, and the client's first ACK
+ *      where the server's start, so segments sent out of order cannot make
+ *      it begin mid-record and take the flow for "not TLS" (an evasion);
+ *   6. TCP to or from the TLS ports that carries payload goes to the queue.
+ *      Other pure ACKs (and SYN+ACK, FIN, RST without data) never reach user space:
  *      a classic BPF test (-m bpf) compares the IP length with the IP and
  *      TCP header lengths, which neither -m length nor -m u32 can do
  *      exactly (u32 cannot subtract, and misses payloads under 4 bytes).
@@ -252,7 +256,7 @@ static int chain_rules(const struct sg_opts *o, const struct sg_family *fam,
 		snprintf(queue, sizeof(queue), "%u", o->q_first);
 	else
 		snprintf(queue, sizeof(queue), "%u:%u", o->q_first, o->q_last);
-	if (max < 9)
+	if (max < 10)
 		return -1;
 	{
 		const char *r0[] = { "-m", "mark", "--mark", inject, "-j", "RETURN", NULL };
@@ -275,15 +279,22 @@ static int chain_rules(const struct sg_opts *o, const struct sg_family *fam,
 		}
 	}
 	{
+		const char *qarg = o->q_first == o->q_last ? "--queue-num" : "--queue-balance";
+		const char *syn[] = { "-A", SG_CHAIN, "-p", "tcp", "-m", "multiport",
+				      "--dports", o->ports, "--syn", "-j", "NFQUEUE",
+				      qarg, queue, NULL };
 		const char *q[] = { "-A", SG_CHAIN, "-p", "tcp", "-m", "multiport",
 				    "--ports", o->ports, "-m", "bpf", "--bytecode", bpf,
-				    "-j", "NFQUEUE", o->q_first == o->q_last ?
-				    "--queue-num" : "--queue-balance", queue, NULL };
+				    "-j", "NFQUEUE", qarg, queue, NULL };
+		const char *const *queued[] = { syn, q };
+		size_t i;
 
-		av_addv(&rules[n], q);
-		if (!o->fail_closed)
-			av_add(&rules[n], "--queue-bypass");
-		n++;
+		for (i = 0; i < 2; i++) {
+			av_addv(&rules[n], queued[i]);
+			if (!o->fail_closed)
+				av_add(&rules[n], "--queue-bypass");
+			n++;
+		}
 	}
 	if (created_table) {
 		/* A no-op at the end of the chain that remembers, for
@@ -494,13 +505,13 @@ static int step(const struct sg_argv *a, bool dry)
 
 static int apply_family(const struct sg_opts *o, const struct sg_family *fam, bool dry)
 {
-	struct sg_argv rules[10] = { 0 }, a = { 0 };
+	struct sg_argv rules[11] = { 0 }, a = { 0 };
 	bool exists = !dry && chain_exists(fam);
 	bool created = !dry && (exists ? chain_has_marker(fam) : table_absent(fam));
 	int n, i, r = 0;
 	size_t h;
 
-	n = chain_rules(o, fam, created, rules, 10);
+	n = chain_rules(o, fam, created, rules, 11);
 	av_add(&a, fam->tool);
 	av_add(&a, "-w");
 	av_add(&a, exists ? "-F" : "-N");

@@ -203,6 +203,24 @@ static void guess_client(struct flow *f, int side, const struct decoded *d)
 	flow_set_client(f, client);
 }
 
+/*
+ * Inline, the gateway queues the client's SYN but not the server's SYN+ACK
+ * (one packet fewer per connection). Without an anchor, the server half
+ * would start at whichever server segment reached us first, and a server
+ * that reorders its first flight could make it start mid-record. Once the
+ * client's SYN anchored the client half, the client's first acknowledgement
+ * names the server's first data byte (RFC 9293 3.4: ISN + 1), so the server
+ * half starts there. A capture that holds the SYN+ACK anchored it already.
+ */
+static void anchor_server_half(struct engine_session *es, int side, const struct decoded *d)
+{
+	struct flow *f = es->flow;
+
+	if (es->client_syn && es->inspecting && f->client_known && side == f->client &&
+	    (d->tcp_flags & (TCP_ACK | TCP_SYN)) == TCP_ACK && !f->half[!side].started)
+		stream_syn(&f->half[!side], d->ack - 1);
+}
+
 static enum engine_verdict strongest(enum engine_verdict a, enum engine_verdict b)
 {
 	return a > b ? a : b;
@@ -306,8 +324,12 @@ static enum engine_verdict handle(struct engine *e, enum decode_result r,
 		e->n.flows++;
 	}
 	es->last_us = ts_us;
-	if ((d->tcp_flags & TCP_SYN) && es->inspecting)
+	if ((d->tcp_flags & TCP_SYN) && es->inspecting) {
 		stream_syn(&f->half[side], d->seq);
+		if (!(d->tcp_flags & TCP_ACK))
+			es->client_syn = true;
+	}
+	anchor_server_half(es, side, d);
 	v = es->verdict;
 	if (es->inspecting && (d->payload_len || (d->tcp_flags & (TCP_FIN | TCP_RST))))
 		v = inspect(e, es, side, d, ts_us);

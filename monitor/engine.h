@@ -62,7 +62,9 @@ struct engine_session {
 	bool has_tls;                /* tls holds a session worth logging */
 	void *user;                  /* the sink's per-flow state */
 	uint64_t anomalies;          /* every anomaly reported for the flow */
-	/* private: an HTTP CONNECT preamble being skipped, per direction */
+	/* private */
+	bool client_syn;             /* the client's SYN was seen: its half is anchored */
+	/* an HTTP CONNECT preamble being skipped, per direction */
 	uint8_t preamble[2];
 	uint8_t crlf[2];
 };

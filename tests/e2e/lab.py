@@ -158,6 +158,11 @@ class Lab:
             self._ip("netns", "add", self.ns(role))
             self.created.append(self.ns(role))
             self._ip("-n", self.ns(role), "link", "set", "lo", "up")
+            # No duplicate address detection, link-local addresses
+            # included: a tentative one holds back neighbour discovery, and
+            # the first IPv6 SYN is then lost and resent a second later.
+            for conf in ("all", "default"):
+                self.run(role, "sysctl", "-qw", f"net.ipv6.conf.{conf}.accept_dad=0")
         gw, cli, srv = self.ns("gw"), self.ns("cli"), self.ns("srv")
         self._ip("-n", gw, "link", "add", "to-cli", "type", "veth", "peer", "name", "eth0", "netns", cli)
         self._ip("-n", gw, "link", "add", "to-srv", "type", "veth", "peer", "name", "eth0", "netns", srv)

@@ -266,6 +266,36 @@ Test(engine, segments_out_of_order)
 	cr_assert_eq(R.anomalies, 0);
 }
 
+/* Inline, only the client's SYN and packets with payload are queued. A
+ * server that sends its flight's second segment first must not make the
+ * server half start mid-record: the client's ACK anchored it. */
+Test(engine, server_half_anchored_by_client_ack_without_syn_ack)
+{
+	size_t a = 100;
+
+	send_at(1, cseq - 1, TB_SYN, NULL, 0);
+	send_data(1, T12_0, sizeof(T12_0), 1448);
+	cr_assert(R.ev_all & TLS_EV_CLIENT_HELLO);
+	send_at(0, sseq + (uint32_t)a, TB_ACK, T12_1 + a, sizeof(T12_1) - a);
+	cr_assert_not(R.ev_all & TLS_EV_SERVER_HELLO, "%#x", R.ev_all);
+	send_at(0, sseq, TB_ACK, T12_1, a);
+	sseq += sizeof(T12_1);
+	check_t12_session();
+	cr_assert_eq(R.anomalies, 0, "%#llx", (unsigned long long)R.anomalies);
+}
+
+/* Without the client's SYN nothing says where the server's data starts:
+ * the first server segment starts the half (capture began mid-flow). */
+Test(engine, no_anchor_mid_flow)
+{
+	size_t a = 100;
+
+	send_data(1, T12_0, sizeof(T12_0), 1448);
+	send_at(0, sseq + (uint32_t)a, TB_ACK, T12_1 + a, sizeof(T12_1) - a);
+	cr_assert_not(R.ev_all & TLS_EV_SERVER_HELLO);
+	cr_assert(R.anomalies != 0, "a record that starts mid-handshake is malformed");
+}
+
 Test(engine, retransmission_is_no_anomaly)
 {
 	handshake_tcp();
