@@ -55,6 +55,9 @@ struct certcheck_store *certcheck_store_new(const char *ca_file, const char *ca_
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	/* For every verification OpenSSL makes on its own with this store
+	 * (an OCSP responder's certificate): time is the caller's to judge. */
+	X509_STORE_set_flags(st->store, X509_V_FLAG_NO_CHECK_TIME);
 	errno = 0;
 	if (!ca_file && !ca_dir) {
 		if (X509_STORE_set_default_paths(st->store) != 1) {
@@ -343,41 +346,152 @@ bool certcheck_self_signed(X509 *x)
 	return rc == 1;
 }
 
-enum certcheck_ocsp certcheck_ocsp(const uint8_t *der, size_t len, X509 *leaf)
+/* The issuer of chain[0]: the chain certificate that issued it, else one
+ * from the store. A new reference (free it), or NULL. */
+static X509 *certcheck_issuer(struct certcheck_store *st, struct x509_cert *const *chain, size_t n)
+{
+	X509_STORE_CTX *ctx;
+	X509 *issuer = NULL;
+	size_t i;
+
+	for (i = 1; i < n; i++)
+		if (chain[i] && chain[i]->x509 &&
+		    X509_check_issued(chain[i]->x509, chain[0]->x509) == X509_V_OK &&
+		    X509_up_ref(chain[i]->x509) == 1)
+			return chain[i]->x509;
+	if (!st || !(ctx = X509_STORE_CTX_new()))
+		return NULL;
+	if (X509_STORE_CTX_init(ctx, st->store, chain[0]->x509, NULL) == 1 &&
+	    X509_STORE_CTX_get1_issuer(&issuer, ctx, chain[0]->x509) != 1)
+		issuer = NULL;
+	X509_STORE_CTX_free(ctx);
+	return issuer;
+}
+
+/* RFC 6960 4.1.1: a CertID names a certificate by the hashes of its
+ * issuer's name and key and its serial number; compared with the hash
+ * algorithm the responder chose. Without the issuer only the serial can
+ * be compared. */
+static bool certcheck_ocsp_id_is(const OCSP_CERTID *id, X509 *leaf, X509 *issuer)
+{
+	ASN1_OCTET_STRING *name_hash = NULL, *key_hash = NULL, *my_name = NULL, *my_key = NULL;
+	ASN1_OBJECT *md_obj = NULL;
+	ASN1_INTEGER *serial = NULL;
+	OCSP_CERTID *mine;
+	const EVP_MD *md;
+	bool same;
+
+	if (OCSP_id_get0_info(&name_hash, &md_obj, &key_hash, &serial, (OCSP_CERTID *)id) != 1 ||
+	    ASN1_INTEGER_cmp(serial, X509_get0_serialNumber(leaf)))
+		return false;
+	if (!issuer)
+		return true;
+	md = EVP_get_digestbyobj(md_obj);
+	mine = md ? OCSP_cert_to_id(md, leaf, issuer) : NULL;
+	if (!mine)
+		return false;
+	same = OCSP_id_get0_info(&my_name, NULL, &my_key, NULL, mine) == 1 &&
+	       !ASN1_OCTET_STRING_cmp(name_hash, my_name) && !ASN1_OCTET_STRING_cmp(key_hash, my_key);
+	OCSP_CERTID_free(mine);
+	return same;
+}
+
+/* Without nextUpdate (RFC 6960 4.2.2.1: "newer information is always
+ * available") a response is taken as current for this long after thisUpdate. */
+#define CERTCHECK_OCSP_MAX_AGE (7 * 86400)
+
+enum certcheck_ocsp certcheck_ocsp(struct certcheck_store *st, const uint8_t *der, size_t len,
+				   struct x509_cert *const *chain, size_t n, time_t now, long skew,
+				   char *why, size_t whylen)
 {
 	const unsigned char *p = der;
 	OCSP_RESPONSE *resp = NULL;
 	OCSP_BASICRESP *basic = NULL;
+	OCSP_SINGLERESP *single = NULL;
+	STACK_OF(X509) *helpers = NULL;
+	ASN1_GENERALIZEDTIME *this_upd = NULL, *next_upd = NULL;
 	enum certcheck_ocsp out = CERTCHECK_OCSP_INVALID;
-	const ASN1_INTEGER *serial = X509_get0_serialNumber(leaf);
-	int i;
+	X509 *leaf, *issuer = NULL;
+	time_t early = now + skew, late = now - skew;
+	size_t i;
+	int k, status;
 
+	snprintf(why, whylen, "unreadable");
 	if (!der || !len)
 		return CERTCHECK_OCSP_NONE;
+	if (!n || !chain[0] || !(leaf = chain[0]->x509))
+		return CERTCHECK_OCSP_INVALID;
 	if (len > 1 << 20)
 		goto out;
 	resp = d2i_OCSP_RESPONSE(NULL, &p, (long)len);
-	if (!resp || OCSP_response_status(resp) != OCSP_RESPONSE_STATUS_SUCCESSFUL)
+	if (!resp)
 		goto out;
-	basic = OCSP_response_get1_basic(resp);
-	if (!basic)
+	if ((k = OCSP_response_status(resp)) != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
+		snprintf(why, whylen, "responder status %s", OCSP_response_status_str(k));
 		goto out;
-	for (i = 0; i < OCSP_resp_count(basic); i++) {
-		OCSP_SINGLERESP *single = OCSP_resp_get0(basic, i);
-		const OCSP_CERTID *id = OCSP_SINGLERESP_get0_id(single);
-		ASN1_INTEGER *sn = NULL;
+	}
+	if (!(basic = OCSP_response_get1_basic(resp)))
+		goto out;
+	issuer = certcheck_issuer(st, chain, n);
+	for (k = 0; k < OCSP_resp_count(basic) && !single; k++) {
+		const OCSP_CERTID *id = OCSP_SINGLERESP_get0_id(OCSP_resp_get0(basic, k));
 
-		if (!id || OCSP_id_get0_info(NULL, NULL, NULL, &sn, (OCSP_CERTID *)id) != 1)
-			continue;
-		if (ASN1_INTEGER_cmp(sn, serial))
-			continue;
-		switch (OCSP_single_get0_status(single, NULL, NULL, NULL, NULL)) {
-		case V_OCSP_CERTSTATUS_GOOD: out = CERTCHECK_OCSP_GOOD; break;
-		case V_OCSP_CERTSTATUS_REVOKED: out = CERTCHECK_OCSP_REVOKED; goto out;
-		default: out = CERTCHECK_OCSP_UNKNOWN; break;
+		if (id && certcheck_ocsp_id_is(id, leaf, issuer))
+			single = OCSP_resp_get0(basic, k);
+	}
+	if (!single) {
+		snprintf(why, whylen, "not about this certificate");
+		goto out;
+	}
+	if (st) {
+		/* RFC 6960 4.2.2.2: signed by the issuer, or by a responder
+		 * the issuer certified for OCSP signing; the chain's
+		 * certificates may help find the responder's. */
+		if (!issuer) {
+			snprintf(why, whylen, "issuer unknown: signature not verifiable");
+			goto out;
+		}
+		if (!(helpers = sk_X509_new_null()))
+			goto out;
+		for (i = 1; i < n; i++)
+			if (chain[i] && chain[i]->x509 && !sk_X509_push(helpers, chain[i]->x509))
+				goto out;
+		if (OCSP_basic_verify(basic, helpers, st->store, 0) != 1) {
+			unsigned long e = ERR_peek_last_error();
+
+			snprintf(why, whylen, "signature: %s",
+				 e && ERR_reason_error_string(e) ? ERR_reason_error_string(e)
+								 : "does not verify");
+			goto out;
 		}
 	}
+	status = OCSP_single_get0_status(single, NULL, NULL, &this_upd, &next_upd);
+	/* A verified "revoked" stays revoked, however old (as on a CRL). */
+	if (status == V_OCSP_CERTSTATUS_REVOKED) {
+		out = CERTCHECK_OCSP_REVOKED;
+		goto out;
+	}
+	if (!this_upd || X509_cmp_time(this_upd, &early) > 0) {
+		snprintf(why, whylen, "thisUpdate in the future");
+		goto out;
+	}
+	if (!next_upd)
+		late -= CERTCHECK_OCSP_MAX_AGE;
+	if (X509_cmp_time(next_upd ? next_upd : this_upd, &late) < 0) {
+		struct tm tm;
+		char t[24] = "?";
+
+		if (ASN1_TIME_to_tm(next_upd ? next_upd : this_upd, &tm) == 1)
+			strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		snprintf(why, whylen, "stale: %s %s", next_upd ? "nextUpdate" : "thisUpdate", t);
+		goto out;
+	}
+	out = status == V_OCSP_CERTSTATUS_GOOD ? CERTCHECK_OCSP_GOOD : CERTCHECK_OCSP_UNKNOWN;
 out:
+	if (out != CERTCHECK_OCSP_INVALID && whylen)
+		why[0] = '\0';
+	sk_X509_free(helpers);
+	X509_free(issuer);
 	OCSP_BASICRESP_free(basic);
 	OCSP_RESPONSE_free(resp);
 	ERR_clear_error();

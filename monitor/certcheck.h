@@ -94,12 +94,25 @@ enum certcheck_ocsp {
 	CERTCHECK_OCSP_GOOD,
 	CERTCHECK_OCSP_REVOKED,
 	CERTCHECK_OCSP_UNKNOWN,     /* responder does not know the certificate */
-	CERTCHECK_OCSP_INVALID,     /* unparsable, unsuccessful, or not about leaf */
+	CERTCHECK_OCSP_INVALID,     /* fails a check below: see why */
 };
-/* Status of `leaf` in a stapled OCSP response (RFC 6960 4.2.1), matched by
- * serial number. The responder's signature is not verified: only "revoked"
- * is acted on, which a forger gains nothing by claiming. */
-enum certcheck_ocsp certcheck_ocsp(const uint8_t *der, size_t len, X509 *leaf);
+/*
+ * Judges a stapled OCSP response (RFC 6960) about chain[0], the leaf. It
+ * must be successful; one SingleResponse's CertID must name the leaf (issuer
+ * name and key hashes and serial; the issuer is found in chain[1..n-1] or
+ * the store); with a store, it must be signed by the issuer or by a
+ * responder the issuer certified for OCSP signing (OCSP_basic_verify, chain
+ * certificates as helpers; st NULL: the signature is not checked); and
+ * unless it says "revoked", it must be current at now with `skew` seconds
+ * either way (thisUpdate not in the future, nextUpdate not past; without a
+ * nextUpdate, thisUpdate at most 7 days old). INVALID, with the first
+ * failed check in why ("signature: ...", "stale: nextUpdate ...", "not
+ * about this certificate"), when one fails; why is "" otherwise.
+ * Thread-safe.
+ */
+enum certcheck_ocsp certcheck_ocsp(struct certcheck_store *st, const uint8_t *der, size_t len,
+				   struct x509_cert *const *chain, size_t n, time_t now, long skew,
+				   char *why, size_t whylen);
 const char *certcheck_ocsp_name(enum certcheck_ocsp s);
 
 #endif

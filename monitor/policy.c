@@ -33,7 +33,8 @@
 	BIT(POLICY_CHK_CERT_WEAK_KEY) | BIT(POLICY_CHK_CERT_CURVE) | \
 	BIT(POLICY_CHK_CERT_SIGNATURE) | BIT(POLICY_CHK_CERT_HOSTNAME) | \
 	BIT(POLICY_CHK_CERT_SELF_SIGNED) | BIT(POLICY_CHK_CERT_CHAIN_LENGTH) | \
-	BIT(POLICY_CHK_CERT_OCSP_MISSING) | BIT(POLICY_CHK_CERT_HIDDEN))
+	BIT(POLICY_CHK_CERT_OCSP_MISSING) | BIT(POLICY_CHK_CERT_OCSP_INVALID) | \
+	BIT(POLICY_CHK_CERT_HIDDEN))
 #define CLIENT_CHECKS (BIT(POLICY_CHK_CLIENT_CERT_MISSING) | \
 	BIT(POLICY_CHK_CLIENT_CERT_INVALID) | BIT(POLICY_CHK_CLIENT_CERT_HIDDEN))
 
@@ -584,7 +585,8 @@ static void check_chain(const struct ectx *e, const struct policy_certreq *cr,
 	/* Checks that found nothing are judged; revocation waits for OCSP. */
 	e->st->judged |= CERT_CHECKS & ~(BIT(POLICY_CHK_CERT_REVOKED) |
 		BIT(POLICY_CHK_CERT_REVOCATION_UNKNOWN) | BIT(POLICY_CHK_CERT_OCSP_MISSING) |
-		BIT(POLICY_CHK_CERT_HIDDEN) | BIT(POLICY_CHK_CERT_MISSING));
+		BIT(POLICY_CHK_CERT_OCSP_INVALID) | BIT(POLICY_CHK_CERT_HIDDEN) |
+		BIT(POLICY_CHK_CERT_MISSING));
 	e->st->judged |= BIT(POLICY_CHK_CERT_MISSING);
 	e->st->crl_rev = (uint8_t)(store ? vr.rev : CERTCHECK_REV_NO_CRL);
 #undef DEFECT
@@ -596,10 +598,22 @@ static void check_chain(const struct ectx *e, const struct policy_certreq *cr,
 static void stage_revocation(const struct ectx *e)
 {
 	const struct tls_session *s = e->s;
+	const struct policy_zone *z = &e->p->zones[e->st->zone - 1];
+	const struct policy_certreq *cr = &e->pr->cert;
 	enum certcheck_ocsp o = CERTCHECK_OCSP_NONE;
+	char why[POLICY_OBSERVED_LEN] = "";
 
-	if (s->server_chain.n && s->server_chain.cert[0] && s->server_chain.cert[0]->x509)
-		o = certcheck_ocsp(s->ocsp, s->ocsp_len, s->server_chain.cert[0]->x509);
+	if (s->ocsp_len && s->server_chain.n && s->server_chain.cert[0] &&
+	    s->server_chain.cert[0]->x509)
+		o = certcheck_ocsp(z->server_store ? z->server_store : cr->store, s->ocsp, s->ocsp_len,
+				   s->server_chain.cert, s->server_chain.n, e->now, cr->skew,
+				   why, sizeof(why));
+	if (pending(e, POLICY_CHK_CERT_OCSP_INVALID)) {
+		if (o == CERTCHECK_OCSP_INVALID)
+			failed(e, POLICY_CHK_CERT_OCSP_INVALID, -1, "%s", why);
+		else
+			judged(e, POLICY_CHK_CERT_OCSP_INVALID);
+	}
 	if (pending(e, POLICY_CHK_CERT_REVOKED)) {
 		if (e->st->crl_rev == CERTCHECK_REV_REVOKED)
 			failed(e, POLICY_CHK_CERT_REVOKED, -1, "revoked (CRL)");

@@ -84,6 +84,10 @@ struct meta {
 	const char *message;
 	int severity;               /* -1: the profile's */
 	int action;                 /* -1: the profile's */
+	/* Set by a check's own entry inside a block making several rules:
+	 * its id and sid are taken as they are, not as block id + suffix
+	 * and block sid + rank. */
+	bool id_exact, sid_exact;
 };
 
 struct pdefaults {
@@ -391,13 +395,14 @@ static bool add_rule(struct rctx *c, const struct pdefaults *pd, enum policy_che
 	uint32_t sid;
 	size_t i;
 
-	if (m->id && k >= 0)
+	if (m->id && k >= 0 && !m->id_exact)
 		snprintf(id, sizeof(id), "%s.%s", m->id, check_suffix(chk));
 	else if (m->id)
 		snprintf(id, sizeof(id), "%s", m->id);
 	else
 		snprintf(id, sizeof(id), "%s.%s", pd->name, checks[chk].name);
-	sid = m->sid >= 0 ? (uint32_t)m->sid + (uint32_t)(k > 0 ? k : 0) : POLICY_SID_BASE + chk;
+	sid = m->sid < 0 ? POLICY_SID_BASE + chk :
+	      (uint32_t)m->sid + (uint32_t)(k > 0 && !m->sid_exact ? k : 0);
 	for (i = 0; i < p->n_rules; i++) {
 		if (!strcmp(p->rules[i].id, id))
 			return fail(c, m->id_node ? m->id_node : m->node, "duplicate rule id '%s'", id);
@@ -884,13 +889,138 @@ static bool sig_item(struct rctx *c, const yaml_node_t *n, const char *s, void *
 	return true;
 }
 
+/* The checks a certificate block makes, by the name its `checks:` entries
+ * use (the part of the rule id after the block), with what turns each on. */
+static const struct {
+	const char *name;
+	enum policy_check chk;
+	bool client;
+	const char *needs;
+} cert_checks[] = {
+	{ "missing", POLICY_CHK_CERT_MISSING, false, NULL },
+	{ "untrusted", POLICY_CHK_CERT_UNTRUSTED, false, "a trust store (not trust: none)" },
+	{ "expired", POLICY_CHK_CERT_EXPIRED, false, "check_validity: true" },
+	{ "not_yet_valid", POLICY_CHK_CERT_NOT_YET_VALID, false, "check_validity: true" },
+	{ "revoked", POLICY_CHK_CERT_REVOKED, false, NULL },
+	{ "revocation_unavailable", POLICY_CHK_CERT_REVOCATION_UNKNOWN, false,
+	  "revocation_unavailable: fail" },
+	{ "weak_key", POLICY_CHK_CERT_WEAK_KEY, false, "min_rsa_bits or min_ec_bits" },
+	{ "curve", POLICY_CHK_CERT_CURVE, false, "curves" },
+	{ "signature", POLICY_CHK_CERT_SIGNATURE, false, "forbidden_signatures" },
+	{ "hostname", POLICY_CHK_CERT_HOSTNAME, false, "match_sni: true" },
+	{ "self_signed", POLICY_CHK_CERT_SELF_SIGNED, false, "allow_self_signed: false" },
+	{ "chain_length", POLICY_CHK_CERT_CHAIN_LENGTH, false, "max_chain_length" },
+	{ "ocsp_staple_missing", POLICY_CHK_CERT_OCSP_MISSING, false, "require_ocsp_staple: true" },
+	{ "ocsp_invalid", POLICY_CHK_CERT_OCSP_INVALID, false, NULL },
+	{ "missing", POLICY_CHK_CLIENT_CERT_MISSING, true, "required: true" },
+	{ "invalid", POLICY_CHK_CLIENT_CERT_INVALID, true, NULL },
+};
+#define N_CERT_CHECKS (sizeof(cert_checks) / sizeof(cert_checks[0]))
+
+/*
+ * `checks:` of a certificate block: each entry overrides, for one check,
+ * what the block says about its alerts, as an action ("expired: alert") or
+ * a mapping of meta keys ({action: alert, severity: 3, id: ..., ...}).
+ * Only the key names are validated here; cert_rule() reads the values and
+ * cert_checks_used() refuses entries for checks the block does not make.
+ */
+static bool cert_checks_keys(struct rctx *c, const yaml_node_t *n, bool client)
+{
+	const char *names[N_CERT_CHECKS + 1];
+	size_t i, k = 0;
+
+	for (i = 0; i < N_CERT_CHECKS; i++)
+		if (cert_checks[i].client == client)
+			names[k++] = cert_checks[i].name;
+	names[k] = NULL;
+	return check_keys(c, n, client ? "client_certificate checks" : "certificate checks",
+			  names, NULL);
+}
+
+static const char *cert_check_name(enum policy_check chk)
+{
+	size_t i;
+
+	for (i = 0; i < N_CERT_CHECKS; i++)
+		if (cert_checks[i].chk == chk)
+			return cert_checks[i].name;
+	return check_suffix(chk);
+}
+
+/* add_rule() for one check of a certificate block: the block's meta, with
+ * the check's own entry in `checks` (may be NULL) laid over it. */
+static bool cert_rule(struct rctx *c, const struct pdefaults *pd, enum policy_check chk,
+		      const struct meta *block, const yaml_node_t *checks_node, int k,
+		      const char *required)
+{
+	const yaml_node_t *x = checks_node ? get(c, checks_node, cert_check_name(chk)) : NULL;
+	struct meta m = *block, own;
+	int a;
+
+	if (x && x->type == YAML_SCALAR_NODE) {
+		if (!get_action(c, x, false, &a))
+			return false;
+		m.action = a;
+		m.node = x;
+	} else if (x) {
+		if (!check_keys(c, x, cert_check_name(chk), meta_keys, NULL) || !get_meta(c, x, &own))
+			return false;
+		m.node = x;
+		if (own.id) {
+			m.id = own.id;
+			m.id_node = own.id_node;
+			m.id_exact = true;
+		}
+		if (own.sid >= 0) {
+			m.sid = own.sid;
+			m.sid_node = own.sid_node;
+			m.sid_exact = true;
+		}
+		if (own.message)
+			m.message = own.message;
+		if (own.severity >= 0)
+			m.severity = own.severity;
+		if (own.action >= 0)
+			m.action = own.action;
+	}
+	return add_rule(c, pd, chk, &m, k, required);
+}
+
+/* An entry of `checks` for a check the block does not make would silently
+ * do nothing: refuse it, saying what turns the check on. */
+static bool cert_checks_used(struct rctx *c, const struct pdefaults *pd,
+			     const yaml_node_t *checks_node, bool client)
+{
+	const struct policy_profile *pr = &c->p->profiles[pd->index];
+	const yaml_node_t *x;
+	size_t i;
+
+	for (i = 0; i < N_CERT_CHECKS; i++) {
+		if (cert_checks[i].client != client || pr->rule[cert_checks[i].chk])
+			continue;
+		if ((x = get(c, checks_node, cert_checks[i].name))) {
+			yaml_node_pair_t *a;
+
+			/* point at the key, where the mistake is */
+			for (a = checks_node->data.mapping.pairs.start;
+			     a < checks_node->data.mapping.pairs.top; a++)
+				if (node_at(c, a->value) == x)
+					x = node_at(c, a->key);
+			return fail(c, x, "%s check '%s' is not made here: it needs %s",
+				    client ? "client_certificate" : "certificate", cert_checks[i].name,
+				    cert_checks[i].needs ? cert_checks[i].needs : "a trust store");
+		}
+	}
+	return true;
+}
+
 static bool parse_cert(struct rctx *c, const struct pdefaults *pd, const yaml_node_t *n,
 		       bool client)
 {
 	static const char *const keys[] = {
 		"trust", "ca_file", "ca_dir", "crl", "revocation_unavailable", "check_validity",
 		"clock_skew", "min_rsa_bits", "min_ec_bits", "curves", "forbidden_signatures",
-		"allow_self_signed", "max_chain_length",
+		"allow_self_signed", "max_chain_length", "checks",
 		"id", "sid", "message", "severity", "action", NULL
 	};
 	static const char *const server_keys[] = { "match_sni", "require_ocsp_staple", NULL };
@@ -898,7 +1028,7 @@ static bool parse_cert(struct rctx *c, const struct pdefaults *pd, const yaml_no
 	struct policy_profile *pr = &c->p->profiles[pd->index];
 	struct policy_certreq *cr = client ? &pr->client_cert : &pr->cert;
 	const char *what = client ? "client_certificate" : "certificate";
-	const yaml_node_t *x, *caf, *cad, *trust;
+	const yaml_node_t *x, *caf, *cad, *trust, *ck;
 	char cafile[4096], cadir[4096], why[256], req[160];
 	struct certcheck_store *st = NULL;
 	unsigned long v;
@@ -907,6 +1037,8 @@ static bool parse_cert(struct rctx *c, const struct pdefaults *pd, const yaml_no
 	bool system = false, none = false;
 
 	if (!check_keys(c, n, what, keys, client ? client_keys : server_keys) || !get_meta(c, n, &m))
+		return false;
+	if ((ck = get(c, n, "checks")) && !cert_checks_keys(c, ck, client))
 		return false;
 	cr->enabled = true;
 	cr->check_validity = true;
@@ -998,40 +1130,42 @@ static bool parse_cert(struct rctx *c, const struct pdefaults *pd, const yaml_no
 		return false;
 
 	if (client) {
-		if (cr->required && !add_rule(c, pd, POLICY_CHK_CLIENT_CERT_MISSING, &m, k++,
+		if (cr->required && !cert_rule(c, pd, POLICY_CHK_CLIENT_CERT_MISSING, &m, ck, k++,
 					      "a client certificate"))
 			return false;
 		snprintf(req, sizeof(req), "%s", none ? "valid certificate" : "certificate from the trusted CA");
-		return add_rule(c, pd, POLICY_CHK_CLIENT_CERT_INVALID, &m, k, req);
+		if (!cert_rule(c, pd, POLICY_CHK_CLIENT_CERT_INVALID, &m, ck, k, req))
+			return false;
+		return !ck || cert_checks_used(c, pd, ck, true);
 	}
-	if (!add_rule(c, pd, POLICY_CHK_CERT_MISSING, &m, k++, "a certificate"))
+	if (!cert_rule(c, pd, POLICY_CHK_CERT_MISSING, &m, ck, k++, "a certificate"))
 		return false;
-	if (!none && !add_rule(c, pd, POLICY_CHK_CERT_UNTRUSTED, &m, k++,
+	if (!none && !cert_rule(c, pd, POLICY_CHK_CERT_UNTRUSTED, &m, ck, k++,
 			       caf ? scalar(caf) : cad ? scalar(cad) : "system trust store"))
 		return false;
 	k = 2;
 	if (cr->check_validity) {
 		snprintf(req, sizeof(req), "valid now (clock skew %ld s)", cr->skew);
-		if (!add_rule(c, pd, POLICY_CHK_CERT_EXPIRED, &m, k, req) ||
-		    !add_rule(c, pd, POLICY_CHK_CERT_NOT_YET_VALID, &m, k + 1, req))
+		if (!cert_rule(c, pd, POLICY_CHK_CERT_EXPIRED, &m, ck, k, req) ||
+		    !cert_rule(c, pd, POLICY_CHK_CERT_NOT_YET_VALID, &m, ck, k + 1, req))
 			return false;
 	}
 	k = 4;
-	if (!add_rule(c, pd, POLICY_CHK_CERT_REVOKED, &m, k++, "not revoked (CRL, stapled OCSP)"))
+	if (!cert_rule(c, pd, POLICY_CHK_CERT_REVOKED, &m, ck, k++, "not revoked (CRL, stapled OCSP)"))
 		return false;
 	if (cr->revocation_required &&
-	    !add_rule(c, pd, POLICY_CHK_CERT_REVOCATION_UNKNOWN, &m, k, "a current CRL from the issuer"))
+	    !cert_rule(c, pd, POLICY_CHK_CERT_REVOCATION_UNKNOWN, &m, ck, k, "a current CRL from the issuer"))
 		return false;
 	k = 6;
 	if (cr->min_rsa_bits || cr->min_ec_bits) {
 		snprintf(req, sizeof(req), "RSA >= %d bits, EC >= %d bits", cr->min_rsa_bits,
 			 cr->min_ec_bits);
-		if (!add_rule(c, pd, POLICY_CHK_CERT_WEAK_KEY, &m, k, req))
+		if (!cert_rule(c, pd, POLICY_CHK_CERT_WEAK_KEY, &m, ck, k, req))
 			return false;
 	}
 	if (cr->n_curves) {
 		char *r = render_dup(c, get(c, n, "curves"));
-		bool ok = r && add_rule(c, pd, POLICY_CHK_CERT_CURVE, &m, k + 1, r);
+		bool ok = r && cert_rule(c, pd, POLICY_CHK_CERT_CURVE, &m, ck, k + 1, r);
 
 		free(r);
 		if (!ok)
@@ -1042,23 +1176,29 @@ static bool parse_cert(struct rctx *c, const struct pdefaults *pd, const yaml_no
 			 cr->forbidden_md & POLICY_MD_MD5 ? " MD5" : "",
 			 cr->forbidden_md & POLICY_MD_SHA1 ? " SHA-1" : "",
 			 cr->forbidden_md & POLICY_MD_SHA224 ? " SHA-224" : "");
-		if (!add_rule(c, pd, POLICY_CHK_CERT_SIGNATURE, &m, k + 2, req))
+		if (!cert_rule(c, pd, POLICY_CHK_CERT_SIGNATURE, &m, ck, k + 2, req))
 			return false;
 	}
-	if (cr->match_sni && !add_rule(c, pd, POLICY_CHK_CERT_HOSTNAME, &m, k + 3, "matches the SNI"))
+	if (cr->match_sni && !cert_rule(c, pd, POLICY_CHK_CERT_HOSTNAME, &m, ck, k + 3, "matches the SNI"))
 		return false;
 	if (!cr->allow_self_signed &&
-	    !add_rule(c, pd, POLICY_CHK_CERT_SELF_SIGNED, &m, k + 4, "not self-signed"))
+	    !cert_rule(c, pd, POLICY_CHK_CERT_SELF_SIGNED, &m, ck, k + 4, "not self-signed"))
 		return false;
 	if (cr->max_chain) {
 		snprintf(req, sizeof(req), "<= %d certificates", cr->max_chain);
-		if (!add_rule(c, pd, POLICY_CHK_CERT_CHAIN_LENGTH, &m, k + 5, req))
+		if (!cert_rule(c, pd, POLICY_CHK_CERT_CHAIN_LENGTH, &m, ck, k + 5, req))
 			return false;
 	}
 	if (cr->require_ocsp &&
-	    !add_rule(c, pd, POLICY_CHK_CERT_OCSP_MISSING, &m, k + 6, "a stapled OCSP response: good"))
+	    !cert_rule(c, pd, POLICY_CHK_CERT_OCSP_MISSING, &m, ck, k + 6, "a stapled OCSP response: good"))
 		return false;
-	return true;
+	/* Judged only when a response is stapled; without a trust store its
+	 * signature cannot be checked, only its dates and certificate id. */
+	snprintf(req, sizeof(req), "a stapled OCSP response %sabout this certificate, current "
+		 "(clock skew %ld s)", none ? "" : "signed for the issuer, ", cr->skew);
+	if (!cert_rule(c, pd, POLICY_CHK_CERT_OCSP_INVALID, &m, ck, k + 7, req))
+		return false;
+	return !ck || cert_checks_used(c, pd, ck, false);
 }
 
 /* ---- lists ---- */

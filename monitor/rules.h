@@ -18,7 +18,8 @@
 struct certcheck_store;
 
 /* Every requirement kind the policy can judge:
- * X(ENUM, name, category, default message) */
+ * X(ENUM, name, category, default message). New kinds go at the end: the
+ * default sid of each is POLICY_SID_BASE + its place here. */
 #define POLICY_CHECKS(X) \
 	X(VERSION, "version", "protocol", "protocol version not allowed") \
 	X(SUITE, "cipher_suite", "cipher", "cipher suite not allowed") \
@@ -78,7 +79,9 @@ struct certcheck_store;
 	X(UNKNOWN_RESUMPTION, "unknown_resumption", "resumption", \
 	  "resumption of a session whose full handshake was not seen") \
 	X(RESUMED_FAILED, "resumed_failed", "resumption", \
-	  "resumption of a session whose full handshake failed the policy")
+	  "resumption of a session whose full handshake failed the policy") \
+	X(CERT_OCSP_INVALID, "certificate.ocsp_invalid", "certificate", \
+	  "stapled OCSP response does not verify, is stale or is not about the certificate")
 
 enum policy_check {
 #define POLICY_CHECK_ENUM(e, n, c, m) POLICY_CHK_##e,

@@ -195,24 +195,104 @@ Test(certcheck, hostname)
 	testpki_cert_free(other);
 }
 
-Test(certcheck, ocsp_staple_status)
+/* certcheck_ocsp on one response file about one leaf (chain of one). */
+static enum certcheck_ocsp ocsp(struct certcheck_store *st, const char *resp, const char *leaf,
+				time_t now, long skew, char why[static 72])
 {
-	struct x509_cert *rev = testpki_cert("revoked.crt"), *good = testpki_cert("good.crt");
-	size_t rlen, glen;
-	uint8_t *rder = testpki_read("revoked.ocsp", &rlen), *gder = testpki_read("good.ocsp", &glen);
-	uint8_t junk[] = { 0x30, 0x03, 0x0a, 0x01, 0x00 };
+	struct x509_cert *c = testpki_cert(leaf);
+	size_t len;
+	uint8_t *der = testpki_read(resp, &len);
+	enum certcheck_ocsp o = certcheck_ocsp(st, der, len, &c, 1, now, skew, why, 72);
 
-	cr_assert_eq(certcheck_ocsp(rder, rlen, rev->x509), CERTCHECK_OCSP_REVOKED);
-	cr_assert_eq(certcheck_ocsp(gder, glen, good->x509), CERTCHECK_OCSP_GOOD);
+	free(der);
+	testpki_cert_free(c);
+	return o;
+}
+
+Test(certcheck, ocsp_staple_verified_status)
+{
+	struct certcheck_store *st = store_with("root.crt", NULL);
+	time_t now = time(NULL);
+	char why[72];
+
+	cr_assert_eq(ocsp(st, "good.ocsp", "good.crt", now, 0, why), CERTCHECK_OCSP_GOOD, "%s", why);
+	cr_assert_str_eq(why, "");
+	cr_assert_eq(ocsp(st, "revoked.ocsp", "revoked.crt", now, 0, why), CERTCHECK_OCSP_REVOKED,
+		     "%s", why);
+	/* Signed by a responder the root certified for OCSP signing. */
+	cr_assert_eq(ocsp(st, "delegated.ocsp", "good.crt", now, 0, why), CERTCHECK_OCSP_GOOD,
+		     "%s", why);
+	certcheck_store_free(st);
+}
+
+Test(certcheck, ocsp_staple_signed_by_an_unrelated_key)
+{
+	struct certcheck_store *st = store_with("root.crt", NULL);
+	struct certcheck_store *other = store_with("rsaroot.crt", NULL);
+	char why[72];
+
+	cr_assert_eq(ocsp(st, "rogue.ocsp", "good.crt", time(NULL), 0, why), CERTCHECK_OCSP_INVALID);
+	cr_assert(!strncmp(why, "signature: ", 11), "%s", why);
+	/* Trust that does not know the issuer cannot verify anything. */
+	cr_assert_eq(ocsp(other, "good.ocsp", "good.crt", time(NULL), 0, why), CERTCHECK_OCSP_INVALID);
+	cr_assert_str_eq(why, "issuer unknown: signature not verifiable");
+	/* Without a store (trust: none) the signature is not checked. */
+	cr_assert_eq(ocsp(NULL, "rogue.ocsp", "good.crt", time(NULL), 0, why), CERTCHECK_OCSP_GOOD);
+	certcheck_store_free(st);
+	certcheck_store_free(other);
+}
+
+Test(certcheck, ocsp_staple_freshness_with_clock_skew)
+{
+	struct certcheck_store *st = store_with("root.crt", NULL);
+	time_t now = time(NULL);
+	char why[72];
+
+	/* stale.ocsp: nextUpdate one minute after it was made, so two
+	 * minutes from now it is stale whenever the PKI was made... */
+	cr_assert_eq(ocsp(st, "stale.ocsp", "good.crt", now + 120, 0, why), CERTCHECK_OCSP_INVALID);
+	cr_assert(!strncmp(why, "stale: nextUpdate 20", 20), "%s", why);
+	/* ...unless the allowed skew covers it. */
+	cr_assert_eq(ocsp(st, "stale.ocsp", "good.crt", now + 120, 3650L * 86400, why),
+		     CERTCHECK_OCSP_GOOD, "%s", why);
+	/* good.ocsp lasts 10 years: stale after 11, not yet valid 10 years ago. */
+	cr_assert_eq(ocsp(st, "good.ocsp", "good.crt", now + 11L * 365 * 86400, 0, why),
+		     CERTCHECK_OCSP_INVALID);
+	cr_assert(!strncmp(why, "stale: ", 7), "%s", why);
+	cr_assert_eq(ocsp(st, "good.ocsp", "good.crt", now - 10L * 365 * 86400, 300, why),
+		     CERTCHECK_OCSP_INVALID);
+	cr_assert_str_eq(why, "thisUpdate in the future");
+	/* A verified "revoked" is not outdated by age. */
+	cr_assert_eq(ocsp(st, "revoked.ocsp", "revoked.crt", now + 11L * 365 * 86400, 0, why),
+		     CERTCHECK_OCSP_REVOKED);
+	certcheck_store_free(st);
+}
+
+Test(certcheck, ocsp_staple_must_be_about_the_leaf)
+{
+	struct certcheck_store *st = store_with("root.crt", NULL);
+	struct x509_cert *good = testpki_cert("good.crt");
+	uint8_t junk[] = { 0x30, 0x03, 0x0a, 0x01, 0x00 };
+	size_t len;
+	uint8_t *der = testpki_read("revoked.ocsp", &len);
+	char why[72];
+
 	/* A response about another certificate says nothing about this one. */
-	cr_assert_eq(certcheck_ocsp(rder, rlen, good->x509), CERTCHECK_OCSP_INVALID);
-	cr_assert_eq(certcheck_ocsp(NULL, 0, good->x509), CERTCHECK_OCSP_NONE);
-	cr_assert_eq(certcheck_ocsp(junk, sizeof(junk), good->x509), CERTCHECK_OCSP_INVALID);
-	cr_assert_eq(certcheck_ocsp(rder, rlen / 2, rev->x509), CERTCHECK_OCSP_INVALID);
-	free(rder);
-	free(gder);
-	testpki_cert_free(rev);
+	cr_assert_eq(ocsp(st, "revoked.ocsp", "good.crt", time(NULL), 0, why), CERTCHECK_OCSP_INVALID);
+	cr_assert_str_eq(why, "not about this certificate");
+	/* The same serial under another issuer's name and key hashes. */
+	cr_assert_eq(ocsp(st, "otherid.ocsp", "good.crt", time(NULL), 0, why), CERTCHECK_OCSP_INVALID);
+	cr_assert_str_eq(why, "not about this certificate");
+	cr_assert_eq(certcheck_ocsp(st, NULL, 0, &good, 1, time(NULL), 0, why, sizeof(why)),
+		     CERTCHECK_OCSP_NONE);
+	cr_assert_eq(certcheck_ocsp(st, junk, sizeof(junk), &good, 1, time(NULL), 0, why, sizeof(why)),
+		     CERTCHECK_OCSP_INVALID);
+	cr_assert_eq(certcheck_ocsp(st, der, len / 2, &good, 1, time(NULL), 0, why, sizeof(why)),
+		     CERTCHECK_OCSP_INVALID);
+	cr_assert_str_eq(why, "unreadable");
+	free(der);
 	testpki_cert_free(good);
+	certcheck_store_free(st);
 }
 
 Test(certcheck, store_errors)

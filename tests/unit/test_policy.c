@@ -49,6 +49,14 @@ static const char policy_fmt[] =
 	"      revocation_unavailable: fail\n"
 	"  ocsp:\n"
 	"    certificate: {ca_file: %1$s/root.crt, require_ocsp_staple: true}\n"
+	"  mixed:\n"
+	"    certificate:\n"
+	"      action: drop\n"
+	"      ca_file: %1$s/root.crt\n"
+	"      min_rsa_bits: 2048\n"
+	"      checks:\n"
+	"        self_signed: alert\n"
+	"        expired: {action: alert, severity: 4, message: renew it, id: cert-age}\n"
 	"  sensitive:\n"
 	"    action: reject\n"
 	"    certificate: {ca_file: %1$s/root.crt}\n"
@@ -56,6 +64,7 @@ static const char policy_fmt[] =
 	"zones:\n"
 	"  - {name: sensitive, profile: sensitive, match: {dst: [10.9.0.0/16]}}\n"
 	"  - {name: signed, profile: signed, match: {dst: [10.8.0.0/16]}}\n"
+	"  - {name: mixed, profile: mixed, match: {dst: [10.5.0.0/16]}}\n"
 	"  - {name: crl, profile: crlcheck, match: {dst: [10.6.0.0/16]}}\n"
 	"  - {name: stale, profile: stale, match: {dst: ['2001:db8:7::/48']}}\n"
 	"  - {name: ocsp, profile: ocsp, match: {sni: [ocsp.good.test]}}\n"
@@ -340,6 +349,70 @@ Test(policy, stapled_ocsp)
 	s.ocsp_len = (uint32_t)len;
 	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "ocsp.certificate.hostname");
 	free(der);
+}
+
+Test(policy, stapled_ocsp_must_verify_and_be_current)
+{
+	struct policy_flow f = flow4("198.51.100.1");
+	struct policy_state st;
+	struct tls_session s;
+	size_t len;
+	uint8_t *der = testpki_read("rogue.ocsp", &len);
+
+	/* Signed by a key the issuer never certified. */
+	session(&s, "good.test", "good.crt");
+	s.ocsp = der;
+	s.ocsp_len = (uint32_t)len;
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "strict.certificate.ocsp_invalid");
+	cr_assert_eq(st.action, POLICY_ACTION_DROP);
+	cr_assert(!strncmp(st.failures[0].observed, "signature: ", 11), "%s", st.failures[0].observed);
+	cr_assert(strstr(pol->rules[st.failures[0].rule].required, "signed for the issuer"));
+	free(der);
+
+	/* Past its nextUpdate. */
+	der = testpki_read("stale.ocsp", &len);
+	s.ocsp = der;
+	s.ocsp_len = (uint32_t)len;
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL) + 120), "strict.certificate.ocsp_invalid");
+	cr_assert(!strncmp(st.failures[0].observed, "stale: nextUpdate", 17), "%s",
+		  st.failures[0].observed);
+	free(der);
+
+	/* A good one, from the issuer's delegated responder, passes. */
+	der = testpki_read("delegated.ocsp", &len);
+	s.ocsp = der;
+	s.ocsp_len = (uint32_t)len;
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "");
+	free(der);
+}
+
+Test(policy, certificate_checks_carry_their_own_action)
+{
+	struct policy_state st;
+	const struct policy_rule *r;
+
+	/* Untrusted (the block's drop) beside self-signed (its own alert):
+	 * both fail, the strongest decides. */
+	cr_assert_str_eq(judge_leaf("10.5.0.1", "self.test", "self.crt", time(NULL), &st),
+			 "mixed.certificate.untrusted mixed.certificate.self_signed");
+	cr_assert_eq(st.failures[0].action, POLICY_ACTION_DROP);
+	cr_assert_eq(st.failures[1].action, POLICY_ACTION_ALERT);
+	cr_assert_eq(st.action, POLICY_ACTION_DROP);
+	cr_assert_eq(st.strongest, 0);
+
+	/* Only the alert requirement fails: the session is let through. */
+	cr_assert_str_eq(judge_leaf("10.5.0.1", "good.test", "expired.crt", time(NULL), &st),
+			 "cert-age");
+	cr_assert_eq(st.action, POLICY_ACTION_ALERT);
+	r = &pol->rules[st.failures[0].rule];
+	cr_assert_str_eq(r->message, "renew it");
+	cr_assert_eq(st.failures[0].severity, 4);
+	cr_assert_eq(r->sid, POLICY_SID_BASE + POLICY_CHK_CERT_EXPIRED);
+
+	/* Requirements without an entry keep the block's action. */
+	cr_assert_str_eq(judge_leaf("10.5.0.1", "good.test", "rsa1024.crt", time(NULL), &st),
+			 "mixed.certificate.weak_key");
+	cr_assert_eq(st.action, POLICY_ACTION_DROP);
 }
 
 Test(policy, sensitive_zone_requires_client_certificate)

@@ -49,6 +49,13 @@ static const struct bad_case {
 	{ "unknown_anomaly.yaml", 6, 7, "unknown key 'heartbleed' in anomalies" },
 	{ "unknown_curve.yaml", 4, 48, "unknown certificate curve 'P-255'" },
 	{ "tls13_bad_value.yaml", 4, 25, "action must be allow, alert, drop or reject" },
+	{ "cert_check_unknown.yaml", 6, 16, "unknown key 'expiry' in certificate checks" },
+	{ "cert_check_bad_action.yaml", 7, 18, "action must be alert, drop or reject" },
+	{ "cert_check_not_made.yaml", 8, 9,
+	  "certificate check 'weak_key' is not made here: it needs min_rsa_bits or min_ec_bits" },
+	{ "cert_check_bad_severity.yaml", 7, 48, "severity must be between 1 and 4" },
+	{ "client_check_server_name.yaml", 6, 33, "unknown key 'expired' in client_certificate checks" },
+	{ "cert_check_duplicate_id.yaml", 6, 31, "duplicate rule id 'weak'" },
 };
 
 Test(rules, malformed_files_are_refused_at_the_right_place)
@@ -191,6 +198,54 @@ Test(rules, meta_and_defaults)
 	cr_assert_str_eq(hb->id, "strict.anomaly.heartbeat");
 	cr_assert_eq(hb->action, POLICY_ACTION_ALERT);
 	cr_assert_eq(pr->rule[POLICY_CHK_MISSING_SNI], 0);
+	policy_free(p);
+}
+
+Test(rules, certificate_checks_override_the_block)
+{
+	struct policy *p = load_str(
+		"version: 1\n"
+		"profiles:\n"
+		"  strict:\n"
+		"    severity: 2\n"
+		"    certificate:\n"
+		"      id: srv\n"
+		"      sid: 5000\n"
+		"      action: drop\n"
+		"      min_rsa_bits: 2048\n"
+		"      checks:\n"
+		"        expired: alert\n"
+		"        weak_key: {id: small-key, severity: 3, message: key too small}\n"
+		"        hostname: {sid: 7000, action: reject}\n"
+		"    client_certificate:\n"
+		"      required: false\n"
+		"      checks: {invalid: alert}\n"
+		"zones:\n"
+		"  - {name: d, profile: strict}\n");
+	const struct policy_profile *pr = &p->profiles[0];
+	const struct policy_rule *exp = &p->rules[pr->rule[POLICY_CHK_CERT_EXPIRED] - 1];
+	const struct policy_rule *nyv = &p->rules[pr->rule[POLICY_CHK_CERT_NOT_YET_VALID] - 1];
+	const struct policy_rule *wk = &p->rules[pr->rule[POLICY_CHK_CERT_WEAK_KEY] - 1];
+	const struct policy_rule *host = &p->rules[pr->rule[POLICY_CHK_CERT_HOSTNAME] - 1];
+	const struct policy_rule *inv = &p->rules[pr->rule[POLICY_CHK_CLIENT_CERT_INVALID] - 1];
+
+	cr_assert_str_eq(exp->id, "srv.expired");
+	cr_assert_eq(exp->action, POLICY_ACTION_ALERT);
+	cr_assert_eq(exp->sid, 5002, "block sid + rank");
+	cr_assert_str_eq(nyv->id, "srv.not_yet_valid");
+	cr_assert_eq(nyv->action, POLICY_ACTION_DROP, "no entry: the block's action");
+	cr_assert_str_eq(wk->id, "small-key");
+	cr_assert_str_eq(wk->message, "key too small");
+	cr_assert_eq(wk->severity, 3);
+	cr_assert_eq(wk->action, POLICY_ACTION_DROP);
+	cr_assert_eq(wk->sid, 5006);
+	cr_assert_str_eq(host->id, "srv.hostname");
+	cr_assert_eq(host->sid, 7000);
+	cr_assert_eq(host->action, POLICY_ACTION_REJECT);
+	cr_assert_eq(host->severity, 2);
+	cr_assert_eq(pr->rule[POLICY_CHK_CLIENT_CERT_MISSING], 0);
+	cr_assert_eq(inv->action, POLICY_ACTION_ALERT);
+	cr_assert_str_eq(inv->id, "strict.client_certificate.invalid");
 	policy_free(p);
 }
 

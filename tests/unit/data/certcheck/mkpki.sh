@@ -2,7 +2,8 @@
 # Builds the test PKI for test_certcheck and test_policy in directory $1:
 # a root CA (EC P-256), an RSA root for MD5/SHA-1 signatures, a rogue root,
 # an intermediate, leaves with one defect each, a CRL revoking revoked.crt,
-# and OCSP responses (good.ocsp, revoked.ocsp) made by `openssl ocsp`.
+# and OCSP responses (good, revoked, rogue-signed, stale, delegated responder,
+# CertID of another issuer) made by `openssl ocsp`.
 set -e
 cd "$1"
 export SAN=DNS:none
@@ -28,6 +29,9 @@ subjectAltName = $ENV::SAN
 [inter]
 basicConstraints = critical,CA:true
 keyUsage = keyCertSign,cRLSign
+[ocspresp]
+basicConstraints = CA:false
+extendedKeyUsage = OCSPSigning
 CNF
 touch index.txt; echo 1000 > serial; echo 1000 > crlnumber
 ec() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:${2:-P-256} -out $1.key; }
@@ -63,9 +67,20 @@ ec revoked; sign revoked DNS:good.test root -extensions leaf
 openssl ca -batch -config ca.cnf -cert root.crt -keyfile root.key -revoke revoked.crt
 openssl ca -batch -config ca.cnf -cert root.crt -keyfile root.key -gencrl -out root.crl
 openssl ocsp -issuer root.crt -cert revoked.crt -reqout rev.req -no_nonce
-openssl ocsp -index index.txt -rsigner root.crt -rkey root.key -CA root.crt -reqin rev.req -respout revoked.ocsp -ndays 1
+# OCSP responses: the directory is reused for years, so the good ones last 10.
+openssl ocsp -index index.txt -rsigner root.crt -rkey root.key -CA root.crt -reqin rev.req -respout revoked.ocsp -ndays 3650
 openssl ocsp -issuer root.crt -cert good.crt -reqout good.req -no_nonce
-openssl ocsp -index index.txt -rsigner root.crt -rkey root.key -CA root.crt -reqin good.req -respout good.ocsp -ndays 1
+openssl ocsp -index index.txt -rsigner root.crt -rkey root.key -CA root.crt -reqin good.req -respout good.ocsp -ndays 3650
+# Signed by a key the issuer never certified: must not verify.
+openssl ocsp -index index.txt -rsigner rogue.crt -rkey rogue.key -CA root.crt -reqin good.req -respout rogue.ocsp -ndays 3650
+# nextUpdate one minute after it was made: stale from then on.
+openssl ocsp -index index.txt -rsigner root.crt -rkey root.key -CA root.crt -reqin good.req -respout stale.ocsp -nmin 1
+# A responder the root delegated (extendedKeyUsage OCSPSigning, RFC 6960 4.2.2.2).
+ec ocspresp; sign ocspresp DNS:ocsp.test root -extensions ocspresp
+openssl ocsp -index index.txt -rsigner ocspresp.crt -rkey ocspresp.key -CA root.crt -reqin good.req -respout delegated.ocsp -ndays 3650
+# A CertID with good.crt's serial but another issuer's hashes: about some other certificate.
+openssl ocsp -issuer rogue.crt -cert good.crt -reqout otherid.req -no_nonce
+openssl ocsp -index index.txt -rsigner root.crt -rkey root.key -CA root.crt -reqin otherid.req -respout otherid.ocsp -ndays 3650
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out rsagood.key
 sign rsagood DNS:good.test rsaroot -extensions leaf
 # A CRL whose nextUpdate is one second after it was made: stale from then on.
