@@ -640,25 +640,46 @@ static void stage_revocation(const struct ectx *e)
 	}
 }
 
+/*
+ * The verdict of the full handshake a resumption continues, looked up by
+ * what links them: for a TLS 1.2 ticket, the hash of the ticket the
+ * ClientHello presents (the server issued it in a NewSessionTicket we saw
+ * in the clear); for a session id, the id the server echoed. TLS 1.3 PSK
+ * resumptions cannot be linked: the NewSessionTicket that carried the
+ * identity was encrypted. False when nothing is known.
+ */
+static bool resumed_from(const struct ectx *e, struct sessioncache_verdict *v)
+{
+	const struct tls_session *s = e->s;
+	const struct tls_client_hello *ch = &s->client_hello[s->n_client_hellos - 1];
+	const struct tls_server_hello *sh = &s->server_hello[s->n_server_hellos - 1];
+	uint8_t key[SESSIONCACHE_KEY_MAX];
+	size_t klen;
+
+	if (s->resumption == TLS_RESUME_PSK)
+		return false;
+	if (s->resumption == TLS_RESUME_TICKET && ch->session_ticket_len) {
+		klen = cache_key(key, 'T', e->flow, ch->ticket_hash, sizeof(ch->ticket_hash));
+		if (sessioncache_get(e->flow->cache, key, klen, e->now, v))
+			return true;
+	}
+	if (!sh->session_id_len)
+		return false;
+	klen = cache_key(key, 'S', e->flow, sh->session_id, sh->session_id_len);
+	return sessioncache_get(e->flow->cache, key, klen, e->now, v);
+}
+
 static void stage_resumption(const struct ectx *e)
 {
 	const struct tls_session *s = e->s;
-	const struct tls_server_hello *sh = &s->server_hello[s->n_server_hellos - 1];
 	struct sessioncache_verdict v;
-	uint8_t key[SESSIONCACHE_KEY_MAX];
-	size_t klen;
-	bool known = false;
 
 	if (e->st->judged & BIT(POLICY_CHK_RESUMED_FAILED))
 		return;
-	if (s->resumption != TLS_RESUME_PSK && sh->session_id_len) {
-		klen = cache_key(key, 'S', e->flow, sh->session_id, sh->session_id_len);
-		known = sessioncache_get(e->flow->cache, key, klen, e->now, &v);
-	}
 	/* A resumed session shows no certificate: its full handshake's
 	 * verdict stands in for every certificate requirement. */
 	e->st->judged |= CERT_CHECKS | CLIENT_CHECKS;
-	if (!known) {
+	if (!resumed_from(e, &v)) {
 		if (pending(e, POLICY_CHK_UNKNOWN_RESUMPTION))
 			failed(e, POLICY_CHK_UNKNOWN_RESUMPTION, -1, "%s resumption, session not seen",
 			       s->resumption == TLS_RESUME_PSK ? "PSK" :
@@ -672,31 +693,49 @@ static void stage_resumption(const struct ectx *e)
 	judged(e, POLICY_CHK_RESUMED_FAILED);
 }
 
+/*
+ * Remembers a full handshake's verdict under every handle a later
+ * resumption may present: its session id and each ticket it was issued.
+ * A resumption that was linked and is issued a new ticket (RFC 5077 3.1)
+ * passes the original verdict on to that ticket, so a chain of ticket
+ * resumptions stays linked to its full handshake.
+ */
 static void remember(const struct ectx *e)
 {
 	const struct tls_session *s = e->s;
-	const struct tls_server_hello *sh;
 	struct sessioncache_verdict v = { 0 };
 	uint8_t key[SESSIONCACHE_KEY_MAX];
+	time_t until = e->now + (time_t)e->p->resume_lifetime;
 	size_t klen;
+	uint8_t i;
 
-	if (!e->flow->cache || e->st->remembered || !s->n_server_hellos ||
-	    s->resumption != TLS_RESUME_NONE)
-		return;
-	sh = &s->server_hello[s->n_server_hellos - 1];
-	if (!sh->session_id_len)
+	if (!e->flow->cache || e->st->remembered || !s->n_server_hellos || !s->n_client_hellos)
 		return;
 	e->st->remembered = true;
-	v.action = (uint8_t)e->st->action;
-	if (e->st->n_failures) {
-		const struct policy_rule *r = &e->p->rules[e->st->failures[e->st->strongest].rule];
+	if (s->resumption != TLS_RESUME_NONE) {
+		if (!s->n_tickets || !resumed_from(e, &v))
+			return;
+	} else {
+		v.action = (uint8_t)e->st->action;
+		if (e->st->n_failures) {
+			const struct policy_rule *r =
+				&e->p->rules[e->st->failures[e->st->strongest].rule];
 
-		v.severity = r->severity;
-		v.sid = r->sid;
-		snprintf(v.rule, sizeof(v.rule), "%s", r->id);
+			v.severity = r->severity;
+			v.sid = r->sid;
+			snprintf(v.rule, sizeof(v.rule), "%s", r->id);
+		}
+		if (s->server_hello[s->n_server_hellos - 1].session_id_len) {
+			const struct tls_server_hello *sh = &s->server_hello[s->n_server_hellos - 1];
+
+			klen = cache_key(key, 'S', e->flow, sh->session_id, sh->session_id_len);
+			sessioncache_put(e->flow->cache, key, klen, &v, until);
+		}
 	}
-	klen = cache_key(key, 'S', e->flow, sh->session_id, sh->session_id_len);
-	sessioncache_put(e->flow->cache, key, klen, &v, e->now + (time_t)e->p->resume_lifetime);
+	for (i = 0; i < s->n_tickets; i++) {
+		klen = cache_key(key, 'T', e->flow, s->ticket_hash[i], TLS_TICKET_HASH_LEN);
+		sessioncache_put(e->flow->cache, key, klen, &v, until);
+	}
 }
 
 static void stage_anomalies(const struct ectx *e, bool not_tls)

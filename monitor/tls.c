@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "cursor.h"
 #include "tls_names.h"
 #include "x509.h"
@@ -64,6 +66,14 @@ static const uint8_t downgrade_prefix[7] = { 'D', 'O', 'W', 'N', 'G', 'R', 'D' }
 static void flag(struct tls_session *s, enum anomaly a)
 {
 	s->anomalies |= 1ULL << a;
+}
+
+/* SHA-256 of a ticket or PSK identity; all zero if the digest fails, which
+ * only links nothing. */
+static void ticket_hash(const struct cursor *c, uint8_t out[static TLS_TICKET_HASH_LEN])
+{
+	if (EVP_Digest(cur_ptr(c), cur_left(c), out, NULL, EVP_sha256(), NULL) != 1)
+		memset(out, 0, TLS_TICKET_HASH_LEN);
 }
 
 static bool is_tls13(uint16_t v)
@@ -234,14 +244,19 @@ static bool parse_client_ext(struct tls_session *s, struct tls_client_hello *ch,
 	case 35: /* RFC 5077 3.2 SessionTicket */
 		ch->has_session_ticket = true;
 		ch->session_ticket_len = (uint16_t)cur_left(&body);
+		if (ch->session_ticket_len)
+			ticket_hash(&body, ch->ticket_hash);
 		return true;
 	case 41: /* RFC 8446 4.2.11 pre_shared_key: identities, binders */
 		ch->has_psk = true;
 		if (!cur_vec16(&body, &list))
 			return false;
 		while (cur_left(&list)) {
+			/* PskIdentity: identity<1..2^16-1>, obfuscated_ticket_age */
 			if (!cur_vec16(&list, &item) || !cur_skip(&list, 4))
 				return false;
+			if (ch->n_psk_hashes < TLS_MAX_PSK_IDS)
+				ticket_hash(&item, ch->psk_identity_hash[ch->n_psk_hashes++]);
 			ch->psk_identities++;
 		}
 		return true;
@@ -457,9 +472,9 @@ static bool server_ext_cb(struct tls_session *s, void *arg, uint16_t type, struc
 	case 35:
 		sh->has_session_ticket = true;
 		return true;
-	case 41:
+	case 41: /* RFC 8446 4.2.11: selected_identity */
 		sh->has_psk = true;
-		return true;
+		return cur_u16(&body, &sh->psk_selected);
 	case 43:
 		return cur_u16(&body, &sh->selected_version);
 	case 51: /* key_share: KeyShareEntry, or only the group in an HRR */
@@ -699,6 +714,25 @@ static void parse_cert_status(struct tls_session *s, struct cursor msg)
 	s->ocsp_len = (uint32_t)cur_left(&resp);
 }
 
+/* RFC 5077 3.3: ticket_lifetime_hint (uint32), ticket<0..2^16-1>. An empty
+ * ticket means the server issues none. Only TLS <= 1.2 shows it: the TLS
+ * 1.3 NewSessionTicket is encrypted, never seen here. */
+static void parse_new_session_ticket(struct tls_session *s, struct cursor msg)
+{
+	struct cursor ticket;
+	uint32_t hint;
+
+	if (is_tls13(s->version))
+		return;
+	if (!cur_u32(&msg, &hint) || !cur_vec16(&msg, &ticket) || cur_left(&msg)) {
+		flag(s, ANOM_TLS_INVALID_HANDSHAKE);
+		return;
+	}
+	s->ticket_lifetime = hint;
+	if (cur_left(&ticket) && s->n_tickets < TLS_MAX_TICKETS)
+		ticket_hash(&ticket, s->ticket_hash[s->n_tickets++]);
+}
+
 static unsigned handshake_message(struct tls_session *s, enum tls_dir dir, uint8_t type,
 				  struct cursor body, uint16_t record_version)
 {
@@ -724,6 +758,9 @@ static unsigned handshake_message(struct tls_session *s, enum tls_dir dir, uint8
 		return parse_cert_request(s, body);
 	case HS_CERTIFICATE_STATUS:
 		parse_cert_status(s, body);
+		return 0;
+	case HS_NEW_SESSION_TICKET:
+		parse_new_session_ticket(s, body);
 		return 0;
 	case HS_SERVER_HELLO_DONE:
 		s->server_hello_done = true;

@@ -42,6 +42,12 @@ enum tls_dir { TLS_TO_SERVER = 0, TLS_TO_CLIENT = 1 };
 #define TLS_MAX_MSGS       48
 #define TLS_MAX_HELLOS      2  /* the first and, after a HelloRetryRequest, the second */
 #define TLS_MAX_CA_NAMES   16
+#define TLS_MAX_PSK_IDS     4  /* pre_shared_key identities hashed; more are counted */
+#define TLS_MAX_TICKETS     2  /* NewSessionTicket tickets hashed per session */
+/* Tickets and PSK identities are kept as SHA-256 hashes: enough to link a
+ * resumption to the handshake that issued its ticket, without keeping the
+ * (secret-bearing) ticket itself. */
+#define TLS_TICKET_HASH_LEN 32
 
 /* ALPN protocol ids, each `len` bytes at buf + off (not NUL-terminated). */
 struct tls_alpn_list {
@@ -90,6 +96,13 @@ struct tls_client_hello {
 	bool early_data;
 	bool extended_master_secret;
 	uint32_t length;            /* handshake body length */
+	/* SHA-256 of the ticket the session_ticket extension presents
+	 * (valid when session_ticket_len > 0) */
+	uint8_t ticket_hash[TLS_TICKET_HASH_LEN];
+	/* SHA-256 of each pre_shared_key identity (RFC 8446 4.2.11), wire
+	 * order, the first TLS_MAX_PSK_IDS of psk_identities */
+	uint8_t n_psk_hashes;
+	uint8_t psk_identity_hash[TLS_MAX_PSK_IDS][TLS_TICKET_HASH_LEN];
 };
 
 struct tls_server_hello {
@@ -113,6 +126,7 @@ struct tls_server_hello {
 	bool status_request;
 	bool downgrade_tls12;       /* random ends in "DOWNGRD\x01" */
 	bool downgrade_tls11;       /* random ends in "DOWNGRD\x00" */
+	uint16_t psk_selected;      /* pre_shared_key selected_identity (when has_psk) */
 };
 
 struct tls_chain {
@@ -198,6 +212,13 @@ struct tls_session {
 	/* anomalies seen, one bit per enum anomaly; the caller clears the
 	 * bits it has reported (see tls_take_anomalies) */
 	uint64_t anomalies;
+	/* NewSessionTicket messages seen in the clear: TLS <= 1.2 only, where
+	 * the server sends it before its ChangeCipherSpec (RFC 5077 3.3); in
+	 * TLS 1.3 it is always encrypted (RFC 8446 4.6.1). Hashes of the
+	 * first TLS_MAX_TICKETS non-empty tickets, and the last lifetime hint. */
+	uint8_t n_tickets;
+	uint8_t ticket_hash[TLS_MAX_TICKETS][TLS_TICKET_HASH_LEN];
+	uint32_t ticket_lifetime;   /* seconds; 0: unspecified */
 	/* private */
 	struct x509_cache *certs;
 	struct tls_dir_state *dir[2];

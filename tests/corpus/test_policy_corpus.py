@@ -123,3 +123,86 @@ def test_policy_flags(truth_path, tmp_path):
         want = expected_checks(conn)
         got = alerts.get(port, set())
         assert got == want, f"{truth['file']} stream {conn['tcp_stream']}: {got} != {want}"
+
+
+def failed_by_port(rules_text, capture, tmp_path):
+    """Runs `secaudit read --rules` and returns {client port: [failed entries]}."""
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(rules_text)
+    proc = subprocess.run([SECAUDIT, "read", "--rules", str(rules), "--eve",
+                           os.path.join(GENERATED, capture)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode in (0, 1), proc.stderr
+    out = {}
+    for line in proc.stdout.splitlines():
+        ev = json.loads(line)
+        if ev.get("event_type") == "alert":
+            out.setdefault(ev["src_port"], []).extend(ev["secaudit"]["policy"]["failed"])
+    return out
+
+
+def connection_ports(capture):
+    truth = json.load(open(os.path.join(GENERATED, capture.replace(".pcap", ".json"))))
+    return [int(c["client"].rsplit(":", 1)[1]) for c in truth["connections"]]
+
+
+RESUMPTION_POLICY = """version: 1
+profiles:
+  test:
+    certificate: {{trust: none, match_sni: false, min_ec_bits: {ec_bits}}}
+    unknown_resumption: alert
+zones:
+  - {{name: default, profile: test}}
+"""
+
+
+@pytest.mark.parametrize("capture,linked", [
+    ("a25_tls12_resumption_session_id.pcap", True),
+    ("a26_tls12_resumption_ticket_sll2.pcap", True),    # by the NewSessionTicket's ticket
+    ("a27_tls13_resumption_psk.pcap", False),           # TLS 1.3: the ticket was encrypted
+])
+def test_resumption_is_linked_to_its_full_handshake(capture, linked, tmp_path):
+    full, resumed = connection_ports(capture)
+    failed = failed_by_port(RESUMPTION_POLICY.format(ec_bits=224), capture, tmp_path)
+    assert full not in failed
+    checks = [f["check"] for f in failed.get(resumed, [])]
+    assert checks == ([] if linked else ["unknown_resumption"])
+
+
+def test_resumption_inherits_the_full_handshakes_failure(tmp_path):
+    # a26's leaf is EC P-256: with min_ec_bits 384 the full handshake fails,
+    # and the ticket resumption, linked to it, inherits that failure.
+    capture = "a26_tls12_resumption_ticket_sll2.pcap"
+    full, resumed = connection_ports(capture)
+    failed = failed_by_port(RESUMPTION_POLICY.format(ec_bits=384), capture, tmp_path)
+    assert [f["check"] for f in failed[full]] == ["certificate.weak_key"]
+    assert [(f["check"], f["observed"]) for f in failed[resumed]] == [
+        ("resumed_failed", "full handshake failed test.certificate.weak_key")]
+
+
+OCSP_POLICY = """version: 1
+profiles:
+  test:
+    certificate: {{ca_file: {ca}, require_ocsp_staple: true}}
+zones:
+  - {{name: default, profile: test}}
+"""
+
+
+def test_real_ocsp_staple_verifies_against_its_issuer(tmp_path):
+    # a33's staple is signed by the issuing CA's delegated OCSP responder.
+    capture = "a33_tls12_ocsp_stapling.pcap"
+    ca = os.path.join(GENERATED, "pki", "rootA.crt.pem")
+    assert failed_by_port(OCSP_POLICY.format(ca=ca), capture, tmp_path) == {}
+
+
+def test_real_ocsp_staple_under_another_trust_is_invalid(tmp_path):
+    capture = "a33_tls12_ocsp_stapling.pcap"
+    ca = os.path.join(GENERATED, "pki", "rogueCA.crt.pem")
+    (port,) = connection_ports(capture)
+    failed = failed_by_port(OCSP_POLICY.format(ca=ca), capture, tmp_path)
+    by_check = {f["check"]: f for f in failed[port]}
+    assert set(by_check) == {"certificate.untrusted", "certificate.ocsp_invalid",
+                             "certificate.ocsp_staple_missing"}
+    # The issuer is in the chain, but its responder does not chain to this trust.
+    assert by_check["certificate.ocsp_invalid"]["observed"].startswith("signature: ")

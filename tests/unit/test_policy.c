@@ -509,6 +509,73 @@ Test(policy, resumption_inherits_or_is_unknown)
 	sessioncache_free(cache);
 }
 
+/* A TLS 1.2 resumption that presents the ticket whose hash starts with
+ * byte t (the server echoes the client's random session id). */
+static void ticket_resumption(struct tls_session *s, uint8_t t)
+{
+	session(s, "good.test", NULL);
+	s->server_kx = false;
+	s->client_hello[0].session_ticket_len = 160;
+	memset(s->client_hello[0].ticket_hash, t, TLS_TICKET_HASH_LEN);
+	memset(s->server_hello[0].session_id, t ^ 0x5a, 32);
+	s->resumption = TLS_RESUME_TICKET;
+}
+
+Test(policy, ticket_resumption_is_linked_to_the_handshake_that_issued_it)
+{
+	struct sessioncache *cache = sessioncache_new(256);
+	struct policy_flow f = flow4("198.51.100.1");
+	struct policy_state st;
+	struct tls_session s;
+
+	f.cache = cache;
+	/* A good full handshake without a session id, issuing ticket 0xa1. */
+	session(&s, "good.test", "good.crt");
+	s.server_hello[0].session_id_len = 0;
+	s.n_tickets = 1;
+	memset(s.ticket_hash[0], 0xa1, TLS_TICKET_HASH_LEN);
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "");
+	ticket_resumption(&s, 0xa1);
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "", "linked by the ticket");
+	ticket_resumption(&s, 0xb2);
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "strict.unknown_resumption");
+	cr_assert_str_eq(st.failures[0].observed, "ticket resumption, session not seen");
+
+	/* A failed full handshake (TLS 1.0) issuing ticket 0xc3; its
+	 * resumption renews the ticket (0xd4), which stays linked. */
+	session(&s, "good.test", "good.crt");
+	s.version = 0x0301;
+	s.n_tickets = 1;
+	memset(s.ticket_hash[0], 0xc3, TLS_TICKET_HASH_LEN);
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "strict.version");
+	ticket_resumption(&s, 0xc3);
+	s.n_tickets = 1;
+	memset(s.ticket_hash[0], 0xd4, TLS_TICKET_HASH_LEN);
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "strict.resumed_failed");
+	cr_assert_str_eq(st.failures[0].observed, "full handshake failed strict.version");
+	ticket_resumption(&s, 0xd4);
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "strict.resumed_failed");
+	cr_assert_str_eq(st.failures[0].observed, "full handshake failed strict.version");
+
+	/* Another server never shares a ticket's verdict. */
+	f = flow4("198.51.100.2");
+	f.cache = cache;
+	ticket_resumption(&s, 0xa1);
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "strict.unknown_resumption");
+
+	/* TLS 1.3: the ticket was issued encrypted, so a PSK resumption is
+	 * never linked, whatever identity it presents. */
+	session(&s, "good.test", NULL);
+	s.version = 0x0304;
+	s.suite = 0x1301;
+	s.client_hello[0].n_psk_hashes = 1;
+	memset(s.client_hello[0].psk_identity_hash[0], 0xa1, TLS_TICKET_HASH_LEN);
+	s.resumption = TLS_RESUME_PSK;
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "strict.unknown_resumption");
+	cr_assert_str_eq(st.failures[0].observed, "PSK resumption, session not seen");
+	sessioncache_free(cache);
+}
+
 Test(policy, tls13_hidden_certificate)
 {
 	struct policy_flow f = flow4("198.51.100.1");

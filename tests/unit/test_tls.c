@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "anomaly.h"
 #include "buf.h"
 #include "tls.h"
@@ -438,13 +440,27 @@ Test(tls, tls12_resumption_by_session_id)
 	every_mode(RESID, TB_N(RESID), false, want, check_resid);
 }
 
+/* SHA-256 of n bytes, for comparing with the parser's ticket hashes. */
+static void sha256_is(const uint8_t got[static 32], const void *p, size_t n)
+{
+	uint8_t want[32];
+
+	cr_assert_eq(EVP_Digest(p, n, want, NULL, EVP_sha256(), NULL), 1);
+	cr_assert_eq(memcmp(got, want, 32), 0, "hash of the %zu bytes differs", n);
+}
+
 static void check_ticket(void)
 {
+	static const uint8_t ext_hdr[] = { 0x00, 0x23, 0x00, 0xb0 };
 	const struct tls_client_hello *ch = &S.client_hello[0];
+	const uint8_t *at = memmem(TICKET_0, sizeof(TICKET_0), ext_hdr, sizeof(ext_hdr));
 
 	cr_assert_eq(anoms, 0);
 	cr_assert(ch->has_session_ticket);
 	cr_assert_eq(ch->session_ticket_len, 176);
+	cr_assert_not_null(at);
+	sha256_is(ch->ticket_hash, at + 4, 176);
+	cr_assert_eq(S.n_tickets, 0, "the server renewed no ticket");
 	cr_assert_str_eq(ch->sni, "shop.alpha-corp.test");
 	cr_assert_eq(S.resumption, TLS_RESUME_TICKET);
 	cr_assert_eq(S.server_chain.n, 0);
@@ -470,6 +486,9 @@ static void check_psk(void)
 	cr_assert_eq(anoms, 0);
 	cr_assert(ch->has_psk);
 	cr_assert_eq(ch->psk_identities, 1);
+	cr_assert_eq(ch->n_psk_hashes, 1);
+	cr_assert_eq(S.server_hello[0].psk_selected, 0);
+	cr_assert_eq(S.n_tickets, 0, "TLS 1.3 NewSessionTicket is encrypted");
 	cr_assert_eq(ch->psk_modes, 2);
 	cr_assert_eq(ch->exts[ch->n_exts - 1], 41, "pre_shared_key comes last");
 	cr_assert(S.server_hello[0].has_psk);
@@ -662,6 +681,83 @@ Test(tls, crafted_hello_facts)
 	U16S(S.client_hello[0].key_shares, S.client_hello[0].n_key_shares, 0x001d, 0x0017);
 	U16S(S.client_hello[0].exts, S.client_hello[0].n_exts, 0, 16, 43, 45, 42, 5, 21, 51);
 	buf_free(&r);
+}
+
+Test(tls, presented_ticket_and_psk_identities_are_hashed)
+{
+	static const uint8_t ext[] = {
+		0x00, 0x23, 0x00, 0x0a, 'T', 'I', 'C', 'K', 'E', 'T', '-', 'A', 'B', 'C',
+		/* pre_shared_key: identities "id-one", "id-two" (+ ticket age),
+		 * then one 32-byte binder */
+		0x00, 0x29, 0x00, 0x3d, 0x00, 0x18,
+		0x00, 0x06, 'i', 'd', '-', 'o', 'n', 'e', 0, 0, 0, 1,
+		0x00, 0x06, 'i', 'd', '-', 't', 'w', 'o', 0, 0, 0, 2,
+		0x00, 0x21, 0x20, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+		17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32,
+	};
+	const struct tls_client_hello *ch = &S.client_hello[0];
+	struct buf r;
+
+	memset(&r, 0, sizeof(r));
+	crafted_hello(&r, "example.org", ext, sizeof(ext));
+	cr_assert_eq(feed_buf(TLS_TO_SERVER, &r), TLS_EV_CLIENT_HELLO);
+	cr_assert_eq(anoms, 0);
+	cr_assert_eq(ch->session_ticket_len, 10);
+	sha256_is(ch->ticket_hash, "TICKET-ABC", 10);
+	cr_assert_eq(ch->psk_identities, 2);
+	cr_assert_eq(ch->n_psk_hashes, 2);
+	sha256_is(ch->psk_identity_hash[0], "id-one", 6);
+	sha256_is(ch->psk_identity_hash[1], "id-two", 6);
+	buf_free(&r);
+}
+
+static void hello_then(const void *sh, size_t n, unsigned want);
+
+/* A TLS 1.2 ServerHello, then `nst` (NewSessionTicket bodies, each
+ * preceded by its 4-byte handshake header) in one record. */
+static void server_hello_then_tickets(const void *nst, size_t n)
+{
+	static const uint8_t ticket_ext[] = { 0x00, 0x23, 0x00, 0x00 };
+	uint8_t rnd[32];
+	struct buf sh;
+
+	memset(rnd, 0x42, sizeof(rnd));
+	memset(&sh, 0, sizeof(sh));
+	tb_server_hello(&sh, 0x0303, rnd, NULL, 0, 0xc02f, ticket_ext, sizeof(ticket_ext));
+	buf_put(&sh, nst, n);
+	hello_then(sh.data, sh.len, TLS_EV_SERVER_HELLO);
+	buf_free(&sh);
+}
+
+Test(tls, tls12_new_session_ticket_is_hashed)
+{
+	static const uint8_t nst[] = {
+		/* RFC 5077 3.3: lifetime hint 7200, ticket "NEWTICKET" */
+		4, 0, 0, 15, 0x00, 0x00, 0x1c, 0x20, 0x00, 0x09,
+		'N', 'E', 'W', 'T', 'I', 'C', 'K', 'E', 'T',
+		/* an empty ticket: the server issues none (not kept) */
+		4, 0, 0, 6, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+	};
+
+	server_hello_then_tickets(nst, sizeof(nst));
+	cr_assert_eq(anoms, 0);
+	cr_assert(S.server_hello[0].has_session_ticket);
+	cr_assert_eq(S.n_tickets, 1);
+	sha256_is(S.ticket_hash[0], "NEWTICKET", 9);
+	cr_assert_eq(S.ticket_lifetime, 0, "the last hint counts");
+}
+
+Test(tls, malformed_new_session_ticket_is_flagged)
+{
+	static const uint8_t nst[] = {
+		/* ticket length 9 but 10 bytes follow */
+		4, 0, 0, 16, 0x00, 0x00, 0x1c, 0x20, 0x00, 0x09,
+		'N', 'E', 'W', 'T', 'I', 'C', 'K', 'E', 'T', '!',
+	};
+
+	server_hello_then_tickets(nst, sizeof(nst));
+	cr_assert(anoms & BIT(TLS_INVALID_HANDSHAKE));
+	cr_assert_eq(S.n_tickets, 0);
 }
 
 Test(tls, hello_without_extensions)
