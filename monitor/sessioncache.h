@@ -3,8 +3,9 @@
  *
  * A resumed TLS session carries no certificate, so its verdict is the one
  * of the full handshake that created it: the policy stores that verdict
- * under the server's address, port and session id, for the session's
- * lifetime, and a resumption looks it up. The same table remembers recent
+ * under the server's address, port and session id, and under the hash of
+ * each TLS 1.2 ticket the server issued, for the session's lifetime, and a
+ * resumption looks up the one it presents. The same table remembers recent
  * hello randoms, so that a random seen twice (a broken generator) is noticed.
  *
  * Fixed size (direct-mapped, a newer entry replaces an older one in its
