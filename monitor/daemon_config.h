@@ -12,7 +12,7 @@
  *   log: PATH               EVE alert log (append); absent: standard output
  *   stats_interval: DURATION   between `stats` events (0: none)
  *   stats_socket: PATH | none
- *   evidence: DIR           accepted, not written yet (see the daemon's warning)
+ *   evidence: DIR           pcaps of blocked handshakes (created, owned by user)
  *   user, group: NAMES      run as these after opening the sockets
  * Unknown keys are errors. Relative paths are relative to the file.
  */

@@ -324,6 +324,8 @@ static enum engine_verdict handle(struct engine *e, enum decode_result r,
 		e->n.flows++;
 	}
 	es->last_us = ts_us;
+	if (es->inspecting && e->sink.packet)
+		e->sink.packet(e->sink.arg, es, ts_us);
 	if ((d->tcp_flags & TCP_SYN) && es->inspecting) {
 		stream_syn(&f->half[side], d->seq);
 		if (!(d->tcp_flags & TCP_ACK))

@@ -75,6 +75,9 @@ struct engine_sink {
 	 * (may be NULL: everything is accepted). */
 	enum engine_verdict (*milestone)(void *arg, struct engine_session *es, unsigned ev,
 					 uint64_t ts_us);
+	/* A packet of a flow still in its handshake, before it is inspected
+	 * (may be NULL). */
+	void (*packet)(void *arg, struct engine_session *es, uint64_t ts_us);
 	/* The handshake is over or the flow ended: log the session. Called
 	 * once per flow that carried TLS. */
 	void (*session_end)(void *arg, struct engine_session *es, uint64_t ts_us);

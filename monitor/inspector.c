@@ -3,11 +3,13 @@
  */
 #include "inspector.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "eve.h"
+#include "evidence.h"
 #include "json.h"
 #include "policy.h"
 #include "sessioncache.h"
@@ -22,6 +24,12 @@ struct inspector {
 	enum inspector_format format;
 	struct buf *out;
 	struct inspector_counters n;
+	/* evidence pcaps (evidence_dir NULL: none) */
+	const char *evidence_dir;
+	int evidence_dlt;
+	struct evidence_budget evidence_budget;
+	const uint8_t *pkt;         /* the packet being handled */
+	size_t pkt_len;
 };
 
 /* Per flow: the policy judging it and where the judging stands. */
@@ -29,6 +37,7 @@ struct judged {
 	const struct policy *policy;
 	struct policy_state st;
 	bool alerted;
+	struct evidence ev;         /* the handshake's packets, while judged */
 };
 
 static struct judged *judged_of(struct inspector *in, struct engine_session *es)
@@ -82,6 +91,25 @@ static void alert_text(struct inspector *in, const struct judged *jd,
 	buf_puts(in->out, "\n\n");
 }
 
+/* Writes a blocked session's packets and names the file in its alert. */
+static void evidence_field(struct inspector *in, const struct engine_session *es,
+			   struct judged *jd, struct json *j)
+{
+	char path[4096];
+
+	if (!jd->ev.packets)
+		return;
+	if (evidence_write(&jd->ev, in->evidence_dir, in->evidence_dlt, es->flow->id, path,
+			   sizeof(path)) == 0) {
+		json_kv_str(j, "evidence", path);
+		if (jd->ev.missed)
+			json_kv_uint(j, "evidence_packets_not_kept", jd->ev.missed);
+	} else {
+		json_kv_str(j, "evidence_error", strerror(errno));
+	}
+	evidence_free(&jd->ev, &in->evidence_budget);
+}
+
 static void emit_alert(struct inspector *in, const struct engine_session *es, struct judged *jd,
 		       uint64_t ts_us)
 {
@@ -121,6 +149,8 @@ static void emit_alert(struct inspector *in, const struct engine_session *es, st
 	json_key(&j, "tls");
 	eve_tls_extra(&j, &es->tls, &fp);
 	eve_fp_free(&fp);
+	if (in->evidence_dir && jd->st.action >= POLICY_ACTION_DROP)
+		evidence_field(in, es, jd, &j);
 	json_object_end(&j);
 	json_object_end(&j);
 	buf_putc(in->out, '\n');
@@ -142,6 +172,8 @@ static enum engine_verdict on_milestone(void *arg, struct engine_session *es, un
 	a = policy_evaluate(jd->policy, &pf, &es->tls, ev, &jd->st, (time_t)(ts_us / 1000000));
 	if (a >= POLICY_ACTION_DROP)
 		emit_alert(in, es, jd, ts_us);
+	if (jd->st.final)
+		evidence_free(&jd->ev, &in->evidence_budget);
 	return verdict_of(a);
 }
 
@@ -185,6 +217,18 @@ static void on_anomaly(void *arg, const struct engine_session *es, const struct 
 		eve_anomaly_event(in->out, es, d, a, ts_us);
 }
 
+static void on_packet(void *arg, struct engine_session *es, uint64_t ts_us)
+{
+	struct inspector *in = arg;
+	struct judged *jd;
+
+	if (!in->evidence_dir)
+		return;
+	jd = judged_of(in, es);
+	if (jd && !jd->st.final)
+		evidence_add(&jd->ev, &in->evidence_budget, in->pkt, in->pkt_len, ts_us);
+}
+
 static void on_user_free(void *arg, struct engine_session *es)
 {
 	struct inspector *in = arg;
@@ -198,6 +242,7 @@ static void on_user_free(void *arg, struct engine_session *es)
 		finish(in, es, jd, es->last_us);
 		emit_alert(in, es, jd, es->last_us);
 	}
+	evidence_free(&jd->ev, &in->evidence_budget);
 	free(jd);
 	es->user = NULL;
 }
@@ -215,6 +260,7 @@ struct inspector *inspector_new(const struct engine_config *cfg, const struct po
 	in->out = out;
 	sink.arg = in;
 	sink.milestone = on_milestone;
+	sink.packet = on_packet;
 	sink.session_end = on_session_end;
 	sink.anomaly = on_anomaly;
 	sink.user_free = on_user_free;
@@ -249,6 +295,7 @@ static void retire(void *arg, struct engine_session *es)
 		emit_alert(in, es, jd, es->last_us);
 	jd->st.final = true;
 	jd->alerted = true;
+	evidence_free(&jd->ev, &in->evidence_budget);
 }
 
 void inspector_set_policy(struct inspector *in, const struct policy *p)
@@ -257,15 +304,26 @@ void inspector_set_policy(struct inspector *in, const struct policy *p)
 	in->policy = p;
 }
 
+void inspector_set_evidence(struct inspector *in, const char *dir, int dlt, size_t budget)
+{
+	in->evidence_dir = dir;
+	in->evidence_dlt = dlt;
+	in->evidence_budget.cap = budget;
+}
+
 enum engine_verdict inspector_packet(struct inspector *in, int dlt, const uint8_t *pkt,
 				     size_t len, uint64_t ts_us)
 {
+	in->pkt = pkt;
+	in->pkt_len = len;
 	return engine_packet(in->engine, dlt, pkt, len, ts_us);
 }
 
 enum engine_verdict inspector_ip_packet(struct inspector *in, const uint8_t *pkt, size_t len,
 					uint64_t ts_us)
 {
+	in->pkt = pkt;
+	in->pkt_len = len;
 	return engine_ip_packet(in->engine, pkt, len, ts_us);
 }
 

@@ -43,6 +43,12 @@ void inspector_free(struct inspector *in);
  * their verdict. The caller frees the old policy once no inspector uses it. */
 void inspector_set_policy(struct inspector *in, const struct policy *p);
 
+/* Keeps each judged flow's handshake packets (link type dlt) and writes
+ * those of a blocked session to a pcap in dir, named in its alert
+ * (secaudit.evidence). budget caps the bytes kept over all flows. dir is
+ * borrowed. */
+void inspector_set_evidence(struct inspector *in, const char *dir, int dlt, size_t budget);
+
 enum engine_verdict inspector_packet(struct inspector *in, int dlt, const uint8_t *pkt,
 				     size_t len, uint64_t ts_us);
 enum engine_verdict inspector_ip_packet(struct inspector *in, const uint8_t *pkt, size_t len,

@@ -43,11 +43,13 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <linux/capability.h>
+#include <pcap/dlt.h>
 
 #include "buf.h"
 #include "daemon_config.h"
@@ -61,6 +63,7 @@
 
 #define WORKER_POLL_MS 200
 #define RELOAD_WAIT_MS 5000
+#define EVIDENCE_BUDGET (32u << 20)   /* bytes of handshake packets kept per queue thread */
 
 struct worker_counts {
 	uint64_t packets, accept, accept_flow, drop_flow, rejects, rsts_sent, rst_errors;
@@ -379,6 +382,41 @@ static void reload(struct monitor *m)
 		m->cfg.rules, policy_zone_count(p), policy_profile_count(p));
 }
 
+/* The evidence directory exists and belongs to the user the daemon runs
+ * as, so the queue threads can write pcaps after the privileges are gone. */
+static int prepare_evidence_dir(const char *dir, const char *user, const char *group)
+{
+	struct passwd *pw = user[0] ? getpwnam(user) : NULL;
+	struct group *gr = group[0] ? getgrnam(group) : NULL;
+	char parents[sizeof(((struct daemon_config *)0)->evidence)];
+	struct stat st;
+	char *slash;
+
+	/* mkdir -p: /var/lib/secaudit may not exist on a fresh gateway */
+	snprintf(parents, sizeof(parents), "%s", dir);
+	for (slash = strchr(parents + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (mkdir(parents, 0755) < 0 && errno != EEXIST)
+			goto fail;
+		*slash = '/';
+	}
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+		goto fail;
+	if (stat(dir, &st) < 0)
+		goto fail;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		goto fail;
+	}
+	if (pw && geteuid() == 0 &&
+	    chown(dir, pw->pw_uid, gr ? gr->gr_gid : pw->pw_gid) < 0)
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "secaudit-monitor: evidence directory %s: %s\n", dir, strerror(errno));
+	return -1;
+}
+
 /* Drops to user (and group, else the user's) keeping CAP_NET_ADMIN
  * (verdicts on the queue socket are checked against it on every message).
  * The raw sockets for the resets are already open, so CAP_NET_RAW is not
@@ -508,8 +546,7 @@ static int test_config(const struct monitor *m, const struct policy *p)
 	printf("queue failure: %s; gso: %s; user: %s\n", c->fail_closed ? "fail-closed" : "fail-open",
 	       c->gso ? "on" : "off", c->user[0] ? c->user : "root (no drop)");
 	if (c->evidence[0])
-		printf("evidence: %s (not written yet: evidence pcaps are not implemented)\n",
-		       c->evidence);
+		printf("evidence: %s (pcaps of blocked handshakes)\n", c->evidence);
 	printf("flows per queue: %zu, idle timeout %llu s\n", c->engine.max_flows,
 	       (unsigned long long)(c->engine.flow_timeout_us / 1000000));
 	if (c->log[0] && access(c->log, W_OK) < 0 && errno != ENOENT) {
@@ -518,6 +555,10 @@ static int test_config(const struct monitor *m, const struct policy *p)
 	}
 	if (c->user[0] && !getpwnam(c->user)) {
 		printf("no user '%s'\n", c->user);
+		return 1;
+	}
+	if (c->evidence[0] && access(c->evidence, W_OK) < 0 && errno != ENOENT) {
+		printf("evidence directory %s is not writable: %s\n", c->evidence, strerror(errno));
 		return 1;
 	}
 	printf("configuration OK\n");
@@ -552,6 +593,8 @@ static int start_workers(struct monitor *m)
 		w->in = inspector_new(&m->cfg.engine, m->policy, INSPECTOR_ALERTS, &w->out);
 		if (!w->in)
 			return -ENOMEM;
+		if (m->cfg.evidence[0])
+			inspector_set_evidence(w->in, m->cfg.evidence, DLT_RAW, EVIDENCE_BUDGET);
 		w->inj = inject_open(m->cfg.mark_inject, &err);
 		if (!w->inj)
 			fprintf(stderr, "secaudit-monitor: no RST injection (%s): reject drops "
@@ -691,9 +734,9 @@ int main(int argc, char **argv)
 	if (m->cfg.stats_socket[0] && !(m->ss = statsock_open(m->cfg.stats_socket, &err)))
 		fprintf(stderr, "secaudit-monitor: stats socket %s: %s (going on without)\n",
 			m->cfg.stats_socket, strerror(-err));
-	if (m->cfg.evidence[0])
-		fprintf(stderr, "secaudit-monitor: evidence pcaps are not implemented yet; "
-			"%s stays empty\n", m->cfg.evidence);
+	if (m->cfg.evidence[0] && prepare_evidence_dir(m->cfg.evidence, m->cfg.user,
+						       m->cfg.group) < 0)
+		goto out;
 	if (start_workers(m) < 0)
 		goto out;
 	if (m->cfg.user[0] && drop_privileges(m->cfg.user, m->cfg.group) < 0)

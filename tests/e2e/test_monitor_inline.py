@@ -17,31 +17,19 @@ from pathlib import Path
 
 import pytest
 
-from lab import REPO, lab, skip_loudly  # noqa: F401
+from lab import REPO, lab  # noqa: F401
+from monitor_lab import (MONITOR, RULES, SECAUDIT, Monitor, alert_with, need_binaries,
+                         ossl, received, s_client, was_reset)
 
-BIN = Path(os.environ.get("SECAUDIT_BIN", os.path.join(REPO, "build", "bin")))
-MONITOR = BIN / "secaudit-monitor"
-SECAUDIT = BIN / "secaudit"
-RULES = os.path.join(REPO, "rules", "demo.yaml")
 GOOD_PORT, EXPIRED_PORT = 443, 8443
 
 
-def need_binaries():
-    for b in (MONITOR, SECAUDIT):
-        if not b.exists():
-            skip_loudly(f"{b} is not built (run make, or set SECAUDIT_BIN)")
-
-
 # -- certificates ---------------------------------------------------------------
-def _ossl(*args, cwd):
-    subprocess.run(["openssl"] + list(args), cwd=cwd, check=True, capture_output=True)
-
-
 def make_pki(d):
     """A throw-away CA, a good certificate for good.lab.test and one for
     expired.lab.test that expired in 2021. Returns the directory."""
     d = str(d)
-    _ossl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+    ossl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
           "-days", "2", "-subj", "/CN=test CA", "-keyout", "ca.key", "-out", "ca.pem", cwd=d)
     now = time.time()
     for name, start, end in (
@@ -49,7 +37,7 @@ def make_pki(d):
              time.strftime("%Y%m%d%H%M%SZ", time.gmtime(now + 2 * 86400))),
             ("expired", "20200101000000Z", "20210101000000Z")):
         cn = f"{name}.lab.test"
-        _ossl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        ossl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
               "-subj", f"/CN={cn}", "-keyout", f"{name}.key", "-out", f"{name}.csr", cwd=d)
         db = os.path.join(d, f"{name}.db")
         os.makedirs(db)
@@ -60,52 +48,10 @@ def make_pki(d):
             f"new_certs_dir={db}\ndefault_md=sha256\npolicy=p\nunique_subject=no\n"
             f"x509_extensions=x\n[p]\ncommonName=supplied\n"
             f"[x]\nsubjectAltName=DNS:{cn}\nbasicConstraints=CA:FALSE\n")
-        _ossl("ca", "-batch", "-config", f"{name}.cnf", "-cert", "ca.pem", "-keyfile", "ca.key",
+        ossl("ca", "-batch", "-config", f"{name}.cnf", "-cert", "ca.pem", "-keyfile", "ca.key",
               "-in", f"{name}.csr", "-out", f"{name}.pem", "-startdate", start, "-enddate", end,
               "-notext", cwd=d)
     return d
-
-
-# -- the monitor -----------------------------------------------------------------
-class Monitor:
-    def __init__(self, lab, rules=RULES, *extra):
-        self.lab = lab
-        self.log = os.path.join(lab.tmp, "alerts.json")
-        self.sock = os.path.join(lab.tmp, "monitor.sock")
-        self.err_path = os.path.join(lab.tmp, f"monitor{time.monotonic_ns()}.err")
-        self.err = open(self.err_path, "w")
-        self.proc = lab.spawn("gw", MONITOR, "--rules", rules, "--queue", "0", "--log", self.log,
-                              "--stats-socket", self.sock, *extra, stderr=self.err)
-        deadline = time.monotonic() + 10
-        while "enforcing" not in self.stderr():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError(f"secaudit-monitor did not start: {self.stderr()}")
-            time.sleep(0.02)
-
-    def stderr(self):
-        return Path(self.err_path).read_text()
-
-    def events(self, kind=None):
-        if not os.path.exists(self.log):
-            return []
-        out = [json.loads(line) for line in Path(self.log).read_text().splitlines() if line]
-        return [e for e in out if kind is None or e["event_type"] == kind]
-
-    def alerts(self):
-        return self.events("alert")
-
-    def stats(self):
-        r = self.lab.run("gw", SECAUDIT, "stats", "--socket", self.sock)
-        return json.loads(r.stdout)
-
-    def signal(self, sig):
-        os.kill(self.proc.pid, sig)
-
-    def wait_stderr(self, text, timeout=5):
-        deadline = time.monotonic() + timeout
-        while text not in self.stderr():
-            assert time.monotonic() < deadline, f"no '{text}' in monitor stderr:\n{self.stderr()}"
-            time.sleep(0.02)
 
 
 @pytest.fixture
@@ -147,34 +93,6 @@ def curl(lab, addr, path="/hello", tls="1.3", timeout=10, extra=()):
     return lab.run("cli", "curl", "-sS", "--http1.0", "--max-time", timeout, "--cacert",
                    f"{lab.pki}/ca.pem", "--resolve", f"good.lab.test:{GOOD_PORT}:{host}", *vers,
                    *extra, f"https://good.lab.test{path}", check=False, timeout=timeout + 5)
-
-
-def s_client(lab, *args, port=GOOD_PORT, addr=None, timeout=5):
-    """openssl s_client -msg (prints every handshake message received as
-    '<<< ...'); returns (exit status, output, seconds)."""
-    addr = addr or lab.SRV4
-    t0 = time.monotonic()
-    r = lab.run("cli", "timeout", timeout, "openssl", "s_client", "-connect", f"{addr}:{port}",
-                "-msg", *args, check=False, timeout=timeout + 5, input="")
-    return r.returncode, r.stdout + r.stderr, time.monotonic() - t0
-
-
-def received(out):
-    """Handshake message names the client received (s_client -msg)."""
-    return re.findall(r"<<< .*?Handshake \[length [0-9a-f]+\], (\w+)", out)
-
-
-def was_reset(out):
-    return bool(re.search(r"errno=104|reset by peer", out, re.I))
-
-
-def alert_with(mon, signature, timeout=2):
-    deadline = time.monotonic() + timeout
-    while True:
-        hits = [a for a in mon.alerts() if a["alert"]["signature"] == signature]
-        if hits or time.monotonic() > deadline:
-            return hits
-        time.sleep(0.05)
 
 
 # -- conforming sessions -----------------------------------------------------------

@@ -90,7 +90,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const int dlts[4] = { 12, 1, 113, 276 };
 	struct fz z = { 0, 0 };
-	struct engine_sink sink = { &z, on_milestone, on_end, on_anomaly, on_user_free };
+	struct engine_sink sink = { .arg = &z, .milestone = on_milestone, .session_end = on_end,
+				    .anomaly = on_anomaly, .user_free = on_user_free };
 	struct engine_config cfg;
 	struct engine *e;
 	uint64_t ts = 1700000000ULL * 1000000;

@@ -93,7 +93,8 @@ static void on_user_free(void *arg, struct engine_session *es)
 static void setup(void)
 {
 	static const struct tb_conn c = { { 10, 0, 0, 1 }, { 10, 0, 0, 2 }, 50000, 443 };
-	struct engine_sink sink = { &R, on_milestone, on_end, on_anomaly, on_user_free };
+	struct engine_sink sink = { .arg = &R, .milestone = on_milestone, .session_end = on_end,
+				    .anomaly = on_anomaly, .user_free = on_user_free };
 	struct engine_config cfg;
 
 	memset(&R, 0, sizeof(R));

@@ -1,0 +1,100 @@
+"""What the monitor's end-to-end tests share: the binaries, the monitor
+running in the lab's gateway namespace, and reading what an openssl client
+experienced."""
+
+import json
+import os
+import re
+import subprocess
+import time
+from pathlib import Path
+
+from lab import REPO, skip_loudly
+
+BIN = Path(os.environ.get("SECAUDIT_BIN", os.path.join(REPO, "build", "bin")))
+MONITOR = BIN / "secaudit-monitor"
+SECAUDIT = BIN / "secaudit"
+RULES = os.path.join(REPO, "rules", "demo.yaml")
+GOOD_PORT = 443
+
+
+def need_binaries():
+    for b in (MONITOR, SECAUDIT):
+        if not b.exists():
+            skip_loudly(f"{b} is not built (run make, or set SECAUDIT_BIN)")
+
+
+def ossl(*args, cwd):
+    subprocess.run(["openssl"] + list(args), cwd=cwd, check=True, capture_output=True)
+
+
+# -- the monitor -----------------------------------------------------------------
+class Monitor:
+    def __init__(self, lab, rules=RULES, *extra):
+        self.lab = lab
+        self.log = os.path.join(lab.tmp, "alerts.json")
+        self.sock = os.path.join(lab.tmp, "monitor.sock")
+        self.err_path = os.path.join(lab.tmp, f"monitor{time.monotonic_ns()}.err")
+        self.err = open(self.err_path, "w")
+        self.proc = lab.spawn("gw", MONITOR, "--rules", rules, "--queue", "0", "--log", self.log,
+                              "--stats-socket", self.sock, *extra, stderr=self.err)
+        deadline = time.monotonic() + 10
+        while "enforcing" not in self.stderr():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"secaudit-monitor did not start: {self.stderr()}")
+            time.sleep(0.02)
+
+    def stderr(self):
+        return Path(self.err_path).read_text()
+
+    def events(self, kind=None):
+        if not os.path.exists(self.log):
+            return []
+        out = [json.loads(line) for line in Path(self.log).read_text().splitlines() if line]
+        return [e for e in out if kind is None or e["event_type"] == kind]
+
+    def alerts(self):
+        return self.events("alert")
+
+    def stats(self):
+        r = self.lab.run("gw", SECAUDIT, "stats", "--socket", self.sock)
+        return json.loads(r.stdout)
+
+    def signal(self, sig):
+        os.kill(self.proc.pid, sig)
+
+    def wait_stderr(self, text, timeout=5):
+        deadline = time.monotonic() + timeout
+        while text not in self.stderr():
+            assert time.monotonic() < deadline, f"no '{text}' in monitor stderr:\n{self.stderr()}"
+            time.sleep(0.02)
+
+
+def s_client(lab, *args, port=GOOD_PORT, addr=None, timeout=5):
+    """openssl s_client -msg (prints every handshake message received as
+    '<<< ...'); returns (exit status, output, seconds)."""
+    addr = addr or lab.SRV4
+    t0 = time.monotonic()
+    r = lab.run("cli", "timeout", timeout, "openssl", "s_client", "-connect", f"{addr}:{port}",
+                "-msg", *args, check=False, timeout=timeout + 5, input="")
+    return r.returncode, r.stdout + r.stderr, time.monotonic() - t0
+
+
+def received(out):
+    """Handshake message names the client received (s_client -msg)."""
+    return re.findall(r"<<< .*?Handshake \[length [0-9a-f]+\], (\w+)", out)
+
+
+def was_reset(out):
+    return bool(re.search(r"errno=104|reset by peer", out, re.I))
+
+
+def alert_with(mon, signature, timeout=2):
+    deadline = time.monotonic() + timeout
+    while True:
+        hits = [a for a in mon.alerts() if a["alert"]["signature"] == signature]
+        if hits or time.monotonic() > deadline:
+            return hits
+        time.sleep(0.05)
+
+

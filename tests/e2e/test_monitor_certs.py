@@ -1,0 +1,299 @@
+"""secaudit-monitor inline against certificates, client certificates,
+fingerprints and awkward ClientHellos, in the namespace lab.
+
+Real openssl servers present, over TLS 1.2, a self-signed certificate, one
+from a CA the policy does not trust, one revoked by the CA's CRL and an
+RSA-1024 one; a sensitive zone's server asks for a client certificate. Each
+handshake must fail before the client has the server's complete flight (or,
+for the sensitive zone, before the server has the client's), with the rule
+that failed in the alert log and the blocked handshake's packets in an
+evidence pcap. Denied JA3/JA4 fingerprints, a ClientHello larger than one
+segment and one sent a few bytes at a time are judged like any other.
+"""
+
+import json
+import os
+import socket
+import ssl
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from lab import lab  # noqa: F401
+from monitor_lab import (SECAUDIT, Monitor, alert_with, need_binaries, ossl, received,
+                         s_client, was_reset)
+
+CASES = {  # port: (certificate, rule id in the alert)
+    9001: ("selfsigned", "certificate.self_signed"),
+    9002: ("untrusted", "certificate.untrusted"),
+    9003: ("revoked", "certificate.revoked"),
+    9004: ("rsa1024", "certificate.weak_key"),
+}
+GOOD, SENSITIVE = 443, 9005
+SECLEVEL0 = "DEFAULT:@SECLEVEL=0"   # lets the peers use the RSA-1024 certificate
+
+# Distinct clients whose fingerprints the policy denies (learnt in the lab).
+JA3_CLIENT = ("-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256")
+JA4_CLIENT = ("-tls1_3", "-ciphersuites", "TLS_CHACHA20_POLY1305_SHA256")
+BIG_ALPN = ",".join(f"{i:02d}" + "x" * 200 for i in range(10))     # ~2 KB of ALPN
+BIG_JA3_CLIENT = ("-tls1_2", "-cipher", "ECDHE-ECDSA-AES256-GCM-SHA384", "-alpn", BIG_ALPN)
+
+
+def _signed(d, name, ca, key_args, cn):
+    ossl("req", "-new", *key_args, "-nodes", "-subj", f"/CN={cn}", "-keyout", f"{name}.key",
+         "-out", f"{name}.csr", cwd=d)
+    ossl("x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem", "-CAkey", f"{ca}.key",
+         "-CAcreateserial", "-days", "2", "-sha256", "-out", f"{name}.pem", cwd=d)
+
+
+EC = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256")
+
+
+def make_pki(d):
+    """ca (trusted by the policy), other-ca (not), clients-ca; server and
+    client certificates; ca.crl revoking revoked.pem."""
+    d = str(d)
+    for ca in ("ca", "other-ca", "clients-ca"):
+        ossl("req", "-x509", *EC, "-nodes", "-days", "2", "-subj", f"/CN={ca}",
+             "-keyout", f"{ca}.key", "-out", f"{ca}.pem", cwd=d)
+    _signed(d, "good", "ca", EC, "good.lab.test")
+    _signed(d, "revoked", "ca", EC, "revoked.lab.test")
+    _signed(d, "rsa1024", "ca", ("-newkey", "rsa:1024"), "rsa1024.lab.test")
+    _signed(d, "untrusted", "other-ca", EC, "untrusted.lab.test")
+    _signed(d, "client", "clients-ca", EC, "client.lab.test")
+    ossl("req", "-x509", *EC, "-nodes", "-days", "2", "-subj", "/CN=selfsigned.lab.test",
+         "-keyout", "selfsigned.key", "-out", "selfsigned.pem", cwd=d)
+    db = Path(d, "crl.db")
+    db.mkdir()
+    (db / "index").write_text("")
+    Path(d, "crl.cnf").write_text(f"[ca]\ndefault_ca=d\n[d]\ndatabase={db}/index\n"
+                                  f"default_md=sha256\ndefault_crl_days=2\n")
+    ossl("ca", "-config", "crl.cnf", "-cert", "ca.pem", "-keyfile", "ca.key", "-revoke",
+         "revoked.pem", cwd=d)
+    ossl("ca", "-config", "crl.cnf", "-cert", "ca.pem", "-keyfile", "ca.key", "-gencrl",
+         "-out", "ca.crl", cwd=d)
+    return d
+
+
+def fingerprints(lab, pki):
+    """JA3 and JA4 of the clients the policy denies: their ClientHellos
+    captured in the gateway (no rules yet) and read by secaudit."""
+    pcap = os.path.join(pki, "learn.pcap")
+    dump = lab.spawn("gw", "tcpdump", "-i", "to-cli", "--immediate-mode", "-U", "-w", pcap, "tcp port 443",
+                     stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 5
+    while not os.path.exists(pcap) or os.path.getsize(pcap) == 0:
+        assert time.monotonic() < deadline, "tcpdump did not start"
+        time.sleep(0.05)
+    time.sleep(0.3)
+    for args in (JA3_CLIENT, JA4_CLIENT, BIG_JA3_CLIENT):
+        rc, out, _ = s_client(lab, *args, "-servername", "good.lab.test")
+        assert "<<<" in out, out
+    time.sleep(0.3)
+    lab.stop(dump)
+    r = subprocess.run([SECAUDIT, "read", "--eve", pcap], capture_output=True, text=True,
+                       check=True)
+    tls = [json.loads(x)["tls"] for x in r.stdout.splitlines() if '"event_type":"tls"' in x]
+    assert len(tls) == 3, r.stdout
+    return tls[0]["ja3"]["hash"], tls[1]["ja4"], tls[2]["ja3"]["hash"]
+
+
+RULES = """version: 1
+lists:
+  bad-clients: {{type: ja3, file: bad-ja3.txt}}
+profiles:
+{profiles}
+zones:
+  - name: sensitive
+    profile: sensitive
+    match: {{ports: [{sensitive}]}}
+  - name: lab
+    profile: strict
+"""
+
+PROFILE = """  {name}:
+    action: reject
+    severity: 1
+    versions: {{min: TLS1.2}}
+    sni: {{deny: [blocked.lab.test], message: server name on the deny list}}
+    ja3: {{deny_lists: [bad-clients], message: client fingerprint denied (JA3)}}
+    ja4: {{deny: [{ja4}], message: client fingerprint denied (JA4)}}
+    certificate:
+      ca_file: ca.pem
+      crl: [ca.crl]
+      min_rsa_bits: 2048
+      match_sni: false
+      message: bad server certificate
+    tls13_certificates: allow
+"""
+
+CLIENT_CERT = """    client_certificate:
+      required: true
+      ca_file: clients-ca.pem
+      message: client certificate required
+"""
+
+
+@pytest.fixture
+def gwc(lab, tmp_path):
+    need_binaries()
+    pki = make_pki(tmp_path)
+    lab.pki = pki
+    lab.spawn("srv", "openssl", "s_server", "-accept", GOOD, "-cert", f"{pki}/good.pem",
+              "-key", f"{pki}/good.key", "-quiet", "-naccept", "100000", "-www")
+    for port, (name, _) in CASES.items():
+        lab.spawn("srv", "openssl", "s_server", "-accept", port, "-cert", f"{pki}/{name}.pem",
+                  "-key", f"{pki}/{name}.key", "-no_tls1_3", "-cipher", SECLEVEL0, "-quiet",
+                  "-naccept", "100000", "-www")
+    lab.spawn("srv", "openssl", "s_server", "-accept", SENSITIVE, "-cert", f"{pki}/good.pem",
+              "-key", f"{pki}/good.key", "-no_tls1_3", "-verify", "1", "-CAfile",
+              f"{pki}/clients-ca.pem", "-quiet", "-naccept", "100000", "-www")
+    for port in (GOOD, SENSITIVE, *CASES):
+        lab.wait_tcp_listen("srv", port)
+    ja3, ja4, big_ja3 = fingerprints(lab, pki)
+    Path(pki, "bad-ja3.txt").write_text(f"# learnt in the lab\n{ja3}\n{big_ja3}  # big hello\n")
+    strict = PROFILE.format(name="strict", ja4=ja4)
+    sensitive = PROFILE.format(name="sensitive", ja4=ja4) + CLIENT_CERT
+    rules = Path(pki, "rules.yaml")
+    rules.write_text(RULES.format(profiles=strict + sensitive, sensitive=SENSITIVE))
+    chk = subprocess.run([SECAUDIT, "rules", "check", rules], capture_output=True, text=True)
+    assert chk.returncode == 0, chk.stdout + chk.stderr
+    ports = ",".join(str(p) for p in (GOOD, SENSITIVE, *CASES))
+    lab.run("gw", SECAUDIT, "setup-gateway", "--apply", "--ports", ports)
+    lab.evidence = os.path.join(lab.tmp, "evidence")
+    lab.monitor = Monitor(lab, str(rules), "--evidence", lab.evidence)
+    return lab
+
+
+def assert_evidence(alert, *, min_packets=2):
+    """The alert names a pcap holding the blocked handshake's packets."""
+    path = alert["secaudit"].get("evidence")
+    assert path and os.path.exists(path), alert["secaudit"]
+    r = subprocess.run([SECAUDIT, "read", "--eve", path], capture_output=True, text=True,
+                       check=True)
+    tls = [json.loads(x) for x in r.stdout.splitlines() if '"event_type":"tls"' in x]
+    assert len(tls) == 1, r.stdout
+    assert tls[0]["src_port"] == alert["src_port"] and tls[0]["dest_port"] == alert["dest_port"]
+    count = subprocess.run(["tcpdump", "-nr", path], capture_output=True, text=True)
+    assert len(count.stdout.splitlines()) >= min_packets, count.stdout
+
+
+def rule_ids(alert):
+    return [f["check"] for f in alert["secaudit"]["policy"]["failed"]]
+
+
+def test_conforming_session_passes_the_strict_policy(gwc):
+    rc, out, _ = s_client(gwc, "-CAfile", f"{gwc.pki}/ca.pem", "-servername", "good.lab.test",
+                          port=GOOD)
+    assert "Verify return code: 0 (ok)" in out, out
+    assert "ServerHelloDone" in received(out) or "Finished" in out
+    assert gwc.monitor.alerts() == []
+
+
+@pytest.mark.parametrize("port", sorted(CASES))
+def test_bad_server_certificate_stopped_before_the_flight_completes(gwc, port):
+    name, rule = CASES[port]
+    rc, out, secs = s_client(gwc, "-tls1_2", "-cipher", SECLEVEL0, "-servername",
+                             f"{name}.lab.test", port=port)
+    assert rc != 0 and rc != 124, out
+    got = received(out)
+    assert "Certificate" not in got and "ServerHelloDone" not in got, got
+    assert "no peer certificate available" in out, out
+    assert was_reset(out), out
+    assert secs < 1.0
+    hits = alert_with(gwc.monitor, "bad server certificate")
+    assert len(hits) == 1, gwc.monitor.alerts()
+    assert hits[0]["alert"]["action"] == "blocked" and hits[0]["dest_port"] == port
+    assert rule in rule_ids(hits[0]), hits[0]["secaudit"]["policy"]
+    assert_evidence(hits[0])
+
+
+def test_sensitive_zone_without_client_certificate_is_stopped(gwc):
+    rc, out, secs = s_client(gwc, "-tls1_2", "-servername", "good.lab.test", port=SENSITIVE)
+    assert rc != 0 and rc != 124, out
+    # the client had the server's flight and sent its own; the server never
+    # got it, so the client never saw the server's Finished
+    assert "CertificateRequest" in out or "Certificate Request" in out, out
+    assert "ServerHelloDone" in received(out), out
+    assert was_reset(out), out
+    hits = alert_with(gwc.monitor, "client certificate required")
+    assert len(hits) == 1, gwc.monitor.alerts()
+    assert hits[0]["secaudit"]["policy"]["zone"] == "sensitive"
+    assert "client_certificate.missing" in rule_ids(hits[0])
+    assert_evidence(hits[0], min_packets=3)
+    # with a certificate from the clients' CA the same zone lets it through
+    rc, out, _ = s_client(gwc, "-tls1_2", "-servername", "good.lab.test", "-cert",
+                          f"{gwc.pki}/client.pem", "-key", f"{gwc.pki}/client.key",
+                          port=SENSITIVE)
+    assert "Verify return code" in out and not was_reset(out), out
+    assert len(alert_with(gwc.monitor, "client certificate required", timeout=0.3)) == 1
+
+
+@pytest.mark.parametrize("case", ["ja3", "ja4"])
+def test_denied_fingerprint_stopped_at_client_hello(gwc, case):
+    args = JA3_CLIENT if case == "ja3" else JA4_CLIENT
+    rc, out, secs = s_client(gwc, *args, "-servername", "good.lab.test", port=GOOD)
+    assert rc != 0 and rc != 124, out
+    assert received(out) == [], out
+    assert was_reset(out) and secs < 1.0, out
+    hits = alert_with(gwc.monitor, f"client fingerprint denied ({case.upper()})")
+    assert len(hits) == 1, gwc.monitor.alerts()
+    assert f"{case}.denied" in rule_ids(hits[0])
+    assert_evidence(hits[0], min_packets=2)        # the SYN and the ClientHello
+
+
+def test_client_hello_over_several_segments_is_judged(gwc):
+    # conforming: the whole hello reassembled, judged, passed
+    rc, out, _ = s_client(gwc, "-alpn", BIG_ALPN, "-servername", "good.lab.test", port=GOOD)
+    assert "ServerHello" in received(out) and not was_reset(out), out
+    st = gwc.monitor.stats()
+    assert st["verdicts"]["accept_flow"] >= 1, st
+    # a denied fingerprint is only known once every segment is in
+    rc, out, secs = s_client(gwc, *BIG_JA3_CLIENT, "-servername", "good.lab.test", port=GOOD)
+    assert received(out) == [] and was_reset(out), out
+    hits = alert_with(gwc.monitor, "client fingerprint denied (JA3)")
+    assert len(hits) == 1, gwc.monitor.alerts()
+    # ~2 KB of ALPN ids before the extensions that complete the JA3: the
+    # fingerprint came from the reassembled hello, not its first segment
+    assert hits[0]["tls"]["client_alpns"][0].startswith("00x")
+
+
+TINY_CLIENT = r"""
+import socket, ssl, sys, time
+addr, sni = sys.argv[1], sys.argv[2]
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+inb, outb = ssl.MemoryBIO(), ssl.MemoryBIO()
+tls = ctx.wrap_bio(inb, outb, server_hostname=sni)
+try:
+    tls.do_handshake()
+except ssl.SSLWantReadError:
+    pass
+hello = outb.read()
+s = socket.create_connection((addr, 443), timeout=3)
+s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+try:
+    for i in range(0, len(hello), 5):
+        s.send(hello[i:i + 5])
+        time.sleep(0.002)
+    reply = s.recv(5)
+    print("reply", reply.hex(), len(hello))
+except (ConnectionResetError, BrokenPipeError) as e:
+    print("reset", len(hello))
+except socket.timeout:
+    print("timeout", len(hello))
+"""
+
+
+@pytest.mark.parametrize("sni,expect", [("good.lab.test", "reply 16"),
+                                        ("blocked.lab.test", "reset")])
+def test_client_hello_in_tiny_segments_is_judged(gwc, sni, expect):
+    r = gwc.run("cli", "/usr/bin/python3", "-c", TINY_CLIENT, gwc.SRV4, sni, check=False)
+    assert r.stdout.startswith(expect), r.stdout + r.stderr
+    hello_len = int(r.stdout.split()[-1])
+    assert hello_len > 200          # so it did go out in dozens of segments
+    blocked = alert_with(gwc.monitor, "server name on the deny list", timeout=0.5)
+    assert len(blocked) == (1 if sni.startswith("blocked") else 0), gwc.monitor.alerts()
