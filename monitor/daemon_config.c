@@ -45,6 +45,17 @@ static bool parse_u16(const char *s, char **end, uint16_t *out)
 	return true;
 }
 
+bool daemon_parse_exception_policy(const char *s, enum engine_verdict *v)
+{
+	if (!strcmp(s, "pass"))
+		*v = ENGINE_ACCEPT;
+	else if (!strcmp(s, "drop"))
+		*v = ENGINE_DROP;
+	else
+		return false;
+	return true;
+}
+
 bool daemon_parse_queues(const char *s, uint16_t *first, uint16_t *last)
 {
 	uint16_t a, b;
@@ -225,10 +236,9 @@ static bool limits_key(struct cctx *x, struct daemon_config *c, const yaml_node_
 	uint32_t w;
 
 	if (!strcmp(key, "exception_policy")) {
-		/* The engine passes a flow it cannot hold (with an anomaly
-		 * event); dropping instead is not built yet. */
-		if (!scalar(v) || strcmp(scalar(v), "pass"))
-			return fail(x, v, "%s: only 'pass' is supported", key);
+		if (!scalar(v) || !daemon_parse_exception_policy(scalar(v),
+								  &c->engine.exception_verdict))
+			return fail(x, v, "%s must be pass or drop", key);
 		return true;
 	}
 	if (!strcmp(key, "flow_timeout")) {

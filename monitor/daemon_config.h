@@ -8,7 +8,7 @@
  *   nfqueue: { queues: N | "N:M", max_len, rcvbuf (bytes, KiB/MiB suffixes),
  *              gso, fail_closed, mark_mask, mark_accept, mark_deny, mark_inject }
  *   limits: { max_flows, flow_timeout (s/m/h), stream_memcap, max_ooo_bytes,
- *             max_ooo_segments, cert_cache, exception_policy: pass }
+ *             max_ooo_segments, cert_cache, exception_policy: pass | drop }
  *   log: PATH               EVE alert log (append); absent: standard output
  *   stats_interval: DURATION   between `stats` events (0: none)
  *   stats_socket: PATH | none
@@ -46,6 +46,10 @@ struct daemon_config {
 /* The defaults: queue 0, stats socket STATSOCK_DEFAULT_PATH, stats every
  * 60 s, fail-open, GSO, the NFQUEUE_MARK_* bits, the engine's defaults. */
 void daemon_config_default(struct daemon_config *c);
+
+/* Parses "pass" (ENGINE_ACCEPT) or "drop" (ENGINE_DROP): what happens to a
+ * flow whose handshake hits a reassembly limit (engine_config). */
+bool daemon_parse_exception_policy(const char *s, enum engine_verdict *v);
 
 /* Parses "N" or "N:M" (N <= M, M - N < DAEMON_MAX_QUEUES). */
 bool daemon_parse_queues(const char *s, uint16_t *first, uint16_t *last);

@@ -115,9 +115,19 @@ void engine_free(struct engine *e)
 	free(e);
 }
 
+/* Reassembly limits: the handshake has a hole the engine will not fill. */
+#define EXCEPTION_ANOMALIES ((1ULL << ANOM_STREAM_OOO_LIMIT) | (1ULL << ANOM_STREAM_FLOW_MEMCAP) | \
+			     (1ULL << ANOM_STREAM_GLOBAL_MEMCAP) | (1ULL << ANOM_STREAM_GAP))
+
 static void report(struct engine *e, struct engine_session *es,
 		   const struct decoded *d, uint64_t bits, uint64_t ts_us)
 {
+	if (es && es->inspecting && (bits & EXCEPTION_ANOMALIES) &&
+	    !(es->anomalies & EXCEPTION_ANOMALIES)) {
+		e->n.exceptions++;
+		if (e->cfg.exception_verdict > es->verdict)
+			es->verdict = e->cfg.exception_verdict;
+	}
 	while (bits) {
 		int a = __builtin_ctzll(bits);
 

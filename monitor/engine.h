@@ -42,6 +42,12 @@ struct engine_config {
 	 * conntrack mark), so the engine will not see its FIN; forget it at
 	 * once instead of holding it until it times out. */
 	bool forget_decided;
+	/* The exception policy: the verdict for a flow whose handshake the
+	 * engine cannot follow whole because a reassembly limit was reached
+	 * (segment limit, per-flow or global memcap: a gap in the handshake).
+	 * ENGINE_ACCEPT (default) passes it unjudged past the gap, with the
+	 * anomaly event; ENGINE_DROP fails closed. */
+	enum engine_verdict exception_verdict;
 };
 
 /* Fills the defaults every program starts from. */
@@ -95,6 +101,7 @@ struct engine_counters {
 	uint64_t inspected_packets;  /* packets that went through reassembly */
 	uint64_t accepted, dropped, rejected;
 	uint64_t forgotten;          /* decided flows forgotten (forget_decided) */
+	uint64_t exceptions;         /* flows that hit a reassembly limit in their handshake */
 	uint64_t cert_lookups, cert_parses;
 };
 

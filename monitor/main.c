@@ -219,6 +219,7 @@ static void counts_json(struct json *j, const struct worker_counts *c)
 	json_kv_uint(j, "tls_sessions", c->eng.tls_sessions);
 	json_kv_uint(j, "not_tls_flows", c->eng.not_tls_flows);
 	json_kv_uint(j, "inspected_packets", c->eng.inspected_packets);
+	json_kv_uint(j, "exceptions", c->eng.exceptions);
 	json_key(j, "verdicts");
 	json_object_begin(j);
 	json_kv_uint(j, "accept", c->accept);
@@ -252,6 +253,7 @@ static void add_counts(struct worker_counts *t, const struct worker_counts *c)
 	t->eng.tls_sessions += c->eng.tls_sessions;
 	t->eng.not_tls_flows += c->eng.not_tls_flows;
 	t->eng.inspected_packets += c->eng.inspected_packets;
+	t->eng.exceptions += c->eng.exceptions;
 }
 
 /* The members of the stats object: totals, then one entry per queue. */
@@ -460,7 +462,7 @@ static void usage(FILE *f)
 		"usage: secaudit-monitor [--config FILE] [--rules FILE] [--queue N|N:M]\n"
 		"                        [--log FILE] [--stats-socket PATH|none]\n"
 		"                        [--stats-interval S] [--user NAME] [--evidence DIR]\n"
-		"                        [--fail-closed]\n"
+		"                        [--fail-closed] [--exception-policy pass|drop]\n"
 		"                        [--test-config]\n"
 		"Inline TLS inspection on NFQUEUE queue(s); see docs/deploy.md.\n"
 		"Signals: HUP reloads the rules and reopens the log, USR1 reopens the log,\n"
@@ -509,6 +511,9 @@ static bool parse_args(int argc, char **argv, struct daemon_config *cfg, bool *t
 		else if (!strcmp(a, "--stats-socket") && strlen(v) < sizeof(cfg->stats_socket))
 			snprintf(cfg->stats_socket, sizeof(cfg->stats_socket), "%s",
 				 strcmp(v, "none") ? v : "");
+		else if (!strcmp(a, "--exception-policy") &&
+			 daemon_parse_exception_policy(v, &cfg->engine.exception_verdict))
+			;
 		else if (!strcmp(a, "--evidence") && strlen(v) < sizeof(cfg->evidence))
 			snprintf(cfg->evidence, sizeof(cfg->evidence), "%s", v);
 		else if (!strcmp(a, "--user") && strlen(v) < sizeof(cfg->user))
@@ -547,6 +552,8 @@ static int test_config(const struct monitor *m, const struct policy *p)
 	       c->gso ? "on" : "off", c->user[0] ? c->user : "root (no drop)");
 	if (c->evidence[0])
 		printf("evidence: %s (pcaps of blocked handshakes)\n", c->evidence);
+	printf("reassembly limit hit in a handshake: %s (exception policy)\n",
+	       c->engine.exception_verdict == ENGINE_ACCEPT ? "pass" : "drop");
 	printf("flows per queue: %zu, idle timeout %llu s\n", c->engine.max_flows,
 	       (unsigned long long)(c->engine.flow_timeout_us / 1000000));
 	if (c->log[0] && access(c->log, W_OK) < 0 && errno != ENOENT) {

@@ -90,19 +90,27 @@ static void on_user_free(void *arg, struct engine_session *es)
 	}
 }
 
+static void new_engine(const struct engine_config *cfg)
+{
+	struct engine_sink sink = { .arg = &R, .milestone = on_milestone, .session_end = on_end,
+				    .anomaly = on_anomaly, .user_free = on_user_free };
+
+	engine_free(E);
+	E = engine_new(cfg, &sink);
+	cr_assert_not_null(E);
+}
+
 static void setup(void)
 {
 	static const struct tb_conn c = { { 10, 0, 0, 1 }, { 10, 0, 0, 2 }, 50000, 443 };
-	struct engine_sink sink = { .arg = &R, .milestone = on_milestone, .session_end = on_end,
-				    .anomaly = on_anomaly, .user_free = on_user_free };
 	struct engine_config cfg;
 
 	memset(&R, 0, sizeof(R));
 	memset(&P, 0, sizeof(P));
 	engine_config_default(&cfg);
 	cfg.max_flows = 64;
-	E = engine_new(&cfg, &sink);
-	cr_assert_not_null(E);
+	E = NULL;
+	new_engine(&cfg);
 	now = 1700000000ULL * 1000000;
 	C = c;
 	cseq = 1000;
@@ -295,6 +303,40 @@ Test(engine, no_anchor_mid_flow)
 	send_at(0, sseq + (uint32_t)a, TB_ACK, T12_1 + a, sizeof(T12_1) - a);
 	cr_assert_not(R.ev_all & TLS_EV_SERVER_HELLO);
 	cr_assert(R.anomalies != 0, "a record that starts mid-handshake is malformed");
+}
+
+/* A ClientHello in out-of-order segments beyond the segment limit: the
+ * hole is given up on. The exception policy says what becomes of the flow. */
+static enum engine_verdict hello_over_the_segment_limit(enum engine_verdict exception)
+{
+	struct engine_config cfg;
+	enum engine_verdict v = ENGINE_ACCEPT;
+	uint32_t off;
+
+	engine_config_default(&cfg);
+	cfg.max_flows = 64;
+	cfg.max_ooo_segments = 2;
+	cfg.exception_verdict = exception;
+	new_engine(&cfg);
+	handshake_tcp();
+	for (off = 40; off < 40 + 4 * 10; off += 10)       /* byte 0..39 never come */
+		v = send_at(1, cseq + off, TB_ACK, T12_0 + off, 10);
+	cr_assert(R.anomalies & (1ULL << ANOM_STREAM_OOO_LIMIT), "%#llx",
+		  (unsigned long long)R.anomalies);
+	cr_assert_eq(counters().exceptions, 1);
+	return v;
+}
+
+Test(engine, exception_policy_pass_accepts_a_flow_past_a_reassembly_limit)
+{
+	cr_assert_eq(hello_over_the_segment_limit(ENGINE_ACCEPT), ENGINE_ACCEPT);
+}
+
+Test(engine, exception_policy_drop_fails_closed)
+{
+	cr_assert_eq(hello_over_the_segment_limit(ENGINE_DROP), ENGINE_DROP);
+	/* and the flow stays dropped */
+	cr_assert_eq(send_at(1, cseq, TB_ACK, T12_0, 40), ENGINE_DROP);
 }
 
 Test(engine, retransmission_is_no_anomaly)
