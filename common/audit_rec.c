@@ -227,15 +227,21 @@ static const struct {
 	{ ARCH_X86_64, 43, "accept" }, { ARCH_X86_64, 49, "bind" },
 	{ ARCH_X86_64, 56, "clone" }, { ARCH_X86_64, 57, "fork" },
 	{ ARCH_X86_64, 59, "execve" }, { ARCH_X86_64, 62, "kill" },
-	{ ARCH_X86_64, 82, "rename" }, { ARCH_X86_64, 84, "rmdir" },
-	{ ARCH_X86_64, 85, "creat" }, { ARCH_X86_64, 87, "unlink" },
-	{ ARCH_X86_64, 90, "chmod" }, { ARCH_X86_64, 92, "chown" },
+	{ ARCH_X86_64, 76, "truncate" }, { ARCH_X86_64, 82, "rename" },
+	{ ARCH_X86_64, 84, "rmdir" }, { ARCH_X86_64, 85, "creat" },
+	{ ARCH_X86_64, 86, "link" }, { ARCH_X86_64, 87, "unlink" },
+	{ ARCH_X86_64, 88, "symlink" }, { ARCH_X86_64, 90, "chmod" },
+	{ ARCH_X86_64, 92, "chown" },
 	{ ARCH_X86_64, 101, "ptrace" }, { ARCH_X86_64, 105, "setuid" },
 	{ ARCH_X86_64, 106, "setgid" }, { ARCH_X86_64, 113, "setreuid" },
-	{ ARCH_X86_64, 117, "setresuid" }, { ARCH_X86_64, 165, "mount" },
+	{ ARCH_X86_64, 114, "setregid" }, { ARCH_X86_64, 117, "setresuid" },
+	{ ARCH_X86_64, 119, "setresgid" }, { ARCH_X86_64, 122, "setfsuid" },
+	{ ARCH_X86_64, 133, "mknod" }, { ARCH_X86_64, 165, "mount" },
 	{ ARCH_X86_64, 175, "init_module" }, { ARCH_X86_64, 257, "openat" },
-	{ ARCH_X86_64, 263, "unlinkat" }, { ARCH_X86_64, 268, "fchmodat" },
-	{ ARCH_X86_64, 288, "accept4" }, { ARCH_X86_64, 313, "finit_module" },
+	{ ARCH_X86_64, 263, "unlinkat" }, { ARCH_X86_64, 264, "renameat" },
+	{ ARCH_X86_64, 265, "linkat" }, { ARCH_X86_64, 266, "symlinkat" },
+	{ ARCH_X86_64, 268, "fchmodat" }, { ARCH_X86_64, 288, "accept4" },
+	{ ARCH_X86_64, 313, "finit_module" }, { ARCH_X86_64, 316, "renameat2" },
 	{ ARCH_X86_64, 322, "execveat" }, { ARCH_X86_64, 437, "openat2" },
 	{ ARCH_I386, 5, "open" }, { ARCH_I386, 11, "execve" },
 	{ ARCH_I386, 23, "setuid" }, { ARCH_I386, 102, "socketcall" },
@@ -325,6 +331,17 @@ append:
 	buf_putc(&ev->args, '\0');
 }
 
+/* "a0".."a3" of a SYSCALL record: 0..3; -1 for any other key. */
+static int syscall_arg(struct cursor key)
+{
+	uint8_t a, d;
+
+	if (!cur_u8(&key, &a) || !cur_u8(&key, &d) || cur_left(&key) ||
+	    a != 'a' || d < '0' || d > '3')
+		return -1;
+	return d - '0';
+}
+
 static void record_fields(struct audit_event *ev, const char *type,
 			  struct cursor body, int depth)
 {
@@ -332,6 +349,7 @@ static void record_fields(struct audit_event *ev, const char *type,
 	char q, tmp[AUDIT_REC_PATH];
 	bool is_syscall = !strcmp(type, "SYSCALL");
 	bool is_user = strncmp(type, "USER_", 5) == 0 || !strcmp(type, "CRED_ACQ");
+	int argn;
 
 	while (audit_field_next(&body, &key, &val, &q)) {
 		if (q == '\'' && cur_eq(&key, "msg") && depth == 0) {
@@ -364,6 +382,8 @@ static void record_fields(struct audit_event *ev, const char *type,
 				ev->arch = (uint32_t)val_hex(val);
 			else if (cur_eq(&key, "syscall") && is_syscall)
 				ev->syscall = (long)val_int(val);
+			else if (is_syscall && (argn = syscall_arg(key)) >= 0)
+				ev->a[argn] = val_hex(val);
 			else if (cur_eq(&key, "success"))
 				ev->success = cur_eq(&val, "yes");
 			else if (cur_eq(&key, "res"))

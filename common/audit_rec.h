@@ -76,6 +76,7 @@ struct audit_event {
 	uint32_t arch;
 	long syscall;
 	char syscall_name[32];
+	uint64_t a[4];		/* SYSCALL a0..a3 (raw register values) */
 	int success;		/* 1 yes, 0 no, -1 not a syscall */
 	int64_t exit;
 	int64_t pid, ppid, uid, auid, euid, gid, ses;

@@ -5,11 +5,14 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "audit_config.h"
+#include "audit_rules.h"
+#include "privdrop.h"
 #include "server.h"
 
 static void usage(FILE *f)
@@ -18,8 +21,14 @@ static void usage(FILE *f)
 		"usage: secaudit-server [--config FILE] [--listen ADDR:PORT]\n"
 		"         [--cert FILE] [--key FILE] [--ca FILE] [--crl FILE]\n"
 		"         [--store sqlite:PATH|postgresql://...] [--tls-min 1.2|1.3]\n"
-		"         [--window N] [--idle-timeout SECONDS] [-n]\n"
-		"  -n  check the configuration and exit\n");
+		"         [--window N] [--idle-timeout SECONDS] [--rules DIR|FILE]\n"
+		"         [--alert-log FILE] [--user NAME] [-n]\n"
+		"  --rules      detection rules (rules/audit/); alerts go to --alert-log,\n"
+		"               else to standard output\n"
+		"  --user       run as NAME once the socket, store and logs are open\n"
+		"               (default: secaudit if that user exists, else nobody;\n"
+		"               root keeps every privilege)\n"
+		"  -n, --test-config  check the configuration and rules and exit\n");
 }
 
 static bool parse_uint(const char *s, unsigned *out)
@@ -59,6 +68,10 @@ int main(int argc, char **argv)
 		{ "tls-min", required_argument, NULL, 't' },
 		{ "window", required_argument, NULL, 'w' },
 		{ "idle-timeout", required_argument, NULL, 'i' },
+		{ "rules", required_argument, NULL, 'R' },
+		{ "alert-log", required_argument, NULL, 'A' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "test-config", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -88,6 +101,9 @@ int main(int argc, char **argv)
 		case 'a': flags.tls.ca = optarg; break;
 		case 'r': flags.tls.crl = optarg; break;
 		case 's': flags.store = optarg; break;
+		case 'R': flags.rules = optarg; break;
+		case 'A': flags.alert_log = optarg; break;
+		case 'u': flags.user = optarg; break;
 		case 't':
 			if (!tls_min(optarg, &tmin)) {
 				fprintf(stderr, "secaudit-server: --tls-min: '%s' is not 1.2 or 1.3\n", optarg);
@@ -143,6 +159,10 @@ int main(int argc, char **argv)
 		} else if (v) {
 			o.idle_timeout_ms = u * 1000;
 		}
+		o.rules = audit_config_get(&cfg, "rules");
+		o.alert_log = audit_config_get(&cfg, "alert_log");
+		if ((v = audit_config_get(&cfg, "user")))
+			o.user = v;
 		if (audit_config_unused(&cfg, err, sizeof(err)) < 0)
 			goto bad;
 	}
@@ -155,17 +175,32 @@ int main(int argc, char **argv)
 	if (tmin) o.tls.min_version = tmin;
 	if (window) o.window = window;
 	if (idle) o.idle_timeout_ms = idle * 1000;
+	if (flags.rules) o.rules = flags.rules;
+	if (flags.alert_log) o.alert_log = flags.alert_log;
+	if (flags.user) o.user = flags.user;
+	if (!o.user) o.user = privdrop_default_user();
 	if (!o.tls.cert || !o.tls.key || !o.tls.ca) {
 		snprintf(err, sizeof(err), "--cert, --key and --ca are required");
 		goto bad;
 	}
 	if (check) {
 		SSL_CTX *ctx = tls_ctx_new(&o.tls, err, sizeof(err));
+		struct audit_rules *rules = NULL;
 
 		if (!ctx)
 			goto bad;
 		SSL_CTX_free(ctx);
-		printf("configuration ok\n");
+		if (o.rules && !(rules = audit_rules_load(o.rules, err, sizeof(err))))
+			goto bad;
+		if (strcmp(o.user, "root") && !getpwnam(o.user)) {
+			snprintf(err, sizeof(err), "user: no user '%s'", o.user);
+			audit_rules_free(rules);
+			goto bad;
+		}
+		if (o.rules)
+			printf("%s: %zu rules\n", o.rules, audit_rules_count(rules));
+		audit_rules_free(rules);
+		printf("configuration ok (runs as %s)\n", o.user);
 		ret = 0;
 		goto out;
 	}

@@ -20,8 +20,11 @@
 
 #include <openssl/err.h>
 
+#include "audit_alert.h"
 #include "audit_conn.h"
+#include "audit_rules.h"
 #include "audit_wire.h"
+#include "privdrop.h"
 #include "store.h"
 
 enum conn_state { CS_HANDSHAKE, CS_HELLO, CS_STREAM, CS_CLOSING };
@@ -172,6 +175,12 @@ struct server {
 	bool txn;
 	uint64_t packages, events;	/* committed */
 	uint64_t round_packages, round_events;	/* in the open transaction */
+	struct audit_rules *rules;	/* NULL: no analysis */
+	struct audit_event ev;		/* parse space for the rules */
+	struct buf alerts;		/* the open transaction's alert lines */
+	int alert_fd;
+	bool alert_failing;		/* a write failed: logged once */
+	uint64_t alerts_written, round_alerts;
 };
 
 static void conn_drop(struct server *s, size_t i)
@@ -252,6 +261,79 @@ static void on_hello(struct server *s, struct agent_conn *a, struct cursor p)
 	       (unsigned long long)a->committed);
 }
 
+struct hit_ctx {
+	struct server *s;
+	const struct agent_conn *a;
+	uint64_t seq;
+};
+
+static void on_hit(void *ctx, const struct audit_rule_info *rule,
+		   const struct audit_event *ev)
+{
+	struct hit_ctx *h = ctx;
+
+	audit_alert_json(&h->s->alerts, rule, h->a->subject, h->a->stream, h->seq, ev);
+	h->s->round_alerts++;
+}
+
+/* Matches the events of a newly stored package (in s->body); the alert
+ * lines wait in s->alerts for the commit. */
+static void analyse(struct server *s, const struct agent_conn *a, uint64_t seq)
+{
+	struct cursor c = cur_make((const uint8_t *)s->body.data, s->body.len);
+	struct hit_ctx h = { s, a, seq };
+	const uint8_t *text;
+	size_t len;
+
+	if (!s->rules)
+		return;
+	while (aw_body_next(&c, &text, &len) == 1)
+		if (audit_event_parse(text, len, &s->ev))
+			audit_rules_match(s->rules, &s->ev, on_hit, &h);
+}
+
+/* The transaction is gone: so are the alerts of its events. */
+static void forget_alerts(struct server *s)
+{
+	buf_reset(&s->alerts);
+	s->round_alerts = 0;
+}
+
+static void write_alerts(struct server *s)
+{
+	const char *p = s->alerts.data;
+	size_t left = s->alerts.len;
+	ssize_t w;
+
+	if (s->alerts.oom) {
+		logmsg("alerts: out of memory, %llu alerts lost",
+		       (unsigned long long)s->round_alerts);
+		s->alerts.oom = false;
+		left = 0;
+	}
+	while (left > 0) {
+		w = write(s->alert_fd, p, left);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (!s->alert_failing)
+				logmsg("alert log: %s; alerts are lost until it can be written",
+				       w < 0 ? strerror(errno) : "short write");
+			s->alert_failing = true;
+			break;
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	if (left == 0 && s->alert_failing) {
+		logmsg("alert log: writing again");
+		s->alert_failing = false;
+	}
+	if (left == 0)
+		s->alerts_written += s->round_alerts;
+	forget_alerts(s);
+}
+
 static void on_package(struct server *s, struct agent_conn *a, struct cursor p)
 {
 	struct aw_package pkg;
@@ -295,6 +377,7 @@ static void on_package(struct server *s, struct agent_conn *a, struct cursor p)
 		store_rollback(s->store);
 		s->txn = false;
 		s->round_packages = s->round_events = 0;
+		forget_alerts(s);
 		/* everyone with packages in the lost transaction must resend */
 		for (size_t i = 0; i < s->nconns; i++)
 			if (s->conns[i]->pending)
@@ -311,6 +394,7 @@ static void on_package(struct server *s, struct agent_conn *a, struct cursor p)
 	if (rc == 1) {
 		s->round_packages++;
 		s->round_events += pkg.n_events;
+		analyse(s, a, pkg.seq);
 	}
 }
 
@@ -415,6 +499,9 @@ static void commit_round(struct server *s)
 	if (rc == 0) {
 		s->packages += s->round_packages;
 		s->events += s->round_events;
+		write_alerts(s);
+	} else {
+		forget_alerts(s);
 	}
 	s->round_packages = s->round_events = 0;
 	for (i = 0; i < s->nconns; i++) {
@@ -437,23 +524,76 @@ static void commit_round(struct server *s)
 		       store_error(s->store));
 }
 
+static int open_alert_log(const char *path)
+{
+	int fd;
+
+	if (!path)
+		return dup(STDOUT_FILENO);
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (fd < 0)
+		logmsg("alert log %s: %s", path, strerror(errno));
+	return fd;
+}
+
 static void reload(struct server *s)
 {
 	char err[512];
 	SSL_CTX *ctx = tls_ctx_new(&s->o->tls, err, sizeof(err));
+	struct audit_rules *rules;
+	int fd;
 
 	if (!ctx) {
 		logmsg("SIGHUP: %s; keeping the previous certificates", err);
-		return;
+	} else {
+		SSL_CTX_free(s->ctx);
+		s->ctx = ctx;
+		logmsg("SIGHUP: certificates, CA and CRL reloaded");
 	}
-	SSL_CTX_free(s->ctx);
-	s->ctx = ctx;
-	logmsg("SIGHUP: certificates, CA and CRL reloaded");
+	if (s->o->rules) {
+		rules = audit_rules_load(s->o->rules, err, sizeof(err));
+		if (!rules) {
+			logmsg("SIGHUP: %s; keeping the previous rules", err);
+		} else {
+			audit_rules_free(s->rules);
+			s->rules = rules;
+			logmsg("SIGHUP: %zu rules reloaded from %s",
+			       audit_rules_count(rules), s->o->rules);
+		}
+	}
+	if (s->o->alert_log) {
+		/* the new file, for logrotate; if it cannot be opened, the old
+		 * one stays in use */
+		fd = open_alert_log(s->o->alert_log);
+		if (fd >= 0) {
+			close(s->alert_fd);
+			s->alert_fd = fd;
+		}
+	}
+}
+
+/* Drops root for o->user, unless that is "root" or the server is not root. */
+static int drop_root(const struct server_opts *o)
+{
+	char err[512];
+
+	if (!strcmp(o->user, "root")) {
+		if (geteuid() == 0)
+			logmsg("user root: keeping every privilege (not recommended)");
+		return 0;
+	}
+	if (privdrop_to(o->user, NULL, 0, err, sizeof(err)) < 0) {
+		logmsg("%s", err);
+		return -1;
+	}
+	if (geteuid() != 0)
+		logmsg("running as uid %u", (unsigned)geteuid());
+	return 0;
 }
 
 int server_run(const struct server_opts *o)
 {
-	struct server s = { .o = o };
+	struct server s = { .o = o, .alert_fd = -1 };
 	struct pollfd *pfd = NULL;
 	struct sigaction sa = { 0 };
 	char err[512];
@@ -475,14 +615,27 @@ int server_run(const struct server_opts *o)
 		logmsg("store %s", err);
 		goto out;
 	}
+	if (o->rules) {
+		s.rules = audit_rules_load(o->rules, err, sizeof(err));
+		if (!s.rules) {
+			logmsg("rules %s", err);
+			goto out;
+		}
+		s.alert_fd = open_alert_log(o->alert_log);
+		if (s.alert_fd < 0)
+			goto out;
+	}
 	lfd = listen_on(o->listen);
 	if (lfd < 0)
+		goto out;
+	if (drop_root(o) < 0)
 		goto out;
 	s.conns = calloc(o->max_conns, sizeof(*s.conns));
 	pfd = calloc(o->max_conns + 1, sizeof(*pfd));
 	if (!s.conns || !pfd)
 		goto out;
-	logmsg("listening on %s, store %s", o->listen, o->store);
+	logmsg("listening on %s, store %s, %zu rules", o->listen, o->store,
+	       audit_rules_count(s.rules));
 	while (!stop_flag) {
 		uint64_t now;
 
@@ -538,8 +691,9 @@ int server_run(const struct server_opts *o)
 		if (n > 0 && pfd[0].revents)
 			accept_all(&s, lfd);
 	}
-	logmsg("stopping: %llu packages, %llu events stored",
-	       (unsigned long long)s.packages, (unsigned long long)s.events);
+	logmsg("stopping: %llu packages, %llu events stored, %llu alerts",
+	       (unsigned long long)s.packages, (unsigned long long)s.events,
+	       (unsigned long long)s.alerts_written);
 	ret = 0;
 out:
 	while (s.nconns)
@@ -553,5 +707,10 @@ out:
 	store_close(s.store);
 	SSL_CTX_free(s.ctx);
 	buf_free(&s.body);
+	buf_free(&s.alerts);
+	audit_event_free(&s.ev);
+	audit_rules_free(s.rules);
+	if (s.alert_fd >= 0)
+		close(s.alert_fd);
 	return ret;
 }

@@ -7,8 +7,20 @@
  * in it get an ERROR frame (AW_ERR_STORE) and are closed; their agents
  * resend after reconnecting.
  *
+ * Analysis: with rules, each newly stored event is matched against them
+ * (audit_rules.h); the alert lines of a round are written to the alert
+ * log after its commit, so an event's alerts are written once, like the
+ * event is stored once (a package resent after a failed commit alerts
+ * then, not twice).
+ *
+ * Once the socket is bound and the store, TLS context and alert log are
+ * open, the server drops root for opts.user (privdrop.h).
+ *
  * SIGHUP rebuilds the TLS context (certificate, CA, CRL) for new
- * connections; SIGINT/SIGTERM make server_run return.
+ * connections, reloads the rules (a set that does not load leaves the
+ * running one in force) and reopens the alert log; after the drop these
+ * files must be readable (the log's directory writable) by the user.
+ * SIGINT/SIGTERM make server_run return.
  */
 #ifndef SECAUDIT_SERVER_H
 #define SECAUDIT_SERVER_H
@@ -25,6 +37,9 @@ struct server_opts {
 	unsigned max_conns;
 	unsigned handshake_timeout_ms;
 	unsigned idle_timeout_ms;
+	const char *rules;	/* file or directory; NULL: no analysis */
+	const char *alert_log;	/* NULL: standard output */
+	const char *user;	/* "root": no drop */
 };
 
 /* Runs until SIGINT/SIGTERM. 0, or 1 when it could not start (logged). */
