@@ -1,6 +1,8 @@
 /*
  * secaudit rules check FILE...   validate rules files (exit 0, or 1 with
  *                                 file:line:column: reason on stderr)
+ * secaudit rules check --audit FILE|DIR...  the same for secaudit-server's
+ *                                 detection rules (rules/audit/)
  * secaudit rules test FILE CAPTURE...  the verdicts on captures: runs
  *                                 `secaudit read --rules FILE CAPTURE...`
  */
@@ -8,17 +10,19 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit_rules.h"
 #include "cli.h"
 #include "policy.h"
 
 static void rules_usage(FILE *f)
 {
-	fprintf(f, "usage: secaudit rules check FILE...\n"
+	fprintf(f, "usage: secaudit rules check [--audit] FILE...\n"
 		   "       secaudit rules test FILE CAPTURE...\n"
 		   "\n"
 		   "check: validates each rules file as the monitor would load it (CA, CRL\n"
 		   "       and list files included); prints file:line:column: reason and\n"
-		   "       exits 1 on the first error of each file.\n"
+		   "       exits 1 on the first error of each file. --audit: the files\n"
+		   "       (or directories) are secaudit-server detection rules.\n"
 		   "test:  prints the verdicts the policy gives the sessions of the captures\n"
 		   "       (the same as 'secaudit read --rules FILE CAPTURE...').\n");
 }
@@ -28,11 +32,13 @@ static int rules_check(int argc, char **argv)
 	struct policy_error err;
 	char msg[1024];
 	int i, rc = 0;
-	bool quiet = false;
+	bool quiet = false, audit = false;
 
 	for (i = 0; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet")) {
 			quiet = true;
+		} else if (!strcmp(argv[i], "--audit")) {
+			audit = true;
 		} else {
 			fprintf(stderr, "secaudit rules check: unknown option '%s'\n", argv[i]);
 			return 2;
@@ -41,6 +47,18 @@ static int rules_check(int argc, char **argv)
 	if (i == argc) {
 		rules_usage(stderr);
 		return 2;
+	}
+	for (; audit && i < argc; i++) {
+		struct audit_rules *r = audit_rules_load(argv[i], msg, sizeof(msg));
+
+		if (!r) {
+			fprintf(stderr, "%s\n", msg);
+			rc = 1;
+			continue;
+		}
+		if (!quiet)
+			printf("%s: ok (%zu audit rules)\n", argv[i], audit_rules_count(r));
+		audit_rules_free(r);
 	}
 	for (; i < argc; i++) {
 		struct policy *p = policy_load(argv[i], &err);

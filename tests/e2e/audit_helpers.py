@@ -119,6 +119,27 @@ def wait_port(port, timeout=10):
     raise TimeoutError(f"nothing listens on port {port}")
 
 
+def kernel_audit_unavailable():
+    """Why the kernel audit tests cannot run here, or None."""
+    if os.geteuid() != 0:
+        return "not root: the kernel audit socket needs CAP_AUDIT_CONTROL"
+    if not AGENT.exists():
+        return f"secaudit-agent not built in {BIN}"
+    try:
+        out = subprocess.run(["auditctl", "-s"], capture_output=True,
+                             text=True, timeout=5)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"auditctl -s failed: {e}"
+    if out.returncode != 0:
+        return f"kernel audit unavailable: {out.stderr.strip()}"
+    for line in out.stdout.splitlines():
+        if line.startswith("pid "):
+            pid = int(line.split()[1])
+            if pid and os.path.exists(f"/proc/{pid}"):
+                return f"pid {pid} (auditd?) owns the audit socket"
+    return None
+
+
 class Proc:
     """A child process with its stderr in a file; stop() by pid only."""
 

@@ -14,29 +14,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 import audit_helpers as h  # noqa: E402
 
 
-def kernel_audit_unavailable():
-    if os.geteuid() != 0:
-        return "not root: the kernel audit socket needs CAP_AUDIT_CONTROL"
-    if not h.AGENT.exists():
-        return f"secaudit-agent not built in {h.BIN}"
-    try:
-        out = subprocess.run(["auditctl", "-s"], capture_output=True,
-                             text=True, timeout=5)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        return f"auditctl -s failed: {e}"
-    if out.returncode != 0:
-        return f"kernel audit unavailable: {out.stderr.strip()}"
-    for line in out.stdout.splitlines():
-        if line.startswith("pid "):
-            pid = int(line.split()[1])
-            if pid and os.path.exists(f"/proc/{pid}"):
-                return f"pid {pid} (auditd?) owns the audit socket"
-    return None
-
-
 @pytest.fixture
 def lab(tmp_path):
-    why = kernel_audit_unavailable()
+    why = h.kernel_audit_unavailable()
     if why:
         pytest.skip(why)
     lab = h.Lab(tmp_path)
