@@ -283,7 +283,8 @@ static enum engine_verdict inspect(struct engine *e, struct engine_session *es, 
 	if (c.ev && e->sink.milestone && (es->has_tls || (c.ev & TLS_EV_NOT_TLS)))
 		es->verdict = strongest(es->verdict,
 					e->sink.milestone(e->sink.arg, es, c.ev, ts_us));
-	if (c.ev & (TLS_EV_HANDSHAKE_DONE | TLS_EV_NOT_TLS))
+	if ((c.ev & (TLS_EV_HANDSHAKE_DONE | TLS_EV_NOT_TLS)) ||
+	    (es->final && e->cfg.forget_decided))
 		end_inspection(e, es, ts_us);
 	return es->verdict;
 }

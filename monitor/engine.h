@@ -68,6 +68,11 @@ struct engine_session {
 	bool has_tls;                /* tls holds a session worth logging */
 	void *user;                  /* the sink's per-flow state */
 	uint64_t anomalies;          /* every anomaly reported for the flow */
+	/* Set by the sink when its verdict can no longer change (the policy
+	 * has judged everything it will). With forget_decided (inline) the
+	 * engine then stops inspecting, so the flow is decided and bypassed at
+	 * once: a TLS 1.3 session at its ServerHello, not a packet later. */
+	bool final;
 	/* private */
 	bool client_syn;             /* the client's SYN was seen: its half is anchored */
 	/* an HTTP CONNECT preamble being skipped, per direction */

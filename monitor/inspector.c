@@ -172,8 +172,10 @@ static enum engine_verdict on_milestone(void *arg, struct engine_session *es, un
 	a = policy_evaluate(jd->policy, &pf, &es->tls, ev, &jd->st, (time_t)(ts_us / 1000000));
 	if (a >= POLICY_ACTION_DROP)
 		emit_alert(in, es, jd, ts_us);
-	if (jd->st.final)
+	if (jd->st.final) {
+		es->final = true;
 		evidence_free(&jd->ev, &in->evidence_budget);
+	}
 	return verdict_of(a);
 }
 

@@ -27,6 +27,7 @@ struct sinkrec {
 	uint16_t version, suite;
 	bool client_dir_ok;          /* the hello came from the client's address */
 	unsigned drop_on;            /* milestones that make the sink say DROP */
+	unsigned final_on;        /* milestones at which the sink's verdict is final */
 };
 
 static struct sinkrec R;
@@ -59,6 +60,8 @@ static enum engine_verdict on_milestone(void *arg, struct engine_session *es, un
 		r->version = es->tls.version;
 		r->suite = es->tls.suite;
 	}
+	if (ev & r->final_on)
+		es->final = true;
 	return (ev & r->drop_on) ? ENGINE_DROP : ENGINE_ACCEPT;
 }
 
@@ -337,6 +340,41 @@ Test(engine, exception_policy_drop_fails_closed)
 	cr_assert_eq(hello_over_the_segment_limit(ENGINE_DROP), ENGINE_DROP);
 	/* and the flow stays dropped */
 	cr_assert_eq(send_at(1, cseq, TB_ACK, T12_0, 40), ENGINE_DROP);
+}
+
+/* Inline, a flow whose verdict is final is decided at once (and bypassed
+ * by the kernel): a TLS 1.3 session at its ServerHello. Offline the engine
+ * goes on to the end of the handshake for the session's event. */
+static bool decided_at_server_hello(bool inline_mode)
+{
+	struct engine_config cfg;
+	bool decided;
+
+	engine_config_default(&cfg);
+	cfg.max_flows = 64;
+	cfg.forget_decided = inline_mode;
+	new_engine(&cfg);
+	R.final_on = TLS_EV_SERVER_HELLO;
+	handshake_tcp();
+	send_flights(T12, 1, 1448);
+	cr_assert_not(engine_last_decided(E));
+	send_flights(&T12[1], 1, 65535);        /* the server's flight in one packet */
+	decided = engine_last_decided(E);
+	cr_assert_eq(R.suite, 0xc030);
+	return decided;
+}
+
+Test(engine, final_verdict_decides_inline)
+{
+	cr_assert(decided_at_server_hello(true));
+	cr_assert_eq(R.sessions_ended, 1, "logged when inspection ended");
+	cr_assert_eq(counters().forgotten, 1);
+}
+
+Test(engine, final_verdict_offline_follows_the_handshake)
+{
+	cr_assert_not(decided_at_server_hello(false));
+	cr_assert_eq(R.sessions_ended, 0);
 }
 
 Test(engine, retransmission_is_no_anomaly)
