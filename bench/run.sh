@@ -3,7 +3,8 @@
 # capture (58,648 TLS connections, 180 MB), in the same run, and prints
 # wall time, MB/s, handshakes/s, peak memory and ratios. The table also goes
 # to build/bench/results.md; figures worth keeping are copied by hand into
-# bench/RESULTS.md with the date and machine.
+# bench/RESULTS.md with the date and machine. Then, as root, bench/inline.py
+# measures the gateway with and without the monitor in the namespace lab.
 #   RUNS=3 (median of RUNS for each tool; tshark, ~25 s a run, runs once)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -76,3 +77,12 @@ mine=${WALL["secaudit read --eve"]}
 	echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u '+%Y-%m-%d %H:%M UTC'); load $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$OUT/results.md"
 [ "$tls_events" -eq $HANDSHAKES ] || { echo "bench: expected $HANDSHAKES tls events"; exit 1; }
+
+# Inline, through the namespace lab: gateway with and without the monitor.
+if [ "$(id -u)" = 0 ]; then
+	echo
+	echo "bench: inline, through the namespace lab (about 2 minutes)"
+	/usr/bin/python3 bench/inline.py build/bin | tee -a "$OUT/results.md"
+else
+	echo "bench: SKIPPED the inline part: it needs root (network namespaces, NFQUEUE)"
+fi

@@ -1,0 +1,210 @@
+#!/usr/bin/python3
+"""make bench, inline part: the namespace lab of tests/e2e/lab.py, the same
+run measuring the gateway without and with secaudit-monitor (rules/demo.yaml
+plus the lab's self-signed certificate allowed; setup-gateway's rules):
+
+  - iperf3 bulk throughput (the iperf3 port is queued too, so the monitor
+    sees the flow, finds no TLS in it and bypasses it);
+  - full TLS handshakes per second (openssl s_time -new, TLS 1.3 and 1.2);
+  - the handshake latency the monitor adds: a client doing one full TLS 1.3
+    handshake after another, connect() to handshake done, median and p99,
+    without and with the monitor, in alternating blocks so drift on a busy
+    machine hits both alike;
+  - the most handshakes per second the monitor can judge: handshakes judged
+    per CPU-second of the monitor (utime + stime from /proc), times the
+    machine's cores.
+
+Prints a Markdown table with ratios; also writes it to build/bench/inline.md.
+Needs root. Usage: bench/inline.py [BIN_DIR]   (default build/bin)
+"""
+
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+import lab as labmod  # noqa: E402
+
+BIN = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "build" / "bin")
+DEMO_RULES = ROOT / "rules" / "demo.yaml"
+IPERF_SECONDS = 5
+STIME_SECONDS = 6
+ROUNDS = 3
+LATENCY_BLOCKS, LATENCY_PER_BLOCK = 4, 250
+
+HANDSHAKE_TIMER = r"""
+import socket, ssl, sys, time
+addr, n = sys.argv[1], int(sys.argv[2])
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+for _ in range(n):
+    t0 = time.perf_counter()
+    s = socket.create_connection((addr, 443))
+    t = ctx.wrap_socket(s, server_hostname="good.lab.test")
+    t1 = time.perf_counter()
+    print(f"{(t1 - t0) * 1e6:.1f}")
+    t.close()
+"""
+
+
+def iperf(lab):
+    r = lab.run("cli", "iperf3", "-c", lab.SRV4, "-t", IPERF_SECONDS, "-J", timeout=60)
+    import json
+    return json.loads(r.stdout)["end"]["sum_received"]["bits_per_second"] / 1e9
+
+
+def s_time(lab, version):
+    r = lab.run("cli", "openssl", "s_time", "-connect", f"{lab.SRV4}:443", "-new",
+                "-time", STIME_SECONDS, f"-{version}", timeout=60, check=False)
+    # not "N connections in X.XXs": those are the client's CPU seconds
+    m = re.search(r"(\d+) connections in (\d+) real seconds", r.stdout)
+    if not m:
+        raise RuntimeError(f"s_time printed no rate:\n{r.stdout}{r.stderr}")
+    return int(m.group(1)) / float(m.group(2))
+
+
+def latencies(lab, n):
+    r = lab.run("cli", "/usr/bin/python3", "-c", HANDSHAKE_TIMER, lab.SRV4, n, timeout=300)
+    return [float(x) for x in r.stdout.split()]
+
+
+def cpu_seconds(pid):
+    """(user, system) CPU seconds of a process, all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    tck = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tck, int(fields[12]) / tck
+
+
+class Monitor:
+    def __init__(self, lab):
+        self.lab = lab
+        self.sock = os.path.join(lab.tmp, "bench-monitor.sock")
+        self.err = open(os.path.join(lab.tmp, "bench-monitor.err"), "w+")
+        self.proc = lab.spawn("gw", BIN / "secaudit-monitor", "--rules", lab.rules, "--queue", "0",
+                              "--log", os.path.join(lab.tmp, "bench-alerts.json"),
+                              "--stats-socket", self.sock, stderr=self.err)
+        deadline = time.monotonic() + 10
+        while "enforcing" not in Path(self.err.name).read_text():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("secaudit-monitor did not start: " +
+                                   Path(self.err.name).read_text())
+            time.sleep(0.02)
+
+    def stats(self):
+        import json
+        r = self.lab.run("gw", BIN / "secaudit", "stats", "--socket", self.sock)
+        return json.loads(r.stdout)
+
+    def stop(self):
+        self.lab.stop(self.proc)
+
+
+def gateway(lab, on):
+    args = ["--apply", "--ports", "443,5201"] if on else ["--remove"]
+    lab.run("gw", BIN / "secaudit", "setup-gateway", *args)
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+def main():
+    if os.geteuid() != 0:
+        sys.exit("bench/inline.py: needs root (network namespaces, iptables, NFQUEUE)")
+    tmp = Path(tempfile.mkdtemp(prefix="secaudit-bench-"))
+    lab = labmod.Lab(tmp)
+    why = lab.up()
+    if why:
+        sys.exit(f"bench/inline.py: {why}")
+    rows = []
+    try:
+        # the demo policy, accepting the lab's self-signed certificate
+        cert, key = labmod.make_cert(tmp, cn="good.lab.test")
+        text = DEMO_RULES.read_text()
+        assert "      match_sni: false\n" in text
+        lab.rules = tmp / "bench-rules.yaml"
+        lab.rules.write_text(text.replace("      match_sni: false\n",
+                                          "      match_sni: false\n      allow_self_signed: true\n"))
+        labmod.start_tls_server(lab, cert, key)
+        lab.spawn("srv", "iperf3", "-s")
+        lab.wait_tcp_listen("srv", 5201)
+        lab.run("cli", "ping", "-c", "1", "-W", "2", lab.SRV4, check=False)
+
+        # alternating rounds, so drift on a busy machine hits both alike
+        res = {}
+        for _ in range(ROUNDS):
+            for on in (False, True):
+                gateway(lab, on)
+                mon = Monitor(lab) if on else None
+                key_ = "with" if on else "without"
+                res.setdefault((key_, "iperf"), []).append(iperf(lab))
+                cpu0 = cpu_seconds(mon.proc.pid) if mon else (0, 0)
+                for v in ("tls1_3", "tls1_2"):
+                    rate = s_time(lab, v)
+                    res.setdefault((key_, v), []).append(rate)
+                    if mon:
+                        res["handshakes"] = res.get("handshakes", 0) + rate * STIME_SECONDS
+                if mon:
+                    cpu1 = cpu_seconds(mon.proc.pid)
+                    res["user"] = res.get("user", 0) + cpu1[0] - cpu0[0]
+                    res["system"] = res.get("system", 0) + cpu1[1] - cpu0[1]
+                    st = mon.stats()
+                    res["packets"] = res.get("packets", 0) + st["packets"]
+                    mon.stop()
+        gateway(lab, False)
+        res = {k: statistics.median(v) if isinstance(v, list) else v for k, v in res.items()}
+
+        lat = {"without": [], "with": []}
+        for _ in range(LATENCY_BLOCKS):
+            for on in (False, True):
+                gateway(lab, on)
+                mon = Monitor(lab) if on else None
+                lat["with" if on else "without"] += latencies(lab, LATENCY_PER_BLOCK)
+                if mon:
+                    mon.stop()
+        gateway(lab, False)
+    finally:
+        lab.down()
+
+    cores = os.cpu_count() or 1
+    hs = res["handshakes"]
+    per_core = hs / res["user"] if res["user"] > 0 else float("inf")
+    med = {k: statistics.median(v) for k, v in lat.items()}
+    p99 = {k: pct(v, 99) for k, v in lat.items()}
+    rows.append(f"| measure (median of {ROUNDS} rounds) | without monitor | with monitor | "
+                f"ratio / added |")
+    rows.append("|---|---|---|---|")
+    rows.append(f"| iperf3 Gbit/s ({IPERF_SECONDS} s) | {res['without', 'iperf']:.2f} | "
+                f"{res['with', 'iperf']:.2f} | {res['with', 'iperf'] / res['without', 'iperf']:.2f} |")
+    for v, name in (("tls1_3", "TLS 1.3"), ("tls1_2", "TLS 1.2")):
+        rows.append(f"| {name} handshakes/s (s_time -new, {STIME_SECONDS} s) | "
+                    f"{res['without', v]:.0f} | {res['with', v]:.0f} | "
+                    f"{res['with', v] / res['without', v]:.2f} |")
+    rows.append(f"| TLS 1.3 handshake, median µs (n={len(lat['with'])}) | {med['without']:.0f} | "
+                f"{med['with']:.0f} | {med['with'] - med['without']:+.0f} µs |")
+    rows.append(f"| TLS 1.3 handshake, p99 µs | {p99['without']:.0f} | {p99['with']:.0f} | "
+                f"{p99['with'] - p99['without']:+.0f} µs |")
+    rows.append(f"| monitor user CPU per handshake (its own code) | | {res['user'] / hs * 1e6:.1f} µs | "
+                f"{per_core:,.0f} handshakes/s per core, ~{per_core * cores:,.0f} on {cores} cores |")
+    rows.append(f"| monitor system CPU per handshake (netlink, and the forwarding the "
+                f"kernel does on the verdict) | | {res['system'] / hs * 1e6:.1f} µs | |")
+    note = (f"\nQueued during the s_time runs: {res['packets']} packets for {hs:.0f} handshakes "
+            f"({res['packets'] / hs:.2f} per handshake, TLS 1.3 and 1.2 mixed).\n")
+    table = "\n".join(rows) + "\n" + note
+    print(table)
+    out = ROOT / "build" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "inline.md").write_text(table)
+
+
+if __name__ == "__main__":
+    main()
