@@ -6,7 +6,10 @@
 # throw-away CA and certificates, applies `secaudit setup-gateway` in the
 # gateway, starts the monitor there, and runs real clients (curl, openssl
 # s_client) against real servers (openssl s_server): two conforming
-# sessions and four that break the policy. Prints what each client saw next
+# sessions and four that break the policy; then the audit channel, where an
+# agent with the audit CA's certificate ships events to secaudit-server
+# through the gateway and one with a self-made certificate is stopped
+# there. Prints what each client saw next
 # to the monitor's verdict, then the alert summary. Everything it made is
 # removed on exit, also on failure or ^C. Needs root; `make` builds first.
 set -euo pipefail
@@ -84,6 +87,38 @@ newcert() { # name cn startdate enddate
 newcert good good.lab.test "$(date -u -d '-1 day' +%Y%m%d%H%M%SZ)" \
 	"$(date -u -d '+2 days' +%Y%m%d%H%M%SZ)"
 newcert expired expired.lab.test 20200101000000Z 20210101000000Z
+# the audit channel: the demo CA is the audit CA; an intruder has its own
+newcert audit-server audit.lab.test "$(date -u -d '-1 day' +%Y%m%d%H%M%SZ)" \
+	"$(date -u -d '+2 days' +%Y%m%d%H%M%SZ)"
+newcert agent agent-1.lab.test "$(date -u -d '-1 day' +%Y%m%d%H%M%SZ)" \
+	"$(date -u -d '+2 days' +%Y%m%d%H%M%SZ)"
+ossl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+	-subj "/CN=intruder.lab.test" -keyout intruder.key -out intruder.pem
+printf 'openssl_conf=i\n[i]\nssl_conf=s\n[s]\nsystem_default=d\n[d]\nMaxProtocol=TLSv1.2\n' \
+	>tls12.cnf
+
+# The policy: rules/demo.yaml plus the audit channel's zone
+# (rules/audit-channel.yaml's requirements, trusting this run's audit CA).
+awk -v ca="$TMP/ca.pem" '
+	/^zones:/ {
+		print "  audit-channel:"
+		print "    action: drop"
+		print "    severity: 1"
+		print "    versions: {min: TLS1.2, max: TLS1.3}"
+		print "    cipher_suites: {forbid: [non_aead, no_forward_secrecy]}"
+		print "    certificate: {ca_file: \"" ca "\", match_sni: false}"
+		print "    client_certificate: {required: true, ca_file: \"" ca "\"}"
+		print "    tls13_certificates: allow"
+		print ""
+		print
+		print "  - name: audit"
+		print "    profile: audit-channel"
+		print "    match: {ports: [6514]}"
+		next
+	}
+	{ print }' "$RULES" >rules.yaml
+RULES=$TMP/rules.yaml
+"$BIN/secaudit" rules check "$RULES" >/dev/null || die "the demo policy does not check"
 
 # ---- servers, gateway rules, monitor ------------------------------------
 spawn() { # ns logfile cmd...
@@ -94,12 +129,15 @@ spawn() { # ns logfile cmd...
 spawn "$SRV" srv443.log openssl s_server -accept 443 -cert good.pem -key good.key -www -naccept 1000
 spawn "$SRV" srv8443.log openssl s_server -accept 8443 -cert expired.pem -key expired.key -www \
 	-naccept 1000
-in_ns "$GW" "$BIN/secaudit" setup-gateway --apply --ports 443,8443 >/dev/null
+spawn "$SRV" server.log "$BIN/secaudit-server" --listen "$SRV4:6514" --cert audit-server.pem \
+	--key audit-server.key --ca ca.pem --store "sqlite:$TMP/audit.db" --tls-min 1.2
+in_ns "$GW" "$BIN/secaudit" setup-gateway --apply --ports 443,8443,6514 >/dev/null
 LOG=$TMP/alerts.json
 spawn "$GW" monitor.err "$BIN/secaudit-monitor" --rules "$RULES" --queue 0 --log "$LOG" \
 	--stats-socket "$TMP/monitor.sock" --stats-interval 0
 for _ in $(seq 100); do
 	grep -q enforcing monitor.err && in_ns "$SRV" ss -Hltn 'sport = :8443' | grep -q . &&
+		in_ns "$SRV" ss -Hltn 'sport = :6514' | grep -q . &&
 		in_ns "$SRV" ss -Hltn 'sport = :443' | grep -q . && break
 	sleep 0.05
 done
@@ -152,6 +190,42 @@ done
 T1=$(date +%s.%N)
 echo
 awk -v a="$T0" -v b="$T1" 'BEGIN { printf "%d sessions in %.2f s\n", '"${#CASES[@]}"', b - a }'
+
+# ---- the audit channel through the gateway ----------------------------------
+for i in $(seq 100); do
+	ts="1700000000.$((i % 1000)):$i"
+	printf 'type=SYSCALL msg=audit(%s): arch=c000003e syscall=59 success=yes exit=0 ' "$ts"
+	printf 'items=1 ppid=1 pid=%d auid=1000 uid=1000 gid=1000 euid=1000 ' $((1000 + i))
+	printf 'comm="true" exe="/usr/bin/true" key="exec"\n'
+	printf 'type=EXECVE msg=audit(%s): argc=2 a0="true" a1="demo-%d"\n' "$ts" "$i"
+done >events.log
+stored() { # events the server has stored from agent $1
+	"$BIN/secaudit" query --store "sqlite:$TMP/audit.db" --count agent 2>/dev/null |
+		awk -v a="CN=$1" '$0 ~ a { print $1 }' | grep . || echo 0
+}
+agent() { # name cert key: ships events.log over TLS 1.2 (the gateway sees the certificates)
+	local before
+	before=$(wc -l <"$LOG")
+	ip netns exec "$CLI" env OPENSSL_CONF="$TMP/tls12.cnf" "$BIN/secaudit-agent" \
+		--server "$SRV4:6514" --server-name audit.lab.test --cert "$2" --key "$3" --ca ca.pem \
+		--spool "$TMP/spool-$1" --stdin --tls-min 1.2 <events.log >"agent-$1.log" 2>&1 &
+	local pid=$!
+	for _ in $(seq 40); do
+		[ "$(stored "$1")" -ge 100 ] && break
+		sleep 0.05
+	done
+	sleep 0.2
+	kill "$pid" 2>/dev/null || true # the agent exits by itself once all is acknowledged
+	wait "$pid" 2>/dev/null || true
+	printf '%-38s %-24s %-16s %s\n' "audit agent, $4" "$5" "$(stored "$1") events stored" \
+		"$(verdict "$before")"
+}
+echo
+printf '%-38s %-24s %-16s %s\n' "audit channel (TLS 1.2)" "policy expects" "server got" \
+	"monitor verdict"
+printf '%s\n' "$(printf '%.0s-' $(seq 120))"
+agent agent-1.lab.test agent.pem agent.key "audit CA certificate" "passes"
+agent intruder.lab.test intruder.pem intruder.key "self-made certificate" "stopped at Certificate"
 echo
 echo "== monitor counters (secaudit stats) =="
 "$BIN/secaudit" stats --socket "$TMP/monitor.sock" |
