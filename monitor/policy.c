@@ -761,6 +761,32 @@ static void stage_anomalies(const struct ectx *e, bool not_tls)
 	}
 }
 
+/*
+ * A TLS <= 1.2 full handshake has shown everything the policy judges once
+ * the server's flight is over (ServerHelloDone) -- unless the server will
+ * still send a NewSessionTicket (remembered for ticket resumptions) or asked
+ * for a client certificate the profile checks. Judging it final then lets
+ * the inline monitor bypass the flow two packets earlier. Heartbeat messages
+ * need the extension, which the hello check has judged already; a visible
+ * renegotiation needs a cleartext second handshake, i.e. after the CCS.
+ */
+static bool nothing_left_to_see(const struct ectx *e, unsigned ev)
+{
+	const struct tls_session *s = e->s;
+	const struct tls_server_hello *sh;
+
+	if (!(ev & TLS_EV_SERVER_DONE) || !s->n_server_hellos || s->version >= 0x0304 ||
+	    (s->version >> 8) == 0x7f || s->resumption != TLS_RESUME_NONE)
+		return false;
+	sh = &s->server_hello[s->n_server_hellos - 1];
+	if (sh->has_session_ticket)
+		return false;
+	if (s->cert_request && (pending(e, POLICY_CHK_CLIENT_CERT_MISSING) ||
+				pending(e, POLICY_CHK_CLIENT_CERT_INVALID)))
+		return false;
+	return true;
+}
+
 static enum policy_action evaluate(const struct policy *p, const struct policy_flow *flow,
 				   const struct tls_session *s, unsigned new_ev,
 				   struct policy_state *st, time_t now, bool end)
@@ -828,6 +854,8 @@ static enum policy_action evaluate(const struct policy *p, const struct policy_f
 				check_chain(&e, &e.pr->client_cert, &s->client_chain, true);
 		}
 	}
+	if (!end && nothing_left_to_see(&e, ev))
+		end = true;
 	if (end) {
 		if (pending(&e, POLICY_CHK_HEARTBEAT) && s->heartbeat)
 			failed(&e, POLICY_CHK_HEARTBEAT, -1, "heartbeat message");

@@ -452,6 +452,41 @@ Test(policy, sensitive_zone_requires_client_certificate)
 	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "");
 }
 
+/* Inline the verdict of a TLS 1.2 full handshake is final at the
+ * ServerHelloDone, when nothing the policy judges can come later. */
+Test(policy, tls12_final_at_server_done_unless_more_is_to_come)
+{
+	struct policy_flow f = flow4("198.51.100.1"), sensitive = flow4("10.9.1.1");
+	struct policy_state st;
+	struct tls_session s;
+
+	session(&s, "good.test", "good.crt");
+	memset(&st, 0, sizeof(st));
+	policy_evaluate(pol, &f, &s, TLS_EV_SERVER_DONE, &st, time(NULL));
+	cr_assert(st.final, "nothing left to see");
+	cr_assert_eq(st.n_failures, 0);
+
+	/* a NewSessionTicket is announced: remembered for resumptions */
+	session(&s, "good.test", "good.crt");
+	s.server_hello[0].has_session_ticket = true;
+	memset(&st, 0, sizeof(st));
+	policy_evaluate(pol, &f, &s, TLS_EV_SERVER_DONE, &st, time(NULL));
+	cr_assert_not(st.final);
+
+	/* the server asked for the client certificate the zone checks */
+	session(&s, "good.test", "good.crt");
+	s.cert_request = true;
+	memset(&st, 0, sizeof(st));
+	policy_evaluate(pol, &sensitive, &s, TLS_EV_SERVER_DONE, &st, time(NULL));
+	cr_assert_not(st.final);
+	/* and not at the ServerHello: the certificate is still to come */
+	session(&s, "good.test", "good.crt");
+	s.events = TLS_EV_CLIENT_HELLO | TLS_EV_SERVER_HELLO;
+	memset(&st, 0, sizeof(st));
+	policy_evaluate(pol, &f, &s, TLS_EV_SERVER_HELLO, &st, time(NULL));
+	cr_assert_not(st.final);
+}
+
 Test(policy, lists_deny_sni_ja3_ja4)
 {
 	struct policy_flow f = flow4("198.51.100.1");
