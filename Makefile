@@ -13,7 +13,7 @@ CC      ?= cc
 PYTHON  ?= /usr/bin/python3
 FUZZ_SECONDS ?= 60
 
-PKGS    := libpcap libnetfilter_queue openssl yaml-0.1 sqlite3 libpq zlib
+PKGS    := libpcap libnetfilter_queue libnetfilter_log libmnl openssl yaml-0.1 sqlite3 libpq zlib
 CPPFLAGS += -Icommon -Imonitor -Iagent -Iserver -Icli -D_GNU_SOURCE \
 	    $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS  ?= $(if $(DEBUG),-O0,-O2) -g

@@ -15,10 +15,12 @@
  *      its packet mark has it saved into the conntrack mark, then returns
  *      (accepted) or is dropped (denied) -- see monitor/nfq.h for why the
  *      verdict cannot set the conntrack mark itself on this kernel;
- *   5. the client's SYN to a TLS port goes to the queue: it tells the
- *      monitor where the client's bytes start, and the client's first ACK
- *      where the server's start, so segments sent out of order cannot make
- *      it begin mid-record and take the flow for "not TLS" (an evasion);
+ *   5. the client's SYN to a TLS port is copied to the monitor (NFLOG
+ *      group SYNLOG_GROUP, not queued: it needs no verdict, so it is not
+ *      delayed): it tells where the client's bytes start, and the client's
+ *      first ACK where the server's start, so segments sent out of order
+ *      cannot make the monitor begin mid-record and take the flow for "not
+ *      TLS" (an evasion);
  *   6. TCP to or from the TLS ports that carries payload goes to the queue.
  *      Other pure ACKs (and SYN+ACK, FIN, RST without data) never reach user space:
  *      a classic BPF test (-m bpf) compares the IP length with the IP and
@@ -55,6 +57,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "nfq.h"
+#include "synlog.h"
 
 #define SG_CHAIN "SECAUDIT"
 #define SG_HOOK_COMMENT "secaudit"
@@ -244,7 +247,7 @@ static void bpf_text(const struct sock_filter *f, size_t n, char *out, size_t ca
 static int chain_rules(const struct sg_opts *o, const struct sg_family *fam,
 		       bool created_table, struct sg_argv rules[], int max)
 {
-	char inject[32], acc[32], deny[32], mask[32], bpf[512], queue[32];
+	char inject[32], acc[32], deny[32], mask[32], bpf[512], queue[32], group[16];
 	int n = 0;
 
 	snprintf(inject, sizeof(inject), "0x%x/0x%x", NFQUEUE_MARK_INJECT, NFQUEUE_MARK_INJECT);
@@ -252,6 +255,7 @@ static int chain_rules(const struct sg_opts *o, const struct sg_family *fam,
 	snprintf(deny, sizeof(deny), "0x%x/0x%x", NFQUEUE_MARK_DENY, NFQUEUE_MARK_MASK);
 	snprintf(mask, sizeof(mask), "0x%x", NFQUEUE_MARK_MASK);
 	bpf_text(fam->bpf, fam->bpf_len, bpf, sizeof(bpf));
+	snprintf(group, sizeof(group), "%u", SYNLOG_GROUP);
 	if (o->q_first == o->q_last)
 		snprintf(queue, sizeof(queue), "%u", o->q_first);
 	else
@@ -281,20 +285,17 @@ static int chain_rules(const struct sg_opts *o, const struct sg_family *fam,
 	{
 		const char *qarg = o->q_first == o->q_last ? "--queue-num" : "--queue-balance";
 		const char *syn[] = { "-A", SG_CHAIN, "-p", "tcp", "-m", "multiport",
-				      "--dports", o->ports, "--syn", "-j", "NFQUEUE",
-				      qarg, queue, NULL };
+				      "--dports", o->ports, "--syn", "-j", "NFLOG",
+				      "--nflog-group", group, "--nflog-size", "128", NULL };
 		const char *q[] = { "-A", SG_CHAIN, "-p", "tcp", "-m", "multiport",
 				    "--ports", o->ports, "-m", "bpf", "--bytecode", bpf,
 				    "-j", "NFQUEUE", qarg, queue, NULL };
-		const char *const *queued[] = { syn, q };
-		size_t i;
 
-		for (i = 0; i < 2; i++) {
-			av_addv(&rules[n], queued[i]);
-			if (!o->fail_closed)
-				av_add(&rules[n], "--queue-bypass");
-			n++;
-		}
+		av_addv(&rules[n++], syn);
+		av_addv(&rules[n], q);
+		if (!o->fail_closed)
+			av_add(&rules[n], "--queue-bypass");
+		n++;
 	}
 	if (created_table) {
 		/* A no-op at the end of the chain that remembers, for

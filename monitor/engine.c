@@ -20,6 +20,8 @@ struct engine {
 	uint64_t last_expire_us;
 	bool last_decided;
 	struct engine_counters n;
+	engine_syn_fn syn_fn;       /* NULL: every flow's SYN is shown, or none */
+	void *syn_arg;
 };
 
 /* Ports where bytes that are not TLS deserve an anomaly event: the IANA
@@ -231,6 +233,29 @@ static void anchor_server_half(struct engine_session *es, int side, const struct
 		stream_syn(&f->half[!side], d->ack - 1);
 }
 
+/* A flow whose SYN the engine was not shown: the SYN source may know it. */
+static void syn_from_source(struct engine *e, struct engine_session *es, int side,
+			    const struct decoded *d)
+{
+	bool client_is_src;
+	uint32_t isn;
+	int client;
+
+	if (!e->syn_fn(e->syn_arg, d, &client_is_src, &isn))
+		return;
+	client = client_is_src ? side : !side;
+	flow_set_client(es->flow, client);
+	stream_syn(&es->flow->half[client], isn);
+	es->client_syn = true;
+	e->n.syns_from_source++;
+}
+
+void engine_set_syn_source(struct engine *e, engine_syn_fn fn, void *arg)
+{
+	e->syn_fn = fn;
+	e->syn_arg = arg;
+}
+
 static enum engine_verdict strongest(enum engine_verdict a, enum engine_verdict b)
 {
 	return a > b ? a : b;
@@ -337,6 +362,8 @@ static enum engine_verdict handle(struct engine *e, enum decode_result r,
 	es->last_us = ts_us;
 	if (es->inspecting && e->sink.packet)
 		e->sink.packet(e->sink.arg, es, ts_us);
+	if (created && !(d->tcp_flags & TCP_SYN) && e->syn_fn)
+		syn_from_source(e, es, side, d);
 	if ((d->tcp_flags & TCP_SYN) && es->inspecting) {
 		stream_syn(&f->half[side], d->seq);
 		if (!(d->tcp_flags & TCP_ACK))

@@ -107,10 +107,21 @@ struct engine_counters {
 	uint64_t accepted, dropped, rejected;
 	uint64_t forgotten;          /* decided flows forgotten (forget_decided) */
 	uint64_t exceptions;         /* flows that hit a reassembly limit in their handshake */
+	uint64_t syns_from_source;   /* flows anchored by a SYN from the SYN source */
 	uint64_t cert_lookups, cert_parses;
 };
 
 struct engine;
+
+/*
+ * Where the SYNs the engine is not shown can be asked for (inline, the
+ * kernel copies clients' SYNs to monitor/synlog.c instead of queueing
+ * them). Called once for a flow whose first packet is not a SYN: true with
+ * *client_is_src (d's source is the client) and the client's initial
+ * sequence number *isn when that connection's SYN was seen.
+ */
+typedef bool (*engine_syn_fn)(void *arg, const struct decoded *d, bool *client_is_src,
+			      uint32_t *isn);
 
 /* NULL on allocation failure. The sink is copied. */
 struct engine *engine_new(const struct engine_config *cfg, const struct engine_sink *sink);
@@ -129,6 +140,8 @@ enum engine_verdict engine_ip_packet(struct engine *e, const uint8_t *pkt, size_
  * ended). Inline, such a flow may leave the queue. False for packets that
  * belong to no flow (pure ACKs, non-TCP). */
 bool engine_last_decided(const struct engine *e);
+/* Sets the SYN source (fn NULL: none, the default). */
+void engine_set_syn_source(struct engine *e, engine_syn_fn fn, void *arg);
 
 /* Ends all flows now (end of a capture): logs what is unlogged, each
  * session at the time of its last packet. */

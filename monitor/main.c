@@ -60,6 +60,7 @@
 #include "nfq.h"
 #include "policy.h"
 #include "statsock.h"
+#include "synlog.h"
 
 #define WORKER_POLL_MS 200
 #define RELOAD_WAIT_MS 5000
@@ -97,6 +98,7 @@ struct monitor {
 	unsigned n_workers;
 	struct worker *w;
 	struct statsock *ss;
+	struct synlog *synlog;          /* clients' SYNs (NFLOG); NULL: none */
 	uint64_t reloads, reload_failures, start_us;
 };
 
@@ -275,6 +277,18 @@ static void render_stats(void *arg, struct json *j)
 	json_kv_uint(j, "reloads", m->reloads);
 	json_kv_uint(j, "reload_failures", m->reload_failures);
 	counts_json(j, &total);
+	if (m->synlog) {
+		struct synlog_counters sc;
+
+		synlog_counters(m->synlog, &sc);
+		json_key(j, "syn_log");
+		json_object_begin(j);
+		json_kv_uint(j, "copies", sc.messages);
+		json_kv_uint(j, "anchored", sc.table.found);
+		json_kv_uint(j, "replaced", sc.table.replaced);
+		json_kv_uint(j, "lost", sc.enobufs);
+		json_object_end(j);
+	}
 	json_key(j, "queues");
 	json_array_begin(j);
 	for (i = 0; i < m->n_workers; i++) {
@@ -572,6 +586,11 @@ static int test_config(const struct monitor *m, const struct policy *p)
 	return 0;
 }
 
+static bool syn_source(void *arg, const struct decoded *d, bool *client_is_src, uint32_t *isn)
+{
+	return synlog_take(arg, d, client_is_src, isn);
+}
+
 static int start_workers(struct monitor *m)
 {
 	struct nfqueue_config qc = { 0 };
@@ -602,6 +621,8 @@ static int start_workers(struct monitor *m)
 			return -ENOMEM;
 		if (m->cfg.evidence[0])
 			inspector_set_evidence(w->in, m->cfg.evidence, DLT_RAW, EVIDENCE_BUDGET);
+		if (m->synlog)
+			engine_set_syn_source(inspector_engine(w->in), syn_source, m->synlog);
 		w->inj = inject_open(m->cfg.mark_inject, &err);
 		if (!w->inj)
 			fprintf(stderr, "secaudit-monitor: no RST injection (%s): reject drops "
@@ -678,6 +699,8 @@ static int main_loop(struct monitor *m, int sfd)
 			timeout = (int)((next_stats - now) / 1000) + 1;
 		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
 			return -errno;
+		if (m->synlog)          /* SYNs no queued packet asked about */
+			synlog_drain(m->synlog);
 		if (pfd[1].revents & POLLIN)
 			statsock_serve(m->ss, render_stats, m);
 		if (!(pfd[0].revents & POLLIN) || read(sfd, &si, sizeof(si)) != sizeof(si))
@@ -744,6 +767,12 @@ int main(int argc, char **argv)
 	if (m->cfg.evidence[0] && prepare_evidence_dir(m->cfg.evidence, m->cfg.user,
 						       m->cfg.group) < 0)
 		goto out;
+	m->synlog = synlog_open(SYNLOG_GROUP, &err);
+	if (!m->synlog)
+		fprintf(stderr, "secaudit-monitor: no SYN copies (NFLOG group %u: %s): each "
+			"connection is followed from its first queued packet, and segments sent "
+			"out of order before it could hide a handshake\n", SYNLOG_GROUP,
+			strerror(-err));
 	if (start_workers(m) < 0)
 		goto out;
 	if (m->cfg.user[0] && drop_privileges(m->cfg.user, m->cfg.group) < 0)
@@ -759,6 +788,7 @@ int main(int argc, char **argv)
 			rc = 1;
 out:
 	stop_workers(m);
+	synlog_close(m->synlog);
 	statsock_close(m->ss);
 	if (m->log_fd >= 0)
 		close(m->log_fd);

@@ -6,12 +6,12 @@
 set -eu
 
 BUILD="build-essential pkg-config clang libclang-rt-14-dev llvm
- libpcap-dev libnetfilter-queue-dev libmnl-dev libnfnetlink-dev
+ libpcap-dev libnetfilter-queue-dev libnetfilter-log-dev libmnl-dev libnfnetlink-dev
  libssl-dev libyaml-dev libsqlite3-dev libpq-dev zlib1g-dev libcriterion-dev"
 TEST="python3 python3-pytest python3-yaml python3-jsonschema
  openssl gnutls-bin curl iproute2 iptables conntrack tcpdump procps
  postgresql auditd sqlite3 jq"
-BENCH="tshark ssldump libndpi-bin iperf3 hyperfine valgrind time bc"
+BENCH="tshark ssldump libndpi-bin iperf3 hyperfine valgrind time bc auditd audispd-plugins"
 
 want="$BUILD $TEST"
 [ "${1:-}" = "--bench" ] && want="$want $BENCH"

@@ -1,6 +1,7 @@
 """secaudit setup-gateway in the namespace lab: what it applies, that it is
-idempotent, that --remove restores iptables-save exactly, and that only the
-client's SYN and TCP packets with payload on the TLS ports reach the queue."""
+idempotent, that --remove restores iptables-save exactly, that only TCP
+packets with payload on the TLS ports reach the queue, and that clients' SYNs
+are copied to the monitor (NFLOG) instead."""
 
 from lab import (Probe, lab, make_cert, probe_bin, start_tls_server,  # noqa: F401
                  s_client)
@@ -15,9 +16,8 @@ def test_print_changes_nothing_and_shows_both_families(lab, probe_bin):
     out = sg(lab, probe_bin, "--queues", "2:3", "--ports", "443,8443").stdout
     assert lab.ruleset() == before
     assert "iptables -w -N SECAUDIT" in out and "ip6tables -w -N SECAUDIT" in out
-    # per family: the client's SYN and the payload rule
-    assert out.count("--queue-balance 2:3 --queue-bypass") == 4
-    assert out.count("--dports 443,8443 --syn -j NFQUEUE") == 2
+    assert out.count("--queue-balance 2:3 --queue-bypass") == 2
+    assert out.count("--dports 443,8443 --syn -j NFLOG --nflog-group 4242") == 2
     assert "--ports 443,8443" in out
     closed = sg(lab, probe_bin, "--fail-closed").stdout
     assert "--queue-bypass" not in closed and "--queue-num 0" in closed
@@ -94,9 +94,9 @@ s.close()
 """
 
 
-def test_only_syn_and_payload_packets_are_queued(lab, probe_bin, tmp_path):
-    """The client's SYN and a 1-byte segment are queued; the SYN+ACK, pure
-    ACKs and RST are not."""
+def test_only_payload_packets_are_queued_and_syns_copied(lab, probe_bin, tmp_path):
+    """A 1-byte segment is queued; SYNs, pure ACKs and RST are not, and the
+    client's SYN is copied to the NFLOG group."""
     cert, key = make_cert(tmp_path)
     start_tls_server(lab, cert, key)
     sg(lab, probe_bin, "--apply")
@@ -104,11 +104,15 @@ def test_only_syn_and_payload_packets_are_queued(lab, probe_bin, tmp_path):
     for addr in (lab.SRV4, lab.SRV6):
         seq0 = lab.queue_stats(0)["id_sequence"]
         lab.run("cli", "/usr/bin/python3", "-c", CLIENT_TINY, addr)
-        # the client's SYN and the two data segments: the SYN+ACK, ACKs
-        # and the RST stay in the kernel (s_server answers nothing to 2 bytes)
-        assert lab.queue_stats(0)["id_sequence"] - seq0 == 3, addr
+        # exactly the two data segments: SYNs, ACKs and the RST stay in
+        # the kernel (s_server sends nothing back for 2 bytes)
+        assert lab.queue_stats(0)["id_sequence"] - seq0 == 2, addr
     st = probe.stats()
-    assert st["pure_packets"] == 2 and st["payload_packets"] == 4
+    assert st["pure_packets"] == 0 and st["payload_packets"] == 4
+    for tool in ("iptables", "ip6tables"):
+        rules = lab.run("gw", tool, "-L", "SECAUDIT", "-v", "-x", "-n").stdout
+        nflog = [ln for ln in rules.splitlines() if "nflog-group 4242" in ln]
+        assert nflog and int(nflog[0].split()[0]) == 1, rules      # one SYN each
 
 
 def test_queued_handshake_counts_match_the_kernel(lab, probe_bin, tmp_path):
@@ -124,7 +128,7 @@ def test_queued_handshake_counts_match_the_kernel(lab, probe_bin, tmp_path):
     fwd = lab.run("gw", "iptables", "-L", "FORWARD", "-v", "-x", "-n").stdout
     fwd_pkts = int([ln for ln in fwd.splitlines() if "SECAUDIT" in ln][0].split()[0])
     assert st["nfq"]["packets"] == kernel["id_sequence"] > 0
-    assert st["pure_packets"] == 2          # one client SYN per connection
+    assert st["pure_packets"] == 0
     # TCP the gateway forwarded (IPv4) outnumbers what was queued (both families)
     assert fwd_pkts > st["nfq"]["packets"] / 2
     assert kernel["queue_dropped"] == 0 and kernel["user_dropped"] == 0

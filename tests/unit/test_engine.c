@@ -296,6 +296,48 @@ Test(engine, server_half_anchored_by_client_ack_without_syn_ack)
 	cr_assert_eq(R.anomalies, 0, "%#llx", (unsigned long long)R.anomalies);
 }
 
+/* Inline the gateway copies the client's SYN (NFLOG) instead of queueing
+ * it: the SYN source anchors the client half, so a ClientHello whose
+ * second segment comes first is still read from its start. */
+static bool syn_source(void *arg, const struct decoded *d, bool *client_is_src, uint32_t *isn)
+{
+	(void)arg;
+	if (d->dport != C.sport)
+		return false;
+	*client_is_src = true;
+	*isn = cseq - 1;
+	return true;
+}
+
+Test(engine, syn_source_anchors_a_flow_whose_syn_was_not_shown)
+{
+	size_t a = 60;
+
+	engine_set_syn_source(E, syn_source, NULL);
+	send_at(1, cseq + (uint32_t)a, TB_ACK, T12_0 + a, sizeof(T12_0) - a);
+	cr_assert_eq(R.ev_all, 0, "held until the hole is filled");
+	send_at(1, cseq, TB_ACK, T12_0, a);
+	cseq += sizeof(T12_0);
+	cr_assert_eq(R.ev_all, TLS_EV_CLIENT_HELLO);
+	cr_assert_str_eq(R.sni, "www.alpha-corp.test");
+	/* and the server half from the client's ACK, as with a seen SYN */
+	send_at(0, sseq + 100, TB_ACK, T12_1 + 100, sizeof(T12_1) - 100);
+	send_at(0, sseq, TB_ACK, T12_1, 100);
+	sseq += sizeof(T12_1);
+	check_t12_session();
+	cr_assert_eq(R.anomalies, 0, "%#llx", (unsigned long long)R.anomalies);
+	cr_assert_eq(counters().syns_from_source, 1);
+}
+
+Test(engine, without_a_syn_source_a_reordered_hello_is_misread)
+{
+	size_t a = 60;
+
+	send_at(1, cseq + (uint32_t)a, TB_ACK, T12_0 + a, sizeof(T12_0) - a);
+	send_at(1, cseq, TB_ACK, T12_0, a);
+	cr_assert_not(R.ev_all & TLS_EV_CLIENT_HELLO, "the evasion the SYN prevents");
+}
+
 /* Without the client's SYN nothing says where the server's data starts:
  * the first server segment starts the half (capture began mid-flow). */
 Test(engine, no_anchor_mid_flow)
