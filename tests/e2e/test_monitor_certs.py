@@ -297,3 +297,91 @@ def test_client_hello_in_tiny_segments_is_judged(gwc, sni, expect):
     assert hello_len > 200          # so it did go out in dozens of segments
     blocked = alert_with(gwc.monitor, "server name on the deny list", timeout=0.5)
     assert len(blocked) == (1 if sni.startswith("blocked") else 0), gwc.monitor.alerts()
+
+
+# A client that sends its ClientHello's second segment before its first, over
+# a raw socket (the kernel's TCP never reorders). Without the SYN's anchor
+# the monitor would start the stream at the second segment, take the flow
+# for "not TLS" and let the hello through unjudged.
+REORDERING_CLIENT = r"""
+import os, random, select, socket, ssl, struct, sys, time
+src, dst, sni = sys.argv[1], sys.argv[2], sys.argv[3]
+sport, dport = random.randint(20000, 60000), 443
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack(f"!{len(b) // 2}H", b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+def tcp(seq, ack, flags, data=b""):
+    hdr = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, 65535, 0, 0)
+    pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 6, len(hdr) + len(data))
+    c = csum(pseudo + hdr + data)
+    return hdr[:16] + struct.pack("!H", c) + hdr[18:] + data
+
+def recv_from_server(raw, timeout):
+    end = time.time() + timeout
+    while time.time() < end:
+        r, _, _ = select.select([raw], [], [], max(0, end - time.time()))
+        if not r:
+            break
+        pkt = raw.recv(65535)
+        ihl = (pkt[0] & 15) * 4
+        sp, dp, seq, ack, off, flags = struct.unpack("!HHIIBB", pkt[ihl:ihl + 14])
+        if sp == dport and dp == sport:
+            return seq, flags, pkt[ihl + (off >> 4) * 4:]
+    return None
+
+raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+isn = random.randint(0, 2**32 - 1)
+raw.sendto(tcp(isn, 0, 0x02), (dst, 0))
+got = recv_from_server(raw, 3)
+assert got and got[1] & 0x12 == 0x12, "no SYN+ACK"
+srv = (got[0] + 1) & 0xffffffff
+raw.sendto(tcp(isn + 1, srv, 0x10), (dst, 0))
+
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+inb, outb = ssl.MemoryBIO(), ssl.MemoryBIO()
+t = ctx.wrap_bio(inb, outb, server_hostname=sni)
+try:
+    t.do_handshake()
+except ssl.SSLWantReadError:
+    pass
+hello = outb.read()
+k = 100
+raw.sendto(tcp(isn + 1 + k, srv, 0x18, hello[k:]), (dst, 0))     # second part first
+time.sleep(0.05)
+raw.sendto(tcp(isn + 1, srv, 0x18, hello[:k]), (dst, 0))
+while True:
+    got = recv_from_server(raw, 2)
+    if got is None:
+        print("nothing")
+        break
+    if got[1] & 0x04:
+        print("reset")
+        break
+    if got[2]:
+        print("reply", got[2][:6].hex())
+        break
+"""
+
+
+@pytest.mark.parametrize("sni,expect", [("good.lab.test", "reply 16"),
+                                        ("blocked.lab.test", "reset")])
+def test_client_hello_sent_out_of_order_is_judged(gwc, sni, expect):
+    # the client's kernel knows nothing of the raw connection: keep it from
+    # resetting it
+    gwc.run("cli", "iptables", "-A", "OUTPUT", "-p", "tcp", "--tcp-flags", "RST", "RST",
+            "-d", gwc.SRV4, "-j", "DROP")
+    r = gwc.run("cli", "/usr/bin/python3", "-c", REORDERING_CLIENT, gwc.CLI4, gwc.SRV4, sni,
+                check=False)
+    assert r.stdout.startswith(expect), r.stdout + r.stderr
+    blocked = alert_with(gwc.monitor, "server name on the deny list", timeout=0.5)
+    assert len(blocked) == (1 if sni.startswith("blocked") else 0), gwc.monitor.alerts()
+    st = gwc.monitor.stats()
+    assert st["syn_log"]["anchored"] >= 1, st
