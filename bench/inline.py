@@ -5,7 +5,8 @@ plus the lab's self-signed certificate allowed; setup-gateway's rules):
 
   - iperf3 bulk throughput (the iperf3 port is queued too, so the monitor
     sees the flow, finds no TLS in it and bypasses it);
-  - full TLS handshakes per second (openssl s_time -new, TLS 1.3 and 1.2);
+  - full TLS handshakes per second (openssl s_time -new, TLS 1.3 and 1.2,
+    and TLS 1.2 from a server that issues no session tickets);
   - the handshake latency the monitor adds: a client doing one full TLS 1.3
     handshake after another, connect() to handshake done, median and p99,
     without and with the monitor, in alternating blocks so drift on a busy
@@ -61,8 +62,8 @@ def iperf(lab):
     return json.loads(r.stdout)["end"]["sum_received"]["bits_per_second"] / 1e9
 
 
-def s_time(lab, version):
-    r = lab.run("cli", "openssl", "s_time", "-connect", f"{lab.SRV4}:443", "-new",
+def s_time(lab, version, port=443):
+    r = lab.run("cli", "openssl", "s_time", "-connect", f"{lab.SRV4}:{port}", "-new",
                 "-time", STIME_SECONDS, f"-{version}", timeout=60, check=False)
     # not "N connections in X.XXs": those are the client's CPU seconds
     m = re.search(r"(\d+) connections in (\d+) real seconds", r.stdout)
@@ -108,7 +109,7 @@ class Monitor:
 
 
 def gateway(lab, on):
-    args = ["--apply", "--ports", "443,5201"] if on else ["--remove"]
+    args = ["--apply", "--ports", "443,4443,5201"] if on else ["--remove"]
     lab.run("gw", BIN / "secaudit", "setup-gateway", *args)
 
 
@@ -135,6 +136,9 @@ def main():
         lab.rules.write_text(text.replace("      match_sni: false\n",
                                           "      match_sni: false\n      allow_self_signed: true\n"))
         labmod.start_tls_server(lab, cert, key)
+        # the same server without session tickets: a TLS 1.2 session is then
+        # decided at its ServerHelloDone (no NewSessionTicket to wait for)
+        labmod.start_tls_server(lab, cert, key, port=4443, extra=("-no_ticket",))
         lab.spawn("srv", "iperf3", "-s")
         lab.wait_tcp_listen("srv", 5201)
         lab.run("cli", "ping", "-c", "1", "-W", "2", lab.SRV4, check=False)
@@ -148,8 +152,8 @@ def main():
                 key_ = "with" if on else "without"
                 res.setdefault((key_, "iperf"), []).append(iperf(lab))
                 cpu0 = cpu_seconds(mon.proc.pid) if mon else (0, 0)
-                for v in ("tls1_3", "tls1_2"):
-                    rate = s_time(lab, v)
+                for v, port in (("tls1_3", 443), ("tls1_2", 443), ("tls1_2 no ticket", 4443)):
+                    rate = s_time(lab, v.split()[0], port)
                     res.setdefault((key_, v), []).append(rate)
                     if mon:
                         res["handshakes"] = res.get("handshakes", 0) + rate * STIME_SECONDS
@@ -185,7 +189,8 @@ def main():
     rows.append("|---|---|---|---|")
     rows.append(f"| iperf3 Gbit/s ({IPERF_SECONDS} s) | {res['without', 'iperf']:.2f} | "
                 f"{res['with', 'iperf']:.2f} | {res['with', 'iperf'] / res['without', 'iperf']:.2f} |")
-    for v, name in (("tls1_3", "TLS 1.3"), ("tls1_2", "TLS 1.2")):
+    for v, name in (("tls1_3", "TLS 1.3"), ("tls1_2", "TLS 1.2"),
+                    ("tls1_2 no ticket", "TLS 1.2, server sends no ticket")):
         rows.append(f"| {name} handshakes/s (s_time -new, {STIME_SECONDS} s) | "
                     f"{res['without', v]:.0f} | {res['with', v]:.0f} | "
                     f"{res['with', v] / res['without', v]:.2f} |")
