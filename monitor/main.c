@@ -41,10 +41,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,6 +57,7 @@
 #include "json.h"
 #include "nfq.h"
 #include "policy.h"
+#include "privdrop.h"
 #include "statsock.h"
 #include "synlog.h"
 
@@ -433,43 +432,6 @@ fail:
 	return -1;
 }
 
-/* Drops to user (and group, else the user's) keeping CAP_NET_ADMIN
- * (verdicts on the queue socket are checked against it on every message).
- * The raw sockets for the resets are already open, so CAP_NET_RAW is not
- * kept. The log directory must be writable by the user for reopening. */
-static int drop_privileges(const char *user, const char *group)
-{
-	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct data[2];
-	struct passwd *pw = getpwnam(user);
-	struct group *gr = group[0] ? getgrnam(group) : NULL;
-	gid_t gid;
-
-	if (!pw || (group[0] && !gr)) {
-		fprintf(stderr, "secaudit-monitor: no %s '%s'\n", pw ? "group" : "user",
-			pw ? group : user);
-		return -ENOENT;
-	}
-	/* Started unprivileged already (systemd User= with ambient
-	 * capabilities): nothing to drop. */
-	if (geteuid() != 0)
-		return 0;
-	gid = gr ? gr->gr_gid : pw->pw_gid;
-	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0 || setgroups(0, NULL) < 0 ||
-	    setresgid(gid, gid, gid) < 0 ||
-	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) < 0)
-		goto fail;
-	memset(data, 0, sizeof(data));
-	data[CAP_TO_INDEX(CAP_NET_ADMIN)].permitted = CAP_TO_MASK(CAP_NET_ADMIN);
-	data[CAP_TO_INDEX(CAP_NET_ADMIN)].effective = CAP_TO_MASK(CAP_NET_ADMIN);
-	if (syscall(SYS_capset, &hdr, data) < 0 || prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
-		goto fail;
-	return 0;
-fail:
-	fprintf(stderr, "secaudit-monitor: dropping privileges to %s: %s\n", user, strerror(errno));
-	return -errno;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -727,6 +689,7 @@ int main(int argc, char **argv)
 {
 	struct monitor *m = calloc(1, sizeof(*m));
 	bool test_only = false;
+	char err_text[256];
 	int sfd = -1, rc = 1, err = 0;
 	sigset_t set;
 	unsigned i;
@@ -775,8 +738,15 @@ int main(int argc, char **argv)
 			strerror(-err));
 	if (start_workers(m) < 0)
 		goto out;
-	if (m->cfg.user[0] && drop_privileges(m->cfg.user, m->cfg.group) < 0)
+	/* CAP_NET_ADMIN stays: the kernel checks it on every verdict message.
+	 * The raw sockets for the resets are open already, so CAP_NET_RAW
+	 * goes. The log directory must be writable by the user for reopening. */
+	if (m->cfg.user[0] &&
+	    privdrop_to(m->cfg.user, m->cfg.group, CAP_TO_MASK(CAP_NET_ADMIN), err_text,
+			sizeof(err_text)) < 0) {
+		fprintf(stderr, "secaudit-monitor: %s\n", err_text);
 		goto out;
+	}
 	if (run_threads(m) < 0)
 		goto out;
 	fprintf(stderr, "secaudit-monitor: enforcing %s on queue%s %u:%u (%s)\n", m->cfg.rules,
