@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """make bench, inline part: the namespace lab of tests/e2e/lab.py, the same
 run measuring the gateway without and with secaudit-monitor (rules/demo.yaml
-plus the lab's self-signed certificate allowed; setup-gateway's rules):
+plus the lab's self-signed certificate allowed; setup-gateway's rules). The
+gateway "without" is a stateful firewall (one conntrack rule), as gateways
+are; iperf3 is also run with no netfilter rules at all:
 
   - iperf3 bulk throughput (the iperf3 port is queued too, so the monitor
     sees the flow, finds no TLS in it and bypasses it);
@@ -9,8 +11,9 @@ plus the lab's self-signed certificate allowed; setup-gateway's rules):
     and TLS 1.2 from a server that issues no session tickets);
   - the handshake latency the monitor adds: a client doing one full TLS 1.3
     handshake after another, connect() to handshake done, median and p99,
-    without and with the monitor, in alternating blocks so drift on a busy
-    machine hits both alike;
+    without the monitor, through a consumer that only answers (the queue's
+    own cost for the same packets) and with the monitor, in alternating
+    blocks so drift on a busy machine hits all alike;
   - the most handshakes per second the monitor can judge: handshakes judged
     per CPU-second of the monitor (utime + stime from /proc), times the
     machine's cores.
@@ -37,7 +40,7 @@ DEMO_RULES = ROOT / "rules" / "demo.yaml"
 IPERF_SECONDS = 5
 STIME_SECONDS = 6
 ROUNDS = 3
-LATENCY_BLOCKS, LATENCY_PER_BLOCK = 4, 250
+LATENCY_BLOCKS, LATENCY_PER_BLOCK = 10, 300
 
 HANDSHAKE_TIMER = r"""
 import socket, ssl, sys, time
@@ -108,6 +111,27 @@ class Monitor:
         self.lab.stop(self.proc)
 
 
+def build_probe(tmp):
+    out = str(tmp / "nfq_probe")
+    subprocess.run(["cc", "-std=c11", "-D_GNU_SOURCE", "-O2", "-Icommon", "-Imonitor", "-Icli",
+                    *labmod.PROBE_SOURCES,
+                    *[f for f in labmod.PROBE_OPTIONAL if (ROOT / f).exists()],
+                    "-lnetfilter_queue", "-o", out], cwd=ROOT, check=True)
+    return out
+
+
+def stateful(lab, on):
+    """The baseline gateway: a stateful firewall (conntrack), as a gateway
+    has; setup-gateway's rules go in front of it and leave it alone."""
+    for tool in ("iptables", "ip6tables"):
+        rule = ["FORWARD", "-m", "conntrack", "--ctstate", "INVALID", "-j", "DROP"]
+        present = lab.run("gw", tool, "-C", *rule, check=False).returncode == 0
+        if on and not present:
+            lab.run("gw", tool, "-A", *rule)
+        elif not on and present:
+            lab.run("gw", tool, "-D", *rule)
+
+
 def gateway(lab, on):
     args = ["--apply", "--ports", "443,4443,5201"] if on else ["--remove"]
     lab.run("gw", BIN / "secaudit", "setup-gateway", *args)
@@ -146,6 +170,9 @@ def main():
         # alternating rounds, so drift on a busy machine hits both alike
         res = {}
         for _ in range(ROUNDS):
+            stateful(lab, False)
+            res.setdefault(("bare", "iperf"), []).append(iperf(lab))
+            stateful(lab, True)
             for on in (False, True):
                 gateway(lab, on)
                 mon = Monitor(lab) if on else None
@@ -167,14 +194,23 @@ def main():
         gateway(lab, False)
         res = {k: statistics.median(v) if isinstance(v, list) else v for k, v in res.items()}
 
-        lat = {"without": [], "with": []}
+        stateful(lab, False)
+        # the same 2 packets per handshake through a consumer that does
+        # nothing but answer (tests/e2e/nfq_probe.c): the queue's own cost
+        probe = build_probe(tmp)
+        lat = {"without": [], "noop": [], "with": []}
         for _ in range(LATENCY_BLOCKS):
-            for on in (False, True):
-                gateway(lab, on)
-                mon = Monitor(lab) if on else None
-                lat["with" if on else "without"] += latencies(lab, LATENCY_PER_BLOCK)
-                if mon:
+            for mode in lat:
+                gateway(lab, mode != "without")
+                if mode == "with":
+                    mon = Monitor(lab)
+                elif mode == "noop":
+                    mon = labmod.Probe(lab, probe, "--mode", "bypass-after:1")
+                lat[mode] += latencies(lab, LATENCY_PER_BLOCK)
+                if mode == "with":
                     mon.stop()
+                elif mode == "noop":
+                    mon.kill()
         gateway(lab, False)
     finally:
         lab.down()
@@ -189,6 +225,9 @@ def main():
     rows.append("|---|---|---|---|")
     rows.append(f"| iperf3 Gbit/s ({IPERF_SECONDS} s) | {res['without', 'iperf']:.2f} | "
                 f"{res['with', 'iperf']:.2f} | {res['with', 'iperf'] / res['without', 'iperf']:.2f} |")
+    rows.append(f"| iperf3 Gbit/s, gateway with no netfilter rules at all | "
+                f"{res['bare', 'iperf']:.2f} | | {res['with', 'iperf'] / res['bare', 'iperf']:.2f} "
+                f"(conntrack's own cost included) |")
     for v, name in (("tls1_3", "TLS 1.3"), ("tls1_2", "TLS 1.2"),
                     ("tls1_2 no ticket", "TLS 1.2, server sends no ticket")):
         rows.append(f"| {name} handshakes/s (s_time -new, {STIME_SECONDS} s) | "
@@ -198,6 +237,10 @@ def main():
                 f"{med['with']:.0f} | {med['with'] - med['without']:+.0f} µs |")
     rows.append(f"| TLS 1.3 handshake, p99 µs | {p99['without']:.0f} | {p99['with']:.0f} | "
                 f"{p99['with'] - p99['without']:+.0f} µs |")
+    rows.append(f"| the same through a no-op queue consumer (median / p99 µs) | | "
+                f"{med['noop']:.0f} / {p99['noop']:.0f} | "
+                f"{med['noop'] - med['without']:+.0f} / {p99['noop'] - p99['without']:+.0f} µs: "
+                f"the queue's own round trips |")
     rows.append(f"| monitor user CPU per handshake (its own code) | | {res['user'] / hs * 1e6:.1f} µs | "
                 f"{per_core:,.0f} handshakes/s per core, ~{per_core * cores:,.0f} on {cores} cores |")
     rows.append(f"| monitor system CPU per handshake (netlink, and the forwarding the "
