@@ -98,3 +98,20 @@ def alert_with(mon, signature, timeout=2):
         time.sleep(0.05)
 
 
+
+
+def stopped_before_certificate(lab, *args, port):
+    """An s_client handshake the monitor must stop at the server's
+    Certificate: the client fails, reset within a second, without the
+    complete flight; one blocked "bad server certificate" alert, returned."""
+    rc, out, secs = s_client(lab, *args, port=port)
+    assert rc != 0 and rc != 124, out
+    got = received(out)
+    assert "Certificate" not in got and "ServerHelloDone" not in got, got
+    assert "no peer certificate available" in out, out
+    assert was_reset(out), out
+    assert secs < 1.0
+    hits = alert_with(lab.monitor, "bad server certificate")
+    assert len(hits) == 1, lab.monitor.alerts()
+    assert hits[0]["alert"]["action"] == "blocked"
+    return hits
