@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "rules.h"
 
 #define ALERTS_FIELD 256
 #define ALERTS_MAX_RULES 16
@@ -235,29 +236,6 @@ struct alerts_opts {
 	bool follow, summary, json, color;
 };
 
-static bool alerts_glob(const char *pat, const char *s)
-{
-	const char *star = NULL, *resume = NULL;
-
-	while (*s) {
-		if (*pat == '*') {
-			star = ++pat;
-			resume = s;
-		} else if (*pat == '?' || tolower((unsigned char)*pat) == tolower((unsigned char)*s)) {
-			pat++;
-			s++;
-		} else if (star) {
-			pat = star;
-			s = ++resume;
-		} else {
-			return false;
-		}
-	}
-	while (*pat == '*')
-		pat++;
-	return !*pat;
-}
-
 static bool alerts_match(const struct alerts_opts *o, const struct alert_ev *ev)
 {
 	unsigned i;
@@ -277,7 +255,7 @@ static bool alerts_match(const struct alerts_opts *o, const struct alert_ev *ev)
 		return false;
 	if (o->addr && strcmp(ev->src_ip, o->addr) && strcmp(ev->dest_ip, o->addr))
 		return false;
-	if (o->sni && !alerts_glob(o->sni, ev->sni))
+	if (o->sni && !rules_glob(o->sni, ev->sni, true))
 		return false;
 	if (o->rule) {
 		hit = !strcmp(ev->sid, o->rule);
