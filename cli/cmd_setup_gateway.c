@@ -22,7 +22,7 @@
  *      cannot make the monitor begin mid-record and take the flow for "not
  *      TLS" (an evasion);
  *   6. TCP to or from the TLS ports that carries payload goes to the queue.
- *      Other pure ACKs (and SYN+ACK, FIN, RST without data) never reach user space:
+ *      Pure ACKs (and SYNs, FIN, RST without data) never reach user space:
  *      a classic BPF test (-m bpf) compares the IP length with the IP and
  *      TCP header lengths, which neither -m length nor -m u32 can do
  *      exactly (u32 cannot subtract, and misses payloads under 4 bytes).

@@ -216,8 +216,8 @@ static void guess_client(struct flow *f, int side, const struct decoded *d)
 }
 
 /*
- * Inline, the gateway queues the client's SYN but not the server's SYN+ACK
- * (one packet fewer per connection). Without an anchor, the server half
+ * Inline, the server's SYN+ACK never reaches the engine (only the client's
+ * SYN does, as a copy: syn_from_source). Without an anchor, the server half
  * would start at whichever server segment reached us first, and a server
  * that reorders its first flight could make it start mid-record. Once the
  * client's SYN anchored the client half, the client's first acknowledgement
