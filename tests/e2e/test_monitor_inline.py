@@ -79,8 +79,6 @@ def gw(lab, tmp_path):
         assert time.monotonic() < deadline, "the servers on 443 did not start"
         time.sleep(0.05)
     lab.wait_tcp_listen("srv", EXPIRED_PORT)
-    # resolve the IPv6 neighbours first: a fresh lab may lose the first SYN
-    lab.run("cli", "ping", "-6", "-c", "1", "-W", "2", lab.SRV6, check=False)
     lab.run("gw", SECAUDIT, "setup-gateway", "--apply", "--ports", f"{GOOD_PORT},{EXPIRED_PORT}")
     lab.monitor = Monitor(lab)
     return lab
