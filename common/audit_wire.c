@@ -2,6 +2,7 @@
 #include "audit_wire.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <zlib.h>
 
@@ -118,6 +119,24 @@ int aw_body_next(struct cursor *body, const uint8_t **ev, size_t *len)
 	*len = n;
 	*body = c;
 	return 1;
+}
+
+int aw_body_check(const uint8_t *body, size_t len, uint64_t seq, uint32_t n_events,
+		  char *err, size_t errsz)
+{
+	struct cursor c = cur_make(body, len);
+	const uint8_t *ev;
+	size_t evlen;
+	uint32_t n = 0;
+	int rc;
+
+	while ((rc = aw_body_next(&c, &ev, &evlen)) == 1)
+		n++;
+	if (rc == 0 && n == n_events)
+		return 0;
+	snprintf(err, errsz, "package %llu: body holds %u events, header says %u",
+		 (unsigned long long)seq, n, n_events);
+	return -EPROTO;
 }
 
 int aw_package_body(const struct aw_package *p, struct buf *out)

@@ -124,6 +124,11 @@ bool aw_decode_stats(struct cursor c, struct aw_stats *s);
  * Returns 1 for an event, 0 at the clean end, -EPROTO when malformed.
  */
 int aw_body_next(struct cursor *body, const uint8_t **ev, size_t *len);
+/* Checks a whole body (len bytes) before any of it is stored: well formed
+ * and holding exactly the n_events its header says. 0, or -EPROTO with the
+ * reason (naming package seq) in err. */
+int aw_body_check(const uint8_t *body, size_t len, uint64_t seq, uint32_t n_events,
+		  char *err, size_t errsz);
 
 /*
  * Inflates a package's data into out (reset first) when compressed, or

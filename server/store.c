@@ -234,20 +234,16 @@ int store_package(struct store *s, const char *agent, uint64_t stream,
 {
 	if (s->pg)
 		return pgstore_package(s->pg, agent, stream, seq, n_events, body, received);
-	struct cursor c = cur_make((const uint8_t *)body->data, body->len);
+	struct cursor c;
 	const uint8_t *ev;
 	size_t len;
-	uint32_t n = 0;
+	uint32_t n;
 	int rc;
 
-	/* check the whole body before writing anything */
-	while ((rc = aw_body_next(&c, &ev, &len)) == 1)
-		n++;
-	if (rc < 0 || n != n_events) {
-		snprintf(s->err, sizeof(s->err), "package %llu: body holds %u events, header says %u",
-			 (unsigned long long)seq, n, n_events);
-		return -EPROTO;
-	}
+	rc = aw_body_check((const uint8_t *)body->data, body->len, seq, n_events, s->err,
+			   sizeof(s->err));
+	if (rc < 0)
+		return rc;
 	sqlite3_reset(s->ins_pkg);
 	bind_text(s->ins_pkg, 1, agent);
 	sqlite3_bind_int64(s->ins_pkg, 2, (int64_t)stream);

@@ -210,22 +210,19 @@ int pgstore_package(struct pgstore *s, const char *agent, uint64_t stream,
 		    uint64_t seq, uint32_t n_events, const struct buf *body,
 		    double received)
 {
-	struct cursor c = cur_make((const uint8_t *)body->data, body->len);
 	char sstream[24], sseq[24], srecv[32], sn[16];
 	const char *params[5] = { agent, sstream, sseq, srecv, sn };
+	struct cursor c;
 	const uint8_t *ev;
 	size_t len;
-	uint32_t n = 0;
+	uint32_t n;
 	PGresult *r;
 	int rc;
 
-	while ((rc = aw_body_next(&c, &ev, &len)) == 1)
-		n++;
-	if (rc < 0 || n != n_events) {
-		snprintf(s->err, sizeof(s->err), "package %llu: body holds %u events, header says %u",
-			 (unsigned long long)seq, n, n_events);
-		return -EPROTO;
-	}
+	rc = aw_body_check((const uint8_t *)body->data, body->len, seq, n_events, s->err,
+			   sizeof(s->err));
+	if (rc < 0)
+		return rc;
 	snprintf(sstream, sizeof(sstream), "%lld", (long long)stream);
 	snprintf(sseq, sizeof(sseq), "%lld", (long long)seq);
 	snprintf(srecv, sizeof(srecv), "%.6f", received);

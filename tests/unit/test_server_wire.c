@@ -181,3 +181,20 @@ Test(wire, name_with_nul_rejected)
 
 	cr_assert_not(aw_decode_error(cur_make(p, sizeof(p)), &e));
 }
+
+Test(wire, body_check_counts_against_the_header)
+{
+	struct buf body = { 0 };
+	char err[128] = "";
+	uint8_t bad[] = { 0, 0, 0, 9, 'a', 'b' };
+
+	aw_put_event(&body, "one", 3);
+	aw_put_event(&body, "two", 3);
+	cr_assert_eq(aw_body_check((const uint8_t *)body.data, body.len, 5, 2, err, sizeof(err)), 0);
+	cr_assert_eq(aw_body_check((const uint8_t *)body.data, body.len, 5, 3, err, sizeof(err)),
+		     -EPROTO);
+	cr_assert_str_eq(err, "package 5: body holds 2 events, header says 3");
+	cr_assert_eq(aw_body_check(bad, sizeof(bad), 6, 1, err, sizeof(err)), -EPROTO);
+	cr_assert_str_eq(err, "package 6: body holds 0 events, header says 1");
+	buf_free(&body);
+}
