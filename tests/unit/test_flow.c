@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decoded4.h"
 #include "flow.h"
 
 #define MAX_FREED 200000
@@ -36,36 +37,6 @@ static void teardown(void)
 }
 
 TestSuite(flow, .init = setup, .fini = teardown);
-
-static struct decoded pkt4(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
-			   uint8_t flags, size_t payload)
-{
-	struct decoded d;
-
-	memset(&d, 0, sizeof(d));
-	d.family = 4;
-	d.proto = 6;
-	d.src[0] = (uint8_t)(src >> 24), d.src[1] = (uint8_t)(src >> 16);
-	d.src[2] = (uint8_t)(src >> 8), d.src[3] = (uint8_t)src;
-	d.dst[0] = (uint8_t)(dst >> 24), d.dst[1] = (uint8_t)(dst >> 16);
-	d.dst[2] = (uint8_t)(dst >> 8), d.dst[3] = (uint8_t)dst;
-	d.sport = sport;
-	d.dport = dport;
-	d.tcp_flags = flags;
-	d.payload_len = payload;
-	return d;
-}
-
-static struct decoded reverse(const struct decoded *d)
-{
-	struct decoded r = *d;
-
-	memcpy(r.src, d->dst, 16);
-	memcpy(r.dst, d->src, 16);
-	r.sport = d->dport;
-	r.dport = d->sport;
-	return r;
-}
 
 #define A 0x0a000001u   /* 10.0.0.1 */
 #define B 0xc0a80001u   /* 192.168.0.1 */

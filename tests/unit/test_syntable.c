@@ -5,39 +5,22 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
+#include "decoded4.h"
 #include "syntable.h"
 
-static struct decoded pkt(int c, int s, uint16_t cport, uint16_t sport, uint32_t seq)
+/* A client's SYN from 10.0.0.c:cport to 10.0.0.s:sport with sequence seq. */
+static struct decoded client_syn(uint8_t c, uint8_t s, uint16_t cport, uint16_t sport, uint32_t seq)
 {
-	struct decoded d;
+	struct decoded d = pkt4(0x0a000000u | c, cport, 0x0a000000u | s, sport, TCP_SYN, 0);
 
-	memset(&d, 0, sizeof(d));
-	d.family = 4;
-	d.proto = 6;
-	d.src[0] = 10, d.src[3] = (uint8_t)c;
-	d.dst[0] = 10, d.dst[3] = (uint8_t)s;
-	d.sport = cport;
-	d.dport = sport;
 	d.seq = seq;
-	d.tcp_flags = TCP_SYN;
 	return d;
-}
-
-static struct decoded reversed(const struct decoded *d)
-{
-	struct decoded r = *d;
-
-	memcpy(r.src, d->dst, 16);
-	memcpy(r.dst, d->src, 16);
-	r.sport = d->dport;
-	r.dport = d->sport;
-	return r;
 }
 
 Test(syntable, found_from_either_direction_once)
 {
 	struct syntable *t = syntable_new(1000);
-	struct decoded syn = pkt(1, 2, 40000, 443, 12345), back = reversed(&syn);
+	struct decoded syn = client_syn(1, 2, 40000, 443, 12345), back = reverse(&syn);
 	struct syntable_counters n;
 	bool client_is_src;
 	uint32_t isn;
@@ -60,13 +43,13 @@ Test(syntable, found_from_either_direction_once)
 Test(syntable, other_connections_do_not_match)
 {
 	struct syntable *t = syntable_new(64);
-	struct decoded syn = pkt(1, 2, 40000, 443, 7), other = pkt(1, 2, 40001, 443, 7);
+	struct decoded syn = client_syn(1, 2, 40000, 443, 7), other = client_syn(1, 2, 40001, 443, 7);
 	bool c;
 	uint32_t isn;
 
 	syntable_add(t, &syn, 0);
 	cr_assert_not(syntable_take(t, &other, 0, &c, &isn));
-	other = pkt(1, 3, 40000, 443, 7);
+	other = client_syn(1, 3, 40000, 443, 7);
 	cr_assert_not(syntable_take(t, &other, 0, &c, &isn));
 	other = syn;
 	other.family = 6;
@@ -78,7 +61,7 @@ Test(syntable, other_connections_do_not_match)
 Test(syntable, old_entries_are_ignored)
 {
 	struct syntable *t = syntable_new(64);
-	struct decoded syn = pkt(1, 2, 40000, 443, 7);
+	struct decoded syn = client_syn(1, 2, 40000, 443, 7);
 	bool c;
 	uint32_t isn;
 
@@ -90,7 +73,7 @@ Test(syntable, old_entries_are_ignored)
 Test(syntable, a_colliding_syn_replaces_the_older_one)
 {
 	struct syntable *t = syntable_new(1);           /* one slot: everything collides */
-	struct decoded a = pkt(1, 2, 40000, 443, 1), b = pkt(1, 2, 40002, 443, 2);
+	struct decoded a = client_syn(1, 2, 40000, 443, 1), b = client_syn(1, 2, 40002, 443, 2);
 	struct syntable_counters n;
 	bool c;
 	uint32_t isn;
