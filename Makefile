@@ -3,8 +3,10 @@
 #   make demo    the main job on an embedded default
 #   make fuzz    libFuzzer harnesses, FUZZ_SECONDS each
 #   make bench   benchmarks against the reference tools
-# Modules are discovered: every .c in common/ monitor/ agent/ server/ cli/ is
-# built; <dir>/main.c is a program's entry point, the rest its library.
+# Modules are discovered: every .c in common/ monitor/<layer>/ agent/ server/
+# cli/ is built; <dir>/main.c (monitor/daemon/main.c) is a program's entry
+# point, the rest its library. monitor/'s layers and the direction their
+# includes may take are in docs/architecture.md (`make layers` checks them).
 # DEBUG=1 builds without optimisation; SAN=1 with ASan+UBSan; BUILD=dir
 # puts all output elsewhere (the sanitizer and fuzz builds use this).
 
@@ -33,7 +35,7 @@ lib_src = $(filter-out $(1)/main.c,$(wildcard $(1)/*.c))
 objs    = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 COMMON_OBJ  := $(call objs,$(call lib_src,common))
-MONITOR_OBJ := $(call objs,$(call lib_src,monitor))
+MONITOR_OBJ := $(call objs,$(filter-out monitor/daemon/main.c,$(wildcard monitor/*/*.c)))
 AGENT_OBJ   := $(call objs,$(call lib_src,agent))
 SERVER_OBJ  := $(call objs,$(call lib_src,server))
 CLI_OBJ     := $(call objs,$(call lib_src,cli))
@@ -41,7 +43,7 @@ LIB_OBJ     := $(MONITOR_OBJ) $(AGENT_OBJ) $(SERVER_OBJ) $(CLI_OBJ) $(COMMON_OBJ
 LIB         := $(BUILD)/lib/libsecaudit.a
 
 PROGRAMS := $(BUILD)/bin/secaudit \
-	    $(if $(wildcard monitor/main.c),$(BUILD)/bin/secaudit-monitor) \
+	    $(BUILD)/bin/secaudit-monitor \
 	    $(if $(wildcard agent/main.c),$(BUILD)/bin/secaudit-agent) \
 	    $(if $(wildcard server/main.c),$(BUILD)/bin/secaudit-server)
 
@@ -50,7 +52,7 @@ UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all deps check unit unit-san corpus e2e demo fuzz fuzz-regress bench clean install
+.PHONY: all deps layers check unit unit-san corpus e2e demo fuzz fuzz-regress bench clean install
 all: $(PROGRAMS)
 
 deps:
@@ -65,6 +67,9 @@ $(LIB): $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(BUILD)/bin/secaudit: $(BUILD)/obj/cli/main.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+$(BUILD)/bin/secaudit-monitor: $(BUILD)/obj/monitor/daemon/main.o $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 $(BUILD)/bin/secaudit-%: $(BUILD)/obj/%/main.o $(LIB)
@@ -92,7 +97,11 @@ corpus: all
 e2e: all
 	$(PYTHON) -m pytest -q tests/e2e
 
+layers:
+	@scripts/check-layers.sh
+
 check: deps
+	@scripts/check-layers.sh
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) unit-san

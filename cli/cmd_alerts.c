@@ -29,7 +29,7 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "rules.h"
+#include "policy/rules.h"
 
 #define ALERTS_FIELD 256
 #define ALERTS_MAX_RULES 16

@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "capture.h"
+#include "io/capture.h"
 #include "cli.h"
-#include "engine.h"
-#include "inspector.h"
-#include "policy.h"
+#include "engine/engine.h"
+#include "engine/inspector.h"
+#include "policy/policy.h"
 
 struct read_ctx {
 	struct inspector *in;

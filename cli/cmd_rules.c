@@ -12,7 +12,7 @@
 
 #include "audit_rules.h"
 #include "cli.h"
-#include "policy.h"
+#include "policy/policy.h"
 
 static void rules_usage(FILE *f)
 {

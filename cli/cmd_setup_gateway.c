@@ -56,8 +56,8 @@
 
 #include "buf.h"
 #include "cli.h"
-#include "nfq.h"
-#include "synlog.h"
+#include "io/nfq.h"
+#include "io/synlog.h"
 
 #define SG_CHAIN "SECAUDIT"
 #define SG_HOOK_COMMENT "secaudit"

@@ -9,7 +9,7 @@
 
 #include "buf.h"
 #include "cli.h"
-#include "statsock.h"
+#include "io/statsock.h"
 
 static void usage(FILE *f)
 {

@@ -236,8 +236,8 @@ def make_cert(tmpdir, name="server", cn="lab.test"):
     return cert, key
 
 
-PROBE_SOURCES = ["tests/e2e/nfq_probe.c", "monitor/nfq.c", "monitor/inject.c",
-                 "monitor/statsock.c", "cli/cmd_setup_gateway.c", "cli/cmd_stats.c",
+PROBE_SOURCES = ["tests/e2e/nfq_probe.c", "monitor/io/nfq.c", "monitor/io/inject.c",
+                 "monitor/io/statsock.c", "cli/cmd_setup_gateway.c", "cli/cmd_stats.c",
                  "common/buf.c", "common/json.c"]
 # cursor getters may live in the header alone (inline) or in cursor.c
 PROBE_OPTIONAL = ["common/cursor.c"]

@@ -28,10 +28,10 @@
 #include "buf.h"
 #include "cli.h"
 #include "cursor.h"
-#include "inject.h"
+#include "io/inject.h"
 #include "json.h"
-#include "nfq.h"
-#include "statsock.h"
+#include "io/nfq.h"
+#include "io/statsock.h"
 
 #define PROBE_FLOWS 4096
 

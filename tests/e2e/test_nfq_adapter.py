@@ -1,4 +1,4 @@
-"""monitor/nfq.c on a real queue, through nfq_probe in the lab gateway:
+"""monitor/io/nfq.c on a real queue, through nfq_probe in the lab gateway:
 TLS passes the queue; a flow marked accepted leaves the queue, a flow marked
 denied is dropped by the kernel; reject resets both ends; with the monitor
 killed, fail-open keeps traffic flowing and fail-closed stops it."""

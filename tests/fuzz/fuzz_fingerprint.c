@@ -14,7 +14,7 @@
 
 #include "buf.h"
 #include "cursor.h"
-#include "fingerprint.h"
+#include "tls/fingerprint.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -20,9 +20,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "anomaly.h"
+#include "net/anomaly.h"
 #include "cursor.h"
-#include "stream.h"
+#include "stream/stream.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -16,8 +16,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "tls.h"
-#include "x509.h"
+#include "tls/tls.h"
+#include "x509/x509.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -8,7 +8,7 @@
  * reuse and eviction all run. Every text of a parsed certificate is read
  * in full so a missing terminator or a dangling pointer shows under ASan.
  */
-#include "x509.h"
+#include "x509/x509.h"
 
 #include "cursor.h"
 

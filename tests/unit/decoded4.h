@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "decode.h"
+#include "net/decode.h"
 
 static inline struct decoded pkt4(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
 				  uint8_t flags, size_t payload)

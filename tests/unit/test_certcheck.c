@@ -9,7 +9,7 @@
 
 #include <openssl/obj_mac.h>
 
-#include "certcheck.h"
+#include "x509/certcheck.h"
 #include "testpki.h"
 
 static struct certcheck_store *store_with(const char *ca, const char *crl)

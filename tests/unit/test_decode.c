@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "decode.h"
+#include "net/decode.h"
 
 #define CORPUS   "../shared/corpus/"
 #define EXPECTED "tests/unit/data/decode/expected.txt"

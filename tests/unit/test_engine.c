@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "anomaly.h"
+#include "net/anomaly.h"
 #include "buf.h"
-#include "engine.h"
+#include "engine/engine.h"
 #include "tlsbuild.h"
 
 #define BIT(a) (1ULL << ANOM_##a)

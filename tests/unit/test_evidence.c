@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "evidence.h"
+#include "engine/evidence.h"
 
 static char dir[] = "/tmp/secaudit-evidence-XXXXXX";
 

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "buf.h"
-#include "fingerprint.h"
-#include "tls.h"
+#include "tls/fingerprint.h"
+#include "tls/tls.h"
 
 struct fp_client_case {
 	const char *name;

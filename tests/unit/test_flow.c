@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "decoded4.h"
-#include "flow.h"
+#include "stream/flow.h"
 
 #define MAX_FREED 200000
 

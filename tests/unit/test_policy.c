@@ -11,9 +11,9 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "policy.h"
-#include "rules.h"
-#include "sessioncache.h"
+#include "policy/policy.h"
+#include "policy/rules.h"
+#include "policy/sessioncache.h"
 #include "testpki.h"
 
 static const char policy_fmt[] =

@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "policy.h"
-#include "rules.h"
+#include "policy/policy.h"
+#include "policy/rules.h"
 
 #define DATA "tests/unit/data/rules/"
 

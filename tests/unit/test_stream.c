@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "anomaly.h"
-#include "stream.h"
+#include "net/anomaly.h"
+#include "stream/stream.h"
 
 #define BIT(a) (1ULL << ANOM_##a)
 #define MAX_OUT 70000

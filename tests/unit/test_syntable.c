@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "decoded4.h"
-#include "syntable.h"
+#include "stream/syntable.h"
 
 /* A client's SYN from 10.0.0.c:cport to 10.0.0.s:sport with sequence seq. */
 static struct decoded client_syn(uint8_t c, uint8_t s, uint16_t cport, uint16_t sport, uint32_t seq)

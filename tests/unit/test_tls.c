@@ -14,11 +14,11 @@
 
 #include <openssl/evp.h>
 
-#include "anomaly.h"
+#include "net/anomaly.h"
 #include "buf.h"
-#include "tls.h"
+#include "tls/tls.h"
 #include "tlsbuild.h"
-#include "x509.h"
+#include "x509/x509.h"
 
 #define BIT(a) (1ULL << ANOM_##a)
 #define MAX_FLIGHTS 8

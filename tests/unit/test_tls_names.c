@@ -6,8 +6,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "tls.h"
-#include "tls_names.h"
+#include "tls/tls.h"
+#include "tls/tls_names.h"
 
 static unsigned count_known(const char *(*fn)(uint16_t))
 {

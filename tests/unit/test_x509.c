@@ -4,7 +4,7 @@
  * certificates from suricata-verify captures with the strings Suricata's
  * EVE prints for them, malformed input, and the cache's bookkeeping.
  */
-#include "x509.h"
+#include "x509/x509.h"
 
 #include <criterion/criterion.h>
 #include <openssl/bn.h>

@@ -14,7 +14,7 @@
 
 #include <openssl/pem.h>
 
-#include "x509.h"
+#include "x509/x509.h"
 
 #define TESTPKI_SCRIPT "tests/unit/data/certcheck/mkpki.sh"
 

@@ -1,0 +1,350 @@
+/*
+ * daemon_config: secaudit-monitor's configuration file. See daemon_config.h.
+ */
+#include "daemon/daemon_config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <yaml.h>
+
+#include "io/nfq.h"
+#include "io/statsock.h"
+
+void daemon_config_default(struct daemon_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->stats_socket, sizeof(c->stats_socket), "%s", STATSOCK_DEFAULT_PATH);
+	c->stats_interval = 60;
+	c->gso = true;
+	c->mark_mask = NFQUEUE_MARK_MASK;
+	c->mark_accept = NFQUEUE_MARK_ACCEPT;
+	c->mark_deny = NFQUEUE_MARK_DENY;
+	c->mark_inject = NFQUEUE_MARK_INJECT;
+	engine_config_default(&c->engine);
+	/* Decided flows leave the queue by their mark: nothing more of them
+	 * comes back, so the table need not hold them until they time out. */
+	c->engine.forget_decided = true;
+}
+
+static bool parse_u16(const char *s, char **end, uint16_t *out)
+{
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoul(s, end, 10);
+	if (errno || v > 65535)
+		return false;
+	*out = (uint16_t)v;
+	return true;
+}
+
+bool daemon_parse_exception_policy(const char *s, enum engine_verdict *v)
+{
+	if (!strcmp(s, "pass"))
+		*v = ENGINE_ACCEPT;
+	else if (!strcmp(s, "drop"))
+		*v = ENGINE_DROP;
+	else
+		return false;
+	return true;
+}
+
+bool daemon_parse_queues(const char *s, uint16_t *first, uint16_t *last)
+{
+	uint16_t a, b;
+	char *end;
+
+	if (!parse_u16(s, &end, &a))
+		return false;
+	b = a;
+	if (*end == ':' && !parse_u16(end + 1, &end, &b))
+		return false;
+	if (*end || b < a || b - a >= DAEMON_MAX_QUEUES)
+		return false;
+	*first = a;
+	*last = b;
+	return true;
+}
+
+struct cctx {
+	yaml_document_t *doc;
+	const char *path;
+	char *err;
+	size_t errlen;
+};
+
+static bool fail(struct cctx *x, const yaml_node_t *n, const char *fmt, const char *what)
+{
+	int k = snprintf(x->err, x->errlen, "%s:%zu:%zu: ", x->path,
+			 n ? n->start_mark.line + 1 : 0, n ? n->start_mark.column + 1 : 0);
+
+	if (k >= 0 && (size_t)k < x->errlen)
+		snprintf(x->err + k, x->errlen - (size_t)k, fmt, what);
+	return false;
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+/* A path value; relative ones are taken from the configuration's directory. */
+static bool get_path(struct cctx *x, const yaml_node_t *n, const char *key, char *out, size_t outlen)
+{
+	const char *s = scalar(n), *slash = strrchr(x->path, '/');
+	int k;
+
+	if (!s)
+		return fail(x, n, "%s must be a path", key);
+	if (*s == '/' || !*s || !slash)
+		k = snprintf(out, outlen, "%s", s);
+	else
+		k = snprintf(out, outlen, "%.*s/%s", (int)(slash - x->path), x->path, s);
+	if (k < 0 || (size_t)k >= outlen)
+		return fail(x, n, "%s: path too long", key);
+	return true;
+}
+
+static bool get_bool(struct cctx *x, const yaml_node_t *n, const char *key, bool *out)
+{
+	const char *s = scalar(n);
+
+	if (s && (!strcasecmp(s, "true") || !strcasecmp(s, "yes") || !strcasecmp(s, "on")))
+		*out = true;
+	else if (s && (!strcasecmp(s, "false") || !strcasecmp(s, "no") || !strcasecmp(s, "off")))
+		*out = false;
+	else
+		return fail(x, n, "%s must be true or false", key);
+	return true;
+}
+
+/* A number with an optional unit: sizes (KiB, MiB, GiB, or k/M/G as
+ * powers of 1024) or durations (s, m, h: to seconds). Hex without unit. */
+static bool get_num(struct cctx *x, const yaml_node_t *n, const char *key, bool duration,
+		    unsigned long long max, unsigned long long *out)
+{
+	static const struct { const char *u; unsigned long long f; } sizes[] = {
+		{ "", 1 }, { "k", 1024 }, { "KiB", 1024 }, { "M", 1 << 20 }, { "MiB", 1 << 20 },
+		{ "G", 1 << 30 }, { "GiB", 1 << 30 },
+	}, times[] = { { "", 1 }, { "s", 1 }, { "m", 60 }, { "h", 3600 } };
+	const char *s = scalar(n);
+	unsigned long long v;
+	size_t i, count = duration ? sizeof(times) / sizeof(*times) : sizeof(sizes) / sizeof(*sizes);
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return fail(x, n, "%s must be a number", key);
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno)
+		return fail(x, n, "%s is out of range", key);
+	for (i = 0; i < count; i++) {
+		const char *u = duration ? times[i].u : sizes[i].u;
+		unsigned long long f = duration ? times[i].f : sizes[i].f;
+
+		if (!strcmp(end, u)) {
+			if (v > max / f)
+				return fail(x, n, "%s is out of range", key);
+			*out = v * f;
+			return true;
+		}
+	}
+	return fail(x, n, "%s has an unknown unit", key);
+}
+
+static bool get_u32(struct cctx *x, const yaml_node_t *n, const char *key, uint32_t *out)
+{
+	unsigned long long v;
+
+	if (!get_num(x, n, key, false, UINT32_MAX, &v))
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+static bool get_name(struct cctx *x, const yaml_node_t *n, const char *key, char *out, size_t len)
+{
+	if (!scalar(n) || !*scalar(n) || strlen(scalar(n)) >= len)
+		return fail(x, n, "%s must be a name", key);
+	snprintf(out, len, "%s", scalar(n));
+	return true;
+}
+
+typedef bool (*key_fn)(struct cctx *x, struct daemon_config *c, const yaml_node_t *k,
+		       const yaml_node_t *v);
+
+static bool each_pair(struct cctx *x, const yaml_node_t *map,
+		      const char *what, struct daemon_config *c, key_fn fn)
+{
+	yaml_node_pair_t *pair;
+	yaml_node_t *k, *v;
+
+	if (map->type != YAML_MAPPING_NODE)
+		return fail(x, map, "%s must be a mapping of keys", what);
+	for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
+		k = yaml_document_get_node(x->doc, pair->key);
+		v = yaml_document_get_node(x->doc, pair->value);
+		if (!scalar(k))
+			return fail(x, k, "%s", "keys must be plain words");
+		if (!fn(x, c, k, v))
+			return false;
+	}
+	return true;
+}
+
+static bool nfqueue_key(struct cctx *x, struct daemon_config *c, const yaml_node_t *k,
+			const yaml_node_t *v)
+{
+	const char *key = scalar(k);
+
+	if (!strcmp(key, "queues")) {
+		if (!scalar(v) || !daemon_parse_queues(scalar(v), &c->q_first, &c->q_last))
+			return fail(x, v, "%s must be N or N:M (at most 64 queues)", key);
+		return true;
+	}
+	if (!strcmp(key, "max_len"))
+		return get_u32(x, v, key, &c->queue_maxlen);
+	if (!strcmp(key, "rcvbuf"))
+		return get_u32(x, v, key, &c->rcvbuf);
+	if (!strcmp(key, "gso"))
+		return get_bool(x, v, key, &c->gso);
+	if (!strcmp(key, "fail_closed"))
+		return get_bool(x, v, key, &c->fail_closed);
+	if (!strcmp(key, "mark_mask"))
+		return get_u32(x, v, key, &c->mark_mask);
+	if (!strcmp(key, "mark_accept"))
+		return get_u32(x, v, key, &c->mark_accept);
+	if (!strcmp(key, "mark_deny"))
+		return get_u32(x, v, key, &c->mark_deny);
+	if (!strcmp(key, "mark_inject"))
+		return get_u32(x, v, key, &c->mark_inject);
+	return fail(x, k, "unknown key 'nfqueue.%s'", key);
+}
+
+static bool limits_key(struct cctx *x, struct daemon_config *c, const yaml_node_t *k,
+		       const yaml_node_t *v)
+{
+	const char *key = scalar(k);
+	unsigned long long u;
+	uint32_t w;
+
+	if (!strcmp(key, "exception_policy")) {
+		if (!scalar(v) || !daemon_parse_exception_policy(scalar(v),
+								  &c->engine.exception_verdict))
+			return fail(x, v, "%s must be pass or drop", key);
+		return true;
+	}
+	if (!strcmp(key, "flow_timeout")) {
+		if (!get_num(x, v, key, true, 86400, &u) || (!u && !fail(x, v, "%s must be > 0", key)))
+			return false;
+		c->engine.flow_timeout_us = u * 1000000;
+		return true;
+	}
+	if (!strcmp(key, "max_flows") || !strcmp(key, "stream_memcap") ||
+	    !strcmp(key, "cert_cache")) {
+		if (!get_num(x, v, key, false, 1ULL << 40, &u) ||
+		    (!u && !fail(x, v, "%s must be > 0", key)))
+			return false;
+		*(key[0] == 'm' ? &c->engine.max_flows :
+		  key[0] == 's' ? &c->engine.stream_memcap : &c->engine.cert_cache) = (size_t)u;
+		return true;
+	}
+	if (!strcmp(key, "max_ooo_bytes") || !strcmp(key, "max_ooo_segments")) {
+		if (!get_u32(x, v, key, &w))
+			return false;
+		*(!strcmp(key, "max_ooo_bytes") ? &c->engine.max_ooo_bytes :
+		  &c->engine.max_ooo_segments) = w;
+		return true;
+	}
+	return fail(x, k, "unknown key 'limits.%s'", key);
+}
+
+static bool top_key(struct cctx *x, struct daemon_config *c, const yaml_node_t *k,
+		    const yaml_node_t *v)
+{
+	const char *key = scalar(k);
+	unsigned long long u;
+
+	if (!strcmp(key, "version")) {
+		if (!scalar(v) || strcmp(scalar(v), "1"))
+			return fail(x, v, "%s must be 1", key);
+		return true;
+	}
+	if (!strcmp(key, "rules"))
+		return get_path(x, v, key, c->rules, sizeof(c->rules));
+	if (!strcmp(key, "log"))
+		return get_path(x, v, key, c->log, sizeof(c->log));
+	if (!strcmp(key, "evidence"))
+		return get_path(x, v, key, c->evidence, sizeof(c->evidence));
+	if (!strcmp(key, "stats_socket")) {
+		if (scalar(v) && (!*scalar(v) || !strcmp(scalar(v), "none"))) {
+			c->stats_socket[0] = 0;
+			return true;
+		}
+		return get_path(x, v, key, c->stats_socket, sizeof(c->stats_socket));
+	}
+	if (!strcmp(key, "stats_interval")) {
+		if (!get_num(x, v, key, true, 86400, &u))
+			return false;
+		c->stats_interval = (unsigned)u;
+		return true;
+	}
+	if (!strcmp(key, "user"))
+		return get_name(x, v, key, c->user, sizeof(c->user));
+	if (!strcmp(key, "group"))
+		return get_name(x, v, key, c->group, sizeof(c->group));
+	if (!strcmp(key, "nfqueue"))
+		return each_pair(x, v, key, c, nfqueue_key);
+	if (!strcmp(key, "limits"))
+		return each_pair(x, v, key, c, limits_key);
+	return fail(x, k, "unknown key '%s'", key);
+}
+
+bool daemon_config_load(struct daemon_config *c, const char *path, char *err, size_t errlen)
+{
+	struct cctx x = { NULL, path, err, errlen };
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root;
+	bool ok = false, have_doc = false;
+	FILE *f = fopen(path, "rb");
+
+	if (!f) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return false;
+	}
+	if (!yaml_parser_initialize(&parser)) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		fclose(f);
+		return false;
+	}
+	yaml_parser_set_input_file(&parser, f);
+	if (!yaml_parser_load(&parser, &doc)) {
+		snprintf(err, errlen, "%s:%zu:%zu: %s", path, parser.problem_mark.line + 1,
+			 parser.problem_mark.column + 1, parser.problem ? parser.problem : "bad YAML");
+		goto out;
+	}
+	have_doc = true;
+	root = yaml_document_get_root_node(&doc);
+	if (!root) {
+		ok = true; /* an empty file: all defaults */
+		goto out;
+	}
+	x.doc = &doc;
+	if (!each_pair(&x, root, "the configuration", c, top_key))
+		goto out;
+	ok = true;
+out:
+	if (have_doc)
+		yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	fclose(f);
+	return ok;
+}

@@ -1,0 +1,63 @@
+/*
+ * daemon_config: secaudit-monitor's settings, from a YAML file
+ * (config/monitor.yaml is the example) and then from the command line.
+ *
+ * The file (config/monitor.yaml documents every key; all are optional):
+ *   version: 1
+ *   rules: PATH
+ *   nfqueue: { queues: N | "N:M", max_len, rcvbuf (bytes, KiB/MiB suffixes),
+ *              gso, fail_closed, mark_mask, mark_accept, mark_deny, mark_inject }
+ *   limits: { max_flows, flow_timeout (s/m/h), stream_memcap, max_ooo_bytes,
+ *             max_ooo_segments, cert_cache, exception_policy: pass | drop }
+ *   log: PATH               EVE alert log (append); absent: standard output
+ *   stats_interval: DURATION   between `stats` events (0: none)
+ *   stats_socket: PATH | none
+ *   evidence: DIR           pcaps of blocked handshakes (created, owned by user)
+ *   user, group: NAMES      run as these after opening the sockets
+ * Unknown keys are errors. Relative paths are relative to the file.
+ */
+#ifndef SECAUDIT_DAEMON_CONFIG_H
+#define SECAUDIT_DAEMON_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+
+#define DAEMON_PATH_MAX 4096
+#define DAEMON_MAX_QUEUES 64
+
+struct daemon_config {
+	char rules[DAEMON_PATH_MAX];
+	char log[DAEMON_PATH_MAX];         /* "" : standard output */
+	char stats_socket[DAEMON_PATH_MAX];/* "" : no socket */
+	char evidence[DAEMON_PATH_MAX];    /* "" : none */
+	char user[64];                     /* "" : keep running as root */
+	char group[64];                    /* "" : the user's group */
+	uint16_t q_first, q_last;
+	bool fail_closed;
+	bool gso;
+	unsigned stats_interval;           /* seconds; 0: no stats events */
+	uint32_t queue_maxlen, rcvbuf;     /* 0: the adapter's defaults */
+	uint32_t mark_mask, mark_accept, mark_deny, mark_inject;
+	struct engine_config engine;
+};
+
+/* The defaults: queue 0, stats socket STATSOCK_DEFAULT_PATH, stats every
+ * 60 s, fail-open, GSO, the NFQUEUE_MARK_* bits, the engine's defaults. */
+void daemon_config_default(struct daemon_config *c);
+
+/* Parses "pass" (ENGINE_ACCEPT) or "drop" (ENGINE_DROP): what happens to a
+ * flow whose handshake hits a reassembly limit (engine_config). */
+bool daemon_parse_exception_policy(const char *s, enum engine_verdict *v);
+
+/* Parses "N" or "N:M" (N <= M, M - N < DAEMON_MAX_QUEUES). */
+bool daemon_parse_queues(const char *s, uint16_t *first, uint16_t *last);
+
+/*
+ * Reads the file over c (keys absent from the file keep c's values). On
+ * error false, with "file:line:column: reason" in err.
+ */
+bool daemon_config_load(struct daemon_config *c, const char *path, char *err, size_t errlen);
+
+#endif

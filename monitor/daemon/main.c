@@ -1,0 +1,770 @@
+/*
+ * secaudit-monitor: the inline TLS monitor on a gateway's packet path.
+ *
+ *   secaudit-monitor [--config FILE] [--rules FILE] [--queue N|N:M]
+ *                    [--log FILE] [--stats-socket PATH] [--stats-interval S]
+ *                    [--user NAME] [--evidence DIR] [--fail-closed]
+ *                    [--test-config]
+ *
+ * Settings come from the --config file (daemon_config.h), then the flags.
+ *
+ * Threads. One worker per NFQUEUE queue, each with its own inspector
+ * (engine, flows, certificate cache, session cache) and RST injector; they
+ * share only the compiled policy, which is immutable. The main thread owns
+ * the signals (signalfd), the stats socket, the periodic `stats` event and
+ * rule reloads; it never touches a worker's inspector.
+ *
+ * Per packet (worker): the inspector's verdict; drop and reject drop the
+ * packet and mark the connection denied (the kernel drops the rest of the
+ * flow), reject also resets both ends; a flow whose inspection is over is
+ * marked accepted, so the kernel stops queueing it (engine_last_decided).
+ *
+ * Reload (SIGHUP): the main thread compiles the rules; a broken file is
+ * reported with file:line:column on stderr and the old policy stays. A good
+ * one is handed to every worker, which switches between two batches of
+ * packets; once all have switched the old policy is freed.
+ *
+ * Alert log: one file descriptor opened O_APPEND, written by each worker
+ * with whole lines after each packet that produced output. SIGUSR1 (and
+ * SIGHUP, after the reload) opens
+ * the path again and dup2()s the new file over the old descriptor, so a
+ * rotated log is let go at once and no writer ever sees a closed fd.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/capability.h>
+#include <pcap/dlt.h>
+
+#include "buf.h"
+#include "daemon/daemon_config.h"
+#include "engine/eve.h"
+#include "io/inject.h"
+#include "engine/inspector.h"
+#include "json.h"
+#include "io/nfq.h"
+#include "policy/policy.h"
+#include "privdrop.h"
+#include "io/statsock.h"
+#include "io/synlog.h"
+
+#define WORKER_POLL_MS 200
+#define RELOAD_WAIT_MS 5000
+#define EVIDENCE_BUDGET (32u << 20)   /* bytes of handshake packets kept per queue thread */
+
+struct worker_counts {
+	uint64_t packets, accept, accept_flow, drop_flow, rejects, rsts_sent, rst_errors;
+	uint64_t log_errors;
+	struct inspector_counters in;
+	struct engine_counters eng;
+};
+
+struct worker {
+	struct monitor *m;
+	uint16_t queue;
+	pthread_t thread;
+	bool started;
+	struct nfqueue *q;
+	struct inspector *in;
+	struct inject *inj;
+	struct buf out;
+	struct worker_counts n;          /* the worker's own */
+	pthread_mutex_t lock;            /* guards snap */
+	struct worker_counts snap;       /* published after each batch */
+	_Atomic(const struct policy *) pending;
+	_Atomic(const struct policy *) applied;
+	atomic_bool dead;
+};
+
+struct monitor {
+	struct daemon_config cfg;
+	const struct policy *policy;
+	int log_fd;
+	atomic_bool stop;
+	unsigned n_workers;
+	struct worker *w;
+	struct statsock *ss;
+	struct synlog *synlog;          /* clients' SYNs (NFLOG); NULL: none */
+	uint64_t reloads, reload_failures, start_us;
+};
+
+static uint64_t clock_us(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Whole lines to the log; a short write is continued, a failure counted. */
+static int write_all(int fd, const char *p, size_t n)
+{
+	ssize_t k;
+
+	while (n) {
+		k = write(fd, p, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -errno;
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+static void flush_log(struct worker *w)
+{
+	if (!w->out.len)
+		return;
+	if (w->out.oom || write_all(w->m->log_fd, (const char *)w->out.data, w->out.len) < 0)
+		w->n.log_errors++;
+	buf_reset(&w->out);
+	w->out.oom = false;
+}
+
+static int on_packet(void *arg, uint32_t id, const uint8_t *pkt, size_t len, uint32_t mark,
+		     uint64_t now_us)
+{
+	struct worker *w = arg;
+	enum engine_verdict v;
+	bool decided;
+	int r = NFQUEUE_ACCEPT;
+
+	(void)id;
+	(void)mark;
+	(void)now_us;
+	w->n.packets++;
+	v = inspector_ip_packet(w->in, pkt, len, clock_us(CLOCK_REALTIME));
+	decided = engine_last_decided(inspector_engine(w->in));
+	switch (v) {
+	case ENGINE_REJECT:
+		w->n.rejects++;
+		if (w->inj && inject_rst_both(w->inj, pkt, len) == 0)
+			w->n.rsts_sent += 2;
+		else
+			w->n.rst_errors++;
+		/* fall through */
+	case ENGINE_DROP:
+		w->n.drop_flow++;
+		r = NFQUEUE_DROP_FLOW;
+		break;
+	default:
+		if (decided) {
+			w->n.accept_flow++;
+			r = NFQUEUE_ACCEPT_FLOW;
+		} else {
+			w->n.accept++;
+		}
+		break;
+	}
+	flush_log(w);
+	return r;
+}
+
+static void publish(struct worker *w)
+{
+	inspector_counters(w->in, &w->n.in);
+	engine_counters(inspector_engine(w->in), &w->n.eng);
+	pthread_mutex_lock(&w->lock);
+	w->snap = w->n;
+	pthread_mutex_unlock(&w->lock);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	const struct policy *p;
+	int r;
+
+	while (!atomic_load(&w->m->stop)) {
+		p = atomic_exchange(&w->pending, NULL);
+		if (p) {
+			inspector_set_policy(w->in, p);
+			flush_log(w);
+			atomic_store(&w->applied, p);
+		}
+		r = nfqueue_dispatch(w->q, WORKER_POLL_MS);
+		if (r < 0) {
+			fprintf(stderr, "secaudit-monitor: queue %u: %s; stopping\n", w->queue,
+				strerror(-r));
+			atomic_store(&w->dead, true);
+			atomic_store(&w->m->stop, true);
+			break;
+		}
+		flush_log(w);
+		publish(w);
+	}
+	return NULL;
+}
+
+/* ---- stats -------------------------------------------------------------- */
+
+static void counts_json(struct json *j, const struct worker_counts *c)
+{
+	json_kv_uint(j, "packets", c->packets);
+	json_kv_uint(j, "flows", c->eng.flows);
+	json_kv_uint(j, "tls_sessions", c->eng.tls_sessions);
+	json_kv_uint(j, "not_tls_flows", c->eng.not_tls_flows);
+	json_kv_uint(j, "inspected_packets", c->eng.inspected_packets);
+	json_kv_uint(j, "exceptions", c->eng.exceptions);
+	json_key(j, "verdicts");
+	json_object_begin(j);
+	json_kv_uint(j, "accept", c->accept);
+	json_kv_uint(j, "accept_flow", c->accept_flow);
+	json_kv_uint(j, "drop_flow", c->drop_flow);
+	json_kv_uint(j, "reject", c->rejects);
+	json_object_end(j);
+	json_kv_uint(j, "alerts", c->in.alerts);
+	json_kv_uint(j, "blocked", c->in.blocked);
+	json_kv_uint(j, "anomalies", c->in.anomalies);
+	json_kv_uint(j, "rsts_sent", c->rsts_sent);
+	json_kv_uint(j, "rst_errors", c->rst_errors);
+	json_kv_uint(j, "log_errors", c->log_errors);
+}
+
+static void add_counts(struct worker_counts *t, const struct worker_counts *c)
+{
+	t->packets += c->packets;
+	t->accept += c->accept;
+	t->accept_flow += c->accept_flow;
+	t->drop_flow += c->drop_flow;
+	t->rejects += c->rejects;
+	t->rsts_sent += c->rsts_sent;
+	t->rst_errors += c->rst_errors;
+	t->log_errors += c->log_errors;
+	t->in.alerts += c->in.alerts;
+	t->in.blocked += c->in.blocked;
+	t->in.anomalies += c->in.anomalies;
+	t->in.sessions += c->in.sessions;
+	t->eng.flows += c->eng.flows;
+	t->eng.tls_sessions += c->eng.tls_sessions;
+	t->eng.not_tls_flows += c->eng.not_tls_flows;
+	t->eng.inspected_packets += c->eng.inspected_packets;
+	t->eng.exceptions += c->eng.exceptions;
+}
+
+/* The members of the stats object: totals, then one entry per queue. */
+static void render_stats(void *arg, struct json *j)
+{
+	struct monitor *m = arg;
+	struct worker_counts total = { 0 }, c;
+	struct nfqueue_stats qs;
+	struct nfqueue_kernel_stats ks;
+	unsigned i;
+
+	for (i = 0; i < m->n_workers; i++) {
+		pthread_mutex_lock(&m->w[i].lock);
+		c = m->w[i].snap;
+		pthread_mutex_unlock(&m->w[i].lock);
+		add_counts(&total, &c);
+	}
+	json_kv_uint(j, "uptime", (clock_us(CLOCK_MONOTONIC) - m->start_us) / 1000000);
+	json_kv_uint(j, "reloads", m->reloads);
+	json_kv_uint(j, "reload_failures", m->reload_failures);
+	counts_json(j, &total);
+	if (m->synlog) {
+		struct synlog_counters sc;
+
+		synlog_counters(m->synlog, &sc);
+		json_key(j, "syn_log");
+		json_object_begin(j);
+		json_kv_uint(j, "copies", sc.messages);
+		json_kv_uint(j, "anchored", sc.table.found);
+		json_kv_uint(j, "replaced", sc.table.replaced);
+		json_kv_uint(j, "lost", sc.enobufs);
+		json_object_end(j);
+	}
+	json_key(j, "queues");
+	json_array_begin(j);
+	for (i = 0; i < m->n_workers; i++) {
+		pthread_mutex_lock(&m->w[i].lock);
+		c = m->w[i].snap;
+		pthread_mutex_unlock(&m->w[i].lock);
+		json_object_begin(j);
+		json_kv_uint(j, "queue", m->w[i].queue);
+		counts_json(j, &c);
+		json_key(j, "nfq");
+		nfqueue_get_stats(m->w[i].q, &qs);
+		nfqueue_stats_json(j, &qs,
+				   nfqueue_kernel_stats(m->w[i].queue, &ks) == 0 ? &ks : NULL);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+static void stats_event(struct monitor *m)
+{
+	struct buf b = { 0 };
+	struct json j;
+
+	json_init(&j, &b);
+	eve_begin(&j, "stats", NULL, NULL, clock_us(CLOCK_REALTIME));
+	json_key(&j, "stats");
+	json_object_begin(&j);
+	render_stats(m, &j);
+	json_object_end(&j);
+	json_object_end(&j);
+	buf_putc(&b, '\n');
+	if (!b.oom)
+		write_all(m->log_fd, (const char *)b.data, b.len);
+	buf_free(&b);
+}
+
+/* ---- setup -------------------------------------------------------------- */
+
+static int open_log(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+
+	if (fd < 0)
+		fprintf(stderr, "secaudit-monitor: log %s: %s\n", path, strerror(errno));
+	return fd;
+}
+
+static void reopen_log(struct monitor *m)
+{
+	int fd;
+
+	if (!m->cfg.log[0])
+		return;
+	fd = open_log(m->cfg.log);
+	if (fd < 0)
+		return; /* keep writing where we were */
+	if (dup3(fd, m->log_fd, O_CLOEXEC) < 0)
+		fprintf(stderr, "secaudit-monitor: log %s: %s\n", m->cfg.log, strerror(errno));
+	close(fd);
+}
+
+static const struct policy *load_rules(const char *path)
+{
+	struct policy_error perr;
+	struct policy *p = policy_load(path, &perr);
+	char msg[600];
+
+	if (!p) {
+		policy_error_format(&perr, msg, sizeof(msg));
+		fprintf(stderr, "secaudit-monitor: rules refused: %s\n", msg);
+	}
+	return p;
+}
+
+/* SIGHUP: compile, hand to every worker, wait for all, free the old. */
+static void reload(struct monitor *m)
+{
+	const struct policy *p = load_rules(m->cfg.rules), *old = m->policy;
+	uint64_t deadline;
+	unsigned i, done;
+
+	if (!p) {
+		m->reload_failures++;
+		fprintf(stderr, "secaudit-monitor: keeping the running policy\n");
+		return;
+	}
+	for (i = 0; i < m->n_workers; i++)
+		atomic_store(&m->w[i].pending, p);
+	deadline = clock_us(CLOCK_MONOTONIC) + RELOAD_WAIT_MS * 1000ULL;
+	do {
+		for (i = done = 0; i < m->n_workers; i++)
+			done += atomic_load(&m->w[i].applied) == p || atomic_load(&m->w[i].dead);
+		if (done == m->n_workers)
+			break;
+		usleep(5000);
+	} while (clock_us(CLOCK_MONOTONIC) < deadline);
+	m->policy = p;
+	m->reloads++;
+	if (done == m->n_workers) {
+		policy_free((struct policy *)old);
+	} else {
+		/* A worker stuck in a verdict may still read it: leak it. */
+		fprintf(stderr, "secaudit-monitor: a queue thread did not switch; "
+			"the old policy is kept in memory\n");
+	}
+	fprintf(stderr, "secaudit-monitor: rules reloaded from %s (%u zones, %u profiles)\n",
+		m->cfg.rules, policy_zone_count(p), policy_profile_count(p));
+}
+
+/* The evidence directory exists and belongs to the user the daemon runs
+ * as, so the queue threads can write pcaps after the privileges are gone. */
+static int prepare_evidence_dir(const char *dir, const char *user, const char *group)
+{
+	struct passwd *pw = user[0] ? getpwnam(user) : NULL;
+	struct group *gr = group[0] ? getgrnam(group) : NULL;
+	char parents[sizeof(((struct daemon_config *)0)->evidence)];
+	struct stat st;
+	char *slash;
+
+	/* mkdir -p: /var/lib/secaudit may not exist on a fresh gateway */
+	snprintf(parents, sizeof(parents), "%s", dir);
+	for (slash = strchr(parents + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+		*slash = '\0';
+		if (mkdir(parents, 0755) < 0 && errno != EEXIST)
+			goto fail;
+		*slash = '/';
+	}
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+		goto fail;
+	if (stat(dir, &st) < 0)
+		goto fail;
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		goto fail;
+	}
+	if (pw && geteuid() == 0 &&
+	    chown(dir, pw->pw_uid, gr ? gr->gr_gid : pw->pw_gid) < 0)
+		goto fail;
+	return 0;
+fail:
+	fprintf(stderr, "secaudit-monitor: evidence directory %s: %s\n", dir, strerror(errno));
+	return -1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: secaudit-monitor [--config FILE] [--rules FILE] [--queue N|N:M]\n"
+		"                        [--log FILE] [--stats-socket PATH|none]\n"
+		"                        [--stats-interval S] [--user NAME] [--evidence DIR]\n"
+		"                        [--fail-closed] [--exception-policy pass|drop]\n"
+		"                        [--test-config]\n"
+		"Inline TLS inspection on NFQUEUE queue(s); see docs/deploy.md.\n"
+		"Signals: HUP reloads the rules and reopens the log, USR1 reopens the log,\n"
+		"TERM/INT stop.\n");
+}
+
+static bool parse_args(int argc, char **argv, struct daemon_config *cfg, bool *test_only)
+{
+	const char *config = NULL;
+	char err[DAEMON_PATH_MAX + 300];
+	int k;
+
+	for (k = 1; k < argc; k++)
+		if (!strcmp(argv[k], "--config") && k + 1 < argc)
+			config = argv[k + 1];
+	if (config && !daemon_config_load(cfg, config, err, sizeof(err))) {
+		fprintf(stderr, "secaudit-monitor: %s\n", err);
+		return false;
+	}
+	for (k = 1; k < argc; k++) {
+		const char *a = argv[k], *v = k + 1 < argc ? argv[k + 1] : NULL;
+		char *end;
+		unsigned long u;
+
+		if (!strcmp(a, "--fail-closed")) {
+			cfg->fail_closed = true;
+			continue;
+		}
+		if (!strcmp(a, "--test-config")) {
+			*test_only = true;
+			continue;
+		}
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			exit(0);
+		}
+		if (!v)
+			goto bad;
+		k++;
+		if (!strcmp(a, "--config"))
+			continue;
+		if (!strcmp(a, "--rules") && strlen(v) < sizeof(cfg->rules))
+			snprintf(cfg->rules, sizeof(cfg->rules), "%s", v);
+		else if (!strcmp(a, "--log") && strlen(v) < sizeof(cfg->log))
+			snprintf(cfg->log, sizeof(cfg->log), "%s", strcmp(v, "-") ? v : "");
+		else if (!strcmp(a, "--stats-socket") && strlen(v) < sizeof(cfg->stats_socket))
+			snprintf(cfg->stats_socket, sizeof(cfg->stats_socket), "%s",
+				 strcmp(v, "none") ? v : "");
+		else if (!strcmp(a, "--exception-policy") &&
+			 daemon_parse_exception_policy(v, &cfg->engine.exception_verdict))
+			;
+		else if (!strcmp(a, "--evidence") && strlen(v) < sizeof(cfg->evidence))
+			snprintf(cfg->evidence, sizeof(cfg->evidence), "%s", v);
+		else if (!strcmp(a, "--user") && strlen(v) < sizeof(cfg->user))
+			snprintf(cfg->user, sizeof(cfg->user), "%s", v);
+		else if (!strcmp(a, "--queue") && daemon_parse_queues(v, &cfg->q_first, &cfg->q_last))
+			;
+		else if (!strcmp(a, "--stats-interval") && (u = strtoul(v, &end, 10), !*end && *v &&
+							      u <= 86400))
+			cfg->stats_interval = (unsigned)u;
+		else
+			goto bad;
+	}
+	if (!cfg->rules[0]) {
+		fprintf(stderr, "secaudit-monitor: no rules file (--rules or rules: in --config)\n");
+		return false;
+	}
+	return true;
+bad:
+	fprintf(stderr, "secaudit-monitor: bad or incomplete argument '%s'\n", argv[k]);
+	usage(stderr);
+	return false;
+}
+
+static int test_config(const struct monitor *m, const struct policy *p)
+{
+	const struct daemon_config *c = &m->cfg;
+
+	printf("rules: %s (%u zones, %u profiles)\n", c->rules, policy_zone_count(p),
+	       policy_profile_count(p));
+	printf("queues: %u:%u (%u thread%s)\n", c->q_first, c->q_last, c->q_last - c->q_first + 1,
+	       c->q_last > c->q_first ? "s" : "");
+	printf("log: %s\n", c->log[0] ? c->log : "standard output");
+	printf("stats socket: %s, stats event every %u s\n",
+	       c->stats_socket[0] ? c->stats_socket : "none", c->stats_interval);
+	printf("queue failure: %s; gso: %s; user: %s\n", c->fail_closed ? "fail-closed" : "fail-open",
+	       c->gso ? "on" : "off", c->user[0] ? c->user : "root (no drop)");
+	if (c->evidence[0])
+		printf("evidence: %s (pcaps of blocked handshakes)\n", c->evidence);
+	printf("reassembly limit hit in a handshake: %s (exception policy)\n",
+	       c->engine.exception_verdict == ENGINE_ACCEPT ? "pass" : "drop");
+	printf("flows per queue: %zu, idle timeout %llu s\n", c->engine.max_flows,
+	       (unsigned long long)(c->engine.flow_timeout_us / 1000000));
+	if (c->log[0] && access(c->log, W_OK) < 0 && errno != ENOENT) {
+		printf("log %s is not writable: %s\n", c->log, strerror(errno));
+		return 1;
+	}
+	if (c->user[0] && !getpwnam(c->user)) {
+		printf("no user '%s'\n", c->user);
+		return 1;
+	}
+	if (c->evidence[0] && access(c->evidence, W_OK) < 0 && errno != ENOENT) {
+		printf("evidence directory %s is not writable: %s\n", c->evidence, strerror(errno));
+		return 1;
+	}
+	printf("configuration OK\n");
+	return 0;
+}
+
+static bool syn_source(void *arg, const struct decoded *d, bool *client_is_src, uint32_t *isn)
+{
+	return synlog_take(arg, d, client_is_src, isn);
+}
+
+static int start_workers(struct monitor *m)
+{
+	struct nfqueue_config qc = { 0 };
+	unsigned i;
+	int err = 0;
+
+	m->n_workers = m->cfg.q_last - m->cfg.q_first + 1u;
+	m->w = calloc(m->n_workers, sizeof(*m->w));
+	if (!m->w)
+		return -ENOMEM;
+	qc.gso = m->cfg.gso;
+	qc.fail_open = !m->cfg.fail_closed;
+	qc.queue_maxlen = m->cfg.queue_maxlen;
+	qc.rcvbuf = m->cfg.rcvbuf;
+	qc.mark_mask = m->cfg.mark_mask;
+	qc.mark_accept = m->cfg.mark_accept;
+	qc.mark_deny = m->cfg.mark_deny;
+	for (i = 0; i < m->n_workers; i++) {
+		struct worker *w = &m->w[i];
+
+		w->m = m;
+		w->queue = (uint16_t)(m->cfg.q_first + i);
+		pthread_mutex_init(&w->lock, NULL);
+		atomic_init(&w->pending, NULL);
+		atomic_init(&w->applied, m->policy);
+		w->in = inspector_new(&m->cfg.engine, m->policy, INSPECTOR_ALERTS, &w->out);
+		if (!w->in)
+			return -ENOMEM;
+		if (m->cfg.evidence[0])
+			inspector_set_evidence(w->in, m->cfg.evidence, DLT_RAW, EVIDENCE_BUDGET);
+		if (m->synlog)
+			engine_set_syn_source(inspector_engine(w->in), syn_source, m->synlog);
+		w->inj = inject_open(m->cfg.mark_inject, &err);
+		if (!w->inj)
+			fprintf(stderr, "secaudit-monitor: no RST injection (%s): reject drops "
+				"without resets\n", strerror(-err));
+		qc.queue = w->queue;
+		w->q = nfqueue_open(&qc, on_packet, w, &err);
+		if (!w->q) {
+			fprintf(stderr, "secaudit-monitor: queue %u: %s\n", w->queue, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static int run_threads(struct monitor *m)
+{
+	unsigned i;
+	int r;
+
+	for (i = 0; i < m->n_workers; i++) {
+		r = pthread_create(&m->w[i].thread, NULL, worker_main, &m->w[i]);
+		if (r) {
+			atomic_store(&m->stop, true);
+			return -r;
+		}
+		m->w[i].started = true;
+	}
+	return 0;
+}
+
+static void stop_workers(struct monitor *m)
+{
+	unsigned i;
+
+	atomic_store(&m->stop, true);
+	for (i = 0; m->w && i < m->n_workers; i++) {
+		struct worker *w = &m->w[i];
+
+		if (w->started)
+			pthread_join(w->thread, NULL);
+		/* Unbind first: the kernel then applies its own bypass. */
+		nfqueue_close(w->q);
+		inspector_free(w->in);
+		if (w->out.len)
+			flush_log(w);
+		buf_free(&w->out);
+		inject_close(w->inj);
+		pthread_mutex_destroy(&w->lock);
+	}
+	free(m->w);
+	m->w = NULL;
+}
+
+/* The main thread: signals, the stats socket and the stats clock. */
+static int main_loop(struct monitor *m, int sfd)
+{
+	struct pollfd pfd[2] = { { sfd, POLLIN, 0 }, { -1, POLLIN, 0 } };
+	uint64_t next_stats = 0, now;
+	struct signalfd_siginfo si;
+	int timeout;
+
+	if (m->ss)
+		pfd[1].fd = statsock_fd(m->ss);
+	if (m->cfg.stats_interval)
+		next_stats = clock_us(CLOCK_MONOTONIC) + m->cfg.stats_interval * 1000000ULL;
+	while (!atomic_load(&m->stop)) {
+		timeout = 500;
+		now = clock_us(CLOCK_MONOTONIC);
+		if (next_stats && now >= next_stats) {
+			stats_event(m);
+			next_stats = now + m->cfg.stats_interval * 1000000ULL;
+		}
+		if (next_stats && (next_stats - now) / 1000 < (uint64_t)timeout)
+			timeout = (int)((next_stats - now) / 1000) + 1;
+		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
+			return -errno;
+		if (m->synlog)          /* SYNs no queued packet asked about */
+			synlog_drain(m->synlog);
+		if (pfd[1].revents & POLLIN)
+			statsock_serve(m->ss, render_stats, m);
+		if (!(pfd[0].revents & POLLIN) || read(sfd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			/* logrotate's postrotate may send either signal */
+			reload(m);
+			reopen_log(m);
+			break;
+		case SIGUSR1:
+			reopen_log(m);
+			break;
+		default:
+			fprintf(stderr, "secaudit-monitor: signal %u, stopping\n", si.ssi_signo);
+			atomic_store(&m->stop, true);
+			break;
+		}
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct monitor *m = calloc(1, sizeof(*m));
+	bool test_only = false;
+	char err_text[256];
+	int sfd = -1, rc = 1, err = 0;
+	sigset_t set;
+	unsigned i;
+
+	if (!m)
+		return 1;
+	m->log_fd = -1;
+	daemon_config_default(&m->cfg);
+	if (!parse_args(argc, argv, &m->cfg, &test_only))
+		goto out;
+	m->policy = load_rules(m->cfg.rules);
+	if (!m->policy)
+		goto out;
+	if (test_only) {
+		rc = test_config(m, m->policy);
+		goto out;
+	}
+	m->start_us = clock_us(CLOCK_MONOTONIC);
+	m->log_fd = m->cfg.log[0] ? open_log(m->cfg.log) : dup(STDOUT_FILENO);
+	if (m->log_fd < 0)
+		goto out;
+	/* Every thread inherits the blocked set; only signalfd reads them. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGPIPE);
+	if (pthread_sigmask(SIG_BLOCK, &set, NULL) != 0)
+		goto out;
+	sigdelset(&set, SIGPIPE);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	if (sfd < 0)
+		goto out;
+	if (m->cfg.stats_socket[0] && !(m->ss = statsock_open(m->cfg.stats_socket, &err)))
+		fprintf(stderr, "secaudit-monitor: stats socket %s: %s (going on without)\n",
+			m->cfg.stats_socket, strerror(-err));
+	if (m->cfg.evidence[0] && prepare_evidence_dir(m->cfg.evidence, m->cfg.user,
+						       m->cfg.group) < 0)
+		goto out;
+	m->synlog = synlog_open(SYNLOG_GROUP, &err);
+	if (!m->synlog)
+		fprintf(stderr, "secaudit-monitor: no SYN copies (NFLOG group %u: %s): each "
+			"connection is followed from its first queued packet, and segments sent "
+			"out of order before it could hide a handshake\n", SYNLOG_GROUP,
+			strerror(-err));
+	if (start_workers(m) < 0)
+		goto out;
+	/* CAP_NET_ADMIN stays: the kernel checks it on every verdict message.
+	 * The raw sockets for the resets are open already, so CAP_NET_RAW
+	 * goes. The log directory must be writable by the user for reopening. */
+	if (m->cfg.user[0] &&
+	    privdrop_to(m->cfg.user, m->cfg.group, CAP_TO_MASK(CAP_NET_ADMIN), err_text,
+			sizeof(err_text)) < 0) {
+		fprintf(stderr, "secaudit-monitor: %s\n", err_text);
+		goto out;
+	}
+	if (run_threads(m) < 0)
+		goto out;
+	fprintf(stderr, "secaudit-monitor: enforcing %s on queue%s %u:%u (%s)\n", m->cfg.rules,
+		m->n_workers > 1 ? "s" : "", m->cfg.q_first, m->cfg.q_last,
+		m->cfg.fail_closed ? "fail-closed" : "fail-open");
+	rc = main_loop(m, sfd) < 0 ? 1 : 0;
+	for (i = 0; i < m->n_workers; i++)
+		if (atomic_load(&m->w[i].dead))
+			rc = 1;
+out:
+	stop_workers(m);
+	synlog_close(m->synlog);
+	statsock_close(m->ss);
+	if (m->log_fd >= 0)
+		close(m->log_fd);
+	if (sfd >= 0)
+		close(sfd);
+	policy_free((struct policy *)m->policy);
+	free(m);
+	return rc;
+}

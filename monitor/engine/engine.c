@@ -1,0 +1,460 @@
+/*
+ * engine: packets to sessions. See engine.h for the contract.
+ */
+#include "engine/engine.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "x509/x509.h"
+
+#define EXPIRE_EVERY_US 1000000
+
+struct engine {
+	struct engine_config cfg;
+	struct engine_sink sink;
+	struct flow_table *flows;
+	struct x509_cache *certs;
+	struct stream_limits lim;
+	size_t stream_used;
+	uint64_t last_expire_us;
+	bool last_decided;
+	struct engine_counters n;
+	engine_syn_fn syn_fn;       /* NULL: every flow's SYN is shown, or none */
+	void *syn_arg;
+};
+
+/* Ports where bytes that are not TLS deserve an anomaly event: the IANA
+ * TLS service ports. Elsewhere non-TLS traffic is simply not inspected. */
+static bool tls_port(uint16_t port)
+{
+	switch (port) {
+	case 443: case 465: case 563: case 636: case 853: case 989: case 990:
+	case 992: case 993: case 994: case 995: case 5061: case 8443:
+		return true;
+	default:
+		return false;
+	}
+}
+
+void engine_config_default(struct engine_config *cfg)
+{
+	cfg->max_flows = 262144;
+	cfg->flow_timeout_us = 120ULL * 1000000;
+	cfg->max_ooo_bytes = 256 * 1024;
+	cfg->max_ooo_segments = 512;
+	cfg->stream_memcap = 64ULL * 1024 * 1024;
+	cfg->cert_cache = 4096;
+	cfg->forget_decided = false;
+}
+
+static bool worth_logging(const struct tls_session *s)
+{
+	return s->is_tls && (s->n_client_hellos || s->n_server_hellos || s->n_alerts);
+}
+
+/* Logs the session once and releases what inspection held. */
+static void end_inspection(struct engine *e, struct engine_session *es, uint64_t ts_us)
+{
+	struct flow *f = es->flow;
+
+	if (!es->logged && es->has_tls && worth_logging(&es->tls)) {
+		e->n.tls_sessions++;
+		if (e->sink.session_end)
+			e->sink.session_end(e->sink.arg, es, ts_us);
+	}
+	es->logged = true;
+	if (es->inspecting) {
+		stream_half_free(&f->half[0], &e->lim);
+		stream_half_free(&f->half[1], &e->lim);
+		tls_session_free(&es->tls);
+	}
+	es->inspecting = false;
+	es->has_tls = false;
+}
+
+static void flow_gone(void *ctx, struct flow *f)
+{
+	struct engine *e = ctx;
+	struct engine_session *es = f->app;
+
+	if (!es)
+		return;
+	end_inspection(e, es, es->last_us);
+	if (e->sink.user_free)
+		e->sink.user_free(e->sink.arg, es);
+	free(es);
+	f->app = NULL;
+}
+
+struct engine *engine_new(const struct engine_config *cfg, const struct engine_sink *sink)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	e->cfg = *cfg;
+	e->sink = *sink;
+	e->lim.max_ooo_bytes = cfg->max_ooo_bytes;
+	e->lim.max_ooo_segments = cfg->max_ooo_segments;
+	e->lim.global_cap = cfg->stream_memcap;
+	e->lim.global_used = &e->stream_used;
+	e->flows = flow_table_new(cfg->max_flows, flow_gone, e);
+	e->certs = x509_cache_new(cfg->cert_cache);
+	if (!e->flows || !e->certs) {
+		engine_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+void engine_free(struct engine *e)
+{
+	if (!e)
+		return;
+	flow_table_free(e->flows);
+	x509_cache_free(e->certs);
+	free(e);
+}
+
+/* Reassembly limits: the handshake has a hole the engine will not fill. */
+#define EXCEPTION_ANOMALIES ((1ULL << ANOM_STREAM_OOO_LIMIT) | (1ULL << ANOM_STREAM_FLOW_MEMCAP) | \
+			     (1ULL << ANOM_STREAM_GLOBAL_MEMCAP) | (1ULL << ANOM_STREAM_GAP))
+
+static void report(struct engine *e, struct engine_session *es,
+		   const struct decoded *d, uint64_t bits, uint64_t ts_us)
+{
+	if (es && es->inspecting && (bits & EXCEPTION_ANOMALIES) &&
+	    !(es->anomalies & EXCEPTION_ANOMALIES)) {
+		e->n.exceptions++;
+		if (e->cfg.exception_verdict > es->verdict)
+			es->verdict = e->cfg.exception_verdict;
+	}
+	while (bits) {
+		int a = __builtin_ctzll(bits);
+
+		bits &= bits - 1;
+		if (a == ANOM_TLS_NOT_TLS && !(es && tls_port(es->flow->key.port[!es->flow->client])))
+			continue;
+		if (es)
+			es->anomalies |= 1ULL << a;
+		if (e->sink.anomaly)
+			e->sink.anomaly(e->sink.arg, es, d, (enum anomaly)a, ts_us);
+	}
+}
+
+struct feed_ctx {
+	struct engine_session *es;
+	enum tls_dir dir;
+	unsigned ev;
+};
+
+/* An HTTP CONNECT tunnel (RFC 9110 9.3.6) carries TLS after the request
+ * and the proxy's answer: skip each direction's header block, up to and
+ * including its blank line, then parse what follows as TLS. Returns the
+ * bytes of data that belong to the preamble. */
+static size_t skip_connect(struct engine_session *es, enum tls_dir dir,
+			   const uint8_t *data, size_t len)
+{
+	static const char connect[] = "CONNECT ";
+	size_t i;
+
+	if (es->preamble[dir] == PREAMBLE_UNKNOWN) {
+		if (dir == TLS_TO_SERVER && len >= 8 && !memcmp(data, connect, 8)) {
+			es->preamble[TLS_TO_SERVER] = PREAMBLE_HTTP;
+			es->preamble[TLS_TO_CLIENT] = PREAMBLE_HTTP;
+		} else {
+			es->preamble[dir] = PREAMBLE_NONE;
+		}
+	}
+	if (es->preamble[dir] != PREAMBLE_HTTP)
+		return 0;
+	for (i = 0; i < len; i++) {
+		static const uint8_t end[4] = { '\r', '\n', '\r', '\n' };
+
+		es->crlf[dir] = data[i] == end[es->crlf[dir]] ? es->crlf[dir] + 1 :
+				data[i] == '\r' ? 1 : 0;
+		if (es->crlf[dir] == 4) {
+			es->preamble[dir] = PREAMBLE_NONE;
+			return i + 1;
+		}
+	}
+	return len;
+}
+
+static void deliver(void *arg, const uint8_t *data, size_t len)
+{
+	struct feed_ctx *c = arg;
+	size_t skip;
+
+	if (!data) {
+		tls_gap(&c->es->tls, c->dir);
+		return;
+	}
+	skip = skip_connect(c->es, c->dir, data, len);
+	if (skip < len)
+		c->ev |= tls_feed(&c->es->tls, c->dir, data + skip, len - skip);
+}
+
+/* Mid-flow start: the side that sends a ClientHello is the client; one
+ * that sends a ServerHello is the server; failing both, the lower port. */
+static void guess_client(struct flow *f, int side, const struct decoded *d)
+{
+	const uint8_t *p = d->payload;
+	size_t n = d->payload_len;
+	int client;
+
+	if (n > 5 && p[0] == 0x16 && p[5] == 1)
+		client = side;
+	else if (n > 2 && (p[0] & 0x80) && p[2] == 1)
+		client = side;
+	else if (n > 5 && p[0] == 0x16 && p[5] == 2)
+		client = !side;
+	else
+		client = d->sport > d->dport ? side : !side;
+	flow_set_client(f, client);
+}
+
+/*
+ * Inline, the server's SYN+ACK never reaches the engine (only the client's
+ * SYN does, as a copy: syn_from_source). Without an anchor, the server half
+ * would start at whichever server segment reached us first, and a server
+ * that reorders its first flight could make it start mid-record. Once the
+ * client's SYN anchored the client half, the client's first acknowledgement
+ * names the server's first data byte (RFC 9293 3.4: ISN + 1), so the server
+ * half starts there. A capture that holds the SYN+ACK anchored it already.
+ */
+static void anchor_server_half(struct engine_session *es, int side, const struct decoded *d)
+{
+	struct flow *f = es->flow;
+
+	if (es->client_syn && es->inspecting && f->client_known && side == f->client &&
+	    (d->tcp_flags & (TCP_ACK | TCP_SYN)) == TCP_ACK && !f->half[!side].started)
+		stream_syn(&f->half[!side], d->ack - 1);
+}
+
+/* A flow whose SYN the engine was not shown: the SYN source may know it. */
+static void syn_from_source(struct engine *e, struct engine_session *es, int side,
+			    const struct decoded *d)
+{
+	bool client_is_src;
+	uint32_t isn;
+	int client;
+
+	if (!e->syn_fn(e->syn_arg, d, &client_is_src, &isn))
+		return;
+	client = client_is_src ? side : !side;
+	flow_set_client(es->flow, client);
+	stream_syn(&es->flow->half[client], isn);
+	es->client_syn = true;
+	e->n.syns_from_source++;
+}
+
+void engine_set_syn_source(struct engine *e, engine_syn_fn fn, void *arg)
+{
+	e->syn_fn = fn;
+	e->syn_arg = arg;
+}
+
+static enum engine_verdict strongest(enum engine_verdict a, enum engine_verdict b)
+{
+	return a > b ? a : b;
+}
+
+static void count_verdict(struct engine *e, enum engine_verdict v)
+{
+	if (v == ENGINE_ACCEPT)
+		e->n.accepted++;
+	else if (v == ENGINE_DROP)
+		e->n.dropped++;
+	else
+		e->n.rejected++;
+}
+
+static enum engine_verdict inspect(struct engine *e, struct engine_session *es, int side,
+				   const struct decoded *d, uint64_t ts_us)
+{
+	struct flow *f = es->flow;
+	struct feed_ctx c = { es, TLS_TO_SERVER, 0 };
+	uint64_t bits;
+
+	if (!f->client_known)
+		guess_client(f, side, d);
+	c.dir = side == f->client ? TLS_TO_SERVER : TLS_TO_CLIENT;
+	e->n.inspected_packets++;
+	if (d->payload_len) {
+		/* A SYN's own sequence number is not data: its payload starts
+		 * one later (RFC 9293 3.4, as for TCP Fast Open). */
+		uint32_t seq = d->seq + ((d->tcp_flags & TCP_SYN) ? 1 : 0);
+
+		bits = stream_segment(&f->half[side], seq, d->payload, d->payload_len,
+				      &e->lim, deliver, &c);
+		if (bits)
+			report(e, es, d, bits, ts_us);
+	}
+	if (d->tcp_flags & (TCP_FIN | TCP_RST)) {
+		bits = stream_flush(&f->half[side], &e->lim, deliver, &c);
+		if (bits)
+			report(e, es, d, bits, ts_us);
+		tls_eof(&es->tls, c.dir);
+	}
+	bits = tls_take_anomalies(&es->tls);
+	if (bits)
+		report(e, es, d, bits, ts_us);
+	if (es->tls.is_tls)
+		es->has_tls = true;
+	if (c.ev & TLS_EV_NOT_TLS)
+		e->n.not_tls_flows++;
+	if (c.ev && e->sink.milestone && (es->has_tls || (c.ev & TLS_EV_NOT_TLS)))
+		es->verdict = strongest(es->verdict,
+					e->sink.milestone(e->sink.arg, es, c.ev, ts_us));
+	if ((c.ev & (TLS_EV_HANDSHAKE_DONE | TLS_EV_NOT_TLS)) ||
+	    (es->final && e->cfg.forget_decided))
+		end_inspection(e, es, ts_us);
+	return es->verdict;
+}
+
+static enum engine_verdict handle(struct engine *e, enum decode_result r,
+				  const struct decoded *d, uint64_t ts_us)
+{
+	struct engine_session *es;
+	enum engine_verdict v;
+	struct flow *f;
+	bool created, evicted;
+	int side;
+
+	e->last_decided = false;
+	if (r == DECODE_ANOMALY) {
+		e->n.decode_anomalies++;
+		if (e->sink.anomaly)
+			e->sink.anomaly(e->sink.arg, NULL, d, d->anomaly, ts_us);
+		return ENGINE_ACCEPT;
+	}
+	if (r != DECODE_TCP)
+		return ENGINE_ACCEPT;
+	e->n.tcp_packets++;
+	if (ts_us - e->last_expire_us > EXPIRE_EVERY_US) {
+		e->last_expire_us = ts_us;
+		flow_expire(e->flows, ts_us, e->cfg.flow_timeout_us);
+	}
+	/* A pure ACK carries nothing to inspect and starts nothing. */
+	if (!d->payload_len && !(d->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)))
+		return ENGINE_ACCEPT;
+	f = flow_get(e->flows, d, ts_us, &side, &created, &evicted);
+	if (!f)
+		return ENGINE_ACCEPT;
+	if (evicted && e->sink.anomaly)
+		e->sink.anomaly(e->sink.arg, NULL, d, ANOM_STREAM_FLOW_TABLE_FULL, ts_us);
+	es = f->app;
+	if (!es) {
+		es = calloc(1, sizeof(*es));
+		if (!es) {
+			flow_remove(e->flows, f);
+			return ENGINE_ACCEPT;
+		}
+		es->flow = f;
+		es->first_us = ts_us;
+		es->inspecting = true;
+		tls_session_init(&es->tls, e->certs);
+		f->app = es;
+		e->n.flows++;
+	}
+	es->last_us = ts_us;
+	if (es->inspecting && e->sink.packet)
+		e->sink.packet(e->sink.arg, es, ts_us);
+	if (created && !(d->tcp_flags & TCP_SYN) && e->syn_fn)
+		syn_from_source(e, es, side, d);
+	if ((d->tcp_flags & TCP_SYN) && es->inspecting) {
+		stream_syn(&f->half[side], d->seq);
+		if (!(d->tcp_flags & TCP_ACK))
+			es->client_syn = true;
+	}
+	anchor_server_half(es, side, d);
+	v = es->verdict;
+	if (es->inspecting && (d->payload_len || (d->tcp_flags & (TCP_FIN | TCP_RST))))
+		v = inspect(e, es, side, d, ts_us);
+	e->last_decided = v != ENGINE_ACCEPT || !es->inspecting;
+	if (d->tcp_flags & TCP_RST) {
+		e->last_decided = true;
+		flow_remove(e->flows, f);
+	} else if (d->tcp_flags & TCP_FIN) {
+		f->half[side].fin = true;
+		if (f->half[!side].fin) {
+			e->last_decided = true;
+			flow_remove(e->flows, f);
+		}
+	} else if (e->last_decided && e->cfg.forget_decided) {
+		e->n.forgotten++;
+		flow_remove(e->flows, f);
+	}
+	count_verdict(e, v);
+	return v;
+}
+
+enum engine_verdict engine_packet(struct engine *e, int dlt, const uint8_t *pkt, size_t len,
+				  uint64_t ts_us)
+{
+	struct decoded d;
+
+	e->n.packets++;
+	e->n.bytes += len;
+	return handle(e, decode_packet(dlt, pkt, len, &d), &d, ts_us);
+}
+
+enum engine_verdict engine_ip_packet(struct engine *e, const uint8_t *pkt, size_t len,
+				     uint64_t ts_us)
+{
+	struct decoded d;
+
+	e->n.packets++;
+	e->n.bytes += len;
+	return handle(e, decode_ip(pkt, len, &d), &d, ts_us);
+}
+
+static void end_flow_cb(void *arg, struct flow *f)
+{
+	struct engine *e = arg;
+	struct engine_session *es = f->app;
+
+	if (es)
+		end_inspection(e, es, es->last_us);
+}
+
+void engine_flush(struct engine *e)
+{
+	flow_foreach(e->flows, end_flow_cb, e);
+}
+
+struct foreach_ctx {
+	void (*fn)(void *arg, struct engine_session *es);
+	void *arg;
+};
+
+static void foreach_cb(void *arg, struct flow *f)
+{
+	struct foreach_ctx *c = arg;
+
+	if (f->app)
+		c->fn(c->arg, f->app);
+}
+
+void engine_foreach_session(struct engine *e, void (*fn)(void *arg, struct engine_session *es),
+			    void *arg)
+{
+	struct foreach_ctx c = { fn, arg };
+
+	flow_foreach(e->flows, foreach_cb, &c);
+}
+
+bool engine_last_decided(const struct engine *e)
+{
+	return e->last_decided;
+}
+
+void engine_counters(const struct engine *e, struct engine_counters *out)
+{
+	size_t entries;
+
+	*out = e->n;
+	x509_cache_stats(e->certs, &out->cert_lookups, &out->cert_parses, &entries);
+}

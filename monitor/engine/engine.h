@@ -1,0 +1,155 @@
+/*
+ * engine: one packet path for inline and offline use.
+ *
+ *   packet -> decode -> flow table -> TCP stream (handshake phase only)
+ *          -> tls parser -> milestones -> sink (policy verdicts, events)
+ *
+ * The engine owns the flow table, the certificate cache and every session.
+ * It never does I/O: what it learns goes to the caller's sink callbacks,
+ * which are called synchronously from engine_packet() and engine_flush().
+ * One engine per thread; nothing is shared.
+ *
+ * Inspection stops when the handshake is over: the flow stays in the table
+ * (so later packets are not mistaken for new flows) but its reassembly
+ * buffers and TLS session are released once the session has been logged.
+ */
+#ifndef SECAUDIT_ENGINE_H
+#define SECAUDIT_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "net/anomaly.h"
+#include "net/decode.h"
+#include "stream/flow.h"
+#include "tls/tls.h"
+
+enum engine_verdict {
+	ENGINE_ACCEPT = 0,
+	ENGINE_DROP,      /* drop this packet and every later one of the flow */
+	ENGINE_REJECT,    /* as DROP, and reset both ends */
+};
+
+struct engine_config {
+	size_t max_flows;          /* flow table size */
+	uint64_t flow_timeout_us;  /* idle flows are expired after this */
+	uint32_t max_ooo_bytes;    /* out-of-order bytes buffered per direction */
+	uint32_t max_ooo_segments; /* out-of-order segments per direction */
+	size_t stream_memcap;      /* out-of-order bytes over all flows */
+	size_t cert_cache;         /* unreferenced distinct certificates kept */
+	/* Inline use: a decided flow is taken off the queue by the kernel (its
+	 * conntrack mark), so the engine will not see its FIN; forget it at
+	 * once instead of holding it until it times out. */
+	bool forget_decided;
+	/* The exception policy: the verdict for a flow whose handshake the
+	 * engine cannot follow whole because a reassembly limit was reached
+	 * (segment limit, per-flow or global memcap: a gap in the handshake).
+	 * ENGINE_ACCEPT (default) passes it unjudged past the gap, with the
+	 * anomaly event; ENGINE_DROP fails closed. */
+	enum engine_verdict exception_verdict;
+};
+
+/* Fills the defaults every program starts from. */
+void engine_config_default(struct engine_config *cfg);
+
+enum engine_preamble { PREAMBLE_UNKNOWN = 0, PREAMBLE_NONE, PREAMBLE_HTTP };
+
+/* Per-flow state the sink sees. `tls` is valid until the session is logged
+ * (sink->session_end), after which it is released. */
+struct engine_session {
+	struct flow *flow;
+	struct tls_session tls;
+	uint64_t first_us;           /* first packet of the flow */
+	uint64_t last_us;
+	enum engine_verdict verdict; /* the flow's verdict so far */
+	bool inspecting;             /* still in the handshake phase */
+	bool logged;                 /* session_end was called */
+	bool has_tls;                /* tls holds a session worth logging */
+	void *user;                  /* the sink's per-flow state */
+	uint64_t anomalies;          /* every anomaly reported for the flow */
+	/* Set by the sink when its verdict can no longer change (the policy
+	 * has judged everything it will). With forget_decided (inline) the
+	 * engine then stops inspecting, so the flow is decided and bypassed at
+	 * once: a TLS 1.3 session at its ServerHello, not a packet later. */
+	bool final;
+	/* private */
+	bool client_syn;             /* the client's SYN was seen: its half is anchored */
+	/* an HTTP CONNECT preamble being skipped, per direction */
+	uint8_t preamble[2];
+	uint8_t crlf[2];
+};
+
+struct engine_sink {
+	void *arg;
+	/* Milestones (TLS_EV_* bits) newly reached: returns the flow's verdict
+	 * (may be NULL: everything is accepted). */
+	enum engine_verdict (*milestone)(void *arg, struct engine_session *es, unsigned ev,
+					 uint64_t ts_us);
+	/* A packet of a flow still in its handshake, before it is inspected
+	 * (may be NULL). */
+	void (*packet)(void *arg, struct engine_session *es, uint64_t ts_us);
+	/* The handshake is over or the flow ended: log the session. Called
+	 * once per flow that carried TLS. */
+	void (*session_end)(void *arg, struct engine_session *es, uint64_t ts_us);
+	/* An anomaly. es is NULL for packets that belong to no flow (then d,
+	 * possibly partly filled, says what is known of the packet). */
+	void (*anomaly)(void *arg, const struct engine_session *es, const struct decoded *d,
+			enum anomaly a, uint64_t ts_us);
+	/* Frees es->user when the flow goes (may be NULL). */
+	void (*user_free)(void *arg, struct engine_session *es);
+};
+
+struct engine_counters {
+	uint64_t packets, bytes, tcp_packets, decode_anomalies;
+	uint64_t flows, tls_sessions, not_tls_flows;
+	uint64_t inspected_packets;  /* packets that went through reassembly */
+	uint64_t accepted, dropped, rejected;
+	uint64_t forgotten;          /* decided flows forgotten (forget_decided) */
+	uint64_t exceptions;         /* flows that hit a reassembly limit in their handshake */
+	uint64_t syns_from_source;   /* flows anchored by a SYN from the SYN source */
+	uint64_t cert_lookups, cert_parses;
+};
+
+struct engine;
+
+/*
+ * Where the SYNs the engine is not shown can be asked for (inline, the
+ * kernel copies clients' SYNs to monitor/synlog.c instead of queueing
+ * them). Called once for a flow whose first packet is not a SYN: true with
+ * *client_is_src (d's source is the client) and the client's initial
+ * sequence number *isn when that connection's SYN was seen.
+ */
+typedef bool (*engine_syn_fn)(void *arg, const struct decoded *d, bool *client_is_src,
+			      uint32_t *isn);
+
+/* NULL on allocation failure. The sink is copied. */
+struct engine *engine_new(const struct engine_config *cfg, const struct engine_sink *sink);
+/* Ends every flow (logging sessions not yet logged) and frees everything. */
+void engine_free(struct engine *e);
+
+/* A captured packet of link type dlt (pcap DLT_*). Returns the verdict
+ * for this packet. ts_us: packet time (capture time, or CLOCK_REALTIME). */
+enum engine_verdict engine_packet(struct engine *e, int dlt, const uint8_t *pkt, size_t len,
+				  uint64_t ts_us);
+/* A packet that starts at its IP header (NFQUEUE). */
+enum engine_verdict engine_ip_packet(struct engine *e, const uint8_t *pkt, size_t len,
+				     uint64_t ts_us);
+/* Whether the flow of the packet just handled is decided: its verdict is
+ * drop or reject, or its inspection is over (handshake done, not TLS, flow
+ * ended). Inline, such a flow may leave the queue. False for packets that
+ * belong to no flow (pure ACKs, non-TCP). */
+bool engine_last_decided(const struct engine *e);
+/* Sets the SYN source (fn NULL: none, the default). */
+void engine_set_syn_source(struct engine *e, engine_syn_fn fn, void *arg);
+
+/* Ends all flows now (end of a capture): logs what is unlogged, each
+ * session at the time of its last packet. */
+void engine_flush(struct engine *e);
+
+void engine_counters(const struct engine *e, struct engine_counters *out);
+/* Calls fn for every flow's session, oldest first (fn may not end flows). */
+void engine_foreach_session(struct engine *e, void (*fn)(void *arg, struct engine_session *es),
+			    void *arg);
+
+#endif

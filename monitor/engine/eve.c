@@ -1,0 +1,573 @@
+/*
+ * eve: EVE JSON events. See eve.h.
+ */
+#include "engine/eve.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "tls/fingerprint.h"
+#include "tls/tls_names.h"
+#include "x509/x509.h"
+
+void eve_timestamp(uint64_t ts_us, char out[40])
+{
+	/* Events come in time order: the date part is formatted once per
+	 * second, the microseconds every time. */
+	static __thread time_t last_secs = -1;
+	static __thread char last[40];
+	time_t secs = (time_t)(ts_us / 1000000);
+	unsigned us = (unsigned)(ts_us % 1000000);
+	struct tm tm;
+	int i;
+
+	if (secs == last_secs) {
+		memcpy(out, last, 40);
+		for (i = 25; i >= 20; i--) {
+			out[i] = (char)('0' + us % 10);
+			us /= 10;
+		}
+		return;
+	}
+	gmtime_r(&secs, &tm);
+	snprintf(out, 40, "%04u-%02u-%02uT%02u:%02u:%02u.%06u+0000",
+		 (unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)(tm.tm_mon + 1) % 100u,
+		 (unsigned)tm.tm_mday % 100u, (unsigned)tm.tm_hour % 100u,
+		 (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u,
+		 (unsigned)(ts_us % 1000000));
+	last_secs = secs;
+	memcpy(last, out, 40);
+}
+
+static void put_addr(struct json *j, const char *key, int family, const uint8_t *addr)
+{
+	char text[INET6_ADDRSTRLEN];
+
+	inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, text, sizeof(text));
+	json_kv_str(j, key, text);
+}
+
+void eve_begin(struct json *j, const char *event_type, const struct engine_session *es,
+	       const struct decoded *d, uint64_t ts_us)
+{
+	char ts[40];
+
+	eve_timestamp(ts_us, ts);
+	json_object_begin(j);
+	json_kv_str(j, "timestamp", ts);
+	if (es)
+		json_kv_uint(j, "flow_id", es->flow->id);
+	json_kv_str(j, "event_type", event_type);
+	if (es) {
+		const struct flow_key *k = &es->flow->key;
+		int c = es->flow->client;
+
+		put_addr(j, "src_ip", k->family, k->addr[c]);
+		json_kv_uint(j, "src_port", k->port[c]);
+		put_addr(j, "dest_ip", k->family, k->addr[!c]);
+		json_kv_uint(j, "dest_port", k->port[!c]);
+		json_kv_str(j, "proto", "TCP");
+	} else if (d && d->family) {
+		put_addr(j, "src_ip", d->family, d->src);
+		put_addr(j, "dest_ip", d->family, d->dst);
+		if (d->proto == 6 || d->proto == 17) {
+			json_kv_uint(j, "src_port", d->sport);
+			json_kv_uint(j, "dest_port", d->dport);
+		}
+		json_kv_str(j, "proto", d->proto == 6 ? "TCP" : d->proto == 17 ? "UDP" : "IP");
+	}
+}
+
+void eve_fp_compute(struct eve_fp *fp, const struct tls_session *s)
+{
+	unsigned i;
+	size_t at;
+
+	memset(fp, 0, sizeof(*fp));
+	for (i = 0; i < s->n_client_hellos; i++) {
+		const struct tls_client_hello *ch = &s->client_hello[i];
+
+		at = fp->text.len;
+		fp->ch[i].ja3 = fp_ja3(ch, &fp->text, fp->ch[i].ja3_md5);
+		fp->ch[i].ja3_off = at;
+		fp->ch[i].ja3_len = fp->text.len - at;
+		fp->ch[i].ja4 = fp_ja4(ch, false, fp->ch[i].ja4_s);
+		at = fp->text.len;
+		fp->ch[i].ja4r = fp_ja4_raw(ch, false, &fp->text);
+		fp->ch[i].ja4r_off = at;
+		fp->ch[i].ja4r_len = fp->text.len - at;
+	}
+	for (i = 0; i < s->n_server_hellos; i++) {
+		at = fp->text.len;
+		fp->sh[i].ok = fp_ja3s(&s->server_hello[i], &fp->text, fp->sh[i].md5);
+		fp->sh[i].off = at;
+		fp->sh[i].len = fp->text.len - at;
+	}
+}
+
+void eve_fp_free(struct eve_fp *fp)
+{
+	buf_free(&fp->text);
+}
+
+static void put_fp_text(struct json *j, const struct eve_fp *fp, size_t off, size_t len)
+{
+	json_string_n(j, fp->text.data ? fp->text.data + off : "", len);
+}
+
+static const struct x509_cert *leaf(const struct tls_chain *c)
+{
+	return c->n ? c->cert[0] : NULL;
+}
+
+static void put_b64(struct json *j, struct x509_cert *c)
+{
+	size_t n;
+	const char *b64 = x509_cert_base64(c, &n);
+
+	json_raw(j, "\"", 1);
+	buf_put(j->out, b64, b64 ? n : 0);
+	buf_putc(j->out, '"');
+}
+
+static void put_sans(struct json *j, const struct x509_cert *c)
+{
+	unsigned i;
+
+	if (!c->n_sans)
+		return;
+	json_key(j, "subjectaltname");
+	json_array_begin(j);
+	for (i = 0; i < c->n_sans; i++) {
+		/* Suricata prints the name without its "DNS:" kind prefix. */
+		const char *san = c->sans[i];
+		const char *colon = strchr(san, ':');
+
+		json_string(j, colon && !strncmp(san, "DNS:", 4) ? colon + 1 : san);
+	}
+	json_array_end(j);
+}
+
+/* subject, issuerdn, serial, fingerprint, dates, SANs and chain of one
+ * side's certificates, as Suricata's tls and tls.client objects have them. */
+static void put_cert_fields(struct json *j, const struct tls_chain *chain)
+{
+	const struct x509_cert *c = leaf(chain);
+	unsigned i;
+
+	if (!c)
+		return;
+	/* An empty name is one Suricata cannot print: it writes no key. */
+	if (*c->subject)
+		json_kv_str(j, "subject", c->subject);
+	if (*c->issuer)
+		json_kv_str(j, "issuerdn", c->issuer);
+	json_kv_str(j, "serial", c->serial);
+	json_kv_str(j, "fingerprint", c->sha1);
+	json_kv_str(j, "notbefore", c->not_before);
+	json_kv_str(j, "notafter", c->not_after);
+	put_sans(j, c);
+	json_key(j, "certificate");
+	put_b64(j, chain->cert[0]);
+	json_key(j, "chain");
+	json_array_begin(j);
+	for (i = 0; i < chain->n; i++)
+		put_b64(j, chain->cert[i]);
+	json_array_end(j);
+}
+
+static void put_version(struct json *j, const char *key, uint16_t v)
+{
+	char hex[7];
+
+	json_key(j, key);
+	json_string_plain(j, tls_version_label(v, hex));
+}
+
+static void put_alpn_list(struct json *j, const char *key, const struct tls_alpn_list *a)
+{
+	unsigned i;
+
+	if (!a->n)
+		return;
+	json_key(j, key);
+	json_array_begin(j);
+	for (i = 0; i < a->n; i++)
+		json_string_n(j, (const char *)a->buf + a->id[i].off, a->id[i].len);
+	json_array_end(j);
+}
+
+/* A list of 16-bit codes; GREASE kept out when skip_grease. */
+static void put_u16_array(struct json *j, const char *key, const uint16_t *v, unsigned n,
+			  bool skip_grease)
+{
+	unsigned i, shown = 0;
+
+	for (i = 0; i < n; i++)
+		if (!skip_grease || !tls_is_grease(v[i]))
+			shown++;
+	if (!shown)
+		return; /* the schema wants at least one item */
+	json_key(j, key);
+	json_array_begin(j);
+	for (i = 0; i < n; i++)
+		if (!skip_grease || !tls_is_grease(v[i]))
+			json_uint(j, v[i]);
+	json_array_end(j);
+}
+
+static const struct tls_server_hello *final_server_hello(const struct tls_session *s)
+{
+	if (!s->n_server_hellos)
+		return NULL;
+	return &s->server_hello[s->n_server_hellos - 1];
+}
+
+/* The version Suricata names: negotiated, else what the client offered. */
+static uint16_t session_version(const struct tls_session *s)
+{
+	const struct tls_server_hello *sh = final_server_hello(s);
+
+	if (sh && !sh->is_hrr)
+		return s->version;
+	if (s->n_client_hellos)
+		return s->client_hello[0].sslv2_format ? 0x0002 :
+							 s->client_hello[0].legacy_version;
+	return 0;
+}
+
+void eve_tls_fields(struct json *j, const struct tls_session *s, const struct eve_fp *fp)
+{
+	const struct tls_client_hello *ch = s->n_client_hellos ? &s->client_hello[0] : NULL;
+	const struct tls_server_hello *sh = final_server_hello(s);
+	unsigned last = s->n_server_hellos ? s->n_server_hellos - 1u : 0;
+	uint16_t v = session_version(s);
+
+	json_key(j, "tls");
+	json_object_begin(j);
+	put_cert_fields(j, &s->server_chain);
+	if (ch && ch->has_sni)
+		json_kv_str(j, "sni", ch->sni);
+	if (v)
+		put_version(j, "version", v);
+	if (s->resumption != TLS_RESUME_NONE)
+		json_kv_bool(j, "session_resumed", true);
+	if (ch && fp->ch[0].ja3) {
+		json_key(j, "ja3");
+		json_object_begin(j);
+		json_kv_str(j, "hash", fp->ch[0].ja3_md5);
+		json_key(j, "string");
+		put_fp_text(j, fp, fp->ch[0].ja3_off, fp->ch[0].ja3_len);
+		json_object_end(j);
+	}
+	if (sh && fp->sh[last].ok) {
+		json_key(j, "ja3s");
+		json_object_begin(j);
+		json_kv_str(j, "hash", fp->sh[last].md5);
+		json_key(j, "string");
+		put_fp_text(j, fp, fp->sh[last].off, fp->sh[last].len);
+		json_object_end(j);
+	}
+	if (ch && fp->ch[0].ja4)
+		json_kv_str(j, "ja4", fp->ch[0].ja4_s);
+	if (ch)
+		put_alpn_list(j, "client_alpns", &ch->alpn);
+	if (sh && sh->has_alpn) {
+		json_key(j, "server_alpns");
+		json_array_begin(j);
+		json_string(j, sh->alpn);
+		json_array_end(j);
+	}
+	if (ch && !ch->sslv2_format) {
+		json_key(j, "client_handshake");
+		json_object_begin(j);
+		put_version(j, "version", ch->legacy_version);
+		put_u16_array(j, "ciphers", ch->suites, ch->n_suites, false);
+		put_u16_array(j, "exts", ch->exts, ch->n_exts, false);
+		put_u16_array(j, "sig_algs", ch->sigalgs, ch->n_sigalgs, false);
+		json_object_end(j);
+	}
+	if (sh) {
+		json_key(j, "server_handshake");
+		json_object_begin(j);
+		put_version(j, "version", sh->legacy_version);
+		json_kv_uint(j, "cipher", sh->suite);
+		put_u16_array(j, "exts", sh->exts, sh->n_exts, false);
+		json_object_end(j);
+	}
+	if (s->client_chain.n) {
+		json_key(j, "client");
+		json_object_begin(j);
+		put_cert_fields(j, &s->client_chain);
+		json_object_end(j);
+	}
+	json_object_end(j);
+}
+
+/* ---- secaudit extension ------------------------------------------------ */
+
+static void put_named_u16(struct json *j, const char *key, const uint16_t *v, unsigned n,
+			  const char *(*name)(uint16_t))
+{
+	char hex[7];
+	unsigned i;
+
+	json_key(j, key);
+	json_array_begin(j);
+	for (i = 0; i < n; i++) {
+		const char *s = name(v[i]);
+
+		if (!s)
+			s = tls_is_grease(v[i]) ? "GREASE" : tls_code_hex(v[i], hex);
+		json_string_plain(j, s);
+	}
+	json_array_end(j);
+}
+
+static void put_chain_detail(struct json *j, const char *key, const struct tls_chain *chain)
+{
+	unsigned i, k;
+
+	json_key(j, key);
+	json_array_begin(j);
+	for (i = 0; i < chain->n; i++) {
+		const struct x509_cert *c = chain->cert[i];
+
+		json_object_begin(j);
+		json_kv_str(j, "subject", c->subject);
+		json_kv_str(j, "issuer", c->issuer);
+		json_kv_str(j, "serial", c->serial);
+		json_kv_str(j, "sha1", c->sha1);
+		json_kv_str(j, "sha256", c->sha256);
+		json_kv_str(j, "not_before", c->not_before);
+		json_kv_str(j, "not_after", c->not_after);
+		json_key(j, "san");
+		json_array_begin(j);
+		for (k = 0; k < c->n_sans; k++)
+			json_string(j, c->sans[k]);
+		json_array_end(j);
+		json_kv_str(j, "key_type", c->key_type ? c->key_type : "unknown");
+		json_kv_int(j, "key_bits", c->key_bits);
+		if (c->curve)
+			json_kv_str(j, "curve", c->curve);
+		json_kv_str(j, "signature_algorithm", c->sig_alg ? c->sig_alg : "unknown");
+		json_kv_bool(j, "ca", c->is_ca);
+		json_kv_bool(j, "self_signed", c->self_signed);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+static const char *resumption_name(enum tls_resumption r)
+{
+	switch (r) {
+	case TLS_RESUME_SESSION_ID: return "session_id";
+	case TLS_RESUME_TICKET: return "ticket";
+	case TLS_RESUME_PSK: return "psk";
+	default: return NULL;
+	}
+}
+
+static const char *dir_name(uint8_t dir)
+{
+	return dir == TLS_TO_SERVER ? "client" : "server";
+}
+
+static const char *msg_name(uint8_t type)
+{
+	switch (type) {
+	case TLS_MSG_CCS: return "ChangeCipherSpec";
+	case TLS_MSG_ALERT: return "Alert";
+	case TLS_MSG_APPDATA: return "ApplicationData";
+	case TLS_MSG_ENCRYPTED: return "EncryptedHandshake";
+	case TLS_MSG_HEARTBEAT: return "Heartbeat";
+	default: return tls_handshake_name(type);
+	}
+}
+
+static void put_client_hello(struct json *j, const struct tls_client_hello *ch,
+			     const struct eve_fp *fp, unsigned i)
+{
+	json_object_begin(j);
+	json_kv_str(j, "format", ch->sslv2_format ? "SSLv2" : "TLS");
+	put_version(j, "record_version", ch->record_version);
+	put_version(j, "version", ch->legacy_version);
+	if (ch->n_versions)
+		put_named_u16(j, "supported_versions", ch->versions, ch->n_versions,
+			      tls_version_name);
+	put_named_u16(j, "ciphers", ch->suites, ch->n_suites, tls_suite_name);
+	put_named_u16(j, "groups", ch->groups, ch->n_groups, tls_group_name);
+	put_named_u16(j, "key_shares", ch->key_shares, ch->n_key_shares, tls_group_name);
+	put_named_u16(j, "sig_algs", ch->sigalgs, ch->n_sigalgs, tls_sigalg_name);
+	put_named_u16(j, "extensions", ch->exts, ch->n_exts, tls_ext_name);
+	if (ch->session_id_len) {
+		json_key(j, "session_id");
+		json_raw(j, "\"", 1);
+		buf_put_hex(j->out, ch->session_id, ch->session_id_len, 0);
+		buf_putc(j->out, '"');
+	}
+	if (ch->session_ticket_len)
+		json_kv_uint(j, "session_ticket_len", ch->session_ticket_len);
+	if (ch->has_psk)
+		json_kv_uint(j, "psk_identities", ch->psk_identities);
+	if (ch->compression_offered)
+		json_kv_bool(j, "compression", true);
+	if (ch->fallback_scsv)
+		json_kv_bool(j, "fallback_scsv", true);
+	if (ch->ech)
+		json_kv_bool(j, "ech", true);
+	if (ch->early_data)
+		json_kv_bool(j, "early_data", true);
+	if (fp->ch[i].ja3)
+		json_kv_str(j, "ja3", fp->ch[i].ja3_md5);
+	if (fp->ch[i].ja4)
+		json_kv_str(j, "ja4", fp->ch[i].ja4_s);
+	if (fp->ch[i].ja4r) {
+		json_key(j, "ja4_r");
+		put_fp_text(j, fp, fp->ch[i].ja4r_off, fp->ch[i].ja4r_len);
+	}
+	json_object_end(j);
+}
+
+static void put_server_hello(struct json *j, const struct tls_server_hello *sh,
+			     const struct eve_fp *fp, unsigned i)
+{
+	const char *name;
+
+	json_object_begin(j);
+	if (sh->is_hrr)
+		json_kv_bool(j, "hello_retry_request", true);
+	put_version(j, "version", sh->selected_version ? sh->selected_version : sh->legacy_version);
+	name = tls_suite_name(sh->suite);
+	if (name)
+		json_kv_str(j, "cipher", name);
+	json_kv_uint(j, "cipher_code", sh->suite);
+	if (sh->key_share && (name = tls_group_name(sh->key_share)))
+		json_kv_str(j, "key_share", name);
+	put_named_u16(j, "extensions", sh->exts, sh->n_exts, tls_ext_name);
+	if (sh->downgrade_tls11 || sh->downgrade_tls12)
+		json_kv_str(j, "downgrade_sentinel", sh->downgrade_tls12 ? "TLS 1.2" : "TLS 1.1");
+	if (fp->sh[i].ok)
+		json_kv_str(j, "ja3s", fp->sh[i].md5);
+	json_object_end(j);
+}
+
+void eve_tls_extra(struct json *j, const struct tls_session *s, const struct eve_fp *fp)
+{
+	const char *name;
+	unsigned i;
+
+	json_object_begin(j);
+	json_key(j, "client_hellos");
+	json_array_begin(j);
+	for (i = 0; i < s->n_client_hellos; i++)
+		put_client_hello(j, &s->client_hello[i], fp, i);
+	json_array_end(j);
+	json_key(j, "server_hellos");
+	json_array_begin(j);
+	for (i = 0; i < s->n_server_hellos; i++)
+		put_server_hello(j, &s->server_hello[i], fp, i);
+	json_array_end(j);
+	if (s->suite && (name = tls_suite_name(s->suite)))
+		json_kv_str(j, "cipher", name);
+	if (s->kx_group && (name = tls_group_name(s->kx_group)))
+		json_kv_str(j, "key_exchange_group", name);
+	if (s->dh_p_bits)
+		json_kv_uint(j, "dh_bits", s->dh_p_bits);
+	if (s->n_server_hellos && s->server_hello[0].is_hrr)
+		json_kv_bool(j, "hello_retry_request", true);
+	if ((name = resumption_name(s->resumption)))
+		json_kv_str(j, "resumption", name);
+	if (s->server_chain.n)
+		put_chain_detail(j, "server_chain", &s->server_chain);
+	json_kv_bool(j, "server_certificate_visible", s->server_chain.n > 0);
+	if (s->cert_request) {
+		json_kv_bool(j, "client_certificate_requested", true);
+		json_kv_uint(j, "ca_names", s->n_ca_names);
+	}
+	json_kv_str(j, "client_certificate",
+		    s->client_chain.n ? "sent" : s->client_chain.empty_message ? "empty" : "none");
+	if (s->client_chain.n)
+		put_chain_detail(j, "client_chain", &s->client_chain);
+	if (s->ocsp)
+		json_kv_bool(j, "ocsp_stapled", true);
+	if (s->heartbeat)
+		json_kv_bool(j, "heartbeat", true);
+	json_key(j, "alerts");
+	json_array_begin(j);
+	for (i = 0; i < s->n_alerts; i++) {
+		const struct tls_alert *a = &s->alerts[i];
+
+		json_object_begin(j);
+		json_kv_str(j, "from", dir_name(a->dir));
+		if (a->encrypted) {
+			json_kv_bool(j, "encrypted", true);
+		} else {
+			json_kv_str(j, "level", a->level == 2 ? "fatal" :
+					       a->level == 1 ? "warning" : "unknown");
+			json_kv_uint(j, "code", a->description);
+			name = tls_alert_name(a->description);
+			json_kv_str(j, "description", name ? name : "unknown");
+		}
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_key(j, "messages");
+	json_array_begin(j);
+	for (i = 0; i < s->n_msgs; i++) {
+		name = msg_name(s->msgs[i].type);
+		json_raw(j, "\"", 1);
+		buf_puts(j->out, dir_name(s->msgs[i].dir));
+		buf_putc(j->out, ':');
+		buf_puts(j->out, name ? name : "unknown");
+		buf_putc(j->out, '"');
+	}
+	json_array_end(j);
+	json_kv_bool(j, "handshake_complete",
+		     s->finished[0] && s->finished[1] &&
+			     !(s->n_alerts && s->alerts[0].level == 2 && !s->alerts[0].encrypted));
+	json_object_end(j);
+}
+
+void eve_tls_event(struct buf *out, const struct engine_session *es, uint64_t ts_us)
+{
+	struct eve_fp fp;
+	struct json j;
+
+	eve_fp_compute(&fp, &es->tls);
+	json_init(&j, out);
+	eve_begin(&j, "tls", es, NULL, ts_us);
+	json_kv_str(&j, "app_proto", "tls");
+	eve_tls_fields(&j, &es->tls, &fp);
+	json_key(&j, "secaudit");
+	json_object_begin(&j);
+	json_key(&j, "tls");
+	eve_tls_extra(&j, &es->tls, &fp);
+	eve_fp_free(&fp);
+	json_object_end(&j);
+	json_object_end(&j);
+	buf_putc(out, '\n');
+}
+
+void eve_anomaly_event(struct buf *out, const struct engine_session *es,
+		       const struct decoded *d, enum anomaly a, uint64_t ts_us)
+{
+	struct json j;
+	const char *type = anomaly_type(a);
+
+	json_init(&j, out);
+	eve_begin(&j, "anomaly", es, d, ts_us);
+	json_key(&j, "anomaly");
+	json_object_begin(&j);
+	json_kv_str(&j, "type", type);
+	json_kv_str(&j, "event", anomaly_event(a));
+	if (!strcmp(type, "applayer")) {
+		json_kv_str(&j, "app_proto", "tls");
+		json_kv_str(&j, "layer", "proto_parser");
+	}
+	json_object_end(&j);
+	json_object_end(&j);
+	buf_putc(out, '\n');
+}

@@ -1,0 +1,50 @@
+/*
+ * eve: events as EVE JSON lines, field for field as Suricata writes them
+ * (timestamp, flow_id, event_type, src_ip, src_port, dest_ip, dest_port,
+ * proto, tls{...}), so jq and SIEM pipelines that read Suricata ingest them
+ * unchanged. Everything Suricata has no field for lives under the one
+ * top-level key "secaudit".
+ *
+ * Writers append one complete line (with '\n') to a struct buf; the caller
+ * decides where the buffer goes. Direction: src is always the client.
+ */
+#ifndef SECAUDIT_EVE_H
+#define SECAUDIT_EVE_H
+
+#include <stdint.h>
+
+#include "buf.h"
+#include "engine/engine.h"
+#include "tls/fingerprint.h"
+#include "json.h"
+
+/* Begins an event object: timestamp, flow_id, event_type and the flow's
+ * addresses (from es, or from d when es is NULL). Leaves the object open
+ * for the caller to add keys and json_object_end(). */
+void eve_begin(struct json *j, const char *event_type, const struct engine_session *es,
+	       const struct decoded *d, uint64_t ts_us);
+/* The fingerprints of a session's hellos, computed once per event. */
+struct eve_fp {
+	struct buf text;            /* JA3, JA3S and JA4_r strings, back to back */
+	struct { size_t ja3_off, ja3_len, ja4r_off, ja4r_len; bool ja3, ja4, ja4r;
+		 char ja3_md5[FP_MD5_HEX]; char ja4_s[FP_JA4_LEN]; } ch[TLS_MAX_HELLOS];
+	struct { size_t off, len; bool ok; char md5[FP_MD5_HEX]; } sh[TLS_MAX_HELLOS];
+};
+void eve_fp_compute(struct eve_fp *fp, const struct tls_session *s);
+void eve_fp_free(struct eve_fp *fp);
+
+/* Writes "tls": {...} with Suricata's fields. */
+void eve_tls_fields(struct json *j, const struct tls_session *s, const struct eve_fp *fp);
+/* Writes the facts Suricata has no field for, as the value of a key the
+ * caller has written (normally "secaudit" -> "tls"). */
+void eve_tls_extra(struct json *j, const struct tls_session *s, const struct eve_fp *fp);
+
+/* Complete lines. */
+void eve_tls_event(struct buf *out, const struct engine_session *es, uint64_t ts_us);
+void eve_anomaly_event(struct buf *out, const struct engine_session *es,
+		       const struct decoded *d, enum anomaly a, uint64_t ts_us);
+
+/* "2017-03-23T11:31:07.123456+0000" (UTC). out must hold 40 bytes. */
+void eve_timestamp(uint64_t ts_us, char out[40]);
+
+#endif

@@ -1,0 +1,148 @@
+/*
+ * policy: judges TLS sessions against compiled YAML rules (docs/rules.md).
+ *
+ * A policy is loaded and compiled once (rules.c) and is immutable afterwards:
+ * any number of threads may evaluate against it at once. A reload builds a
+ * new policy and swaps the pointer; the old one is freed when no thread uses
+ * it any more (the caller's job).
+ *
+ * Evaluation is incremental. The caller calls policy_evaluate() after each
+ * tls_feed() that reported milestones; every requirement is judged once, at
+ * the earliest milestone where the facts it needs are known (ClientHello:
+ * zone, versions and suites offered, SNI, JA3/JA4, anomalies; ServerHello:
+ * version, suite, group, ALPN, resumption; Certificate and the server's
+ * flight: certificate, OCSP staple, DH size; client Certificate; handshake
+ * end). A session's verdict carries every failed requirement, not only the
+ * first. Evaluation allocates nothing (except, once per ClientHello, a JA3
+ * string when the policy lists JA3 hashes and the caller did not give it).
+ */
+#ifndef SECAUDIT_POLICY_H
+#define SECAUDIT_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "json.h"
+#include "tls/tls.h"
+
+struct policy;
+struct sessioncache;
+
+enum policy_action {
+	POLICY_ACTION_NONE = 0,
+	POLICY_ACTION_ALERT,        /* log, let the session go on */
+	POLICY_ACTION_DROP,         /* drop the flow's packets */
+	POLICY_ACTION_REJECT,       /* drop, and reset both ends (inline) */
+};
+/* "none", "alert", "drop", "reject". */
+const char *policy_action_name(enum policy_action a);
+
+struct policy_error {
+	char file[256];
+	unsigned line, column;      /* 1-based; 0 when not about a place */
+	char message[256];
+};
+/* Writes "file:line:column: message" (or "file: message"). */
+void policy_error_format(const struct policy_error *e, char *out, size_t n);
+
+/*
+ * Loads, validates and compiles a rules file, with every file it names (CA
+ * files and directories, CRLs, list files; relative paths are relative to
+ * the rules file). NULL on any error, with err filled: the caller keeps the
+ * policy it had. The result is freed with policy_free().
+ */
+struct policy *policy_load(const char *path, struct policy_error *err);
+void policy_free(struct policy *p);
+
+/* Profile and zone counts, for `rules check` to report. */
+unsigned policy_zone_count(const struct policy *p);
+unsigned policy_profile_count(const struct policy *p);
+
+/* What the policy needs to know of a flow besides its TLS session. */
+struct policy_flow {
+	int family;                 /* AF_INET or AF_INET6 */
+	uint8_t client_addr[16];    /* network order; IPv4 in the first 4 bytes */
+	uint8_t server_addr[16];
+	uint16_t client_port, server_port;
+	const char *ja3;            /* MD5 hex of the ClientHello's JA3, or NULL */
+	const char *ja4;            /* JA4, or NULL: computed when a rule needs it */
+	/* enum anomaly bits seen on this flow by the decoder and the stream
+	 * (engine sink's anomaly callback); TLS anomalies are read from the
+	 * session, so call policy_evaluate() before tls_take_anomalies(). */
+	uint64_t anomalies;
+	/* Verdicts of full handshakes for resumptions to inherit; NULL: every
+	 * resumption counts as one of an unseen session. */
+	struct sessioncache *cache;
+};
+
+#define POLICY_MAX_FAILURES 16
+#define POLICY_OBSERVED_LEN 72
+
+struct policy_failure {
+	uint16_t rule;              /* index of the rule (id, sid, message) */
+	uint8_t action;             /* enum policy_action */
+	uint8_t severity;
+	char observed[POLICY_OBSERVED_LEN];
+};
+
+/* Per-flow evaluation state: caller-owned, zeroed before the first call,
+ * nothing to free. */
+struct policy_state {
+	uint16_t zone;              /* 1 + zone index; 0 until chosen */
+	uint64_t judged;            /* bit per enum policy_check already judged */
+	uint64_t anomalies;         /* anomaly bits seen so far */
+	uint8_t n_failures;
+	bool truncated;             /* more than POLICY_MAX_FAILURES failed */
+	uint8_t strongest;          /* index in failures[] of the strongest */
+	enum policy_action action;  /* strongest action so far */
+	bool final;                 /* nothing left to judge, or dropped */
+	bool remembered;            /* verdict stored in the session cache */
+	uint8_t crl_rev;            /* CRL status of the server leaf, for OCSP to complete */
+	struct policy_failure failures[POLICY_MAX_FAILURES];
+};
+
+/*
+ * Judges what became known. new_milestones: the TLS_EV_* bits tls_feed()
+ * just returned (the session's own `events` are used as well, so a missed
+ * call loses nothing). now: wall-clock time of the packet (capture time
+ * offline), against which certificate validity and CRL freshness are
+ * judged. Returns the strongest action so far (st->action). Once st->final
+ * is set, further calls change nothing.
+ */
+enum policy_action policy_evaluate(const struct policy *p, const struct policy_flow *flow,
+				   const struct tls_session *s, unsigned new_milestones,
+				   struct policy_state *st, time_t now);
+
+/*
+ * The flow ended (FIN/RST, timeout, end of capture) before the handshake
+ * was over: judges what can still be judged with what was seen, and makes
+ * the decision final. Same return as policy_evaluate().
+ */
+enum policy_action policy_finish(const struct policy *p, const struct policy_flow *flow,
+				 const struct tls_session *s, struct policy_state *st, time_t now);
+
+/* Alert header fields of the strongest failure (EVE alert{}). */
+struct policy_alert {
+	uint32_t signature_id;
+	const char *signature;      /* the rule's message; valid while p is */
+	const char *category;
+	uint8_t severity;           /* 1 (high) .. 4 */
+	const char *action;         /* "blocked" (drop/reject) or "allowed" */
+	const char *rule_id;
+};
+/* False when nothing failed. */
+bool policy_alert_header(const struct policy *p, const struct policy_state *st,
+			 struct policy_alert *out);
+
+/*
+ * Writes the `secaudit` block of an EVE alert as one JSON object value (the
+ * caller writes the key): zone, profile, verdict, and every failed
+ * requirement with rule id, sid, message, severity, action, observed and
+ * required values.
+ */
+void policy_state_to_json(const struct policy *p, const struct policy_state *st,
+			  struct json *j);
+
+#endif

@@ -1,0 +1,107 @@
+/*
+ * syntable: clients' SYNs by connection. See syntable.h.
+ */
+#include "stream/syntable.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct syn_slot {
+	uint8_t used, family;
+	uint16_t cport, sport;
+	uint8_t client[16], server[16];
+	uint32_t isn;
+	uint64_t at_us;
+};
+
+struct syntable {
+	size_t mask;
+	struct syntable_counters n;
+	struct syn_slot slot[];
+};
+
+struct syntable *syntable_new(size_t slots)
+{
+	struct syntable *t;
+	size_t n = 1;
+
+	while (n < slots && n < ((size_t)1 << 30))
+		n <<= 1;
+	t = calloc(1, sizeof(*t) + n * sizeof(t->slot[0]));
+	if (t)
+		t->mask = n - 1;
+	return t;
+}
+
+void syntable_free(struct syntable *t)
+{
+	free(t);
+}
+
+/* FNV-1a over client then server; the same connection hashes alike
+ * whichever way its packet travels, because the caller orders the ends. */
+static size_t slot_of(const struct syntable *t, uint8_t family, const uint8_t *client,
+		      uint16_t cport, const uint8_t *server, uint16_t sport)
+{
+	uint32_t h = 2166136261u ^ family;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ client[i]) * 16777619u;
+	for (i = 0; i < 16; i++)
+		h = (h ^ server[i]) * 16777619u;
+	h = (h ^ cport) * 16777619u;
+	h = (h ^ sport) * 16777619u;
+	return h & t->mask;
+}
+
+void syntable_add(struct syntable *t, const struct decoded *d, uint64_t now_us)
+{
+	struct syn_slot *s = &t->slot[slot_of(t, d->family, d->src, d->sport, d->dst, d->dport)];
+
+	if (s->used && now_us - s->at_us < SYNTABLE_MAX_AGE_US)
+		t->n.replaced++;
+	s->used = 1;
+	s->family = d->family;
+	memcpy(s->client, d->src, 16);
+	memcpy(s->server, d->dst, 16);
+	s->cport = d->sport;
+	s->sport = d->dport;
+	s->isn = d->seq;
+	s->at_us = now_us;
+	t->n.added++;
+}
+
+static bool take(struct syntable *t, uint8_t family, const uint8_t *client, uint16_t cport,
+		 const uint8_t *server, uint16_t sport, uint64_t now_us, uint32_t *isn)
+{
+	struct syn_slot *s = &t->slot[slot_of(t, family, client, cport, server, sport)];
+
+	if (!s->used || s->family != family || s->cport != cport || s->sport != sport ||
+	    memcmp(s->client, client, 16) || memcmp(s->server, server, 16) ||
+	    now_us - s->at_us >= SYNTABLE_MAX_AGE_US)
+		return false;
+	*isn = s->isn;
+	s->used = 0;
+	t->n.found++;
+	return true;
+}
+
+bool syntable_take(struct syntable *t, const struct decoded *d, uint64_t now_us,
+		   bool *client_is_src, uint32_t *isn)
+{
+	if (take(t, d->family, d->src, d->sport, d->dst, d->dport, now_us, isn)) {
+		*client_is_src = true;
+		return true;
+	}
+	if (take(t, d->family, d->dst, d->dport, d->src, d->sport, now_us, isn)) {
+		*client_is_src = false;
+		return true;
+	}
+	return false;
+}
+
+void syntable_counters(const struct syntable *t, struct syntable_counters *out)
+{
+	*out = t->n;
+}
