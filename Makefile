@@ -1,5 +1,6 @@
 # SecureAudit. `make` builds every program into build/bin/.
-#   make check   all tests (unit, unit under ASan+UBSan, corpus, end-to-end)
+#   make check   all tests (unit, unit under ASan+UBSan, corpus, operations, end-to-end)
+#   make install PREFIX=/usr/local DESTDIR=   programs, presets, units, man pages, examples
 #   make demo    the main job on an embedded default
 #   make fuzz    libFuzzer harnesses, FUZZ_SECONDS each
 #   make bench   benchmarks against the reference tools
@@ -52,7 +53,8 @@ UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all deps layers check unit unit-san corpus e2e demo fuzz fuzz-regress bench clean install
+.PHONY: all deps layers check unit unit-san corpus e2e ops demo fuzz fuzz-regress bench clean install \
+	uninstall dist FORCE
 all: $(PROGRAMS)
 
 deps:
@@ -97,6 +99,10 @@ corpus: all
 e2e: all
 	$(PYTHON) -m pytest -q tests/e2e
 
+# install, units, man pages, rotation, metrics, policy tests
+ops: all
+	$(PYTHON) -m pytest -q -rs tests/ops
+
 layers:
 	@scripts/check-layers.sh
 
@@ -106,7 +112,7 @@ check: deps
 	$(MAKE) unit
 	$(MAKE) unit-san
 	$(MAKE) fuzz-regress
-	$(PYTHON) -m pytest -q -rs tests/corpus tests/e2e
+	$(PYTHON) -m pytest -q -rs tests/ops tests/corpus tests/e2e
 
 demo: deps all
 	@scripts/demo.sh
@@ -126,9 +132,91 @@ bench: all
 	@scripts/install-deps.sh --bench
 	@bench/run.sh
 
-install: all
-	install -d $(DESTDIR)/usr/local/bin
-	install -m 755 $(PROGRAMS) $(DESTDIR)/usr/local/bin/
+# ---- installation (GNU directory variables; DESTDIR for packaging) ------
+# The configuration and state live where the system's daemons keep theirs
+# (/etc, /var) whatever the prefix; pass sysconfdir=... localstatedir=... to
+# change that. Files under $(sysconfdir) are examples installed only where
+# the admin has none yet (a package marks them conffiles instead).
+PREFIX          ?= /usr/local
+prefix          ?= $(PREFIX)
+exec_prefix     ?= $(prefix)
+bindir          ?= $(exec_prefix)/bin
+sbindir         ?= $(exec_prefix)/sbin
+libdir          ?= $(exec_prefix)/lib
+datarootdir     ?= $(prefix)/share
+datadir         ?= $(datarootdir)
+mandir          ?= $(datarootdir)/man
+docdir          ?= $(datarootdir)/doc/secaudit
+sysconfdir      ?= /etc
+localstatedir   ?= /var
+runstatedir     ?= /run
+systemdunitdir  ?= $(libdir)/systemd/system
+sysusersdir     ?= $(libdir)/sysusers.d
+tmpfilesdir     ?= $(libdir)/tmpfiles.d
+INSTALL         ?= install
+
+DAEMONS   := $(filter-out $(BUILD)/bin/secaudit,$(PROGRAMS))
+UNITS     := $(patsubst config/systemd/%.in,$(BUILD)/dist/%,$(wildcard config/systemd/*.in))
+LOGROTATE := $(patsubst config/logrotate/%,$(BUILD)/dist/logrotate/%,$(wildcard config/logrotate/*))
+MANPAGES  := $(wildcard man/*.[1-8])
+DIST      := $(UNITS) $(LOGROTATE) $(BUILD)/dist/secaudit.tmpfiles \
+	     $(patsubst config/%,$(BUILD)/dist/%,$(wildcard config/*.yaml))
+# Paths in units, logrotate and example files, as installed: the example
+# configurations name the default paths literally, the rest @placeholders@.
+SUBST := sed -e 's|/etc/secaudit|$(sysconfdir)/secaudit|g' \
+	     -e 's,/var/\(log\|lib\|spool\)/secaudit,$(localstatedir)/\1/secaudit,g' \
+	     -e 's|/run/secaudit|$(runstatedir)/secaudit|g' \
+	     -e 's|@bindir@|$(bindir)|g; s|@sbindir@|$(sbindir)|g; s|@docdir@|$(docdir)|g' \
+	     -e 's|@sysconfdir@|$(sysconfdir)|g; s|@localstatedir@|$(localstatedir)|g'
+
+# Made again every time: the paths come from the command line.
+$(BUILD)/dist/%: config/systemd/%.in FORCE
+	@mkdir -p $(@D)
+	@$(SUBST) $< > $@
+$(BUILD)/dist/%: config/% FORCE
+	@mkdir -p $(@D)
+	@$(SUBST) $< > $@
+dist: $(DIST)
+FORCE:
+
+# install_new SRC DEST: SRC to DEST unless the admin has a file there.
+install_new = if [ -e $(2) ]; then echo "keeping $(2) (the example is $(1))"; \
+	      else $(INSTALL) -m 644 $(1) $(2); fi
+
+install: all $(DIST)
+	$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(sbindir) \
+		$(DESTDIR)$(datadir)/secaudit/rules/audit $(DESTDIR)$(docdir) \
+		$(DESTDIR)$(systemdunitdir) $(DESTDIR)$(sysusersdir) $(DESTDIR)$(tmpfilesdir) \
+		$(DESTDIR)$(sysconfdir)/logrotate.d $(DESTDIR)$(sysconfdir)/default \
+		$(DESTDIR)$(sysconfdir)/secaudit/rules/audit \
+		$(addprefix $(DESTDIR)$(mandir)/man,1 5 7 8)
+	$(INSTALL) -m 755 $(BUILD)/bin/secaudit $(DESTDIR)$(bindir)/
+	$(INSTALL) -m 755 $(DAEMONS) $(DESTDIR)$(sbindir)/
+	$(INSTALL) -m 644 rules/*.yaml $(DESTDIR)$(datadir)/secaudit/rules/
+	$(INSTALL) -m 644 rules/audit/*.yaml $(DESTDIR)$(datadir)/secaudit/rules/audit/
+	$(INSTALL) -m 644 README.md docs/*.md $(DESTDIR)$(docdir)/
+	$(INSTALL) -m 644 $(UNITS) $(DESTDIR)$(systemdunitdir)/
+	$(INSTALL) -m 644 config/secaudit.sysusers $(DESTDIR)$(sysusersdir)/secaudit.conf
+	$(INSTALL) -m 644 $(BUILD)/dist/secaudit.tmpfiles $(DESTDIR)$(tmpfilesdir)/secaudit.conf
+	for m in $(MANPAGES); do \
+		$(INSTALL) -m 644 $$m $(DESTDIR)$(mandir)/man$${m##*.}/ || exit 1; done
+	for f in $(LOGROTATE); do \
+		$(call install_new,$$f,$(DESTDIR)$(sysconfdir)/logrotate.d/$${f##*/}); done
+	$(call install_new,config/secaudit-gateway.default,$(DESTDIR)$(sysconfdir)/default/secaudit-gateway)
+	for f in monitor agent server; do \
+		$(call install_new,$(BUILD)/dist/$$f.yaml,$(DESTDIR)$(sysconfdir)/secaudit/$$f.yaml); done
+	$(call install_new,rules/default.yaml,$(DESTDIR)$(sysconfdir)/secaudit/rules/default.yaml)
+	for f in rules/audit/*.yaml; do \
+		$(call install_new,$$f,$(DESTDIR)$(sysconfdir)/secaudit/rules/audit/$${f##*/}); done
+
+# Takes out what `make install` put in, except the files under
+# $(sysconfdir) (the admin's now) and the daemons' state and logs.
+uninstall:
+	rm -f $(DESTDIR)$(bindir)/secaudit $(addprefix $(DESTDIR)$(sbindir)/,$(notdir $(DAEMONS)))
+	rm -rf $(DESTDIR)$(datadir)/secaudit $(DESTDIR)$(docdir)
+	rm -f $(addprefix $(DESTDIR)$(systemdunitdir)/,$(notdir $(UNITS)))
+	rm -f $(DESTDIR)$(sysusersdir)/secaudit.conf $(DESTDIR)$(tmpfilesdir)/secaudit.conf
+	for m in $(notdir $(MANPAGES)); do rm -f $(DESTDIR)$(mandir)/man$${m##*.}/$$m; done
 
 clean:
 	rm -rf build
