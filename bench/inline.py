@@ -104,7 +104,7 @@ class Monitor:
 
     def stats(self):
         import json
-        r = self.lab.run("gw", BIN / "secaudit", "stats", "--socket", self.sock)
+        r = self.lab.run("gw", BIN / "secaudit", "stats", "--json", "--socket", self.sock)
         return json.loads(r.stdout)
 
     def stop(self):

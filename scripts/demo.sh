@@ -228,7 +228,7 @@ agent agent-1.lab.test agent.pem agent.key "audit CA certificate" "passes"
 agent intruder.lab.test intruder.pem intruder.key "self-made certificate" "stopped at Certificate"
 echo
 echo "== monitor counters (secaudit stats) =="
-"$BIN/secaudit" stats --socket "$TMP/monitor.sock" |
+"$BIN/secaudit" stats --json --socket "$TMP/monitor.sock" |
 	jq -c '{packets, flows, verdicts, alerts, blocked, rsts_sent}' 2>/dev/null ||
 	echo "(stats socket unavailable)"
 echo

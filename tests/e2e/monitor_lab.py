@@ -57,7 +57,7 @@ class Monitor:
         return self.events("alert")
 
     def stats(self):
-        r = self.lab.run("gw", SECAUDIT, "stats", "--socket", self.sock)
+        r = self.lab.run("gw", SECAUDIT, "stats", "--json", "--socket", self.sock)
         return json.loads(r.stdout)
 
     def signal(self, sig):
