@@ -11,7 +11,7 @@ BUILD="build-essential pkg-config clang libclang-rt-14-dev llvm
 TEST="python3 python3-pytest python3-yaml python3-jsonschema
  openssl gnutls-bin curl iproute2 iptables conntrack tcpdump procps
  postgresql auditd sqlite3 jq
- systemd logrotate mandoc prometheus debhelper lintian"
+ systemd man-db logrotate mandoc prometheus debhelper lintian"
 BENCH="tshark ssldump libndpi-bin iperf3 hyperfine valgrind time bc auditd audispd-plugins"
 
 want="$BUILD $TEST"
