@@ -1,5 +1,7 @@
 #include "policy/sessioncache.h"
 
+#include "hashseed.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +37,7 @@ struct sessioncache *sessioncache_new(size_t slots)
 	sc->mask = n - 1;
 	/* Keys come from the network: a per-cache seed keeps slot choice
 	 * unpredictable, so a sender cannot aim at one slot. */
-	sc->seed = (uint64_t)(uintptr_t)sc ^ ((uint64_t)time(NULL) << 17) ^ 0x9e3779b97f4a7c15ull;
+	sc->seed = hashseed_new(sc);
 	pthread_mutex_init(&sc->lock, NULL);
 	return sc;
 }

@@ -12,10 +12,10 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 #include "stream/flow.h"
+
+#include "hashseed.h"
 
 #define FLOW_ID_BITS 53
 #define FLOW_ID_MASK ((1ULL << FLOW_ID_BITS) - 1)
@@ -59,17 +59,6 @@ static uint64_t mix64(uint64_t x)
 	x *= 0xc4ceb9fe1a85ec53ULL;
 	x ^= x >> 33;
 	return x;
-}
-
-static uint64_t random_seed(const void *salt)
-{
-	uint64_t s = 0;
-	struct timespec ts;
-
-	if (getrandom(&s, sizeof(s), GRND_NONBLOCK) == (ssize_t)sizeof(s))
-		return s;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return mix64((uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 32) ^ (uintptr_t)salt);
 }
 
 static uint32_t key_hash(const struct flow_key *k, uint64_t seed)
@@ -128,7 +117,7 @@ struct flow_table *flow_table_new(size_t max_flows, flow_app_free_fn app_free, v
 	}
 	t->mask = n - 1;
 	t->max = max_flows;
-	t->seed = random_seed(t);
+	t->seed = hashseed_new(t);
 	t->app_free = app_free;
 	t->ctx = ctx;
 	return t;

@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "cursor.h"
+#include "hashseed.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -18,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 
 #include <openssl/asn1.h>
@@ -780,8 +780,7 @@ struct x509_cache *x509_cache_new(size_t max_entries)
 	}
 	c->mask = 63;
 	c->max_idle = max_entries;
-	if (getrandom(&c->seed, sizeof(c->seed), GRND_NONBLOCK) != sizeof(c->seed))
-		c->seed = (uint64_t)(uintptr_t)c ^ (uint64_t)time(NULL);
+	c->seed = hashseed_new(c);
 	return c;
 }
 

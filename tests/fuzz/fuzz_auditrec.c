@@ -21,7 +21,7 @@ static void parse(void *ctx, const char *text, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct sink s = { { { 0 } } };
+	struct sink s;
 	struct audit_grouper *g;
 	const char *p = (const char *)data, *nl;
 	size_t left = size;
@@ -29,6 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size == 0)
 		return 0;
+	memset(&s, 0, sizeof(s));
 	/* the first byte picks the grouping mode */
 	g = audit_grouper_new(parse, &s, 10, data[0] & 1);
 	if (!g)

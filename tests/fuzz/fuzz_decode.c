@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "net/decode.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -45,19 +46,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		r = decode_ip(pkt, len, &d);
 	else
 		r = decode_packet(link, pkt, len, &d);
-	if (d.n_vlans > DECODE_MAX_VLANS || d.tunnels > DECODE_MAX_TUNNELS)
-		abort();
+	FUZZ_CHECK(d.n_vlans <= DECODE_MAX_VLANS && d.tunnels <= DECODE_MAX_TUNNELS,
+		   "%u VLAN tags, %u tunnels", (unsigned)d.n_vlans, (unsigned)d.tunnels);
 	if (r == DECODE_TCP) {
-		if (d.proto != 6 || (d.family != 4 && d.family != 6))
-			abort();
-		if (d.payload < pkt || d.payload_len > len ||
-		    (size_t)(d.payload - pkt) > len - d.payload_len)
-			abort();
+		FUZZ_CHECK(d.proto == 6 && (d.family == 4 || d.family == 6),
+			   "TCP result with protocol %u, family %u", (unsigned)d.proto,
+			   (unsigned)d.family);
+		FUZZ_CHECK(d.payload >= pkt && d.payload_len <= len &&
+			   (size_t)(d.payload - pkt) <= len - d.payload_len,
+			   "payload of %zu bytes outside the %zu-byte packet", (size_t)d.payload_len,
+			   len);
 	} else if (r == DECODE_ANOMALY) {
-		if (strcmp(anomaly_type(d.anomaly) ? anomaly_type(d.anomaly) : "", "decode"))
-			abort();
-	} else if (r != DECODE_OTHER) {
-		abort();
+		const char *type = anomaly_type(d.anomaly);
+
+		FUZZ_CHECK(type && !strcmp(type, "decode"), "anomaly %d of type %s",
+			   (int)d.anomaly, type ? type : "(none)");
+	} else {
+		FUZZ_CHECK(r == DECODE_OTHER, "decode result %d", (int)r);
 	}
 	free(copy);
 	return 0;

@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "cursor.h"
 #include "tls/fingerprint.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -33,11 +34,10 @@ static size_t read_list(struct cursor *c, uint16_t *out, size_t cap)
 
 static void check_ja4(const char *s)
 {
-	if (strlen(s) != 36 || s[10] != '_' || s[23] != '_')
-		abort();
+	FUZZ_CHECK(strlen(s) == 36 && s[10] == '_' && s[23] == '_', "JA4 \"%s\"", s);
 	for (size_t i = 11; i < 36; i++)
-		if (i != 23 && !((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			abort();
+		FUZZ_CHECK(i == 23 || (s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'),
+			   "JA4 \"%s\": not hex at %zu", s, i);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -84,8 +84,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ch.alpn.id[0].len = 0xff;
 	}
 
-	if (fp_ja3(&ch, &str, md5) && strlen(md5) != 32)
-		abort();
+	if (fp_ja3(&ch, &str, md5))
+		FUZZ_CHECK(strlen(md5) == 32, "JA3 hash \"%s\"", md5);
 	if (fp_ja4(&ch, flags & 16, ja4))
 		check_ja4(ja4);
 	buf_reset(&str);

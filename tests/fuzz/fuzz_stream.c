@@ -23,6 +23,7 @@
 #include "net/anomaly.h"
 #include "cursor.h"
 #include "stream/stream.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -39,23 +40,20 @@ static uint8_t pattern(uint64_t off)
 	return (uint8_t)(off * 131u + (off >> 8) * 7u + 1u);
 }
 
-static void check(bool ok)
-{
-	if (!ok)
-		abort();
-}
-
 static void on_deliver(void *arg, const uint8_t *p, size_t len)
 {
 	struct side *s = arg;
 	size_t i;
 
-	check(len > 0);
+	FUZZ_CHECK(len > 0, "an empty delivery");
 	if (p && s->pattern_only)
 		for (i = 0; i < len; i++)
-			check(p[i] == pattern(s->pos + i));
+			FUZZ_CHECK(p[i] == pattern(s->pos + i),
+				   "byte %llu delivered as %#x, sent as %#x",
+				   (unsigned long long)(s->pos + i), p[i], pattern(s->pos + i));
 	s->pos += len;
-	check(s->pos <= s->max_end);
+	FUZZ_CHECK(s->pos <= s->max_end, "delivered up to %llu, sent only up to %llu",
+		   (unsigned long long)s->pos, (unsigned long long)s->max_end);
 }
 
 static void check_state(const struct side sd[2], const struct stream_limits *lim)
@@ -65,14 +63,24 @@ static void check_state(const struct side sd[2], const struct stream_limits *lim
 	for (i = 0; i < 2; i++) {
 		const struct stream_half *h = &sd[i].h;
 
-		check((uint32_t)(h->next_seq - sd[i].base) == (uint32_t)sd[i].pos);
-		check(h->ooo_bytes <= lim->max_ooo_bytes);
-		check(h->ooo_count <= lim->max_ooo_segments);
-		check((h->ooo == NULL) == (h->ooo_count == 0));
-		check(h->hist_len <= h->hist_cap && h->hist_cap <= STREAM_HISTORY);
+		FUZZ_CHECK((uint32_t)(h->next_seq - sd[i].base) == (uint32_t)sd[i].pos,
+			   "half %d: next_seq at offset %u, delivered %llu", i,
+			   (unsigned)(h->next_seq - sd[i].base), (unsigned long long)sd[i].pos);
+		FUZZ_CHECK(h->ooo_bytes <= lim->max_ooo_bytes, "half %d: %u out-of-order bytes, limit %u",
+			   i, (unsigned)h->ooo_bytes, (unsigned)lim->max_ooo_bytes);
+		FUZZ_CHECK(h->ooo_count <= lim->max_ooo_segments,
+			   "half %d: %u out-of-order segments, limit %u", i, (unsigned)h->ooo_count,
+			   (unsigned)lim->max_ooo_segments);
+		FUZZ_CHECK((h->ooo == NULL) == (h->ooo_count == 0),
+			   "half %d: segment list and count (%u) disagree", i, (unsigned)h->ooo_count);
+		FUZZ_CHECK(h->hist_len <= h->hist_cap && h->hist_cap <= STREAM_HISTORY,
+			   "half %d: history %u of %u", i, (unsigned)h->hist_len, (unsigned)h->hist_cap);
 	}
-	check(*lim->global_used == (size_t)sd[0].h.ooo_bytes + sd[1].h.ooo_bytes);
-	check(*lim->global_used <= lim->global_cap);
+	FUZZ_CHECK(*lim->global_used == (size_t)sd[0].h.ooo_bytes + sd[1].h.ooo_bytes,
+		   "global counter %zu, halves hold %u + %u", *lim->global_used,
+		   (unsigned)sd[0].h.ooo_bytes, (unsigned)sd[1].h.ooo_bytes);
+	FUZZ_CHECK(*lim->global_used <= lim->global_cap, "global counter %zu over its cap %zu",
+		   *lim->global_used, lim->global_cap);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -108,8 +116,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (kind & 0x80) {
 			anom = stream_flush(&s->h, &lim, on_deliver, s);
-			check(s->h.ooo == NULL);
-			check((anom & ~(1ULL << ANOM_STREAM_GAP)) == 0);
+			FUZZ_CHECK(s->h.ooo == NULL, "segments left after a flush");
+			FUZZ_CHECK((anom & ~(1ULL << ANOM_STREAM_GAP)) == 0, "a flush reported anomalies %#llx",
+				   (unsigned long long)anom);
 			check_state(sd, &lim);
 			continue;
 		}
@@ -131,16 +140,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		anom = stream_segment(&s->h, s->base + (uint32_t)off, p, len, &lim,
 				      on_deliver, s);
 		if (s->pattern_only)
-			check(!(anom & (1ULL << ANOM_STREAM_OVERLAP_DIFF)));
+			FUZZ_CHECK(!(anom & (1ULL << ANOM_STREAM_OVERLAP_DIFF)),
+				   "overlap with different bytes where every segment had the pattern");
 		check_state(sd, &lim);
 	}
 	for (i = 0; i < 2; i++) {
 		stream_flush(&sd[i].h, &lim, on_deliver, &sd[i]);
 		check_state(sd, &lim);
-		check(sd[i].h.ooo == NULL);
+		FUZZ_CHECK(sd[i].h.ooo == NULL, "half %d: segments left after the final flush", i);
 	}
 	for (i = 0; i < 2; i++)
 		stream_half_free(&sd[i].h, &lim);
-	check(used == 0);
+	FUZZ_CHECK(used == 0, "global counter %zu after both halves were freed", used);
 	return 0;
 }

@@ -18,14 +18,9 @@
 
 #include "tls/tls.h"
 #include "x509/x509.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void check(bool ok)
-{
-	if (!ok)
-		abort();
-}
 
 static void feed(struct tls_session *s, enum tls_dir dir, const uint8_t *p, size_t n,
 		 unsigned shape, uint32_t *rng, unsigned *seen)
@@ -46,16 +41,18 @@ static void feed(struct tls_session *s, enum tls_dir dir, const uint8_t *p, size
 		if (k > n - off)
 			k = n - off;
 		ev = tls_feed(s, dir, p + off, k);
-		check((ev & *seen) == 0);
+		FUZZ_CHECK((ev & *seen) == 0, "milestones %#x reported again", ev & *seen);
 		*seen |= ev;
-		check((*seen & ~(unsigned)s->events) == 0);
+		FUZZ_CHECK((*seen & ~(unsigned)s->events) == 0,
+			   "milestones %#x reported but not in the session's events %#x", *seen,
+			   (unsigned)s->events);
 		off += k;
 	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct x509_cache *cache;
+	struct x509_cache *cache;
 	struct tls_session s;
 	uint32_t rng;
 	unsigned seen = 0, nseg = 0;
@@ -64,8 +61,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
+	/* A cache per input: one kept across inputs made a saved input's
+	 * path depend on the inputs run before it. */
+	cache = x509_cache_new(256);
 	if (!cache)
-		cache = x509_cache_new(256);
+		return 0;
 	mode = data[0];
 	rng = mode;
 	tls_session_init(&s, cache);
@@ -87,12 +87,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		tls_eof(&s, TLS_TO_CLIENT);
 	}
 	(void)tls_take_anomalies(&s);
-	check(s.n_client_hellos <= TLS_MAX_HELLOS);
-	check(s.n_server_hellos <= TLS_MAX_HELLOS);
-	check(s.n_alerts <= TLS_MAX_ALERTS);
-	check(s.n_msgs <= TLS_MAX_MSGS);
-	check(s.server_chain.n <= TLS_MAX_CHAIN && s.client_chain.n <= TLS_MAX_CHAIN);
-	check(!(s.is_tls && s.not_tls));
+	FUZZ_CHECK(s.n_client_hellos <= TLS_MAX_HELLOS, "%u ClientHellos", (unsigned)s.n_client_hellos);
+	FUZZ_CHECK(s.n_server_hellos <= TLS_MAX_HELLOS, "%u ServerHellos", (unsigned)s.n_server_hellos);
+	FUZZ_CHECK(s.n_alerts <= TLS_MAX_ALERTS, "%u alerts", (unsigned)s.n_alerts);
+	FUZZ_CHECK(s.n_msgs <= TLS_MAX_MSGS, "%u messages", (unsigned)s.n_msgs);
+	FUZZ_CHECK(s.server_chain.n <= TLS_MAX_CHAIN && s.client_chain.n <= TLS_MAX_CHAIN,
+		   "chains of %u and %u certificates", (unsigned)s.server_chain.n,
+		   (unsigned)s.client_chain.n);
+	FUZZ_CHECK(!(s.is_tls && s.not_tls), "a session both TLS and not TLS");
 	tls_session_free(&s);
+	x509_cache_free(cache);
 	return 0;
 }
