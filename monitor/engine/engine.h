@@ -50,7 +50,7 @@ struct engine_config {
 	enum engine_verdict exception_verdict;
 };
 
-/* Fills the defaults every program starts from. */
+/* Sets every field to the default every program starts from. */
 void engine_config_default(struct engine_config *cfg);
 
 enum engine_preamble { PREAMBLE_UNKNOWN = 0, PREAMBLE_NONE, PREAMBLE_HTTP };

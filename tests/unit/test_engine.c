@@ -352,16 +352,20 @@ Test(engine, no_anchor_mid_flow)
 
 /* A ClientHello in out-of-order segments beyond the segment limit: the
  * hole is given up on. The exception policy says what becomes of the flow. */
-static enum engine_verdict hello_over_the_segment_limit(enum engine_verdict exception)
+/* exception NULL: the default policy, set over a config that held garbage
+ * (as a caller's stack does). */
+static enum engine_verdict hello_over_the_segment_limit(const enum engine_verdict *exception)
 {
 	struct engine_config cfg;
 	enum engine_verdict v = ENGINE_ACCEPT;
 	uint32_t off;
 
+	memset(&cfg, 0x55, sizeof(cfg));
 	engine_config_default(&cfg);
 	cfg.max_flows = 64;
 	cfg.max_ooo_segments = 2;
-	cfg.exception_verdict = exception;
+	if (exception)
+		cfg.exception_verdict = *exception;
 	new_engine(&cfg);
 	handshake_tcp();
 	for (off = 40; off < 40 + 4 * 10; off += 10)       /* byte 0..39 never come */
@@ -374,12 +378,23 @@ static enum engine_verdict hello_over_the_segment_limit(enum engine_verdict exce
 
 Test(engine, exception_policy_pass_accepts_a_flow_past_a_reassembly_limit)
 {
-	cr_assert_eq(hello_over_the_segment_limit(ENGINE_ACCEPT), ENGINE_ACCEPT);
+	static const enum engine_verdict pass = ENGINE_ACCEPT;
+
+	cr_assert_eq(hello_over_the_segment_limit(&pass), ENGINE_ACCEPT);
+}
+
+/* fuzz_engine found engine_config_default() leaving exception_verdict
+ * unset: a flow over a limit got whatever the stack held as its verdict. */
+Test(engine, exception_policy_defaults_to_pass_whatever_the_config_held)
+{
+	cr_assert_eq(hello_over_the_segment_limit(NULL), ENGINE_ACCEPT);
 }
 
 Test(engine, exception_policy_drop_fails_closed)
 {
-	cr_assert_eq(hello_over_the_segment_limit(ENGINE_DROP), ENGINE_DROP);
+	static const enum engine_verdict drop = ENGINE_DROP;
+
+	cr_assert_eq(hello_over_the_segment_limit(&drop), ENGINE_DROP);
 	/* and the flow stays dropped */
 	cr_assert_eq(send_at(1, cseq, TB_ACK, T12_0, 40), ENGINE_DROP);
 }
