@@ -1,48 +1,52 @@
 /*
- * secaudit alerts [OPTIONS] [FILE]: reads an EVE JSON alert log (FILE, or
- * standard input) for a person. Only `alert` events are considered.
+ * secaudit alerts [OPTIONS] [FILE]: reads an EVE JSON alert log for a
+ * person. Only `alert` events are considered (the monitor's, and the audit
+ * server's). FILE "-" is standard input; no FILE is standard input when
+ * that is a pipe or a file, else the alert log the monitor's configuration
+ * names (alert_log, --config, default /etc/secaudit/monitor.yaml).
  *
- *   --since T / --until T   timestamps (ISO 8601 prefixes, compared as text,
- *                           which orders them since EVE writes one format)
- *   --severity N            severity N or more severe (1 is the highest)
- *   --action blocked|allowed
- *   --zone Z, --rule R      R: a rule id (secaudit.failed[].rule) or a sid
- *   --addr A                source or destination address
- *   --sni GLOB              server name (case-insensitive, * and ?)
- *   --follow                keep reading as the log grows (like tail -f)
- *   --summary               counts: blocked vs allowed, top rules, top sources
- *   --json                  print matching events unchanged
- *   --color / --no-color    default: colour when standard output is a tty
+ * Every filter reads the field the events carry (docs/events.md): the zone
+ * and the failed rules under secaudit.policy, the server's rule under
+ * secaudit.rule. A value a filter cannot understand is refused (exit 2)
+ * with what it accepts; a zone or rule that matches nothing gets a note
+ * naming those the log holds, so "nothing" is never a silent typo.
  *
  * The log is untrusted text: the small JSON reader below checks every
  * bound, keeps only the fields it needs in fixed buffers (longer values are
  * cut), and skips a malformed line with a note on stderr.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "daemon/daemon_config.h"
 #include "policy/rules.h"
 
 #define ALERTS_FIELD 256
 #define ALERTS_MAX_RULES 16
 #define ALERTS_TOP 10
 #define ALERTS_MAX_KEYS 4096
+#define ALERTS_MAX_SEEN 8
 
 struct alert_ev {
 	bool is_alert;
 	char timestamp[64], src_ip[64], dest_ip[64], src_port[8], dest_port[8];
 	char action[16], signature[ALERTS_FIELD], sid[16], severity[8], category[64];
 	char sni[ALERTS_FIELD], zone[64], verdict[16];
-	unsigned n_rules;
-	char rules[ALERTS_MAX_RULES][64];
+	unsigned n_rules, n_sids;
+	char rules[ALERTS_MAX_RULES][64];   /* failed[].rule, or the server's rule */
+	char sids[ALERTS_MAX_RULES][16];    /* failed[].sid, in the same order */
 };
 
 struct jp {
@@ -118,7 +122,7 @@ static char *field_for(struct alert_ev *ev, const char *path, size_t *n)
 		F("src_port", src_port), F("dest_port", dest_port), F("alert.action", action),
 		F("alert.signature", signature), F("alert.signature_id", sid),
 		F("alert.severity", severity), F("alert.category", category), F("tls.sni", sni),
-		F("secaudit.zone", zone), F("secaudit.verdict", verdict),
+		F("secaudit.policy.zone", zone), F("secaudit.policy.verdict", verdict),
 #undef F
 	};
 	size_t i;
@@ -159,8 +163,13 @@ static bool jp_scalar(struct jp *j, const char *path)
 		snprintf(dst, n, "%s", tmp);
 	if (!strcmp(path, "event_type"))
 		ev->is_alert = !strcmp(tmp, "alert");
-	if (!strcmp(path, "secaudit.failed[].rule") && ev->n_rules < ALERTS_MAX_RULES)
-		snprintf(ev->rules[ev->n_rules++], sizeof(ev->rules[0]), "%.*s", (int)sizeof(ev->rules[0]) - 1, tmp);
+	if ((!strcmp(path, "secaudit.policy.failed[].rule") || !strcmp(path, "secaudit.rule")) &&
+	    ev->n_rules < ALERTS_MAX_RULES)
+		snprintf(ev->rules[ev->n_rules++], sizeof(ev->rules[0]), "%.*s",
+			 (int)sizeof(ev->rules[0]) - 1, tmp);
+	if (!strcmp(path, "secaudit.policy.failed[].sid") && ev->n_sids < ALERTS_MAX_RULES)
+		snprintf(ev->sids[ev->n_sids++], sizeof(ev->sids[0]), "%.*s",
+			 (int)sizeof(ev->sids[0]) - 1, tmp);
 	return true;
 }
 
@@ -228,42 +237,234 @@ static bool alerts_parse(const char *line, size_t len, struct alert_ev *ev)
 	return !jp_ws(&j);
 }
 
+/* ---- times and addresses ---- */
+
+static bool alerts_digits(const char **p, int n, int *out)
+{
+	int v = 0;
+
+	while (n--) {
+		if (!isdigit((unsigned char)**p))
+			return false;
+		v = v * 10 + (*(*p)++ - '0');
+	}
+	*out = v;
+	return true;
+}
+
+/*
+ * Parses an RFC 3339 date-time (section 5.6: 2026-01-02T10:00:00Z,
+ * fractions, +01:00 offsets; EVE's +0000 as well, so a timestamp copied
+ * from the log works) into seconds since the epoch. A full-date alone
+ * (2026-01-02) is that day: its first instant, or with end set the first
+ * instant of the next. False on anything else.
+ */
+static bool alerts_parse_time(const char *s, bool end, double *t)
+{
+	const char *p = s;
+	struct tm tm = { 0 };
+	int y, mo, d, h = 0, mi = 0, sec = 0, oh = 0, om = 0, sign = 0;
+	double frac = 0, scale = 0.1;
+	time_t base;
+
+	if (!alerts_digits(&p, 4, &y) || *p++ != '-' || !alerts_digits(&p, 2, &mo) ||
+	    *p++ != '-' || !alerts_digits(&p, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > 31)
+		return false;
+	if (*p) {
+		if (*p != 'T' && *p != 't' && *p != ' ')
+			return false;
+		p++;
+		if (!alerts_digits(&p, 2, &h) || *p++ != ':' || !alerts_digits(&p, 2, &mi) ||
+		    *p++ != ':' || !alerts_digits(&p, 2, &sec) || h > 23 || mi > 59 || sec > 60)
+			return false;
+		if (*p == '.') {
+			if (!isdigit((unsigned char)*++p))
+				return false;
+			for (; isdigit((unsigned char)*p); p++, scale /= 10)
+				frac += (*p - '0') * scale;
+		}
+		if (*p == 'Z' || *p == 'z') {
+			p++;
+		} else if (*p == '+' || *p == '-') {
+			sign = *p++ == '-' ? -1 : 1;
+			if (!alerts_digits(&p, 2, &oh) || (*p == ':' && !*++p) ||
+			    !alerts_digits(&p, 2, &om) || oh > 23 || om > 59)
+				return false;
+		} else {
+			return false;
+		}
+		if (*p)
+			return false;
+	} else if (end) {
+		d++;            /* timegm normalises the day after the last */
+	}
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	base = timegm(&tm);
+	if (base == (time_t)-1)
+		return false;
+	*t = (double)base + frac - sign * (oh * 3600 + om * 60);
+	return true;
+}
+
+/* A relative duration back from now: N followed by s, m, h or d. */
+static bool alerts_parse_ago(const char *s, double *t)
+{
+	struct timespec now;
+	char *endp;
+	unsigned long n;
+	double unit;
+
+	if (!isdigit((unsigned char)*s))
+		return false;
+	errno = 0;
+	n = strtoul(s, &endp, 10);
+	if (errno || endp[0] == '\0' || endp[1] != '\0' || n > 100u * 365 * 86400)
+		return false;
+	switch (*endp) {
+	case 's': unit = 1; break;
+	case 'm': unit = 60; break;
+	case 'h': unit = 3600; break;
+	case 'd': unit = 86400; break;
+	default: return false;
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	*t = (double)now.tv_sec + now.tv_nsec / 1e9 - (double)n * unit;
+	return true;
+}
+
+static bool alerts_time_opt(const char *opt, const char *val, bool end, double *t)
+{
+	if (alerts_parse_ago(val, t) || alerts_parse_time(val, end, t))
+		return true;
+	fprintf(stderr, "secaudit alerts: %s '%s': give an RFC 3339 time "
+		"(2026-01-02T10:00:00Z, 2026-01-02T11:00:00+01:00, or a date 2026-01-02) "
+		"or a duration back from now (90s, 15m, 2h, 3d)\n", opt, val);
+	return false;
+}
+
+struct alerts_cidr {
+	int family;                 /* 0: no filter */
+	uint8_t addr[16];
+	unsigned bits;
+};
+
+/* "ADDR" or "ADDR/BITS", IPv4 or IPv6. */
+static bool alerts_parse_cidr(const char *opt, const char *val, struct alerts_cidr *c)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(val, '/');
+	size_t hl = slash ? (size_t)(slash - val) : strlen(val);
+	unsigned max;
+	char *endp;
+	unsigned long bits;
+
+	if (hl >= sizeof(host))
+		goto bad;
+	memcpy(host, val, hl);
+	host[hl] = '\0';
+	if (inet_pton(AF_INET, host, c->addr) == 1) {
+		c->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, host, c->addr) == 1) {
+		c->family = AF_INET6;
+		max = 128;
+	} else {
+		goto bad;
+	}
+	c->bits = max;
+	if (slash) {
+		errno = 0;
+		bits = strtoul(slash + 1, &endp, 10);
+		if (!isdigit((unsigned char)slash[1]) || *endp || errno || bits > max)
+			goto bad;
+		c->bits = (unsigned)bits;
+	}
+	return true;
+bad:
+	fprintf(stderr, "secaudit alerts: %s '%s': give an IPv4 or IPv6 address or a CIDR "
+		"block (198.18.5.7, 198.18.5.0/24, 2001:db8::/32)\n", opt, val);
+	return false;
+}
+
+static bool alerts_cidr_has(const struct alerts_cidr *c, const char *ip)
+{
+	uint8_t a[16];
+	unsigned full = c->bits / 8, rest = c->bits % 8;
+
+	if (inet_pton(c->family, ip, a) != 1)
+		return false;
+	if (memcmp(a, c->addr, full))
+		return false;
+	return !rest || !((a[full] ^ c->addr[full]) & (uint8_t)(0xff << (8 - rest)));
+}
+
 /* ---- filters ---- */
 
 struct alerts_opts {
-	const char *since, *until, *action, *zone, *rule, *addr, *sni;
-	int severity;
+	const char *action, *zone, *rule, *sni;
+	double since, until;        /* seconds since the epoch; <0: none */
+	struct alerts_cidr addr, dest;
+	int severity, port;
 	bool follow, summary, json, color;
 };
 
+/* --rule R: a sid when R is a number (the alert's or any failed
+ * requirement's), else a rule id, or the id a block gave its several checks
+ * (`srv-cert` matches srv-cert.expired). */
+static bool alerts_rule_hit(const char *want, const struct alert_ev *ev)
+{
+	size_t wl = strlen(want);
+	unsigned i;
+
+	if (isdigit((unsigned char)want[0]) && strspn(want, "0123456789") == wl) {
+		if (!strcmp(ev->sid, want))
+			return true;
+		for (i = 0; i < ev->n_sids; i++)
+			if (!strcmp(ev->sids[i], want))
+				return true;
+		return false;
+	}
+	for (i = 0; i < ev->n_rules; i++)
+		if (!strncmp(ev->rules[i], want, wl) &&
+		    (ev->rules[i][wl] == '\0' || ev->rules[i][wl] == '.'))
+			return true;
+	return false;
+}
+
 static bool alerts_match(const struct alerts_opts *o, const struct alert_ev *ev)
 {
-	unsigned i;
-	bool hit;
+	double t;
 
 	if (!ev->is_alert)
 		return false;
-	if (o->since && strcmp(ev->timestamp, o->since) < 0)
-		return false;
-	if (o->until && strncmp(ev->timestamp, o->until, strlen(o->until)) > 0)
-		return false;
+	if (o->since >= 0 || o->until >= 0) {
+		if (!alerts_parse_time(ev->timestamp, false, &t))
+			return false;
+		if ((o->since >= 0 && t < o->since) || (o->until >= 0 && t > o->until))
+			return false;
+	}
 	if (o->severity && (!ev->severity[0] || atoi(ev->severity) > o->severity))
 		return false;
 	if (o->action && strcmp(ev->action, o->action))
 		return false;
 	if (o->zone && strcmp(ev->zone, o->zone))
 		return false;
-	if (o->addr && strcmp(ev->src_ip, o->addr) && strcmp(ev->dest_ip, o->addr))
+	if (o->addr.family && !alerts_cidr_has(&o->addr, ev->src_ip) &&
+	    !alerts_cidr_has(&o->addr, ev->dest_ip))
+		return false;
+	if (o->dest.family && !alerts_cidr_has(&o->dest, ev->dest_ip))
+		return false;
+	if (o->port && atoi(ev->dest_port) != o->port)
 		return false;
 	if (o->sni && !rules_glob(o->sni, ev->sni, true))
 		return false;
-	if (o->rule) {
-		hit = !strcmp(ev->sid, o->rule);
-		for (i = 0; i < ev->n_rules && !hit; i++)
-			hit = !strcmp(ev->rules[i], o->rule);
-		if (!hit)
-			return false;
-	}
+	if (o->rule && !alerts_rule_hit(o->rule, ev))
+		return false;
 	return true;
 }
 
@@ -283,14 +484,12 @@ static void alerts_print(const struct alerts_opts *o, const struct alert_ev *ev)
 		printf(" sni=%s", ev->sni);
 	if (ev->zone[0])
 		printf(" zone=%s", ev->zone);
-	printf(" [%s] %s", ev->sid, ev->signature);
 	if (ev->n_rules) {
-		printf(" (");
+		printf(" rule=");
 		for (i = 0; i < ev->n_rules; i++)
-			printf("%s%s", i ? ", " : "", ev->rules[i]);
-		printf(")");
+			printf("%s%s", i ? "," : "", ev->rules[i]);
 	}
-	putchar('\n');
+	printf(" sid=%s %s\n", ev->sid[0] ? ev->sid : "?", ev->signature);
 }
 
 struct tally_entry {
@@ -332,23 +531,78 @@ static int tally_cmp(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
+static void tally_sort(struct tally *t)
+{
+	qsort(t->e, t->n, sizeof(*t->e), tally_cmp);
+}
+
 static void tally_print(const char *title, struct tally *t)
 {
 	size_t i;
 
 	printf("%s:\n", title);
-	qsort(t->e, t->n, sizeof(*t->e), tally_cmp);
+	tally_sort(t);
 	for (i = 0; i < t->n && i < ALERTS_TOP; i++)
 		printf("  %8lu  %s\n", t->e[i].count, t->e[i].key);
-	free(t->e);
+}
+
+/* The rule ids of an event, each with its sid: "old-tls (sid 2310000)".
+ * Default sids name the kind of check, so two profiles' rules can share
+ * one (docs/rules.md); the id tells them apart. */
+static void tally_rules(struct tally *t, const struct alert_ev *ev)
+{
+	char key[ALERTS_FIELD + 32];  /* cut to ALERTS_FIELD by tally_add */
+	unsigned r;
+
+	if (!ev->n_rules) {
+		snprintf(key, sizeof(key), "sid %s: %s", ev->sid, ev->signature);
+		tally_add(t, key);
+	}
+	for (r = 0; r < ev->n_rules; r++) {
+		snprintf(key, sizeof(key), "%s (sid %s)", ev->rules[r],
+			 r < ev->n_sids ? ev->sids[r] : ev->sid);
+		tally_add(t, key);
+	}
+}
+
+/* After a zone or rule filter matched nothing: which the log does hold. */
+static void alerts_say_seen(const char *what, const char *want, struct tally *seen)
+{
+	size_t i;
+
+	if (!want)
+		return;
+	tally_sort(seen);
+	fprintf(stderr, "secaudit alerts: no alert with %s '%s'; %s", what, want,
+		seen->n ? "the log has: " : "the log has no alerts");
+	for (i = 0; i < seen->n && i < ALERTS_MAX_SEEN; i++)
+		fprintf(stderr, "%s%s", i ? ", " : "", seen->e[i].key);
+	fprintf(stderr, "%s\n", seen->n > ALERTS_MAX_SEEN ? ", ..." : "");
 }
 
 static void alerts_usage(FILE *f)
 {
-	fprintf(f, "usage: secaudit alerts [--since T] [--until T] [--severity N] "
-		   "[--action blocked|allowed]\n"
-		   "                       [--zone Z] [--rule ID|SID] [--addr IP] [--sni GLOB]\n"
-		   "                       [--follow] [--summary] [--json] [--color|--no-color] [FILE]\n");
+	fprintf(f,
+"usage: secaudit alerts [OPTIONS] [FILE]\n"
+"Reads the EVE alert log: FILE, '-' for standard input; without FILE, standard\n"
+"input when it is a pipe or file, else the monitor's alert_log (--config).\n"
+"  --since T, --until T   T: an RFC 3339 time (2026-01-02T10:00:00Z,\n"
+"                         2026-01-02T11:00:00+01:00), a date (2026-01-02: the whole\n"
+"                         day), or a duration back from now (90s, 15m, 2h, 3d)\n"
+"  --severity N           severity N or more severe (1 highest .. 4)\n"
+"  --action blocked|allowed\n"
+"  --zone Z               the zone the session fell in (secaudit.policy.zone)\n"
+"  --rule ID|SID          a rule id, a block's id (its checks), or a signature id\n"
+"  --addr IP|CIDR         source or destination (IPv4 or IPv6, e.g. 198.18.5.0/24)\n"
+"  --dest IP|CIDR         destination only\n"
+"  --port N               destination port\n"
+"  --sni GLOB             server name (any case, * and ?)\n"
+"  --follow               keep reading as the log grows\n"
+"  --summary              counts: blocked/allowed, top rules, zones, destinations, sources\n"
+"  --json                 print matching events unchanged\n"
+"  --color, --no-color    default: colour when standard output is a terminal\n"
+"  --config PATH          monitor configuration naming the log (default %s)\n",
+		DAEMON_CONFIG_DEFAULT);
 }
 
 /* Reads one line of any length into *line; false at EOF (a partial last
@@ -387,39 +641,67 @@ static bool alerts_line(FILE *f, char **line, size_t *cap, size_t *len, bool fol
 	}
 }
 
+/*
+ * Which log to read when no FILE was given: piped input, else the
+ * configured log (copied into path). False, with the reason on stderr, when
+ * there is neither: reading a terminal would only wait.
+ */
+static bool alerts_default_log(const char *config, bool *use_stdin, char *path, size_t n)
+{
+	struct daemon_config c;
+	struct stat st;
+	char err[512];
+
+	if (!config && !fstat(STDIN_FILENO, &st) && (S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode))) {
+		*use_stdin = true;
+		return true;
+	}
+	daemon_config_default(&c);
+	if (!daemon_config_load(&c, config ? config : DAEMON_CONFIG_DEFAULT, err, sizeof(err))) {
+		fprintf(stderr, "secaudit alerts: no FILE given, and the configured alert log is "
+			"unknown: %s\n  give a FILE ('-' for standard input) or --config PATH\n", err);
+		return false;
+	}
+	if (!c.log[0]) {
+		fprintf(stderr, "secaudit alerts: no FILE given, and %s names no alert_log "
+			"(the monitor logs to its standard output)\n",
+			config ? config : DAEMON_CONFIG_DEFAULT);
+		return false;
+	}
+	snprintf(path, n, "%s", c.log);
+	return true;
+}
+
 int cmd_alerts(int argc, char **argv)
 {
-	struct alerts_opts o = { .color = isatty(STDOUT_FILENO) };
-	struct tally rules = { 0 }, sources = { 0 };
-	unsigned long n_blocked = 0, n_allowed = 0, n_bad = 0, lineno = 0;
-	const char *file = NULL;
+	struct alerts_opts o = { .color = isatty(STDOUT_FILENO), .since = -1, .until = -1 };
+	struct tally rules = { 0 }, sources = { 0 }, zones = { 0 }, dests = { 0 };
+	unsigned long n_blocked = 0, n_allowed = 0, n_bad = 0, n_match = 0, lineno = 0;
+	const char *file = NULL, *config = NULL, *since = NULL, *until = NULL;
+	const char *addr = NULL, *dest = NULL, *port = NULL, *severity = NULL;
+	static char conf_log[DAEMON_PATH_MAX];
+	bool use_stdin = false;
 	struct alert_ev ev;
-	char *line = NULL;
+	char *line = NULL, *endp;
 	size_t cap = 0, len = 0;
 	FILE *f = stdin;
-	int i;
+	int i, rc = 2;
 
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
-		const char **val = !strcmp(a, "--since") ? &o.since : !strcmp(a, "--until") ? &o.until :
+		const char **val = !strcmp(a, "--since") ? &since : !strcmp(a, "--until") ? &until :
 			!strcmp(a, "--action") ? &o.action : !strcmp(a, "--zone") ? &o.zone :
-			!strcmp(a, "--rule") ? &o.rule : !strcmp(a, "--addr") ? &o.addr :
-			!strcmp(a, "--sni") ? &o.sni : NULL;
+			!strcmp(a, "--rule") ? &o.rule : !strcmp(a, "--addr") ? &addr :
+			!strcmp(a, "--dest") ? &dest : !strcmp(a, "--port") ? &port :
+			!strcmp(a, "--sni") ? &o.sni : !strcmp(a, "--severity") ? &severity :
+			!strcmp(a, "--config") ? &config : NULL;
 
-		if (val || !strcmp(a, "--severity")) {
+		if (val) {
 			if (i + 1 >= argc) {
 				fprintf(stderr, "secaudit alerts: %s needs a value\n", a);
 				return 2;
 			}
-			if (val) {
-				*val = argv[++i];
-			} else {
-				o.severity = atoi(argv[++i]);
-				if (o.severity < 1 || o.severity > 4) {
-					fprintf(stderr, "secaudit alerts: --severity must be 1..4\n");
-					return 2;
-				}
-			}
+			*val = argv[++i];
 		} else if (!strcmp(a, "--follow") || !strcmp(a, "-f")) {
 			o.follow = true;
 		} else if (!strcmp(a, "--summary")) {
@@ -448,9 +730,35 @@ int cmd_alerts(int argc, char **argv)
 		fprintf(stderr, "secaudit alerts: --action is blocked or allowed\n");
 		return 2;
 	}
+	if (severity) {
+		o.severity = (int)strtol(severity, &endp, 10);
+		if (*endp || o.severity < 1 || o.severity > 4) {
+			fprintf(stderr, "secaudit alerts: --severity '%s': give 1..4 (1 highest)\n",
+				severity);
+			return 2;
+		}
+	}
+	if (port) {
+		o.port = (int)strtol(port, &endp, 10);
+		if (*endp || o.port < 1 || o.port > 65535) {
+			fprintf(stderr, "secaudit alerts: --port '%s': give 1..65535\n", port);
+			return 2;
+		}
+	}
+	if ((since && !alerts_time_opt("--since", since, false, &o.since)) ||
+	    (until && !alerts_time_opt("--until", until, true, &o.until)) ||
+	    (addr && !alerts_parse_cidr("--addr", addr, &o.addr)) ||
+	    (dest && !alerts_parse_cidr("--dest", dest, &o.dest)))
+		return 2;
 	if (o.summary && o.follow) {
 		fprintf(stderr, "secaudit alerts: --summary and --follow do not go together\n");
 		return 2;
+	}
+	if (!file) {
+		if (!alerts_default_log(config, &use_stdin, conf_log, sizeof(conf_log)))
+			return 2;
+		if (!use_stdin)
+			file = conf_log;
 	}
 	if (file && strcmp(file, "-")) {
 		f = fopen(file, "r");
@@ -466,22 +774,18 @@ int cmd_alerts(int argc, char **argv)
 				fprintf(stderr, "secaudit alerts: %s:%lu: not a JSON event, skipped\n",
 					file ? file : "<stdin>", lineno);
 		} else if (len && alerts_match(&o, &ev)) {
+			n_match++;
 			if (o.summary) {
+				char key[ALERTS_FIELD];
+
 				if (!strcmp(ev.action, "blocked"))
 					n_blocked++;
 				else
 					n_allowed++;
-				if (ev.n_rules) {
-					unsigned r;
-
-					for (r = 0; r < ev.n_rules; r++)
-						tally_add(&rules, ev.rules[r]);
-				} else {
-					char key[ALERTS_FIELD + 20];
-
-					snprintf(key, sizeof(key), "%s %s", ev.sid, ev.signature);
-					tally_add(&rules, key);
-				}
+				tally_rules(&rules, &ev);
+				tally_add(&zones, ev.zone[0] ? ev.zone : "(none)");
+				snprintf(key, sizeof(key), "%s:%s", ev.dest_ip, ev.dest_port);
+				tally_add(&dests, key);
 				tally_add(&sources, ev.src_ip);
 			} else if (o.json) {
 				fwrite(line, 1, len, stdout);
@@ -489,6 +793,12 @@ int cmd_alerts(int argc, char **argv)
 			} else {
 				alerts_print(&o, &ev);
 			}
+		} else if (len && ev.is_alert && !n_match && (o.zone || o.rule)) {
+			/* remembered only until something matches, for the note below */
+			if (o.zone && ev.zone[0])
+				tally_add(&zones, ev.zone);
+			if (o.rule)
+				tally_rules(&rules, &ev);
 		}
 		len = 0;
 	}
@@ -496,10 +806,20 @@ int cmd_alerts(int argc, char **argv)
 		printf("alerts: %lu (blocked %lu, allowed %lu)\n", n_blocked + n_allowed, n_blocked,
 		       n_allowed);
 		tally_print("top rules", &rules);
+		tally_print("top zones", &zones);
+		tally_print("top destinations", &dests);
 		tally_print("top sources", &sources);
+	} else if (!n_match) {
+		alerts_say_seen("zone", o.zone, &zones);
+		alerts_say_seen("rule", o.rule, &rules);
 	}
+	rc = 0;
+	free(rules.e);
+	free(zones.e);
+	free(dests.e);
+	free(sources.e);
 	free(line);
 	if (f != stdin)
 		fclose(f);
-	return 0;
+	return rc;
 }

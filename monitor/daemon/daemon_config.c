@@ -279,7 +279,7 @@ static bool top_key(struct cctx *x, struct daemon_config *c, const yaml_node_t *
 	}
 	if (!strcmp(key, "rules"))
 		return get_path(x, v, key, c->rules, sizeof(c->rules));
-	if (!strcmp(key, "log"))
+	if (!strcmp(key, "alert_log") || !strcmp(key, "log"))
 		return get_path(x, v, key, c->log, sizeof(c->log));
 	if (!strcmp(key, "evidence"))
 		return get_path(x, v, key, c->evidence, sizeof(c->evidence));

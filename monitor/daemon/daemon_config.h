@@ -9,7 +9,8 @@
  *              gso, fail_closed, mark_mask, mark_accept, mark_deny, mark_inject }
  *   limits: { max_flows, flow_timeout (s/m/h), stream_memcap, max_ooo_bytes,
  *             max_ooo_segments, cert_cache, exception_policy: pass | drop }
- *   log: PATH               EVE alert log (append); absent: standard output
+ *   alert_log: PATH         EVE alert log (append); absent: standard output
+ *                           (`log:`, its older name, is read the same)
  *   stats_interval: DURATION   between `stats` events (0: none)
  *   stats_socket: PATH | none
  *   evidence: DIR           pcaps of blocked handshakes (created, owned by user)
@@ -26,6 +27,9 @@
 
 #define DAEMON_PATH_MAX 4096
 #define DAEMON_MAX_QUEUES 64
+/* Where the monitor's unit, `secaudit alerts` and `secaudit stats` look
+ * when no --config is given. */
+#define DAEMON_CONFIG_DEFAULT "/etc/secaudit/monitor.yaml"
 
 struct daemon_config {
 	char rules[DAEMON_PATH_MAX];

@@ -77,6 +77,20 @@ static void judged(const struct ectx *e, enum policy_check chk)
 	e->st->judged |= BIT(chk);
 }
 
+/* An observed value longer than its buffer ends at the last whole word
+ * that fits, followed by "...", so a reader never sees half a word. */
+static void cut_at_word(char *s, size_t size)
+{
+	size_t keep = size - 4, i;
+
+	for (i = keep; i > size / 2; i--)
+		if (s[i] == ' ' || s[i] == ',') {
+			keep = i;
+			break;
+		}
+	memcpy(s + keep, "...", 4);
+}
+
 /* Records a failure of chk (which must be pending), with the rule's action
  * or, when action >= 0, that one. */
 __attribute__((format(printf, 4, 5)))
@@ -87,6 +101,7 @@ static void failed(const struct ectx *e, enum policy_check chk, int action, cons
 	struct policy_failure *f;
 	va_list ap;
 	uint8_t a = action >= 0 ? (uint8_t)action : r->action;
+	int n;
 
 	judged(e, chk);
 	if (a == POLICY_ACTION_NONE)
@@ -102,8 +117,10 @@ static void failed(const struct ectx *e, enum policy_check chk, int action, cons
 	f->action = a;
 	f->severity = r->severity;
 	va_start(ap, fmt);
-	vsnprintf(f->observed, sizeof(f->observed), fmt, ap);
+	n = vsnprintf(f->observed, sizeof(f->observed), fmt, ap);
 	va_end(ap);
+	if (n >= (int)sizeof(f->observed))
+		cut_at_word(f->observed, sizeof(f->observed));
 	if (!st->n_failures || a > st->action ||
 	    (a == st->action && f->severity < st->failures[st->strongest].severity))
 		st->strongest = st->n_failures;

@@ -1,6 +1,7 @@
 """`secaudit alerts`: filters, summary, JSON passthrough and --follow over a
-small EVE log written here (alert events as policy_state_to_json and the
-EVE writer produce them, plus lines the reader must skip)."""
+small EVE log written here (alert events in the shape policy_state_to_json
+and the EVE writer give them, plus lines the reader must skip), and over a
+log the monitor's own engine wrote (`secaudit read --eve --rules`)."""
 import json
 import os
 import subprocess
@@ -18,10 +19,11 @@ def alert(ts, src, dst, dport, action, sid, sig, sev, sni, zone, rules):
         "alert": {"action": action, "signature_id": sid, "signature": sig,
                   "category": "certificate", "severity": sev},
         "tls": {"sni": sni, "version": "TLS 1.2"},
-        "secaudit": {"zone": zone, "profile": "p", "verdict": "drop" if action == "blocked" else "alert",
-                     "final": True,
-                     "failed": [{"rule": r, "sid": sid, "observed": "x \"q\" \u00e9", "required": "y"}
-                                for r in rules]},
+        "secaudit": {"policy": {
+            "zone": zone, "profile": "p", "verdict": "drop" if action == "blocked" else "alert",
+            "final": True,
+            "failed": [{"rule": r, "sid": sid, "observed": "x \"q\" \u00e9", "required": "y"}
+                       for r in rules]}},
     }
 
 
@@ -67,9 +69,11 @@ def test_all_alerts_plain_when_not_a_tty(log):
     assert len(out) == 4
     assert "\033[" not in "".join(out)
     assert out[0].startswith("2026-01-01T10:00:00")
-    assert "BLOCKED" in out[0] and "[2310000] protocol version not allowed (p.version)" in out[0]
+    assert "BLOCKED" in out[0]
+    assert "rule=p.version sid=2310000 protocol version not allowed" in out[0]
     assert "10.0.0.2:40000 -> 10.0.0.1:443" in out[0]
     assert "sni=www.example.test zone=default" in out[0]
+    assert "rule=p.certificate.expired,p.certificate.weak_key sid=2310007" in out[2]
 
 
 def test_malformed_line_is_reported_and_skipped(log):
@@ -87,6 +91,19 @@ def test_malformed_line_is_reported_and_skipped(log):
     (["--rule", "2310007"], ["2026-01-03", "2026-01-04"]),
     (["--addr", "2001:db8::1"], ["2026-01-03"]),
     (["--addr", "10.0.0.2"], ["2026-01-01", "2026-01-03"]),
+    (["--addr", "10.0.0.0/24"], ["2026-01-01", "2026-01-02", "2026-01-03", "2026-01-04"]),
+    (["--addr", "10.9.0.0/16"], ["2026-01-02"]),
+    (["--addr", "2001:db8::/32"], ["2026-01-03"]),
+    (["--addr", "10.0.0.4/32"], ["2026-01-04"]),
+    (["--dest", "10.0.0.0/24"], ["2026-01-01", "2026-01-04"]),
+    (["--dest", "10.0.0.2"], []),
+    (["--port", "6514"], ["2026-01-02"]),
+    (["--rule", "2310000"], ["2026-01-01"]),
+    (["--rule", "p.certificate"], ["2026-01-03", "2026-01-04"]),
+    (["--since", "2026-01-02T10:00:00Z"], ["2026-01-02", "2026-01-03", "2026-01-04"]),
+    (["--since", "2026-01-02T10:00:00.000001Z"], ["2026-01-03", "2026-01-04"]),
+    (["--since", "2026-01-02T11:00:00+01:00"], ["2026-01-02", "2026-01-03", "2026-01-04"]),
+    (["--until", "2026-01-02T09:59:59Z"], ["2026-01-01"]),
     (["--sni", "*.EXAMPLE.test"], ["2026-01-01", "2026-01-03"]),
     (["--since", "2026-01-02"], ["2026-01-02", "2026-01-03", "2026-01-04"]),
     (["--until", "2026-01-02"], ["2026-01-01", "2026-01-02"]),
@@ -100,8 +117,12 @@ def test_filters(log, args, expect):
 def test_summary(log):
     out = run("--summary", log).stdout
     assert "alerts: 4 (blocked 2, allowed 2)" in out
-    rules = out.split("top rules:\n")[1].split("top sources:")[0].splitlines()
-    assert rules[0].split() == ["2", "p.certificate.expired"]
+    rules = out.split("top rules:\n")[1].split("top zones:")[0].splitlines()
+    assert rules[0].split() == ["2", "p.certificate.expired", "(sid", "2310007)"]
+    zones = out.split("top zones:\n")[1].split("top destinations:")[0].splitlines()
+    assert [z.split() for z in zones] == [["3", "default"], ["1", "audit"]]
+    dests = out.split("top destinations:\n")[1].split("top sources:")[0].splitlines()
+    assert dests[0].split() == ["2", "10.0.0.1:443"]
     sources = out.split("top sources:\n")[1].splitlines()
     assert sources[0].split() == ["2", "10.0.0.2"]
     assert len(sources) == 3
@@ -142,8 +163,156 @@ def test_follow(tmp_path):
         time.sleep(0.5)
         with open(path, "a") as f:
             f.write(json.dumps(EVENTS[2]) + "\n")
-        line = proc.stdout.readline()
-        assert "client certificate required but not sent" in line
+        import select
+        ready, _, _ = select.select([proc.stdout], [], [], 10)
+        assert ready, "--follow printed nothing within 10 s"
+        assert "client certificate required but not sent" in proc.stdout.readline()
     finally:
         proc.kill()
         proc.wait()
+
+
+@pytest.mark.parametrize("args,says", [
+    (["--since", "garbage"], "--since"),
+    (["--since", "yesterday"], "RFC 3339"),
+    (["--since", "22:16"], "15m"),
+    (["--until", "2026-13-01T00:00:00Z"], "--until"),
+    (["--since", "10x"], "--since"),
+    (["--addr", "198.18.5.0/33"], "CIDR"),
+    (["--addr", "not-an-address"], "--addr"),
+    (["--dest", "2001:db8::/129"], "--dest"),
+    (["--port", "70000"], "--port"),
+    (["--severity", "high"], "--severity"),
+])
+def test_bad_values_are_refused_with_what_is_accepted(log, args, says):
+    proc = subprocess.run([SECAUDIT, "alerts", *args, log], capture_output=True, text=True)
+    assert proc.returncode == 2, proc.stdout
+    assert says in proc.stderr
+    assert proc.stdout == ""
+
+
+def test_help_documents_times():
+    if not os.access(SECAUDIT, os.X_OK):
+        pytest.skip("not built")
+    out = run("--help").stdout
+    assert "RFC 3339" in out and "15m" in out and "--config" in out
+
+
+def test_relative_since_is_exact(tmp_path):
+    """--since 1m means the last 60 seconds, not 'the minute before'."""
+    if not os.access(SECAUDIT, os.X_OK):
+        pytest.skip("not built")
+    now = time.time()
+    events = []
+    for age, name in [(3 * 86400 - 600, "three-days"), (2 * 3600 - 60, "two-hours"),
+                      (95, "ninety-five-s"), (75, "seventy-five-s"), (20, "twenty-s")]:
+        t = now - age
+        ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + ".%06d+0000" % int((t % 1) * 1e6)
+        events.append(alert(ts, "10.0.0.2", "10.0.0.1", 443, "blocked", 2310000, name, 1, "",
+                            "default", ["p.version"]))
+    path = tmp_path / "eve.json"
+    path.write_text("".join(json.dumps(e) + "\n" for e in events))
+    def names(*args):
+        return [l.split()[-1] for l in lines(*args, str(path))]
+    assert names("--since", "1m") == ["twenty-s"]
+    assert names("--since", "90s") == ["seventy-five-s", "twenty-s"]
+    assert names("--since", "100s") == ["ninety-five-s", "seventy-five-s", "twenty-s"]
+    assert names("--since", "2h") == ["two-hours", "ninety-five-s", "seventy-five-s", "twenty-s"]
+    assert names("--since", "3d") == [e["alert"]["signature"] for e in events]
+    assert names("--since", "2h", "--until", "80s") == ["two-hours", "ninety-five-s"]
+
+
+def test_no_file_reads_the_configured_log(log, tmp_path):
+    conf = tmp_path / "monitor.yaml"
+    conf.write_text(f"version: 1\nalert_log: {log}\n")
+    proc = subprocess.run([SECAUDIT, "alerts", "--config", str(conf), "--zone", "audit"],
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=10)
+    assert proc.returncode == 0, proc.stderr
+    assert len(proc.stdout.splitlines()) == 1
+    conf.write_text(f"version: 1\nlog: {log}\n")
+    proc = subprocess.run([SECAUDIT, "alerts", "--config", str(conf)], capture_output=True,
+                          text=True, stdin=subprocess.DEVNULL, timeout=10)
+    assert len(proc.stdout.splitlines()) == 4
+
+
+def test_no_file_on_a_terminal_is_a_clear_error(tmp_path):
+    """No FILE, no readable configuration, standard input a terminal: an
+    error naming what to give, not a read that waits forever."""
+    if not os.access(SECAUDIT, os.X_OK):
+        pytest.skip("not built")
+    import pty
+    master, slave = pty.openpty()
+    try:
+        proc = subprocess.run([SECAUDIT, "alerts", "--config", str(tmp_path / "none.yaml")],
+                              stdin=slave, capture_output=True, text=True, timeout=10)
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert proc.returncode == 2
+    assert "none.yaml" in proc.stderr and "FILE" in proc.stderr
+
+
+# ---- over what the engine itself writes ----
+
+RULES = """version: 1
+profiles:
+  strict:
+    action: drop
+    versions: {min: TLS1.2, id: old-tls, message: TLS older than 1.2}
+    certificate: {trust: system, min_rsa_bits: 2048}
+  baseline:
+    versions: {min: TLS1.2}
+    certificate: {trust: system, min_rsa_bits: 2048}
+zones:
+  - name: mtls-service
+    profile: strict
+    match: {ports: [443]}
+  - name: default
+    profile: baseline
+"""
+
+
+@pytest.fixture(scope="module")
+def real_log(tmp_path_factory):
+    from conftest import corpus_path
+    if not os.access(SECAUDIT, os.X_OK):
+        pytest.skip(f"{SECAUDIT} not built")
+    d = tmp_path_factory.mktemp("real")
+    (d / "rules.yaml").write_text(RULES)
+    caps = [corpus_path("generated", c) for c in ("a07_tls10_rsa1024_aes128_sha.pcap",
+                                                   "a06_tls11_ecdhe_rsa_aes256_cbc.pcap",
+                                                   "a15_tls12_expired_cert.pcap")]
+    proc = subprocess.run([SECAUDIT, "read", "--eve", "--rules", str(d / "rules.yaml"), *caps],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    (d / "eve.json").write_text(proc.stdout)
+    return str(d / "eve.json")
+
+
+def test_real_log_rule_id_and_zone(real_log):
+    out = lines("--rule", "old-tls", real_log)
+    assert len(out) == 1 and "zone=mtls-service" in out[0] and "rule=old-tls" in out[0]
+    assert "-> 198.18.10.1:443" in out[0]
+    assert len(lines("--zone", "mtls-service", real_log)) == 1
+    assert len(lines("--zone", "default", real_log)) == 2
+    assert len(lines("--rule", "baseline.version", real_log)) == 1
+    # the default sid names the check, so both profiles' version rules carry it
+    assert len(lines("--rule", "2310000", real_log)) == 2
+    assert len(lines("--addr", "198.18.10.0/24", real_log)) == 3
+    assert len(lines("--dest", "198.18.10.1", "--port", "8443", real_log)) == 2
+
+
+def test_real_log_summary_names_rules_not_only_sids(real_log):
+    out = run("--summary", real_log).stdout
+    rules = out.split("top rules:\n")[1].split("top zones:")[0]
+    assert "old-tls (sid 2310000)" in rules and "baseline.version (sid 2310000)" in rules
+    assert "mtls-service" in out.split("top zones:\n")[1]
+    assert "198.18.10.1:443" in out.split("top destinations:\n")[1]
+
+
+def test_a_filter_that_matches_nothing_says_what_the_log_holds(real_log):
+    proc = run("--zone", "mtls", real_log)
+    assert proc.stdout == ""
+    assert "mtls-service" in proc.stderr
+    proc = run("--rule", "old-tl", real_log)
+    assert "old-tls" in proc.stderr
