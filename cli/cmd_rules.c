@@ -3,6 +3,8 @@
  *                                 file:line:column: reason on stderr)
  * secaudit rules check --audit FILE|DIR...  the same for secaudit-server's
  *                                 detection rules (rules/audit/)
+ * secaudit rules test TESTFILE...  policy tests: the verdicts each test
+ *                                 file expects, compared (rules_test.h)
  * secaudit rules test FILE CAPTURE...  the verdicts on captures: runs
  *                                 `secaudit read --rules FILE CAPTURE...`
  */
@@ -13,17 +15,23 @@
 #include "audit_rules.h"
 #include "cli.h"
 #include "policy/policy.h"
+#include "rules_test.h"
 
 static void rules_usage(FILE *f)
 {
 	fprintf(f, "usage: secaudit rules check [--audit] FILE...\n"
+		   "       secaudit rules test TESTFILE...\n"
 		   "       secaudit rules test FILE CAPTURE...\n"
 		   "\n"
 		   "check: validates each rules file as the monitor would load it (CA, CRL\n"
 		   "       and list files included); prints file:line:column: reason and\n"
 		   "       exits 1 on the first error of each file. --audit: the files\n"
 		   "       (or directories) are secaudit-server detection rules.\n"
-		   "test:  prints the verdicts the policy gives the sessions of the captures\n"
+		   "test:  with test files (YAML with 'tests:', see secaudit-rules(5)):\n"
+		   "       runs each policy over the captures named and compares every\n"
+		   "       session's action and failed rules with those expected; prints\n"
+		   "       the differences and exits 1 on any. With a rules file and\n"
+		   "       captures: prints the verdicts the policy gives their sessions\n"
 		   "       (the same as 'secaudit read --rules FILE CAPTURE...').\n");
 }
 
@@ -80,8 +88,15 @@ static int rules_check(int argc, char **argv)
 static int rules_test(int argc, char **argv, const char *self)
 {
 	char *args[256];
-	int i, n = 0;
+	int i, n = 0, rc = 0, r;
 
+	if (argc >= 1 && rules_test_is_testfile(argv[0])) {
+		for (i = 0; i < argc; i++) {
+			r = rules_test_run(argv[i], stdout, stderr);
+			rc = r > rc ? r : rc;
+		}
+		return rc;
+	}
 	if (argc < 2 || argc > 250) {
 		rules_usage(stderr);
 		return 2;

@@ -30,6 +30,8 @@ struct inspector {
 	struct evidence_budget evidence_budget;
 	const uint8_t *pkt;         /* the packet being handled */
 	size_t pkt_len;
+	inspector_judged_fn judged;  /* NULL: nobody asked */
+	void *judged_arg;
 };
 
 /* Per flow: the policy judging it and where the judging stands. */
@@ -37,6 +39,7 @@ struct judged {
 	const struct policy *policy;
 	struct policy_state st;
 	bool alerted;
+	bool reported;              /* handed to in->judged */
 	struct evidence ev;         /* the handshake's packets, while judged */
 };
 
@@ -110,6 +113,17 @@ static void evidence_field(struct inspector *in, const struct engine_session *es
 	evidence_free(&jd->ev, &in->evidence_budget);
 }
 
+static void report(struct inspector *in, const struct engine_session *es, struct judged *jd)
+{
+	struct policy_flow pf;
+
+	if (!in->judged || jd->reported)
+		return;
+	jd->reported = true;
+	policy_flow_of(in, es, &pf);
+	in->judged(in->judged_arg, es, &pf, jd->policy, &jd->st);
+}
+
 static void emit_alert(struct inspector *in, const struct engine_session *es, struct judged *jd,
 		       uint64_t ts_us)
 {
@@ -120,6 +134,7 @@ static void emit_alert(struct inspector *in, const struct engine_session *es, st
 	if (jd->alerted || !policy_alert_header(jd->policy, &jd->st, &h))
 		return;
 	jd->alerted = true;
+	report(in, es, jd);         /* the verdict as this alert tells it */
 	in->n.alerts++;
 	if (jd->st.action >= POLICY_ACTION_DROP)
 		in->n.blocked++;
@@ -203,8 +218,10 @@ static void on_session_end(void *arg, struct engine_session *es, uint64_t ts_us)
 		eve_tls_event(in->out, es, ts_us);
 	else if (in->format == INSPECTOR_TEXT)
 		transcript_session(in->out, in->n.sessions, es);
-	if (jd)
+	if (jd) {
 		emit_alert(in, es, jd, ts_us);
+		report(in, es, jd);
+	}
 }
 
 static void on_anomaly(void *arg, const struct engine_session *es, const struct decoded *d,
@@ -332,6 +349,12 @@ enum engine_verdict inspector_ip_packet(struct inspector *in, const uint8_t *pkt
 void inspector_flush(struct inspector *in)
 {
 	engine_flush(in->engine);
+}
+
+void inspector_on_judged(struct inspector *in, inspector_judged_fn fn, void *arg)
+{
+	in->judged = fn;
+	in->judged_arg = arg;
 }
 
 struct engine *inspector_engine(struct inspector *in)

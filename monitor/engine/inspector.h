@@ -20,6 +20,8 @@
 #include "engine/engine.h"
 
 struct policy;
+struct policy_flow;
+struct policy_state;
 struct inspector;
 
 enum inspector_format {
@@ -55,6 +57,19 @@ enum engine_verdict inspector_ip_packet(struct inspector *in, const uint8_t *pkt
 					uint64_t ts_us);
 /* End of input: judges and logs every open session. */
 void inspector_flush(struct inspector *in);
+
+/*
+ * Called once per judged flow with its verdict as the log tells it: when
+ * its alert is written (a blocked session's at once, so later facts of an
+ * offline capture do not change it), else when its session is logged.
+ * es, pf and st are valid only during the call; p is the policy that
+ * judged the flow. `secaudit rules test` compares these verdicts with
+ * those a test file expects.
+ */
+typedef void (*inspector_judged_fn)(void *arg, const struct engine_session *es,
+				    const struct policy_flow *pf, const struct policy *p,
+				    const struct policy_state *st);
+void inspector_on_judged(struct inspector *in, inspector_judged_fn fn, void *arg);
 
 struct engine *inspector_engine(struct inspector *in);
 void inspector_counters(const struct inspector *in, struct inspector_counters *out);

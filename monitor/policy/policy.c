@@ -920,6 +920,11 @@ bool policy_alert_header(const struct policy *p, const struct policy_state *st,
 	return true;
 }
 
+const char *policy_failure_rule(const struct policy *p, const struct policy_failure *f)
+{
+	return f->rule < p->n_rules ? p->rules[f->rule].id : "";
+}
+
 void policy_state_to_json(const struct policy *p, const struct policy_state *st,
 			  struct json *j)
 {

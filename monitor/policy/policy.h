@@ -136,6 +136,10 @@ struct policy_alert {
 bool policy_alert_header(const struct policy *p, const struct policy_state *st,
 			 struct policy_alert *out);
 
+/* The id of the rule a failure broke (docs/rules.md: "<profile>.<check>"
+ * unless the file names it); valid while p is. */
+const char *policy_failure_rule(const struct policy *p, const struct policy_failure *f);
+
 /*
  * Writes the `secaudit` block of an EVE alert as one JSON object value (the
  * caller writes the key): zone, profile, verdict, and every failed
