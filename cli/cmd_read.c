@@ -15,6 +15,7 @@
 #include "engine/engine.h"
 #include "engine/inspector.h"
 #include "policy/policy.h"
+#include "tls/keylog.h"
 
 struct read_ctx {
 	struct inspector *in;
@@ -49,8 +50,8 @@ static void on_packet(void *arg, int dlt, const uint8_t *pkt, size_t len, uint64
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: secaudit read [--eve] [--rules FILE] [-o FILE] CAPTURE...\n"
-		"       secaudit read [--eve] [--rules FILE] [-o FILE] -i IFACE [BPF FILTER]\n"
+		"usage: secaudit read [--eve] [--rules FILE] [--keylog FILE] [-o FILE] CAPTURE...\n"
+		"       secaudit read [--eve] [--rules FILE] [--keylog FILE] [-o FILE] -i IFACE [BPF FILTER]\n"
 		"\n"
 		"Reads pcap/pcapng captures (or captures live on IFACE until interrupted)\n"
 		"and reports every TLS handshake: a transcript per session, or with --eve\n"
@@ -59,6 +60,9 @@ static void usage(FILE *f)
 		"which sessions it would block (\"blocked\") or only report (\"allowed\").\n"
 		"  --eve        EVE JSON lines (Suricata-compatible) instead of text\n"
 		"  --rules FILE judge sessions by this policy (see docs/rules.md)\n"
+		"  --keylog FILE  TLS key log (SSLKEYLOGFILE format): TLS 1.3 handshakes\n"
+		"               found in it are decrypted, so their certificates are shown\n"
+		"               and judged as TLS 1.2's are\n"
 		"  -o FILE      write to FILE instead of standard output\n"
 		"  -i IFACE     capture live on IFACE\n");
 }
@@ -70,14 +74,16 @@ int cmd_read(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "interface", required_argument, NULL, 'i' },
 		{ "rules", required_argument, NULL, 'r' },
+		{ "keylog", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct read_ctx c = { 0 };
 	struct engine_config cfg;
 	struct policy *policy = NULL;
+	struct keylog *keylog = NULL;
 	struct inspector_counters n;
-	const char *out_path = NULL, *iface = NULL, *rules = NULL;
+	const char *out_path = NULL, *iface = NULL, *rules = NULL, *keylog_path = NULL;
 	bool eve = false;
 	char err[512];
 	int opt, i, rc = 0;
@@ -86,6 +92,7 @@ int cmd_read(int argc, char **argv)
 		switch (opt) {
 		case 'e': eve = true; break;
 		case 'r': rules = optarg; break;
+		case 'k': keylog_path = optarg; break;
 		case 'o': out_path = optarg; break;
 		case 'i': iface = optarg; break;
 		case 'h': usage(stdout); return 0;
@@ -106,13 +113,28 @@ int cmd_read(int argc, char **argv)
 			return 1;
 		}
 	}
+	if (keylog_path) {
+		unsigned bad = 0;
+
+		keylog = keylog_load(keylog_path, &bad, err, sizeof(err));
+		if (!keylog) {
+			fprintf(stderr, "secaudit read: %s\n", err);
+			policy_free(policy);
+			return 1;
+		}
+		if (bad)
+			fprintf(stderr, "secaudit read: %s: %u malformed lines skipped\n",
+				keylog_path, bad);
+	}
 	c.out = stdout;
 	if (out_path && !(c.out = fopen(out_path, "w"))) {
 		fprintf(stderr, "secaudit read: %s: %s\n", out_path, strerror(errno));
 		policy_free(policy);
+		keylog_free(keylog);
 		return 1;
 	}
 	engine_config_default(&cfg);
+	cfg.keylog = keylog;
 	c.in = inspector_new(&cfg, policy, eve ? INSPECTOR_EVE : INSPECTOR_TEXT, &c.line);
 	if (!c.in) {
 		fprintf(stderr, "secaudit read: out of memory\n");
@@ -153,6 +175,7 @@ out:
 	flush_out(&c, true);
 	buf_free(&c.line);
 	policy_free(policy);
+	keylog_free(keylog);
 	if (c.out != stdout && fclose(c.out)) {
 		fprintf(stderr, "secaudit read: %s: %s\n", out_path, strerror(errno));
 		rc = 1;

@@ -363,6 +363,7 @@ static enum engine_verdict handle(struct engine *e, enum decode_result r,
 		es->first_us = ts_us;
 		es->inspecting = true;
 		tls_session_init(&es->tls, e->certs);
+		tls_session_set_keylog(&es->tls, e->cfg.keylog);
 		f->app = es;
 		e->n.flows++;
 	}

@@ -48,6 +48,10 @@ struct engine_config {
 	 * ENGINE_ACCEPT (default) passes it unjudged past the gap, with the
 	 * anomaly event; ENGINE_DROP fails closed. */
 	enum engine_verdict exception_verdict;
+	/* TLS 1.3 handshake secrets (secaudit read --keylog): sessions found
+	 * in it are decrypted up to each side's Finished. NULL: none. Borrowed;
+	 * must outlive the engine. */
+	const struct keylog *keylog;
 };
 
 /* Sets every field to the default every program starts from. */
@@ -99,6 +103,8 @@ struct engine_sink {
 	/* Frees es->user when the flow goes (may be NULL). */
 	void (*user_free)(void *arg, struct engine_session *es);
 };
+
+struct keylog;
 
 struct engine_counters {
 	uint64_t packets, bytes, tcp_packets, decode_anomalies;

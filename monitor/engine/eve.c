@@ -493,6 +493,22 @@ void eve_tls_extra(struct json *j, const struct tls_session *s, const struct eve
 		put_chain_detail(j, "client_chain", &s->client_chain);
 	if (s->ocsp)
 		json_kv_bool(j, "ocsp_stapled", true);
+	if (s->keys != TLS_KEYS_NONE)
+		json_kv_str(j, "keylog", s->keys == TLS_KEYS_DECRYPTING ? "decrypted" : "failed");
+	for (i = 0; i < 2; i++) {
+		if (!s->cert_verify[i])
+			continue;
+		json_key(j, i == TLS_TO_SERVER ? "client_certificate_verify" :
+						 "server_certificate_verify");
+		name = tls_sigalg_name(s->cert_verify[i]);
+		if (name) {
+			json_string(j, name);
+		} else {
+			char hex[7];
+
+			json_string(j, tls_code_hex(s->cert_verify[i], hex));
+		}
+	}
 	if (s->heartbeat)
 		json_kv_bool(j, "heartbeat", true);
 	json_key(j, "alerts");
@@ -531,6 +547,16 @@ void eve_tls_extra(struct json *j, const struct tls_session *s, const struct eve
 	json_object_end(j);
 }
 
+void eve_certificate_source(struct json *j, const struct tls_session *s)
+{
+	if (!s->server_chain.n && !s->client_chain.n)
+		return;
+	json_key(j, "certificate");
+	json_object_begin(j);
+	json_kv_str(j, "source", s->keys == TLS_KEYS_DECRYPTING ? "keylog" : "handshake");
+	json_object_end(j);
+}
+
 void eve_tls_event(struct buf *out, const struct engine_session *es, uint64_t ts_us)
 {
 	struct eve_fp fp;
@@ -543,6 +569,7 @@ void eve_tls_event(struct buf *out, const struct engine_session *es, uint64_t ts
 	eve_tls_fields(&j, &es->tls, &fp);
 	json_key(&j, "secaudit");
 	json_object_begin(&j);
+	eve_certificate_source(&j, &es->tls);
 	json_key(&j, "tls");
 	eve_tls_extra(&j, &es->tls, &fp);
 	eve_fp_free(&fp);

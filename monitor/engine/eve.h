@@ -39,6 +39,11 @@ void eve_tls_fields(struct json *j, const struct tls_session *s, const struct ev
  * caller has written (normally "secaudit" -> "tls"). */
 void eve_tls_extra(struct json *j, const struct tls_session *s, const struct eve_fp *fp);
 
+/* Writes "certificate": {"source": ...} into the open `secaudit` object
+ * when the session shows a certificate: "handshake" (sent in the clear, TLS
+ * <= 1.2) or "keylog" (a TLS 1.3 handshake decrypted with the key log). */
+void eve_certificate_source(struct json *j, const struct tls_session *s);
+
 /* Complete lines. */
 void eve_tls_event(struct buf *out, const struct engine_session *es, uint64_t ts_us);
 void eve_anomaly_event(struct buf *out, const struct engine_session *es,

@@ -159,6 +159,7 @@ static void emit_alert(struct inspector *in, const struct engine_session *es, st
 	eve_tls_fields(&j, &es->tls, &fp);
 	json_key(&j, "secaudit");
 	json_object_begin(&j);
+	eve_certificate_source(&j, &es->tls);
 	json_key(&j, "policy");
 	policy_state_to_json(jd->policy, &jd->st, &j);
 	json_key(&j, "tls");

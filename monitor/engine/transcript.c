@@ -122,7 +122,8 @@ void transcript_session(struct buf *out, unsigned long n, const struct engine_se
 		case TLS_MSG_ALERT: name = "Alert"; break;
 		default: name = tls_handshake_name(m->type); break;
 		}
-		buf_printf(out, "  %s %s\n", arrow, name ? name : "unknown message");
+		buf_printf(out, "  %s %s%s\n", arrow, name ? name : "unknown message",
+			   m->decrypted ? " (decrypted)" : "");
 		if (m->type == 1 && m->dir == TLS_TO_SERVER && ch < s->n_client_hellos)
 			client_hello(out, &s->client_hello[ch++]);
 		else if (m->type == 2 && m->dir == TLS_TO_CLIENT && sh < s->n_server_hellos)
@@ -135,6 +136,11 @@ void transcript_session(struct buf *out, unsigned long n, const struct engine_se
 				chain(out, "client", &s->client_chain);
 			else
 				buf_puts(out, "      (no client certificate)\n");
+		} else if (m->type == 15 && m->decrypted && s->cert_verify[m->dir]) {
+			const char *alg = tls_sigalg_name(s->cert_verify[m->dir]);
+
+			buf_printf(out, "      signature scheme %s\n",
+				   alg ? alg : tls_code_hex(s->cert_verify[m->dir], hex));
 		} else if (m->type == TLS_MSG_ALERT) {
 			/* Alerts are recorded in order, one msg per alert record. */
 			while (al < s->n_alerts && s->alerts[al].dir != m->dir)
@@ -152,8 +158,11 @@ void transcript_session(struct buf *out, unsigned long n, const struct engine_se
 		}
 	}
 	if (s->encrypted[0] || s->encrypted[1])
-		buf_puts(out, s->version == 0x0304 ?
-			 "  -- encrypted from here on (TLS 1.3 hides the certificates)\n" :
-			 "  -- encrypted from here on\n");
+		buf_puts(out, s->version != 0x0304 ? "  -- encrypted from here on\n" :
+			 s->keys == TLS_KEYS_DECRYPTING ?
+			 "  -- encrypted from here on (handshake decrypted with the key log)\n" :
+			 s->keys == TLS_KEYS_FAILED ?
+			 "  -- encrypted from here on (the key log's secrets did not decrypt it)\n" :
+			 "  -- encrypted from here on (TLS 1.3 hides the certificates)\n");
 	buf_putc(out, '\n');
 }

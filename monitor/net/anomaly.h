@@ -52,7 +52,8 @@
 	X(TLS_CERT_INVALID,       "applayer", "tls.certificate_invalid_der") \
 	X(TLS_CHAIN_TOO_LONG,     "applayer", "tls.certificate_chain_too_long") \
 	X(TLS_LIST_TRUNCATED,     "applayer", "tls.list_truncated") \
-	X(TLS_DUPLICATE_EXTENSION,"applayer", "tls.duplicate_extension")
+	X(TLS_DUPLICATE_EXTENSION,"applayer", "tls.duplicate_extension") \
+	X(TLS_DECRYPT_FAILED,     "applayer", "tls.decrypt_failed")
 
 enum anomaly {
 #define ANOMALY_ENUM(e, t, n) ANOM_##e,
@@ -60,6 +61,8 @@ enum anomaly {
 #undef ANOMALY_ENUM
 	ANOM_COUNT
 };
+/* Flows and sessions keep the anomalies they saw as bits of a uint64_t. */
+_Static_assert(ANOM_COUNT <= 64, "anomaly kinds must fit a 64-bit mask");
 
 /* "decode", "stream" or "applayer"; NULL for an out-of-range kind. */
 const char *anomaly_type(enum anomaly a);

@@ -804,6 +804,28 @@ static bool nothing_left_to_see(const struct ectx *e, unsigned ev)
 	return true;
 }
 
+/*
+ * A TLS 1.3 session whose certificates stay encrypted: no key log had its
+ * secrets, or they did not decrypt it. What was decrypted before a failure
+ * was judged as usual; only what stayed hidden counts as hidden.
+ */
+static void stage_hidden(const struct ectx *e, unsigned ev)
+{
+	const struct tls_session *s = e->s;
+
+	if (!s->server_chain.n) {
+		if (pending(e, POLICY_CHK_CERT_HIDDEN))
+			failed(e, POLICY_CHK_CERT_HIDDEN, -1, "TLS 1.3: certificate encrypted");
+		e->st->judged |= CERT_CHECKS;
+	}
+	if (!(ev & TLS_EV_CLIENT_CERT)) {
+		if (pending(e, POLICY_CHK_CLIENT_CERT_HIDDEN))
+			failed(e, POLICY_CHK_CLIENT_CERT_HIDDEN, -1,
+			       "TLS 1.3: client certificate encrypted");
+		e->st->judged |= CLIENT_CHECKS;
+	}
+}
+
 static enum policy_action evaluate(const struct policy *p, const struct policy_flow *flow,
 				   const struct tls_session *s, unsigned new_ev,
 				   struct policy_state *st, time_t now, bool end)
@@ -832,14 +854,8 @@ static enum policy_action evaluate(const struct policy *p, const struct policy_f
 		resumed = s->resumption != TLS_RESUME_NONE;
 		if (resumed)
 			stage_resumption(&e);
-		if (tls13 && !resumed) {
-			if (pending(&e, POLICY_CHK_CERT_HIDDEN))
-				failed(&e, POLICY_CHK_CERT_HIDDEN, -1, "TLS 1.3: certificate encrypted");
-			if (pending(&e, POLICY_CHK_CLIENT_CERT_HIDDEN))
-				failed(&e, POLICY_CHK_CLIENT_CERT_HIDDEN, -1,
-				       "TLS 1.3: client certificate encrypted");
-			st->judged |= CERT_CHECKS | CLIENT_CHECKS;
-		}
+		if (tls13 && !resumed && s->keys != TLS_KEYS_DECRYPTING)
+			stage_hidden(&e, ev);
 		stage_kx(&e, end);
 		if ((ev & TLS_EV_CERTIFICATE) && s->server_chain.n && s->server_chain.cert[0] &&
 		    s->server_chain.cert[0]->x509 && e.pr->cert.enabled &&

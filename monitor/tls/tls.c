@@ -18,6 +18,8 @@
 #include <openssl/evp.h>
 
 #include "cursor.h"
+#include "tls/keylog.h"
+#include "tls/tls13dec.h"
 #include "tls/tls_names.h"
 #include "x509/x509.h"
 
@@ -35,10 +37,13 @@
 #define HS_CLIENT_HELLO 1
 #define HS_SERVER_HELLO 2
 #define HS_NEW_SESSION_TICKET 4
+#define HS_ENCRYPTED_EXTENSIONS 8
 #define HS_CERTIFICATE 11
 #define HS_SERVER_KEY_EXCHANGE 12
 #define HS_CERTIFICATE_REQUEST 13
 #define HS_SERVER_HELLO_DONE 14
+#define HS_CERTIFICATE_VERIFY 15
+#define HS_FINISHED 20
 #define HS_CERTIFICATE_STATUS 22
 
 #define OCSP_MAX (64 * 1024)
@@ -52,6 +57,17 @@ struct tls_dir_state {
 	uint32_t hs_cap;
 	uint8_t *hs;
 	uint8_t rec[REC_HDR + REC_MAX];
+};
+
+/* TLS 1.3 handshake decryption, both directions (RFC 8446 7.3: the
+ * handshake traffic secrets protect everything after the ServerHello up to
+ * and including each side's Finished). */
+struct tls_decrypt {
+	struct tls13dec d[2];
+	bool on[2];       /* the direction's records are opened */
+	bool opened[2];   /* one of its records authenticated */
+	bool inside;      /* the message being parsed came from a decrypted record */
+	uint8_t plain[TLS13DEC_MAX_CIPHERTEXT];
 };
 
 /* RFC 8446 4.1.3: the Random of a HelloRetryRequest is SHA-256("HelloRetryRequest"). */
@@ -86,6 +102,7 @@ static void add_msg(struct tls_session *s, enum tls_dir dir, uint8_t type)
 	if (s->n_msgs < TLS_MAX_MSGS) {
 		s->msgs[s->n_msgs].dir = (uint8_t)dir;
 		s->msgs[s->n_msgs].type = type;
+		s->msgs[s->n_msgs].decrypted = s->dec && s->dec->inside;
 		s->n_msgs++;
 	}
 }
@@ -94,6 +111,21 @@ void tls_session_init(struct tls_session *s, struct x509_cache *certs)
 {
 	memset(s, 0, sizeof(*s));
 	s->certs = certs;
+}
+
+void tls_session_set_keylog(struct tls_session *s, const struct keylog *kl)
+{
+	s->keylog = kl;
+}
+
+static void decrypt_free(struct tls_session *s)
+{
+	if (!s->dec)
+		return;
+	tls13dec_free(&s->dec->d[0]);
+	tls13dec_free(&s->dec->d[1]);
+	free(s->dec);
+	s->dec = NULL;
 }
 
 static void chain_free(struct tls_session *s, struct tls_chain *c)
@@ -113,6 +145,7 @@ void tls_session_free(struct tls_session *s)
 	chain_free(s, &s->client_chain);
 	free(s->ocsp);
 	s->ocsp = NULL;
+	decrypt_free(s);
 	for (d = 0; d < 2; d++) {
 		if (s->dir[d])
 			free(s->dir[d]->hs);
@@ -496,6 +529,44 @@ static void set_resumption(struct tls_session *s, enum tls_resumption r)
 		s->resumption = r;
 }
 
+/* At a TLS 1.3 ServerHello: keys each direction whose handshake traffic
+ * secret the key log holds for this ClientHello.random. True when the
+ * server's flight or the client's will be decrypted. */
+static bool start_decryption(struct tls_session *s)
+{
+	const struct keylog_entry *k;
+	const struct keylog_secret *sec;
+	int d;
+
+	if (!s->keylog || s->version != 0x0304 || !s->n_client_hellos || s->dec)
+		return false;
+	k = keylog_find(s->keylog, s->client_hello[0].random);
+	if (!k)
+		return false;
+	s->dec = calloc(1, sizeof(*s->dec));
+	if (!s->dec)
+		return false;
+	for (d = 0; d < 2; d++) {
+		sec = d == TLS_TO_SERVER ? &k->client_hs : &k->server_hs;
+		if (!sec->len)
+			continue;
+		if (tls13dec_init(&s->dec->d[d], s->suite, sec->b, sec->len)) {
+			/* A suite we cannot open, or a secret of the wrong length. */
+			flag(s, ANOM_TLS_DECRYPT_FAILED);
+			s->keys = TLS_KEYS_FAILED;
+			decrypt_free(s);
+			return false;
+		}
+		s->dec->on[d] = true;
+	}
+	if (!s->dec->on[0] && !s->dec->on[1]) {
+		decrypt_free(s);
+		return false;
+	}
+	s->keys = TLS_KEYS_DECRYPTING;
+	return true;
+}
+
 static unsigned parse_server_hello(struct tls_session *s, struct cursor msg)
 {
 	struct tls_server_hello *sh;
@@ -551,7 +622,10 @@ static unsigned parse_server_hello(struct tls_session *s, struct cursor msg)
 		s->encrypted[TLS_TO_CLIENT] = s->encrypted[TLS_TO_SERVER] = true;
 		if (sh->has_psk)
 			set_resumption(s, TLS_RESUME_PSK);
-		ev |= TLS_EV_SERVER_DONE | TLS_EV_ENCRYPTED;
+		/* With the key log's secrets the flight is read like TLS 1.2's,
+		 * and its end is the server's Finished. */
+		if (!start_decryption(s))
+			ev |= TLS_EV_SERVER_DONE | TLS_EV_ENCRYPTED;
 	} else if (ch && sh->session_id_len && sh->session_id_len == ch->session_id_len &&
 		   !memcmp(sh->session_id, ch->session_id, sh->session_id_len)) {
 		/* RFC 5246 7.4.1.3 / RFC 5077 3.4: an echoed session id means
@@ -568,12 +642,30 @@ bad:
 
 /* ---- Certificate, ServerKeyExchange, CertificateRequest, Status ---------- */
 
+static void parse_cert_status(struct tls_session *s, struct cursor msg);
+
+/* RFC 8446 4.4.2.1: in TLS 1.3 the leaf's OCSP staple travels in its
+ * CertificateEntry's status_request extension, as a CertificateStatus. */
+static bool cert_entry_exts(struct tls_session *s, struct cursor exts)
+{
+	struct cursor body;
+	uint16_t type;
+
+	while (cur_left(&exts)) {
+		if (!cur_u16(&exts, &type) || !cur_vec16(&exts, &body))
+			return false;
+		if (type == 5)
+			parse_cert_status(s, body);
+	}
+	return true;
+}
+
 /* RFC 5246 7.4.2: certificate_list<0..2^24-1> of ASN.1Cert<1..2^24-1>.
  * RFC 8446 4.4.2 adds a request context and per-entry extensions. */
 static unsigned parse_certificate(struct tls_session *s, enum tls_dir dir, struct cursor msg)
 {
 	struct tls_chain *chain = dir == TLS_TO_CLIENT ? &s->server_chain : &s->client_chain;
-	struct cursor list, der, ctx, exts;
+	struct cursor list, der, ctx, exts = { NULL, 0 };
 	bool tls13 = is_tls13(s->version);
 	struct x509_cert *cert;
 
@@ -587,6 +679,8 @@ static unsigned parse_certificate(struct tls_session *s, enum tls_dir dir, struc
 		if (!cur_vec24(&list, &der) || !cur_left(&der))
 			goto bad;
 		if (tls13 && !cur_vec16(&list, &exts))
+			goto bad;
+		if (tls13 && dir == TLS_TO_CLIENT && !chain->n && !cert_entry_exts(s, exts))
 			goto bad;
 		if (chain->n >= TLS_MAX_CHAIN) {
 			flag(s, ANOM_TLS_CHAIN_TOO_LONG);
@@ -669,28 +763,56 @@ bad:
 	return TLS_EV_SERVER_KX;
 }
 
-/* RFC 5246 7.4.4: certificate_types, supported_signature_algorithms (1.2),
- * certificate_authorities. */
-static unsigned parse_cert_request(struct tls_session *s, struct cursor msg)
+/* DistinguishedName certificate_authorities<0..2^16-1> (RFC 5246 7.4.4,
+ * RFC 8446 4.2.4): counted, not kept. */
+static bool count_ca_names(struct tls_session *s, struct cursor *msg)
 {
-	struct cursor types, algs, cas, name;
+	struct cursor cas, name;
 
-	s->cert_request = true;
-	if (!cur_vec8(&msg, &types))
-		goto bad;
-	if (s->version == 0x0303 && !cur_vec16(&msg, &algs))
-		goto bad;
-	if (!cur_vec16(&msg, &cas))
-		goto bad;
+	if (!cur_vec16(msg, &cas))
+		return false;
 	while (cur_left(&cas)) {
 		if (!cur_vec16(&cas, &name))
-			goto bad;
+			return false;
 		if (s->n_ca_names < 255)
 			s->n_ca_names++;
 	}
-	return TLS_EV_CERT_REQUEST;
-bad:
-	flag(s, ANOM_TLS_INVALID_HANDSHAKE);
+	return true;
+}
+
+/* RFC 8446 4.3.2: certificate_request_context<0..2^8-1>,
+ * extensions<2..2^16-1>; the CA names are in certificate_authorities (47). */
+static bool cert_request13(struct tls_session *s, struct cursor msg)
+{
+	struct cursor ctx, exts, body;
+	uint16_t type;
+
+	if (!cur_vec8(&msg, &ctx) || !cur_vec16(&msg, &exts) || cur_left(&msg))
+		return false;
+	while (cur_left(&exts)) {
+		if (!cur_u16(&exts, &type) || !cur_vec16(&exts, &body))
+			return false;
+		if (type == 47 && !count_ca_names(s, &body))
+			return false;
+	}
+	return true;
+}
+
+/* RFC 5246 7.4.4: certificate_types, supported_signature_algorithms (1.2),
+ * certificate_authorities; TLS 1.3's form above. */
+static unsigned parse_cert_request(struct tls_session *s, struct cursor msg)
+{
+	struct cursor types, algs;
+	bool ok;
+
+	s->cert_request = true;
+	if (is_tls13(s->version))
+		ok = cert_request13(s, msg);
+	else
+		ok = cur_vec8(&msg, &types) && (s->version != 0x0303 || cur_vec16(&msg, &algs)) &&
+		     count_ca_names(s, &msg);
+	if (!ok)
+		flag(s, ANOM_TLS_INVALID_HANDSHAKE);
 	return TLS_EV_CERT_REQUEST;
 }
 
@@ -733,6 +855,68 @@ static void parse_new_session_ticket(struct tls_session *s, struct cursor msg)
 		ticket_hash(&ticket, s->ticket_hash[s->n_tickets++]);
 }
 
+static bool ee_ext_cb(struct tls_session *s, void *arg, uint16_t type, struct cursor body)
+{
+	/* ALPN moved from the ServerHello to here in TLS 1.3 (RFC 8446 4.3.1). */
+	return type != 16 || server_ext_cb(s, arg, type, body);
+}
+
+/* RFC 8446 4.3.1: EncryptedExtensions { extensions<0..2^16-1> }. Their
+ * types are not the ServerHello's (JA3S is computed on those alone). */
+static void parse_encrypted_extensions(struct tls_session *s, struct cursor msg)
+{
+	uint16_t types[TLS_MAX_EXTS], n = 0;
+
+	if (!s->n_server_hellos ||
+	    !parse_ext_block(s, &msg, types, &n, ee_ext_cb,
+			     &s->server_hello[s->n_server_hellos - 1]) || cur_left(&msg))
+		flag(s, ANOM_TLS_INVALID_HANDSHAKE);
+}
+
+/* RFC 8446 4.4.3: CertificateVerify { algorithm; signature<0..2^16-1> }. */
+static void parse_cert_verify(struct tls_session *s, enum tls_dir dir, struct cursor msg)
+{
+	struct cursor sig;
+	uint16_t alg;
+
+	if (!cur_u16(&msg, &alg) || !cur_vec16(&msg, &sig) || cur_left(&msg)) {
+		flag(s, ANOM_TLS_INVALID_HANDSHAKE);
+		return;
+	}
+	s->cert_verify[dir] = alg;
+}
+
+/* RFC 8446 4.4.4: a side's Finished ends its handshake; what it sends
+ * next is under its application traffic secret, which is not ours. */
+static unsigned decrypted_finished(struct tls_session *s, enum tls_dir dir)
+{
+	s->finished[dir] = true;
+	s->decrypted[dir] = true;
+	s->dec->on[dir] = false;
+	return dir == TLS_TO_CLIENT ? TLS_EV_SERVER_DONE : 0;
+}
+
+/* The messages only a decrypted TLS 1.3 record can carry. */
+static unsigned decrypted_message(struct tls_session *s, enum tls_dir dir, uint8_t type,
+				  struct cursor body)
+{
+	if (!s->dec || !s->dec->inside)
+		return 0;
+	switch (type) {
+	case HS_ENCRYPTED_EXTENSIONS:
+		if (dir == TLS_TO_CLIENT)
+			parse_encrypted_extensions(s, body);
+		return 0;
+	case HS_CERTIFICATE_VERIFY:
+		parse_cert_verify(s, dir, body);
+		return 0;
+	case HS_FINISHED:
+		return decrypted_finished(s, dir);
+	default:
+		return 0;
+	}
+}
+
 static unsigned handshake_message(struct tls_session *s, enum tls_dir dir, uint8_t type,
 				  struct cursor body, uint16_t record_version)
 {
@@ -744,7 +928,7 @@ static unsigned handshake_message(struct tls_session *s, enum tls_dir dir, uint8
 		case HS_CERTIFICATE:
 			return parse_certificate(s, dir, body);
 		default:
-			return 0;
+			return decrypted_message(s, dir, type, body);
 		}
 	}
 	switch (type) {
@@ -766,7 +950,7 @@ static unsigned handshake_message(struct tls_session *s, enum tls_dir dir, uint8
 		s->server_hello_done = true;
 		return TLS_EV_SERVER_DONE;
 	default:
-		return 0;
+		return decrypted_message(s, dir, type, body);
 	}
 }
 
@@ -901,6 +1085,70 @@ static unsigned alert_record(struct tls_session *s, enum tls_dir dir, struct cur
 	return TLS_EV_ALERT;
 }
 
+static void appdata_record(struct tls_session *s, enum tls_dir dir)
+{
+	add_msg(s, dir, TLS_MSG_APPDATA);
+	if (is_tls13(s->version) && !s->app_data[dir]) {
+		/* TLS 1.3: the first protected records carry the rest of
+		 * that side's handshake, ending with its Finished. */
+		s->finished[dir] = true;
+	}
+	s->app_data[dir] = true;
+}
+
+/*
+ * A TLS 1.3 record under a handshake traffic secret (RFC 8446 5.2): the
+ * header is the AEAD's additional data; the content goes to the same
+ * handshake reassembly and parsers as cleartext records (RFC 8446 5.1:
+ * handshake messages never span a key change, so nothing is pending from
+ * the cleartext records). A record that does not open ends decryption of
+ * the session: from then on it is followed as without keys.
+ */
+static unsigned decrypted_record(struct tls_session *s, enum tls_dir dir,
+				 struct tls_dir_state *st, uint16_t version, struct cursor body)
+{
+	struct tls_decrypt *dc = s->dec;
+	size_t len = cur_left(&body), n;
+	const uint8_t hdr[5] = { CT_APPDATA, (uint8_t)(version >> 8), (uint8_t)version,
+				 (uint8_t)(len >> 8), (uint8_t)len };
+	unsigned ev = 0;
+	uint8_t type;
+
+	if (!tls13dec_open(&dc->d[dir], hdr, cur_ptr(&body), len, dc->plain, &n, &type)) {
+		/* RFC 8446 4.2.10: a client's 0-RTT data and EndOfEarlyData
+		 * come first, under the early secret, which is not ours. */
+		if (dir == TLS_TO_SERVER && !dc->opened[dir] && s->n_client_hellos &&
+		    s->client_hello[0].early_data) {
+			add_msg(s, dir, TLS_MSG_APPDATA);
+			return 0;
+		}
+		flag(s, ANOM_TLS_DECRYPT_FAILED);
+		s->keys = TLS_KEYS_FAILED;
+		dc->on[0] = dc->on[1] = false;
+		appdata_record(s, dir);
+		return TLS_EV_SERVER_DONE;
+	}
+	dc->opened[dir] = true;
+	dc->inside = true;
+	switch (type) {
+	case CT_HANDSHAKE:
+		if (n)
+			ev = handshake_record(s, dir, st, cur_make(dc->plain, n), version);
+		else
+			flag(s, ANOM_TLS_ZERO_LENGTH_RECORD);
+		break;
+	case CT_ALERT:
+		ev = alert_record(s, dir, cur_make(dc->plain, n));
+		break;
+	default:
+		/* RFC 8446 5.1: nothing else is sent under these keys. */
+		flag(s, ANOM_TLS_UNEXPECTED_MESSAGE);
+		break;
+	}
+	dc->inside = false;
+	return ev;
+}
+
 static bool final_server_hello_seen(const struct tls_session *s)
 {
 	return s->n_server_hellos && !s->server_hello[s->n_server_hellos - 1].is_hrr;
@@ -950,13 +1198,9 @@ static unsigned record(struct tls_session *s, enum tls_dir dir, struct tls_dir_s
 	case CT_ALERT:
 		return alert_record(s, dir, body);
 	case CT_APPDATA:
-		add_msg(s, dir, TLS_MSG_APPDATA);
-		if (is_tls13(s->version) && !s->app_data[dir]) {
-			/* TLS 1.3: the first protected records carry the rest of
-			 * that side's handshake, ending with its Finished. */
-			s->finished[dir] = true;
-		}
-		s->app_data[dir] = true;
+		if (s->dec && s->dec->on[dir])
+			return decrypted_record(s, dir, st, version, body);
+		appdata_record(s, dir);
 		return 0;
 	case CT_HEARTBEAT:
 		add_msg(s, dir, TLS_MSG_HEARTBEAT);
@@ -1162,7 +1406,8 @@ unsigned tls_feed(struct tls_session *s, enum tls_dir dir, const uint8_t *data, 
 		s->done = true;
 	if (s->done)
 		ev |= TLS_EV_HANDSHAKE_DONE;
-	if (s->encrypted[0] && s->encrypted[1])
+	/* Both sides encrypted, unless the key log still lets us read on. */
+	if (s->encrypted[0] && s->encrypted[1] && !(s->dec && (s->dec->on[0] || s->dec->on[1])))
 		ev |= TLS_EV_ENCRYPTED;
 	ev &= ~(unsigned)s->events; /* each milestone once */
 	s->events |= (uint16_t)ev;

@@ -145,6 +145,7 @@ struct tls_alert {
 struct tls_msg {
 	uint8_t dir;
 	uint8_t type;               /* handshake type, or TLS_MSG_* below */
+	bool decrypted;             /* read from a record opened with the key log */
 };
 /* Pseudo message types for the sequence (values outside handshake types). */
 #define TLS_MSG_CCS        0xf0
@@ -174,7 +175,16 @@ enum tls_resumption {
 #define TLS_EV_ALERT          0x0400
 #define TLS_EV_NOT_TLS        0x0800  /* the first bytes are not TLS */
 
+/* TLS 1.3 handshake decryption with a key log (tls_session_set_keylog). */
+enum tls_keys {
+	TLS_KEYS_NONE = 0,          /* no key log, not TLS 1.3, or no secret for it */
+	TLS_KEYS_DECRYPTING,        /* the key log had the session's secrets */
+	TLS_KEYS_FAILED,            /* they did not decrypt it (ANOM_TLS_DECRYPT_FAILED) */
+};
+
 struct tls_dir_state;  /* private: per-direction reassembly */
+struct tls_decrypt;    /* private: per-direction record protection */
+struct keylog;
 
 struct tls_session {
 	/* facts */
@@ -219,14 +229,31 @@ struct tls_session {
 	uint8_t n_tickets;
 	uint8_t ticket_hash[TLS_MAX_TICKETS][TLS_TICKET_HASH_LEN];
 	uint32_t ticket_lifetime;   /* seconds; 0: unspecified */
+	/* TLS 1.3 with a key log: how decryption went, which directions were
+	 * read through their Finished, and the CertificateVerify signature
+	 * scheme (RFC 8446 4.4.3) of each side, 0 when none was seen. */
+	uint8_t keys;               /* enum tls_keys */
+	bool decrypted[2];
+	uint16_t cert_verify[2];
 	/* private */
 	struct x509_cache *certs;
+	const struct keylog *keylog;
+	struct tls_decrypt *dec;
 	struct tls_dir_state *dir[2];
 };
 
 /* Prepares an empty session. certs may be NULL (certificates are then
  * counted but not parsed). Allocates nothing until bytes arrive. */
 void tls_session_init(struct tls_session *s, struct x509_cache *certs);
+/* Decrypts the session's TLS 1.3 handshake with the secrets kl holds for
+ * its ClientHello.random, if any (borrowed: must outlive the session). Call
+ * before the ServerHello is fed. The decrypted EncryptedExtensions,
+ * CertificateRequest, Certificate, CertificateVerify and Finished are then
+ * parsed as the cleartext messages of TLS 1.2 are, and the milestones are
+ * reported as for TLS 1.2: TLS_EV_CERTIFICATE at the server's Certificate,
+ * TLS_EV_SERVER_DONE at its Finished, TLS_EV_ENCRYPTED only once both
+ * directions are read (or decryption failed). */
+void tls_session_set_keylog(struct tls_session *s, const struct keylog *kl);
 /* Releases buffers and certificate references; the struct may be reused
  * after tls_session_init(). */
 void tls_session_free(struct tls_session *s);

@@ -125,11 +125,12 @@ def test_policy_flags(truth_path, tmp_path):
         assert got == want, f"{truth['file']} stream {conn['tcp_stream']}: {got} != {want}"
 
 
-def failed_by_port(rules_text, capture, tmp_path):
-    """Runs `secaudit read --rules` and returns {client port: [failed entries]}."""
+def failed_by_port(rules_text, capture, tmp_path, *extra):
+    """Runs `secaudit read --rules` (with `extra` options) and returns
+    {client port: [failed entries]}."""
     rules = tmp_path / "rules.yaml"
     rules.write_text(rules_text)
-    proc = subprocess.run([SECAUDIT, "read", "--rules", str(rules), "--eve",
+    proc = subprocess.run([SECAUDIT, "read", "--rules", str(rules), "--eve", *extra,
                            os.path.join(GENERATED, capture)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode in (0, 1), proc.stderr
