@@ -24,16 +24,11 @@
 #include "tls/tls.h"
 #include "tls/tls13dec.h"
 #include "x509/x509.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const uint16_t suites[5] = { 0x1301, 0x1302, 0x1303, 0x1304, 0x1305 };
-
-static void check(bool ok)
-{
-	if (!ok)
-		abort();
-}
 
 /* A record of `type` with body b/n, after a 5-byte header. */
 static size_t record(uint8_t *out, uint8_t type, const uint8_t *b, size_t n)
@@ -113,7 +108,7 @@ static struct keylog *keylog_for(size_t hash_len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct x509_cache *cache;
+	struct x509_cache *cache;
 	static uint8_t buf[5 + TLS13DEC_MAX_CIPHERTEXT + 64];
 	uint8_t secret[2][KEYLOG_MAX_SECRET];
 	struct tls13dec seal[2] = { { 0 }, { 0 } };
@@ -126,15 +121,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
+	/* A cache per input, so a saved input replays alone (fuzz_tls). */
+	cache = x509_cache_new(64);
 	if (!cache)
-		cache = x509_cache_new(64);
+		return 0;
 	suite = suites[(data[0] & 0x7f) % 5];
 	hl = tls13dec_hash_len(suite);
 	kl = keylog_for(hl);
 	for (side = 0; side < 2; side++) {
 		for (i = 0; i < hl; i++)
 			secret[side][i] = (uint8_t)(side * 16 + i);
-		check(tls13dec_init(&seal[side], suite, secret[side], hl) == 0);
+		FUZZ_CHECK(tls13dec_init(&seal[side], suite, secret[side], hl) == 0,
+			   "keys of suite %#x", suite);
 	}
 	tls_session_init(&s, cache);
 	tls_session_set_keylog(&s, kl);
@@ -142,9 +140,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	seen |= tls_feed(&s, TLS_TO_SERVER, buf, n);
 	n = server_hello(buf, suite);
 	ev = tls_feed(&s, TLS_TO_CLIENT, buf, n);
-	check((ev & seen) == 0);
+	FUZZ_CHECK((ev & seen) == 0, "milestones %#x reported again", ev & seen);
 	seen |= ev;
-	check(s.keys == TLS_KEYS_DECRYPTING);
+	FUZZ_CHECK(s.keys == TLS_KEYS_DECRYPTING, "key log not used (keys %u)", s.keys);
 	while (off + 2 <= size) {
 		uint16_t h = (uint16_t)(data[off] << 8 | data[off + 1]);
 		enum tls_dir dir = (h & 0x8000) ? TLS_TO_CLIENT : TLS_TO_SERVER;
@@ -158,18 +156,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		else
 			n = len <= sizeof(buf) ? (memcpy(buf, data + off, len), len) : 0;
 		ev = tls_feed(&s, dir, buf, n);
-		check((ev & seen) == 0);
+		FUZZ_CHECK((ev & seen) == 0, "milestones %#x reported again", ev & seen);
 		seen |= ev;
-		check((seen & ~(unsigned)s.events) == 0);
+		FUZZ_CHECK((seen & ~(unsigned)s.events) == 0, "milestones %#x not in events", seen);
 		off += len;
 	}
 	(void)tls_take_anomalies(&s);
-	check(s.n_msgs <= TLS_MAX_MSGS && s.n_alerts <= TLS_MAX_ALERTS);
-	check(s.server_chain.n <= TLS_MAX_CHAIN && s.client_chain.n <= TLS_MAX_CHAIN);
-	check(s.keys != TLS_KEYS_NONE);
+	FUZZ_CHECK(s.n_msgs <= TLS_MAX_MSGS, "%u messages", (unsigned)s.n_msgs);
+	FUZZ_CHECK(s.n_alerts <= TLS_MAX_ALERTS, "%u alerts", (unsigned)s.n_alerts);
+	FUZZ_CHECK(s.server_chain.n <= TLS_MAX_CHAIN && s.client_chain.n <= TLS_MAX_CHAIN,
+		   "chains of %u and %u", (unsigned)s.server_chain.n, (unsigned)s.client_chain.n);
+	FUZZ_CHECK(s.keys != TLS_KEYS_NONE, "key log forgotten");
 	tls_session_free(&s);
 	tls13dec_free(&seal[0]);
 	tls13dec_free(&seal[1]);
 	keylog_free(kl);
+	x509_cache_free(cache);
 	return 0;
 }
