@@ -8,11 +8,22 @@
 
 #include <yaml.h>
 
+/* A key given twice is refused (YAML 1.2 3.2.1.1: mapping keys are unique;
+ * libyaml does not check): the daemons would take the first value and call
+ * the second an unknown setting. */
 static int add(struct audit_config *c, const char *key, const char *val,
-	       const yaml_mark_t *m)
+	       const yaml_mark_t *m, char *err, size_t errsz)
 {
-	struct audit_config_kv *kv = realloc(c->kv, (c->n + 1) * sizeof(*kv));
+	struct audit_config_kv *kv;
+	size_t i;
 
+	for (i = 0; i < c->n; i++)
+		if (!strcmp(c->kv[i].key, key)) {
+			snprintf(err, errsz, "%s:%zu:%zu: '%s' given again (first at line %u)",
+				 c->file, m->line + 1, m->column + 1, key, c->kv[i].line);
+			return -EINVAL;
+		}
+	kv = realloc(c->kv, (c->n + 1) * sizeof(*kv));
 	if (!kv)
 		return -ENOMEM;
 	c->kv = kv;
@@ -57,7 +68,7 @@ static int walk(struct audit_config *c, yaml_document_t *d, yaml_node_t *node,
 			rc = walk(c, d, v, key, err, errsz);
 		} else if (v->type == YAML_SCALAR_NODE) {
 			rc = add(c, key, (const char *)v->data.scalar.value,
-				 &k->start_mark);
+				 &k->start_mark, err, errsz);
 		} else {
 			snprintf(err, errsz, "%s:%zu:%zu: %s: lists are not taken here",
 				 c->file, v->start_mark.line + 1,
