@@ -2,7 +2,7 @@
 #   make check   all tests (unit, unit under ASan+UBSan, corpus, operations, end-to-end)
 #   make install PREFIX=/usr/local DESTDIR=   programs, presets, units, man pages, examples
 #   make demo    the main job on an embedded default
-#   make fuzz    libFuzzer harnesses, FUZZ_SECONDS each
+#   make fuzz    libFuzzer campaign, FUZZ_SECONDS per harness (FUZZING.md)
 #   make bench   benchmarks against the reference tools
 # Modules are discovered: every .c in common/ monitor/<layer>/ agent/ server/
 # cli/ is built; <dir>/main.c (monitor/daemon/main.c) is a program's entry
@@ -15,6 +15,7 @@ BUILD   ?= build
 CC      ?= cc
 PYTHON  ?= /usr/bin/python3
 FUZZ_SECONDS ?= 60
+FUZZ_JOBS ?= 2
 
 PKGS    := libpcap libnetfilter_queue libnetfilter_log libmnl openssl yaml-0.1 sqlite3 libpq zlib
 CPPFLAGS += -Icommon -Imonitor -Iagent -Iserver -Icli -D_GNU_SOURCE \
@@ -117,11 +118,14 @@ check: deps
 demo: deps all
 	@scripts/demo.sh
 
-# Fuzzers: clang + libFuzzer, seeded from tests/fuzz/seeds/<name>/ and the
-# corpus captures; crashes found become files in tests/fuzz/regress/<name>/.
+# Fuzzers: clang + libFuzzer. `make fuzz` is a campaign: every harness
+# FUZZ_SECONDS, FUZZ_JOBS at a time, growing tests/fuzz/corpus/<name>/
+# (minimised and capped at the end) from tests/fuzz/seeds/<name>/; findings
+# become files in tests/fuzz/regress/<name>/; a table of executions,
+# coverage and findings at the end (scripts/fuzz.sh says more).
 fuzz:
 	$(MAKE) BUILD=build/fuzz CC=clang FUZZ=1 fuzz-build
-	@scripts/fuzz.sh build/fuzz/fuzz/fuzz $(FUZZ_SECONDS)
+	@scripts/fuzz.sh build/fuzz/fuzz/fuzz $(FUZZ_SECONDS) $(FUZZ_JOBS)
 fuzz-build: $(FUZZ_BIN)
 # Replays every regression input (a crash fixed stays fixed): seconds, not minutes.
 fuzz-regress:
