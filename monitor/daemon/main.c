@@ -19,16 +19,25 @@
  * flow), reject also resets both ends; a flow whose inspection is over is
  * marked accepted, so the kernel stops queueing it (engine_last_decided).
  *
- * Reload (SIGHUP): the main thread compiles the rules; a broken file is
- * reported with file:line:column on stderr and the old policy stays. A good
- * one is handed to every worker, which switches between two batches of
- * packets; once all have switched the old policy is freed.
+ * Reload (SIGHUP): the main thread reads the configuration file again and
+ * applies the command line over it, as at start, then compiles the rules it
+ * names (a changed `rules:` takes effect, so does a changed `alert_log:` or
+ * stats interval). A setting only a restart can change (queues, user,
+ * limits, marks, sockets, evidence) that differs, a configuration or rules
+ * file that does not validate: the reload is refused whole, the running
+ * policy stays, and the refusal is an `anomaly` event in the alert log
+ * (daemon.reload_refused), a line on stderr and `reload_failures` in stats.
+ * A good policy is handed to every worker, which switches between two
+ * batches of packets; once all have switched the old policy is freed.
  *
  * Alert log: one file descriptor opened O_APPEND, written by each worker
  * with whole lines after each packet that produced output. SIGUSR1 (and
- * SIGHUP, after the reload) opens
- * the path again and dup2()s the new file over the old descriptor, so a
- * rotated log is let go at once and no writer ever sees a closed fd.
+ * SIGHUP, after the reload) opens the path again and dup2()s the new file
+ * over the old descriptor, so a rotated log is let go at once and no writer
+ * ever sees a closed fd. A file the daemon creates while still root belongs
+ * to the user it drops to, so later reopens as that user work. A reopen that
+ * fails is an `anomaly` event (daemon.log_reopen_failed) in the file still
+ * open, counted as `log_reopen_failures`, and retried every few seconds.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,12 +46,14 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,6 +74,7 @@
 
 #define WORKER_POLL_MS 200
 #define RELOAD_WAIT_MS 5000
+#define LOG_RETRY_US (5 * 1000000ULL) /* between attempts to reopen the log */
 #define EVIDENCE_BUDGET (32u << 20)   /* bytes of handshake packets kept per queue thread */
 
 struct worker_counts {
@@ -99,6 +111,11 @@ struct monitor {
 	struct statsock *ss;
 	struct synlog *synlog;          /* clients' SYNs (NFLOG); NULL: none */
 	uint64_t reloads, reload_failures, start_us;
+	uint64_t log_reopen_failures;
+	uint64_t log_retry_at;          /* monotonic µs of the next reopen try; 0: none due */
+	bool log_failing;               /* the last reopen failed (reported once) */
+	int argc;                       /* the command line, applied again on reload */
+	char **argv;
 };
 
 static uint64_t clock_us(clockid_t id)
@@ -275,6 +292,7 @@ static void render_stats(void *arg, struct json *j)
 	json_kv_uint(j, "uptime", (clock_us(CLOCK_MONOTONIC) - m->start_us) / 1000000);
 	json_kv_uint(j, "reloads", m->reloads);
 	json_kv_uint(j, "reload_failures", m->reload_failures);
+	json_kv_uint(j, "log_reopen_failures", m->log_reopen_failures);
 	counts_json(j, &total);
 	if (m->synlog) {
 		struct synlog_counters sc;
@@ -326,30 +344,125 @@ static void stats_event(struct monitor *m)
 
 /* ---- setup -------------------------------------------------------------- */
 
-static int open_log(const char *path)
+/*
+ * An anomaly event about the daemon itself (type "daemon"), written to the
+ * alert log so that what happened to the monitor is where its admin reads:
+ * event is the anomaly name, the message says what and why.
+ */
+__attribute__((format(printf, 3, 4)))
+static void daemon_event(struct monitor *m, const char *event, const char *fmt, ...)
 {
+	struct buf b = { 0 };
+	struct json j;
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "secaudit-monitor: %s\n", msg);
+	json_init(&j, &b);
+	eve_begin(&j, "anomaly", NULL, NULL, clock_us(CLOCK_REALTIME));
+	json_key(&j, "anomaly");
+	json_object_begin(&j);
+	json_kv_str(&j, "type", "daemon");
+	json_kv_str(&j, "event", event);
+	json_object_end(&j);
+	json_key(&j, "secaudit");
+	json_object_begin(&j);
+	json_key(&j, "daemon");
+	json_object_begin(&j);
+	json_kv_str(&j, "message", msg);
+	json_object_end(&j);
+	json_object_end(&j);
+	json_object_end(&j);
+	buf_putc(&b, '\n');
+	if (!b.oom && m->log_fd >= 0)
+		write_all(m->log_fd, (const char *)b.data, b.len);
+	buf_free(&b);
+}
+
+/* Opens the log for appending; a file made now, while the daemon is still
+ * root, is given to the user it will run as (user: "" keeps root's). */
+static int open_log(const char *path, const char *user, const char *group, char *err,
+		    size_t errlen)
+{
+	struct passwd *pw = user[0] && geteuid() == 0 ? getpwnam(user) : NULL;
+	struct group *gr = pw && group[0] ? getgrnam(group) : NULL;
 	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
 
-	if (fd < 0)
-		fprintf(stderr, "secaudit-monitor: log %s: %s\n", path, strerror(errno));
+	if (fd < 0 || (pw && fchown(fd, pw->pw_uid, gr ? gr->gr_gid : pw->pw_gid) < 0)) {
+		snprintf(err, errlen, "log %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
 	return fd;
 }
 
+/* Opens cfg.log again over the descriptor the workers write to. On
+ * failure the old file stays in use, and a retry is due. */
 static void reopen_log(struct monitor *m)
 {
+	char err[DAEMON_PATH_MAX + 64];
 	int fd;
 
+	m->log_retry_at = 0;
 	if (!m->cfg.log[0])
 		return;
-	fd = open_log(m->cfg.log);
-	if (fd < 0)
-		return; /* keep writing where we were */
-	if (dup3(fd, m->log_fd, O_CLOEXEC) < 0)
-		fprintf(stderr, "secaudit-monitor: log %s: %s\n", m->cfg.log, strerror(errno));
-	close(fd);
+	fd = open_log(m->cfg.log, m->cfg.user, m->cfg.group, err, sizeof(err));
+	if (fd < 0 || dup3(fd, m->log_fd, O_CLOEXEC) < 0) {
+		if (fd >= 0)
+			snprintf(err, sizeof(err), "log %s: %s", m->cfg.log, strerror(errno));
+		m->log_retry_at = clock_us(CLOCK_MONOTONIC) + LOG_RETRY_US;
+		if (!m->log_failing) {   /* once, not at every retry */
+			m->log_reopen_failures++;
+			daemon_event(m, "log_reopen_failed", "%s; still writing to the file open "
+				     "before, retrying every %llu s", err, LOG_RETRY_US / 1000000);
+		}
+		m->log_failing = true;
+	} else if (m->log_failing) {
+		m->log_failing = false;
+		fprintf(stderr, "secaudit-monitor: log %s reopened\n", m->cfg.log);
+	}
+	if (fd >= 0)
+		close(fd);
 }
 
-static const struct policy *load_rules(const char *path)
+/* The first setting of next that differs from cur and that only a restart
+ * can change (the queues, threads, sockets and privileges are made once);
+ * NULL when none. */
+static const char *restart_only_change(const struct daemon_config *cur,
+				       const struct daemon_config *next)
+{
+	const struct engine_config *a = &cur->engine, *b = &next->engine;
+
+	if (cur->q_first != next->q_first || cur->q_last != next->q_last)
+		return "nfqueue.queues";
+	if (strcmp(cur->user, next->user) || strcmp(cur->group, next->group))
+		return "user/group";
+	if (strcmp(cur->stats_socket, next->stats_socket))
+		return "stats_socket";
+	if (strcmp(cur->evidence, next->evidence))
+		return "evidence";
+	if (cur->fail_closed != next->fail_closed || cur->gso != next->gso ||
+	    cur->queue_maxlen != next->queue_maxlen || cur->rcvbuf != next->rcvbuf)
+		return "nfqueue (fail_closed, gso, max_len, rcvbuf)";
+	if (cur->mark_mask != next->mark_mask || cur->mark_accept != next->mark_accept ||
+	    cur->mark_deny != next->mark_deny || cur->mark_inject != next->mark_inject)
+		return "nfqueue marks";
+	if (a->max_flows != b->max_flows || a->flow_timeout_us != b->flow_timeout_us ||
+	    a->max_ooo_bytes != b->max_ooo_bytes || a->max_ooo_segments != b->max_ooo_segments ||
+	    a->stream_memcap != b->stream_memcap || a->cert_cache != b->cert_cache ||
+	    a->exception_verdict != b->exception_verdict)
+		return "limits";
+	return NULL;
+}
+
+static bool parse_args(int argc, char **argv, struct daemon_config *cfg, bool *test_only,
+		       char *err, size_t errlen);
+
+static const struct policy *load_rules(const char *path, char *err, size_t errlen)
 {
 	struct policy_error perr;
 	struct policy *p = policy_load(path, &perr);
@@ -357,23 +470,38 @@ static const struct policy *load_rules(const char *path)
 
 	if (!p) {
 		policy_error_format(&perr, msg, sizeof(msg));
-		fprintf(stderr, "secaudit-monitor: rules refused: %s\n", msg);
+		snprintf(err, errlen, "rules refused: %s", msg);
 	}
 	return p;
 }
 
-/* SIGHUP: compile, hand to every worker, wait for all, free the old. */
+/* SIGHUP: read the configuration again, compile the rules it names, hand
+ * them to every worker, wait for all, free the old. */
 static void reload(struct monitor *m)
 {
-	const struct policy *p = load_rules(m->cfg.rules), *old = m->policy;
+	struct daemon_config *next = malloc(sizeof(*next));
+	const struct policy *p = NULL, *old = m->policy;
+	char err[DAEMON_PATH_MAX + 700];
+	const char *changed;
+	bool test_only;
 	uint64_t deadline;
 	unsigned i, done;
 
-	if (!p) {
-		m->reload_failures++;
-		fprintf(stderr, "secaudit-monitor: keeping the running policy\n");
-		return;
+	if (!next) {
+		snprintf(err, sizeof(err), "out of memory");
+		goto refused;
 	}
+	daemon_config_default(next);
+	if (!parse_args(m->argc, m->argv, next, &test_only, err, sizeof(err)))
+		goto refused;
+	changed = restart_only_change(&m->cfg, next);
+	if (changed) {
+		snprintf(err, sizeof(err), "%s changed: only a restart applies it", changed);
+		goto refused;
+	}
+	p = load_rules(next->rules, err, sizeof(err));
+	if (!p)
+		goto refused;
 	for (i = 0; i < m->n_workers; i++)
 		atomic_store(&m->w[i].pending, p);
 	deadline = clock_us(CLOCK_MONOTONIC) + RELOAD_WAIT_MS * 1000ULL;
@@ -393,8 +521,19 @@ static void reload(struct monitor *m)
 		fprintf(stderr, "secaudit-monitor: a queue thread did not switch; "
 			"the old policy is kept in memory\n");
 	}
+	/* what a reload may change: the rules, the log's path, the stats clock */
+	snprintf(m->cfg.rules, sizeof(m->cfg.rules), "%s", next->rules);
+	snprintf(m->cfg.log, sizeof(m->cfg.log), "%s", next->log);
+	m->cfg.stats_interval = next->stats_interval;
 	fprintf(stderr, "secaudit-monitor: rules reloaded from %s (%u zones, %u profiles)\n",
 		m->cfg.rules, policy_zone_count(p), policy_profile_count(p));
+	free(next);
+	return;
+refused:
+	m->reload_failures++;
+	daemon_event(m, "reload_refused", "reload refused, the running policy (%s) stays: %s",
+		     m->cfg.rules, err);
+	free(next);
 }
 
 /* The evidence directory exists and belongs to the user the daemon runs
@@ -445,19 +584,19 @@ static void usage(FILE *f)
 		"TERM/INT stop.\n");
 }
 
-static bool parse_args(int argc, char **argv, struct daemon_config *cfg, bool *test_only)
+/* The --config file, then the flags over it, into cfg; false with the
+ * reason in err. Run at start and again by every reload. */
+static bool parse_args(int argc, char **argv, struct daemon_config *cfg, bool *test_only,
+		       char *err, size_t errlen)
 {
 	const char *config = NULL;
-	char err[DAEMON_PATH_MAX + 300];
 	int k;
 
 	for (k = 1; k < argc; k++)
 		if (!strcmp(argv[k], "--config") && k + 1 < argc)
 			config = argv[k + 1];
-	if (config && !daemon_config_load(cfg, config, err, sizeof(err))) {
-		fprintf(stderr, "secaudit-monitor: %s\n", err);
+	if (config && !daemon_config_load(cfg, config, err, errlen))
 		return false;
-	}
 	for (k = 1; k < argc; k++) {
 		const char *a = argv[k], *v = k + 1 < argc ? argv[k + 1] : NULL;
 		char *end;
@@ -503,14 +642,83 @@ static bool parse_args(int argc, char **argv, struct daemon_config *cfg, bool *t
 			goto bad;
 	}
 	if (!cfg->rules[0]) {
-		fprintf(stderr, "secaudit-monitor: no rules file (--rules or rules: in --config)\n");
+		snprintf(err, errlen, "no rules file (--rules or rules: in --config)");
 		return false;
 	}
 	return true;
 bad:
-	fprintf(stderr, "secaudit-monitor: bad or incomplete argument '%s'\n", argv[k]);
-	usage(stderr);
+	snprintf(err, errlen, "bad or incomplete argument '%s' (--help lists them)", argv[k]);
 	return false;
+}
+
+/*
+ * Whether the user the daemon will run as (c->user; the caller itself when
+ * none, or when not root) may access path with mode (access(2) bits): a
+ * child takes that user's ids and asks, so ACLs and groups count as they
+ * will. False with what failed printed.
+ */
+static bool writable_as(const struct daemon_config *c, const char *path, int mode,
+			const char *what)
+{
+	struct passwd *pw = c->user[0] && geteuid() == 0 ? getpwnam(c->user) : NULL;
+	struct group *gr = pw && c->group[0] ? getgrnam(c->group) : NULL;
+	int status, r;
+	pid_t pid;
+
+	if (!pw) {
+		r = access(path, mode) < 0 ? errno : 0;
+	} else {
+		fflush(stdout);
+		pid = fork();
+		if (pid < 0)
+			return false;
+		if (pid == 0) {
+			gid_t gid = gr ? gr->gr_gid : pw->pw_gid;
+
+			if (initgroups(pw->pw_name, gid) < 0 || setgid(gid) < 0 ||
+			    setuid(pw->pw_uid) < 0)
+				_exit(EPERM);
+			_exit(access(path, mode) < 0 ? errno : 0);
+		}
+		if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+			return false;
+		r = WEXITSTATUS(status);
+	}
+	if (r)
+		printf("%s %s is not %s by %s: %s\n", what, path,
+		       mode & W_OK ? "writable" : "usable", pw ? c->user : "this user", strerror(r));
+	return !r;
+}
+
+/* The directory of a file the daemon makes (parent: path is the file), or
+ * the directory path itself, exists and its user may create files in it
+ * (the log's, for the file reopened after a rotation). */
+static bool dir_usable(const struct daemon_config *c, const char *what, const char *path,
+		       bool parent)
+{
+	char dir[DAEMON_PATH_MAX], label[64];
+	char *slash;
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (parent) {
+		slash = strrchr(dir, '/');
+		if (!slash)
+			snprintf(dir, sizeof(dir), ".");
+		else
+			slash[slash == dir] = '\0';
+	}
+	if (stat(dir, &st) < 0) {
+		printf("%s directory %s: %s (docs/deploy.md makes it)\n", what, dir,
+		       strerror(errno));
+		return false;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		printf("%s directory %s: not a directory\n", what, dir);
+		return false;
+	}
+	snprintf(label, sizeof(label), "%s directory", what);
+	return writable_as(c, dir, W_OK | X_OK, label);
 }
 
 static int test_config(const struct monitor *m, const struct policy *p)
@@ -532,18 +740,18 @@ static int test_config(const struct monitor *m, const struct policy *p)
 	       c->engine.exception_verdict == ENGINE_ACCEPT ? "pass" : "drop");
 	printf("flows per queue: %zu, idle timeout %llu s\n", c->engine.max_flows,
 	       (unsigned long long)(c->engine.flow_timeout_us / 1000000));
-	if (c->log[0] && access(c->log, W_OK) < 0 && errno != ENOENT) {
-		printf("log %s is not writable: %s\n", c->log, strerror(errno));
-		return 1;
-	}
 	if (c->user[0] && !getpwnam(c->user)) {
 		printf("no user '%s'\n", c->user);
 		return 1;
 	}
-	if (c->evidence[0] && access(c->evidence, W_OK) < 0 && errno != ENOENT) {
-		printf("evidence directory %s is not writable: %s\n", c->evidence, strerror(errno));
+	if ((c->log[0] && (!dir_usable(c, "log", c->log, true) ||
+			   (access(c->log, F_OK) == 0 && !writable_as(c, c->log, W_OK, "log")))) ||
+	    (c->evidence[0] && !dir_usable(c, "evidence", c->evidence, false)))
 		return 1;
-	}
+	/* as at start: without its socket the monitor runs, `secaudit stats` does not */
+	if (c->stats_socket[0] && !dir_usable(c, "stats socket", c->stats_socket, true))
+		printf("warning: the stats socket needs that directory (the monitor runs "
+		       "without it, `secaudit stats` does not)\n");
 	printf("configuration OK\n");
 	return 0;
 }
@@ -661,6 +869,8 @@ static int main_loop(struct monitor *m, int sfd)
 			timeout = (int)((next_stats - now) / 1000) + 1;
 		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
 			return -errno;
+		if (m->log_retry_at && now >= m->log_retry_at)
+			reopen_log(m);
 		if (m->synlog)          /* SYNs no queued packet asked about */
 			synlog_drain(m->synlog);
 		if (pfd[1].revents & POLLIN)
@@ -689,7 +899,7 @@ int main(int argc, char **argv)
 {
 	struct monitor *m = calloc(1, sizeof(*m));
 	bool test_only = false;
-	char err_text[256];
+	char err_text[DAEMON_PATH_MAX + 700];
 	int sfd = -1, rc = 1, err = 0;
 	sigset_t set;
 	unsigned i;
@@ -697,20 +907,29 @@ int main(int argc, char **argv)
 	if (!m)
 		return 1;
 	m->log_fd = -1;
+	m->argc = argc;
+	m->argv = argv;
 	daemon_config_default(&m->cfg);
-	if (!parse_args(argc, argv, &m->cfg, &test_only))
+	if (!parse_args(argc, argv, &m->cfg, &test_only, err_text, sizeof(err_text))) {
+		fprintf(stderr, "secaudit-monitor: %s\n", err_text);
 		goto out;
-	m->policy = load_rules(m->cfg.rules);
-	if (!m->policy)
+	}
+	m->policy = load_rules(m->cfg.rules, err_text, sizeof(err_text));
+	if (!m->policy) {
+		fprintf(stderr, "secaudit-monitor: %s\n", err_text);
 		goto out;
+	}
 	if (test_only) {
 		rc = test_config(m, m->policy);
 		goto out;
 	}
 	m->start_us = clock_us(CLOCK_MONOTONIC);
-	m->log_fd = m->cfg.log[0] ? open_log(m->cfg.log) : dup(STDOUT_FILENO);
-	if (m->log_fd < 0)
+	m->log_fd = m->cfg.log[0] ? open_log(m->cfg.log, m->cfg.user, m->cfg.group, err_text,
+					      sizeof(err_text)) : dup(STDOUT_FILENO);
+	if (m->log_fd < 0) {
+		fprintf(stderr, "secaudit-monitor: %s\n", err_text);
 		goto out;
+	}
 	/* Every thread inherits the blocked set; only signalfd reads them. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);

@@ -2,8 +2,11 @@
 running in the lab's gateway namespace, and reading what an openssl client
 experienced."""
 
+import contextlib
 import json
 import os
+import shutil
+import tempfile
 import re
 import subprocess
 import time
@@ -24,25 +27,46 @@ def need_binaries():
             skip_loudly(f"{b} is not built (run make, or set SECAUDIT_BIN)")
 
 
+@contextlib.contextmanager
+def open_dir():
+    """A directory every user can reach (pytest's own are root's, 0700),
+    for files an unprivileged monitor must open; removed afterwards."""
+    d = tempfile.mkdtemp(prefix="secaudit-e2e-")
+    os.chmod(d, 0o755)
+    try:
+        yield Path(d)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 def ossl(*args, cwd):
     subprocess.run(["openssl"] + list(args), cwd=cwd, check=True, capture_output=True)
 
 
 # -- the monitor -----------------------------------------------------------------
 class Monitor:
-    def __init__(self, lab, rules=RULES, *extra):
+    """secaudit-monitor on queue 0 with rules, its log and stats socket in
+    the lab's directory; with config=PATH, only --config PATH and extra are
+    given (the file must name alert_log: LOG and stats_socket: SOCK of
+    Monitor.paths(lab))."""
+    def __init__(self, lab, rules=RULES, *extra, config=None, log=None):
         self.lab = lab
-        self.log = os.path.join(lab.tmp, "alerts.json")
-        self.sock = os.path.join(lab.tmp, "monitor.sock")
+        self.log, self.sock = self.paths(lab)
+        self.log = log or self.log
         self.err_path = os.path.join(lab.tmp, f"monitor{time.monotonic_ns()}.err")
         self.err = open(self.err_path, "w")
-        self.proc = lab.spawn("gw", MONITOR, "--rules", rules, "--queue", "0", "--log", self.log,
-                              "--stats-socket", self.sock, *extra, stderr=self.err)
+        args = (["--config", config] if config else
+                ["--rules", rules, "--queue", "0", "--log", self.log, "--stats-socket", self.sock])
+        self.proc = lab.spawn("gw", MONITOR, *args, *extra, stderr=self.err)
         deadline = time.monotonic() + 10
         while "enforcing" not in self.stderr():
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"secaudit-monitor did not start: {self.stderr()}")
             time.sleep(0.02)
+
+    @staticmethod
+    def paths(lab):
+        return os.path.join(lab.tmp, "alerts.json"), os.path.join(lab.tmp, "monitor.sock")
 
     def stderr(self):
         return Path(self.err_path).read_text()

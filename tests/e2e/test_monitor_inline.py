@@ -19,7 +19,7 @@ import pytest
 
 from lab import REPO, lab  # noqa: F401
 from monitor_lab import (MONITOR, RULES, SECAUDIT, Monitor, alert_with, need_binaries,
-                         ossl, received, s_client, stopped_before_certificate, was_reset)
+                         open_dir, ossl, received, s_client, stopped_before_certificate, was_reset)
 
 GOOD_PORT, EXPIRED_PORT = 443, 8443
 
@@ -187,7 +187,7 @@ def test_sighup_broken_rules_keep_the_old_policy_and_good_ones_apply(gw, tmp_pat
 
     rules.write_text(text.replace("profiles:", "profiles:\n  broken: [", 1))
     mon.signal(signal.SIGHUP)
-    mon.wait_stderr("keeping the running policy")
+    mon.wait_stderr("reload refused")
     assert re.search(re.escape(str(rules)) + r":\d+:\d+: ", mon.stderr()), mon.stderr()
     assert curl(gw, gw.SRV4).returncode == 0            # still running, still passing
     assert not s_client(gw, "-tls1", "-cipher", "DEFAULT:@SECLEVEL=0")[1].count("<<<")
@@ -252,9 +252,16 @@ def test_test_config(tmp_path):
     example = re.sub(r"(?m)^rules: .*$", f"rules: {RULES}", example)
     example = re.sub(r"(?m)^(user|group): .*$", r"\1: nobody", example).replace(
         "group: nobody", "group: nogroup")
-    conf.write_text(example)
-    r = subprocess.run([MONITOR, "--config", conf, "--queue", "7", "--test-config"],
-                       capture_output=True, text=True)
+    with open_dir() as dirs:
+        # the directories the example names, made here and the user's
+        for key in ("alert_log", "stats_socket", "evidence"):
+            path = dirs / key / "f"
+            os.makedirs(path.parent if key != "evidence" else path)
+            os.chown(path.parent if key != "evidence" else path, 65534, 65534)
+            example = re.sub(rf"(?m)^{key}: .*$", f"{key}: {path}", example)
+        conf.write_text(example)
+        r = subprocess.run([MONITOR, "--config", conf, "--queue", "7", "--test-config"],
+                           capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "queues: 7:7 (1 thread)" in r.stdout          # the flag overrides the file
     assert "flows per queue: 65536, idle timeout 120 s" in r.stdout
