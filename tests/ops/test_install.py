@@ -77,6 +77,6 @@ def test_another_prefix_and_sysconfdir(tmp_path):
     assert "ExecStart=/opt/sa/sbin/secaudit-monitor --config /opt/sa/etc/secaudit/monitor.yaml" in unit
     conf = open(os.path.join(dest, "opt/sa/etc/secaudit/monitor.yaml")).read()
     assert "rules: /opt/sa/etc/secaudit/rules/default.yaml" in conf
-    assert "log: /opt/sa/var/log/secaudit/eve.json" in conf
+    assert "alert_log: /opt/sa/var/log/secaudit/alerts.json" in conf
     rot = open(os.path.join(dest, "opt/sa/etc/logrotate.d/secaudit-monitor")).read()
-    assert rot.startswith("#") and "/opt/sa/var/log/secaudit/eve.json {" in rot
+    assert rot.startswith("#") and "/opt/sa/var/log/secaudit/alerts.json {" in rot
