@@ -17,6 +17,9 @@ PYTHON  ?= /usr/bin/python3
 FUZZ_SECONDS ?= 60
 FUZZ_JOBS ?= 2
 
+# The one version of every program (--version, the stats): common/version.c.
+VERSION ?= 0.9.0
+
 PKGS    := libpcap libnetfilter_queue libnetfilter_log libmnl openssl yaml-0.1 sqlite3 libpq zlib
 CPPFLAGS += -Icommon -Imonitor -Iagent -Iserver -Icli -D_GNU_SOURCE \
 	    $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -64,6 +67,9 @@ deps:
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/common/version.o: CPPFLAGS += -DSECAUDIT_VERSION='"$(VERSION)"'
+$(BUILD)/obj/common/version.o: Makefile
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(@D)

@@ -27,6 +27,7 @@
 #include "audit_wire.h"
 #include "sender.h"
 #include "spool.h"
+#include "version.h"
 
 struct agent_opts {
 	const char *spool_dir;
@@ -228,7 +229,8 @@ static void usage(FILE *f)
 		"         [--spool DIR] [--spool-max BYTES] [--overflow drop-oldest|block]\n"
 		"         [--watch-exec] [--exec-key KEY] [--backlog-limit N] [--stdin]\n"
 		"         [--batch-events N] [--batch-bytes N] [--batch-ms MS]\n"
-		"         [--heartbeat SECONDS] [--window N] [--name NAME]\n");
+		"         [--heartbeat SECONDS] [--window N] [--name NAME]\n"
+		"       secaudit-agent --help | --version\n");
 }
 
 static bool num(const char *s, uint64_t *out)
@@ -318,6 +320,7 @@ int main(int argc, char **argv)
 		{ "heartbeat", required_argument, NULL, 19 },
 		{ "window", required_argument, NULL, 20 },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const flag_key[] = {
@@ -359,6 +362,9 @@ int main(int argc, char **argv)
 			fv[ch] = (ch == 12 || ch == 13) ? "true" : optarg;
 		else if (ch == 'h') {
 			usage(stdout);
+			return 0;
+		} else if (ch == 'V') {
+			version_print("secaudit-agent");
 			return 0;
 		} else {
 			usage(stderr);

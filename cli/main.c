@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "version.h"
 
 static const struct cli_command commands[] = {
 	{ "read", "analyse captures or an interface: TLS handshakes, verdicts", cmd_read },
@@ -23,13 +24,17 @@ static void usage(FILE *f)
 	fprintf(f, "usage: secaudit COMMAND [ARGS]\n\ncommands:\n");
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-14s %s\n", commands[i].name, commands[i].help);
-	fprintf(f, "\n'secaudit COMMAND --help' tells more.\n");
+	fprintf(f, "\n'secaudit COMMAND --help' tells more; 'secaudit --version' the version.\n");
 }
 
 int main(int argc, char **argv)
 {
 	size_t i;
 
+	if (argc == 2 && !strcmp(argv[1], "--version")) {
+		version_print("secaudit");
+		return 0;
+	}
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;

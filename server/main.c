@@ -14,6 +14,7 @@
 #include "audit_rules.h"
 #include "privdrop.h"
 #include "server.h"
+#include "version.h"
 
 static void usage(FILE *f)
 {
@@ -23,6 +24,7 @@ static void usage(FILE *f)
 		"         [--store sqlite:PATH|postgresql://...] [--tls-min 1.2|1.3]\n"
 		"         [--window N] [--idle-timeout SECONDS] [--rules DIR|FILE]\n"
 		"         [--alert-log FILE] [--user NAME] [-n]\n"
+		"       secaudit-server --help | --version\n"
 		"  --rules      detection rules (rules/audit/); alerts go to --alert-log,\n"
 		"               else to standard output\n"
 		"  --user       run as NAME once the socket, store and logs are open\n"
@@ -73,6 +75,7 @@ int main(int argc, char **argv)
 		{ "user", required_argument, NULL, 'u' },
 		{ "test-config", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct server_opts o = {
@@ -124,6 +127,7 @@ int main(int argc, char **argv)
 			break;
 		case 'n': check = true; break;
 		case 'h': usage(stdout); return 0;
+		case 'V': version_print("secaudit-server"); return 0;
 		default: usage(stderr); return 2;
 		}
 	}

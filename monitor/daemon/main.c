@@ -71,6 +71,7 @@
 #include "privdrop.h"
 #include "io/statsock.h"
 #include "io/synlog.h"
+#include "version.h"
 
 #define WORKER_POLL_MS 200
 #define RELOAD_WAIT_MS 5000
@@ -289,6 +290,7 @@ static void render_stats(void *arg, struct json *j)
 		pthread_mutex_unlock(&m->w[i].lock);
 		add_counts(&total, &c);
 	}
+	json_kv_str(j, "version", secaudit_version());
 	json_kv_uint(j, "uptime", (clock_us(CLOCK_MONOTONIC) - m->start_us) / 1000000);
 	json_kv_uint(j, "reloads", m->reloads);
 	json_kv_uint(j, "reload_failures", m->reload_failures);
@@ -578,7 +580,7 @@ static void usage(FILE *f)
 		"                        [--log FILE] [--stats-socket PATH|none]\n"
 		"                        [--stats-interval S] [--user NAME] [--evidence DIR]\n"
 		"                        [--fail-closed] [--exception-policy pass|drop]\n"
-		"                        [--test-config]\n"
+		"                        [--test-config] [--help | --version]\n"
 		"Inline TLS inspection on NFQUEUE queue(s); see docs/deploy.md.\n"
 		"Signals: HUP reloads the rules and reopens the log, USR1 reopens the log,\n"
 		"TERM/INT stop.\n");
@@ -612,6 +614,10 @@ static bool parse_args(int argc, char **argv, struct daemon_config *cfg, bool *t
 		}
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			usage(stdout);
+			exit(0);
+		}
+		if (!strcmp(a, "--version")) {
+			version_print("secaudit-monitor");
 			exit(0);
 		}
 		if (!v)

@@ -55,6 +55,8 @@ def test_sighup_reads_the_configuration_again(gw, tmp_path):
     assert alert_with(mon, "server name on the deny list")
     st = mon.stats()
     assert st["reloads"] == 1 and st["reload_failures"] == 0
+    assert st["version"] == subprocess.run([MONITOR, "--version"], capture_output=True,
+                                           text=True).stdout.split()[1]
 
 
 def test_a_refused_reload_is_an_event_and_a_counter(gw, tmp_path):
