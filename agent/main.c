@@ -21,12 +21,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit_boot.h"
 #include "audit_config.h"
 #include "audit_nl.h"
 #include "audit_rec.h"
 #include "audit_wire.h"
 #include "sender.h"
 #include "spool.h"
+#include "tls_ctx.h"
 #include "version.h"
 
 struct agent_opts {
@@ -146,6 +148,16 @@ static int read_stdin(struct batch *b, struct audit_grouper *g)
 	return 0;
 }
 
+/* Said at start and by --test-config when the agent reads the kernel: the
+ * processes it cannot see (audit_boot.h). */
+static void warn_boot(void)
+{
+	const char *w = audit_boot_warning();
+
+	if (w)
+		fprintf(stderr, "secaudit-agent: warning: %s\n", w);
+}
+
 static int read_kernel(struct batch *b, struct audit_grouper *g,
 		       struct agent_opts *o)
 {
@@ -179,6 +191,7 @@ static int read_kernel(struct batch *b, struct audit_grouper *g,
 	}
 	fprintf(stderr, "secaudit-agent: reading kernel audit (backlog limit %u%s)\n",
 		o->backlog_limit, o->watch_exec ? ", execve rules installed" : "");
+	warn_boot();
 	p.fd = nl.fd;
 	p.events = POLLIN;
 	while (!stop_flag) {
@@ -229,8 +242,9 @@ static void usage(FILE *f)
 		"         [--spool DIR] [--spool-max BYTES] [--overflow drop-oldest|block]\n"
 		"         [--watch-exec] [--exec-key KEY] [--backlog-limit N] [--stdin]\n"
 		"         [--batch-events N] [--batch-bytes N] [--batch-ms MS]\n"
-		"         [--heartbeat SECONDS] [--window N] [--name NAME]\n"
-		"       secaudit-agent --help | --version\n");
+		"         [--heartbeat SECONDS] [--window N] [--name NAME] [--test-config]\n"
+		"       secaudit-agent --help | --version\n"
+		"  -n, --test-config  check the configuration and the TLS files and exit\n");
 }
 
 static bool num(const char *s, uint64_t *out)
@@ -319,6 +333,7 @@ int main(int argc, char **argv)
 		{ "batch-ms", required_argument, NULL, 18 },
 		{ "heartbeat", required_argument, NULL, 19 },
 		{ "window", required_argument, NULL, 20 },
+		{ "test-config", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -350,14 +365,16 @@ int main(int argc, char **argv)
 	struct sigaction sa = { 0 };
 	const char *config = NULL, *v;
 	pthread_t thr;
-	bool started = false, sender_ok = false;
+	bool started = false, sender_ok = false, check = false;
 	char err[512], host[256];
 	int ch, ret = 2;
 	size_t i;
 
-	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "hn", longopts, NULL)) != -1) {
 		if (ch == 'C')
 			config = optarg;
+		else if (ch == 'n')
+			check = true;
 		else if (ch >= 1 && ch <= 20)
 			fv[ch] = (ch == 12 || ch == 13) ? "true" : optarg;
 		else if (ch == 'h') {
@@ -395,6 +412,20 @@ int main(int argc, char **argv)
 	if (!strrchr(so.server, ':') || strlen(so.server) >= sizeof(host)) {
 		snprintf(err, sizeof(err), "--server '%s': want HOST:PORT", so.server);
 		goto bad;
+	}
+	if (check) {
+		SSL_CTX *ctx = tls_ctx_new(&so.tls, err, sizeof(err));
+
+		if (!ctx)
+			goto bad;
+		SSL_CTX_free(ctx);
+		if (!a.use_stdin)
+			warn_boot();
+		printf("configuration ok (reads %s, ships to %s)\n",
+		       a.use_stdin ? "auditd's dispatcher on stdin" : "the kernel audit socket",
+		       so.server);
+		audit_config_free(&cfg);
+		return 0;
 	}
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);

@@ -226,6 +226,12 @@ printf '%-38s %-24s %-16s %s\n' "audit channel (TLS 1.2)" "policy expects" "serv
 printf '%s\n' "$(printf '%.0s-' $(seq 120))"
 agent agent-1.lab.test agent.pem agent.key "audit CA certificate" "passes"
 agent intruder.lab.test intruder.pem intruder.key "self-made certificate" "stopped at Certificate"
+# The demo's agents read synthetic records; one reading this host's kernel
+# would miss every process older than audit's first enabling unless the
+# host booted with audit=1 (docs/audit-channel.md). Say so when it applies.
+boot=$("$BIN/secaudit-agent" --test-config --server "$SRV4:6514" --cert agent.pem \
+	--key agent.key --ca ca.pem 2>&1 | sed -n 's/^secaudit-agent: warning: //p')
+[ -z "$boot" ] || printf 'kernel audit on this host: %s\n' "$boot"
 echo
 echo "== monitor counters (secaudit stats) =="
 "$BIN/secaudit" stats --json --socket "$TMP/monitor.sock" |

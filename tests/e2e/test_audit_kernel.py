@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +25,35 @@ def lab(tmp_path):
     lab.close()
 
 
+BOOT_WARNING = "secaudit-agent: warning: audit was not enabled at boot"
+
+
+def audit_on_at_boot():
+    """The kernel's own reading of its command line: the last audit= before
+    init's arguments, 1 or on (kernel/audit.c, audit_enable)."""
+    words = Path("/proc/cmdline").read_text().split()
+    if "--" in words:
+        words = words[:words.index("--")]
+    vals = [w[len("audit="):] for w in words if w.startswith("audit=")]
+    return bool(vals) and (vals[-1] == "1" or vals[-1].lower() == "on")
+
+
+def test_test_config_says_whether_audit_was_enabled_at_boot(tmp_path):
+    lab = h.Lab(tmp_path)
+    base = [str(h.AGENT), "--server", "127.0.0.1:1", "--cert", str(lab.agent_cert),
+            "--key", str(lab.agent_key), "--ca", str(lab.ca.cert), "--test-config"]
+    r = subprocess.run(base, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "configuration ok (reads the kernel audit socket" in r.stdout
+    assert (BOOT_WARNING in r.stderr) == (not audit_on_at_boot()), r.stderr
+    # read from auditd's dispatcher, the agent enables nothing: no warning
+    r = subprocess.run(base + ["--stdin"], capture_output=True, text=True)
+    assert r.returncode == 0 and BOOT_WARNING not in r.stderr, r.stderr
+    r = subprocess.run(base[:-1] + ["--key", "/nonexistent", "--test-config"],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and "/nonexistent" in r.stderr, r.stderr
+
+
 def test_real_execs_arrive_once_with_args_and_user(lab):
     n = 50
     tag = uuid.uuid4().hex[:12]
@@ -34,6 +64,8 @@ def test_real_execs_arrive_once_with_args_and_user(lab):
     while time.time() < end and "execve rules installed" not in agent.text():
         time.sleep(0.05)
     assert "execve rules installed" in agent.text(), agent.text()
+    # the start says what it cannot see (docs/audit-channel.md)
+    assert (BOOT_WARNING in agent.text()) == (not audit_on_at_boot()), agent.text()
     for i in range(n):
         subprocess.run(["/bin/echo", f"{tag}-{i}"], stdout=subprocess.DEVNULL,
                        check=True)
