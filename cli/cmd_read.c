@@ -64,7 +64,9 @@ static void usage(FILE *f)
 		"               found in it are decrypted, so their certificates are shown\n"
 		"               and judged as TLS 1.2's are\n"
 		"  -o FILE      write to FILE instead of standard output\n"
-		"  -i IFACE     capture live on IFACE\n");
+		"  -i IFACE     capture live on IFACE\n"
+		"  --community-id-seed N  seed of the events' Community ID (default 0)\n"
+		"  --no-community-id      events without community_id\n");
 }
 
 int cmd_read(int argc, char **argv)
@@ -75,6 +77,8 @@ int cmd_read(int argc, char **argv)
 		{ "interface", required_argument, NULL, 'i' },
 		{ "rules", required_argument, NULL, 'r' },
 		{ "keylog", required_argument, NULL, 'k' },
+		{ "community-id-seed", required_argument, NULL, 's' },
+		{ "no-community-id", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -84,8 +88,9 @@ int cmd_read(int argc, char **argv)
 	struct keylog *keylog = NULL;
 	struct inspector_counters n;
 	const char *out_path = NULL, *iface = NULL, *rules = NULL, *keylog_path = NULL;
-	bool eve = false;
-	char err[512];
+	bool eve = false, cid = true;
+	long seed = 0;
+	char err[512], *end;
 	int opt, i, rc = 0;
 
 	while ((opt = getopt_long(argc, argv, "eo:i:r:h", opts, NULL)) != -1) {
@@ -95,6 +100,16 @@ int cmd_read(int argc, char **argv)
 		case 'k': keylog_path = optarg; break;
 		case 'o': out_path = optarg; break;
 		case 'i': iface = optarg; break;
+		case 'C': cid = false; break;
+		case 's':
+			errno = 0;
+			seed = strtol(optarg, &end, 0);
+			if (errno || end == optarg || *end || seed < 0 || seed > 65535) {
+				fprintf(stderr, "secaudit read: --community-id-seed: '%s' is not "
+					"a number from 0 to 65535\n", optarg);
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -135,6 +150,8 @@ int cmd_read(int argc, char **argv)
 	}
 	engine_config_default(&cfg);
 	cfg.keylog = keylog;
+	cfg.community_id = cid;
+	cfg.community_id_seed = (uint16_t)seed;
 	c.in = inspector_new(&cfg, policy, eve ? INSPECTOR_EVE : INSPECTOR_TEXT, &c.line);
 	if (!c.in) {
 		fprintf(stderr, "secaudit read: out of memory\n");

@@ -296,6 +296,14 @@ static bool top_key(struct cctx *x, struct daemon_config *c, const yaml_node_t *
 		c->stats_interval = (unsigned)u;
 		return true;
 	}
+	if (!strcmp(key, "community_id"))
+		return get_bool(x, v, key, &c->engine.community_id);
+	if (!strcmp(key, "community_id_seed")) {
+		if (!get_num(x, v, key, false, 65535, &u))
+			return false;
+		c->engine.community_id_seed = (uint16_t)u;
+		return true;
+	}
 	if (!strcmp(key, "user"))
 		return get_name(x, v, key, c->user, sizeof(c->user));
 	if (!strcmp(key, "group"))

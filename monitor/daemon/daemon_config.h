@@ -14,6 +14,8 @@
  *   stats_interval: DURATION   between `stats` events (0: none)
  *   stats_socket: PATH | none
  *   evidence: DIR           pcaps of blocked handshakes (created, owned by user)
+ *   community_id: BOOL      Community ID v1 on flow events (default true)
+ *   community_id_seed: N    its seed, 0..65535 (default 0)
  *   user, group: NAMES      run as these after opening the sockets
  * Unknown keys are errors. Relative paths are relative to the file.
  */

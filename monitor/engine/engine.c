@@ -52,6 +52,8 @@ void engine_config_default(struct engine_config *cfg)
 		.cert_cache = 4096,
 		.forget_decided = false,
 		.exception_verdict = ENGINE_ACCEPT,
+		.community_id = true,
+		.community_id_seed = 0,
 	};
 }
 
@@ -87,6 +89,7 @@ static void flow_gone(void *ctx, struct flow *f)
 
 	if (!es)
 		return;
+	es->pkt_src = PKT_SRC_FLOW_END;
 	end_inspection(e, es, es->last_us);
 	if (e->sink.user_free)
 		e->sink.user_free(e->sink.arg, es);
@@ -361,6 +364,8 @@ static enum engine_verdict handle(struct engine *e, enum decode_result r,
 		}
 		es->flow = f;
 		es->first_us = ts_us;
+		es->community_id = e->cfg.community_id;
+		es->community_id_seed = e->cfg.community_id_seed;
 		es->inspecting = true;
 		tls_session_init(&es->tls, e->certs);
 		tls_session_set_keylog(&es->tls, e->cfg.keylog);
@@ -368,6 +373,7 @@ static enum engine_verdict handle(struct engine *e, enum decode_result r,
 		e->n.flows++;
 	}
 	es->last_us = ts_us;
+	es->pkt_src = d->pkt_src;
 	if (es->inspecting && e->sink.packet)
 		e->sink.packet(e->sink.arg, es, ts_us);
 	if (created && !(d->tcp_flags & TCP_SYN) && e->syn_fn)
@@ -424,8 +430,10 @@ static void end_flow_cb(void *arg, struct flow *f)
 	struct engine *e = arg;
 	struct engine_session *es = f->app;
 
-	if (es)
+	if (es) {
+		es->pkt_src = PKT_SRC_FLOW_END;
 		end_inspection(e, es, es->last_us);
+	}
 }
 
 void engine_flush(struct engine *e)

@@ -52,6 +52,10 @@ struct engine_config {
 	 * in it are decrypted up to each side's Finished. NULL: none. Borrowed;
 	 * must outlive the engine. */
 	const struct keylog *keylog;
+	/* Events carry the flow's Community ID v1 (Suricata's community_id)
+	 * with this seed. On by default, seed 0, as Suricata's option. */
+	bool community_id;
+	uint16_t community_id_seed;
 };
 
 /* Sets every field to the default every program starts from. */
@@ -77,6 +81,12 @@ struct engine_session {
 	 * engine then stops inspecting, so the flow is decided and bypassed at
 	 * once: a TLS 1.3 session at its ServerHello, not a packet later. */
 	bool final;
+	/* What the events of the packet being handled say it came from
+	 * (enum pkt_src; PKT_SRC_FLOW_END when the flow ends without a
+	 * packet), and the configuration's community_id settings. */
+	uint8_t pkt_src;
+	bool community_id;
+	uint16_t community_id_seed;
 	/* private */
 	bool client_syn;             /* the client's SYN was seen: its half is anchored */
 	/* an HTTP CONNECT preamble being skipped, per direction */

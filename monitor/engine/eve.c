@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "net/communityid.h"
 #include "tls/fingerprint.h"
 #include "tls/tls_names.h"
 #include "x509/x509.h"
@@ -69,6 +70,14 @@ void eve_begin(struct json *j, const char *event_type, const struct engine_sessi
 		put_addr(j, "dest_ip", k->family, k->addr[!c]);
 		json_kv_uint(j, "dest_port", k->port[!c]);
 		json_kv_str(j, "proto", "TCP");
+		json_kv_str(j, "pkt_src", decode_pkt_src_name(es->pkt_src));
+		if (es->community_id) {
+			char cid[COMMUNITYID_LEN];
+
+			communityid_v1(es->community_id_seed, k->family, k->proto, k->addr[c],
+				       k->port[c], k->addr[!c], k->port[!c], cid);
+			json_kv_str(j, "community_id", cid);
+		}
 	} else if (d && d->family) {
 		put_addr(j, "src_ip", d->family, d->src);
 		put_addr(j, "dest_ip", d->family, d->dst);
@@ -78,6 +87,8 @@ void eve_begin(struct json *j, const char *event_type, const struct engine_sessi
 		}
 		json_kv_str(j, "proto", d->proto == 6 ? "TCP" : d->proto == 17 ? "UDP" : "IP");
 	}
+	if (!es && d)
+		json_kv_str(j, "pkt_src", decode_pkt_src_name(d->pkt_src));
 }
 
 void eve_fp_compute(struct eve_fp *fp, const struct tls_session *s)

@@ -90,14 +90,18 @@ static enum layer anomaly(struct dec *d, enum anomaly a)
 	return L_ANOMALY;
 }
 
-/* Entering an encapsulated packet: counts it against DECODE_MAX_TUNNELS. */
-static enum layer tunnel(struct dec *d, enum layer inner)
+/* Entering an encapsulated packet: counts it against DECODE_MAX_TUNNELS.
+ * src: the encapsulation, as the inner packet's source (PKT_SRC_WIRE for an
+ * MPLS pseudowire, which Suricata decodes in place). */
+static enum layer tunnel(struct dec *d, enum layer inner, enum pkt_src src)
 {
 	struct decoded *out = d->out;
 
 	if (out->tunnels >= DECODE_MAX_TUNNELS)
 		return anomaly(d, ANOM_DEC_TUNNEL_TOO_DEEP);
 	out->tunnels++;
+	if (src != PKT_SRC_WIRE)
+		out->pkt_src = (uint8_t)src;
 	/* The outer UDP datagram's fields no longer describe the packet. */
 	out->sport = out->dport = 0;
 	out->payload = NULL;
@@ -177,7 +181,7 @@ static enum layer dec_mpls(struct dec *d)
 	case 0:
 		if (!cur_skip(&d->c, 4))
 			return anomaly(d, ANOM_DEC_TUNNEL_TRUNCATED);
-		return tunnel(d, L_ETHER);
+		return tunnel(d, L_ETHER, PKT_SRC_WIRE);
 	default:
 		return L_OTHER;
 	}
@@ -240,9 +244,9 @@ static enum layer by_ip_proto(struct dec *d, uint8_t proto)
 	case IPPROTO_GRE_:
 		return L_GRE;
 	case IPPROTO_IPIP_:
-		return tunnel(d, L_IPV4);
+		return tunnel(d, L_IPV4, d->out->family == 6 ? PKT_SRC_IPV6 : PKT_SRC_IPV4);
 	case IPPROTO_IPV6_:
-		return tunnel(d, L_IPV6);
+		return tunnel(d, L_IPV6, d->out->family == 6 ? PKT_SRC_IPV6 : PKT_SRC_IPV4);
 	default:
 		return L_OTHER;
 	}
@@ -472,7 +476,7 @@ static enum layer dec_vxlan(struct dec *d)
 	/* Without the I flag there is no valid VNI (a VTEP drops it). */
 	if (!(w0 & 0x08000000))
 		return L_OTHER;
-	return tunnel(d, L_ETHER);
+	return tunnel(d, L_ETHER, PKT_SRC_VXLAN);
 }
 
 /* RFC 8926 section 3.4: version 0, option length, flags, protocol type,
@@ -496,11 +500,11 @@ static enum layer dec_geneve(struct dec *d)
 	proto = (uint16_t)w0;
 	switch (proto) {
 	case ETH_TEB:
-		return tunnel(d, L_ETHER);
+		return tunnel(d, L_ETHER, PKT_SRC_GENEVE);
 	case ETH_IPV4:
-		return tunnel(d, L_IPV4);
+		return tunnel(d, L_IPV4, PKT_SRC_GENEVE);
 	case ETH_IPV6:
-		return tunnel(d, L_IPV6);
+		return tunnel(d, L_IPV6, PKT_SRC_GENEVE);
 	default:
 		return L_OTHER;
 	}
@@ -563,21 +567,21 @@ static enum layer dec_gre(struct dec *d)
 		return anomaly(d, ANOM_DEC_TUNNEL_TRUNCATED);
 	switch (proto) {
 	case ETH_IPV4:
-		return tunnel(d, L_IPV4);
+		return tunnel(d, L_IPV4, PKT_SRC_GRE);
 	case ETH_IPV6:
-		return tunnel(d, L_IPV6);
+		return tunnel(d, L_IPV6, PKT_SRC_GRE);
 	case ETH_TEB:
-		return tunnel(d, L_ETHER);
+		return tunnel(d, L_ETHER, PKT_SRC_GRE);
 	case ETH_ERSPAN_2:
 		/* ERSPAN type I has no sequence number and no header. */
-		return tunnel(d, flags & GRE_S ? L_ERSPAN_2 : L_ETHER);
+		return tunnel(d, flags & GRE_S ? L_ERSPAN_2 : L_ETHER, PKT_SRC_GRE);
 	case ETH_ERSPAN_3:
-		return tunnel(d, L_ERSPAN_3);
+		return tunnel(d, L_ERSPAN_3, PKT_SRC_GRE);
 	case ETH_MPLS_UC:
 	case ETH_MPLS_MC:
-		return tunnel(d, L_MPLS);
+		return tunnel(d, L_MPLS, PKT_SRC_GRE);
 	case ETH_PPP:
-		return tunnel(d, L_PPP);
+		return tunnel(d, L_PPP, PKT_SRC_GRE);
 	default:
 		return L_OTHER;
 	}
@@ -757,7 +761,22 @@ static void init(struct dec *d, const uint8_t *pkt, size_t len, struct decoded *
 	out->payload_len = 0;
 	out->n_vlans = 0;
 	out->tunnels = 0;
+	out->pkt_src = PKT_SRC_WIRE;
 	out->anomaly = ANOM_COUNT;
+}
+
+const char *decode_pkt_src_name(enum pkt_src s)
+{
+	switch (s) {
+	case PKT_SRC_WIRE: return "wire/pcap";
+	case PKT_SRC_GRE: return "gre tunnel";
+	case PKT_SRC_IPV4: return "ipv4 tunnel";
+	case PKT_SRC_IPV6: return "ipv6 tunnel";
+	case PKT_SRC_VXLAN: return "vxlan encapsulation";
+	case PKT_SRC_GENEVE: return "geneve encapsulation";
+	case PKT_SRC_FLOW_END: return "stream (flow timeout)";
+	}
+	return "<unknown>";
 }
 
 enum decode_result decode_packet(int dlt, const uint8_t *pkt, size_t len,

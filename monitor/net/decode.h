@@ -74,8 +74,25 @@ struct decoded {
 	uint8_t n_vlans;
 	uint16_t vlan[DECODE_MAX_VLANS];
 	uint8_t tunnels;         /* encapsulation layers removed */
+	uint8_t pkt_src;         /* enum pkt_src: the innermost encapsulation */
 	enum anomaly anomaly;    /* valid when DECODE_ANOMALY is returned */
 };
+
+/* Which decoder handed the engine the packet, as Suricata's EVE `pkt_src`
+ * names it: the wire, or the innermost encapsulation that was removed.
+ * PKT_SRC_FLOW_END is no packet: an event written when a flow ends
+ * (timeout, end of capture) without one. */
+enum pkt_src {
+	PKT_SRC_WIRE = 0,
+	PKT_SRC_GRE,             /* GRE, ERSPAN, PPTP */
+	PKT_SRC_IPV4,            /* IP in IPv4 */
+	PKT_SRC_IPV6,            /* IP in IPv6 */
+	PKT_SRC_VXLAN,
+	PKT_SRC_GENEVE,
+	PKT_SRC_FLOW_END,
+};
+/* "wire/pcap", "gre tunnel", ..., "stream (flow timeout)". */
+const char *decode_pkt_src_name(enum pkt_src s);
 
 enum decode_result {
 	DECODE_TCP,      /* *out describes a TCP segment */

@@ -1239,3 +1239,49 @@ Test(decode, speed)
 	cr_expect_lt(best, 0.150, "1M decodes took %.1f ms", best * 1e3);
 #endif
 }
+
+/* pkt_src names the innermost encapsulation, as Suricata's EVE does. */
+static uint8_t pkt_src_of(struct pkt *p)
+{
+	struct decoded d;
+
+	cr_assert_eq(dec(DLT_RAW, p, &d), DECODE_TCP);
+	return d.pkt_src;
+}
+
+Test(decode, pkt_src_names_the_encapsulation)
+{
+	struct pkt plain = { .n = 0 }, v6in4 = { .n = 0 }, v4in6 = { .n = 0 };
+	struct pkt gre = { .n = 0 }, geneve = { .n = 0 };
+
+	ipv4(&plain, 6);
+	tcp(&plain);
+	done(&plain);
+	cr_expect_eq(pkt_src_of(&plain), PKT_SRC_WIRE);
+	ipv4(&v6in4, 41);
+	ipv6(&v6in4, 6);
+	tcp(&v6in4);
+	done(&v6in4);
+	cr_expect_eq(pkt_src_of(&v6in4), PKT_SRC_IPV4);
+	ipv6(&v4in6, 4);
+	ipv4(&v4in6, 6);
+	tcp(&v4in6);
+	done(&v4in6);
+	cr_expect_eq(pkt_src_of(&v4in6), PKT_SRC_IPV6);
+	ipv4(&gre, 47);
+	put32(&gre, 0x00000800);
+	ipv4(&gre, 6);
+	tcp(&gre);
+	done(&gre);
+	cr_expect_eq(pkt_src_of(&gre), PKT_SRC_GRE);
+	ipv4(&geneve, 17);
+	udp(&geneve, 1, 6081);
+	put32(&geneve, 0x000086dd);
+	put32(&geneve, 0);
+	ipv6(&geneve, 6);
+	tcp(&geneve);
+	done(&geneve);
+	cr_expect_eq(pkt_src_of(&geneve), PKT_SRC_GENEVE);
+	cr_expect_str_eq(decode_pkt_src_name(PKT_SRC_GRE), "gre tunnel");
+	cr_expect_str_eq(decode_pkt_src_name(PKT_SRC_FLOW_END), "stream (flow timeout)");
+}
