@@ -69,6 +69,8 @@ static void end_inspection(struct engine *e, struct engine_session *es, uint64_t
 
 	if (!es->logged && es->has_tls && worth_logging(&es->tls)) {
 		e->n.tls_sessions++;
+		if (es->quic)
+			e->n.quic_sessions++;
 		if (e->sink.session_end)
 			e->sink.session_end(e->sink.arg, es, ts_us);
 	}
@@ -77,6 +79,8 @@ static void end_inspection(struct engine *e, struct engine_session *es, uint64_t
 		stream_half_free(&f->half[0], &e->lim);
 		stream_half_free(&f->half[1], &e->lim);
 		tls_session_free(&es->tls);
+		if (es->quic)
+			quic_session_free(es->quic);
 	}
 	es->inspecting = false;
 	es->has_tls = false;
@@ -93,6 +97,7 @@ static void flow_gone(void *ctx, struct flow *f)
 	end_inspection(e, es, es->last_us);
 	if (e->sink.user_free)
 		e->sink.user_free(e->sink.arg, es);
+	free(es->quic);
 	free(es);
 	f->app = NULL;
 }
@@ -281,6 +286,28 @@ static void count_verdict(struct engine *e, enum engine_verdict v)
 		e->n.rejected++;
 }
 
+/* After bytes reached the TLS parser: its anomalies, the sink's verdict on
+ * the milestones ev, and the end of inspection. */
+static enum engine_verdict after_feed(struct engine *e, struct engine_session *es,
+				      const struct decoded *d, unsigned ev, uint64_t ts_us)
+{
+	uint64_t bits = tls_take_anomalies(&es->tls);
+
+	if (bits)
+		report(e, es, d, bits, ts_us);
+	if (es->tls.is_tls)
+		es->has_tls = true;
+	if (ev & TLS_EV_NOT_TLS)
+		e->n.not_tls_flows++;
+	if (ev && e->sink.milestone && (es->has_tls || (ev & TLS_EV_NOT_TLS)))
+		es->verdict = strongest(es->verdict,
+					e->sink.milestone(e->sink.arg, es, ev, ts_us));
+	if ((ev & (TLS_EV_HANDSHAKE_DONE | TLS_EV_NOT_TLS)) ||
+	    (es->final && e->cfg.forget_decided))
+		end_inspection(e, es, ts_us);
+	return es->verdict;
+}
+
 static enum engine_verdict inspect(struct engine *e, struct engine_session *es, int side,
 				   const struct decoded *d, uint64_t ts_us)
 {
@@ -308,20 +335,110 @@ static enum engine_verdict inspect(struct engine *e, struct engine_session *es, 
 			report(e, es, d, bits, ts_us);
 		tls_eof(&es->tls, c.dir);
 	}
-	bits = tls_take_anomalies(&es->tls);
+	return after_feed(e, es, d, c.ev, ts_us);
+}
+
+/* A QUIC datagram: the side that opened the connection is the client. */
+static enum engine_verdict inspect_quic(struct engine *e, struct engine_session *es, int side,
+					const struct decoded *d, uint64_t ts_us)
+{
+	enum tls_dir dir = side == es->flow->client ? TLS_TO_SERVER : TLS_TO_CLIENT;
+	unsigned ev;
+	uint64_t bits;
+
+	e->n.inspected_packets++;
+	ev = quic_feed(es->quic, &es->tls, dir, d->payload, d->payload_len);
+	bits = quic_take_anomalies(es->quic);
 	if (bits)
 		report(e, es, d, bits, ts_us);
-	if (es->tls.is_tls)
-		es->has_tls = true;
-	if (c.ev & TLS_EV_NOT_TLS)
-		e->n.not_tls_flows++;
-	if (c.ev && e->sink.milestone && (es->has_tls || (c.ev & TLS_EV_NOT_TLS)))
-		es->verdict = strongest(es->verdict,
-					e->sink.milestone(e->sink.arg, es, c.ev, ts_us));
-	if ((c.ev & (TLS_EV_HANDSHAKE_DONE | TLS_EV_NOT_TLS)) ||
-	    (es->final && e->cfg.forget_decided))
-		end_inspection(e, es, ts_us);
-	return es->verdict;
+	return after_feed(e, es, d, ev, ts_us);
+}
+
+/* The flow's session, made on its first packet; NULL (and the flow gone)
+ * when memory is short. */
+static struct engine_session *session_of(struct engine *e, struct flow *f, uint64_t ts_us)
+{
+	struct engine_session *es = f->app;
+
+	if (es)
+		return es;
+	es = calloc(1, sizeof(*es));
+	if (!es) {
+		flow_remove(e->flows, f);
+		return NULL;
+	}
+	es->flow = f;
+	es->first_us = ts_us;
+	es->community_id = e->cfg.community_id;
+	es->community_id_seed = e->cfg.community_id_seed;
+	es->inspecting = true;
+	tls_session_init(&es->tls, e->certs);
+	tls_session_set_keylog(&es->tls, e->cfg.keylog);
+	f->app = es;
+	e->n.flows++;
+	return es;
+}
+
+static void expire(struct engine *e, uint64_t ts_us)
+{
+	if (ts_us - e->last_expire_us > EXPIRE_EVERY_US) {
+		e->last_expire_us = ts_us;
+		flow_expire(e->flows, ts_us, e->cfg.flow_timeout_us);
+	}
+}
+
+/*
+ * UDP: only QUIC is inspected. A flow starts with a datagram that opens a
+ * QUIC connection; later datagrams of it (short headers too) are counted
+ * and parsed; any other UDP is left alone without a flow. There is no FIN:
+ * a QUIC flow ends by idle timeout, end of capture or, inline, once
+ * decided.
+ */
+static enum engine_verdict handle_udp(struct engine *e, const struct decoded *d, uint64_t ts_us)
+{
+	struct engine_session *es;
+	enum engine_verdict v;
+	bool from_client = false, created, evicted, opens;
+	struct flow *f;
+	int side;
+
+	e->n.udp_packets++;
+	opens = quic_starts_connection(d->payload, d->payload_len, &from_client);
+	if (!opens && !flow_find(e->flows, d))
+		return ENGINE_ACCEPT;
+	expire(e, ts_us);
+	f = flow_get(e->flows, d, ts_us, &side, &created, &evicted);
+	if (!f)
+		return ENGINE_ACCEPT;
+	if (evicted && e->sink.anomaly)
+		e->sink.anomaly(e->sink.arg, NULL, d, ANOM_STREAM_FLOW_TABLE_FULL, ts_us);
+	es = session_of(e, f, ts_us);
+	if (!es)
+		return ENGINE_ACCEPT;
+	if (created) {
+		es->quic = malloc(sizeof(*es->quic));
+		if (!es->quic) {
+			flow_remove(e->flows, f);
+			return ENGINE_ACCEPT;
+		}
+		quic_session_init(es->quic);
+		flow_set_client(f, from_client ? side : !side);
+	}
+	es->last_us = ts_us;
+	es->pkt_src = d->pkt_src;
+	v = es->verdict;
+	if (es->inspecting && es->quic) {
+		if (e->sink.packet)
+			e->sink.packet(e->sink.arg, es, ts_us);
+		v = inspect_quic(e, es, side, d, ts_us);
+	}
+	e->last_decided = v != ENGINE_ACCEPT || !es->inspecting;
+	if (e->last_decided && e->cfg.forget_decided) {
+		e->n.forgotten++;
+		flow_remove(e->flows, f);
+	}
+	count_verdict(e, v);
+	return v;
 }
 
 static enum engine_verdict handle(struct engine *e, enum decode_result r,
@@ -340,13 +457,12 @@ static enum engine_verdict handle(struct engine *e, enum decode_result r,
 			e->sink.anomaly(e->sink.arg, NULL, d, d->anomaly, ts_us);
 		return ENGINE_ACCEPT;
 	}
+	if (r == DECODE_OTHER && d->proto == 17 && d->family)
+		return handle_udp(e, d, ts_us);
 	if (r != DECODE_TCP)
 		return ENGINE_ACCEPT;
 	e->n.tcp_packets++;
-	if (ts_us - e->last_expire_us > EXPIRE_EVERY_US) {
-		e->last_expire_us = ts_us;
-		flow_expire(e->flows, ts_us, e->cfg.flow_timeout_us);
-	}
+	expire(e, ts_us);
 	/* A pure ACK carries nothing to inspect and starts nothing. */
 	if (!d->payload_len && !(d->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)))
 		return ENGINE_ACCEPT;
@@ -355,23 +471,9 @@ static enum engine_verdict handle(struct engine *e, enum decode_result r,
 		return ENGINE_ACCEPT;
 	if (evicted && e->sink.anomaly)
 		e->sink.anomaly(e->sink.arg, NULL, d, ANOM_STREAM_FLOW_TABLE_FULL, ts_us);
-	es = f->app;
-	if (!es) {
-		es = calloc(1, sizeof(*es));
-		if (!es) {
-			flow_remove(e->flows, f);
-			return ENGINE_ACCEPT;
-		}
-		es->flow = f;
-		es->first_us = ts_us;
-		es->community_id = e->cfg.community_id;
-		es->community_id_seed = e->cfg.community_id_seed;
-		es->inspecting = true;
-		tls_session_init(&es->tls, e->certs);
-		tls_session_set_keylog(&es->tls, e->cfg.keylog);
-		f->app = es;
-		e->n.flows++;
-	}
+	es = session_of(e, f, ts_us);
+	if (!es)
+		return ENGINE_ACCEPT;
 	es->last_us = ts_us;
 	es->pkt_src = d->pkt_src;
 	if (es->inspecting && e->sink.packet)

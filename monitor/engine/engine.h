@@ -3,6 +3,10 @@
  *
  *   packet -> decode -> flow table -> TCP stream (handshake phase only)
  *          -> tls parser -> milestones -> sink (policy verdicts, events)
+ *   UDP    -> decode -> flow table -> QUIC Initials -> tls parser -> ...
+ *
+ * A UDP flow is made only by a datagram that starts a QUIC connection
+ * (quic_starts_connection); other UDP passes untouched.
  *
  * The engine owns the flow table, the certificate cache and every session.
  * It never does I/O: what it learns goes to the caller's sink callbacks,
@@ -22,6 +26,7 @@
 
 #include "net/anomaly.h"
 #include "net/decode.h"
+#include "quic/quic.h"
 #include "stream/flow.h"
 #include "tls/tls.h"
 
@@ -68,6 +73,9 @@ enum engine_preamble { PREAMBLE_UNKNOWN = 0, PREAMBLE_NONE, PREAMBLE_HTTP };
 struct engine_session {
 	struct flow *flow;
 	struct tls_session tls;
+	/* A QUIC flow's packet-level facts (NULL for TCP). Valid, like tls,
+	 * until the session is logged. */
+	struct quic_session *quic;
 	uint64_t first_us;           /* first packet of the flow */
 	uint64_t last_us;
 	enum engine_verdict verdict; /* the flow's verdict so far */
@@ -118,6 +126,7 @@ struct keylog;
 
 struct engine_counters {
 	uint64_t packets, bytes, tcp_packets, decode_anomalies;
+	uint64_t udp_packets, quic_sessions; /* quic_sessions: counted in tls_sessions too */
 	uint64_t flows, tls_sessions, not_tls_flows;
 	uint64_t inspected_packets;  /* packets that went through reassembly */
 	uint64_t accepted, dropped, rejected;

@@ -69,7 +69,7 @@ void eve_begin(struct json *j, const char *event_type, const struct engine_sessi
 		json_kv_uint(j, "src_port", k->port[c]);
 		put_addr(j, "dest_ip", k->family, k->addr[!c]);
 		json_kv_uint(j, "dest_port", k->port[!c]);
-		json_kv_str(j, "proto", "TCP");
+		json_kv_str(j, "proto", k->proto == 17 ? "UDP" : "TCP");
 		json_kv_str(j, "pkt_src", decode_pkt_src_name(es->pkt_src));
 		if (es->community_id) {
 			char cid[COMMUNITYID_LEN];
@@ -104,9 +104,9 @@ void eve_fp_compute(struct eve_fp *fp, const struct tls_session *s)
 		fp->ch[i].ja3 = fp_ja3(ch, &fp->text, fp->ch[i].ja3_md5);
 		fp->ch[i].ja3_off = at;
 		fp->ch[i].ja3_len = fp->text.len - at;
-		fp->ch[i].ja4 = fp_ja4(ch, false, fp->ch[i].ja4_s);
+		fp->ch[i].ja4 = fp_ja4(ch, s->quic, fp->ch[i].ja4_s);
 		at = fp->text.len;
-		fp->ch[i].ja4r = fp_ja4_raw(ch, false, &fp->text);
+		fp->ch[i].ja4r = fp_ja4_raw(ch, s->quic, &fp->text);
 		fp->ch[i].ja4r_off = at;
 		fp->ch[i].ja4r_len = fp->text.len - at;
 	}
@@ -602,7 +602,7 @@ void eve_anomaly_event(struct buf *out, const struct engine_session *es,
 	json_kv_str(&j, "type", type);
 	json_kv_str(&j, "event", anomaly_event(a));
 	if (!strcmp(type, "applayer")) {
-		json_kv_str(&j, "app_proto", "tls");
+		json_kv_str(&j, "app_proto", es && es->quic ? "quic" : "tls");
 		json_kv_str(&j, "layer", "proto_parser");
 	}
 	json_object_end(&j);

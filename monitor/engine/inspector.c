@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "engine/eve.h"
+#include "engine/eve_quic.h"
 #include "engine/evidence.h"
 #include "json.h"
 #include "policy/policy.h"
@@ -144,7 +145,7 @@ static void emit_alert(struct inspector *in, const struct engine_session *es, st
 	}
 	json_init(&j, in->out);
 	eve_begin(&j, "alert", es, NULL, ts_us);
-	json_kv_str(&j, "app_proto", "tls");
+	json_kv_str(&j, "app_proto", es->quic ? "quic" : "tls");
 	json_key(&j, "alert");
 	json_object_begin(&j);
 	json_kv_str(&j, "action", h.action);
@@ -156,12 +157,19 @@ static void emit_alert(struct inspector *in, const struct engine_session *es, st
 	json_kv_uint(&j, "severity", h.severity);
 	json_object_end(&j);
 	eve_fp_compute(&fp, &es->tls);
-	eve_tls_fields(&j, &es->tls, &fp);
+	if (es->quic)
+		eve_quic_fields(&j, es, &fp);
+	else
+		eve_tls_fields(&j, &es->tls, &fp);
 	json_key(&j, "secaudit");
 	json_object_begin(&j);
 	eve_certificate_source(&j, &es->tls);
 	json_key(&j, "policy");
 	policy_state_to_json(jd->policy, &jd->st, &j);
+	if (es->quic) {
+		json_key(&j, "quic");
+		eve_quic_extra(&j, es->quic);
+	}
 	json_key(&j, "tls");
 	eve_tls_extra(&j, &es->tls, &fp);
 	eve_fp_free(&fp);
@@ -215,7 +223,9 @@ static void on_session_end(void *arg, struct engine_session *es, uint64_t ts_us)
 	in->n.sessions++;
 	if (jd)
 		finish(in, es, jd, ts_us);
-	if (in->format == INSPECTOR_EVE)
+	if (in->format == INSPECTOR_EVE && es->quic)
+		eve_quic_event(in->out, es, ts_us);
+	else if (in->format == INSPECTOR_EVE)
 		eve_tls_event(in->out, es, ts_us);
 	else if (in->format == INSPECTOR_TEXT)
 		transcript_session(in->out, in->n.sessions, es);

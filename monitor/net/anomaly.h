@@ -1,7 +1,7 @@
 /*
  * anomaly: every malformed or evasive thing a layer can notice, in one table.
  *
- * Each layer (decode, stream, tls) reports anomalies by kind; the engine turns
+ * Each layer (decode, stream, tls, quic) reports anomalies by kind; the engine turns
  * each into an EVE `anomaly` event whose `anomaly.type` is the layer
  * ("decode", "stream", "applayer") and `anomaly.event` the name below, which
  * follows Suricata's dotted event names where Suricata has one.
@@ -53,7 +53,12 @@
 	X(TLS_CHAIN_TOO_LONG,     "applayer", "tls.certificate_chain_too_long") \
 	X(TLS_LIST_TRUNCATED,     "applayer", "tls.list_truncated") \
 	X(TLS_DUPLICATE_EXTENSION,"applayer", "tls.duplicate_extension") \
-	X(TLS_DECRYPT_FAILED,     "applayer", "tls.decrypt_failed")
+	X(TLS_DECRYPT_FAILED,     "applayer", "tls.decrypt_failed") \
+	X(QUIC_INVALID_PACKET,    "applayer", "quic.invalid_packet") \
+	X(QUIC_FAILED_DECRYPT,    "applayer", "quic.failed_decrypt") \
+	X(QUIC_INVALID_FRAME,     "applayer", "quic.invalid_frame") \
+	X(QUIC_CRYPTO_OVERLAP_DIFF, "applayer", "quic.crypto_overlap_different_data") \
+	X(QUIC_CRYPTO_TOO_LONG,   "applayer", "quic.crypto_frag_too_long")
 
 enum anomaly {
 #define ANOMALY_ENUM(e, t, n) ANOM_##e,

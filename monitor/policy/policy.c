@@ -308,7 +308,7 @@ static void stage_fingerprints(const struct ectx *e, const struct tls_client_hel
 			   &e->pr->ja3_allow, e->pr->has_ja3_allow, ja3, "JA3");
 	}
 	if ((pending(e, POLICY_CHK_JA4_DENIED) || pending(e, POLICY_CHK_JA4_NOT_ALLOWED))) {
-		if (!ja4 && fp_ja4(ch, false, j4))
+		if (!ja4 && fp_ja4(ch, e->s->quic, j4))
 			ja4 = j4;
 		list_check(e, POLICY_CHK_JA4_DENIED, POLICY_CHK_JA4_NOT_ALLOWED, &e->pr->ja4_deny,
 			   &e->pr->ja4_allow, e->pr->has_ja4_allow, ja4, "JA4");

@@ -197,6 +197,25 @@ static void roles_from_syn(struct flow *f, uint8_t flags, int side)
 	f->client_known = true;
 }
 
+static struct flow *lookup(const struct flow_table *t, const struct flow_key *k, uint32_t h)
+{
+	struct flow *f;
+
+	for (f = t->bucket[h & t->mask]; f; f = f->hnext)
+		if (f->hash == h && memcmp(&f->key, k, sizeof(*k)) == 0)
+			return f;
+	return NULL;
+}
+
+struct flow *flow_find(struct flow_table *t, const struct decoded *d)
+{
+	struct flow_key k;
+	bool swapped;
+
+	key_make(&k, d, &swapped);
+	return lookup(t, &k, key_hash(&k, t->seed));
+}
+
 struct flow *flow_get(struct flow_table *t, const struct decoded *d, uint64_t now_us,
 		      int *side, bool *created, bool *evicted)
 {
@@ -215,9 +234,7 @@ struct flow *flow_get(struct flow_table *t, const struct decoded *d, uint64_t no
 	if (side)
 		*side = s;
 	h = key_hash(&k, t->seed);
-	for (f = t->bucket[h & t->mask]; f; f = f->hnext)
-		if (f->hash == h && memcmp(&f->key, &k, sizeof(k)) == 0)
-			break;
+	f = lookup(t, &k, h);
 	if (f) {
 		if (f != t->lru_tail) {
 			lru_unlink(t, f);

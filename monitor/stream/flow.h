@@ -76,6 +76,10 @@ void flow_table_set_stream_limits(struct flow_table *t, const struct stream_limi
  */
 struct flow *flow_get(struct flow_table *t, const struct decoded *d, uint64_t now_us,
 		      int *side, bool *created, bool *evicted);
+/* The flow of a decoded packet if the table has it, else NULL; changes
+ * nothing (no use mark, no count). For protocols where only some packets
+ * may start a flow (UDP: a QUIC Initial). */
+struct flow *flow_find(struct flow_table *t, const struct decoded *d);
 void flow_set_client(struct flow *f, int side);
 /* Removes and frees one flow (calls app_free). */
 void flow_remove(struct flow_table *t, struct flow *f);

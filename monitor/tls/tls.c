@@ -1414,6 +1414,28 @@ unsigned tls_feed(struct tls_session *s, enum tls_dir dir, const uint8_t *data, 
 	return ev;
 }
 
+/* QUIC carries handshake messages in CRYPTO frames, with no record layer
+ * (RFC 9001 4.1.3): the same message reassembly and parsers, without the
+ * records around them. Record version 0: there was none. */
+unsigned tls_feed_handshake(struct tls_session *s, enum tls_dir dir, const uint8_t *data,
+			    size_t len)
+{
+	struct tls_dir_state *st;
+	unsigned ev;
+
+	if (s->done || len == 0)
+		return 0;
+	st = dir_state(s, dir);
+	if (!st || st->dead)
+		return 0;
+	s->is_tls = true;
+	s->quic = true;
+	ev = handshake_record(s, dir, st, cur_make(data, len), 0);
+	ev &= ~(unsigned)s->events;
+	s->events |= (uint16_t)ev;
+	return ev;
+}
+
 void tls_eof(struct tls_session *s, enum tls_dir dir)
 {
 	struct tls_dir_state *st = s->dir[dir];

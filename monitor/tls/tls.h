@@ -218,6 +218,7 @@ struct tls_session {
 	bool is_tls;                /* the first record looked like TLS */
 	bool not_tls;               /* the first bytes were not TLS */
 	bool done;                  /* TLS_EV_HANDSHAKE_DONE was reported */
+	bool quic;                  /* carried by QUIC (tls_feed_handshake): JA4 "q" */
 	uint16_t events;            /* every TLS_EV_* reported so far */
 	/* anomalies seen, one bit per enum anomaly; the caller clears the
 	 * bits it has reported (see tls_take_anomalies) */
@@ -267,6 +268,12 @@ void tls_session_free(struct tls_session *s);
  */
 #define TLS_MAX_HANDSHAKE (128 * 1024)
 unsigned tls_feed(struct tls_session *s, enum tls_dir dir, const uint8_t *data, size_t len);
+
+/* The handshake messages of one direction without a record layer, as
+ * QUIC's CRYPTO frames carry them (in order; quic/ reassembles the frames).
+ * Marks the session as QUIC (s->quic). Same return and caps as tls_feed(). */
+unsigned tls_feed_handshake(struct tls_session *s, enum tls_dir dir, const uint8_t *data,
+			    size_t len);
 
 /* The direction ended (FIN/RST/flow end): a record left incomplete is
  * reported as ANOM_TLS_TRUNCATED_RECORD. */

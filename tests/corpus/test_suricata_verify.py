@@ -1,6 +1,7 @@
-"""Agreement with Suricata on the TLS cases of ../shared/corpus/suricata-verify:
-for every check whose filter matches fields of `event_type: tls`, our tls
-events satisfy the same matches, the same number of times. We follow
+"""Agreement with Suricata on the TLS and QUIC cases of
+../shared/corpus/suricata-verify: for every check whose filter matches fields
+of `event_type: tls` or `quic`, our events of that type satisfy the same
+matches, the same number of times. We follow
 Suricata 8's behaviour; the tests written for older Suricata versions
 (lt-version 8) describe behaviour Suricata itself has since changed and
 are listed in EXCLUDED with that reason. Checks on alert/drop events refer
@@ -96,26 +97,28 @@ def matches(event, match):
     return True
 
 
+APP_EVENTS = ("tls", "quic")
 CASES = []
 for path in sorted(glob.glob(os.path.join(SV, "*", "test.yaml"))):
     test_dir = os.path.dirname(path)
     spec = yaml.safe_load(open(path))
     checks = [c["filter"] for c in spec.get("checks", [])
-              if "filter" in c and c["filter"].get("match", {}).get("event_type") == "tls"]
+              if "filter" in c and c["filter"].get("match", {}).get("event_type") in APP_EVENTS]
     if checks:
         CASES.append((os.path.basename(test_dir), test_dir, spec, checks))
 
 
 @pytest.mark.parametrize("name,test_dir,spec,checks", CASES, ids=[c[0] for c in CASES])
-def test_tls_events_agree_with_suricata(name, test_dir, spec, checks):
+def test_events_agree_with_suricata(name, test_dir, spec, checks):
     if name in EXCLUDED:
         pytest.skip(EXCLUDED[name])
     if not version_ok(spec.get("requires")):
         pytest.skip(f"{name}: written for Suricata < 8, whose behaviour we do not follow")
-    events = events_of(read_eve(pcap_of(test_dir, spec.get("pcap"))), "tls")
+    events = read_eve(pcap_of(test_dir, spec.get("pcap")))
     for check in checks:
         if not version_ok(check.get("requires")):
             continue
-        got = sum(1 for e in events if matches(e, check["match"]))
+        kind = check["match"]["event_type"]
+        got = sum(1 for e in events_of(events, kind) if matches(e, check["match"]))
         want = check.get("count", 1)
-        assert got == want, f"{check['match']}: {got} matching tls events, Suricata has {want}"
+        assert got == want, f"{check['match']}: {got} matching {kind} events, Suricata has {want}"

@@ -1,0 +1,353 @@
+/*
+ * quic: long header packets, Initial decryption, frames. See quic.h.
+ */
+#include "quic/quic.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cursor.h"
+
+#define HDR_LONG   0x80
+#define HDR_FIXED  0x40
+#define MAX_STACK_PKT 2048
+
+void quic_session_init(struct quic_session *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->largest_pn[0] = q->largest_pn[1] = -1;
+}
+
+void quic_session_free(struct quic_session *q)
+{
+	quic_crypto_free(&q->crypto[0]);
+	quic_crypto_free(&q->crypto[1]);
+}
+
+uint64_t quic_take_anomalies(struct quic_session *q)
+{
+	uint64_t a = q->anomalies;
+
+	q->anomalies = 0;
+	return a;
+}
+
+static void flag(struct quic_session *q, enum anomaly a)
+{
+	q->anomalies |= 1ULL << a;
+}
+
+void quic_version_str(uint32_t version, char out[9])
+{
+	snprintf(out, 9, "%x", version);
+}
+
+/* RFC 9000 16: the two high bits of the first byte give the length. */
+static bool varint(struct cursor *c, uint64_t *v)
+{
+	uint8_t b;
+	unsigned n, i;
+
+	if (!cur_peek_u8(c, 0, &b))
+		return false;
+	n = 1u << (b >> 6);
+	if (cur_left(c) < n)
+		return false;
+	cur_u8(c, &b);
+	*v = b & 0x3f;
+	for (i = 1; i < n; i++) {
+		cur_u8(c, &b);
+		*v = *v << 8 | b;
+	}
+	return true;
+}
+
+bool quic_starts_connection(const uint8_t *dgram, size_t len, bool *from_client)
+{
+	struct cursor c = cur_make(dgram, len);
+	uint32_t version;
+	uint8_t first;
+
+	if (!cur_u8(&c, &first) || !(first & HDR_LONG) || !cur_u32(&c, &version))
+		return false;
+	if (version == 0) {
+		*from_client = false;
+		return true;
+	}
+	if (!(first & HDR_FIXED) || !quic_version_known(version))
+		return false;
+	switch (quic_long_type(version, first)) {
+	case QUIC_INITIAL:
+	case QUIC_0RTT:
+		*from_client = true;
+		break;
+	default:
+		*from_client = false;
+		break;
+	}
+	return true;
+}
+
+/* ---- keys --------------------------------------------------------------- */
+
+static bool derive(struct quic_session *q, uint32_t version, const uint8_t *cid, uint8_t cid_len)
+{
+	if (quic_initial_keys(version, cid, cid_len, false, &q->keys[TLS_TO_SERVER]) ||
+	    quic_initial_keys(version, cid, cid_len, true, &q->keys[TLS_TO_CLIENT])) {
+		q->keyed = false;
+		return false;
+	}
+	q->keyed = true;
+	q->keyed_version = version;
+	return true;
+}
+
+static void set_key_cid(struct quic_session *q, const uint8_t *cid, uint8_t len)
+{
+	memcpy(q->key_cid, cid, len);
+	q->key_cid_len = len;
+	q->keyed = false;
+}
+
+/* ---- frames (RFC 9000 19) ------------------------------------------------ */
+
+struct deliver_ctx {
+	struct tls_session *tls;
+	enum tls_dir dir;
+	unsigned ev;
+};
+
+static void deliver(void *arg, const uint8_t *data, size_t len)
+{
+	struct deliver_ctx *d = arg;
+
+	d->ev |= tls_feed_handshake(d->tls, d->dir, data, len);
+}
+
+static void crypto_frame(struct quic_session *q, struct deliver_ctx *d, uint64_t off,
+			 const uint8_t *data, size_t len)
+{
+	unsigned r;
+
+	if (q->server_hello)
+		return; /* the Initial level is over for the observer */
+	r = quic_crypto_add(&q->crypto[d->dir], off, data, len, deliver, d);
+	if (r & QUIC_CRYPTO_DIFFERS)
+		flag(q, ANOM_QUIC_CRYPTO_OVERLAP_DIFF);
+	if (r & QUIC_CRYPTO_TOO_LONG)
+		flag(q, ANOM_QUIC_CRYPTO_TOO_LONG);
+}
+
+/* The frames an Initial packet may carry (RFC 9000 12.4, table 3):
+ * PADDING, PING, ACK, CRYPTO, CONNECTION_CLOSE (transport). Anything else,
+ * or a frame that runs past the packet, ends the packet with an anomaly. */
+static void initial_frames(struct quic_session *q, struct deliver_ctx *d, struct cursor c)
+{
+	uint64_t type, off, n, count, i, v;
+	const uint8_t *data;
+
+	while (cur_left(&c)) {
+		if (!varint(&c, &type))
+			goto bad;
+		switch (type) {
+		case 0x00: /* PADDING */
+		case 0x01: /* PING */
+			break;
+		case 0x02: /* ACK: largest, delay, range count, first range, ranges */
+		case 0x03: /* ACK with ECN counts */
+			if (!varint(&c, &v) || !varint(&c, &v) || !varint(&c, &count) ||
+			    !varint(&c, &v) || count > cur_left(&c))
+				goto bad;
+			for (i = 0; i < count; i++)
+				if (!varint(&c, &v) || !varint(&c, &v))
+					goto bad;
+			if (type == 0x03 && (!varint(&c, &v) || !varint(&c, &v) || !varint(&c, &v)))
+				goto bad;
+			break;
+		case 0x06: /* CRYPTO: offset, length, data */
+			if (!varint(&c, &off) || !varint(&c, &n) || n > cur_left(&c) ||
+			    !cur_bytes(&c, &data, (size_t)n))
+				goto bad;
+			crypto_frame(q, d, off, data, (size_t)n);
+			break;
+		case 0x1c: /* CONNECTION_CLOSE: error, frame type, reason */
+			if (!varint(&c, &v) || !varint(&c, &off) || !varint(&c, &n) ||
+			    n > cur_left(&c) || !cur_skip(&c, (size_t)n))
+				goto bad;
+			q->connection_close[d->dir] = true;
+			q->close_error[d->dir] = v;
+			break;
+		default:
+			goto bad;
+		}
+	}
+	return;
+bad:
+	flag(q, ANOM_QUIC_INVALID_FRAME);
+}
+
+/* ---- packets ------------------------------------------------------------ */
+
+/*
+ * Decrypts one Initial packet (pkt_len bytes at pkt, packet number at
+ * pn_off) and reads its frames. The keys come from the client's first
+ * Destination CID (or a Retry's Source CID); a packet they do not open is
+ * tried once with keys from its own Destination CID, which is how a
+ * capture that starts after the first Initial, or a 5-tuple reused by a new
+ * connection, is still read.
+ */
+static void initial_packet(struct quic_session *q, struct deliver_ctx *d, uint32_t version,
+			   const uint8_t *pkt, size_t pkt_len, size_t pn_off,
+			   const uint8_t *dcid, uint8_t dcid_len)
+{
+	uint8_t stack[MAX_STACK_PKT], *copy = pkt_len <= sizeof(stack) ? stack : malloc(pkt_len);
+	const uint8_t *payload;
+	size_t payload_len;
+	uint64_t pn;
+	int attempt, rc = -1;
+
+	if (!copy)
+		return;
+	if (!q->key_cid_len && !q->dcid_len && d->dir == TLS_TO_SERVER)
+		set_key_cid(q, dcid, dcid_len);
+	for (attempt = 0; attempt < 2 && rc; attempt++) {
+		if (attempt == 1) {
+			if (d->dir != TLS_TO_SERVER ||
+			    (dcid_len == q->key_cid_len && !memcmp(dcid, q->key_cid, dcid_len)))
+				break;
+			set_key_cid(q, dcid, dcid_len);
+		}
+		if ((!q->keyed || q->keyed_version != version) &&
+		    !derive(q, version, q->key_cid, q->key_cid_len))
+			break;
+		memcpy(copy, pkt, pkt_len);
+		rc = quic_unprotect(&q->keys[d->dir], copy, pkt_len, pn_off, q->largest_pn[d->dir],
+				    &payload, &payload_len, &pn);
+	}
+	if (rc) {
+		q->undecryptable[d->dir]++;
+		flag(q, ANOM_QUIC_FAILED_DECRYPT);
+		goto out;
+	}
+	q->initial[d->dir]++;
+	q->version = version;
+	if (d->dir == TLS_TO_SERVER && !q->dcid_len) {
+		memcpy(q->dcid, dcid, dcid_len);
+		q->dcid_len = dcid_len;
+	}
+	if ((int64_t)pn > q->largest_pn[d->dir])
+		q->largest_pn[d->dir] = (int64_t)pn;
+	initial_frames(q, d, cur_make(payload, payload_len));
+out:
+	if (copy != stack)
+		free(copy);
+}
+
+/* One long header packet at the start of c (RFC 9000 17.2); advances c past
+ * it. False when the rest of the datagram cannot be read. */
+static bool long_packet(struct quic_session *q, struct deliver_ctx *d, struct cursor *c)
+{
+	const uint8_t *start = cur_ptr(c), *dcid, *scid;
+	uint8_t first, dcid_len, scid_len;
+	uint64_t token_len, length;
+	struct cursor hdr = *c;
+	uint32_t version, v;
+	size_t pn_off;
+
+	if (!cur_u8(&hdr, &first) || !cur_u32(&hdr, &version) ||
+	    !cur_u8(&hdr, &dcid_len) || !cur_bytes(&hdr, &dcid, dcid_len) ||
+	    !cur_u8(&hdr, &scid_len) || !cur_bytes(&hdr, &scid, scid_len))
+		goto bad;
+	if (!q->first_version)
+		q->first_version = version;
+	if (version == 0) {
+		/* Version Negotiation (RFC 9000 17.2.1): the rest is versions. */
+		q->version_negotiation++;
+		q->n_vn_versions = 0;
+		while (cur_u32(&hdr, &v))
+			if (q->n_vn_versions < QUIC_MAX_VN_VERSIONS)
+				q->vn_versions[q->n_vn_versions++] = v;
+		*c = cur_make(NULL, 0);
+		return true;
+	}
+	if (!quic_version_known(version)) {
+		/* Another version's packets have another layout: stop here. */
+		*c = cur_make(NULL, 0);
+		return false;
+	}
+	if (dcid_len > QUIC_MAX_CID || scid_len > QUIC_MAX_CID)
+		goto bad;
+	if (!q->scid_len[d->dir] && scid_len) {
+		memcpy(q->scid[d->dir], scid, scid_len);
+		q->scid_len[d->dir] = scid_len;
+	}
+	switch (quic_long_type(version, first)) {
+	case QUIC_RETRY:
+		/* RFC 9000 17.2.5: token and integrity tag fill the datagram.
+		 * The client's next Initial goes to the Retry's Source CID,
+		 * and its keys come from that CID (RFC 9001 5.2). */
+		q->retry++;
+		if (d->dir == TLS_TO_CLIENT)
+			set_key_cid(q, scid, scid_len);
+		*c = cur_make(NULL, 0);
+		return true;
+	case QUIC_INITIAL:
+		if (!varint(&hdr, &token_len) || token_len > cur_left(&hdr) ||
+		    !cur_skip(&hdr, (size_t)token_len))
+			goto bad;
+		break;
+	default:
+		break;
+	}
+	if (!varint(&hdr, &length) || length > cur_left(&hdr))
+		goto bad;
+	pn_off = (size_t)(cur_ptr(&hdr) - start);
+	switch (quic_long_type(version, first)) {
+	case QUIC_INITIAL:
+		initial_packet(q, d, version, start, pn_off + (size_t)length, pn_off, dcid, dcid_len);
+		break;
+	case QUIC_HANDSHAKE:
+		q->handshake[d->dir]++;
+		break;
+	default:
+		q->zero_rtt++;
+		break;
+	}
+	cur_skip(c, pn_off + (size_t)length);
+	return true;
+bad:
+	flag(q, ANOM_QUIC_INVALID_PACKET);
+	return false;
+}
+
+unsigned quic_feed(struct quic_session *q, struct tls_session *tls, enum tls_dir dir,
+		   const uint8_t *dgram, size_t len)
+{
+	struct deliver_ctx d = { tls, dir, 0 };
+	struct cursor c = cur_make(dgram, len);
+	uint8_t first;
+
+	/* RFC 9000 12.2: long header packets may be coalesced; a short
+	 * header packet can only be the last; senders may pad the datagram
+	 * with zeros after the last packet. */
+	while (cur_peek_u8(&c, 0, &first)) {
+		if (!(first & HDR_LONG)) {
+			if (first & HDR_FIXED)
+				q->short_hdr[dir]++;
+			break;
+		}
+		if (!long_packet(q, &d, &c))
+			break;
+	}
+	if ((d.ev & TLS_EV_SERVER_HELLO) && !q->server_hello) {
+		/* The rest of the handshake is in Handshake packets. */
+		q->server_hello = true;
+		d.ev |= TLS_EV_ENCRYPTED;
+		tls->encrypted[0] = tls->encrypted[1] = true;
+		tls->events |= TLS_EV_ENCRYPTED;
+		quic_crypto_free(&q->crypto[0]);
+		quic_crypto_free(&q->crypto[1]);
+	}
+	return d.ev;
+}
