@@ -1,6 +1,7 @@
 # SecureAudit. `make` builds every program into build/bin/.
 #   make check   all tests (unit, unit under ASan+UBSan, corpus, operations, end-to-end)
 #   make install PREFIX=/usr/local DESTDIR=   programs, presets, units, man pages, examples
+#   make deb     Debian packages in build/deb/ (docs/packaging.md)
 #   make demo    the main job on an embedded default
 #   make fuzz    libFuzzer campaign, FUZZ_SECONDS per harness (FUZZING.md)
 #   make bench   benchmarks against the reference tools
@@ -58,7 +59,7 @@ FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
 .PHONY: all deps layers check unit unit-san corpus e2e ops demo fuzz fuzz-regress bench clean install \
-	uninstall dist FORCE
+	uninstall dist deb FORCE
 all: $(PROGRAMS)
 
 deps:
@@ -218,6 +219,20 @@ install: all $(DIST)
 	$(call install_new,rules/default.yaml,$(DESTDIR)$(sysconfdir)/secaudit/rules/default.yaml)
 	for f in rules/audit/*.yaml; do \
 		$(call install_new,$$f,$(DESTDIR)$(sysconfdir)/secaudit/rules/audit/$${f##*/}); done
+
+# Debian packages (debhelper), built in a copy of the tree so that the
+# tree stays clean: build/deb/*.deb. DEB_VERSION defaults to the
+# changelog's version and the commit count.
+DEB_VERSION ?= $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)+git$(shell \
+	       git rev-list --count HEAD 2>/dev/null || echo 0)
+deb:
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/src
+	tar --exclude=./build --exclude=./.git -cf - . | tar -C $(BUILD)/deb/src -xf -
+	sed -i '1s/([^)]*)/($(DEB_VERSION))/' $(BUILD)/deb/src/debian/changelog
+	cd $(BUILD)/deb/src && DEB_BUILD_OPTIONS="parallel=2 $(DEB_BUILD_OPTIONS)" \
+		dpkg-buildpackage -b -us -uc
+	rm -rf $(BUILD)/deb/src
+	@ls $(BUILD)/deb/*.deb
 
 # Takes out what `make install` put in, except the files under
 # $(sysconfdir) (the admin's now) and the daemons' state and logs.

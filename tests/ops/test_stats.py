@@ -25,7 +25,7 @@ def monitor(tmp_path_factory):
     sock = str(tmp / "monitor.sock")
     conf = tmp / "monitor.yaml"
     conf.write_text(f"version: 1\nrules: {ROOT}/rules/default.yaml\nstats_socket: {sock}\n"
-                    f"nfqueue: {{queues: \"3:4\"}}\nlog: {tmp}/eve.json\n")
+                    f"nfqueue: {{queues: \"3:4\"}}\nalert_log: {tmp}/alerts.json\n")
     subprocess.run(["ip", "netns", "add", ns], check=True)
     err = open(tmp / "monitor.err", "w")
     proc = subprocess.Popen(["ip", "netns", "exec", ns, os.path.join(BIN, "secaudit-monitor"),
