@@ -21,6 +21,7 @@ void daemon_config_default(struct daemon_config *c)
 	snprintf(c->stats_socket, sizeof(c->stats_socket), "%s", STATSOCK_DEFAULT_PATH);
 	c->stats_interval = 60;
 	c->gso = true;
+	c->drop_resets_server = true;
 	c->mark_mask = NFQUEUE_MARK_MASK;
 	c->mark_accept = NFQUEUE_MARK_ACCEPT;
 	c->mark_deny = NFQUEUE_MARK_DENY;
@@ -304,6 +305,8 @@ static bool top_key(struct cctx *x, struct daemon_config *c, const yaml_node_t *
 		c->engine.community_id_seed = (uint16_t)u;
 		return true;
 	}
+	if (!strcmp(key, "drop_resets_server"))
+		return get_bool(x, v, key, &c->drop_resets_server);
 	if (!strcmp(key, "user"))
 		return get_name(x, v, key, c->user, sizeof(c->user));
 	if (!strcmp(key, "group"))

@@ -177,6 +177,17 @@ static int on_packet(void *arg, uint32_t id, const uint8_t *pkt, size_t len, uin
 			w->n.rst_errors++;
 		/* fall through */
 	case ENGINE_DROP:
+		/* drop: the client's packets stop here, so its server would
+		 * wait for it until its own timeout (a server serving one
+		 * connection at a time would serve nobody else): reset the
+		 * server, unless drop_resets_server is false. */
+		if (v == ENGINE_DROP && w->m->cfg.drop_resets_server) {
+			if (w->inj && inject_rst_one(w->inj, pkt, len,
+						     engine_last_from_server(inspector_engine(w->in))) == 0)
+				w->n.rsts_sent++;
+			else
+				w->n.rst_errors++;
+		}
 		w->n.drop_flow++;
 		r = NFQUEUE_DROP_FLOW;
 		break;
@@ -450,6 +461,8 @@ static const char *restart_only_change(const struct daemon_config *cur,
 	if (cur->fail_closed != next->fail_closed || cur->gso != next->gso ||
 	    cur->queue_maxlen != next->queue_maxlen || cur->rcvbuf != next->rcvbuf)
 		return "nfqueue (fail_closed, gso, max_len, rcvbuf)";
+	if (cur->drop_resets_server != next->drop_resets_server)
+		return "drop_resets_server";
 	if (cur->mark_mask != next->mark_mask || cur->mark_accept != next->mark_accept ||
 	    cur->mark_deny != next->mark_deny || cur->mark_inject != next->mark_inject)
 		return "nfqueue marks";
@@ -458,6 +471,8 @@ static const char *restart_only_change(const struct daemon_config *cur,
 	    a->stream_memcap != b->stream_memcap || a->cert_cache != b->cert_cache ||
 	    a->exception_verdict != b->exception_verdict)
 		return "limits";
+	if (a->community_id != b->community_id || a->community_id_seed != b->community_id_seed)
+		return "community_id";
 	return NULL;
 }
 
@@ -738,6 +753,8 @@ static int test_config(const struct monitor *m, const struct policy *p)
 	printf("log: %s\n", c->log[0] ? c->log : "standard output");
 	printf("stats socket: %s, stats event every %u s\n",
 	       c->stats_socket[0] ? c->stats_socket : "none", c->stats_interval);
+	printf("drop: %s\n", c->drop_resets_server ? "the flow's packets, and a reset to its server" :
+	       "the flow's packets only (drop_resets_server: false)");
 	printf("queue failure: %s; gso: %s; user: %s\n", c->fail_closed ? "fail-closed" : "fail-open",
 	       c->gso ? "on" : "off", c->user[0] ? c->user : "root (no drop)");
 	if (c->evidence[0])

@@ -19,6 +19,7 @@ struct engine {
 	size_t stream_used;
 	uint64_t last_expire_us;
 	bool last_decided;
+	bool last_from_server;      /* the last packet's sender is its flow's server */
 	struct engine_counters n;
 	engine_syn_fn syn_fn;       /* NULL: every flow's SYN is shown, or none */
 	void *syn_arg;
@@ -451,6 +452,7 @@ static enum engine_verdict handle(struct engine *e, enum decode_result r,
 	int side;
 
 	e->last_decided = false;
+	e->last_from_server = false;
 	if (r == DECODE_ANOMALY) {
 		e->n.decode_anomalies++;
 		if (e->sink.anomaly)
@@ -486,6 +488,7 @@ static enum engine_verdict handle(struct engine *e, enum decode_result r,
 			es->client_syn = true;
 	}
 	anchor_server_half(es, side, d);
+	e->last_from_server = side != f->client;      /* the client is known by now */
 	v = es->verdict;
 	if (es->inspecting && (d->payload_len || (d->tcp_flags & (TCP_FIN | TCP_RST))))
 		v = inspect(e, es, side, d, ts_us);
@@ -567,6 +570,11 @@ void engine_foreach_session(struct engine *e, void (*fn)(void *arg, struct engin
 bool engine_last_decided(const struct engine *e)
 {
 	return e->last_decided;
+}
+
+bool engine_last_from_server(const struct engine *e)
+{
+	return e->last_from_server;
 }
 
 void engine_counters(const struct engine *e, struct engine_counters *out)

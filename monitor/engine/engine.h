@@ -165,6 +165,9 @@ enum engine_verdict engine_ip_packet(struct engine *e, const uint8_t *pkt, size_
  * ended). Inline, such a flow may leave the queue. False for packets that
  * belong to no flow (pure ACKs, non-TCP). */
 bool engine_last_decided(const struct engine *e);
+/* Whether the packet just handled was sent by the server of its flow
+ * (false for packets that belong to no flow). */
+bool engine_last_from_server(const struct engine *e);
 /* Sets the SYN source (fn NULL: none, the default). */
 void engine_set_syn_source(struct engine *e, engine_syn_fn fn, void *arg);
 

@@ -285,18 +285,17 @@ static int send_one(const struct inject *inj, const uint8_t *rst, int n)
 	return w == n ? 0 : -EIO;
 }
 
-int inject_rst_both(struct inject *inj, const uint8_t *ip_packet, size_t len)
+int inject_rst_one(struct inject *inj, const uint8_t *ip_packet, size_t len, int to_sender)
 {
 	uint8_t rst[INJECT_RST_MAX];
-	int n, r, side;
+	int n = inject_build_rst(ip_packet, len, to_sender, rst);
 
-	for (side = 0; side < 2; side++) {
-		n = inject_build_rst(ip_packet, len, side, rst);
-		if (n < 0)
-			return n;
-		r = send_one(inj, rst, n);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	return n < 0 ? n : send_one(inj, rst, n);
+}
+
+int inject_rst_both(struct inject *inj, const uint8_t *ip_packet, size_t len)
+{
+	int r = inject_rst_one(inj, ip_packet, len, 0);
+
+	return r < 0 ? r : inject_rst_one(inj, ip_packet, len, 1);
 }

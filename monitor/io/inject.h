@@ -1,5 +1,7 @@
 /*
- * inject: TCP resets to both ends of a flow, for the `reject` action.
+ * inject: TCP resets to both ends of a flow, for the `reject` action, and
+ * to the server alone for `drop` (so that it does not wait for a client
+ * whose packets the gateway now drops).
  *
  * Given the packet being rejected (as NFQUEUE hands it: IP header first,
  * sent by end A to end B), two RST+ACK segments are built and sent through
@@ -36,6 +38,10 @@ void inject_close(struct inject *inj);
  * or the negative errno of the first failed send.
  */
 int inject_rst_both(struct inject *inj, const uint8_t *ip_packet, size_t len);
+
+/* Sends one of the two: toward the packet's sender (to_sender = 1) or its
+ * destination (0). 0, or the errors of inject_rst_both(). */
+int inject_rst_one(struct inject *inj, const uint8_t *ip_packet, size_t len, int to_sender);
 
 /*
  * Builds, without sending, the reset toward the packet's destination

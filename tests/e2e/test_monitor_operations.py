@@ -2,21 +2,24 @@
 reloading a changed configuration (SIGHUP reads monitor.yaml again, a
 refusal is an event in the alert log), a monitor started as root whose files
 belong to the user it runs as (reopen after rotation works; a failed reopen
-is an event, a counter, and retried), and --test-config checking the
-directories the monitor needs.
+is an event, a counter, and retried), --test-config checking the
+directories the monitor needs, and a `drop` that resets the server so that
+a one-connection-at-a-time server is not left waiting.
 
 Servers, clients and certificates are test_monitor_inline's (its gw fixture).
 """
 import os
 import pwd
-import re
 import signal
 import subprocess
 import time
 from pathlib import Path
 
+import pytest
+
 from lab import lab  # noqa: F401
-from monitor_lab import MONITOR, RULES, Monitor, alert_with, need_binaries, open_dir, s_client
+from monitor_lab import (MONITOR, RULES, SECAUDIT, Monitor, alert_with, need_binaries, open_dir,
+                         s_client)
 from test_monitor_inline import curl, gw  # noqa: F401
 
 NOBODY = pwd.getpwnam("nobody")
@@ -149,3 +152,40 @@ def test_test_config_checks_the_directories():
         ev.rmdir()
         rc, out = check()
         assert rc == 1 and f"evidence directory {ev}" in out, out
+
+
+def single_server(lab, tmp_path, port):
+    """openssl s_server serving one connection at a time on port."""
+    lab.spawn("srv", "openssl", "s_server", "-accept", f"{lab.SRV4}:{port}", "-cert",
+              f"{lab.pki}/good.pem", "-key", f"{lab.pki}/good.key", "-quiet", "-naccept",
+              "100000", "-www")
+    lab.wait_tcp_listen("srv", port)
+
+
+@pytest.mark.parametrize("resets", [True, False])
+def test_a_dropped_handshake_does_not_leave_the_server_waiting(gw, tmp_path, resets):
+    """`drop` stops a denied name at its ClientHello; the one-at-a-time
+    server gets a reset, so the next, conforming client is served at once.
+    With drop_resets_server: false the server waits (what the setting
+    trades), and the alert still explains the blocked client."""
+    port = 9443
+    single_server(gw, tmp_path, port)
+    gw.run("gw", SECAUDIT, "setup-gateway", "--apply", "--ports", f"443,8443,{port}")
+    rules = tmp_path / "drop.yaml"
+    rules.write_text(Path(RULES).read_text().replace("action: reject", "action: drop"))
+    conf = tmp_path / "monitor.yaml"
+    write_config(gw, conf, rules, "" if resets else "drop_resets_server: false\n")
+    mon = restart_with_config(gw, conf)
+    rc, out, secs = s_client(gw, "-servername", "blocked.lab.test", port=port, timeout=3)
+    assert rc == 124, out                          # dropped: the client just waits
+    blocked = alert_with(mon, "server name on the deny list")
+    assert blocked and blocked[0]["alert"]["action"] == "blocked"
+    t0 = time.monotonic()
+    rc, out, _ = s_client(gw, "-servername", "good.lab.test", port=port, timeout=4)
+    if resets:
+        assert "Server certificate" in out or "BEGIN CERTIFICATE" in out, out
+        assert time.monotonic() - t0 < 3
+        assert mon.stats()["rsts_sent"] == 1
+    else:
+        assert rc == 124, out                      # the server still waits for the first
+        assert mon.stats()["rsts_sent"] == 0
