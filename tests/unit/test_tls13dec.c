@@ -20,6 +20,7 @@
 #include "tls/keylog.h"
 #include "tls/tls.h"
 #include "tls/tls13dec.h"
+#include "tlspeer.h"
 #include "x509/x509.h"
 
 #define MAX_SEGS 64
@@ -47,40 +48,6 @@ static void on_keylog(const SSL *ssl, const char *line)
 	buf_putc(keylog_out, '\n');
 }
 
-static EVP_PKEY *make_key(void)
-{
-	EVP_PKEY *k = EVP_EC_gen("P-256");
-
-	cr_assert_not_null(k);
-	return k;
-}
-
-static X509 *make_cert(EVP_PKEY *key, const char *cn)
-{
-	X509 *x = X509_new();
-	X509_NAME *n;
-
-	cr_assert_not_null(x);
-	X509_set_version(x, 2);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 4711);
-	X509_gmtime_adj(X509_getm_notBefore(x), -3600);
-	X509_gmtime_adj(X509_getm_notAfter(x), 86400);
-	X509_set_pubkey(x, key);
-	n = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0);
-	X509_set_issuer_name(x, n);
-	cr_assert(X509_sign(x, key, EVP_sha256()) > 0);
-	return x;
-}
-
-/* The client's self-made certificate is what the test wants to see. */
-static int accept_any(int ok, X509_STORE_CTX *ctx)
-{
-	(void)ok;
-	(void)ctx;
-	return 1;
-}
-
 /* Moves what `from` wrote into `to`'s input, recording it as a segment. */
 static void pump(struct wire *w, BIO *from, BIO *to, enum tls_dir dir)
 {
@@ -103,8 +70,8 @@ static void pump(struct wire *w, BIO *from, BIO *to, enum tls_dir dir)
 static void handshake(struct wire *w, const char *suite, bool mtls)
 {
 	SSL_CTX *cctx = SSL_CTX_new(TLS_client_method()), *sctx = SSL_CTX_new(TLS_server_method());
-	EVP_PKEY *skey = make_key(), *ckey = make_key();
-	X509 *scert = make_cert(skey, "server.test"), *ccert = make_cert(ckey, "client.test");
+	EVP_PKEY *skey = tlspeer_key("P-256"), *ckey = tlspeer_key("P-256");
+	X509 *scert = tlspeer_cert(skey, "server.test"), *ccert = tlspeer_cert(ckey, "client.test");
 	BIO *c_in = BIO_new(BIO_s_mem()), *c_out = BIO_new(BIO_s_mem());
 	BIO *s_in = BIO_new(BIO_s_mem()), *s_out = BIO_new(BIO_s_mem());
 	SSL *c, *s;
@@ -124,7 +91,7 @@ static void handshake(struct wire *w, const char *suite, bool mtls)
 	SSL_CTX_set_keylog_callback(cctx, on_keylog);
 	cr_assert(SSL_CTX_use_certificate(sctx, scert) == 1 && SSL_CTX_use_PrivateKey(sctx, skey) == 1);
 	if (mtls) {
-		SSL_CTX_set_verify(sctx, SSL_VERIFY_PEER, accept_any);
+		SSL_CTX_set_verify(sctx, SSL_VERIFY_PEER, tlspeer_accept_any);
 		cr_assert(SSL_CTX_use_certificate(cctx, ccert) == 1 &&
 			  SSL_CTX_use_PrivateKey(cctx, ckey) == 1);
 	}
