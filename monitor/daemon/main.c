@@ -763,6 +763,13 @@ static int test_config(const struct monitor *m, const struct policy *p)
 	       c->engine.exception_verdict == ENGINE_ACCEPT ? "pass" : "drop");
 	printf("flows per queue: %zu, idle timeout %llu s\n", c->engine.max_flows,
 	       (unsigned long long)(c->engine.flow_timeout_us / 1000000));
+	printf("reassembly: stream_memcap %zu bytes, max_ooo_bytes %u, max_ooo_segments %u; "
+	       "cert_cache %zu\n", c->engine.stream_memcap, c->engine.max_ooo_bytes,
+	       c->engine.max_ooo_segments, c->engine.cert_cache);
+	printf("nfqueue: max_len %u, rcvbuf %u bytes, marks 0x%08x accept 0x%08x deny 0x%08x "
+	       "inject 0x%08x\n", c->queue_maxlen ? c->queue_maxlen : NFQ_DEF_MAXLEN,
+	       c->rcvbuf ? c->rcvbuf : NFQ_DEF_RCVBUF, c->mark_mask, c->mark_accept, c->mark_deny,
+	       c->mark_inject);
 	if (c->user[0] && !getpwnam(c->user)) {
 		printf("no user '%s'\n", c->user);
 		return 1;

@@ -28,8 +28,6 @@
 /* A single verdict with a mark is 40 bytes; room for a full round. */
 #define NFQ_WBUF_SIZE    ((NFQUEUE_BATCH_MAX + 2) * 64)
 #define NFQ_ROUND_MAX    1024   /* datagrams per dispatch before returning */
-#define NFQ_DEF_MAXLEN   4096
-#define NFQ_DEF_RCVBUF   (8u << 20)
 #define NFQ_ACK_TIMEOUT_MS 2000
 
 struct nfqueue {

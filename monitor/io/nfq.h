@@ -74,10 +74,13 @@ enum nfqueue_verdict {
 typedef int (*nfqueue_packet_fn)(void *arg, uint32_t id, const uint8_t *ip_packet,
 			     size_t len, uint32_t mark, uint64_t now_us);
 
+#define NFQ_DEF_MAXLEN 4096          /* packets per kernel queue */
+#define NFQ_DEF_RCVBUF (8u << 20)    /* netlink receive buffer, bytes */
+
 struct nfqueue_config {
 	uint16_t queue;         /* queue number to bind */
-	uint32_t queue_maxlen;  /* kernel queue length; 0: 4096 */
-	uint32_t rcvbuf;        /* socket receive buffer in bytes; 0: 8 MiB */
+	uint32_t queue_maxlen;  /* kernel queue length; 0: NFQ_DEF_MAXLEN */
+	uint32_t rcvbuf;        /* socket receive buffer in bytes; 0: NFQ_DEF_RCVBUF */
 	bool gso;               /* NFQA_CFG_F_GSO: take GSO packets whole */
 	bool fail_open;         /* NFQA_CFG_F_FAIL_OPEN: a full queue accepts */
 	uint32_t mark_mask;     /* decision bits; 0: the NFQUEUE_MARK_* defaults */

@@ -264,7 +264,16 @@ def test_test_config(tmp_path):
                            capture_output=True, text=True)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "queues: 7:7 (1 thread)" in r.stdout          # the flag overrides the file
-    assert "flows per queue: 65536, idle timeout 120 s" in r.stdout
+    # what the example calls defaults are the built-in ones
+    defaults = subprocess.run([MONITOR, "--rules", RULES, "--test-config"], capture_output=True,
+                              text=True).stdout.splitlines()
+    claimed = ("flows per queue", "reassembly", "nfqueue", "drop",
+               "queue failure: fail-open; gso")
+
+    def same(lines):
+        return [l.split(" user:")[0] for l in lines if l.startswith(claimed)]
+    assert same(r.stdout.splitlines()) == same(defaults) and len(same(defaults)) == 6, r.stdout
+    assert "stats event every 60 s" in r.stdout
 
 
 def test_drops_privileges_and_still_enforces(gw):
