@@ -52,10 +52,15 @@ struct batch {
 };
 
 static volatile sig_atomic_t stop_flag;
+static struct sender *volatile reloadable;   /* set while the sender runs */
 
 static void on_signal(int sig)
 {
-	(void)sig;
+	if (sig == SIGHUP) {
+		if (reloadable)
+			sender_reload(reloadable);
+		return;
+	}
 	stop_flag = 1;
 }
 
@@ -430,6 +435,7 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	ret = 1;
 	spool = spool_open(a.spool_dir, a.spool_max, a.overflow, err, sizeof(err));
@@ -444,6 +450,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "secaudit-agent: cannot start the sender thread\n");
 		goto out;
 	}
+	reloadable = &snd;
 	started = true;
 	b.o = &a;
 	b.spool = spool;
@@ -469,6 +476,7 @@ int main(int argc, char **argv)
 			started = false;	/* joined */
 	}
 out:
+	reloadable = NULL;
 	if (started) {
 		atomic_store(&snd.stop, true);
 		spool_wakeup(spool);

@@ -68,6 +68,28 @@ void sender_wake(struct sender *s)
 	}
 }
 
+void sender_reload(struct sender *s)
+{
+	atomic_store(&s->reload, true);
+	sender_wake(s);
+}
+
+/* A new TLS context from the files, swapped in; the old one stays when the
+ * files fail. Called between connections only. */
+static void reload_tls(struct sender *s)
+{
+	char err[512];
+	SSL_CTX *ctx = tls_ctx_new(&s->o->tls, err, sizeof(err));
+
+	if (!ctx) {
+		logmsg("SIGHUP: %s; keeping the previous certificates", err);
+		return;
+	}
+	SSL_CTX_free(s->ctx);
+	s->ctx = ctx;
+	logmsg("SIGHUP: certificate, key, CA and CRL reloaded");
+}
+
 static void drain_wake(struct sender *s)
 {
 	uint64_t v;
@@ -217,7 +239,7 @@ static int session(struct sender *s, bool *got_ack)
 	snprintf(h.name, sizeof(h.name), "%s", s->o->name ? s->o->name : "");
 	aw_put_hello(&c.out, &h);
 	last_in = last_out = now_ms();
-	while (!atomic_load(&s->stop)) {
+	while (!atomic_load(&s->stop) && !atomic_load(&s->reload)) {
 		/* fill the window */
 		while (welcomed && inflight < window &&
 		       c.out.len - c.out_off < (4u << 20) &&
@@ -330,10 +352,14 @@ void *sender_run(void *arg)
 
 	while (!atomic_load(&s->stop)) {
 		got_ack = false;
+		if (atomic_exchange(&s->reload, false))
+			reload_tls(s);
 		if (session(s, &got_ack) == 1)
 			break;
 		if (atomic_load(&s->stop))
 			break;
+		if (atomic_load(&s->reload))
+			continue;       /* at once, with the files read again */
 		if (got_ack)
 			backoff = s->o->backoff_min_ms;
 		/* sleep backoff * [0.5, 1.5) so agents do not reconnect in step */

@@ -10,6 +10,11 @@
  *
  * The reader thread never waits for the network: it appends to the spool
  * and calls sender_wake().
+ *
+ * sender_reload() (the agent's SIGHUP) closes the connection; before the
+ * next one the sender reads the certificate, key, CA and CRL again, and
+ * keeps the previous ones (logged) when they fail. Nothing is lost: what
+ * the server has not acknowledged is sent again.
  */
 #ifndef SECAUDIT_SENDER_H
 #define SECAUDIT_SENDER_H
@@ -38,6 +43,7 @@ struct sender {
 	int wakefd;
 	atomic_bool stop;
 	atomic_bool exit_when_drained;	/* set when the input ended */
+	atomic_bool reload;		/* set by sender_reload() */
 	/* counters for STATS, written by the reader thread */
 	atomic_uint_fast64_t kernel_lost, kernel_backlog, events_total;
 	atomic_uint_fast64_t acked_packages;
@@ -51,5 +57,8 @@ void sender_fini(struct sender *s);
  * set and the spool is empty. */
 void *sender_run(void *arg);
 void sender_wake(struct sender *s);
+/* Asks for the TLS files to be read again; async-signal-safe (an atomic
+ * store and a write to an eventfd), so a signal handler may call it. */
+void sender_reload(struct sender *s);
 
 #endif

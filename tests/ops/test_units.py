@@ -54,7 +54,8 @@ def test_unit_exposure_at_most_3(units, name):
     assert score <= MAX_EXPOSURE, r.stdout
 
 
-@pytest.mark.parametrize("name", ["secaudit-monitor.service", "secaudit-server.service"])
+@pytest.mark.parametrize("name", ["secaudit-monitor.service", "secaudit-server.service",
+                                  "secaudit-agent.service"])
 def test_daemons_reload_and_restart(units, name):
     text = open(units[name]).read()
     assert re.search(r"^ExecReload=/bin/kill -HUP \$MAINPID$", text, re.M)
