@@ -14,6 +14,7 @@
 
 #include "audit_rules.h"
 #include "cli.h"
+#include "policy/policy_lint.h"
 #include "policy/policy.h"
 #include "rules_test.h"
 
@@ -35,11 +36,18 @@ static void rules_usage(FILE *f)
 		   "       (the same as 'secaudit read --rules FILE CAPTURE...').\n");
 }
 
+/* A policy_lint finding, as "FILE: warning: ..." on stderr. */
+static void rules_warn(void *arg, const char *message)
+{
+	fprintf(stderr, "%s: warning: %s\n", (const char *)arg, message);
+}
+
 static int rules_check(int argc, char **argv)
 {
 	struct policy_error err;
 	char msg[1024];
 	int i, rc = 0;
+	unsigned warnings;
 	bool quiet = false, audit = false;
 
 	for (i = 0; i < argc && argv[i][0] == '-'; i++) {
@@ -77,9 +85,10 @@ static int rules_check(int argc, char **argv)
 			rc = 1;
 			continue;
 		}
+		warnings = policy_lint(p, rules_warn, argv[i]);
 		if (!quiet)
-			printf("%s: ok (%u zones, %u profiles)\n", argv[i], policy_zone_count(p),
-			       policy_profile_count(p));
+			printf("%s: ok (%u zones, %u profiles%s)\n", argv[i], policy_zone_count(p),
+			       policy_profile_count(p), warnings ? ", see the warnings" : "");
 		policy_free(p);
 	}
 	return rc;

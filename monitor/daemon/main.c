@@ -68,6 +68,7 @@
 #include "json.h"
 #include "io/nfq.h"
 #include "policy/policy.h"
+#include "policy/policy_lint.h"
 #include "privdrop.h"
 #include "io/statsock.h"
 #include "io/synlog.h"
@@ -742,12 +743,18 @@ static bool dir_usable(const struct daemon_config *c, const char *what, const ch
 	return writable_as(c, dir, W_OK | X_OK, label);
 }
 
+static void print_warning(void *arg, const char *message)
+{
+	printf("warning: %s\n", message);
+}
+
 static int test_config(const struct monitor *m, const struct policy *p)
 {
 	const struct daemon_config *c = &m->cfg;
 
 	printf("rules: %s (%u zones, %u profiles)\n", c->rules, policy_zone_count(p),
 	       policy_profile_count(p));
+	policy_lint(p, print_warning, NULL);
 	printf("queues: %u:%u (%u thread%s)\n", c->q_first, c->q_last, c->q_last - c->q_first + 1,
 	       c->q_last > c->q_first ? "s" : "");
 	printf("log: %s\n", c->log[0] ? c->log : "standard output");

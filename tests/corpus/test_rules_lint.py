@@ -1,0 +1,63 @@
+"""`secaudit rules check` warns when a profile's certificate requirements
+cannot be enforced on a version it allows: TLS 1.3 encrypts certificates,
+so with tls13_certificates: allow (the default) "must chain to my CA" lets
+a rogue-CA server through over TLS 1.3. Shown on the corpus: a TLS 1.3
+session of a server whose certificate this CA did not sign raises no alert
+under the warned policy, and is blocked once the warning is followed."""
+import json
+import os
+import subprocess
+
+import pytest
+
+from conftest import SECAUDIT, corpus_path
+
+
+def check(tmp_path, text):
+    if not os.access(SECAUDIT, os.X_OK):
+        pytest.skip(f"{SECAUDIT} not built")
+    path = tmp_path / "rules.yaml"
+    path.write_text(text)
+    r = subprocess.run([SECAUDIT, "rules", "check", str(path)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return r, path
+
+
+def policy(versions, tls13=None, client=False):
+    ca = corpus_path("generated", "a14_tls12_chain_verified.ca.pem")
+    return ("version: 1\nprofiles:\n  corp:\n    action: drop\n"
+            f"    versions: {versions}\n"
+            f"    certificate: {{ca_file: {ca}}}\n"
+            + (f"    client_certificate: {{ca_file: {ca}}}\n" if client else "")
+            + (f"    tls13_certificates: {tls13}\n" if tls13 else "")
+            + "zones:\n  - name: all\n    profile: corp\n")
+
+
+@pytest.mark.parametrize("versions,tls13,client,warned", [
+    ("[TLS1.2, TLS1.3]", None, False, "certificate requirements"),
+    ("{min: TLS1.2}", "allow", False, "certificate requirements"),
+    ("[TLS1.2, TLS1.3]", None, True, "certificate and client_certificate requirements"),
+    ("[TLS1.2]", None, True, None),
+    ("[TLS1.2, TLS1.3]", "drop", False, None),
+    ("[TLS1.2, TLS1.3]", "alert", True, None),
+])
+def test_warning(tmp_path, versions, tls13, client, warned):
+    r, path = check(tmp_path, policy(versions, tls13, client))
+    if warned:
+        assert f"{path}: warning: profile 'corp' allows TLS 1.3" in r.stderr
+        assert warned in r.stderr and "tls13_certificates: alert, drop or reject" in r.stderr
+        assert r.stdout.strip().endswith("see the warnings)")
+    else:
+        assert r.stderr == "" and r.stdout.strip().endswith("1 profiles)")
+
+
+def test_what_the_warning_is_about(tmp_path):
+    """A TLS 1.3 server with another CA's certificate: no alert under the
+    warned policy; certificate.tls13_hidden once tls13_certificates: drop."""
+    cap = corpus_path("generated", "a01_tls13_openssl_sni_alpn_h2.pcap")
+    for tls13, expect in ((None, []), ("drop", ["certificate.tls13_hidden"])):
+        r, path = check(tmp_path, policy("[TLS1.2, TLS1.3]", tls13))
+        out = subprocess.run([SECAUDIT, "read", "--eve", "--rules", str(path), cap],
+                             capture_output=True, text=True, timeout=60).stdout
+        alerts = [json.loads(l) for l in out.splitlines() if '"event_type":"alert"' in l]
+        assert [f["check"] for a in alerts for f in a["secaudit"]["policy"]["failed"]] == expect
