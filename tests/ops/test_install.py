@@ -4,7 +4,7 @@ overwritten, and uninstall leaves only the admin's files."""
 import os
 import subprocess
 
-from conftest import BUILD, ROOT
+from opslib import BUILD, ROOT
 
 FHS = {
     "usr/bin/secaudit",

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import BIN, ROOT, need_tool
+from opslib import BIN, ROOT, need_tool
 
 MAN = os.path.join(ROOT, "man")
 PAGES = ["secaudit.1", "secaudit-rules.5", "secaudit-events.7", "secaudit-monitor.8",

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import CORPUS, ROOT, SECAUDIT
+from opslib import CORPUS, ROOT, SECAUDIT
 
 PRESETS = sorted(os.path.basename(p)[:-5] for p in glob.glob(os.path.join(ROOT, "rules", "*.yaml"))
                  if not p.endswith("/demo.yaml"))

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import BIN, ROOT, SECAUDIT, need_tool
+from opslib import BIN, ROOT, SECAUDIT, need_tool
 
 
 @pytest.fixture(scope="module")

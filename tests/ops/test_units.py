@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, need_tool
+from opslib import ROOT, need_tool
 
 MAX_EXPOSURE = 3.0
 EXPECTED = {"secaudit-monitor.service", "secaudit-gateway.service", "secaudit-agent.service",

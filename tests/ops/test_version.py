@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import BIN, ROOT
+from opslib import BIN, ROOT
 
 PROGRAMS = ["secaudit", "secaudit-monitor", "secaudit-agent", "secaudit-server"]
 
