@@ -18,5 +18,6 @@ int cmd_alerts(int argc, char **argv);
 int cmd_query(int argc, char **argv);
 int cmd_setup_gateway(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_probe(int argc, char **argv);
 
 #endif

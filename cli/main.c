@@ -15,6 +15,7 @@ static const struct cli_command commands[] = {
 	{ "query", "ask the audit store: events, counts", cmd_query },
 	{ "setup-gateway", "print, apply or remove the netfilter rules", cmd_setup_gateway },
 	{ "stats", "the running monitor's counters", cmd_stats },
+	{ "probe", "a TLS 1.3 server's chain, as the gateway's probe sees it", cmd_probe },
 };
 
 static void usage(FILE *f)

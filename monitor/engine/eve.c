@@ -564,7 +564,8 @@ void eve_certificate_source(struct json *j, const struct tls_session *s)
 		return;
 	json_key(j, "certificate");
 	json_object_begin(j);
-	json_kv_str(j, "source", s->keys == TLS_KEYS_DECRYPTING ? "keylog" : "handshake");
+	json_kv_str(j, "source", s->cert_source == TLS_CERTS_PROBE ? "probe" :
+				 s->cert_source == TLS_CERTS_KEYLOG ? "keylog" : "handshake");
 	json_object_end(j);
 }
 

@@ -41,7 +41,8 @@ void eve_tls_extra(struct json *j, const struct tls_session *s, const struct eve
 
 /* Writes "certificate": {"source": ...} into the open `secaudit` object
  * when the session shows a certificate: "handshake" (sent in the clear, TLS
- * <= 1.2) or "keylog" (a TLS 1.3 handshake decrypted with the key log). */
+ * <= 1.2), "keylog" (a TLS 1.3 handshake decrypted with the key log) or
+ * "probe" (the gateway's own handshake with the server). */
 void eve_certificate_source(struct json *j, const struct tls_session *s);
 
 /* Complete lines. */

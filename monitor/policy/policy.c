@@ -806,7 +806,7 @@ static bool nothing_left_to_see(const struct ectx *e, unsigned ev)
 
 /*
  * A TLS 1.3 session whose certificates stay encrypted: no key log had its
- * secrets, or they did not decrypt it. What was decrypted before a failure
+ * secrets, or they did not decrypt it, and no probe showed the server's. What was decrypted before a failure
  * was judged as usual; only what stayed hidden counts as hidden.
  */
 static void stage_hidden(const struct ectx *e, unsigned ev)
@@ -854,7 +854,8 @@ static enum policy_action evaluate(const struct policy *p, const struct policy_f
 		resumed = s->resumption != TLS_RESUME_NONE;
 		if (resumed)
 			stage_resumption(&e);
-		if (tls13 && !resumed && s->keys != TLS_KEYS_DECRYPTING)
+		if (tls13 && !resumed && s->keys != TLS_KEYS_DECRYPTING &&
+		    s->cert_source != TLS_CERTS_PROBE)
 			stage_hidden(&e, ev);
 		stage_kx(&e, end);
 		if ((ev & TLS_EV_CERTIFICATE) && s->server_chain.n && s->server_chain.cert[0] &&
@@ -869,6 +870,11 @@ static enum policy_action evaluate(const struct policy *p, const struct policy_f
 			if (st->judged & BIT(POLICY_CHK_CERT_MISSING))
 				stage_revocation(&e);
 		}
+		if (tls13 && s->cert_source == TLS_CERTS_PROBE && s->cert_request)
+			/* The probe saw the server demand a client certificate:
+			 * what a TLS 1.3 gateway can know of client authentication
+			 * (the client's own certificate stays encrypted). */
+			st->judged |= CLIENT_CHECKS;
 		if (pending(&e, POLICY_CHK_CLIENT_CERT_MISSING) &&
 		    ((ev & TLS_EV_SERVER_DONE) || end) && !s->cert_request)
 			failed(&e, POLICY_CHK_CLIENT_CERT_MISSING, -1,

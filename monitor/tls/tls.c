@@ -695,10 +695,50 @@ static unsigned parse_certificate(struct tls_session *s, enum tls_dir dir, struc
 		}
 		chain->cert[chain->n++] = cert;
 	}
+	if (dir == TLS_TO_CLIENT)
+		s->cert_source = s->dec && s->dec->inside ? TLS_CERTS_KEYLOG : TLS_CERTS_HANDSHAKE;
 	return dir == TLS_TO_CLIENT ? TLS_EV_CERTIFICATE : TLS_EV_CLIENT_CERT;
 bad:
 	flag(s, ANOM_TLS_INVALID_HANDSHAKE);
 	return dir == TLS_TO_CLIENT ? TLS_EV_CERTIFICATE : TLS_EV_CLIENT_CERT;
+}
+
+unsigned tls_session_adopt_chain(struct tls_session *s, const uint8_t *const der[],
+				 const uint32_t der_len[], unsigned n, const uint8_t *ocsp,
+				 uint32_t ocsp_len, bool cert_request, enum tls_cert_source source)
+{
+	struct x509_cert *cert;
+	unsigned i, ev = TLS_EV_CERTIFICATE;
+
+	chain_free(s, &s->server_chain);
+	s->server_chain.empty_message = n == 0;
+	for (i = 0; i < n && s->certs; i++) {
+		if (s->server_chain.n >= TLS_MAX_CHAIN) {
+			flag(s, ANOM_TLS_CHAIN_TOO_LONG);
+			break;
+		}
+		cert = x509_cache_get(s->certs, der[i], der_len[i]);
+		if (!cert) {
+			flag(s, ANOM_TLS_CERT_INVALID);
+			continue;
+		}
+		s->server_chain.cert[s->server_chain.n++] = cert;
+	}
+	s->cert_source = (uint8_t)source;
+	if (ocsp && ocsp_len && ocsp_len <= OCSP_MAX && !s->ocsp) {
+		s->ocsp = malloc(ocsp_len);
+		if (s->ocsp) {
+			memcpy(s->ocsp, ocsp, ocsp_len);
+			s->ocsp_len = ocsp_len;
+		}
+	}
+	if (cert_request) {
+		s->cert_request = true;
+		ev |= TLS_EV_CERT_REQUEST;
+	}
+	ev &= ~(unsigned)s->events;
+	s->events |= (uint16_t)ev;
+	return ev;
 }
 
 /* Bit length of a big-endian unsigned integer. */

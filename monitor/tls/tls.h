@@ -182,6 +182,13 @@ enum tls_keys {
 	TLS_KEYS_FAILED,            /* they did not decrypt it (ANOM_TLS_DECRYPT_FAILED) */
 };
 
+/* Where the server's chain came from. */
+enum tls_cert_source {
+	TLS_CERTS_HANDSHAKE = 0,    /* the session's own Certificate, in the clear */
+	TLS_CERTS_KEYLOG,           /* its Certificate, decrypted with the key log */
+	TLS_CERTS_PROBE,            /* the gateway's own handshake with the server */
+};
+
 struct tls_dir_state;  /* private: per-direction reassembly */
 struct tls_decrypt;    /* private: per-direction record protection */
 struct keylog;
@@ -234,6 +241,7 @@ struct tls_session {
 	 * read through their Finished, and the CertificateVerify signature
 	 * scheme (RFC 8446 4.4.3) of each side, 0 when none was seen. */
 	uint8_t keys;               /* enum tls_keys */
+	uint8_t cert_source;        /* enum tls_cert_source of server_chain */
 	bool decrypted[2];
 	uint16_t cert_verify[2];
 	/* private */
@@ -255,6 +263,17 @@ void tls_session_init(struct tls_session *s, struct x509_cache *certs);
  * TLS_EV_SERVER_DONE at its Finished, TLS_EV_ENCRYPTED only once both
  * directions are read (or decryption failed). */
 void tls_session_set_keylog(struct tls_session *s, const struct keylog *kl);
+/*
+ * Facts about the server learned out of band (the gateway's probe of it):
+ * its chain (n DER certificates, leaf first), stapled OCSP response (may be
+ * NULL) and whether it asks for a client certificate, recorded as if its
+ * flight had shown them, with cert_source `source`. Replaces a chain
+ * already held. Returns the milestones a policy should judge them at
+ * (TLS_EV_CERTIFICATE, TLS_EV_CERT_REQUEST), each once as tls_feed's are.
+ */
+unsigned tls_session_adopt_chain(struct tls_session *s, const uint8_t *const der[],
+				 const uint32_t der_len[], unsigned n, const uint8_t *ocsp,
+				 uint32_t ocsp_len, bool cert_request, enum tls_cert_source source);
 /* Releases buffers and certificate references; the struct may be reused
  * after tls_session_init(). */
 void tls_session_free(struct tls_session *s);

@@ -16,7 +16,7 @@ PAGES = ["secaudit.1", "secaudit-rules.5", "secaudit-events.7", "secaudit-monito
 HELPS = {
     "secaudit.1": [["secaudit", "--help"]] + [
         ["secaudit", c, "--help"] for c in
-        ("read", "rules", "alerts", "query", "setup-gateway", "stats")],
+        ("read", "rules", "alerts", "query", "setup-gateway", "stats", "probe")],
     "secaudit-monitor.8": [["secaudit-monitor", "--help"]],
     "secaudit-agent.8": [["secaudit-agent", "--help"]],
     "secaudit-server.8": [["secaudit-server", "--help"]],
