@@ -6,7 +6,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 # Lowest first. quic/ and probe/ are rooms for the modules to come.
-LAYERS="net stream x509 tls quic policy probe engine io daemon"
+LAYERS="net stream x509 tls quic app policy probe engine io daemon"
 
 rank() {
 	i=0

@@ -82,6 +82,7 @@ static void end_inspection(struct engine *e, struct engine_session *es, uint64_t
 		tls_session_free(&es->tls);
 		if (es->quic)
 			quic_session_free(es->quic);
+		pretls_free(&es->pre);
 	}
 	es->inspecting = false;
 	es->has_tls = false;
@@ -165,51 +166,32 @@ struct feed_ctx {
 	unsigned ev;
 };
 
-/* An HTTP CONNECT tunnel (RFC 9110 9.3.6) carries TLS after the request
- * and the proxy's answer: skip each direction's header block, up to and
- * including its blank line, then parse what follows as TLS. Returns the
- * bytes of data that belong to the preamble. */
-static size_t skip_connect(struct engine_session *es, enum tls_dir dir,
-			   const uint8_t *data, size_t len)
-{
-	static const char connect[] = "CONNECT ";
-	size_t i;
-
-	if (es->preamble[dir] == PREAMBLE_UNKNOWN) {
-		if (dir == TLS_TO_SERVER && len >= 8 && !memcmp(data, connect, 8)) {
-			es->preamble[TLS_TO_SERVER] = PREAMBLE_HTTP;
-			es->preamble[TLS_TO_CLIENT] = PREAMBLE_HTTP;
-		} else {
-			es->preamble[dir] = PREAMBLE_NONE;
-		}
-	}
-	if (es->preamble[dir] != PREAMBLE_HTTP)
-		return 0;
-	for (i = 0; i < len; i++) {
-		static const uint8_t end[4] = { '\r', '\n', '\r', '\n' };
-
-		es->crlf[dir] = data[i] == end[es->crlf[dir]] ? es->crlf[dir] + 1 :
-				data[i] == '\r' ? 1 : 0;
-		if (es->crlf[dir] == 4) {
-			es->preamble[dir] = PREAMBLE_NONE;
-			return i + 1;
-		}
-	}
-	return len;
-}
-
+/* In-order bytes of one direction: the pre-TLS step (app/pretls) first,
+ * then TLS from where it says TLS begins. */
 static void deliver(void *arg, const uint8_t *data, size_t len)
 {
 	struct feed_ctx *c = arg;
-	size_t skip;
+	struct engine_session *es = c->es;
+	size_t at;
 
 	if (!data) {
-		tls_gap(&c->es->tls, c->dir);
+		pretls_gap(&es->pre, c->dir);
+		tls_gap(&es->tls, c->dir);
 		return;
 	}
-	skip = skip_connect(c->es, c->dir, data, len);
-	if (skip < len)
-		c->ev |= tls_feed(&c->es->tls, c->dir, data + skip, len - skip);
+	switch (pretls_feed(&es->pre, c->dir, data, len, es->flow->key.port[!es->flow->client],
+			    &at)) {
+	case PRETLS_TLS:
+		c->ev |= tls_feed(&es->tls, c->dir, data + at, len - at);
+		break;
+	case PRETLS_GIVE_UP:
+		/* Not followable into TLS: inspection ends, as for bytes
+		 * that are not TLS. */
+		c->ev |= TLS_EV_NOT_TLS;
+		break;
+	case PRETLS_PREAMBLE:
+		break;
+	}
 }
 
 /* Mid-flow start: the side that sends a ClientHello is the client; one
@@ -335,7 +317,11 @@ static enum engine_verdict inspect(struct engine *e, struct engine_session *es, 
 		if (bits)
 			report(e, es, d, bits, ts_us);
 		tls_eof(&es->tls, c.dir);
+		pretls_eof(&es->pre);
 	}
+	bits = pretls_take_anomalies(&es->pre);
+	if (bits)
+		report(e, es, d, bits, ts_us);
 	return after_feed(e, es, d, c.ev, ts_us);
 }
 

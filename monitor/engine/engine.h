@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "app/pretls.h"
 #include "net/anomaly.h"
 #include "net/decode.h"
 #include "quic/quic.h"
@@ -66,8 +67,6 @@ struct engine_config {
 /* Sets every field to the default every program starts from. */
 void engine_config_default(struct engine_config *cfg);
 
-enum engine_preamble { PREAMBLE_UNKNOWN = 0, PREAMBLE_NONE, PREAMBLE_HTTP };
-
 /* Per-flow state the sink sees. `tls` is valid until the session is logged
  * (sink->session_end), after which it is released. */
 struct engine_session {
@@ -95,11 +94,11 @@ struct engine_session {
 	uint8_t pkt_src;
 	bool community_id;
 	uint16_t community_id_seed;
+	/* The clear-text exchange before TLS (proxy tunnel, STARTTLS), if
+	 * any: its facts stay readable after inspection ends. */
+	struct pretls pre;
 	/* private */
 	bool client_syn;             /* the client's SYN was seen: its half is anchored */
-	/* an HTTP CONNECT preamble being skipped, per direction */
-	uint8_t preamble[2];
-	uint8_t crlf[2];
 };
 
 struct engine_sink {

@@ -249,7 +249,8 @@ static uint16_t session_version(const struct tls_session *s)
 	return 0;
 }
 
-void eve_tls_fields(struct json *j, const struct tls_session *s, const struct eve_fp *fp)
+void eve_tls_fields(struct json *j, const struct tls_session *s, const struct pretls *pre,
+		    const struct eve_fp *fp)
 {
 	const struct tls_client_hello *ch = s->n_client_hellos ? &s->client_hello[0] : NULL;
 	const struct tls_server_hello *sh = final_server_hello(s);
@@ -258,6 +259,9 @@ void eve_tls_fields(struct json *j, const struct tls_session *s, const struct ev
 
 	json_key(j, "tls");
 	json_object_begin(j);
+	/* Suricata names the protocol a STARTTLS session upgraded from. */
+	if (pre && pretls_is_starttls(pre->proto))
+		json_kv_str(j, "from_proto", pretls_proto_name(pre->proto));
 	put_cert_fields(j, &s->server_chain);
 	if (ch && ch->has_sni)
 		json_kv_str(j, "sni", ch->sni);
@@ -569,6 +573,35 @@ void eve_certificate_source(struct json *j, const struct tls_session *s)
 	json_object_end(j);
 }
 
+void eve_pretls(struct json *j, const struct pretls *pre)
+{
+	const char *name = pretls_proto_name(pre->proto);
+
+	if (!name)
+		return;
+	if (pretls_is_starttls(pre->proto)) {
+		json_key(j, "starttls");
+		json_object_begin(j);
+		json_kv_str(j, "protocol", name);
+		json_kv_bool(j, "upgraded", pre->upgraded[0] || pre->upgraded[1]);
+		if (pre->caps_seen || pre->offered)
+			json_kv_bool(j, "offered", pre->offered);
+		json_kv_bool(j, "cleartext_credentials", pre->cleartext_credentials);
+		json_object_end(j);
+		return;
+	}
+	json_key(j, "tunnel");
+	json_object_begin(j);
+	json_kv_str(j, "protocol", name);
+	if (pre->host[0])
+		json_kv_str(j, "dest_host", pre->host);
+	if (pre->port)
+		json_kv_uint(j, "dest_port", pre->port);
+	if (pre->cleartext_credentials)
+		json_kv_bool(j, "cleartext_credentials", true);
+	json_object_end(j);
+}
+
 void eve_tls_event(struct buf *out, const struct engine_session *es, uint64_t ts_us)
 {
 	struct eve_fp fp;
@@ -578,10 +611,11 @@ void eve_tls_event(struct buf *out, const struct engine_session *es, uint64_t ts
 	json_init(&j, out);
 	eve_begin(&j, "tls", es, NULL, ts_us);
 	json_kv_str(&j, "app_proto", "tls");
-	eve_tls_fields(&j, &es->tls, &fp);
+	eve_tls_fields(&j, &es->tls, &es->pre, &fp);
 	json_key(&j, "secaudit");
 	json_object_begin(&j);
 	eve_certificate_source(&j, &es->tls);
+	eve_pretls(&j, &es->pre);
 	json_key(&j, "tls");
 	eve_tls_extra(&j, &es->tls, &fp);
 	eve_fp_free(&fp);

@@ -33,8 +33,14 @@ struct eve_fp {
 void eve_fp_compute(struct eve_fp *fp, const struct tls_session *s);
 void eve_fp_free(struct eve_fp *fp);
 
-/* Writes "tls": {...} with Suricata's fields. */
-void eve_tls_fields(struct json *j, const struct tls_session *s, const struct eve_fp *fp);
+/* Writes "tls": {...} with Suricata's fields (pre, if not NULL: the
+ * exchange before TLS, for from_proto). */
+void eve_tls_fields(struct json *j, const struct tls_session *s, const struct pretls *pre,
+		    const struct eve_fp *fp);
+/* Writes, into an open "secaudit" object, "starttls": {protocol, upgraded,
+ * offered, cleartext_credentials} or "tunnel": {protocol, dest_host,
+ * dest_port} when the session began inside such an exchange. */
+void eve_pretls(struct json *j, const struct pretls *pre);
 /* Writes the facts Suricata has no field for, as the value of a key the
  * caller has written (normally "secaudit" -> "tls"). */
 void eve_tls_extra(struct json *j, const struct tls_session *s, const struct eve_fp *fp);

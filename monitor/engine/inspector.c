@@ -160,10 +160,11 @@ static void emit_alert(struct inspector *in, const struct engine_session *es, st
 	if (es->quic)
 		eve_quic_fields(&j, es, &fp);
 	else
-		eve_tls_fields(&j, &es->tls, &fp);
+		eve_tls_fields(&j, &es->tls, &es->pre, &fp);
 	json_key(&j, "secaudit");
 	json_object_begin(&j);
 	eve_certificate_source(&j, &es->tls);
+	eve_pretls(&j, &es->pre);
 	json_key(&j, "policy");
 	policy_state_to_json(jd->policy, &jd->st, &j);
 	if (es->quic) {

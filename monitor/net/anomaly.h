@@ -58,7 +58,10 @@
 	X(QUIC_FAILED_DECRYPT,    "applayer", "quic.failed_decrypt") \
 	X(QUIC_INVALID_FRAME,     "applayer", "quic.invalid_frame") \
 	X(QUIC_CRYPTO_OVERLAP_DIFF, "applayer", "quic.crypto_overlap_different_data") \
-	X(QUIC_CRYPTO_TOO_LONG,   "applayer", "quic.crypto_frag_too_long")
+	X(QUIC_CRYPTO_TOO_LONG,   "applayer", "quic.crypto_frag_too_long") \
+	X(PRETLS_MALFORMED,       "applayer", "pretls.malformed_exchange") \
+	X(PRETLS_TOO_LONG,        "applayer", "pretls.exchange_too_long") \
+	X(PRETLS_UNFINISHED,      "applayer", "pretls.unfinished_exchange")
 
 enum anomaly {
 #define ANOMALY_ENUM(e, t, n) ANOM_##e,

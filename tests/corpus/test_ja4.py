@@ -104,3 +104,29 @@ def test_quic_ja4_matches_tshark_and_reference(capture):
         assert quic["ja3"]["hash"] == ja3
         assert quic.get("sni") == ch["sni"]
         assert mine[0]["secaudit"]["tls"]["client_hellos"][0]["ja4_r"] == tlsparse.ja4(ch, "q")[1]
+# Tunnels: the TLS inside is followed and the event names the destination
+# the client asked the proxy for. FoxIO's reference lists both streams
+# without a JA4: the SOCKS capture lost the client's ClientHello (tshark:
+# "ACKed unseen segment"), so there is none to compute, only the server's
+# side; the CONNECT stream's reference has JA4H only (HTTP), its ClientHello
+# is in the capture and gives the JA4 below.
+TUNNELS = [
+    ("socks4-https.pcap", "10.0.0.1", 50606, "socks4a", "login.live.com", 443, None),
+    ("https-connect.pcap", "10.11.12.13", 54723, "http", "ts01-b.cloudsink.net", 443,
+     "t12i860500_e18388e7f3a3_a1e935682795"),
+]
+
+
+@pytest.mark.parametrize("capture,src,sport,proto,host,port,ja4", TUNNELS,
+                         ids=[t[0] for t in TUNNELS])
+def test_tunnel_followed(capture, src, sport, proto, host, port, ja4):
+    ref = json.load(open(os.path.join(CORPUS, "ja4", capture + ".json")))
+    assert [s.get("JA4.1") for s in ref if s["src"] == src] == [None]
+    tls = [e for e in events_of(read_eve(os.path.join(CORPUS, "ja4", capture)), "tls")
+           if e["src_ip"] == src and e["src_port"] == sport]
+    assert len(tls) == 1
+    assert tls[0]["secaudit"]["tunnel"] == {"protocol": proto, "dest_host": host,
+                                            "dest_port": port}
+    assert tls[0]["tls"].get("ja4") == ja4
+    assert tls[0]["tls"]["version"] == "TLS 1.2"
+    assert "CN=" in tls[0]["tls"]["subject"]

@@ -26,8 +26,6 @@ EXCLUDED = {
     "rule-hooks__tls-handshake-02-ips-sni-drop":
         "IPS test: Suricata suppresses the tls event of a flow its rule dropped at the "
         "ClientHello; we keep the tls event (the alert log is the evidence)",
-    "ldap-starttls":
-        "STARTTLS upgrades inside LDAP (tls.from_proto) are not followed yet",
 }
 
 
