@@ -57,6 +57,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "io/nfq.h"
+#include "io/nfq_feed.h"
 #include "io/synlog.h"
 
 #define SG_CHAIN "SECAUDIT"
@@ -586,7 +587,9 @@ static int remove_family(const struct sg_family *fam)
 	return r;
 }
 
-static bool parse_queues(const char *s, unsigned *first, unsigned *last)
+/* One queue number (range false), or a range "A-B" (also "A:B", as
+ * iptables writes it). */
+static bool parse_queues(const char *s, bool range, unsigned *first, unsigned *last)
 {
 	char *end;
 	unsigned long a, b;
@@ -594,13 +597,31 @@ static bool parse_queues(const char *s, unsigned *first, unsigned *last)
 	errno = 0;
 	a = strtoul(s, &end, 10);
 	b = a;
-	if (*end == ':')
+	if (range) {
+		if (*end != '-' && *end != ':')
+			return false;
+		if (!(end[1] >= '0' && end[1] <= '9'))
+			return false;
 		b = strtoul(end + 1, &end, 10);
+	}
 	if (errno || *end || !(*s >= '0' && *s <= '9') || a > 65535 || b > 65535 || b < a)
 		return false;
 	*first = (unsigned)a;
 	*last = (unsigned)b;
 	return true;
+}
+
+/* After --apply without --fail-closed: a queue the rules now feed with
+ * --queue-bypass but that no monitor listens on lets its TLS pass unjudged. */
+static void warn_unserved(const struct sg_opts *o)
+{
+	unsigned q;
+
+	for (q = o->q_first; q <= o->q_last; q++)
+		if (!nfq_queue_has_listener((uint16_t)q))
+			fprintf(stderr, "secaudit setup-gateway: warning: no monitor listens on queue "
+				"%u: with --queue-bypass its TLS traffic passes unjudged until "
+				"secaudit-monitor serves it (nfqueue.queues)\n", q);
 }
 
 /* "443,8443,10000:10010": at most 15 slots, a range counting two. */
@@ -638,12 +659,13 @@ static bool parse_ports(const char *s)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: secaudit setup-gateway [--apply | --remove] [--queues N|N:M]\n"
+		"usage: secaudit setup-gateway [--apply | --remove] [--queue N | --queues A-B]\n"
 		"                              [--ports LIST] [--input] [--output]\n"
 		"                              [--fail-closed] [-4 | -6]\n"
 		"Prints (default), applies or removes the iptables and ip6tables rules\n"
 		"that queue TLS traffic of the gateway to secaudit-monitor.\n"
-		"  --queues N|N:M  NFQUEUE number, or a range balanced by flow (default 0)\n"
+		"  --queue N       the NFQUEUE number (default 0)\n"
+		"  --queues A-B    a range of queues, flows balanced over them\n"
 		"  --ports LIST    TLS ports, e.g. 443,8443,10000:10010 (default 443)\n"
 		"  --input         also the gateway's own incoming connections\n"
 		"  --output        also the gateway's own outgoing connections\n"
@@ -664,10 +686,15 @@ int cmd_setup_gateway(int argc, char **argv)
 			o.mode = SG_APPLY;
 		} else if (!strcmp(a, "--remove")) {
 			o.mode = SG_REMOVE;
-		} else if (!strcmp(a, "--queues") && k + 1 < argc) {
-			if (!parse_queues(argv[++k], &o.q_first, &o.q_last)) {
-				fprintf(stderr, "secaudit setup-gateway: bad --queues '%s' "
-					"(want N or N:M, 0-65535)\n", argv[k]);
+		} else if ((!strcmp(a, "--queues") || !strcmp(a, "--queue")) && k + 1 < argc) {
+			bool range = !strcmp(a, "--queues");
+
+			if (!parse_queues(argv[++k], range, &o.q_first, &o.q_last)) {
+				fprintf(stderr, "secaudit setup-gateway: bad %s '%s' (%s)\n", a, argv[k],
+					range ? "want a range A-B of queue numbers 0-65535; "
+						"for one queue give --queue N" :
+						"want one queue number 0-65535; for several give "
+						"--queues A-B");
 				return 2;
 			}
 		} else if (!strcmp(a, "--ports") && k + 1 < argc) {
@@ -713,6 +740,23 @@ int cmd_setup_gateway(int argc, char **argv)
 			r |= remove_family(&families[i]);
 		else
 			r |= apply_family(&o, &families[i], o.mode == SG_PRINT);
+	}
+	if (!r && o.mode == SG_APPLY) {
+		char queues[32];
+
+		if (o.q_last > o.q_first)
+			snprintf(queues, sizeof(queues), "queues %u-%u", o.q_first, o.q_last);
+		else
+			snprintf(queues, sizeof(queues), "queue %u", o.q_first);
+		printf("secaudit setup-gateway: applied (%s): chain %s from FORWARD%s%s, TCP ports %s "
+		       "to %s, %s\n", o.v4 && o.v6 ? "IPv4 and IPv6" : o.v4 ? "IPv4" : "IPv6",
+		       SG_CHAIN, o.input ? ", INPUT" : "", o.output ? ", OUTPUT" : "", o.ports, queues,
+		       o.fail_closed ? "fail-closed" : "fail-open (--queue-bypass)");
+		if (!o.fail_closed)
+			warn_unserved(&o);
+	} else if (!r && o.mode == SG_REMOVE) {
+		printf("secaudit setup-gateway: removed (%s): chain %s and its hooks\n",
+		       o.v4 && o.v6 ? "IPv4 and IPv6" : o.v4 ? "IPv4" : "IPv6", SG_CHAIN);
 	}
 	return r ? 1 : 0;
 }

@@ -67,6 +67,7 @@
 #include "engine/inspector.h"
 #include "json.h"
 #include "io/nfq.h"
+#include "io/nfq_feed.h"
 #include "policy/policy.h"
 #include "policy/policy_lint.h"
 #include "privdrop.h"
@@ -116,6 +117,10 @@ struct monitor {
 	uint64_t log_reopen_failures;
 	uint64_t log_retry_at;          /* monotonic µs of the next reopen try; 0: none due */
 	bool log_failing;               /* the last reopen failed (reported once) */
+	/* the netfilter rules at start (check_feed): whether any feeds our
+	 * queues, and how many queues they feed with bypass that nobody serves */
+	bool not_fed;
+	uint64_t unserved_queues;
 	int argc;                       /* the command line, applied again on reload */
 	char **argv;
 };
@@ -307,6 +312,8 @@ static void render_stats(void *arg, struct json *j)
 	json_kv_uint(j, "reloads", m->reloads);
 	json_kv_uint(j, "reload_failures", m->reload_failures);
 	json_kv_uint(j, "log_reopen_failures", m->log_reopen_failures);
+	json_kv_uint(j, "queues_not_fed", m->not_fed);
+	json_kv_uint(j, "unserved_queues", m->unserved_queues);
 	counts_json(j, &total);
 	if (m->synlog) {
 		struct synlog_counters sc;
@@ -587,6 +594,45 @@ static int prepare_evidence_dir(const char *dir, const char *user, const char *g
 fail:
 	fprintf(stderr, "secaudit-monitor: evidence directory %s: %s\n", dir, strerror(errno));
 	return -1;
+}
+
+/*
+ * Once our queues are bound, and while still root (iptables-save needs
+ * it): do the gateway's rules feed our queues at all, and do they feed a
+ * queue nobody serves with --queue-bypass (its TLS then passes unjudged,
+ * e.g. setup-gateway --queues 0-1 with a monitor on queue 2)? Warnings on
+ * stderr, counts in the stats.
+ */
+static void check_feed(struct monitor *m)
+{
+	struct nfq_feed feed;
+	uint16_t q[8];
+	size_t n, i;
+
+	nfq_feed_rules(&feed);
+	if (!feed.read) {
+		fprintf(stderr, "secaudit-monitor: could not run iptables-save: whether the "
+			"gateway's rules feed queues %u:%u is not checked\n", m->cfg.q_first,
+			m->cfg.q_last);
+		return;
+	}
+	if (!nfq_feed_reaches(&feed, m->cfg.q_first, m->cfg.q_last)) {
+		char flag[40];
+
+		m->not_fed = true;
+		if (m->cfg.q_last > m->cfg.q_first)
+			snprintf(flag, sizeof(flag), "--queues %u-%u", m->cfg.q_first, m->cfg.q_last);
+		else
+			snprintf(flag, sizeof(flag), "--queue %u", m->cfg.q_first);
+		fprintf(stderr, "secaudit-monitor: warning: no iptables rule feeds this monitor's "
+			"queues (yet): nothing reaches it until `secaudit setup-gateway --apply %s`\n",
+			flag);
+	}
+	n = nfq_feed_unserved(&feed, q, sizeof(q) / sizeof(q[0]));
+	m->unserved_queues = n;
+	for (i = 0; i < n && i < sizeof(q) / sizeof(q[0]); i++)
+		fprintf(stderr, "secaudit-monitor: warning: the gateway's rules feed queue %u with "
+			"--queue-bypass, and nothing listens there: its TLS passes unjudged\n", q[i]);
 }
 
 static void usage(FILE *f)
@@ -994,6 +1040,7 @@ int main(int argc, char **argv)
 			strerror(-err));
 	if (start_workers(m) < 0)
 		goto out;
+	check_feed(m);
 	/* CAP_NET_ADMIN stays: the kernel checks it on every verdict message.
 	 * The raw sockets for the resets are open already, so CAP_NET_RAW
 	 * goes. The log directory must be writable by the user for reopening. */

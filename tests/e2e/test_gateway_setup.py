@@ -3,6 +3,8 @@ idempotent, that --remove restores iptables-save exactly, that only TCP
 packets with payload on the TLS ports reach the queue, and that clients' SYNs
 are copied to the monitor (NFLOG) instead."""
 
+import time
+
 from lab import (Probe, lab, make_cert, probe_bin, start_tls_server,  # noqa: F401
                  s_client)
 
@@ -132,3 +134,51 @@ def test_queued_handshake_counts_match_the_kernel(lab, probe_bin, tmp_path):
     # TCP the gateway forwarded (IPv4) outnumbers what was queued (both families)
     assert fwd_pkts > st["nfq"]["packets"] / 2
     assert kernel["queue_dropped"] == 0 and kernel["user_dropped"] == 0
+
+
+def test_queue_numbers_are_named_as_numbers(lab, probe_bin):
+    """--queue N is one queue, --queues A-B a range; --queues N, which once
+    took a queue number, is refused with a message naming --queue."""
+    one = sg(lab, probe_bin, "--queue", "2").stdout
+    assert one.count("--queue-num 2 --queue-bypass") == 2
+    rng = sg(lab, probe_bin, "--queues", "2-3").stdout
+    assert rng.count("--queue-balance 2:3 --queue-bypass") == 2
+    for args, says in ((["--queues", "2"], "for one queue give --queue N"),
+                       (["--queue", "1-2"], "for several give --queues A-B"),
+                       (["--queues", "3-1"], "want a range A-B")):
+        r = sg(lab, probe_bin, *args, check=False)
+        assert r.returncode == 2 and says in r.stderr, (args, r.stderr)
+
+
+def test_apply_and_remove_say_what_they_did_and_warn_without_a_listener(lab, probe_bin):
+    r = sg(lab, probe_bin, "--apply", "--queue", "5", "--ports", "443")
+    assert ("secaudit setup-gateway: applied (IPv4 and IPv6): chain SECAUDIT from FORWARD, "
+            "TCP ports 443 to queue 5, fail-open (--queue-bypass)") in r.stdout
+    assert "warning: no monitor listens on queue 5" in r.stderr
+    r = sg(lab, probe_bin, "--apply", "--fail-closed", "--queue", "5")
+    assert "fail-closed" in r.stdout and "warning" not in r.stderr   # closed: nothing passes
+    r = sg(lab, probe_bin, "--remove")
+    assert "secaudit setup-gateway: removed (IPv4 and IPv6): chain SECAUDIT and its hooks" in r.stdout
+
+
+def test_monitor_warns_when_the_rules_feed_another_queue(lab, probe_bin):
+    from monitor_lab import RULES, Monitor, need_binaries
+    need_binaries()
+    sg(lab, probe_bin, "--apply", "--queue", "0")
+    mon = Monitor(lab, RULES, "--queue", "2")
+    mon.wait_stderr("nothing listens there")
+    err = mon.stderr()
+    assert "feed queue 0 with --queue-bypass, and nothing listens there" in err
+    assert "no iptables rule feeds this monitor's queues" in err
+    st = mon.stats()
+    assert st["unserved_queues"] == 1 and st["queues_not_fed"] == 1
+    # with the monitor on the queue the rules feed: no warning, and
+    # setup-gateway sees its listener
+    lab.stop(mon.proc)
+    mon = Monitor(lab, RULES, "--queue", "0")
+    time.sleep(0.2)
+    assert "warning" not in mon.stderr(), mon.stderr()
+    st = mon.stats()
+    assert st["unserved_queues"] == 0 and st["queues_not_fed"] == 0
+    r = sg(lab, probe_bin, "--apply", "--queue", "0")
+    assert "warning" not in r.stderr, r.stderr
