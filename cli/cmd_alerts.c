@@ -31,7 +31,7 @@
 
 #include "cli.h"
 #include "daemon/daemon_config.h"
-#include "policy/rules.h"
+#include "policy/strset.h"
 
 #define ALERTS_FIELD 256
 #define ALERTS_MAX_RULES 16
@@ -461,7 +461,7 @@ static bool alerts_match(const struct alerts_opts *o, const struct alert_ev *ev)
 		return false;
 	if (o->port && atoi(ev->dest_port) != o->port)
 		return false;
-	if (o->sni && !rules_glob(o->sni, ev->sni, true))
+	if (o->sni && !policy_glob(o->sni, ev->sni, true))
 		return false;
 	if (o->rule && !alerts_rule_hit(o->rule, ev))
 		return false;

@@ -6,21 +6,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <yaml.h>
+#include "yamldoc.h"
+
+/* Configuration files are a few lines; this is only a bound. */
+#define AUDIT_CONFIG_MAX_FILE (1u << 20)
 
 /* A key given twice is refused (YAML 1.2 3.2.1.1: mapping keys are unique;
  * libyaml does not check): the daemons would take the first value and call
  * the second an unknown setting. */
-static int add(struct audit_config *c, const char *key, const char *val,
-	       const yaml_mark_t *m, char *err, size_t errsz)
+static int add(struct audit_config *c, struct yamldoc *d, const char *key, const char *val,
+	       const yaml_node_t *k)
 {
 	struct audit_config_kv *kv;
 	size_t i;
 
 	for (i = 0; i < c->n; i++)
 		if (!strcmp(c->kv[i].key, key)) {
-			snprintf(err, errsz, "%s:%zu:%zu: '%s' given again (first at line %u)",
-				 c->file, m->line + 1, m->column + 1, key, c->kv[i].line);
+			yamldoc_fail(d, k, "'%s' given again (first at line %u)", key,
+				     c->kv[i].line);
 			return -EINVAL;
 		}
 	kv = realloc(c->kv, (c->n + 1) * sizeof(*kv));
@@ -30,8 +33,8 @@ static int add(struct audit_config *c, const char *key, const char *val,
 	kv = &c->kv[c->n];
 	kv->key = strdup(key);
 	kv->val = strdup(val);
-	kv->line = (unsigned)m->line + 1;
-	kv->col = (unsigned)m->column + 1;
+	kv->line = (unsigned)k->start_mark.line + 1;
+	kv->col = (unsigned)k->start_mark.column + 1;
 	kv->used = false;
 	if (!kv->key || !kv->val) {
 		free(kv->key);
@@ -42,37 +45,32 @@ static int add(struct audit_config *c, const char *key, const char *val,
 	return 0;
 }
 
-static int walk(struct audit_config *c, yaml_document_t *d, yaml_node_t *node,
-		const char *prefix, char *err, size_t errsz)
+static int walk(struct audit_config *c, struct yamldoc *d, const yaml_node_t *node,
+		const char *prefix)
 {
 	yaml_node_pair_t *p;
 	char key[256];
 	int rc;
 
 	if (node->type != YAML_MAPPING_NODE) {
-		snprintf(err, errsz, "%s:%zu:%zu: a mapping (key: value) is expected",
-			 c->file, node->start_mark.line + 1, node->start_mark.column + 1);
+		yamldoc_fail(d, node, "a mapping (key: value) is expected");
 		return -EINVAL;
 	}
 	for (p = node->data.mapping.pairs.start; p < node->data.mapping.pairs.top; p++) {
-		yaml_node_t *k = yaml_document_get_node(d, p->key);
-		yaml_node_t *v = yaml_document_get_node(d, p->value);
+		yaml_node_t *k = yamldoc_node(d, p->key);
+		yaml_node_t *v = yamldoc_node(d, p->value);
 
-		if (!k || !v || k->type != YAML_SCALAR_NODE) {
-			snprintf(err, errsz, "%s: malformed key", c->file);
+		if (!yamldoc_scalar(k)) {
+			yamldoc_fail(d, k, "keys must be plain names");
 			return -EINVAL;
 		}
-		snprintf(key, sizeof(key), "%s%s%s", prefix, *prefix ? "." : "",
-			 (const char *)k->data.scalar.value);
+		snprintf(key, sizeof(key), "%s%s%s", prefix, *prefix ? "." : "", yamldoc_scalar(k));
 		if (v->type == YAML_MAPPING_NODE) {
-			rc = walk(c, d, v, key, err, errsz);
+			rc = walk(c, d, v, key);
 		} else if (v->type == YAML_SCALAR_NODE) {
-			rc = add(c, key, (const char *)v->data.scalar.value,
-				 &k->start_mark, err, errsz);
+			rc = add(c, d, key, yamldoc_scalar(v), k);
 		} else {
-			snprintf(err, errsz, "%s:%zu:%zu: %s: lists are not taken here",
-				 c->file, v->start_mark.line + 1,
-				 v->start_mark.column + 1, key);
+			yamldoc_fail(d, v, "%s: lists are not taken here", key);
 			rc = -EINVAL;
 		}
 		if (rc < 0)
@@ -84,37 +82,21 @@ static int walk(struct audit_config *c, yaml_document_t *d, yaml_node_t *node,
 int audit_config_load(const char *path, struct audit_config *c, char *err,
 		      size_t errsz)
 {
-	yaml_parser_t parser;
-	yaml_document_t doc;
+	struct yamldoc d;
 	yaml_node_t *root;
-	FILE *f;
-	int rc = 0;
+	int rc = -EINVAL;
 
 	memset(c, 0, sizeof(*c));
 	snprintf(c->file, sizeof(c->file), "%s", path);
-	f = fopen(path, "r");
-	if (!f) {
-		rc = -errno;
-		snprintf(err, errsz, "%s: %s", path, strerror(errno));
-		return rc;
+	if (yamldoc_load_file(&d, path, AUDIT_CONFIG_MAX_FILE)) {
+		root = yamldoc_root(&d);
+		rc = root ? walk(c, &d, root, "") : 0;
+		if (rc == -ENOMEM && !d.failed)
+			yamldoc_fail(&d, NULL, "out of memory");
 	}
-	yaml_parser_initialize(&parser);
-	yaml_parser_set_input_file(&parser, f);
-	if (!yaml_parser_load(&parser, &doc)) {
-		snprintf(err, errsz, "%s:%zu:%zu: %s", path,
-			 parser.problem_mark.line + 1,
-			 parser.problem_mark.column + 1,
-			 parser.problem ? parser.problem : "YAML error");
-		yaml_parser_delete(&parser);
-		fclose(f);
-		return -EINVAL;
-	}
-	root = yaml_document_get_root_node(&doc);
-	if (root)
-		rc = walk(c, &doc, root, "", err, errsz);
-	yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
-	fclose(f);
+	if (d.failed)
+		yamldoc_error(&d, err, errsz);
+	yamldoc_free(&d);
 	return rc;
 }
 

@@ -12,13 +12,12 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fnmatch.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <yaml.h>
+#include "yamldoc.h"
 
 #define AUDIT_RULES_MAX_FILE (4u << 20)
 #define AUDIT_RULES_MAX_FILES 256
@@ -130,118 +129,39 @@ size_t audit_rules_count(const struct audit_rules *r)
 /* ---- parsing ---- */
 
 struct pctx {
-	yaml_document_t doc;
-	const char *name;
-	char *err;
-	size_t errsz;
-	bool failed;
+	struct yamldoc yd;
 	struct audit_rules *set;
 };
 
-__attribute__((format(printf, 3, 4)))
-static bool fail(struct pctx *c, const yaml_node_t *n, const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	if (c->failed)
-		return false;
-	c->failed = true;
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (n)
-		snprintf(c->err, c->errsz, "%s:%lu:%lu: %s", c->name,
-			 (unsigned long)n->start_mark.line + 1,
-			 (unsigned long)n->start_mark.column + 1, msg);
-	else
-		snprintf(c->err, c->errsz, "%s: %s", c->name, msg);
-	return false;
-}
-
-static yaml_node_t *node_at(struct pctx *c, int id)
-{
-	return yaml_document_get_node(&c->doc, id);
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
-static const char *kind(const yaml_node_t *n)
-{
-	return n->type == YAML_SCALAR_NODE ? "a value"
-	       : n->type == YAML_SEQUENCE_NODE ? "a list" : "a mapping";
-}
-
-/* map is a mapping whose keys are plain names from keys[], each once. */
-static bool check_keys(struct pctx *c, const yaml_node_t *map, const char *what,
-		       const char *const *keys)
-{
-	yaml_node_pair_t *a, *b;
-
-	if (map->type != YAML_MAPPING_NODE)
-		return fail(c, map, "%s must be a mapping, not %s", what, kind(map));
-	for (a = map->data.mapping.pairs.start; a < map->data.mapping.pairs.top; a++) {
-		yaml_node_t *k = node_at(c, a->key);
-		const char *ks = scalar(k);
-		const char *const *p;
-
-		if (!ks)
-			return fail(c, k, "keys in %s must be plain names", what);
-		for (p = keys; *p && strcmp(*p, ks); p++)
-			;
-		if (!*p)
-			return fail(c, k, "unknown key '%s' in %s", ks, what);
-		for (b = map->data.mapping.pairs.start; b < a; b++)
-			if (!strcmp(ks, scalar(node_at(c, b->key))))
-				return fail(c, k, "duplicate key '%s' in %s", ks, what);
-	}
-	return true;
-}
-
-static yaml_node_t *get(struct pctx *c, const yaml_node_t *map, const char *key)
-{
-	yaml_node_pair_t *p;
-
-	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++)
-		if (!strcmp(scalar(node_at(c, p->key)), key))
-			return node_at(c, p->value);
-	return NULL;
-}
-
+/* A number from 0 to max, quoting the text when it is not. */
 static bool parse_u64(struct pctx *c, const yaml_node_t *n, const char *what,
 		      uint64_t max, uint64_t *out)
 {
-	const char *s = scalar(n);
-	char *end;
+	const char *s = yamldoc_scalar(n);
 
 	if (!s)
-		return fail(c, n, "%s must be a number, not %s", what, kind(n));
-	errno = 0;
-	*out = strtoull(s, &end, 0);
-	if (errno || !*s || *end || *s == '-' || *out > max)
-		return fail(c, n, "%s: '%s' is not a number from 0 to %llu", what, s,
-			    (unsigned long long)max);
+		return yamldoc_fail(&c->yd, n, "%s must be a number, not %s", what,
+				    yamldoc_kind(n));
+	if (!yamldoc_parse_u64(s, out) || *out > max)
+		return yamldoc_fail(&c->yd, n, "%s: '%s' is not a number from 0 to %llu", what, s,
+				    (unsigned long long)max);
 	return true;
 }
 
-/* A value or a list of values, each passed to item(). */
+/* A value or a non-empty list of values, each passed to item(). */
 static bool each_item(struct pctx *c, const yaml_node_t *n, const char *what,
 		      bool (*item)(struct pctx *, const yaml_node_t *, const char *, void *),
 		      void *dst)
 {
-	yaml_node_item_t *i;
+	size_t i;
 
-	if (n->type == YAML_SCALAR_NODE)
-		return item(c, n, what, dst);
-	if (n->type != YAML_SEQUENCE_NODE)
-		return fail(c, n, "%s must be a value or a list, not %s", what, kind(n));
-	if (n->data.sequence.items.start == n->data.sequence.items.top)
-		return fail(c, n, "%s: empty list (leave the condition out to match any)", what);
-	for (i = n->data.sequence.items.start; i < n->data.sequence.items.top; i++)
-		if (!item(c, node_at(c, *i), what, dst))
+	if (!yamldoc_scalars(&c->yd, n, what))
+		return false;
+	if (!yamldoc_items(n))
+		return yamldoc_fail(&c->yd, n, "%s: empty list (leave the condition out to match any)",
+				    what);
+	for (i = 0; i < yamldoc_items(n); i++)
+		if (!item(c, yamldoc_item(&c->yd, n, i), what, dst))
 			return false;
 	return true;
 }
@@ -249,19 +169,17 @@ static bool each_item(struct pctx *c, const yaml_node_t *n, const char *what,
 static bool str_item(struct pctx *c, const yaml_node_t *n, const char *what, void *dst)
 {
 	struct strs *s = dst;
-	const char *v = scalar(n);
+	const char *v = yamldoc_scalar(n);
 	char **grown;
 
-	if (!v)
-		return fail(c, n, "%s: items must be values, not %s", what, kind(n));
 	if (!*v)
-		return fail(c, n, "%s: empty value", what);
+		return yamldoc_fail(&c->yd, n, "%s: empty value", what);
 	grown = realloc(s->v, (s->n + 1) * sizeof(*s->v));
 	if (!grown)
-		return fail(c, n, "out of memory");
+		return yamldoc_fail(&c->yd, n, "out of memory");
 	s->v = grown;
 	if (!(s->v[s->n] = strdup(v)))
-		return fail(c, n, "out of memory");
+		return yamldoc_fail(&c->yd, n, "out of memory");
 	s->n++;
 	return true;
 }
@@ -272,28 +190,15 @@ static bool num_item(struct pctx *c, const yaml_node_t *n, const char *what, voi
 	uint64_t v, *grown;
 
 	/* an audit id the kernel never set prints as 4294967295 */
-	if (scalar(n) && !strcmp(scalar(n), "unset"))
+	if (yamldoc_scalar(n) && !strcmp(yamldoc_scalar(n), "unset"))
 		v = 4294967295u;
 	else if (!parse_u64(c, n, what, UINT64_MAX, &v))
 		return false;
 	grown = realloc(s->v, (s->n + 1) * sizeof(*s->v));
 	if (!grown)
-		return fail(c, n, "out of memory");
+		return yamldoc_fail(&c->yd, n, "out of memory");
 	s->v = grown;
 	s->v[s->n++] = v;
-	return true;
-}
-
-static bool parse_bool(struct pctx *c, const yaml_node_t *n, const char *what, int *out)
-{
-	const char *s = scalar(n);
-
-	if (s && (!strcmp(s, "true") || !strcmp(s, "yes")))
-		*out = 1;
-	else if (s && (!strcmp(s, "false") || !strcmp(s, "no")))
-		*out = 0;
-	else
-		return fail(c, n, "%s must be true or false", what);
 	return true;
 }
 
@@ -307,16 +212,17 @@ static bool parse_match(struct pctx *c, const yaml_node_t *n, struct match *m, i
 	for (i = 0; i < sizeof(conds) / sizeof(conds[0]); i++)
 		names[i] = conds[i].name;
 	names[i] = NULL;
-	if (!check_keys(c, n, depth ? "not" : "match", names))
+	if (!yamldoc_check_keys(&c->yd, n, depth ? "not" : "match", names, NULL))
 		return false;
 	if (n->data.mapping.pairs.start == n->data.mapping.pairs.top)
-		return fail(c, n, "%s: no condition (a rule would match every event)",
+		return yamldoc_fail(&c->yd, n, "%s: no condition (a rule would match every event)",
 			    depth ? "not" : "match");
 	for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-		const char *k = scalar(node_at(c, p->key));
-		yaml_node_t *v = node_at(c, p->value);
+		const char *k = yamldoc_scalar(yamldoc_node(&c->yd, p->key));
+		yaml_node_t *v = yamldoc_node(&c->yd, p->value);
 		const struct cond *cd = conds;
 		void *dst;
+		bool b;
 
 		while (strcmp(cd->name, k))
 			cd++;
@@ -332,14 +238,15 @@ static bool parse_match(struct pctx *c, const yaml_node_t *n, struct match *m, i
 				return false;
 			break;
 		case COND_BOOL:
-			if (!parse_bool(c, v, k, dst))
+			if (!yamldoc_bool(&c->yd, v, k, &b))
 				return false;
+			*(int *)dst = b;
 			break;
 		case COND_NOT:
 			if (depth)
-				return fail(c, v, "'not' cannot be nested");
+				return yamldoc_fail(&c->yd, v, "'not' cannot be nested");
 			if (!(m->not = calloc(1, sizeof(*m->not))))
-				return fail(c, v, "out of memory");
+				return yamldoc_fail(&c->yd, v, "out of memory");
 			if (!parse_match(c, v, m->not, depth + 1))
 				return false;
 			break;
@@ -370,115 +277,110 @@ static bool parse_rule(struct pctx *c, const yaml_node_t *n)
 	uint64_t u;
 	size_t i;
 
-	if (!check_keys(c, n, "a rule", keys))
+	if (!yamldoc_check_keys(&c->yd, n, "a rule", keys, NULL))
 		return false;
 	for (i = 0; required[i]; i++)
-		if (!get(c, n, required[i]))
-			return fail(c, n, "rule without '%s'", required[i]);
+		if (!yamldoc_get(&c->yd, n, required[i]))
+			return yamldoc_fail(&c->yd, n, "rule without '%s'", required[i]);
 	grown = realloc(set->v, (set->n + 1) * sizeof(*set->v));
 	if (!grown)
-		return fail(c, n, "out of memory");
+		return yamldoc_fail(&c->yd, n, "out of memory");
 	set->v = grown;
 	r = &set->v[set->n++];
 	memset(r, 0, sizeof(*r));
 	r->m.success = r->m.write = r->m.uid_change = -1;
 	r->info.severity = 2;
 
-	v = get(c, n, "id");
-	if (!scalar(v) || !valid_id(scalar(v)))
-		return fail(c, v, "id must be letters, digits, '-', '_' or '.'");
+	v = yamldoc_get(&c->yd, n, "id");
+	if (!yamldoc_scalar(v) || !valid_id(yamldoc_scalar(v)))
+		return yamldoc_fail(&c->yd, v, "id must be letters, digits, '-', '_' or '.'");
 	for (i = 0; i + 1 < set->n; i++)
-		if (!strcmp(set->v[i].info.id, scalar(v)))
-			return fail(c, v, "duplicate rule id '%s'", scalar(v));
-	r->info.id = strdup(scalar(v));
+		if (!strcmp(set->v[i].info.id, yamldoc_scalar(v)))
+			return yamldoc_fail(&c->yd, v, "duplicate rule id '%s'", yamldoc_scalar(v));
+	r->info.id = strdup(yamldoc_scalar(v));
 
-	v = get(c, n, "sid");
+	v = yamldoc_get(&c->yd, n, "sid");
 	if (!parse_u64(c, v, "sid", UINT32_MAX, &u))
 		return false;
 	if (u == 0)
-		return fail(c, v, "sid must not be 0");
+		return yamldoc_fail(&c->yd, v, "sid must not be 0");
 	for (i = 0; i + 1 < set->n; i++)
 		if (set->v[i].info.sid == u)
-			return fail(c, v, "sid %llu is also rule '%s'",
+			return yamldoc_fail(&c->yd, v, "sid %llu is also rule '%s'",
 				    (unsigned long long)u, set->v[i].info.id);
 	r->info.sid = (uint32_t)u;
 
-	v = get(c, n, "message");
-	if (!scalar(v) || !*scalar(v))
-		return fail(c, v, "message must be a non-empty value");
-	r->info.message = strdup(scalar(v));
+	v = yamldoc_get(&c->yd, n, "message");
+	if (!yamldoc_scalar(v) || !*yamldoc_scalar(v))
+		return yamldoc_fail(&c->yd, v, "message must be a non-empty value");
+	r->info.message = strdup(yamldoc_scalar(v));
 
-	v = get(c, n, "category");
-	if (v && (!scalar(v) || !*scalar(v)))
-		return fail(c, v, "category must be a non-empty value");
-	r->info.category = strdup(v ? scalar(v) : "audit");
+	v = yamldoc_get(&c->yd, n, "category");
+	if (v && (!yamldoc_scalar(v) || !*yamldoc_scalar(v)))
+		return yamldoc_fail(&c->yd, v, "category must be a non-empty value");
+	r->info.category = strdup(v ? yamldoc_scalar(v) : "audit");
 
-	if ((v = get(c, n, "severity"))) {
+	if ((v = yamldoc_get(&c->yd, n, "severity"))) {
 		if (!parse_u64(c, v, "severity", 4, &u))
 			return false;
 		if (u == 0)
-			return fail(c, v, "severity goes from 1 (high) to 4");
+			return yamldoc_fail(&c->yd, v, "severity goes from 1 (high) to 4");
 		r->info.severity = (unsigned)u;
 	}
 	if (!r->info.id || !r->info.message || !r->info.category)
-		return fail(c, n, "out of memory");
-	return parse_match(c, get(c, n, "match"), &r->m, 0);
+		return yamldoc_fail(&c->yd, n, "out of memory");
+	return parse_match(c, yamldoc_get(&c->yd, n, "match"), &r->m, 0);
 }
 
 static void parse_top(struct pctx *c)
 {
 	static const char *const keys[] = { "version", "rules", NULL };
-	yaml_node_t *root = yaml_document_get_root_node(&c->doc), *v;
+	yaml_node_t *root = yamldoc_root(&c->yd), *v;
 	yaml_node_item_t *i;
 
 	if (!root) {
-		fail(c, NULL, "empty file (want version: 1 and rules:)");
+		yamldoc_fail(&c->yd, NULL, "empty file (want version: 1 and rules:)");
 		return;
 	}
-	if (!check_keys(c, root, "the file", keys))
+	if (!yamldoc_check_keys(&c->yd, root, "the file", keys, NULL))
 		return;
-	v = get(c, root, "version");
-	if (!v || !scalar(v) || strcmp(scalar(v), "1")) {
-		fail(c, v ? v : root, "version: 1 expected");
+	v = yamldoc_get(&c->yd, root, "version");
+	if (!v || !yamldoc_scalar(v) || strcmp(yamldoc_scalar(v), "1")) {
+		yamldoc_fail(&c->yd, v ? v : root, "version: 1 expected");
 		return;
 	}
-	v = get(c, root, "rules");
+	v = yamldoc_get(&c->yd, root, "rules");
 	if (!v) {
-		fail(c, root, "no 'rules:' list");
+		yamldoc_fail(&c->yd, root, "no 'rules:' list");
 		return;
 	}
 	if (v->type != YAML_SEQUENCE_NODE) {
-		fail(c, v, "rules must be a list, not %s", kind(v));
+		yamldoc_fail(&c->yd, v, "rules must be a list, not %s", yamldoc_kind(v));
 		return;
 	}
 	for (i = v->data.sequence.items.start; i < v->data.sequence.items.top; i++)
-		if (!parse_rule(c, node_at(c, *i)))
+		if (!parse_rule(c, yamldoc_node(&c->yd, *i)))
 			return;
 }
 
-/* Adds the rules of one file's text to set; false with err set. */
+/* Adds the rules of the document c->yd (if it loaded) to set, and ends
+ * the document; false with err set. */
+static bool add_doc(struct pctx *c, bool loaded, char *err, size_t errsz)
+{
+	if (loaded)
+		parse_top(c);
+	yamldoc_free(&c->yd);
+	if (c->yd.failed)
+		yamldoc_error(&c->yd, err, errsz);
+	return !c->yd.failed;
+}
+
 static bool add_text(struct audit_rules *set, const char *name, const char *text,
 		     size_t len, char *err, size_t errsz)
 {
-	struct pctx c = { .name = name, .err = err, .errsz = errsz, .set = set };
-	yaml_parser_t parser;
+	struct pctx c = { .set = set };
 
-	if (!yaml_parser_initialize(&parser))
-		return fail(&c, NULL, "out of memory");
-	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
-	if (!yaml_parser_load(&parser, &c.doc)) {
-		snprintf(err, errsz, "%s:%lu:%lu: YAML syntax: %s%s%s", name,
-			 (unsigned long)parser.problem_mark.line + 1,
-			 (unsigned long)parser.problem_mark.column + 1,
-			 parser.problem ? parser.problem : "error",
-			 parser.context ? " " : "", parser.context ? parser.context : "");
-		yaml_parser_delete(&parser);
-		return false;
-	}
-	parse_top(&c);
-	yaml_document_delete(&c.doc);
-	yaml_parser_delete(&parser);
-	return !c.failed;
+	return add_doc(&c, yamldoc_load(&c.yd, name, text, len), err, errsz);
 }
 
 struct audit_rules *audit_rules_parse(const char *name, const char *text,
@@ -499,26 +401,9 @@ struct audit_rules *audit_rules_parse(const char *name, const char *text,
 
 static bool add_file(struct audit_rules *set, const char *path, char *err, size_t errsz)
 {
-	FILE *f = fopen(path, "rb");
-	char *data = NULL;
-	size_t len = 0;
-	bool ok = false;
+	struct pctx c = { .set = set };
 
-	if (!f) {
-		snprintf(err, errsz, "%s: cannot read: %s", path, strerror(errno));
-		return false;
-	}
-	data = malloc(AUDIT_RULES_MAX_FILE + 1);
-	if (data)
-		len = fread(data, 1, AUDIT_RULES_MAX_FILE + 1, f);
-	if (!data || ferror(f) || len > AUDIT_RULES_MAX_FILE)
-		snprintf(err, errsz, "%s: %s", path, !data ? "out of memory"
-			 : len > AUDIT_RULES_MAX_FILE ? "file too large" : "read error");
-	else
-		ok = add_text(set, path, data, len, err, errsz);
-	fclose(f);
-	free(data);
-	return ok;
+	return add_doc(&c, yamldoc_load_file(&c.yd, path, AUDIT_RULES_MAX_FILE), err, errsz);
 }
 
 static bool yaml_name(const char *n)

@@ -8,12 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include <yaml.h>
+#include "yamldoc.h"
 
 #include "io/nfq.h"
 #include "io/statsock.h"
+
+#define DAEMON_CONFIG_MAX_FILE (1u << 20)
 
 void daemon_config_default(struct daemon_config *c)
 {
@@ -75,54 +76,24 @@ bool daemon_parse_queues(const char *s, uint16_t *first, uint16_t *last)
 }
 
 struct cctx {
-	yaml_document_t *doc;
+	struct yamldoc yd;
 	const char *path;
-	char *err;
-	size_t errlen;
 };
-
-static bool fail(struct cctx *x, const yaml_node_t *n, const char *fmt, const char *what)
-{
-	int k = snprintf(x->err, x->errlen, "%s:%zu:%zu: ", x->path,
-			 n ? n->start_mark.line + 1 : 0, n ? n->start_mark.column + 1 : 0);
-
-	if (k >= 0 && (size_t)k < x->errlen)
-		snprintf(x->err + k, x->errlen - (size_t)k, fmt, what);
-	return false;
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
 
 /* A path value; relative ones are taken from the configuration's directory. */
 static bool get_path(struct cctx *x, const yaml_node_t *n, const char *key, char *out, size_t outlen)
 {
-	const char *s = scalar(n), *slash = strrchr(x->path, '/');
+	const char *s = yamldoc_scalar(n), *slash = strrchr(x->path, '/');
 	int k;
 
 	if (!s)
-		return fail(x, n, "%s must be a path", key);
+		return yamldoc_fail(&x->yd, n, "%s must be a path", key);
 	if (*s == '/' || !*s || !slash)
 		k = snprintf(out, outlen, "%s", s);
 	else
 		k = snprintf(out, outlen, "%.*s/%s", (int)(slash - x->path), x->path, s);
 	if (k < 0 || (size_t)k >= outlen)
-		return fail(x, n, "%s: path too long", key);
-	return true;
-}
-
-static bool get_bool(struct cctx *x, const yaml_node_t *n, const char *key, bool *out)
-{
-	const char *s = scalar(n);
-
-	if (s && (!strcasecmp(s, "true") || !strcasecmp(s, "yes") || !strcasecmp(s, "on")))
-		*out = true;
-	else if (s && (!strcasecmp(s, "false") || !strcasecmp(s, "no") || !strcasecmp(s, "off")))
-		*out = false;
-	else
-		return fail(x, n, "%s must be true or false", key);
+		return yamldoc_fail(&x->yd, n, "%s: path too long", key);
 	return true;
 }
 
@@ -135,29 +106,29 @@ static bool get_num(struct cctx *x, const yaml_node_t *n, const char *key, bool 
 		{ "", 1 }, { "k", 1024 }, { "KiB", 1024 }, { "M", 1 << 20 }, { "MiB", 1 << 20 },
 		{ "G", 1 << 30 }, { "GiB", 1 << 30 },
 	}, times[] = { { "", 1 }, { "s", 1 }, { "m", 60 }, { "h", 3600 } };
-	const char *s = scalar(n);
+	const char *s = yamldoc_scalar(n);
 	unsigned long long v;
 	size_t i, count = duration ? sizeof(times) / sizeof(*times) : sizeof(sizes) / sizeof(*sizes);
 	char *end;
 
 	if (!s || *s < '0' || *s > '9')
-		return fail(x, n, "%s must be a number", key);
+		return yamldoc_fail(&x->yd, n, "%s must be a number", key);
 	errno = 0;
 	v = strtoull(s, &end, 0);
 	if (errno)
-		return fail(x, n, "%s is out of range", key);
+		return yamldoc_fail(&x->yd, n, "%s is out of range", key);
 	for (i = 0; i < count; i++) {
 		const char *u = duration ? times[i].u : sizes[i].u;
 		unsigned long long f = duration ? times[i].f : sizes[i].f;
 
 		if (!strcmp(end, u)) {
 			if (v > max / f)
-				return fail(x, n, "%s is out of range", key);
+				return yamldoc_fail(&x->yd, n, "%s is out of range", key);
 			*out = v * f;
 			return true;
 		}
 	}
-	return fail(x, n, "%s has an unknown unit", key);
+	return yamldoc_fail(&x->yd, n, "%s has an unknown unit", key);
 }
 
 static bool get_u32(struct cctx *x, const yaml_node_t *n, const char *key, uint32_t *out)
@@ -172,42 +143,43 @@ static bool get_u32(struct cctx *x, const yaml_node_t *n, const char *key, uint3
 
 static bool get_name(struct cctx *x, const yaml_node_t *n, const char *key, char *out, size_t len)
 {
-	if (!scalar(n) || !*scalar(n) || strlen(scalar(n)) >= len)
-		return fail(x, n, "%s must be a name", key);
-	snprintf(out, len, "%s", scalar(n));
+	if (!yamldoc_scalar(n) || !*yamldoc_scalar(n) || strlen(yamldoc_scalar(n)) >= len)
+		return yamldoc_fail(&x->yd, n, "%s must be a name", key);
+	snprintf(out, len, "%s", yamldoc_scalar(n));
 	return true;
 }
 
 typedef bool (*key_fn)(struct cctx *x, struct daemon_config *c, const yaml_node_t *k,
 		       const yaml_node_t *v);
 
-static bool each_pair(struct cctx *x, const yaml_node_t *map,
-		      const char *what, struct daemon_config *c, key_fn fn)
+/* map holds only keys (once each), then fn takes each. A key fn takes
+ * must be in keys too: the list is what the "did you mean" is drawn from. */
+static bool each_pair(struct cctx *x, const yaml_node_t *map, const char *what,
+		      const char *const *keys, struct daemon_config *c, key_fn fn)
 {
 	yaml_node_pair_t *pair;
-	yaml_node_t *k, *v;
 
-	if (map->type != YAML_MAPPING_NODE)
-		return fail(x, map, "%s must be a mapping of keys", what);
-	for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
-		k = yaml_document_get_node(x->doc, pair->key);
-		v = yaml_document_get_node(x->doc, pair->value);
-		if (!scalar(k))
-			return fail(x, k, "%s", "keys must be plain words");
-		if (!fn(x, c, k, v))
+	if (!yamldoc_check_keys(&x->yd, map, what, keys, NULL))
+		return false;
+	for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++)
+		if (!fn(x, c, yamldoc_node(&x->yd, pair->key), yamldoc_node(&x->yd, pair->value)))
 			return false;
-	}
 	return true;
 }
+
+static const char *const nfqueue_keys[] = {
+	"queues", "max_len", "rcvbuf", "gso", "fail_closed", "mark_mask", "mark_accept",
+	"mark_deny", "mark_inject", NULL
+};
 
 static bool nfqueue_key(struct cctx *x, struct daemon_config *c, const yaml_node_t *k,
 			const yaml_node_t *v)
 {
-	const char *key = scalar(k);
+	const char *key = yamldoc_scalar(k);
 
 	if (!strcmp(key, "queues")) {
-		if (!scalar(v) || !daemon_parse_queues(scalar(v), &c->q_first, &c->q_last))
-			return fail(x, v, "%s must be N or N:M (at most 64 queues)", key);
+		if (!yamldoc_scalar(v) || !daemon_parse_queues(yamldoc_scalar(v), &c->q_first, &c->q_last))
+			return yamldoc_fail(&x->yd, v, "%s must be N or N:M (at most 64 queues)", key);
 		return true;
 	}
 	if (!strcmp(key, "max_len"))
@@ -215,9 +187,9 @@ static bool nfqueue_key(struct cctx *x, struct daemon_config *c, const yaml_node
 	if (!strcmp(key, "rcvbuf"))
 		return get_u32(x, v, key, &c->rcvbuf);
 	if (!strcmp(key, "gso"))
-		return get_bool(x, v, key, &c->gso);
+		return yamldoc_bool(&x->yd, v, key, &c->gso);
 	if (!strcmp(key, "fail_closed"))
-		return get_bool(x, v, key, &c->fail_closed);
+		return yamldoc_bool(&x->yd, v, key, &c->fail_closed);
 	if (!strcmp(key, "mark_mask"))
 		return get_u32(x, v, key, &c->mark_mask);
 	if (!strcmp(key, "mark_accept"))
@@ -226,24 +198,29 @@ static bool nfqueue_key(struct cctx *x, struct daemon_config *c, const yaml_node
 		return get_u32(x, v, key, &c->mark_deny);
 	if (!strcmp(key, "mark_inject"))
 		return get_u32(x, v, key, &c->mark_inject);
-	return fail(x, k, "unknown key 'nfqueue.%s'", key);
+	return yamldoc_fail(&x->yd, k, "unknown key '%s' in nfqueue", key);
 }
+
+static const char *const limits_keys[] = {
+	"exception_policy", "flow_timeout", "max_flows", "stream_memcap", "cert_cache",
+	"max_ooo_bytes", "max_ooo_segments", NULL
+};
 
 static bool limits_key(struct cctx *x, struct daemon_config *c, const yaml_node_t *k,
 		       const yaml_node_t *v)
 {
-	const char *key = scalar(k);
+	const char *key = yamldoc_scalar(k);
 	unsigned long long u;
 	uint32_t w;
 
 	if (!strcmp(key, "exception_policy")) {
-		if (!scalar(v) || !daemon_parse_exception_policy(scalar(v),
+		if (!yamldoc_scalar(v) || !daemon_parse_exception_policy(yamldoc_scalar(v),
 								  &c->engine.exception_verdict))
-			return fail(x, v, "%s must be pass or drop", key);
+			return yamldoc_fail(&x->yd, v, "%s must be pass or drop", key);
 		return true;
 	}
 	if (!strcmp(key, "flow_timeout")) {
-		if (!get_num(x, v, key, true, 86400, &u) || (!u && !fail(x, v, "%s must be > 0", key)))
+		if (!get_num(x, v, key, true, 86400, &u) || (!u && !yamldoc_fail(&x->yd, v, "%s must be > 0", key)))
 			return false;
 		c->engine.flow_timeout_us = u * 1000000;
 		return true;
@@ -251,7 +228,7 @@ static bool limits_key(struct cctx *x, struct daemon_config *c, const yaml_node_
 	if (!strcmp(key, "max_flows") || !strcmp(key, "stream_memcap") ||
 	    !strcmp(key, "cert_cache")) {
 		if (!get_num(x, v, key, false, 1ULL << 40, &u) ||
-		    (!u && !fail(x, v, "%s must be > 0", key)))
+		    (!u && !yamldoc_fail(&x->yd, v, "%s must be > 0", key)))
 			return false;
 		*(key[0] == 'm' ? &c->engine.max_flows :
 		  key[0] == 's' ? &c->engine.stream_memcap : &c->engine.cert_cache) = (size_t)u;
@@ -264,18 +241,24 @@ static bool limits_key(struct cctx *x, struct daemon_config *c, const yaml_node_
 		  &c->engine.max_ooo_segments) = w;
 		return true;
 	}
-	return fail(x, k, "unknown key 'limits.%s'", key);
+	return yamldoc_fail(&x->yd, k, "unknown key '%s' in limits", key);
 }
+
+static const char *const top_keys[] = {
+	"version", "rules", "alert_log", "log", "evidence", "stats_socket", "stats_interval",
+	"community_id", "community_id_seed", "drop_resets_server", "user", "group", "nfqueue",
+	"limits", NULL
+};
 
 static bool top_key(struct cctx *x, struct daemon_config *c, const yaml_node_t *k,
 		    const yaml_node_t *v)
 {
-	const char *key = scalar(k);
+	const char *key = yamldoc_scalar(k);
 	unsigned long long u;
 
 	if (!strcmp(key, "version")) {
-		if (!scalar(v) || strcmp(scalar(v), "1"))
-			return fail(x, v, "%s must be 1", key);
+		if (!yamldoc_scalar(v) || strcmp(yamldoc_scalar(v), "1"))
+			return yamldoc_fail(&x->yd, v, "%s must be 1", key);
 		return true;
 	}
 	if (!strcmp(key, "rules"))
@@ -285,7 +268,7 @@ static bool top_key(struct cctx *x, struct daemon_config *c, const yaml_node_t *
 	if (!strcmp(key, "evidence"))
 		return get_path(x, v, key, c->evidence, sizeof(c->evidence));
 	if (!strcmp(key, "stats_socket")) {
-		if (scalar(v) && (!*scalar(v) || !strcmp(scalar(v), "none"))) {
+		if (yamldoc_scalar(v) && (!*yamldoc_scalar(v) || !strcmp(yamldoc_scalar(v), "none"))) {
 			c->stats_socket[0] = 0;
 			return true;
 		}
@@ -298,7 +281,7 @@ static bool top_key(struct cctx *x, struct daemon_config *c, const yaml_node_t *
 		return true;
 	}
 	if (!strcmp(key, "community_id"))
-		return get_bool(x, v, key, &c->engine.community_id);
+		return yamldoc_bool(&x->yd, v, key, &c->engine.community_id);
 	if (!strcmp(key, "community_id_seed")) {
 		if (!get_num(x, v, key, false, 65535, &u))
 			return false;
@@ -306,56 +289,31 @@ static bool top_key(struct cctx *x, struct daemon_config *c, const yaml_node_t *
 		return true;
 	}
 	if (!strcmp(key, "drop_resets_server"))
-		return get_bool(x, v, key, &c->drop_resets_server);
+		return yamldoc_bool(&x->yd, v, key, &c->drop_resets_server);
 	if (!strcmp(key, "user"))
 		return get_name(x, v, key, c->user, sizeof(c->user));
 	if (!strcmp(key, "group"))
 		return get_name(x, v, key, c->group, sizeof(c->group));
 	if (!strcmp(key, "nfqueue"))
-		return each_pair(x, v, key, c, nfqueue_key);
+		return each_pair(x, v, key, nfqueue_keys, c, nfqueue_key);
 	if (!strcmp(key, "limits"))
-		return each_pair(x, v, key, c, limits_key);
-	return fail(x, k, "unknown key '%s'", key);
+		return each_pair(x, v, key, limits_keys, c, limits_key);
+	return yamldoc_fail(&x->yd, k, "unknown key '%s'", key);
 }
 
 bool daemon_config_load(struct daemon_config *c, const char *path, char *err, size_t errlen)
 {
-	struct cctx x = { NULL, path, err, errlen };
-	yaml_parser_t parser;
-	yaml_document_t doc;
+	struct cctx x = { .path = path };
 	yaml_node_t *root;
-	bool ok = false, have_doc = false;
-	FILE *f = fopen(path, "rb");
+	bool ok = false;
 
-	if (!f) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return false;
-	}
-	if (!yaml_parser_initialize(&parser)) {
-		snprintf(err, errlen, "%s: out of memory", path);
-		fclose(f);
-		return false;
-	}
-	yaml_parser_set_input_file(&parser, f);
-	if (!yaml_parser_load(&parser, &doc)) {
-		snprintf(err, errlen, "%s:%zu:%zu: %s", path, parser.problem_mark.line + 1,
-			 parser.problem_mark.column + 1, parser.problem ? parser.problem : "bad YAML");
-		goto out;
-	}
-	have_doc = true;
-	root = yaml_document_get_root_node(&doc);
-	if (!root) {
-		ok = true; /* an empty file: all defaults */
-		goto out;
-	}
-	x.doc = &doc;
-	if (!each_pair(&x, root, "the configuration", c, top_key))
-		goto out;
-	ok = true;
-out:
-	if (have_doc)
-		yaml_document_delete(&doc);
-	yaml_parser_delete(&parser);
-	fclose(f);
+	/* An empty file is all defaults. */
+	if (yamldoc_load_file(&x.yd, path, DAEMON_CONFIG_MAX_FILE) &&
+	    (!(root = yamldoc_root(&x.yd)) ||
+	     each_pair(&x, root, "the configuration", top_keys, c, top_key)))
+		ok = true;
+	else
+		yamldoc_error(&x.yd, err, errlen);
+	yamldoc_free(&x.yd);
 	return ok;
 }

@@ -516,11 +516,10 @@ static void check_chain(const struct ectx *e, const struct policy_certreq *cr,
 #define DEFECT(chk, ...) do { \
 		if (client) \
 			nd += (size_t)snprintf(defects + nd, nd < sizeof(defects) ? sizeof(defects) - nd : 0, \
-					       "%s%s", nd ? ", " : "", check_suffix_of(chk)); \
+					       "%s%s", nd ? ", " : "", policy_check_suffix(chk)); \
 		else if (pending(e, chk)) \
 			failed(e, chk, -1, __VA_ARGS__); \
 	} while (0)
-#define check_suffix_of(chk) (strrchr(policy_check_name(chk), '.') + 1)
 
 	const struct policy_zone *z = &e->p->zones[e->st->zone - 1];
 	struct certcheck_store *store = client ? (z->client_store ? z->client_store : cr->store)
@@ -607,7 +606,6 @@ static void check_chain(const struct ectx *e, const struct policy_certreq *cr,
 	e->st->judged |= BIT(POLICY_CHK_CERT_MISSING);
 	e->st->crl_rev = (uint8_t)(store ? vr.rev : CERTCHECK_REV_NO_CRL);
 #undef DEFECT
-#undef check_suffix_of
 }
 
 /* After the server's Certificate and CertificateStatus (RFC 6066 section

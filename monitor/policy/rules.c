@@ -13,7 +13,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,34 +21,12 @@
 #include <yaml.h>
 
 #include "buf.h"
+#include "yamldoc.h"
 #include "x509/certcheck.h"
 #include "tls/tls_names.h"
 
 #define RULES_MAX_FILE (4u << 20)   /* rules and list files */
 #define RULES_DEFAULT_RESUME 86400u
-
-static const struct {
-	const char *name, *category, *message;
-} checks[POLICY_CHK_COUNT] = {
-#define POLICY_CHECK_ROW(e, n, c, m) { n, c, m },
-	POLICY_CHECKS(POLICY_CHECK_ROW)
-#undef POLICY_CHECK_ROW
-};
-
-const char *policy_check_name(enum policy_check c)
-{
-	return (unsigned)c < POLICY_CHK_COUNT ? checks[c].name : "?";
-}
-
-const char *policy_check_category(enum policy_check c)
-{
-	return (unsigned)c < POLICY_CHK_COUNT ? checks[c].category : "?";
-}
-
-const char *policy_check_message(enum policy_check c)
-{
-	return (unsigned)c < POLICY_CHK_COUNT ? checks[c].message : "?";
-}
 
 enum list_kind { LIST_SNI, LIST_JA3, LIST_JA4, LIST_ALPN };
 static const char *const list_kinds[] = { "sni", "ja3", "ja4", "alpn", NULL };
@@ -62,12 +39,11 @@ struct rlist {
 };
 
 struct rctx {
-	yaml_document_t doc;
+	struct yamldoc yd;
 	const char *name;
 	const char *basedir;
 	unsigned flags;
 	struct policy_error *err;
-	bool failed;
 	struct policy *p;
 	size_t n_lists;
 	struct rlist *lists;
@@ -98,53 +74,7 @@ struct pdefaults {
 
 static const char *const meta_keys[] = { "id", "sid", "message", "severity", "action", NULL };
 
-/* ---- errors and node helpers ---- */
-
-__attribute__((format(printf, 3, 4)))
-static bool fail(struct rctx *c, const yaml_node_t *n, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (c->failed)
-		return false;
-	c->failed = true;
-	snprintf(c->err->file, sizeof(c->err->file), "%s", c->name);
-	c->err->line = n ? (unsigned)n->start_mark.line + 1 : 0;
-	c->err->column = n ? (unsigned)n->start_mark.column + 1 : 0;
-	va_start(ap, fmt);
-	vsnprintf(c->err->message, sizeof(c->err->message), fmt, ap);
-	va_end(ap);
-	return false;
-}
-
-static yaml_node_t *node_at(struct rctx *c, int id)
-{
-	return yaml_document_get_node(&c->doc, id);
-}
-
-static const char *node_kind(const yaml_node_t *n)
-{
-	switch (n->type) {
-	case YAML_SCALAR_NODE: return "a value";
-	case YAML_SEQUENCE_NODE: return "a list";
-	case YAML_MAPPING_NODE: return "a mapping";
-	default: return "nothing";
-	}
-}
-
-static const char *scalar(const yaml_node_t *n)
-{
-	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
-}
-
-static bool want(struct rctx *c, const yaml_node_t *n, yaml_node_type_t t, const char *what)
-{
-	static const char *const names[] = { "", "a value", "a list", "a mapping" };
-
-	if (n->type == t)
-		return true;
-	return fail(c, n, "%s must be %s, not %s", what, names[t], node_kind(n));
-}
+/* ---- node helpers ---- */
 
 static bool in_list(const char *s, const char *const *list)
 {
@@ -154,77 +84,9 @@ static bool in_list(const char *s, const char *const *list)
 	return false;
 }
 
-/* Every key of map is in one of the NULL-terminated lists, once. */
-static bool check_keys(struct rctx *c, const yaml_node_t *map, const char *what,
-		       const char *const *keys, const char *const *more)
-{
-	yaml_node_pair_t *a, *b;
-
-	if (!want(c, map, YAML_MAPPING_NODE, what))
-		return false;
-	for (a = map->data.mapping.pairs.start; a < map->data.mapping.pairs.top; a++) {
-		yaml_node_t *k = node_at(c, a->key);
-		const char *ks = scalar(k);
-
-		if (!ks)
-			return fail(c, k, "keys in %s must be plain names", what);
-		if (!in_list(ks, keys) && !(more && in_list(ks, more)))
-			return fail(c, k, "unknown key '%s' in %s", ks, what);
-		for (b = map->data.mapping.pairs.start; b < a; b++)
-			if (!strcmp(ks, scalar(node_at(c, b->key))))
-				return fail(c, k, "duplicate key '%s' in %s", ks, what);
-	}
-	return true;
-}
-
-/* The value of key in a mapping whose keys were checked, or NULL. */
-static yaml_node_t *get(struct rctx *c, const yaml_node_t *map, const char *key)
-{
-	yaml_node_pair_t *a;
-
-	for (a = map->data.mapping.pairs.start; a < map->data.mapping.pairs.top; a++)
-		if (!strcmp(scalar(node_at(c, a->key)), key))
-			return node_at(c, a->value);
-	return NULL;
-}
-
-static bool get_bool(struct rctx *c, const yaml_node_t *n, const char *what, bool *out)
-{
-	const char *s = scalar(n);
-
-	if (s && (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on")))
-		*out = true;
-	else if (s && (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off")))
-		*out = false;
-	else
-		return fail(c, n, "%s must be true or false", what);
-	return true;
-}
-
-static bool parse_ulong(const char *s, unsigned long *out)
-{
-	char *end;
-
-	if (!s || !*s || *s == '-' || *s == '+' || isspace((unsigned char)*s))
-		return false;
-	errno = 0;
-	*out = strtoul(s, &end, 0);
-	return !errno && !*end;
-}
-
-static bool get_uint(struct rctx *c, const yaml_node_t *n, const char *what,
-		     unsigned long lo, unsigned long hi, unsigned long *out)
-{
-	if (!scalar(n) || !parse_ulong(scalar(n), out))
-		return fail(c, n, "%s must be a whole number", what);
-	if (*out < lo || *out > hi)
-		return fail(c, n, "%s must be between %lu and %lu", what, lo, hi);
-	return true;
-}
-
 static bool get_action(struct rctx *c, const yaml_node_t *n, bool allow_ok, int *out)
 {
-	const char *s = scalar(n);
+	const char *s = yamldoc_scalar(n);
 
 	if (s && !strcmp(s, "alert"))
 		*out = POLICY_ACTION_ALERT;
@@ -235,7 +97,7 @@ static bool get_action(struct rctx *c, const yaml_node_t *n, bool allow_ok, int 
 	else if (s && allow_ok && !strcmp(s, "allow"))
 		*out = POLICY_ACTION_NONE;
 	else
-		return fail(c, n, "action must be %salert, drop or reject", allow_ok ? "allow, " : "");
+		return yamldoc_fail(&c->yd, n, "action must be %salert, drop or reject", allow_ok ? "allow, " : "");
 	return true;
 }
 
@@ -243,18 +105,14 @@ static bool get_action(struct rctx *c, const yaml_node_t *n, bool allow_ok, int 
 static bool each_scalar(struct rctx *c, const yaml_node_t *n, const char *what,
 			bool (*fn)(struct rctx *, const yaml_node_t *, const char *, void *), void *arg)
 {
-	yaml_node_item_t *it;
+	size_t i;
 
-	if (n->type == YAML_SCALAR_NODE)
-		return fn(c, n, scalar(n), arg);
-	if (n->type != YAML_SEQUENCE_NODE)
-		return fail(c, n, "%s must be a value or a list", what);
-	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
-		yaml_node_t *e = node_at(c, *it);
+	if (!yamldoc_scalars(&c->yd, n, what))
+		return false;
+	for (i = 0; i < yamldoc_items(n); i++) {
+		const yaml_node_t *e = yamldoc_item(&c->yd, n, i);
 
-		if (!scalar(e))
-			return fail(c, e, "entries of %s must be values, not %s", what, node_kind(e));
-		if (!fn(c, e, scalar(e), arg))
+		if (!fn(c, e, yamldoc_scalar(e), arg))
 			return false;
 	}
 	return true;
@@ -269,27 +127,27 @@ static void render(struct rctx *c, const yaml_node_t *n, struct buf *b, bool ski
 
 	switch (n->type) {
 	case YAML_SCALAR_NODE:
-		buf_puts(b, scalar(n));
+		buf_puts(b, yamldoc_scalar(n));
 		break;
 	case YAML_SEQUENCE_NODE:
 		buf_putc(b, '[');
 		for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++) {
 			buf_puts(b, first ? "" : ", ");
 			first = false;
-			render(c, node_at(c, *it), b, false);
+			render(c, yamldoc_node(&c->yd, *it), b, false);
 		}
 		buf_putc(b, ']');
 		break;
 	case YAML_MAPPING_NODE:
 		for (pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-			const char *k = scalar(node_at(c, pr->key));
+			const char *k = yamldoc_scalar(yamldoc_node(&c->yd, pr->key));
 
 			if (!k || (skip_meta && in_list(k, meta_keys)))
 				continue;
 			buf_puts(b, first ? "" : "; ");
 			first = false;
 			buf_printf(b, "%s: ", k);
-			render(c, node_at(c, pr->value), b, false);
+			render(c, yamldoc_node(&c->yd, pr->value), b, false);
 		}
 		break;
 	default:
@@ -302,7 +160,7 @@ static char *xstrdup(struct rctx *c, const char *s)
 	char *d = strdup(s);
 
 	if (!d)
-		fail(c, NULL, "out of memory");
+		yamldoc_fail(&c->yd, NULL, "out of memory");
 	return d;
 }
 
@@ -326,7 +184,7 @@ static bool grow(struct rctx *c, void **arr, size_t n, size_t size)
 		return true;
 	p = realloc(*arr, (n ? 2 * n : 4) * size);
 	if (!p)
-		return fail(c, NULL, "out of memory");
+		return yamldoc_fail(&c->yd, NULL, "out of memory");
 	*arr = p;
 	return true;
 }
@@ -345,40 +203,31 @@ static bool get_meta(struct rctx *c, const yaml_node_t *block, struct meta *m)
 	m->action = -1;
 	if (block->type != YAML_MAPPING_NODE)
 		return true;
-	if ((n = get(c, block, "id"))) {
-		if (!scalar(n) || !*scalar(n))
-			return fail(c, n, "id must be a non-empty name");
-		m->id = scalar(n);
+	if ((n = yamldoc_get(&c->yd, block, "id"))) {
+		if (!yamldoc_scalar(n) || !*yamldoc_scalar(n))
+			return yamldoc_fail(&c->yd, n, "id must be a non-empty name");
+		m->id = yamldoc_scalar(n);
 		m->id_node = n;
 	}
-	if ((n = get(c, block, "sid"))) {
-		if (!get_uint(c, n, "sid", 1, 0x7fffffff, &v))
+	if ((n = yamldoc_get(&c->yd, block, "sid"))) {
+		if (!yamldoc_uint(&c->yd, n, "sid", 1, 0x7fffffff, &v))
 			return false;
 		m->sid = (long)v;
 		m->sid_node = n;
 	}
-	if ((n = get(c, block, "message"))) {
-		if (!scalar(n) || !*scalar(n))
-			return fail(c, n, "message must be a non-empty text");
-		m->message = scalar(n);
+	if ((n = yamldoc_get(&c->yd, block, "message"))) {
+		if (!yamldoc_scalar(n) || !*yamldoc_scalar(n))
+			return yamldoc_fail(&c->yd, n, "message must be a non-empty text");
+		m->message = yamldoc_scalar(n);
 	}
-	if ((n = get(c, block, "severity"))) {
-		if (!get_uint(c, n, "severity", 1, 4, &v))
+	if ((n = yamldoc_get(&c->yd, block, "severity"))) {
+		if (!yamldoc_uint(&c->yd, n, "severity", 1, 4, &v))
 			return false;
 		m->severity = (int)v;
 	}
-	if ((n = get(c, block, "action")) && !get_action(c, n, false, &m->action))
+	if ((n = yamldoc_get(&c->yd, block, "action")) && !get_action(c, n, false, &m->action))
 		return false;
 	return true;
-}
-
-/* The part of a check's name after its block ("certificate.expired" ->
- * "expired"), used when one block with an explicit id makes several rules. */
-static const char *check_suffix(enum policy_check chk)
-{
-	const char *dot = strrchr(checks[chk].name, '.');
-
-	return dot ? dot + 1 : checks[chk].name;
 }
 
 /*
@@ -396,29 +245,29 @@ static bool add_rule(struct rctx *c, const struct pdefaults *pd, enum policy_che
 	size_t i;
 
 	if (m->id && k >= 0 && !m->id_exact)
-		snprintf(id, sizeof(id), "%s.%s", m->id, check_suffix(chk));
+		snprintf(id, sizeof(id), "%s.%s", m->id, policy_check_suffix(chk));
 	else if (m->id)
 		snprintf(id, sizeof(id), "%s", m->id);
 	else
-		snprintf(id, sizeof(id), "%s.%s", pd->name, checks[chk].name);
+		snprintf(id, sizeof(id), "%s.%s", pd->name, policy_check_name(chk));
 	sid = m->sid < 0 ? POLICY_SID_BASE + chk :
 	      (uint32_t)m->sid + (uint32_t)(k > 0 && !m->sid_exact ? k : 0);
 	for (i = 0; i < p->n_rules; i++) {
 		if (!strcmp(p->rules[i].id, id))
-			return fail(c, m->id_node ? m->id_node : m->node, "duplicate rule id '%s'", id);
+			return yamldoc_fail(&c->yd, m->id_node ? m->id_node : m->node, "duplicate rule id '%s'", id);
 		if (m->sid >= 0 && p->rules[i].sid == sid)
-			return fail(c, m->sid_node, "duplicate sid %u (rule '%s' has it)", sid,
+			return yamldoc_fail(&c->yd, m->sid_node, "duplicate sid %u (rule '%s' has it)", sid,
 				    p->rules[i].id);
 	}
 	if (p->n_rules >= UINT16_MAX - 1)
-		return fail(c, m->node, "too many rules");
+		return yamldoc_fail(&c->yd, m->node, "too many rules");
 	if (!grow(c, (void **)&p->rules, p->n_rules, sizeof(*p->rules)))
 		return false;
 	r = &p->rules[p->n_rules];
 	memset(r, 0, sizeof(*r));
 	p->n_rules++;
 	r->id = xstrdup(c, id);
-	r->message = xstrdup(c, m->message ? m->message : checks[chk].message);
+	r->message = xstrdup(c, m->message ? m->message : policy_check_message(chk));
 	r->required = xstrdup(c, required ? required : "");
 	r->sid = sid;
 	r->severity = (uint8_t)(m->severity >= 0 ? m->severity : pd->severity);
@@ -426,7 +275,7 @@ static bool add_rule(struct rctx *c, const struct pdefaults *pd, enum policy_che
 	r->check = (uint8_t)chk;
 	r->profile = pd->index;
 	p->profiles[pd->index].rule[chk] = (uint16_t)p->n_rules;
-	return !c->failed;
+	return !c->yd.failed;
 }
 
 /* A block given as a scalar action ("heartbeat: drop") or as a mapping with
@@ -447,7 +296,7 @@ static bool action_block(struct rctx *c, const struct pdefaults *pd, enum policy
 		m.action = a;
 		return add_rule(c, pd, chk, &m, -1, "not present");
 	}
-	if (!check_keys(c, n, what, meta_keys, NULL) || !get_meta(c, n, &m))
+	if (!yamldoc_check_keys(&c->yd, n, what, meta_keys, NULL) || !get_meta(c, n, &m))
 		return false;
 	return add_rule(c, pd, chk, &m, -1, "not present");
 }
@@ -487,7 +336,7 @@ static bool version_item(struct rctx *c, const yaml_node_t *n, const char *s, vo
 	uint16_t v;
 
 	if (!rules_version_by_name(s, &v))
-		return fail(c, n, "unknown protocol version '%s' (expected SSLv3, TLS1.0, TLS1.1, "
+		return yamldoc_fail(&c->yd, n, "unknown protocol version '%s' (expected SSLv3, TLS1.0, TLS1.1, "
 			    "TLS1.2 or TLS1.3)", s);
 	*(uint16_t *)arg |= (uint16_t)(1u << version_bit(v));
 	return true;
@@ -495,11 +344,11 @@ static bool version_item(struct rctx *c, const yaml_node_t *n, const char *s, vo
 
 static bool one_version(struct rctx *c, const yaml_node_t *n, const char *what, uint16_t *v)
 {
-	if (!scalar(n))
-		return fail(c, n, "%s must be a protocol version", what);
-	if (!rules_version_by_name(scalar(n), v))
-		return fail(c, n, "unknown protocol version '%s' (expected SSLv3, TLS1.0, TLS1.1, "
-			    "TLS1.2 or TLS1.3)", scalar(n));
+	if (!yamldoc_scalar(n))
+		return yamldoc_fail(&c->yd, n, "%s must be a protocol version", what);
+	if (!rules_version_by_name(yamldoc_scalar(n), v))
+		return yamldoc_fail(&c->yd, n, "unknown protocol version '%s' (expected SSLv3, TLS1.0, TLS1.1, "
+			    "TLS1.2 or TLS1.3)", yamldoc_scalar(n));
 	return true;
 }
 
@@ -518,31 +367,31 @@ static bool parse_versions(struct rctx *c, const struct pdefaults *pd, const yam
 		if (!each_scalar(c, n, "versions", version_item, &mask) || !get_meta(c, n, &m))
 			return false;
 	} else {
-		if (!check_keys(c, n, "versions", keys, meta_keys) || !get_meta(c, n, &m))
+		if (!yamldoc_check_keys(&c->yd, n, "versions", keys, meta_keys) || !get_meta(c, n, &m))
 			return false;
-		mn = get(c, n, "min");
-		mx = get(c, n, "max");
-		al = get(c, n, "allow");
+		mn = yamldoc_get(&c->yd, n, "min");
+		mx = yamldoc_get(&c->yd, n, "max");
+		al = yamldoc_get(&c->yd, n, "allow");
 		if (al && (mn || mx))
-			return fail(c, al, "versions: give either allow or min/max, not both");
+			return yamldoc_fail(&c->yd, al, "versions: give either allow or min/max, not both");
 		if (al && !each_scalar(c, al, "versions allow", version_item, &mask))
 			return false;
 		if (!al && !mn && !mx)
-			return fail(c, n, "versions needs min, max or allow");
+			return yamldoc_fail(&c->yd, n, "versions needs min, max or allow");
 		if (mn && !one_version(c, mn, "min", &lo))
 			return false;
 		if (mx && !one_version(c, mx, "max", &hi))
 			return false;
 		if (!al && (lo == 0x0002 || hi == 0x0002))
-			return fail(c, mn ? mn : mx, "SSLv2 can only be named in allow");
+			return yamldoc_fail(&c->yd, mn ? mn : mx, "SSLv2 can only be named in allow");
 		if (!al && lo > hi)
-			return fail(c, mn, "min version is above max version");
+			return yamldoc_fail(&c->yd, mn, "min version is above max version");
 		if (!al)
 			for (i = lo; i <= hi; i++)
 				mask |= (uint16_t)(1u << version_bit((uint16_t)i));
 	}
 	if (!mask)
-		return fail(c, n, "versions allows no version at all");
+		return yamldoc_fail(&c->yd, n, "versions allows no version at all");
 	pr->versions = mask;
 	if (mask & (1u << 15))
 		buf_puts(&b, "SSLv2");
@@ -572,35 +421,6 @@ static bool has_glob(const char *s)
 	return strpbrk(s, "*?") != NULL;
 }
 
-bool rules_glob(const char *pat, const char *s, bool casefold)
-{
-	const char *star = NULL, *resume = NULL;
-
-	while (*s) {
-		char a = *pat, b = *s;
-
-		if (casefold) {
-			a = (char)tolower((unsigned char)a);
-			b = (char)tolower((unsigned char)b);
-		}
-		if (a == '*') {
-			star = ++pat;
-			resume = s;
-		} else if (a == '?' || (a && a == b)) {
-			pat++;
-			s++;
-		} else if (star) {
-			pat = star;
-			s = ++resume;
-		} else {
-			return false;
-		}
-	}
-	while (*pat == '*')
-		pat++;
-	return !*pat;
-}
-
 struct suite_arg {
 	uint8_t *map;
 	bool on;
@@ -610,31 +430,31 @@ static bool suite_item(struct rctx *c, const yaml_node_t *n, const char *s, void
 {
 	struct suite_arg *sa = arg;
 	const struct tls_suite_info *si;
-	unsigned long code;
+	uint64_t code;
 	unsigned i, hits = 0;
 
-	if (isdigit((unsigned char)s[0]) && parse_ulong(s, &code)) {
+	if (isdigit((unsigned char)s[0]) && yamldoc_parse_u64(s, &code)) {
 		if (code > 0xffff)
-			return fail(c, n, "cipher suite code %s is above 0xffff", s);
+			return yamldoc_fail(&c->yd, n, "cipher suite code %s is above 0xffff", s);
 		bit_set(sa->map, (uint16_t)code, sa->on);
 		return true;
 	}
 	if (!has_glob(s)) {
 		si = tls_suite_by_name(s);
 		if (!si)
-			return fail(c, n, "unknown cipher suite '%s' (use the IANA or OpenSSL name, "
+			return yamldoc_fail(&c->yd, n, "unknown cipher suite '%s' (use the IANA or OpenSSL name, "
 				    "or a code like 0xc02f)", s);
 		bit_set(sa->map, si->code, sa->on);
 		return true;
 	}
 	for (i = 0; (si = tls_suite_at(i)); i++)
-		if (rules_glob(s, si->name, false) ||
-		    (si->openssl_name && rules_glob(s, si->openssl_name, false))) {
+		if (policy_glob(s, si->name, false) ||
+		    (si->openssl_name && policy_glob(s, si->openssl_name, false))) {
 			bit_set(sa->map, si->code, sa->on);
 			hits++;
 		}
 	if (!hits)
-		return fail(c, n, "cipher suite pattern '%s' matches no known suite", s);
+		return yamldoc_fail(&c->yd, n, "cipher suite pattern '%s' matches no known suite", s);
 	return true;
 }
 
@@ -681,7 +501,7 @@ static bool prop_item(struct rctx *c, const yaml_node_t *n, const char *s, void 
 	unsigned i;
 
 	if (!in_list(s, suite_props))
-		return fail(c, n, "unknown cipher suite property '%s' (expected rsa_kx, static_dh, dhe, "
+		return yamldoc_fail(&c->yd, n, "unknown cipher suite property '%s' (expected rsa_kx, static_dh, dhe, "
 			    "ecdhe, psk, srp, anon, null, rc4, rc2, des, 3des, idea, seed, cbc, camellia, "
 			    "aria, export, md5, sha1, non_aead or no_forward_secrecy)", s);
 	for (i = 0; (si = tls_suite_at(i)); i++)
@@ -705,16 +525,16 @@ static bool parse_suites(struct rctx *c, const struct pdefaults *pd, const yaml_
 
 	pr->suite_ok = calloc(8192, 1);
 	if (!pr->suite_ok)
-		return fail(c, n, "out of memory");
+		return yamldoc_fail(&c->yd, n, "out of memory");
 	sa.map = pr->suite_ok;
 	if (n->type == YAML_SEQUENCE_NODE) {
 		al = n;
 		if (!get_meta(c, n, &m))
 			return false;
 	} else {
-		if (!check_keys(c, n, "cipher_suites", keys, meta_keys) || !get_meta(c, n, &m))
+		if (!yamldoc_check_keys(&c->yd, n, "cipher_suites", keys, meta_keys) || !get_meta(c, n, &m))
 			return false;
-		al = get(c, n, "allow");
+		al = yamldoc_get(&c->yd, n, "allow");
 	}
 	if (al) {
 		sa.on = true;
@@ -725,16 +545,16 @@ static bool parse_suites(struct rctx *c, const struct pdefaults *pd, const yaml_
 			bit_set(pr->suite_ok, si->code, true);
 	}
 	if (n->type == YAML_MAPPING_NODE) {
-		if ((x = get(c, n, "deny"))) {
+		if ((x = yamldoc_get(&c->yd, n, "deny"))) {
 			sa.on = false;
 			if (!each_scalar(c, x, "cipher_suites deny", suite_item, &sa))
 				return false;
 		}
-		if ((x = get(c, n, "forbid")) &&
+		if ((x = yamldoc_get(&c->yd, n, "forbid")) &&
 		    !each_scalar(c, x, "cipher_suites forbid", prop_item, pr->suite_ok))
 			return false;
-		if ((x = get(c, n, "min_key_bits"))) {
-			if (!get_uint(c, x, "min_key_bits", 0, 256, &bits))
+		if ((x = yamldoc_get(&c->yd, n, "min_key_bits"))) {
+			if (!yamldoc_uint(&c->yd, x, "min_key_bits", 0, 256, &bits))
 				return false;
 			for (i = 0; (si = tls_suite_at(i)); i++)
 				if (si->enc_bits < bits && si->enc != TLS_ENC_NULL)
@@ -755,7 +575,7 @@ static bool group_item(struct rctx *c, const yaml_node_t *n, const char *s, void
 	uint16_t g;
 
 	if (!tls_group_by_name(s, &g))
-		return fail(c, n, "unknown key exchange group '%s'", s);
+		return yamldoc_fail(&c->yd, n, "unknown key exchange group '%s'", s);
 	if (!grow(c, (void **)&pr->groups, pr->n_groups, sizeof(*pr->groups)))
 		return false;
 	pr->groups[pr->n_groups++] = g;
@@ -778,18 +598,18 @@ static bool parse_groups(struct rctx *c, const struct pdefaults *pd, const yaml_
 		if (!get_meta(c, n, &m))
 			return false;
 	} else {
-		if (!check_keys(c, n, "groups", keys, meta_keys) || !get_meta(c, n, &m))
+		if (!yamldoc_check_keys(&c->yd, n, "groups", keys, meta_keys) || !get_meta(c, n, &m))
 			return false;
-		al = get(c, n, "allow");
-		x = get(c, n, "min_dh_bits");
+		al = yamldoc_get(&c->yd, n, "allow");
+		x = yamldoc_get(&c->yd, n, "min_dh_bits");
 		if (!al && !x)
-			return fail(c, n, "groups needs allow or min_dh_bits");
+			return yamldoc_fail(&c->yd, n, "groups needs allow or min_dh_bits");
 	}
 	if (al) {
 		if (!each_scalar(c, al, "groups allow", group_item, pr))
 			return false;
 		if (!pr->n_groups)
-			return fail(c, al, "groups allow is empty");
+			return yamldoc_fail(&c->yd, al, "groups allow is empty");
 		r = render_dup(c, al);
 		ok = r && add_rule(c, pd, POLICY_CHK_GROUP, &m, x ? 0 : -1, r);
 		free(r);
@@ -797,7 +617,7 @@ static bool parse_groups(struct rctx *c, const struct pdefaults *pd, const yaml_
 			return false;
 	}
 	if (x) {
-		if (!get_uint(c, x, "min_dh_bits", 512, 16384, &bits))
+		if (!yamldoc_uint(&c->yd, x, "min_dh_bits", 512, 16384, &bits))
 			return false;
 		pr->min_dh_bits = (unsigned)bits;
 		snprintf(req, sizeof(req), ">= %lu bits", bits);
@@ -813,11 +633,11 @@ static bool path_join(struct rctx *c, const yaml_node_t *n, const char *s, char 
 	int w;
 
 	if (!*s)
-		return fail(c, n, "empty path");
+		return yamldoc_fail(&c->yd, n, "empty path");
 	w = s[0] == '/' || !c->basedir || !*c->basedir ? snprintf(out, len, "%s", s)
 						       : snprintf(out, len, "%s/%s", c->basedir, s);
 	if (w < 0 || (size_t)w >= len)
-		return fail(c, n, "path too long");
+		return yamldoc_fail(&c->yd, n, "path too long");
 	return true;
 }
 
@@ -831,7 +651,7 @@ static bool crl_item(struct rctx *c, const yaml_node_t *n, const char *s, void *
 	if (!st)
 		return true;
 	if (certcheck_store_add_crl(st, path, why, sizeof(why)) < 0)
-		return fail(c, n, "%s: '%s'", why, s);
+		return yamldoc_fail(&c->yd, n, "%s: '%s'", why, s);
 	return true;
 }
 
@@ -863,7 +683,7 @@ static bool curve_item(struct rctx *c, const yaml_node_t *n, const char *s, void
 		if (!strcmp(s, curves[i].alias))
 			break;
 	if (i == sizeof(curves) / sizeof(curves[0]))
-		return fail(c, n, "unknown certificate curve '%s' (expected e.g. P-256, P-384, P-521)", s);
+		return yamldoc_fail(&c->yd, n, "unknown certificate curve '%s' (expected e.g. P-256, P-384, P-521)", s);
 	if (!grow(c, (void **)&cr->curves, cr->n_curves, sizeof(*cr->curves)))
 		return false;
 	slot = &cr->curves[cr->n_curves];
@@ -885,7 +705,7 @@ static bool sig_item(struct rctx *c, const yaml_node_t *n, const char *s, void *
 	else if (!strcasecmp(s, "sha224"))
 		*mask |= POLICY_MD_SHA224;
 	else
-		return fail(c, n, "unknown signature digest '%s' (expected md5, sha1 or sha224)", s);
+		return yamldoc_fail(&c->yd, n, "unknown signature digest '%s' (expected md5, sha1 or sha224)", s);
 	return true;
 }
 
@@ -933,7 +753,7 @@ static bool cert_checks_keys(struct rctx *c, const yaml_node_t *n, bool client)
 		if (cert_checks[i].client == client)
 			names[k++] = cert_checks[i].name;
 	names[k] = NULL;
-	return check_keys(c, n, client ? "client_certificate checks" : "certificate checks",
+	return yamldoc_check_keys(&c->yd, n, client ? "client_certificate checks" : "certificate checks",
 			  names, NULL);
 }
 
@@ -944,7 +764,7 @@ static const char *cert_check_name(enum policy_check chk)
 	for (i = 0; i < N_CERT_CHECKS; i++)
 		if (cert_checks[i].chk == chk)
 			return cert_checks[i].name;
-	return check_suffix(chk);
+	return policy_check_suffix(chk);
 }
 
 /* add_rule() for one check of a certificate block: the block's meta, with
@@ -953,7 +773,7 @@ static bool cert_rule(struct rctx *c, const struct pdefaults *pd, enum policy_ch
 		      const struct meta *block, const yaml_node_t *checks_node, int k,
 		      const char *required)
 {
-	const yaml_node_t *x = checks_node ? get(c, checks_node, cert_check_name(chk)) : NULL;
+	const yaml_node_t *x = checks_node ? yamldoc_get(&c->yd, checks_node, cert_check_name(chk)) : NULL;
 	struct meta m = *block, own;
 	int a;
 
@@ -963,7 +783,7 @@ static bool cert_rule(struct rctx *c, const struct pdefaults *pd, enum policy_ch
 		m.action = a;
 		m.node = x;
 	} else if (x) {
-		if (!check_keys(c, x, cert_check_name(chk), meta_keys, NULL) || !get_meta(c, x, &own))
+		if (!yamldoc_check_keys(&c->yd, x, cert_check_name(chk), meta_keys, NULL) || !get_meta(c, x, &own))
 			return false;
 		m.node = x;
 		if (own.id) {
@@ -998,15 +818,15 @@ static bool cert_checks_used(struct rctx *c, const struct pdefaults *pd,
 	for (i = 0; i < N_CERT_CHECKS; i++) {
 		if (cert_checks[i].client != client || pr->rule[cert_checks[i].chk])
 			continue;
-		if ((x = get(c, checks_node, cert_checks[i].name))) {
+		if ((x = yamldoc_get(&c->yd, checks_node, cert_checks[i].name))) {
 			yaml_node_pair_t *a;
 
 			/* point at the key, where the mistake is */
 			for (a = checks_node->data.mapping.pairs.start;
 			     a < checks_node->data.mapping.pairs.top; a++)
-				if (node_at(c, a->value) == x)
-					x = node_at(c, a->key);
-			return fail(c, x, "%s check '%s' is not made here: it needs %s",
+				if (yamldoc_node(&c->yd, a->value) == x)
+					x = yamldoc_node(&c->yd, a->key);
+			return yamldoc_fail(&c->yd, x, "%s check '%s' is not made here: it needs %s",
 				    client ? "client_certificate" : "certificate", cert_checks[i].name,
 				    cert_checks[i].needs ? cert_checks[i].needs : "a trust store");
 		}
@@ -1036,43 +856,43 @@ static bool parse_cert(struct rctx *c, const struct pdefaults *pd, const yaml_no
 	int k = 0;
 	bool system = false, none = false;
 
-	if (!check_keys(c, n, what, keys, client ? client_keys : server_keys) || !get_meta(c, n, &m))
+	if (!yamldoc_check_keys(&c->yd, n, what, keys, client ? client_keys : server_keys) || !get_meta(c, n, &m))
 		return false;
-	if ((ck = get(c, n, "checks")) && !cert_checks_keys(c, ck, client))
+	if ((ck = yamldoc_get(&c->yd, n, "checks")) && !cert_checks_keys(c, ck, client))
 		return false;
 	cr->enabled = true;
 	cr->check_validity = true;
 	cr->match_sni = !client;
 	cr->required = client;
-	if ((x = get(c, n, "required")) && !get_bool(c, x, "required", &cr->required))
+	if ((x = yamldoc_get(&c->yd, n, "required")) && !yamldoc_bool(&c->yd, x, "required", &cr->required))
 		return false;
-	trust = get(c, n, "trust");
-	caf = get(c, n, "ca_file");
-	cad = get(c, n, "ca_dir");
+	trust = yamldoc_get(&c->yd, n, "trust");
+	caf = yamldoc_get(&c->yd, n, "ca_file");
+	cad = yamldoc_get(&c->yd, n, "ca_dir");
 	if (trust) {
-		if (scalar(trust) && !strcmp(scalar(trust), "system"))
+		if (yamldoc_scalar(trust) && !strcmp(yamldoc_scalar(trust), "system"))
 			system = true;
-		else if (scalar(trust) && !strcmp(scalar(trust), "none"))
+		else if (yamldoc_scalar(trust) && !strcmp(yamldoc_scalar(trust), "none"))
 			none = true;
 		else
-			return fail(c, trust, "trust must be system or none (or give ca_file/ca_dir)");
+			return yamldoc_fail(&c->yd, trust, "trust must be system or none (or give ca_file/ca_dir)");
 		if (caf || cad)
-			return fail(c, trust, "give either trust or ca_file/ca_dir, not both");
+			return yamldoc_fail(&c->yd, trust, "give either trust or ca_file/ca_dir, not both");
 	}
-	if (caf && (!scalar(caf) || !path_join(c, caf, scalar(caf), cafile, sizeof(cafile))))
-		return fail(c, caf, "ca_file must be a path");
-	if (cad && (!scalar(cad) || !path_join(c, cad, scalar(cad), cadir, sizeof(cadir))))
-		return fail(c, cad, "ca_dir must be a path");
+	if (caf && (!yamldoc_scalar(caf) || !path_join(c, caf, yamldoc_scalar(caf), cafile, sizeof(cafile))))
+		return yamldoc_fail(&c->yd, caf, "ca_file must be a path");
+	if (cad && (!yamldoc_scalar(cad) || !path_join(c, cad, yamldoc_scalar(cad), cadir, sizeof(cadir))))
+		return yamldoc_fail(&c->yd, cad, "ca_dir must be a path");
 	if (!caf && !cad && !none)
 		system = true;
-	x = get(c, n, "crl");
+	x = yamldoc_get(&c->yd, n, "crl");
 	if (!none && !(c->flags & RULES_NO_FILES)) {
 		if (system && !x && c->system_store) {
 			st = c->system_store;
 		} else {
 			st = certcheck_store_new(caf ? cafile : NULL, cad ? cadir : NULL, why, sizeof(why));
 			if (!st)
-				return fail(c, caf ? caf : cad ? cad : n, "%s", why);
+				return yamldoc_fail(&c->yd, caf ? caf : cad ? cad : n, "%s", why);
 			if (!keep_store(c, st))
 				return false;
 			if (system && !x)
@@ -1082,51 +902,51 @@ static bool parse_cert(struct rctx *c, const struct pdefaults *pd, const yaml_no
 	cr->store = st;
 	if (x) {
 		if (none)
-			return fail(c, x, "crl needs a trust store (ca_file, ca_dir or system)");
+			return yamldoc_fail(&c->yd, x, "crl needs a trust store (ca_file, ca_dir or system)");
 		if (!each_scalar(c, x, "crl", crl_item, st))
 			return false;
 		cr->check_revocation = true;
 	}
-	if ((x = get(c, n, "revocation_unavailable"))) {
-		if (scalar(x) && !strcmp(scalar(x), "fail"))
+	if ((x = yamldoc_get(&c->yd, n, "revocation_unavailable"))) {
+		if (yamldoc_scalar(x) && !strcmp(yamldoc_scalar(x), "fail"))
 			cr->revocation_required = true;
-		else if (!scalar(x) || strcmp(scalar(x), "ignore"))
-			return fail(c, x, "revocation_unavailable must be fail or ignore");
+		else if (!yamldoc_scalar(x) || strcmp(yamldoc_scalar(x), "ignore"))
+			return yamldoc_fail(&c->yd, x, "revocation_unavailable must be fail or ignore");
 	}
-	if ((x = get(c, n, "check_validity")) && !get_bool(c, x, "check_validity", &cr->check_validity))
+	if ((x = yamldoc_get(&c->yd, n, "check_validity")) && !yamldoc_bool(&c->yd, x, "check_validity", &cr->check_validity))
 		return false;
-	if ((x = get(c, n, "clock_skew"))) {
-		if (!get_uint(c, x, "clock_skew", 0, 7 * 86400, &v))
+	if ((x = yamldoc_get(&c->yd, n, "clock_skew"))) {
+		if (!yamldoc_uint(&c->yd, x, "clock_skew", 0, 7 * 86400, &v))
 			return false;
 		cr->skew = (long)v;
 	}
-	if ((x = get(c, n, "min_rsa_bits"))) {
-		if (!get_uint(c, x, "min_rsa_bits", 512, 16384, &v))
+	if ((x = yamldoc_get(&c->yd, n, "min_rsa_bits"))) {
+		if (!yamldoc_uint(&c->yd, x, "min_rsa_bits", 512, 16384, &v))
 			return false;
 		cr->min_rsa_bits = (int)v;
 	}
-	if ((x = get(c, n, "min_ec_bits"))) {
-		if (!get_uint(c, x, "min_ec_bits", 160, 571, &v))
+	if ((x = yamldoc_get(&c->yd, n, "min_ec_bits"))) {
+		if (!yamldoc_uint(&c->yd, x, "min_ec_bits", 160, 571, &v))
 			return false;
 		cr->min_ec_bits = (int)v;
 	}
-	if ((x = get(c, n, "curves")) && !each_scalar(c, x, "curves", curve_item, cr))
+	if ((x = yamldoc_get(&c->yd, n, "curves")) && !each_scalar(c, x, "curves", curve_item, cr))
 		return false;
-	if ((x = get(c, n, "forbidden_signatures")) &&
+	if ((x = yamldoc_get(&c->yd, n, "forbidden_signatures")) &&
 	    !each_scalar(c, x, "forbidden_signatures", sig_item, &cr->forbidden_md))
 		return false;
-	if ((x = get(c, n, "allow_self_signed")) &&
-	    !get_bool(c, x, "allow_self_signed", &cr->allow_self_signed))
+	if ((x = yamldoc_get(&c->yd, n, "allow_self_signed")) &&
+	    !yamldoc_bool(&c->yd, x, "allow_self_signed", &cr->allow_self_signed))
 		return false;
-	if ((x = get(c, n, "max_chain_length"))) {
-		if (!get_uint(c, x, "max_chain_length", 1, 16, &v))
+	if ((x = yamldoc_get(&c->yd, n, "max_chain_length"))) {
+		if (!yamldoc_uint(&c->yd, x, "max_chain_length", 1, 16, &v))
 			return false;
 		cr->max_chain = (int)v;
 	}
-	if ((x = get(c, n, "match_sni")) && !get_bool(c, x, "match_sni", &cr->match_sni))
+	if ((x = yamldoc_get(&c->yd, n, "match_sni")) && !yamldoc_bool(&c->yd, x, "match_sni", &cr->match_sni))
 		return false;
-	if ((x = get(c, n, "require_ocsp_staple")) &&
-	    !get_bool(c, x, "require_ocsp_staple", &cr->require_ocsp))
+	if ((x = yamldoc_get(&c->yd, n, "require_ocsp_staple")) &&
+	    !yamldoc_bool(&c->yd, x, "require_ocsp_staple", &cr->require_ocsp))
 		return false;
 
 	if (client) {
@@ -1141,7 +961,7 @@ static bool parse_cert(struct rctx *c, const struct pdefaults *pd, const yaml_no
 	if (!cert_rule(c, pd, POLICY_CHK_CERT_MISSING, &m, ck, k++, "a certificate"))
 		return false;
 	if (!none && !cert_rule(c, pd, POLICY_CHK_CERT_UNTRUSTED, &m, ck, k++,
-			       caf ? scalar(caf) : cad ? scalar(cad) : "system trust store"))
+			       caf ? yamldoc_scalar(caf) : cad ? yamldoc_scalar(cad) : "system trust store"))
 		return false;
 	k = 2;
 	if (cr->check_validity) {
@@ -1164,7 +984,7 @@ static bool parse_cert(struct rctx *c, const struct pdefaults *pd, const yaml_no
 			return false;
 	}
 	if (cr->n_curves) {
-		char *r = render_dup(c, get(c, n, "curves"));
+		char *r = render_dup(c, yamldoc_get(&c->yd, n, "curves"));
 		bool ok = r && cert_rule(c, pd, POLICY_CHK_CERT_CURVE, &m, ck, k + 1, r);
 
 		free(r);
@@ -1208,25 +1028,25 @@ static bool entry_ok(struct rctx *c, const yaml_node_t *n, enum list_kind kind, 
 	size_t len = strlen(s), i;
 
 	if (!len)
-		return fail(c, n, "empty list entry");
+		return yamldoc_fail(&c->yd, n, "empty list entry");
 	switch (kind) {
 	case LIST_JA3:
 		for (i = 0; i < len; i++)
 			s[i] = (char)tolower((unsigned char)s[i]);
 		if (len != 32 || strspn(s, "0123456789abcdef") != 32)
-			return fail(c, n, "JA3 entry '%s' must be an MD5 hash (32 hex digits)", s);
+			return yamldoc_fail(&c->yd, n, "JA3 entry '%s' must be an MD5 hash (32 hex digits)", s);
 		break;
 	case LIST_JA4:
 		if (len != 36 || s[10] != '_' || s[23] != '_' || (s[0] != 't' && s[0] != 'q'))
-			return fail(c, n, "JA4 entry '%s' must look like t13d1516h2_8daaf6152771_e5627efa2ab1", s);
+			return yamldoc_fail(&c->yd, n, "JA4 entry '%s' must look like t13d1516h2_8daaf6152771_e5627efa2ab1", s);
 		break;
 	case LIST_SNI:
 		if (len > 255 || strpbrk(s, " \t/"))
-			return fail(c, n, "'%s' is not a host name pattern", s);
+			return yamldoc_fail(&c->yd, n, "'%s' is not a host name pattern", s);
 		break;
 	case LIST_ALPN:
 		if (len > 255)
-			return fail(c, n, "ALPN id too long");
+			return yamldoc_fail(&c->yd, n, "ALPN id too long");
 		break;
 	}
 	return true;
@@ -1259,7 +1079,7 @@ static bool list_file(struct rctx *c, const yaml_node_t *n, struct rlist *l, con
 	bool ok = true;
 
 	if (!f)
-		return fail(c, n, "cannot read list file '%s': %s", path, strerror(errno));
+		return yamldoc_fail(&c->yd, n, "cannot read list file '%s': %s", path, strerror(errno));
 	while (ok && fgets(line, sizeof(line), f)) {
 		ln++;
 		if ((e = strchr(line, '#')))
@@ -1272,9 +1092,7 @@ static bool list_file(struct rctx *c, const yaml_node_t *n, struct rlist *l, con
 		if (!*s)
 			continue;
 		if (!list_entry_item(c, NULL, s, l)) {
-			snprintf(c->err->file, sizeof(c->err->file), "%.*s", (int)sizeof(c->err->file) - 1, path);
-			c->err->line = ln;
-			c->err->column = (unsigned)(s - line) + 1;
+			yamldoc_relocate(&c->yd, path, ln, (unsigned)(s - line) + 1);
 			ok = false;
 		}
 	}
@@ -1288,44 +1106,44 @@ static bool parse_lists(struct rctx *c, const yaml_node_t *n)
 	yaml_node_pair_t *pr;
 	size_t i;
 
-	if (!want(c, n, YAML_MAPPING_NODE, "lists"))
+	if (!yamldoc_want(&c->yd, n, YAML_MAPPING_NODE, "lists"))
 		return false;
 	for (pr = n->data.mapping.pairs.start; pr < n->data.mapping.pairs.top; pr++) {
-		yaml_node_t *k = node_at(c, pr->key), *v = node_at(c, pr->value), *x;
+		yaml_node_t *k = yamldoc_node(&c->yd, pr->key), *v = yamldoc_node(&c->yd, pr->value), *x;
 		struct rlist *l;
 		char path[4096];
 
-		if (!scalar(k))
-			return fail(c, k, "list names must be plain names");
+		if (!yamldoc_scalar(k))
+			return yamldoc_fail(&c->yd, k, "list names must be plain names");
 		for (i = 0; i < c->n_lists; i++)
-			if (!strcmp(c->lists[i].name, scalar(k)))
-				return fail(c, k, "duplicate list '%s'", scalar(k));
-		if (!check_keys(c, v, "a list definition", keys, NULL))
+			if (!strcmp(c->lists[i].name, yamldoc_scalar(k)))
+				return yamldoc_fail(&c->yd, k, "duplicate list '%s'", yamldoc_scalar(k));
+		if (!yamldoc_check_keys(&c->yd, v, "a list definition", keys, NULL))
 			return false;
 		if (!grow(c, (void **)&c->lists, c->n_lists, sizeof(*c->lists)))
 			return false;
 		l = &c->lists[c->n_lists++];
 		memset(l, 0, sizeof(*l));
-		l->name = scalar(k);
-		x = get(c, v, "type");
+		l->name = yamldoc_scalar(k);
+		x = yamldoc_get(&c->yd, v, "type");
 		if (!x)
-			return fail(c, v, "list '%s' needs a type (sni, ja3, ja4 or alpn)", l->name);
+			return yamldoc_fail(&c->yd, v, "list '%s' needs a type (sni, ja3, ja4 or alpn)", l->name);
 		for (i = 0; list_kinds[i]; i++)
-			if (scalar(x) && !strcmp(scalar(x), list_kinds[i]))
+			if (yamldoc_scalar(x) && !strcmp(yamldoc_scalar(x), list_kinds[i]))
 				break;
 		if (!list_kinds[i])
-			return fail(c, x, "list type must be sni, ja3, ja4 or alpn");
+			return yamldoc_fail(&c->yd, x, "list type must be sni, ja3, ja4 or alpn");
 		l->kind = (enum list_kind)i;
-		if ((x = get(c, v, "entries")) && !each_scalar(c, x, "entries", list_entry_item, l))
+		if ((x = yamldoc_get(&c->yd, v, "entries")) && !each_scalar(c, x, "entries", list_entry_item, l))
 			return false;
-		if ((x = get(c, v, "file"))) {
-			if (!scalar(x) || !path_join(c, x, scalar(x), path, sizeof(path)))
-				return fail(c, x, "file must be a path");
+		if ((x = yamldoc_get(&c->yd, v, "file"))) {
+			if (!yamldoc_scalar(x) || !path_join(c, x, yamldoc_scalar(x), path, sizeof(path)))
+				return yamldoc_fail(&c->yd, x, "file must be a path");
 			if (!(c->flags & RULES_NO_FILES) && !list_file(c, x, l, path))
 				return false;
 		}
-		if (!get(c, v, "entries") && !get(c, v, "file"))
-			return fail(c, v, "list '%s' needs entries or a file", l->name);
+		if (!yamldoc_get(&c->yd, v, "entries") && !yamldoc_get(&c->yd, v, "file"))
+			return yamldoc_fail(&c->yd, v, "list '%s' needs entries or a file", l->name);
 	}
 	return true;
 }
@@ -1375,9 +1193,9 @@ static bool set_item(struct rctx *c, const yaml_node_t *n, const char *s, void *
 		if (!strcmp(c->lists[i].name, s))
 			break;
 	if (i == c->n_lists)
-		return fail(c, n, "unknown list '%s'", s);
+		return yamldoc_fail(&c->yd, n, "unknown list '%s'", s);
 	if (c->lists[i].kind != sa->kind)
-		return fail(c, n, "list '%s' is a %s list, not %s", s, list_kinds[c->lists[i].kind],
+		return yamldoc_fail(&c->yd, n, "list '%s' is a %s list, not %s", s, list_kinds[c->lists[i].kind],
 			    list_kinds[sa->kind]);
 	for (j = 0; j < c->lists[i].n; j++)
 		if (!set_add(c, sa->set, c->lists[i].items[j]))
@@ -1436,15 +1254,15 @@ static bool parse_listref(struct rctx *c, const struct pdefaults *pd, const yaml
 		allow_chk = POLICY_CHK_ALPN_NOT_ALLOWED;
 		break;
 	}
-	if (!check_keys(c, n, list_kinds[kind], kind == LIST_ALPN ? alpn_keys : keys, meta_keys) ||
+	if (!yamldoc_check_keys(&c->yd, n, list_kinds[kind], kind == LIST_ALPN ? alpn_keys : keys, meta_keys) ||
 	    !get_meta(c, n, &m))
 		return false;
-	al = get(c, n, "allow");
-	all = get(c, n, "allow_lists");
-	dn = deny ? get(c, n, "deny") : NULL;
-	dnl = deny ? get(c, n, "deny_lists") : NULL;
+	al = yamldoc_get(&c->yd, n, "allow");
+	all = yamldoc_get(&c->yd, n, "allow_lists");
+	dn = deny ? yamldoc_get(&c->yd, n, "deny") : NULL;
+	dnl = deny ? yamldoc_get(&c->yd, n, "deny_lists") : NULL;
 	if (!al && !all && !dn && !dnl)
-		return fail(c, n, "%s needs allow or deny entries", list_kinds[kind]);
+		return yamldoc_fail(&c->yd, n, "%s needs allow or deny entries", list_kinds[kind]);
 	sa.set = allow;
 	sa.lists = false;
 	if (al && !each_scalar(c, al, "allow", set_item, &sa))
@@ -1474,35 +1292,6 @@ static bool parse_listref(struct rctx *c, const struct pdefaults *pd, const yaml
 	return ok;
 }
 
-bool policy_strset_has(const struct policy_strset *set, const char *s)
-{
-	char low[256];
-	const char *key = s;
-	size_t lo = 0, hi = set->n_exact, i;
-
-	if (set->casefold) {
-		for (i = 0; s[i] && i < sizeof(low) - 1; i++)
-			low[i] = (char)tolower((unsigned char)s[i]);
-		low[i] = '\0';
-		key = low;
-	}
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int d = strcmp(key, set->exact[mid]);
-
-		if (!d)
-			return true;
-		if (d < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	for (i = 0; i < set->n_glob; i++)
-		if (rules_glob(set->glob[i], key, false))
-			return true;
-	return false;
-}
-
 /* ---- anomalies ---- */
 
 static bool parse_anomalies(struct rctx *c, const struct pdefaults *pd, const yaml_node_t *n)
@@ -1521,10 +1310,10 @@ static bool parse_anomalies(struct rctx *c, const struct pdefaults *pd, const ya
 	size_t i;
 	const yaml_node_t *x;
 
-	if (!check_keys(c, n, "anomalies", keys, NULL))
+	if (!yamldoc_check_keys(&c->yd, n, "anomalies", keys, NULL))
 		return false;
 	for (i = 0; keys[i]; i++)
-		if ((x = get(c, n, keys[i])) && !action_block(c, pd, chk[i], x, keys[i]))
+		if ((x = yamldoc_get(&c->yd, n, keys[i])) && !action_block(c, pd, chk[i], x, keys[i]))
 			return false;
 	return true;
 }
@@ -1545,31 +1334,31 @@ static bool parse_profile(struct rctx *c, uint16_t index, const char *name, cons
 	int a;
 
 	pr->name = xstrdup(c, name);
-	if (!pr->name || !check_keys(c, n, "a profile", keys, NULL))
+	if (!pr->name || !yamldoc_check_keys(&c->yd, n, "a profile", keys, NULL))
 		return false;
-	if ((x = get(c, n, "description")) && !scalar(x))
-		return fail(c, x, "description must be a text");
-	if ((x = get(c, n, "action"))) {
+	if ((x = yamldoc_get(&c->yd, n, "description")) && !yamldoc_scalar(x))
+		return yamldoc_fail(&c->yd, x, "description must be a text");
+	if ((x = yamldoc_get(&c->yd, n, "action"))) {
 		if (!get_action(c, x, false, &a))
 			return false;
 		pd.action = (uint8_t)a;
 	}
-	if ((x = get(c, n, "severity"))) {
-		if (!get_uint(c, x, "severity", 1, 4, &v))
+	if ((x = yamldoc_get(&c->yd, n, "severity"))) {
+		if (!yamldoc_uint(&c->yd, x, "severity", 1, 4, &v))
 			return false;
 		pd.severity = (uint8_t)v;
 	}
-	if ((x = get(c, n, "versions")) && !parse_versions(c, &pd, x))
+	if ((x = yamldoc_get(&c->yd, n, "versions")) && !parse_versions(c, &pd, x))
 		return false;
-	if ((x = get(c, n, "cipher_suites")) && !parse_suites(c, &pd, x))
+	if ((x = yamldoc_get(&c->yd, n, "cipher_suites")) && !parse_suites(c, &pd, x))
 		return false;
-	if ((x = get(c, n, "groups")) && !parse_groups(c, &pd, x))
+	if ((x = yamldoc_get(&c->yd, n, "groups")) && !parse_groups(c, &pd, x))
 		return false;
-	if ((x = get(c, n, "certificate")) && !parse_cert(c, &pd, x, false))
+	if ((x = yamldoc_get(&c->yd, n, "certificate")) && !parse_cert(c, &pd, x, false))
 		return false;
-	if ((x = get(c, n, "client_certificate")) && !parse_cert(c, &pd, x, true))
+	if ((x = yamldoc_get(&c->yd, n, "client_certificate")) && !parse_cert(c, &pd, x, true))
 		return false;
-	if ((x = get(c, n, "tls13_certificates"))) {
+	if ((x = yamldoc_get(&c->yd, n, "tls13_certificates"))) {
 		struct meta m = { .node = x, .sid = -1, .severity = -1 };
 
 		if (!get_action(c, x, true, &a))
@@ -1584,17 +1373,17 @@ static bool parse_profile(struct rctx *c, uint16_t index, const char *name, cons
 			      "a visible client certificate (TLS <= 1.2)"))
 			return false;
 	}
-	if ((x = get(c, n, "sni")) && !parse_listref(c, &pd, x, LIST_SNI))
+	if ((x = yamldoc_get(&c->yd, n, "sni")) && !parse_listref(c, &pd, x, LIST_SNI))
 		return false;
-	if ((x = get(c, n, "ja3")) && !parse_listref(c, &pd, x, LIST_JA3))
+	if ((x = yamldoc_get(&c->yd, n, "ja3")) && !parse_listref(c, &pd, x, LIST_JA3))
 		return false;
-	if ((x = get(c, n, "ja4")) && !parse_listref(c, &pd, x, LIST_JA4))
+	if ((x = yamldoc_get(&c->yd, n, "ja4")) && !parse_listref(c, &pd, x, LIST_JA4))
 		return false;
-	if ((x = get(c, n, "alpn")) && !parse_listref(c, &pd, x, LIST_ALPN))
+	if ((x = yamldoc_get(&c->yd, n, "alpn")) && !parse_listref(c, &pd, x, LIST_ALPN))
 		return false;
-	if ((x = get(c, n, "anomalies")) && !parse_anomalies(c, &pd, x))
+	if ((x = yamldoc_get(&c->yd, n, "anomalies")) && !parse_anomalies(c, &pd, x))
 		return false;
-	if ((x = get(c, n, "unknown_resumption")) &&
+	if ((x = yamldoc_get(&c->yd, n, "unknown_resumption")) &&
 	    !action_block(c, &pd, POLICY_CHK_UNKNOWN_RESUMPTION, x, "unknown_resumption"))
 		return false;
 	/* A resumption of a session that failed inherits that verdict. */
@@ -1611,26 +1400,26 @@ static bool parse_profiles(struct rctx *c, const yaml_node_t *n)
 	size_t count;
 	uint16_t i = 0;
 
-	if (!want(c, n, YAML_MAPPING_NODE, "profiles"))
+	if (!yamldoc_want(&c->yd, n, YAML_MAPPING_NODE, "profiles"))
 		return false;
 	count = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
 	if (!count)
-		return fail(c, n, "profiles is empty");
+		return yamldoc_fail(&c->yd, n, "profiles is empty");
 	if (count > 1000)
-		return fail(c, n, "too many profiles");
+		return yamldoc_fail(&c->yd, n, "too many profiles");
 	c->p->profiles = calloc(count, sizeof(*c->p->profiles));
 	if (!c->p->profiles)
-		return fail(c, n, "out of memory");
+		return yamldoc_fail(&c->yd, n, "out of memory");
 	for (a = n->data.mapping.pairs.start; a < n->data.mapping.pairs.top; a++, i++) {
-		yaml_node_t *k = node_at(c, a->key);
+		yaml_node_t *k = yamldoc_node(&c->yd, a->key);
 
-		if (!scalar(k) || !*scalar(k))
-			return fail(c, k, "profile names must be plain names");
+		if (!yamldoc_scalar(k) || !*yamldoc_scalar(k))
+			return yamldoc_fail(&c->yd, k, "profile names must be plain names");
 		for (b = n->data.mapping.pairs.start; b < a; b++)
-			if (!strcmp(scalar(node_at(c, b->key)), scalar(k)))
-				return fail(c, k, "duplicate profile '%s'", scalar(k));
+			if (!strcmp(yamldoc_scalar(yamldoc_node(&c->yd, b->key)), yamldoc_scalar(k)))
+				return yamldoc_fail(&c->yd, k, "duplicate profile '%s'", yamldoc_scalar(k));
 		c->p->n_profiles = i + 1u;
-		if (!parse_profile(c, i, scalar(k), node_at(c, a->value)))
+		if (!parse_profile(c, i, yamldoc_scalar(k), yamldoc_node(&c->yd, a->value)))
 			return false;
 	}
 	return true;
@@ -1651,11 +1440,11 @@ static bool cidr_item(struct rctx *c, const yaml_node_t *n, const char *s, void 
 	struct policy_cidr *cd;
 	char addr[64];
 	const char *slash = strchr(s, '/');
-	unsigned long bits;
+	uint64_t bits;
 	size_t len = slash ? (size_t)(slash - s) : strlen(s), i;
 
 	if (len >= sizeof(addr))
-		return fail(c, n, "'%s' is not an address or CIDR prefix", s);
+		return yamldoc_fail(&c->yd, n, "'%s' is not an address or CIDR prefix", s);
 	memcpy(addr, s, len);
 	addr[len] = '\0';
 	if (!grow(c, (void **)arr, *cnt, sizeof(**arr)))
@@ -1667,11 +1456,11 @@ static bool cidr_item(struct rctx *c, const yaml_node_t *n, const char *s, void 
 	else if (inet_pton(AF_INET6, addr, cd->addr) == 1)
 		cd->family = AF_INET6;
 	else
-		return fail(c, n, "'%s' is not an address or CIDR prefix", s);
+		return yamldoc_fail(&c->yd, n, "'%s' is not an address or CIDR prefix", s);
 	cd->bits = cd->family == AF_INET ? 32 : 128;
 	if (slash) {
-		if (!parse_ulong(slash + 1, &bits) || bits > cd->bits)
-			return fail(c, n, "bad prefix length in '%s'", s);
+		if (!yamldoc_parse_u64(slash + 1, &bits) || bits > cd->bits)
+			return yamldoc_fail(&c->yd, n, "bad prefix length in '%s'", s);
 		cd->bits = (uint8_t)bits;
 	}
 	for (i = cd->bits; i < 128; i++)
@@ -1683,22 +1472,22 @@ static bool cidr_item(struct rctx *c, const yaml_node_t *n, const char *s, void 
 static bool port_item(struct rctx *c, const yaml_node_t *n, const char *s, void *arg)
 {
 	struct policy_ports *pp = arg;
-	unsigned long lo, hi;
+	uint64_t lo, hi;
 	const char *dash = strchr(s, '-');
 	char a[16];
 
 	if (dash && (size_t)(dash - s) < sizeof(a)) {
 		memcpy(a, s, (size_t)(dash - s));
 		a[dash - s] = '\0';
-		if (!parse_ulong(a, &lo) || !parse_ulong(dash + 1, &hi))
-			return fail(c, n, "'%s' is not a port or port range", s);
-	} else if (!dash && parse_ulong(s, &lo)) {
+		if (!yamldoc_parse_u64(a, &lo) || !yamldoc_parse_u64(dash + 1, &hi))
+			return yamldoc_fail(&c->yd, n, "'%s' is not a port or port range", s);
+	} else if (!dash && yamldoc_parse_u64(s, &lo)) {
 		hi = lo;
 	} else {
-		return fail(c, n, "'%s' is not a port or port range", s);
+		return yamldoc_fail(&c->yd, n, "'%s' is not a port or port range", s);
 	}
 	if (!lo || lo > 65535 || hi > 65535 || lo > hi)
-		return fail(c, n, "port range '%s' must be within 1-65535, low to high", s);
+		return yamldoc_fail(&c->yd, n, "port range '%s' must be within 1-65535, low to high", s);
 	if (!grow(c, (void **)&pp->r, pp->n, sizeof(*pp->r)))
 		return false;
 	pp->r[pp->n].lo = (uint16_t)lo;
@@ -1725,24 +1514,24 @@ static bool parse_trust(struct rctx *c, const yaml_node_t *n, const char *what,
 	char cafile[4096], cadir[4096], why[256];
 	struct certcheck_store *st = NULL;
 
-	if (!check_keys(c, n, what, keys, NULL))
+	if (!yamldoc_check_keys(&c->yd, n, what, keys, NULL))
 		return false;
-	caf = get(c, n, "ca_file");
-	cad = get(c, n, "ca_dir");
+	caf = yamldoc_get(&c->yd, n, "ca_file");
+	cad = yamldoc_get(&c->yd, n, "ca_dir");
 	if (!caf && !cad)
-		return fail(c, n, "%s needs ca_file or ca_dir", what);
-	if (caf && (!scalar(caf) || !path_join(c, caf, scalar(caf), cafile, sizeof(cafile))))
-		return fail(c, caf, "ca_file must be a path");
-	if (cad && (!scalar(cad) || !path_join(c, cad, scalar(cad), cadir, sizeof(cadir))))
-		return fail(c, cad, "ca_dir must be a path");
+		return yamldoc_fail(&c->yd, n, "%s needs ca_file or ca_dir", what);
+	if (caf && (!yamldoc_scalar(caf) || !path_join(c, caf, yamldoc_scalar(caf), cafile, sizeof(cafile))))
+		return yamldoc_fail(&c->yd, caf, "ca_file must be a path");
+	if (cad && (!yamldoc_scalar(cad) || !path_join(c, cad, yamldoc_scalar(cad), cadir, sizeof(cadir))))
+		return yamldoc_fail(&c->yd, cad, "ca_dir must be a path");
 	if (!(c->flags & RULES_NO_FILES)) {
 		st = certcheck_store_new(caf ? cafile : NULL, cad ? cadir : NULL, why, sizeof(why));
 		if (!st)
-			return fail(c, caf ? caf : cad, "%s", why);
+			return yamldoc_fail(&c->yd, caf ? caf : cad, "%s", why);
 		if (!keep_store(c, st))
 			return false;
 	}
-	if ((x = get(c, n, "crl"))) {
+	if ((x = yamldoc_get(&c->yd, n, "crl"))) {
 		if (!each_scalar(c, x, "crl", crl_item, st))
 			return false;
 		*has_crl = true;
@@ -1762,51 +1551,51 @@ static bool parse_zone(struct rctx *c, struct policy_zone *z, const yaml_node_t 
 	size_t i;
 	struct cidr_list src = { 0 }, dst = { 0 };
 
-	if (!check_keys(c, n, "a zone", keys, NULL))
+	if (!yamldoc_check_keys(&c->yd, n, "a zone", keys, NULL))
 		return false;
-	if (!(x = get(c, n, "name")) || !scalar(x) || !*scalar(x))
-		return fail(c, x ? x : n, "a zone needs a name");
+	if (!(x = yamldoc_get(&c->yd, n, "name")) || !yamldoc_scalar(x) || !*yamldoc_scalar(x))
+		return yamldoc_fail(&c->yd, x ? x : n, "a zone needs a name");
 	for (i = 0; c->p->zones + i < z; i++)
-		if (!strcmp(c->p->zones[i].name, scalar(x)))
-			return fail(c, x, "duplicate zone '%s'", scalar(x));
-	z->name = xstrdup(c, scalar(x));
+		if (!strcmp(c->p->zones[i].name, yamldoc_scalar(x)))
+			return yamldoc_fail(&c->yd, x, "duplicate zone '%s'", yamldoc_scalar(x));
+	z->name = xstrdup(c, yamldoc_scalar(x));
 	if (!z->name)
 		return false;
-	if (!(x = get(c, n, "profile")) || !scalar(x))
-		return fail(c, x ? x : n, "zone '%s' needs a profile", z->name);
+	if (!(x = yamldoc_get(&c->yd, n, "profile")) || !yamldoc_scalar(x))
+		return yamldoc_fail(&c->yd, x ? x : n, "zone '%s' needs a profile", z->name);
 	for (i = 0; i < c->p->n_profiles; i++)
-		if (!strcmp(c->p->profiles[i].name, scalar(x)))
+		if (!strcmp(c->p->profiles[i].name, yamldoc_scalar(x)))
 			break;
 	if (i == c->p->n_profiles)
-		return fail(c, x, "unknown profile '%s'", scalar(x));
+		return yamldoc_fail(&c->yd, x, "unknown profile '%s'", yamldoc_scalar(x));
 	z->profile = (uint16_t)i;
 	z->sni.casefold = true;
-	if ((x = get(c, n, "tls_ports")) && !each_scalar(c, x, "tls_ports", port_item, &z->tls_ports))
+	if ((x = yamldoc_get(&c->yd, n, "tls_ports")) && !each_scalar(c, x, "tls_ports", port_item, &z->tls_ports))
 		return false;
-	if ((x = get(c, n, "certificate_trust"))) {
+	if ((x = yamldoc_get(&c->yd, n, "certificate_trust"))) {
 		if (!c->p->profiles[z->profile].cert.enabled)
-			return fail(c, x, "profile '%s' has no certificate requirements to trust for",
+			return yamldoc_fail(&c->yd, x, "profile '%s' has no certificate requirements to trust for",
 				    c->p->profiles[z->profile].name);
 		if (!parse_trust(c, x, "certificate_trust", &z->server_store, &z->server_crl))
 			return false;
 	}
-	if ((x = get(c, n, "client_certificate_trust"))) {
+	if ((x = yamldoc_get(&c->yd, n, "client_certificate_trust"))) {
 		if (!c->p->profiles[z->profile].client_cert.enabled)
-			return fail(c, x, "profile '%s' has no client_certificate requirements",
+			return yamldoc_fail(&c->yd, x, "profile '%s' has no client_certificate requirements",
 				    c->p->profiles[z->profile].name);
 		if (!parse_trust(c, x, "client_certificate_trust", &z->client_store, &z->client_crl))
 			return false;
 	}
-	mt = get(c, n, "match");
+	mt = yamldoc_get(&c->yd, n, "match");
 	if (!mt) {
 		z->any = true;
 		return true;
 	}
-	if (!check_keys(c, mt, "match", mkeys, NULL))
+	if (!yamldoc_check_keys(&c->yd, mt, "match", mkeys, NULL))
 		return false;
 	if (mt->data.mapping.pairs.top == mt->data.mapping.pairs.start)
-		return fail(c, mt, "match is empty (leave it out for the default zone)");
-	if ((x = get(c, mt, "src"))) {
+		return yamldoc_fail(&c->yd, mt, "match is empty (leave it out for the default zone)");
+	if ((x = yamldoc_get(&c->yd, mt, "src"))) {
 		bool ok = each_scalar(c, x, "src", cidr_item, &src);
 
 		z->src = src.arr;    /* owned by the zone even on error */
@@ -1814,7 +1603,7 @@ static bool parse_zone(struct rctx *c, struct policy_zone *z, const yaml_node_t 
 		if (!ok)
 			return false;
 	}
-	if ((x = get(c, mt, "dst"))) {
+	if ((x = yamldoc_get(&c->yd, mt, "dst"))) {
 		bool ok = each_scalar(c, x, "dst", cidr_item, &dst);
 
 		z->dst = dst.arr;    /* owned by the zone even on error */
@@ -1822,9 +1611,9 @@ static bool parse_zone(struct rctx *c, struct policy_zone *z, const yaml_node_t 
 		if (!ok)
 			return false;
 	}
-	if ((x = get(c, mt, "ports")) && !each_scalar(c, x, "ports", port_item, &z->ports))
+	if ((x = yamldoc_get(&c->yd, mt, "ports")) && !each_scalar(c, x, "ports", port_item, &z->ports))
 		return false;
-	if ((x = get(c, mt, "sni"))) {
+	if ((x = yamldoc_get(&c->yd, mt, "sni"))) {
 		if (!each_scalar(c, x, "sni", sni_item, &z->sni))
 			return false;
 		set_sort(&z->sni);
@@ -1838,44 +1627,32 @@ static bool parse_zones(struct rctx *c, const yaml_node_t *n)
 	yaml_node_item_t *it;
 	size_t count, i = 0;
 
-	if (!want(c, n, YAML_SEQUENCE_NODE, "zones"))
+	if (!yamldoc_want(&c->yd, n, YAML_SEQUENCE_NODE, "zones"))
 		return false;
 	count = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
 	if (!count)
-		return fail(c, n, "zones is empty: at least a default zone (no match:) is needed");
+		return yamldoc_fail(&c->yd, n, "zones is empty: at least a default zone (no match:) is needed");
 	if (count > 10000)
-		return fail(c, n, "too many zones");
+		return yamldoc_fail(&c->yd, n, "too many zones");
 	c->p->zones = calloc(count, sizeof(*c->p->zones));
 	if (!c->p->zones)
-		return fail(c, n, "out of memory");
+		return yamldoc_fail(&c->yd, n, "out of memory");
 	for (it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++, i++) {
-		yaml_node_t *zn = node_at(c, *it);
+		yaml_node_t *zn = yamldoc_node(&c->yd, *it);
 
 		if (i && c->p->zones[i - 1].any)
-			return fail(c, zn, "zone can never match: zone '%s' before it has no match: "
+			return yamldoc_fail(&c->yd, zn, "zone can never match: zone '%s' before it has no match: "
 				    "and catches everything", c->p->zones[i - 1].name);
 		c->p->n_zones = i + 1;
 		if (!parse_zone(c, &c->p->zones[i], zn))
 			return false;
 	}
 	if (!c->p->zones[count - 1].any)
-		return fail(c, n, "the last zone must be the default zone (a zone without match:)");
+		return yamldoc_fail(&c->yd, n, "the last zone must be the default zone (a zone without match:)");
 	return true;
 }
 
 /* ---- top level ---- */
-
-static void strset_free(struct policy_strset *s)
-{
-	size_t i;
-
-	for (i = 0; i < s->n_exact; i++)
-		free(s->exact[i]);
-	for (i = 0; i < s->n_glob; i++)
-		free(s->glob[i]);
-	free(s->exact);
-	free(s->glob);
-}
 
 static void certreq_free(struct policy_certreq *cr)
 {
@@ -1905,13 +1682,13 @@ void policy_free(struct policy *p)
 		free(pr->groups);
 		certreq_free(&pr->cert);
 		certreq_free(&pr->client_cert);
-		strset_free(&pr->sni_allow);
-		strset_free(&pr->sni_deny);
-		strset_free(&pr->ja3_allow);
-		strset_free(&pr->ja3_deny);
-		strset_free(&pr->ja4_allow);
-		strset_free(&pr->ja4_deny);
-		strset_free(&pr->alpn_allow);
+		policy_strset_free(&pr->sni_allow);
+		policy_strset_free(&pr->sni_deny);
+		policy_strset_free(&pr->ja3_allow);
+		policy_strset_free(&pr->ja3_deny);
+		policy_strset_free(&pr->ja4_allow);
+		policy_strset_free(&pr->ja4_deny);
+		policy_strset_free(&pr->alpn_allow);
 	}
 	for (i = 0; i < p->n_zones; i++) {
 		free(p->zones[i].name);
@@ -1919,7 +1696,7 @@ void policy_free(struct policy *p)
 		free(p->zones[i].dst);
 		free(p->zones[i].ports.r);
 		free(p->zones[i].tls_ports.r);
-		strset_free(&p->zones[i].sni);
+		policy_strset_free(&p->zones[i].sni);
 	}
 	for (i = 0; i < p->n_stores; i++)
 		certcheck_store_free(p->stores[i]);
@@ -1936,122 +1713,94 @@ static bool parse_top(struct rctx *c)
 	static const char *const keys[] = {
 		"version", "description", "lists", "profiles", "zones", "resumption_lifetime", NULL
 	};
-	yaml_node_t *root = yaml_document_get_root_node(&c->doc), *x;
+	yaml_node_t *root = yamldoc_root(&c->yd), *x;
 	unsigned long v;
 
 	if (!root)
-		return fail(c, NULL, "the file is empty");
-	if (!check_keys(c, root, "the rules file", keys, NULL))
+		return yamldoc_fail(&c->yd, NULL, "the file is empty");
+	if (!yamldoc_check_keys(&c->yd, root, "the rules file", keys, NULL))
 		return false;
-	if (!(x = get(c, root, "version")))
-		return fail(c, root, "missing 'version: 1'");
-	if (!scalar(x) || strcmp(scalar(x), "1"))
-		return fail(c, x, "unsupported rules version '%s' (this monitor reads version 1)",
-			    scalar(x) ? scalar(x) : node_kind(x));
-	if ((x = get(c, root, "description")) && !scalar(x))
-		return fail(c, x, "description must be a text");
+	if (!(x = yamldoc_get(&c->yd, root, "version")))
+		return yamldoc_fail(&c->yd, root, "missing 'version: 1'");
+	if (!yamldoc_scalar(x) || strcmp(yamldoc_scalar(x), "1"))
+		return yamldoc_fail(&c->yd, x, "unsupported rules version '%s' (this monitor reads version 1)",
+			    yamldoc_scalar(x) ? yamldoc_scalar(x) : yamldoc_kind(x));
+	if ((x = yamldoc_get(&c->yd, root, "description")) && !yamldoc_scalar(x))
+		return yamldoc_fail(&c->yd, x, "description must be a text");
 	c->p->resume_lifetime = RULES_DEFAULT_RESUME;
-	if ((x = get(c, root, "resumption_lifetime"))) {
-		if (!get_uint(c, x, "resumption_lifetime", 1, 7 * 86400, &v))
+	if ((x = yamldoc_get(&c->yd, root, "resumption_lifetime"))) {
+		if (!yamldoc_uint(&c->yd, x, "resumption_lifetime", 1, 7 * 86400, &v))
 			return false;
 		c->p->resume_lifetime = (unsigned)v;
 	}
-	if ((x = get(c, root, "lists")) && !parse_lists(c, x))
+	if ((x = yamldoc_get(&c->yd, root, "lists")) && !parse_lists(c, x))
 		return false;
-	if (!(x = get(c, root, "profiles")))
-		return fail(c, root, "missing 'profiles'");
+	if (!(x = yamldoc_get(&c->yd, root, "profiles")))
+		return yamldoc_fail(&c->yd, root, "missing 'profiles'");
 	if (!parse_profiles(c, x))
 		return false;
-	if (!(x = get(c, root, "zones")))
-		return fail(c, root, "missing 'zones'");
+	if (!(x = yamldoc_get(&c->yd, root, "zones")))
+		return yamldoc_fail(&c->yd, root, "missing 'zones'");
 	return parse_zones(c, x);
+}
+
+/* Compiles the document c->yd holds (if it loaded) into c->p; NULL with
+ * err filled on any error. Ends the document. */
+static struct policy *compile(struct rctx *c, bool loaded)
+{
+	size_t i, j;
+
+	if (loaded && (c->p = calloc(1, sizeof(*c->p))) && (c->p->file = strdup(c->name)))
+		parse_top(c);
+	else if (!c->yd.failed)
+		yamldoc_fail(&c->yd, NULL, "out of memory");
+	yamldoc_free(&c->yd);
+	for (i = 0; i < c->n_lists; i++) {
+		for (j = 0; j < c->lists[i].n; j++)
+			free(c->lists[i].items[j]);
+		free(c->lists[i].items);
+	}
+	free(c->lists);
+	if (c->yd.failed) {
+		snprintf(c->err->file, sizeof(c->err->file), "%s", c->yd.file);
+		c->err->line = c->yd.line;
+		c->err->column = c->yd.column;
+		snprintf(c->err->message, sizeof(c->err->message), "%s", c->yd.message);
+		policy_free(c->p);
+		return NULL;
+	}
+	return c->p;
 }
 
 struct policy *rules_load_buffer(const char *name, const char *data, size_t len,
 				 const char *basedir, unsigned flags, struct policy_error *err)
 {
 	struct rctx c = { .name = name, .basedir = basedir, .flags = flags, .err = err };
-	yaml_parser_t parser;
-	bool have_doc = false;
-	size_t i, j;
 
 	memset(err, 0, sizeof(*err));
-	c.p = calloc(1, sizeof(*c.p));
-	if (!c.p) {
-		fail(&c, NULL, "out of memory");
-		return NULL;
-	}
-	c.p->file = strdup(name);
-	if (!yaml_parser_initialize(&parser)) {
-		fail(&c, NULL, "out of memory");
-		goto out;
-	}
-	yaml_parser_set_input_string(&parser, (const unsigned char *)data, len);
-	if (!yaml_parser_load(&parser, &c.doc)) {
-		c.failed = true;
-		snprintf(err->file, sizeof(err->file), "%s", name);
-		err->line = (unsigned)parser.problem_mark.line + 1;
-		err->column = (unsigned)parser.problem_mark.column + 1;
-		snprintf(err->message, sizeof(err->message), "YAML syntax: %s%s%s",
-			 parser.problem ? parser.problem : "error",
-			 parser.context ? " " : "", parser.context ? parser.context : "");
-	} else {
-		have_doc = true;
-		parse_top(&c);
-	}
-	yaml_parser_delete(&parser);
-out:
-	if (have_doc)
-		yaml_document_delete(&c.doc);
-	for (i = 0; i < c.n_lists; i++) {
-		for (j = 0; j < c.lists[i].n; j++)
-			free(c.lists[i].items[j]);
-		free(c.lists[i].items);
-	}
-	free(c.lists);
-	if (c.failed || !c.p->file) {
-		if (!c.failed)
-			fail(&c, NULL, "out of memory");
-		policy_free(c.p);
-		return NULL;
-	}
-	return c.p;
+	return compile(&c, yamldoc_load(&c.yd, name, data, len));
 }
 
 struct policy *policy_load(const char *path, struct policy_error *err)
 {
-	char *data = NULL, *dir = NULL, *slash;
-	struct policy *p = NULL;
-	size_t len = 0;
-	FILE *f;
+	struct rctx c = { .name = path, .flags = 0, .err = err };
+	struct policy *p;
+	char *dir = strdup(path), *slash;
 
 	memset(err, 0, sizeof(*err));
-	snprintf(err->file, sizeof(err->file), "%s", path);
-	f = fopen(path, "rb");
-	if (!f) {
-		snprintf(err->message, sizeof(err->message), "cannot read: %s", strerror(errno));
+	if (!dir) {
+		snprintf(err->file, sizeof(err->file), "%s", path);
+		snprintf(err->message, sizeof(err->message), "out of memory");
 		return NULL;
 	}
-	data = malloc(RULES_MAX_FILE + 1);
-	if (data)
-		len = fread(data, 1, RULES_MAX_FILE + 1, f);
-	if (!data || ferror(f) || len > RULES_MAX_FILE) {
-		snprintf(err->message, sizeof(err->message), "%s",
-			 !data ? "out of memory" : len > RULES_MAX_FILE ? "file too large" : "read error");
-		goto out;
-	}
-	dir = strdup(path);
-	if (!dir)
-		goto out;
+	/* Relative paths in the file are taken from the file's directory. */
 	slash = strrchr(dir, '/');
 	if (slash)
 		*slash = '\0';
 	else
 		strcpy(dir, ".");
-	p = rules_load_buffer(path, data, len, dir, 0, err);
-out:
-	fclose(f);
-	free(data);
+	c.basedir = dir;
+	p = compile(&c, yamldoc_load_file(&c.yd, path, RULES_MAX_FILE));
 	free(dir);
 	return p;
 }

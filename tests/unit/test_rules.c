@@ -283,13 +283,13 @@ Test(rules, zones_and_lists)
 
 Test(rules, glob)
 {
-	cr_assert(rules_glob("*", "", false));
-	cr_assert(rules_glob("a*c", "abbbc", false));
-	cr_assert(rules_glob("a?c", "abc", false));
-	cr_assert_not(rules_glob("a?c", "ac", false));
-	cr_assert(rules_glob("*.EXAMPLE.com", "www.example.COM", true));
-	cr_assert_not(rules_glob("*.example.com", "www.example.com.evil", true));
-	cr_assert(rules_glob("TLS_*_GCM_*", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", false));
+	cr_assert(policy_glob("*", "", false));
+	cr_assert(policy_glob("a*c", "abbbc", false));
+	cr_assert(policy_glob("a?c", "abc", false));
+	cr_assert_not(policy_glob("a?c", "ac", false));
+	cr_assert(policy_glob("*.EXAMPLE.com", "www.example.COM", true));
+	cr_assert_not(policy_glob("*.example.com", "www.example.com.evil", true));
+	cr_assert(policy_glob("TLS_*_GCM_*", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", false));
 }
 
 Test(rules, version_names)
