@@ -656,17 +656,24 @@ static bool parse_ports(const char *s)
 	return p != s && slots <= SG_MAX_PORT_SLOTS;
 }
 
+/* The STARTTLS services the monitor follows into TLS (monitor/app):
+ * FTP, SMTP, POP3, IMAP, LDAP, submission, MySQL, XMPP client and server,
+ * PostgreSQL. Their clear-text start is queued too, a few packets, until
+ * the monitor finds TLS or gives the flow up. */
+#define SG_STARTTLS_PORTS "21,25,110,143,389,587,3306,5222,5269,5432"
+
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: secaudit setup-gateway [--apply | --remove] [--queue N | --queues A-B]\n"
-		"                              [--ports LIST] [--input] [--output]\n"
+		"                              [--ports LIST] [--starttls] [--input] [--output]\n"
 		"                              [--fail-closed] [-4 | -6]\n"
 		"Prints (default), applies or removes the iptables and ip6tables rules\n"
 		"that queue TLS traffic of the gateway to secaudit-monitor.\n"
 		"  --queue N       the NFQUEUE number (default 0)\n"
 		"  --queues A-B    a range of queues, flows balanced over them\n"
 		"  --ports LIST    TLS ports, e.g. 443,8443,10000:10010 (default 443)\n"
+		"  --starttls      also the STARTTLS ports " SG_STARTTLS_PORTS "\n"
 		"  --input         also the gateway's own incoming connections\n"
 		"  --output        also the gateway's own outgoing connections\n"
 		"  --fail-closed   no --queue-bypass: without a monitor, traffic stops\n"
@@ -676,6 +683,8 @@ static void usage(FILE *f)
 int cmd_setup_gateway(int argc, char **argv)
 {
 	struct sg_opts o = { .mode = SG_PRINT, .ports = "443", .v4 = true, .v6 = true };
+	static char ports[512];
+	bool starttls = false;
 	size_t i;
 	int k, r = 0;
 
@@ -705,6 +714,8 @@ int cmd_setup_gateway(int argc, char **argv)
 					"at most %d slots)\n", o.ports, SG_MAX_PORT_SLOTS);
 				return 2;
 			}
+		} else if (!strcmp(a, "--starttls")) {
+			starttls = true;
 		} else if (!strcmp(a, "--input")) {
 			o.input = true;
 		} else if (!strcmp(a, "--output")) {
@@ -728,6 +739,15 @@ int cmd_setup_gateway(int argc, char **argv)
 	if (!o.v4 && !o.v6) {
 		fprintf(stderr, "secaudit setup-gateway: -4 and -6 exclude each other\n");
 		return 2;
+	}
+	if (starttls) {
+		snprintf(ports, sizeof(ports), "%s,%s", o.ports, SG_STARTTLS_PORTS);
+		if (!parse_ports(ports)) {
+			fprintf(stderr, "secaudit setup-gateway: --ports '%s' with --starttls is "
+				"over %d slots\n", o.ports, SG_MAX_PORT_SLOTS);
+			return 2;
+		}
+		o.ports = ports;
 	}
 	if (o.mode == SG_PRINT)
 		printf("# secaudit setup-gateway: queues %u:%u, ports %s, %s\n",

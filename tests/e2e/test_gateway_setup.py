@@ -23,12 +23,15 @@ def test_print_changes_nothing_and_shows_both_families(lab, probe_bin):
     assert "--ports 443,8443" in out
     closed = sg(lab, probe_bin, "--fail-closed").stdout
     assert "--queue-bypass" not in closed and "--queue-num 0" in closed
+    starttls = sg(lab, probe_bin, "--starttls", "--ports", "443,8443").stdout
+    assert starttls.count("--dports 443,8443,21,25,110,143,389,587,3306,5222,5269,5432 "
+                          "--syn -j NFLOG") == 2
 
 
 def test_bad_arguments_are_usage_errors(lab, probe_bin):
     for args in (["--queues", "3:1"], ["--queues", "x"], ["--ports", "0"],
                  ["--ports", "443,"], ["--ports", ",".join(["1"] * 16)], ["--bogus"],
-                 ["-4", "-6"]):
+                 ["-4", "-6"], ["--starttls", "--ports", "1,2,3,4,5,6"]):
         r = sg(lab, probe_bin, *args, check=False)
         assert r.returncode == 2, (args, r.stdout, r.stderr)
 
