@@ -104,6 +104,10 @@ const char *audit_config_get(struct audit_config *c, const char *key)
 {
 	size_t i;
 
+	for (i = 0; i < c->n_asked && strcmp(c->asked[i], key); i++)
+		;
+	if (i == c->n_asked && c->n_asked < AUDIT_CONFIG_MAX_ASKED)
+		c->asked[c->n_asked++] = key;     /* asked[] stays NULL-terminated */
 	for (i = 0; i < c->n; i++)
 		if (!strcmp(c->kv[i].key, key)) {
 			c->kv[i].used = true;
@@ -118,8 +122,11 @@ int audit_config_unused(const struct audit_config *c, char *err, size_t errsz)
 
 	for (i = 0; i < c->n; i++)
 		if (!c->kv[i].used) {
-			snprintf(err, errsz, "%s:%u:%u: unknown setting '%s'",
-				 c->file, c->kv[i].line, c->kv[i].col, c->kv[i].key);
+			const char *near = yamldoc_closest(c->kv[i].key, c->asked, NULL);
+
+			snprintf(err, errsz, "%s:%u:%u: unknown setting '%s'%s%s%s",
+				 c->file, c->kv[i].line, c->kv[i].col, c->kv[i].key,
+				 near ? " (did you mean '" : "", near ? near : "", near ? "'?)" : "");
 			return -EINVAL;
 		}
 	return 0;

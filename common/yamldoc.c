@@ -245,7 +245,7 @@ static size_t distance(const char *a, const char *b)
 /* The allowed key closest to s, if it is at most two edits away and the
  * edits are fewer than half its length ("id" is no typo of "ip"... but
  * "progam" is of "program"). */
-static const char *closest(const char *s, const char *const *keys, const char *const *more)
+const char *yamldoc_closest(const char *s, const char *const *keys, const char *const *more)
 {
 	const char *const *lists[2] = { keys, more }, *best = NULL;
 	size_t best_d = 3, i, dist;
@@ -276,7 +276,7 @@ bool yamldoc_check_keys(struct yamldoc *d, const yaml_node_t *map, const char *w
 		if (!ks)
 			return yamldoc_fail(d, k, "keys in %s must be plain names", what);
 		if (!in_list(ks, keys) && !in_list(ks, more)) {
-			near = closest(ks, keys, more);
+			near = yamldoc_closest(ks, keys, more);
 			return yamldoc_fail(d, k, "unknown key '%s' in %s%s%s%s", ks, what,
 					    near ? " (did you mean '" : "", near ? near : "",
 					    near ? "'?)" : "");

@@ -72,6 +72,11 @@ const char *yamldoc_kind(const yaml_node_t *n);
 /* n is of type t, else "<what> must be <t>, not <n's kind>". */
 bool yamldoc_want(struct yamldoc *d, const yaml_node_t *n, yaml_node_type_t t, const char *what);
 
+/* The name of the NULL-terminated lists keys and more (either may be NULL)
+ * a typo s most likely meant: at most two edits away, and fewer edits than
+ * half its length; NULL when none is. Points into the lists. */
+const char *yamldoc_closest(const char *s, const char *const *keys, const char *const *more);
+
 /*
  * map is a mapping whose keys are plain names, each once, each in keys or
  * more (NULL-terminated; more may be NULL). An unknown key is refused as

@@ -61,3 +61,33 @@ def test_what_the_warning_is_about(tmp_path):
                              capture_output=True, text=True, timeout=60).stdout
         alerts = [json.loads(l) for l in out.splitlines() if '"event_type":"alert"' in l]
         assert [f["check"] for a in alerts for f in a["secaudit"]["policy"]["failed"]] == expect
+
+
+BIN = os.path.dirname(SECAUDIT)
+
+
+@pytest.mark.parametrize("cmd,text,says", [
+    (["secaudit", "rules", "check"],
+     "version: 1\nprofiles:\n  p:\n    version: {min: TLS1.2}\nzones:\n  - {name: d, profile: p}\n",
+     "4:5: unknown key 'version' in a profile (did you mean 'versions'?)"),
+    (["secaudit-monitor", "--test-config", "--config"],
+     "version: 1\nrules: /nonexistent.yaml\nlimits: {max_flow: 10}\n",
+     "3:10: unknown key 'max_flow' in limits (did you mean 'max_flows'?)"),
+    (["secaudit-monitor", "--test-config", "--config"], "version: 1\nalertlog: /x\n",
+     "2:1: unknown key 'alertlog' in the configuration (did you mean 'alert_log'?)"),
+    (["secaudit-agent", "--config"], "sever: 127.0.0.1:6514\n",
+     "1:1: unknown setting 'sever' (did you mean 'server'?)"),
+    (["secaudit-server", "-n", "--config"], "stroe: sqlite:/nonexistent/x.db\n",
+     "1:1: unknown setting 'stroe' (did you mean 'store'?)"),
+    (["secaudit-monitor", "--test-config", "--config"], "version: 1\nbogus: 1\n",
+     "2:1: unknown key 'bogus' in the configuration\n"),
+])
+def test_unknown_keys_get_did_you_mean(tmp_path, cmd, text, says):
+    prog = os.path.join(BIN, cmd[0])
+    if not os.access(prog, os.X_OK):
+        pytest.skip(f"{prog} not built")
+    path = tmp_path / "conf.yaml"
+    path.write_text(text)
+    r = subprocess.run([prog, *cmd[1:], str(path)], capture_output=True, text=True, timeout=10)
+    assert r.returncode != 0
+    assert f"{path}:{says}" in r.stderr + "\n", r.stderr
