@@ -41,6 +41,7 @@ struct nfqueue {
 	/* pending batch of plain accepts: ids up to batch_id */
 	uint32_t batch_id;
 	unsigned batch_n;
+	uint64_t holding;        /* packets held, their verdict not yet sent */
 	size_t wlen;
 	struct nfqueue_stats st;
 	uint8_t *rbuf;
@@ -157,7 +158,7 @@ static void verdict(struct nfqueue *q, uint32_t id, int v, uint32_t mark)
 	struct nlmsghdr *nlh;
 	uint32_t bits = 0;
 
-	if (v == NFQUEUE_ACCEPT) {
+	if (v == NFQUEUE_ACCEPT && !q->holding) {
 		q->batch_id = id;
 		q->batch_n++;
 		STAT_ADD(q, accepted, 1);
@@ -165,8 +166,17 @@ static void verdict(struct nfqueue *q, uint32_t id, int v, uint32_t mark)
 		return;
 	}
 	close_batch(q);
+	if (v == NFQUEUE_HOLD) {
+		q->holding++;
+		STAT_ADD(q, held, 1);
+		return;
+	}
 	nlh = wbuf_msg(q, NFQNL_MSG_VERDICT);
 	switch (v) {
+	case NFQUEUE_ACCEPT:
+		nfq_nlmsg_verdict_put(nlh, (int)id, NF_ACCEPT);
+		STAT_ADD(q, accepted, 1);
+		break;
 	case NFQUEUE_DROP:
 		nfq_nlmsg_verdict_put(nlh, (int)id, NF_DROP);
 		STAT_ADD(q, dropped, 1);
@@ -180,7 +190,7 @@ static void verdict(struct nfqueue *q, uint32_t id, int v, uint32_t mark)
 		STAT_ADD(q, drop_flow, 1);
 		break;
 	}
-	if (v != NFQUEUE_DROP) {
+	if (v != NFQUEUE_DROP && v != NFQUEUE_ACCEPT) {
 		/* NF_REPEAT: the rules save the bits into the conntrack mark. */
 		nfq_nlmsg_verdict_put(nlh, (int)id, NF_REPEAT);
 		nfq_nlmsg_verdict_put_mark(nlh, (mark & ~q->cfg.mark_mask) | bits);
@@ -228,7 +238,7 @@ static void handle_packet(struct nfqueue *q, const struct nlmsghdr *nlh, uint64_
 		return;
 	}
 	v = q->on_packet(q->arg, id, pkt ? pkt : (const uint8_t *)"", len, mark, now_us);
-	if (v < NFQUEUE_ACCEPT || v > NFQUEUE_DROP_FLOW) {
+	if (v < NFQUEUE_ACCEPT || v > NFQUEUE_HOLD) {
 		STAT_ADD(q, callback_errors, 1);
 		v = q->cfg.fail_open ? NFQUEUE_ACCEPT : NFQUEUE_DROP;
 	}
@@ -313,6 +323,17 @@ int nfqueue_dispatch(struct nfqueue *q, int timeout_ms)
 	}
 	flush(q);
 	return r < 0 ? r : packets;
+}
+
+int nfqueue_release(struct nfqueue *q, uint32_t id, int v, uint32_t mark)
+{
+	if (!q->holding || v < NFQUEUE_ACCEPT || v > NFQUEUE_DROP_FLOW)
+		return -EINVAL;
+	q->holding--;
+	STAT_ADD(q, released, 1);
+	verdict(q, id, v, mark);
+	flush(q);
+	return 0;
 }
 
 int nfqueue_run(struct nfqueue *q, const volatile sig_atomic_t *stop)
@@ -478,6 +499,8 @@ void nfqueue_get_stats(const struct nfqueue *q, struct nfqueue_stats *out)
 	STAT_GET(recv_errors);
 	STAT_GET(send_errors);
 	STAT_GET(nl_errors);
+	STAT_GET(held);
+	STAT_GET(released);
 }
 
 int nfqueue_kernel_stats(uint16_t queue, struct nfqueue_kernel_stats *out)
@@ -526,6 +549,8 @@ void nfqueue_stats_json(struct json *j, const struct nfqueue_stats *s,
 	json_kv_uint(j, "recv_errors", s->recv_errors);
 	json_kv_uint(j, "send_errors", s->send_errors);
 	json_kv_uint(j, "nl_errors", s->nl_errors);
+	json_kv_uint(j, "held", s->held);
+	json_kv_uint(j, "released", s->released);
 	if (k) {
 		json_key(j, "kernel");
 		json_object_begin(j);

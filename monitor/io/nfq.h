@@ -60,6 +60,8 @@ enum nfqueue_verdict {
 			      * its later packets bypass the queue */
 	NFQUEUE_DROP_FLOW = 3,   /* drop it and mark the connection denied:
 			      * the kernel drops its later packets */
+	NFQUEUE_HOLD = 4,        /* keep it in the kernel's queue: its verdict
+			      * comes later, by id, through nfqueue_release() */
 };
 
 /*
@@ -106,6 +108,8 @@ struct nfqueue_stats {
 	uint64_t recv_errors;    /* other receive failures */
 	uint64_t send_errors;    /* verdict sends that failed */
 	uint64_t nl_errors;      /* error replies from the kernel to verdicts */
+	uint64_t held;           /* NFQUEUE_HOLD answers */
+	uint64_t released;       /* their verdicts, given by nfqueue_release() */
 };
 
 /* The kernel's own counters of a queue (/proc/net/netfilter/nfnetlink_queue,
@@ -146,6 +150,16 @@ int nfqueue_fd(const struct nfqueue *q);
  * when the socket failed beyond recovery.
  */
 int nfqueue_dispatch(struct nfqueue *q, int timeout_ms);
+
+/*
+ * The verdict (NFQUEUE_ACCEPT .. NFQUEUE_DROP_FLOW) of a packet the callback
+ * held, by its id, with the mark it was queued with; sent at once. Call on
+ * the instance's thread (e.g. when the answer the packet waited for came).
+ * While any packet is held, plain accepts go singly, never as a batch
+ * verdict: a batch covers every lower id, the held ones too. Returns 0, or
+ * -EINVAL for a verdict that is not final or when nothing is held.
+ */
+int nfqueue_release(struct nfqueue *q, uint32_t id, int verdict, uint32_t mark);
 
 /* Calls nfqueue_dispatch() until *stop becomes non-zero (e.g. set by a signal
  * handler); returns 0, or the negative errno that ended the loop. */

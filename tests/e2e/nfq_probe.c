@@ -10,6 +10,11 @@
  *                             the next one accepted with the flow mark
  *           drop-port:P       a flow to/from port P dropped with the mark
  *           reject-port:P     the same, plus a RST to both ends
+ *           hold-port:P:MS    the first payload packet of a flow to port P held
+ *                             MS milliseconds (NFQUEUE_HOLD), then accepted
+ *                             (nfqueue_release); the flow's packets meanwhile
+ *                             (retransmissions of it) dropped; everything
+ *                             else accepted
  *     --slow-us makes every callback take U microseconds (a busy monitor).
  *     Prints "ready" once bound; serves the stats socket; on SIGTERM prints
  *     its counters as one JSON line and exits 0.
@@ -35,18 +40,31 @@
 
 #define PROBE_FLOWS 4096
 
-enum probe_mode { M_ACCEPT, M_BYPASS_AFTER, M_DROP_PORT, M_REJECT_PORT };
+enum probe_mode { M_ACCEPT, M_BYPASS_AFTER, M_DROP_PORT, M_REJECT_PORT, M_HOLD_PORT };
+
+#define PROBE_HELD 64
+
+/* A packet held by hold-port, released when due. */
+struct probe_held {
+	uint32_t id, mark;
+	uint64_t due_us;
+	struct probe_flow *flow;
+};
 
 struct probe_flow {
 	bool used;
 	uint8_t key[37];        /* family, lower (addr,port), upper (addr,port) */
 	uint32_t payload_pkts;
+	bool holding;           /* hold-port: its first packet is held */
 };
 
 struct probe {
 	enum probe_mode mode;
 	unsigned long arg;
 	unsigned long slow_us;
+	unsigned long hold_ms;
+	unsigned n_held;
+	struct probe_held held[PROBE_HELD];
 	uint16_t queue;
 	struct nfqueue *q;
 	struct inject *inj;
@@ -149,9 +167,6 @@ static int on_packet(void *arg, uint32_t id, const uint8_t *pkt, size_t len,
 	struct probe_flow *f;
 	struct tcp_meta m;
 
-	(void)id;
-	(void)mark;
-	(void)now_us;
 	if (pr->slow_us) {
 		struct timespec ts = { .tv_sec = 0, .tv_nsec = (long)(pr->slow_us * 1000) };
 
@@ -173,6 +188,15 @@ static int on_packet(void *arg, uint32_t id, const uint8_t *pkt, size_t len,
 	}
 	f->payload_pkts++;
 	switch (pr->mode) {
+	case M_HOLD_PORT:
+		if (f->holding)
+			return NFQUEUE_DROP;  /* a retransmission of the held packet */
+		if (m.dport != pr->arg || f->payload_pkts != 1 || pr->n_held == PROBE_HELD)
+			return NFQUEUE_ACCEPT;
+		f->holding = true;
+		pr->held[pr->n_held++] = (struct probe_held){ id, mark,
+							      now_us + pr->hold_ms * 1000u, f };
+		return NFQUEUE_HOLD;
 	case M_BYPASS_AFTER:
 		return f->payload_pkts > pr->arg ? NFQUEUE_ACCEPT_FLOW : NFQUEUE_ACCEPT;
 	case M_DROP_PORT:
@@ -221,6 +245,11 @@ static int parse_mode(struct probe *pr, const char *s)
 	if (!colon)
 		return -1;
 	pr->arg = strtoul(colon + 1, &end, 10);
+	if (!strncmp(s, "hold-port:", 10) && *end == ':') {
+		pr->hold_ms = strtoul(end + 1, &end, 10);
+		pr->mode = M_HOLD_PORT;
+		return *end ? -1 : 0;
+	}
 	if (*end)
 		return -1;
 	if (!strncmp(s, "bypass-after:", 13))
@@ -232,6 +261,32 @@ static int parse_mode(struct probe *pr, const char *s)
 	else
 		return -1;
 	return 0;
+}
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Accepts the held packets whose time has come, in the order held. */
+static void release_due(struct probe *pr)
+{
+	uint64_t now = mono_us();
+	unsigned i = 0;
+
+	while (i < pr->n_held) {
+		if (pr->held[i].due_us > now) {
+			i++;
+			continue;
+		}
+		nfqueue_release(pr->q, pr->held[i].id, NFQUEUE_ACCEPT, pr->held[i].mark);
+		pr->held[i].flow->holding = false;
+		memmove(&pr->held[i], &pr->held[i + 1], (pr->n_held - i - 1) * sizeof(pr->held[0]));
+		pr->n_held--;
+	}
 }
 
 static int probe_run(int argc, char **argv)
@@ -289,7 +344,7 @@ static int probe_run(int argc, char **argv)
 	while (!stop) {
 		struct pollfd p[2] = { { nfqueue_fd(pr->q), POLLIN, 0 },
 				       { ss ? statsock_fd(ss) : -1, POLLIN, 0 } };
-		int n = poll(p, 2, 200);
+		int n = poll(p, 2, pr->n_held ? 5 : 200);
 
 		if (n < 0 && errno != EINTR)
 			goto out;
@@ -297,6 +352,7 @@ static int probe_run(int argc, char **argv)
 			goto out;
 		if (n > 0 && (p[1].revents & POLLIN))
 			statsock_serve(ss, render, pr);
+		release_due(pr);
 	}
 	json_init(&j, &out);
 	json_object_begin(&j);

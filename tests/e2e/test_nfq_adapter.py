@@ -5,6 +5,8 @@ killed, fail-open keeps traffic flowing and fail-closed stops it."""
 
 import os
 import re
+import subprocess
+import threading
 import time
 
 import pytest
@@ -216,3 +218,54 @@ def test_queue_owned_by_one_instance(tls_lab, probe_bin):
     r = lab.run("gw", probe_bin, "run", "--queue", "0", check=False, timeout=10)
     assert r.returncode != 0 and "Device or resource busy" in r.stderr
     time.sleep(0.1)
+
+
+def test_held_packet_waits_for_its_release_while_other_flows_are_batched(lab, probe_bin,
+                                                                         tmp_path):
+    """NFQUEUE_HOLD: a flow's ClientHello held for a second (its verdict
+    later, by id, through nfqueue_release) while another flow downloads 4 MiB
+    through the queue. The download's accepts must not go as batch verdicts
+    then (a batch covers every lower id: the held packet would leave early);
+    the held handshake completes only after its release."""
+    cert, key = make_cert(tmp_path)
+    www = tmp_path / "www"
+    www.mkdir()
+    (www / "big").write_bytes(os.urandom(4 << 20))
+    start_tls_server(lab, cert, key, port=443, extra=("-tls1_3",))
+    start_tls_server(lab, cert, key, port=8443, www_dir=str(www))
+    sg(lab, probe_bin, "--apply", "--ports", "443,8443")
+    # Slow callbacks let packets gather in the queue, so that one round
+    # answers several: the download's accepts would go as batch verdicts.
+    probe = Probe(lab, probe_bin, "--mode", "hold-port:443:1000", "--slow-us", "300")
+    t0 = time.monotonic()
+    hello = lab.spawn("cli", "timeout", "10", "openssl", "s_client", "-connect",
+                      f"{lab.SRV4}:443", "-tls1_3", "-brief", stdin=subprocess.PIPE,
+                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    established = []
+
+    def watch():
+        for line in hello.stdout:
+            if b"CONNECTION ESTABLISHED" in line:
+                established.append(time.monotonic() - t0)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    time.sleep(0.2)                       # its ClientHello is held now
+    r = lab.run("cli", "curl", "-sk", "--http1.0", "--max-time", "20", "-o", "/dev/null",
+                "--limit-rate", "5M", "-w", "%{size_download}", f"https://{lab.SRV4}:8443/big",
+                check=False, timeout=30)
+    download_end = time.monotonic() - t0
+    hello.stdin.close()
+    hello.wait(timeout=15)
+    watcher.join(timeout=5)
+    assert r.returncode == 0 and int(r.stdout) == 4 << 20, r.stderr
+    assert download_end > 0.6, "the download did not overlap the hold"
+    assert established, "the held handshake never completed"
+    assert established[0] >= 1.0, f"the held ClientHello left after {established[0]:.2f} s"
+    st = probe.stats()
+    assert st["nfq"]["held"] == st["nfq"]["released"] == 1
+    assert st["nfq"]["accepted"] > 50      # the download went through the queue meanwhile
+    assert st["nfq"]["batches"] > 0        # ... in batches, but not while the packet was held
+    # A batch that had covered the held id would have let it go early; its
+    # release then names an id the kernel no longer has: an error reply.
+    assert st["nfq"]["callback_errors"] == st["nfq"]["nl_errors"] == 0
