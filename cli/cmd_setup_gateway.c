@@ -5,8 +5,9 @@
  * NFQUEUE target works on them through nft_compat).
  *
  * Everything lives in one chain of our own, SECAUDIT, in the filter table,
- * reached by one rule at the top of FORWARD (and of INPUT / OUTPUT on
- * request) that sends TCP there. In SECAUDIT, in order:
+ * reached by one rule per protocol at the top of FORWARD (and of INPUT /
+ * OUTPUT on request) that sends TCP, and UDP when QUIC is judged, there.
+ * In SECAUDIT, in order:
  *   1. packets the monitor injected (RSTs, packet mark NFQUEUE_MARK_INJECT)
  *      return untouched;
  *   2. connections marked accepted (conntrack mark) return: never queued;
@@ -28,7 +29,13 @@
  *      exactly (u32 cannot subtract, and misses payloads under 4 bytes).
  *      The queue is balanced (--queue-balance, whose hash of the addresses
  *      keeps both directions of a flow on one queue) and bypassed when no
- *      monitor listens (--queue-bypass) unless --fail-closed.
+ *      monitor listens (--queue-bypass) unless --fail-closed;
+ *   7. UDP to or from the QUIC ports whose first payload byte has the long
+ *      header bit (RFC 9000 17.2: Initial, 0-RTT, Handshake, Retry, Version
+ *      Negotiation) goes to the same queue, tested by BPF as in 6. Short
+ *      header (1-RTT) packets never reach user space; neither does anything
+ *      of a connection once it is judged (2, 3): the monitor decides at the
+ *      server's Initial, so in practice a handshake queues two datagrams.
  * Returns go back to the hook chain, so the gateway's own rules still
  * apply to everything we let through.
  *
@@ -72,6 +79,7 @@ struct sg_opts {
 	enum sg_mode mode;
 	unsigned q_first, q_last;
 	const char *ports;
+	const char *quic_ports;    /* NULL: QUIC not queued (--no-quic) */
 	bool input, output, fail_closed;
 	bool v4, v6;
 };
@@ -82,6 +90,8 @@ struct sg_family {
 	uint8_t nfproto;        /* for deleting the nf_tables table */
 	const struct sock_filter *bpf;
 	size_t bpf_len;
+	const struct sock_filter *bpf_quic;
+	size_t bpf_quic_len;
 };
 
 /* IPv4 (RFC 791 section 3.1, RFC 9293 section 3.1): payload when the total
@@ -120,12 +130,39 @@ static const struct sock_filter bpf_payload6[] = {
 	BPF_STMT(BPF_RET | BPF_K, 0),
 };
 
-static const struct sg_family families[] = {
-	{ "iptables", "iptables-save", NFPROTO_IPV4, bpf_payload4,
-	  sizeof(bpf_payload4) / sizeof(bpf_payload4[0]) },
-	{ "ip6tables", "ip6tables-save", NFPROTO_IPV6, bpf_payload6,
-	  sizeof(bpf_payload6) / sizeof(bpf_payload6[0]) },
+/* IPv4 UDP: the first payload byte (after IHL*4 and the 8-byte UDP header)
+ * has the QUIC long header bit. An empty datagram fails the load: not
+ * queued. */
+static const struct sock_filter bpf_quic4[] = {
+	BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),         /* X = IHL*4 */
+	BPF_STMT(BPF_LD | BPF_B | BPF_IND, 8),          /* A = payload byte 0 */
+	BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x80, 0, 1),
+	BPF_STMT(BPF_RET | BPF_K, 1),
+	BPF_STMT(BPF_RET | BPF_K, 0),
 };
+
+/* IPv6 UDP right after the fixed header: the same bit at 40 + 8. With
+ * extension headers in between, the packet is queued. */
+static const struct sock_filter bpf_quic6[] = {
+	BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 6),          /* next header */
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 17, 1, 0),
+	BPF_STMT(BPF_RET | BPF_K, 1),
+	BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 48),         /* payload byte 0 */
+	BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x80, 0, 1),
+	BPF_STMT(BPF_RET | BPF_K, 1),
+	BPF_STMT(BPF_RET | BPF_K, 0),
+};
+
+#define N_OF(a) (sizeof(a) / sizeof((a)[0]))
+static const struct sg_family families[] = {
+	{ "iptables", "iptables-save", NFPROTO_IPV4, bpf_payload4, N_OF(bpf_payload4),
+	  bpf_quic4, N_OF(bpf_quic4) },
+	{ "ip6tables", "ip6tables-save", NFPROTO_IPV6, bpf_payload6, N_OF(bpf_payload6),
+	  bpf_quic6, N_OF(bpf_quic6) },
+};
+
+/* The protocols the hooks send to the chain. */
+static const char *const protos[] = { "udp", "tcp" }; /* tcp inserted last: first */
 
 static const char *const hooks[] = { "FORWARD", "INPUT", "OUTPUT" };
 
@@ -248,7 +285,8 @@ static void bpf_text(const struct sock_filter *f, size_t n, char *out, size_t ca
 static int chain_rules(const struct sg_opts *o, const struct sg_family *fam,
 		       bool created_table, struct sg_argv rules[], int max)
 {
-	char inject[32], acc[32], deny[32], mask[32], bpf[512], queue[32], group[16];
+	char inject[32], acc[32], deny[32], mask[32], bpf[512], bpf_quic[256], queue[32];
+	char group[16];
 	int n = 0;
 
 	snprintf(inject, sizeof(inject), "0x%x/0x%x", NFQUEUE_MARK_INJECT, NFQUEUE_MARK_INJECT);
@@ -256,12 +294,13 @@ static int chain_rules(const struct sg_opts *o, const struct sg_family *fam,
 	snprintf(deny, sizeof(deny), "0x%x/0x%x", NFQUEUE_MARK_DENY, NFQUEUE_MARK_MASK);
 	snprintf(mask, sizeof(mask), "0x%x", NFQUEUE_MARK_MASK);
 	bpf_text(fam->bpf, fam->bpf_len, bpf, sizeof(bpf));
+	bpf_text(fam->bpf_quic, fam->bpf_quic_len, bpf_quic, sizeof(bpf_quic));
 	snprintf(group, sizeof(group), "%u", SYNLOG_GROUP);
 	if (o->q_first == o->q_last)
 		snprintf(queue, sizeof(queue), "%u", o->q_first);
 	else
 		snprintf(queue, sizeof(queue), "%u:%u", o->q_first, o->q_last);
-	if (max < 10)
+	if (max < 11)
 		return -1;
 	{
 		const char *r0[] = { "-m", "mark", "--mark", inject, "-j", "RETURN", NULL };
@@ -291,12 +330,21 @@ static int chain_rules(const struct sg_opts *o, const struct sg_family *fam,
 		const char *q[] = { "-A", SG_CHAIN, "-p", "tcp", "-m", "multiport",
 				    "--ports", o->ports, "-m", "bpf", "--bytecode", bpf,
 				    "-j", "NFQUEUE", qarg, queue, NULL };
+		const char *qq[] = { "-A", SG_CHAIN, "-p", "udp", "-m", "multiport",
+				     "--ports", o->quic_ports ? o->quic_ports : "", "-m", "bpf",
+				     "--bytecode", bpf_quic, "-j", "NFQUEUE", qarg, queue, NULL };
 
 		av_addv(&rules[n++], syn);
 		av_addv(&rules[n], q);
 		if (!o->fail_closed)
 			av_add(&rules[n], "--queue-bypass");
 		n++;
+		if (o->quic_ports) {
+			av_addv(&rules[n], qq);
+			if (!o->fail_closed)
+				av_add(&rules[n], "--queue-bypass");
+			n++;
+		}
 	}
 	if (created_table) {
 		/* A no-op at the end of the chain that remembers, for
@@ -310,9 +358,9 @@ static int chain_rules(const struct sg_opts *o, const struct sg_family *fam,
 }
 
 static void hook_rule(struct sg_argv *a, const char *tool, const char *op,
-		      const char *hook)
+		      const char *hook, const char *proto)
 {
-	const char *r[] = { "-p", "tcp", "-m", "comment", "--comment",
+	const char *r[] = { "-p", proto, "-m", "comment", "--comment",
 			    SG_HOOK_COMMENT, "-j", SG_CHAIN, NULL };
 
 	av_add(a, tool);
@@ -324,8 +372,10 @@ static void hook_rule(struct sg_argv *a, const char *tool, const char *op,
 	av_addv(a, r);
 }
 
-static bool hook_wanted(const struct sg_opts *o, const char *hook)
+static bool hook_wanted(const struct sg_opts *o, const char *hook, const char *proto)
 {
+	if (!strcmp(proto, "udp") && !o->quic_ports)
+		return false;
 	return !strcmp(hook, "FORWARD") || (o->input && !strcmp(hook, "INPUT")) ||
 	       (o->output && !strcmp(hook, "OUTPUT"));
 }
@@ -507,13 +557,13 @@ static int step(const struct sg_argv *a, bool dry)
 
 static int apply_family(const struct sg_opts *o, const struct sg_family *fam, bool dry)
 {
-	struct sg_argv rules[11] = { 0 }, a = { 0 };
+	struct sg_argv rules[12] = { 0 }, a = { 0 };
 	bool exists = !dry && chain_exists(fam);
 	bool created = !dry && (exists ? chain_has_marker(fam) : table_absent(fam));
 	int n, i, r = 0;
 	size_t h;
 
-	n = chain_rules(o, fam, created, rules, 11);
+	n = chain_rules(o, fam, created, rules, 12);
 	av_add(&a, fam->tool);
 	av_add(&a, "-w");
 	av_add(&a, exists ? "-F" : "-N");
@@ -527,17 +577,18 @@ static int apply_family(const struct sg_opts *o, const struct sg_family *fam, bo
 		r = step(&a, dry);
 		av_free(&a);
 	}
-	for (h = 0; h < sizeof(hooks) / sizeof(hooks[0]) && !r; h++) {
+	for (h = 0; h < N_OF(hooks) * N_OF(protos) && !r; h++) {
+		const char *hook = hooks[h / N_OF(protos)], *proto = protos[h % N_OF(protos)];
 		bool present;
 
-		hook_rule(&a, fam->tool, "-C", hooks[h]);
+		hook_rule(&a, fam->tool, "-C", hook, proto);
 		present = !dry && run(&a, NULL, true) == 0;
 		av_free(&a);
-		if (hook_wanted(o, hooks[h]) && !present) {
-			hook_rule(&a, fam->tool, "-I", hooks[h]);
+		if (hook_wanted(o, hook, proto) && !present) {
+			hook_rule(&a, fam->tool, "-I", hook, proto);
 			r = step(&a, dry);
-		} else if (!hook_wanted(o, hooks[h]) && present) {
-			hook_rule(&a, fam->tool, "-D", hooks[h]);
+		} else if (!hook_wanted(o, hook, proto) && present) {
+			hook_rule(&a, fam->tool, "-D", hook, proto);
 			r = step(&a, dry);
 		}
 		av_free(&a);
@@ -554,15 +605,17 @@ static int remove_family(const struct sg_family *fam)
 	int r = 0, guard;
 	size_t h;
 
-	for (h = 0; h < sizeof(hooks) / sizeof(hooks[0]); h++) {
+	for (h = 0; h < N_OF(hooks) * N_OF(protos); h++) {
+		const char *hook = hooks[h / N_OF(protos)], *proto = protos[h % N_OF(protos)];
+
 		for (guard = 0; guard < 16; guard++) {
-			hook_rule(&a, fam->tool, "-C", hooks[h]);
+			hook_rule(&a, fam->tool, "-C", hook, proto);
 			if (run(&a, NULL, true) != 0) {
 				av_free(&a);
 				break;
 			}
 			av_free(&a);
-			hook_rule(&a, fam->tool, "-D", hooks[h]);
+			hook_rule(&a, fam->tool, "-D", hook, proto);
 			r |= step(&a, false);
 			av_free(&a);
 		}
@@ -666,7 +719,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: secaudit setup-gateway [--apply | --remove] [--queue N | --queues A-B]\n"
-		"                              [--ports LIST] [--starttls] [--input] [--output]\n"
+		"                              [--ports LIST] [--starttls]\n"
+		"                              [--quic-ports LIST | --no-quic] [--input] [--output]\n"
 		"                              [--fail-closed] [-4 | -6]\n"
 		"Prints (default), applies or removes the iptables and ip6tables rules\n"
 		"that queue TLS traffic of the gateway to secaudit-monitor.\n"
@@ -674,6 +728,8 @@ static void usage(FILE *f)
 		"  --queues A-B    a range of queues, flows balanced over them\n"
 		"  --ports LIST    TLS ports, e.g. 443,8443,10000:10010 (default 443)\n"
 		"  --starttls      also the STARTTLS ports " SG_STARTTLS_PORTS "\n"
+		"  --quic-ports LIST  UDP ports whose QUIC Initials are judged (default 443)\n"
+		"  --no-quic       queue no UDP: QUIC passes unjudged\n"
 		"  --input         also the gateway's own incoming connections\n"
 		"  --output        also the gateway's own outgoing connections\n"
 		"  --fail-closed   no --queue-bypass: without a monitor, traffic stops\n"
@@ -682,7 +738,8 @@ static void usage(FILE *f)
 
 int cmd_setup_gateway(int argc, char **argv)
 {
-	struct sg_opts o = { .mode = SG_PRINT, .ports = "443", .v4 = true, .v6 = true };
+	struct sg_opts o = { .mode = SG_PRINT, .ports = "443", .quic_ports = "443", .v4 = true,
+			     .v6 = true };
 	static char ports[512];
 	bool starttls = false;
 	size_t i;
@@ -716,6 +773,16 @@ int cmd_setup_gateway(int argc, char **argv)
 			}
 		} else if (!strcmp(a, "--starttls")) {
 			starttls = true;
+		} else if (!strcmp(a, "--quic-ports") && k + 1 < argc) {
+			o.quic_ports = argv[++k];
+			if (!parse_ports(o.quic_ports)) {
+				fprintf(stderr, "secaudit setup-gateway: bad --quic-ports '%s' (want "
+					"ports 1-65535 and lo:hi ranges, comma separated, "
+					"at most %d slots)\n", o.quic_ports, SG_MAX_PORT_SLOTS);
+				return 2;
+			}
+		} else if (!strcmp(a, "--no-quic")) {
+			o.quic_ports = NULL;
 		} else if (!strcmp(a, "--input")) {
 			o.input = true;
 		} else if (!strcmp(a, "--output")) {
@@ -750,8 +817,8 @@ int cmd_setup_gateway(int argc, char **argv)
 		o.ports = ports;
 	}
 	if (o.mode == SG_PRINT)
-		printf("# secaudit setup-gateway: queues %u:%u, ports %s, %s\n",
-		       o.q_first, o.q_last, o.ports,
+		printf("# secaudit setup-gateway: queues %u:%u, ports %s, QUIC ports %s, %s\n",
+		       o.q_first, o.q_last, o.ports, o.quic_ports ? o.quic_ports : "none",
 		       o.fail_closed ? "fail-closed" : "fail-open (--queue-bypass)");
 	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
 		if ((i == 0 && !o.v4) || (i == 1 && !o.v6))
@@ -769,8 +836,10 @@ int cmd_setup_gateway(int argc, char **argv)
 		else
 			snprintf(queues, sizeof(queues), "queue %u", o.q_first);
 		printf("secaudit setup-gateway: applied (%s): chain %s from FORWARD%s%s, TCP ports %s "
-		       "to %s, %s\n", o.v4 && o.v6 ? "IPv4 and IPv6" : o.v4 ? "IPv4" : "IPv6",
-		       SG_CHAIN, o.input ? ", INPUT" : "", o.output ? ", OUTPUT" : "", o.ports, queues,
+		       "and QUIC ports %s to %s, %s\n",
+		       o.v4 && o.v6 ? "IPv4 and IPv6" : o.v4 ? "IPv4" : "IPv6",
+		       SG_CHAIN, o.input ? ", INPUT" : "", o.output ? ", OUTPUT" : "", o.ports,
+		       o.quic_ports ? o.quic_ports : "none", queues,
 		       o.fail_closed ? "fail-closed" : "fail-open (--queue-bypass)");
 		if (!o.fail_closed)
 			warn_unserved(&o);

@@ -419,8 +419,14 @@ static enum engine_verdict handle_udp(struct engine *e, const struct decoded *d,
 			e->sink.packet(e->sink.arg, es, ts_us);
 		v = inspect_quic(e, es, side, d, ts_us);
 	}
+	if (v == ENGINE_REJECT)
+		v = ENGINE_DROP; /* UDP has no reset: the Initials are dropped */
 	e->last_decided = v != ENGINE_ACCEPT || !es->inspecting;
-	if (e->last_decided && e->cfg.forget_decided) {
+	/* A dropped flow is kept: when its first datagram is the one dropped,
+	 * conntrack never confirms the connection, so the kernel keeps no
+	 * mark and queues the client's retransmissions again; the flow here
+	 * gives them the same verdict without judging (and alerting) anew. */
+	if (e->last_decided && e->cfg.forget_decided && v == ENGINE_ACCEPT) {
 		e->n.forgotten++;
 		flow_remove(e->flows, f);
 	}

@@ -18,7 +18,7 @@ static void addr(struct buf *out, const struct flow_key *k, int side)
 		buf_printf(out, "%s:%u", text, k->port[side]);
 }
 
-static void client_hello(struct buf *out, const struct tls_client_hello *ch)
+static void client_hello(struct buf *out, const struct tls_client_hello *ch, bool quic)
 {
 	char hex[7], md5[FP_MD5_HEX], ja4[FP_JA4_LEN];
 	struct buf ja3 = { 0 };
@@ -55,7 +55,7 @@ static void client_hello(struct buf *out, const struct tls_client_hello *ch)
 	}
 	if (fp_ja3(ch, &ja3, md5))
 		buf_printf(out, "      ja3 %s\n", md5);
-	if (fp_ja4(ch, false, ja4))
+	if (fp_ja4(ch, quic, ja4))
 		buf_printf(out, "      ja4 %s\n", ja4);
 	buf_free(&ja3);
 }
@@ -90,6 +90,48 @@ static void chain(struct buf *out, const char *who, const struct tls_chain *c)
 	}
 }
 
+static void hex(struct buf *out, const uint8_t *p, unsigned n)
+{
+	unsigned i;
+
+	for (i = 0; i < n; i++)
+		buf_printf(out, "%02x", p[i]);
+}
+
+/* The packet-level story of a QUIC connection, before its hellos. */
+static void quic_head(struct buf *out, const struct quic_session *q)
+{
+	char v[9];
+	unsigned i;
+
+	quic_version_str(q->version ? q->version : q->first_version, v);
+	buf_printf(out, "  QUIC version %s, client connection id ", v);
+	hex(out, q->dcid, q->dcid_len);
+	buf_printf(out, ", Initials decrypted: client %u, server %u", q->initial[TLS_TO_SERVER],
+		   q->initial[TLS_TO_CLIENT]);
+	if (q->undecryptable[0] || q->undecryptable[1])
+		buf_printf(out, " (%u could not be)", q->undecryptable[0] + q->undecryptable[1]);
+	buf_putc(out, '\n');
+	if (q->version_negotiation) {
+		buf_puts(out, "  S>C Version Negotiation:");
+		for (i = 0; i < q->n_vn_versions; i++) {
+			quic_version_str(q->vn_versions[i], v);
+			buf_printf(out, " %s", v);
+		}
+		buf_putc(out, '\n');
+	}
+	if (q->retry)
+		buf_printf(out, "  S>C Retry (%u): the Initials after it use new keys\n", q->retry);
+}
+
+static void quic_tail(struct buf *out, const struct quic_session *q)
+{
+	buf_printf(out, "  -- encrypted packets (not decrypted): Handshake client %u server %u, "
+		   "0-RTT %u, 1-RTT client %u server %u\n", q->handshake[TLS_TO_SERVER],
+		   q->handshake[TLS_TO_CLIENT], q->zero_rtt, q->short_hdr[TLS_TO_SERVER],
+		   q->short_hdr[TLS_TO_CLIENT]);
+}
+
 void transcript_session(struct buf *out, unsigned long n, const struct engine_session *es)
 {
 	const struct tls_session *s = &es->tls;
@@ -108,7 +150,9 @@ void transcript_session(struct buf *out, unsigned long n, const struct engine_se
 		buf_printf(out, "  %s", tls_suite_name(s->suite));
 	if (s->resumption)
 		buf_puts(out, "  (resumed)");
-	buf_putc(out, '\n');
+	buf_puts(out, es->quic ? "  QUIC\n" : "\n");
+	if (es->quic)
+		quic_head(out, es->quic);
 	for (i = 0; i < s->n_msgs; i++) {
 		const struct tls_msg *m = &s->msgs[i];
 		const char *arrow = m->dir == TLS_TO_SERVER ? "C>S" : "S>C";
@@ -125,7 +169,7 @@ void transcript_session(struct buf *out, unsigned long n, const struct engine_se
 		buf_printf(out, "  %s %s%s\n", arrow, name ? name : "unknown message",
 			   m->decrypted ? " (decrypted)" : "");
 		if (m->type == 1 && m->dir == TLS_TO_SERVER && ch < s->n_client_hellos)
-			client_hello(out, &s->client_hello[ch++]);
+			client_hello(out, &s->client_hello[ch++], s->quic);
 		else if (m->type == 2 && m->dir == TLS_TO_CLIENT && sh < s->n_server_hellos)
 			server_hello(out, &s->server_hello[sh++]);
 		else if (m->type == 11 && !shown_cert[m->dir]) {
@@ -157,6 +201,8 @@ void transcript_session(struct buf *out, unsigned long n, const struct engine_se
 			}
 		}
 	}
+	if (es->quic)
+		quic_tail(out, es->quic);
 	if (s->encrypted[0] || s->encrypted[1])
 		buf_puts(out, s->version != 0x0304 ? "  -- encrypted from here on\n" :
 			 s->keys == TLS_KEYS_DECRYPTING ?

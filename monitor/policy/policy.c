@@ -315,6 +315,33 @@ static void stage_fingerprints(const struct ectx *e, const struct tls_client_hel
 	}
 }
 
+/* The application protocol of a QUIC connection is chosen by the server
+ * in its EncryptedExtensions, which an observer cannot read. A QUIC client
+ * must offer one it can use (RFC 9001 8.1), and the server can only choose
+ * among those offered: when none of them is allowed, the connection cannot
+ * end on an allowed one, so it fails at the ClientHello. */
+static void alpn_offered(const struct ectx *e, const struct tls_client_hello *ch)
+{
+	const struct tls_alpn_list *a = &ch->alpn;
+	char id[256];
+	unsigned i;
+
+	if (!e->s->quic || !e->pr->has_alpn_allow || !pending(e, POLICY_CHK_ALPN_NOT_ALLOWED))
+		return;
+	for (i = 0; i < a->n; i++) {
+		memcpy(id, a->buf + a->id[i].off, a->id[i].len);
+		id[a->id[i].len] = 0;
+		if (policy_strset_has(&e->pr->alpn_allow, id))
+			return;
+	}
+	if (a->n) {
+		memcpy(id, a->buf + a->id[0].off, a->id[0].len);
+		id[a->id[0].len] = 0;
+	}
+	failed(e, POLICY_CHK_ALPN_NOT_ALLOWED, -1, "QUIC ALPN offered: %s%s", a->n ? id : "none",
+	       a->n > 1 ? " ... (none allowed)" : "");
+}
+
 static void stage_client_hello(const struct ectx *e)
 {
 	const struct tls_client_hello *ch = &e->s->client_hello[0];
@@ -322,6 +349,7 @@ static void stage_client_hello(const struct ectx *e)
 	uint16_t i, max_v = 0, n_ok = 0, n_real = 0;
 	char buf[16];
 
+	alpn_offered(e, ch);
 	if (pending(e, POLICY_CHK_SSLV2_HELLO)) {
 		if (ch->sslv2_format)
 			failed(e, POLICY_CHK_SSLV2_HELLO, -1, "SSLv2-format ClientHello offering %s",
@@ -843,6 +871,14 @@ static enum policy_action evaluate(const struct policy *p, const struct policy_f
 		st->zone = choose_zone(p, flow, s);
 	}
 	e.pr = &p->profiles[p->zones[st->zone - 1].profile];
+	if (s->quic && e.pr->quic_allow) {
+		st->final = true;
+		return st->action;
+	}
+	if (s->quic && pending(&e, POLICY_CHK_QUIC))
+		failed(&e, POLICY_CHK_QUIC, -1, "QUIC %s%s", s->n_client_hellos &&
+		       s->client_hello[0].has_sni ? "to " : "",
+		       s->n_client_hellos ? s->client_hello[0].sni : "");
 	stage_anomalies(&e, not_tls);
 	if (s->n_client_hellos)
 		stage_client_hello(&e);

@@ -71,7 +71,8 @@
 	X(RESUMED_FAILED, "resumed_failed", "resumption", \
 	  "resumption of a session whose full handshake failed the policy") \
 	X(CERT_OCSP_INVALID, "certificate.ocsp_invalid", "certificate", \
-	  "stapled OCSP response does not verify, is stale or is not about the certificate")
+	  "stapled OCSP response does not verify, is stale or is not about the certificate") \
+	X(QUIC, "quic", "protocol", "QUIC not allowed here: clients fall back to TLS over TCP")
 
 enum policy_check {
 #define POLICY_CHECK_ENUM(e, n, c, m) POLICY_CHK_##e,

@@ -94,6 +94,7 @@ struct policy_profile {
 	struct policy_strset sni_allow, sni_deny, ja3_allow, ja3_deny, ja4_allow, ja4_deny, alpn_allow;
 	bool has_sni_allow, has_ja3_allow, has_ja4_allow, has_alpn_allow;
 	uint8_t tls13_certs;        /* enum policy_action for hidden certificates */
+	bool quic_allow;            /* `quic: allow`: QUIC sessions pass unjudged */
 };
 
 struct policy {

@@ -18,9 +18,16 @@ def test_print_changes_nothing_and_shows_both_families(lab, probe_bin):
     out = sg(lab, probe_bin, "--queues", "2:3", "--ports", "443,8443").stdout
     assert lab.ruleset() == before
     assert "iptables -w -N SECAUDIT" in out and "ip6tables -w -N SECAUDIT" in out
-    assert out.count("--queue-balance 2:3 --queue-bypass") == 2
+    # TLS over TCP and QUIC's long header packets, per family
+    assert out.count("--queue-balance 2:3 --queue-bypass") == 4
     assert out.count("--dports 443,8443 --syn -j NFLOG --nflog-group 4242") == 2
     assert "--ports 443,8443" in out
+    assert out.count("-p udp -m multiport --ports 443 -m bpf") == 2
+    assert out.count("-I FORWARD 1 -p udp -m comment --comment secaudit -j SECAUDIT") == 2
+    noquic = sg(lab, probe_bin, "--no-quic").stdout
+    assert "-p udp" not in noquic and "QUIC ports none" in noquic
+    quic = sg(lab, probe_bin, "--quic-ports", "443,4433").stdout
+    assert quic.count("-p udp -m multiport --ports 443,4433 -m bpf") == 2
     closed = sg(lab, probe_bin, "--fail-closed").stdout
     assert "--queue-bypass" not in closed and "--queue-num 0" in closed
     starttls = sg(lab, probe_bin, "--starttls", "--ports", "443,8443").stdout
@@ -31,6 +38,7 @@ def test_print_changes_nothing_and_shows_both_families(lab, probe_bin):
 def test_bad_arguments_are_usage_errors(lab, probe_bin):
     for args in (["--queues", "3:1"], ["--queues", "x"], ["--ports", "0"],
                  ["--ports", "443,"], ["--ports", ",".join(["1"] * 16)], ["--bogus"],
+                 ["--quic-ports", "0"], ["--quic-ports"],
                  ["-4", "-6"], ["--starttls", "--ports", "1,2,3,4,5,6"]):
         r = sg(lab, probe_bin, *args, check=False)
         assert r.returncode == 2, (args, r.stdout, r.stderr)
@@ -143,9 +151,9 @@ def test_queue_numbers_are_named_as_numbers(lab, probe_bin):
     """--queue N is one queue, --queues A-B a range; --queues N, which once
     took a queue number, is refused with a message naming --queue."""
     one = sg(lab, probe_bin, "--queue", "2").stdout
-    assert one.count("--queue-num 2 --queue-bypass") == 2
+    assert one.count("--queue-num 2 --queue-bypass") == 4       # TCP and QUIC, per family
     rng = sg(lab, probe_bin, "--queues", "2-3").stdout
-    assert rng.count("--queue-balance 2:3 --queue-bypass") == 2
+    assert rng.count("--queue-balance 2:3 --queue-bypass") == 4
     for args, says in ((["--queues", "2"], "for one queue give --queue N"),
                        (["--queue", "1-2"], "for several give --queues A-B"),
                        (["--queues", "3-1"], "want a range A-B")):
@@ -156,7 +164,7 @@ def test_queue_numbers_are_named_as_numbers(lab, probe_bin):
 def test_apply_and_remove_say_what_they_did_and_warn_without_a_listener(lab, probe_bin):
     r = sg(lab, probe_bin, "--apply", "--queue", "5", "--ports", "443")
     assert ("secaudit setup-gateway: applied (IPv4 and IPv6): chain SECAUDIT from FORWARD, "
-            "TCP ports 443 to queue 5, fail-open (--queue-bypass)") in r.stdout
+            "TCP ports 443 and QUIC ports 443 to queue 5, fail-open (--queue-bypass)") in r.stdout
     assert "warning: no monitor listens on queue 5" in r.stderr
     r = sg(lab, probe_bin, "--apply", "--fail-closed", "--queue", "5")
     assert "fail-closed" in r.stdout and "warning" not in r.stderr   # closed: nothing passes

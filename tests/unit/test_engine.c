@@ -2,7 +2,8 @@
  * engine: packets in (DLT_RAW IPv4/TCP built here, real handshake bytes
  * inside), sink callbacks out. Roles from SYN or from the hello, crafted
  * TCP evasions (1-byte segments, out of order, overlaps with different
- * bytes, wrap-around), session end on FIN/RST, CONNECT preambles, verdicts.
+ * bytes, wrap-around), session end on FIN/RST, CONNECT preambles, verdicts;
+ * QUIC over UDP (the RFC 9001 Appendix A packets).
  */
 #include <criterion/criterion.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "buf.h"
 #include "engine/engine.h"
 #include "tlsbuild.h"
+#include "hexfile.h"
 
 #define BIT(a) (1ULL << ANOM_##a)
 
@@ -698,4 +700,92 @@ Test(engine, two_flows_are_separate)
 	cr_assert_eq(R.users, 2);
 	engine_flush(E);
 	cr_assert_eq(R.sessions_ended, 2);
+}
+
+/* ---- QUIC --------------------------------------------------------------- */
+
+/* An IPv4/UDP datagram between C's addresses (checksum 0: none, RFC 768). */
+static enum engine_verdict send_udp(int to_server, const uint8_t *p, size_t n)
+{
+	size_t len = 28 + n;
+
+	P.len = 0;
+	tb_u8(&P, 0x45);
+	tb_u8(&P, 0);
+	tb_u16(&P, (unsigned)len);
+	tb_u32(&P, 0);
+	tb_u8(&P, 64);
+	tb_u8(&P, 17);
+	tb_u16(&P, 0);
+	buf_put(&P, to_server ? C.cli : C.srv, 4);
+	buf_put(&P, to_server ? C.srv : C.cli, 4);
+	tb_u16(&P, to_server ? C.cport : C.sport);
+	tb_u16(&P, to_server ? C.sport : C.cport);
+	tb_u16(&P, (unsigned)(8 + n));
+	tb_u16(&P, 0);
+	buf_put(&P, p, n);
+	cr_assert_not(P.oom);
+	now += 1000;
+	return engine_packet(E, TB_DLT_RAW, (const uint8_t *)P.data, P.len, now);
+}
+
+static uint8_t rfc_client[1200], rfc_server[135];
+
+static void load_rfc(void)
+{
+	cr_assert_eq(hex_load("tests/unit/data/quic/rfc9001-a2-client-initial.hex", rfc_client,
+			      sizeof(rfc_client)), sizeof(rfc_client));
+	cr_assert_eq(hex_load("tests/unit/data/quic/rfc9001-a3-server-initial.hex", rfc_server,
+			      sizeof(rfc_server)), sizeof(rfc_server));
+}
+
+Test(engine, quic_initials_make_a_session)
+{
+	load_rfc();
+	cr_assert_eq(send_udp(1, rfc_client, sizeof(rfc_client)), ENGINE_ACCEPT);
+	cr_assert_eq(send_udp(0, rfc_server, sizeof(rfc_server)), ENGINE_ACCEPT);
+	cr_expect_str_eq(R.sni, "example.com");
+	cr_expect(R.client_dir_ok);
+	cr_expect_eq(R.suite, 0x1301);
+	cr_expect_eq(R.ev_all & (TLS_EV_CLIENT_HELLO | TLS_EV_SERVER_HELLO | TLS_EV_ENCRYPTED),
+		     TLS_EV_CLIENT_HELLO | TLS_EV_SERVER_HELLO | TLS_EV_ENCRYPTED);
+	cr_expect_eq(R.ev_twice, 0);
+	engine_flush(E);
+	cr_expect_eq(R.sessions_ended, 1);
+	cr_expect_eq(counters().quic_sessions, 1);
+	cr_expect_eq(counters().udp_packets, 2);
+}
+
+Test(engine, other_udp_makes_no_flow)
+{
+	static const uint8_t dns[20] = { 0x12, 0x34, 0x01, 0x00, 0x00, 0x01 };
+	static const uint8_t short_hdr[40] = { 0x41, 0x01, 0x02 };
+
+	C.sport = 53;
+	cr_assert_eq(send_udp(1, dns, sizeof(dns)), ENGINE_ACCEPT);
+	C.sport = 443;
+	cr_assert_eq(send_udp(1, short_hdr, sizeof(short_hdr)), ENGINE_ACCEPT);
+	cr_expect_eq(counters().flows, 0);
+	cr_expect_eq(R.n_milestones, 0);
+}
+
+/* Inline, a QUIC flow dropped at its first Initial stays known: the
+ * kernel keeps no conntrack mark for it and queues the retransmission, which
+ * gets the same verdict without a second judgment. A rejected one is
+ * dropped (UDP has no reset). */
+Test(engine, dropped_quic_flow_is_kept_inline)
+{
+	struct engine_config cfg;
+
+	engine_config_default(&cfg);
+	cfg.forget_decided = true;
+	new_engine(&cfg);
+	load_rfc();
+	R.drop_on = TLS_EV_CLIENT_HELLO;
+	cr_assert_eq(send_udp(1, rfc_client, sizeof(rfc_client)), ENGINE_DROP);
+	cr_assert(engine_last_decided(E));
+	cr_assert_eq(send_udp(1, rfc_client, sizeof(rfc_client)), ENGINE_DROP);
+	cr_expect_eq(R.n_milestones, 1);
+	cr_expect_eq(counters().flows, 1);
+	cr_expect_eq(counters().forgotten, 0);
 }

@@ -731,3 +731,63 @@ Test(policy, presets_judge_as_their_guidelines_say)
 	policy_free(inter);
 	policy_free(audit);
 }
+
+static void alpn(struct tls_client_hello *ch, const char *id)
+{
+	struct tls_alpn_list *a = &ch->alpn;
+	size_t n = strlen(id);
+
+	a->id[a->n].off = a->used;
+	a->id[a->n].len = (uint8_t)n;
+	memcpy(a->buf + a->used, id, n);
+	a->used += (uint16_t)n;
+	a->n++;
+}
+
+/* QUIC: the same checks on its hellos, the ALPN judged on what the client
+ * offers (the server's choice is encrypted). */
+Test(policy, quic_alpn_judged_on_the_offer)
+{
+	static const char y[] =
+		"version: 1\n"
+		"profiles:\n"
+		"  web: {action: drop, alpn: {allow: [h2]}, sni: {deny: [x.test]}}\n"
+		"zones:\n"
+		"  - {name: web, profile: web}\n";
+	struct policy_flow f = flow4("198.51.100.1");
+	struct policy_error err;
+	struct policy_state st;
+	struct tls_session s;
+	struct policy *p = rules_load_buffer("quic.yaml", y, strlen(y), ".", 0, &err);
+	struct policy *keep = pol;
+
+	cr_assert_not_null(p, "%s", err.message);
+	pol = p;
+	session(&s, "ok.test", NULL);
+	s.quic = true;
+	alpn(&s.client_hello[0], "h3");
+	s.events = TLS_EV_CLIENT_HELLO;
+	memset(&st, 0, sizeof(st));
+	cr_expect_eq(policy_evaluate(p, &f, &s, TLS_EV_CLIENT_HELLO, &st, time(NULL)),
+		     POLICY_ACTION_DROP, "no offered protocol allowed: decided at the ClientHello");
+	cr_assert_eq(st.n_failures, 1);
+	cr_expect_str_eq(p->rules[st.failures[0].rule].id, "web.alpn.not_allowed");
+	cr_expect_str_eq(st.failures[0].observed, "QUIC ALPN offered: h3");
+
+	session(&s, "ok.test", NULL);
+	s.quic = true;
+	alpn(&s.client_hello[0], "h3");
+	alpn(&s.client_hello[0], "h2");
+	cr_expect_str_eq(judge(&f, &s, &st, time(NULL)), "", "h2 offered: the server may pick it");
+	s.quic = false;
+	s.client_hello[0].alpn.n = 0;
+	alpn(&s.client_hello[0], "h3");
+	cr_expect_str_eq(judge(&f, &s, &st, time(NULL)), "",
+			 "over TCP the server's choice is judged (none visible here)");
+	session(&s, "x.test", NULL);
+	s.quic = true;
+	alpn(&s.client_hello[0], "h2");
+	cr_expect_str_eq(judge(&f, &s, &st, time(NULL)), "web.sni.denied");
+	pol = keep;
+	policy_free(p);
+}

@@ -13,46 +13,17 @@
 #include "quic/quic.h"
 #include "tls/fingerprint.h"
 #include "tls/tls.h"
+#include "hexfile.h"
 
 #define DATA "tests/unit/data/quic/"
 
 static const uint8_t rfc_dcid[8] = { 0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08 };
 
-static size_t unhex(const char *s, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-	unsigned v;
-
-	while (*s) {
-		if (*s == '\n' || *s == ' ') {
-			s++;
-			continue;
-		}
-		cr_assert(sscanf(s, "%2x", &v) == 1 && n < cap);
-		out[n++] = (uint8_t)v;
-		s += 2;
-	}
-	return n;
-}
-
-static size_t load(const char *name, uint8_t *out, size_t cap)
-{
-	char text[8192];
-	FILE *f = fopen(name, "r");
-	size_t n;
-
-	cr_assert_not_null(f, "%s missing (run from the project root)", name);
-	n = fread(text, 1, sizeof(text) - 1, f);
-	fclose(f);
-	text[n] = 0;
-	return unhex(text, out, cap);
-}
-
 static void expect_hex(const uint8_t *got, size_t n, const char *want)
 {
 	uint8_t w[64];
 
-	cr_assert_eq(unhex(want, w, sizeof(w)), n);
+	cr_assert_eq(hex_decode(want, w, sizeof(w)), n);
 	cr_expect(memcmp(got, w, n) == 0, "bytes differ from %s", want);
 }
 
@@ -117,7 +88,7 @@ Test(quic_initial, rfc9001_a2_client_initial)
 {
 	uint8_t pkt[1200], copy[1200];
 	const uint8_t *payload;
-	size_t n = load(DATA "rfc9001-a2-client-initial.hex", pkt, sizeof(pkt)), len, i;
+	size_t n = hex_load(DATA "rfc9001-a2-client-initial.hex", pkt, sizeof(pkt)), len, i;
 	struct quic_keys c, s;
 	uint64_t pn;
 
@@ -152,7 +123,7 @@ Test(quic_initial, rfc9001_a3_server_initial)
 {
 	uint8_t pkt[256];
 	const uint8_t *payload;
-	size_t n = load(DATA "rfc9001-a3-server-initial.hex", pkt, sizeof(pkt)), len;
+	size_t n = hex_load(DATA "rfc9001-a3-server-initial.hex", pkt, sizeof(pkt)), len;
 	struct quic_keys s;
 	uint64_t pn;
 
@@ -169,7 +140,7 @@ static unsigned feed_file(struct quic_session *q, struct tls_session *tls, enum 
 			  const char *name)
 {
 	uint8_t pkt[1500];
-	size_t n = load(name, pkt, sizeof(pkt));
+	size_t n = hex_load(name, pkt, sizeof(pkt));
 
 	return quic_feed(q, tls, dir, pkt, n);
 }
@@ -249,7 +220,7 @@ static size_t rfc_client_hello(uint8_t out[245])
 {
 	uint8_t pkt[1200];
 	const uint8_t *payload;
-	size_t n = load(DATA "rfc9001-a2-client-initial.hex", pkt, sizeof(pkt)), len;
+	size_t n = hex_load(DATA "rfc9001-a2-client-initial.hex", pkt, sizeof(pkt)), len;
 	struct quic_keys c;
 	uint64_t pn;
 
@@ -423,7 +394,7 @@ Test(quic_session, starts_connection)
 	static const uint8_t dns[12] = { 0x12, 0x34, 1, 0, 0, 1 };
 	uint8_t pkt[1200];
 	bool from_client = false;
-	size_t n = load(DATA "rfc9001-a2-client-initial.hex", pkt, sizeof(pkt));
+	size_t n = hex_load(DATA "rfc9001-a2-client-initial.hex", pkt, sizeof(pkt));
 
 	cr_expect(quic_starts_connection(pkt, n, &from_client));
 	cr_expect(from_client);
