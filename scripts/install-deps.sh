@@ -3,7 +3,15 @@
 # test, demo and benchmark. Installs only what is missing; safe to run repeatedly.
 #   scripts/install-deps.sh            build + test packages
 #   scripts/install-deps.sh --bench    also the reference tools of `make bench`
+#   scripts/install-deps.sh --runtime  only what a gateway or audit server
+#                                      needs to run the installed programs
 set -eu
+
+# The libraries the programs link (their -dev packages' runtime halves) and
+# the tools they run: iptables for setup-gateway (and iptables-save, read
+# by the monitor at start), conntrack to look at decided flows.
+RUNTIME="libpcap0.8 libnetfilter-queue1 libnetfilter-log1 libmnl0 libnfnetlink0
+ libssl3 libyaml-0-2 libsqlite3-0 libpq5 zlib1g iptables conntrack"
 
 BUILD="build-essential pkg-config clang libclang-rt-14-dev llvm
  libpcap-dev libnetfilter-queue-dev libnetfilter-log-dev libmnl-dev libnfnetlink-dev
@@ -14,8 +22,12 @@ TEST="python3 python3-pytest python3-yaml python3-jsonschema
  systemd man-db logrotate mandoc prometheus debhelper lintian"
 BENCH="ssldump libndpi-bin iperf3 hyperfine valgrind time bc auditd audispd-plugins"
 
-want="$BUILD $TEST"
-[ "${1:-}" = "--bench" ] && want="$want $BENCH"
+case "${1:-}" in
+"")        want="$BUILD $TEST" ;;
+--bench)   want="$BUILD $TEST $BENCH" ;;
+--runtime) want="$RUNTIME" ;;
+*)         echo "usage: install-deps.sh [--bench | --runtime]" >&2; exit 2 ;;
+esac
 
 missing=""
 for p in $want; do
@@ -32,6 +44,9 @@ fi
 echo "install-deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 # tshark asks whether non-root users may capture; answer once, quietly.
-echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+case "$missing" in *tshark*)
+	echo "wireshark-common wireshark-common/install-setuid boolean false" |
+		debconf-set-selections ;;
+esac
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
