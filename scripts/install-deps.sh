@@ -18,7 +18,7 @@ BUILD="build-essential pkg-config clang libclang-rt-14-dev llvm
  libssl-dev libyaml-dev libsqlite3-dev libpq-dev zlib1g-dev libcriterion-dev"
 TEST="python3 python3-pytest python3-yaml python3-jsonschema
  openssl gnutls-bin curl iproute2 iptables conntrack tcpdump procps
- postgresql auditd sqlite3 jq tshark
+ postgresql auditd sqlite3 jq tshark ngtcp2-client ngtcp2-server
  systemd man-db logrotate mandoc prometheus debhelper lintian"
 BENCH="ssldump libndpi-bin iperf3 hyperfine valgrind time bc auditd audispd-plugins"
 

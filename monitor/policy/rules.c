@@ -1320,12 +1320,31 @@ static bool parse_anomalies(struct rctx *c, const struct pdefaults *pd, const ya
 
 /* ---- profiles ---- */
 
+/* quic: judge (QUIC hellos meet the profile as TLS ones do) | drop (no QUIC:
+ * clients fall back to TCP, where every check applies) | allow (unjudged). */
+static bool parse_quic(struct rctx *c, const struct pdefaults *pd, struct policy_profile *pr,
+		       const yaml_node_t *x)
+{
+	struct meta m = { .node = x, .sid = -1, .severity = -1, .action = POLICY_ACTION_DROP };
+	const char *v = yamldoc_scalar(x);
+
+	if (v && !strcmp(v, "judge"))
+		return true;
+	if (v && !strcmp(v, "allow")) {
+		pr->quic_allow = true;
+		return true;
+	}
+	if (v && !strcmp(v, "drop"))
+		return add_rule(c, pd, POLICY_CHK_QUIC, &m, -1, "TLS over TCP");
+	return yamldoc_fail(&c->yd, x, "quic must be judge, drop or allow");
+}
+
 static bool parse_profile(struct rctx *c, uint16_t index, const char *name, const yaml_node_t *n)
 {
 	static const char *const keys[] = {
 		"description", "action", "severity", "versions", "cipher_suites", "groups",
 		"certificate", "client_certificate", "tls13_certificates", "sni", "ja3", "ja4",
-		"alpn", "anomalies", "unknown_resumption", NULL
+		"alpn", "anomalies", "unknown_resumption", "quic", NULL
 	};
 	struct policy_profile *pr = &c->p->profiles[index];
 	struct pdefaults pd = { index, name, 2, POLICY_ACTION_ALERT };
@@ -1385,6 +1404,8 @@ static bool parse_profile(struct rctx *c, uint16_t index, const char *name, cons
 		return false;
 	if ((x = yamldoc_get(&c->yd, n, "unknown_resumption")) &&
 	    !action_block(c, &pd, POLICY_CHK_UNKNOWN_RESUMPTION, x, "unknown_resumption"))
+		return false;
+	if ((x = yamldoc_get(&c->yd, n, "quic")) && !parse_quic(c, &pd, pr, x))
 		return false;
 	/* A resumption of a session that failed inherits that verdict. */
 	{

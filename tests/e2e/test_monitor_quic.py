@@ -36,13 +36,19 @@ profiles:
     alpn:
       allow: [h2, http/1.1]
       message: application protocol not allowed
+  tcp-only:
+    action: drop
+    quic: drop
 zones:
   - name: no-h3
     profile: h2-only
     match: {ports: [%d]}
+  - name: no-quic
+    profile: tcp-only
+    match: {ports: [%d]}
   - name: web
     profile: web
-""" % NO_H3
+""" % (NO_H3, NO_QUIC)
 
 
 def need_ngtcp2():
@@ -153,3 +159,12 @@ def test_disallowed_alpn_never_reaches_the_server(qgw):
     assert hits[0]["alert"]["signature"] == "application protocol not allowed"
     failed = hits[0]["secaudit"]["policy"]["failed"]
     assert any("h3" in f.get("observed", "") for f in failed), failed
+
+
+def test_quic_drop_zone(qgw):
+    rc, body = quic_get(qgw, "allowed.lab.test", NO_QUIC)
+    assert body is None, (rc, body)
+    assert server_packets(qgw, NO_QUIC) == 0
+    hits = alert_for(qgw, "allowed.lab.test")
+    assert len(hits) == 1, qgw.monitor.alerts()
+    assert hits[0]["alert"]["signature"].startswith("QUIC not allowed")

@@ -745,15 +745,21 @@ static void alpn(struct tls_client_hello *ch, const char *id)
 }
 
 /* QUIC: the same checks on its hellos, the ALPN judged on what the client
- * offers (the server's choice is encrypted). */
-Test(policy, quic_alpn_judged_on_the_offer)
+ * offers (the server's choice is encrypted), and `quic: drop | allow`. */
+Test(policy, quic_judge_drop_allow_and_offered_alpn)
 {
 	static const char y[] =
 		"version: 1\n"
 		"profiles:\n"
 		"  web: {action: drop, alpn: {allow: [h2]}, sni: {deny: [x.test]}}\n"
+		"  noquic: {quic: drop}\n"
+		"  open: {quic: allow, sni: {deny: [x.test]}}\n"
 		"zones:\n"
+		"  - {name: nq, profile: noquic, match: {ports: [8443]}}\n"
+		"  - {name: open, profile: open, match: {ports: [9443]}}\n"
 		"  - {name: web, profile: web}\n";
+	static const char bad[] = "version: 1\nprofiles:\n  p: {quic: maybe}\nzones:\n"
+				  "  - {name: z, profile: p}\n";
 	struct policy_flow f = flow4("198.51.100.1");
 	struct policy_error err;
 	struct policy_state st;
@@ -784,10 +790,25 @@ Test(policy, quic_alpn_judged_on_the_offer)
 	alpn(&s.client_hello[0], "h3");
 	cr_expect_str_eq(judge(&f, &s, &st, time(NULL)), "",
 			 "over TCP the server's choice is judged (none visible here)");
+
+	f.server_port = 8443;
+	session(&s, "ok.test", NULL);
+	s.quic = true;
+	cr_expect_str_eq(judge(&f, &s, &st, time(NULL)), "noquic.quic");
+	cr_expect_eq(st.action, POLICY_ACTION_DROP);
+	cr_expect_eq(p->rules[st.failures[0].rule].sid, POLICY_SID_BASE + POLICY_CHK_QUIC);
+	s.quic = false;
+	cr_expect_str_eq(judge(&f, &s, &st, time(NULL)), "", "TLS over TCP is what drop leaves");
+
+	f.server_port = 9443;
 	session(&s, "x.test", NULL);
 	s.quic = true;
-	alpn(&s.client_hello[0], "h2");
-	cr_expect_str_eq(judge(&f, &s, &st, time(NULL)), "web.sni.denied");
+	cr_expect_str_eq(judge(&f, &s, &st, time(NULL)), "", "quic: allow judges nothing");
+	s.quic = false;
+	cr_expect_str_eq(judge(&f, &s, &st, time(NULL)), "open.sni.denied");
+
 	pol = keep;
 	policy_free(p);
+	cr_expect_null(rules_load_buffer("bad.yaml", bad, strlen(bad), ".", 0, &err));
+	cr_expect(strstr(err.message, "quic must be judge, drop or allow"), "%s", err.message);
 }
