@@ -19,7 +19,8 @@ BUILD="build-essential pkg-config clang libclang-rt-14-dev llvm
 TEST="python3 python3-pytest python3-yaml python3-jsonschema
  openssl gnutls-bin curl iproute2 iptables conntrack tcpdump procps
  postgresql auditd sqlite3 jq tshark ngtcp2-client ngtcp2-server
- systemd man-db logrotate mandoc prometheus debhelper lintian"
+ systemd man-db logrotate mandoc prometheus debhelper lintian
+ postfix dovecot-imapd dovecot-pop3d slapd ldap-utils vsftpd prosody"
 BENCH="ssldump libndpi-bin iperf3 hyperfine valgrind time bc auditd audispd-plugins"
 
 case "${1:-}" in
