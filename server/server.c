@@ -19,6 +19,7 @@
 
 #include <openssl/err.h>
 
+#include "alert_log.h"
 #include "audit_alert.h"
 #include "audit_conn.h"
 #include "audit_rules.h"
@@ -161,10 +162,9 @@ struct server {
 	uint64_t round_packages, round_events;	/* in the open transaction */
 	struct audit_rules *rules;	/* NULL: no analysis */
 	struct audit_event ev;		/* parse space for the rules */
-	struct buf alerts;		/* the open transaction's alert lines */
-	int alert_fd;
-	bool alert_failing;		/* a write failed: logged once */
-	uint64_t alerts_written, round_alerts;
+	struct alert_log *alerts;	/* NULL: no analysis */
+	struct buf line;		/* an alert line being made */
+	bool alert_failed;		/* the open transaction lost an alert */
 };
 
 static void conn_drop(struct server *s, size_t i)
@@ -255,13 +255,16 @@ static void on_hit(void *ctx, const struct audit_rule_info *rule,
 		   const struct audit_event *ev)
 {
 	struct hit_ctx *h = ctx;
+	struct server *s = h->s;
 
-	audit_alert_json(&h->s->alerts, rule, h->a->subject, h->a->stream, h->seq, ev);
-	h->s->round_alerts++;
+	buf_reset(&s->line);
+	audit_alert_json(&s->line, rule, h->a->subject, h->a->stream, h->seq, ev);
+	if (s->line.oom || alert_log_add(s->alerts, s->line.data, s->line.len) < 0)
+		s->alert_failed = true;
 }
 
 /* Matches the events of a newly stored package (in s->body); the alert
- * lines wait in s->alerts for the commit. */
+ * lines go into the same transaction. */
 static void analyse(struct server *s, const struct agent_conn *a, uint64_t seq)
 {
 	struct cursor c = cur_make((const uint8_t *)s->body.data, s->body.len);
@@ -276,46 +279,20 @@ static void analyse(struct server *s, const struct agent_conn *a, uint64_t seq)
 			audit_rules_match(s->rules, &s->ev, on_hit, &h);
 }
 
-/* The transaction is gone: so are the alerts of its events. */
-static void forget_alerts(struct server *s)
+/* The open transaction failed: roll it back; everyone with packages in
+ * it (and a) must resend. */
+static void lose_round(struct server *s, struct agent_conn *a)
 {
-	buf_reset(&s->alerts);
-	s->round_alerts = 0;
-}
-
-static void write_alerts(struct server *s)
-{
-	const char *p = s->alerts.data;
-	size_t left = s->alerts.len;
-	ssize_t w;
-
-	if (s->alerts.oom) {
-		logmsg("alerts: out of memory, %llu alerts lost",
-		       (unsigned long long)s->round_alerts);
-		s->alerts.oom = false;
-		left = 0;
-	}
-	while (left > 0) {
-		w = write(s->alert_fd, p, left);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			if (!s->alert_failing)
-				logmsg("alert log: %s; alerts are lost until it can be written",
-				       w < 0 ? strerror(errno) : "short write");
-			s->alert_failing = true;
-			break;
-		}
-		p += w;
-		left -= (size_t)w;
-	}
-	if (left == 0 && s->alert_failing) {
-		logmsg("alert log: writing again");
-		s->alert_failing = false;
-	}
-	if (left == 0)
-		s->alerts_written += s->round_alerts;
-	forget_alerts(s);
+	logmsg("store: %s", s->alert_failed ? "an alert could not be added"
+						: store_error(s->store));
+	store_rollback(s->store);
+	s->txn = false;
+	s->alert_failed = false;
+	s->round_packages = s->round_events = 0;
+	for (size_t i = 0; i < s->nconns; i++)
+		if (s->conns[i]->pending)
+			conn_fail(s->conns[i], AW_ERR_STORE, "store cannot write");
+	conn_fail(a, AW_ERR_STORE, "store cannot write");
 }
 
 static void on_package(struct server *s, struct agent_conn *a, struct cursor p)
@@ -357,16 +334,7 @@ static void on_package(struct server *s, struct agent_conn *a, struct cursor p)
 		return;
 	}
 	if (rc < 0) {
-		logmsg("store: %s", store_error(s->store));
-		store_rollback(s->store);
-		s->txn = false;
-		s->round_packages = s->round_events = 0;
-		forget_alerts(s);
-		/* everyone with packages in the lost transaction must resend */
-		for (size_t i = 0; i < s->nconns; i++)
-			if (s->conns[i]->pending)
-				conn_fail(s->conns[i], AW_ERR_STORE, "store cannot write");
-		conn_fail(a, AW_ERR_STORE, "store cannot write");
+		lose_round(s, a);
 		return;
 	}
 	if (pkg.seq > a->received + 1)
@@ -379,6 +347,8 @@ static void on_package(struct server *s, struct agent_conn *a, struct cursor p)
 		s->round_packages++;
 		s->round_events += pkg.n_events;
 		analyse(s, a, pkg.seq);
+		if (s->alert_failed)
+			lose_round(s, a);
 	}
 }
 
@@ -479,13 +449,18 @@ static void commit_round(struct server *s)
 	if (!s->txn)
 		return;
 	s->txn = false;
-	rc = store_commit(s->store);
+	/* the log's position goes with the round: a crash after this commit
+	 * cuts the log back to it and writes the rest from the store */
+	rc = s->alerts ? alert_log_mark(s->alerts) : 0;
+	if (rc < 0)
+		store_rollback(s->store);
+	else
+		rc = store_commit(s->store);
 	if (rc == 0) {
 		s->packages += s->round_packages;
 		s->events += s->round_events;
-		write_alerts(s);
-	} else {
-		forget_alerts(s);
+		if (s->alerts)
+			alert_log_flush(s->alerts);
 	}
 	s->round_packages = s->round_events = 0;
 	for (i = 0; i < s->nconns; i++) {
@@ -508,24 +483,11 @@ static void commit_round(struct server *s)
 		       store_error(s->store));
 }
 
-static int open_alert_log(const char *path)
-{
-	int fd;
-
-	if (!path)
-		return dup(STDOUT_FILENO);
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
-	if (fd < 0)
-		logmsg("alert log %s: %s", path, strerror(errno));
-	return fd;
-}
-
 static void reload(struct server *s)
 {
 	char err[512];
 	SSL_CTX *ctx = tls_ctx_new(&s->o->tls, err, sizeof(err));
 	struct audit_rules *rules;
-	int fd;
 
 	if (!ctx) {
 		logmsg("SIGHUP: %s; keeping the previous certificates", err);
@@ -545,15 +507,8 @@ static void reload(struct server *s)
 			       audit_rules_count(rules), s->o->rules);
 		}
 	}
-	if (s->o->alert_log) {
-		/* the new file, for logrotate; if it cannot be opened, the old
-		 * one stays in use */
-		fd = open_alert_log(s->o->alert_log);
-		if (fd >= 0) {
-			close(s->alert_fd);
-			s->alert_fd = fd;
-		}
-	}
+	if (s->alerts)
+		alert_log_reopen(s->alerts);	/* for logrotate */
 }
 
 /* Drops root for o->user, unless that is "root" or the server is not root. */
@@ -577,7 +532,7 @@ static int drop_root(const struct server_opts *o)
 
 int server_run(const struct server_opts *o)
 {
-	struct server s = { .o = o, .alert_fd = -1 };
+	struct server s = { .o = o };
 	struct pollfd *pfd = NULL;
 	struct sigaction sa = { 0 };
 	char err[512];
@@ -605,8 +560,8 @@ int server_run(const struct server_opts *o)
 			logmsg("rules %s", err);
 			goto out;
 		}
-		s.alert_fd = open_alert_log(o->alert_log);
-		if (s.alert_fd < 0)
+		s.alerts = alert_log_open(o->alert_log, s.store);
+		if (!s.alerts)
 			goto out;
 	}
 	lfd = listen_on(o->listen);
@@ -677,7 +632,7 @@ int server_run(const struct server_opts *o)
 	}
 	logmsg("stopping: %llu packages, %llu events stored, %llu alerts",
 	       (unsigned long long)s.packages, (unsigned long long)s.events,
-	       (unsigned long long)s.alerts_written);
+	       (unsigned long long)(s.alerts ? alert_log_written(s.alerts) : 0));
 	ret = 0;
 out:
 	while (s.nconns)
@@ -688,13 +643,16 @@ out:
 		close(lfd);
 	if (s.txn)
 		store_rollback(s.store);
+	/* a clean stop marks how far the log got: the next start rewrites nothing */
+	if (s.alerts && store_begin(s.store) == 0 &&
+	    (alert_log_mark(s.alerts) < 0 || store_commit(s.store) < 0))
+		store_rollback(s.store);
+	alert_log_close(s.alerts);
 	store_close(s.store);
 	SSL_CTX_free(s.ctx);
 	buf_free(&s.body);
-	buf_free(&s.alerts);
+	buf_free(&s.line);
 	audit_event_free(&s.ev);
 	audit_rules_free(s.rules);
-	if (s.alert_fd >= 0)
-		close(s.alert_fd);
 	return ret;
 }

@@ -1,463 +1,131 @@
 /*
- * store: the SQLite backend, and the dispatch to the PostgreSQL one
- * (store_pg.c) for postgresql:// URIs; contract in store.h.
+ * store: picks the backend by URI and forwards to its table
+ * (store_backend.h); contract in store.h. No backend is special here.
  */
 #include "store.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
-#include "json.h"
-#include "store_pg.h"
+#include "store_backend.h"
 
 struct store {
-	struct pgstore *pg;	/* set: every call goes to store_pg.c */
-	sqlite3 *db;
-	sqlite3_stmt *ins_pkg, *ins_ev, *get_seq, *upd_agent;
-	struct audit_event ev;
-	struct buf args, paths;
-	char err[512];
-	bool in_txn;
+	const struct store_backend *be;
+	struct store_be *b;
 };
 
-static const char schema[] =
-	"PRAGMA journal_mode=WAL;"
-	"PRAGMA synchronous=FULL;"
-	"CREATE TABLE IF NOT EXISTS packages("
-	" agent TEXT NOT NULL, stream INTEGER NOT NULL, seq INTEGER NOT NULL,"
-	" received REAL NOT NULL, n_events INTEGER NOT NULL,"
-	" UNIQUE(agent, stream, seq));"
-	"CREATE TABLE IF NOT EXISTS events("
-	" agent TEXT NOT NULL, stream INTEGER NOT NULL, seq INTEGER NOT NULL,"
-	" idx INTEGER NOT NULL, time REAL NOT NULL, serial INTEGER NOT NULL,"
-	" type TEXT, records TEXT, arch INTEGER, syscall INTEGER,"
-	" syscall_name TEXT, success INTEGER, exit INTEGER, pid INTEGER,"
-	" ppid INTEGER, uid INTEGER, auid INTEGER, euid INTEGER, gid INTEGER,"
-	" ses INTEGER, tty TEXT, comm TEXT, exe TEXT, cwd TEXT, key TEXT,"
-	" args TEXT, paths TEXT, raw TEXT NOT NULL,"
-	" UNIQUE(agent, stream, seq, idx));"
-	"CREATE INDEX IF NOT EXISTS events_time ON events(time);"
-	"CREATE TABLE IF NOT EXISTS agents("
-	" agent TEXT PRIMARY KEY, last_seen REAL, kernel_lost INTEGER,"
-	" kernel_backlog INTEGER, spool_dropped_packages INTEGER,"
-	" spool_dropped_events INTEGER, events_total INTEGER);";
+static const struct {
+	const char *prefix;
+	const struct store_backend *(*backend)(void);
+} schemes[] = {
+	{ "sqlite:", store_sqlite_backend },
+	{ "postgresql://", store_pg_backend },
+	{ "postgres://", store_pg_backend },
+};
 
-static int fail(struct store *s, const char *what)
+struct store *store_open(const char *uri, char *err, size_t errsz)
 {
-	int code = sqlite3_errcode(s->db);
+	struct store *s;
+	size_t i;
 
-	snprintf(s->err, sizeof(s->err), "%s: %s", what, sqlite3_errmsg(s->db));
-	return code == SQLITE_FULL ? -ENOSPC : -EIO;
-}
-
-const char *store_error(struct store *s)
-{
-	if (s->pg)
-		return pgstore_error(s->pg);
-	return s->err;
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (!strncmp(uri, schemes[i].prefix, strlen(schemes[i].prefix)))
+			break;
+	if (i == sizeof(schemes) / sizeof(schemes[0])) {
+		snprintf(err, errsz, "%s: store must be sqlite:PATH or postgresql://...", uri);
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	s->be = schemes[i].backend();
+	s->b = s->be->open(uri, err, errsz);
+	if (!s->b) {
+		free(s);
+		return NULL;
+	}
+	return s;
 }
 
 void store_close(struct store *s)
 {
 	if (!s)
 		return;
-	pgstore_close(s->pg);
-	if (s->in_txn)
-		store_rollback(s);
-	sqlite3_finalize(s->ins_pkg);
-	sqlite3_finalize(s->ins_ev);
-	sqlite3_finalize(s->get_seq);
-	sqlite3_finalize(s->upd_agent);
-	sqlite3_close(s->db);
-	audit_event_free(&s->ev);
-	buf_free(&s->args);
-	buf_free(&s->paths);
+	s->be->close(s->b);
 	free(s);
 }
 
-struct store *store_open(const char *uri, char *err, size_t errsz)
+const char *store_error(struct store *s)
 {
-	struct store *s;
-	const char *path;
-
-	if (!strncmp(uri, "postgresql://", 13) || !strncmp(uri, "postgres://", 11)) {
-		s = calloc(1, sizeof(*s));
-		if (!s) {
-			snprintf(err, errsz, "out of memory");
-			return NULL;
-		}
-		s->pg = pgstore_open(uri, err, errsz);
-		if (!s->pg) {
-			free(s);
-			return NULL;
-		}
-		return s;
-	}
-	if (strncmp(uri, "sqlite:", 7) != 0) {
-		snprintf(err, errsz, "%s: store must be sqlite:PATH or postgresql://...", uri);
-		return NULL;
-	}
-	path = uri + 7;
-	s = calloc(1, sizeof(*s));
-	if (!s) {
-		snprintf(err, errsz, "out of memory");
-		return NULL;
-	}
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
-			    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
-	    sqlite3_busy_timeout(s->db, 5000) != SQLITE_OK ||
-	    sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s->db,
-			       "INSERT OR IGNORE INTO packages VALUES(?,?,?,?,?)",
-			       -1, &s->ins_pkg, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s->db,
-			       "INSERT INTO events VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
-			       "?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-			       -1, &s->ins_ev, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s->db,
-			       "SELECT max(seq) FROM packages WHERE agent=? AND stream=?",
-			       -1, &s->get_seq, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(s->db,
-			       "INSERT OR REPLACE INTO agents VALUES(?,?,?,?,?,?,?)",
-			       -1, &s->upd_agent, NULL) != SQLITE_OK) {
-		snprintf(err, errsz, "%s: %s", path,
-			 s->db ? sqlite3_errmsg(s->db) : "cannot open");
-		store_close(s);
-		return NULL;
-	}
-	return s;
+	return s->be->error(s->b);
 }
 
 int store_begin(struct store *s)
 {
-	if (s->pg)
-		return pgstore_begin(s->pg);
-	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-		return fail(s, "begin");
-	s->in_txn = true;
-	return 0;
-}
-
-int store_commit(struct store *s)
-{
-	if (s->pg)
-		return pgstore_commit(s->pg);
-	int rc;
-
-	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK) {
-		s->in_txn = false;
-		return 0;
-	}
-	rc = fail(s, "commit");
-	store_rollback(s);
-	return rc;
-}
-
-void store_rollback(struct store *s)
-{
-	if (s->pg) {
-		pgstore_rollback(s->pg);
-		return;
-	}
-	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	s->in_txn = false;
-}
-
-static void bind_num(sqlite3_stmt *st, int col, int64_t v)
-{
-	if (v == -1)
-		sqlite3_bind_null(st, col);
-	else
-		sqlite3_bind_int64(st, col, v);
-}
-
-static void bind_text(sqlite3_stmt *st, int col, const char *t)
-{
-	sqlite3_bind_text(st, col, t, -1, SQLITE_STATIC);
-}
-
-static int insert_event(struct store *s, const char *agent, uint64_t stream,
-			uint64_t seq, uint32_t idx, const uint8_t *text,
-			size_t len)
-{
-	struct audit_event *ev = &s->ev;
-	sqlite3_stmt *st = s->ins_ev;
-	int rc;
-
-	if (!audit_event_parse(text, len, ev))
-		return -EPROTO;
-	audit_list_json(&s->args, &ev->args, ev->argc);
-	audit_list_json(&s->paths, &ev->paths, ev->npaths);
-	if (s->args.oom || s->paths.oom)
-		return -ENOMEM;
-	sqlite3_reset(st);
-	bind_text(st, 1, agent);
-	sqlite3_bind_int64(st, 2, (int64_t)stream);
-	sqlite3_bind_int64(st, 3, (int64_t)seq);
-	sqlite3_bind_int64(st, 4, idx);
-	sqlite3_bind_double(st, 5, (double)ev->stamp.sec + ev->stamp.msec / 1000.0);
-	sqlite3_bind_int64(st, 6, (int64_t)ev->stamp.serial);
-	bind_text(st, 7, ev->type);
-	bind_text(st, 8, ev->records);
-	bind_num(st, 9, ev->syscall >= 0 ? (int64_t)ev->arch : -1);
-	bind_num(st, 10, ev->syscall);
-	bind_text(st, 11, ev->syscall_name[0] ? ev->syscall_name : NULL);
-	bind_num(st, 12, ev->success);
-	bind_num(st, 13, ev->syscall >= 0 ? ev->exit : -1);
-	bind_num(st, 14, ev->pid);
-	bind_num(st, 15, ev->ppid);
-	bind_num(st, 16, ev->uid);
-	bind_num(st, 17, ev->auid);
-	bind_num(st, 18, ev->euid);
-	bind_num(st, 19, ev->gid);
-	bind_num(st, 20, ev->ses);
-	bind_text(st, 21, ev->tty[0] ? ev->tty : NULL);
-	bind_text(st, 22, ev->comm[0] ? ev->comm : NULL);
-	bind_text(st, 23, ev->exe[0] ? ev->exe : NULL);
-	bind_text(st, 24, ev->cwd[0] ? ev->cwd : NULL);
-	bind_text(st, 25, ev->key[0] ? ev->key : NULL);
-	sqlite3_bind_text(st, 26, s->args.data, (int)s->args.len, SQLITE_STATIC);
-	sqlite3_bind_text(st, 27, s->paths.data, (int)s->paths.len, SQLITE_STATIC);
-	sqlite3_bind_text(st, 28, (const char *)text, (int)len, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : fail(s, "insert event");
+	return s->be->begin(s->b);
 }
 
 int store_package(struct store *s, const char *agent, uint64_t stream,
 		  uint64_t seq, uint32_t n_events, const struct buf *body,
 		  double received)
 {
-	if (s->pg)
-		return pgstore_package(s->pg, agent, stream, seq, n_events, body, received);
-	struct cursor c;
-	const uint8_t *ev;
-	size_t len;
-	uint32_t n;
-	int rc;
+	return s->be->package(s->b, agent, stream, seq, n_events, body, received);
+}
 
-	rc = aw_body_check((const uint8_t *)body->data, body->len, seq, n_events, s->err,
-			   sizeof(s->err));
-	if (rc < 0)
-		return rc;
-	sqlite3_reset(s->ins_pkg);
-	bind_text(s->ins_pkg, 1, agent);
-	sqlite3_bind_int64(s->ins_pkg, 2, (int64_t)stream);
-	sqlite3_bind_int64(s->ins_pkg, 3, (int64_t)seq);
-	sqlite3_bind_double(s->ins_pkg, 4, received);
-	sqlite3_bind_int64(s->ins_pkg, 5, n_events);
-	rc = sqlite3_step(s->ins_pkg);
-	sqlite3_reset(s->ins_pkg);
-	if (rc != SQLITE_DONE)
-		return fail(s, "insert package");
-	if (sqlite3_changes(s->db) == 0)
-		return 0;
-	c = cur_make((const uint8_t *)body->data, body->len);
-	for (n = 0; aw_body_next(&c, &ev, &len) == 1; n++) {
-		rc = insert_event(s, agent, stream, seq, n, ev, len);
-		if (rc == -EPROTO) {
-			/* a line without a stamp: keep the raw text all the same */
-			rc = 0;
-		}
-		if (rc < 0)
-			return rc == -ENOSPC ? -ENOSPC : -EIO;
-	}
-	return 1;
+int store_commit(struct store *s)
+{
+	return s->be->commit(s->b);
+}
+
+void store_rollback(struct store *s)
+{
+	s->be->rollback(s->b);
 }
 
 int store_committed(struct store *s, const char *agent, uint64_t stream,
 		    uint64_t *seq)
 {
-	if (s->pg)
-		return pgstore_committed(s->pg, agent, stream, seq);
-	int rc;
-
-	sqlite3_reset(s->get_seq);
-	bind_text(s->get_seq, 1, agent);
-	sqlite3_bind_int64(s->get_seq, 2, (int64_t)stream);
-	rc = sqlite3_step(s->get_seq);
-	if (rc != SQLITE_ROW) {
-		sqlite3_reset(s->get_seq);
-		return fail(s, "committed seq");
-	}
-	*seq = (uint64_t)sqlite3_column_int64(s->get_seq, 0);
-	sqlite3_reset(s->get_seq);
-	return 0;
+	return s->be->committed(s->b, agent, stream, seq);
 }
 
 int store_agent_stats(struct store *s, const char *agent,
 		      const struct aw_stats *st, double now)
 {
-	if (s->pg)
-		return pgstore_agent_stats(s->pg, agent, st, now);
-	sqlite3_stmt *q = s->upd_agent;
-	int rc;
-
-	sqlite3_reset(q);
-	bind_text(q, 1, agent);
-	sqlite3_bind_double(q, 2, now);
-	sqlite3_bind_int64(q, 3, (int64_t)st->kernel_lost);
-	sqlite3_bind_int64(q, 4, st->kernel_backlog);
-	sqlite3_bind_int64(q, 5, (int64_t)st->spool_dropped_packages);
-	sqlite3_bind_int64(q, 6, (int64_t)st->spool_dropped_events);
-	sqlite3_bind_int64(q, 7, (int64_t)st->events_total);
-	rc = sqlite3_step(q);
-	sqlite3_reset(q);
-	return rc == SQLITE_DONE ? 0 : fail(s, "agent stats");
-}
-
-/* Builds " WHERE ..." for a filter; binds in the same order (bind_filter). */
-static void where(struct buf *sql, const struct store_filter *f)
-{
-	const char *sep = " WHERE ";
-
-#define COND(test, text) \
-	do { if (test) { buf_puts(sql, sep); buf_puts(sql, text); sep = " AND "; } } while (0)
-	COND(f->agent && *f->agent, "agent = ?");
-	COND(f->syscall && *f->syscall, "(syscall_name = ? OR CAST(syscall AS TEXT) = ?)");
-	COND(f->program && *f->program, "(exe = ? OR comm = ?)");
-	COND(f->key && *f->key, "key = ?");
-	COND(f->since > 0, "time >= ?");
-	COND(f->until > 0, "time < ?");
-	COND(f->uid >= 0, "uid = ?");
-	COND(f->success >= 0, "success = ?");
-#undef COND
-}
-
-static void bind_filter(sqlite3_stmt *st, const struct store_filter *f)
-{
-	int i = 1;
-
-	if (f->agent && *f->agent)
-		bind_text(st, i++, f->agent);
-	if (f->syscall && *f->syscall) {
-		bind_text(st, i++, f->syscall);
-		bind_text(st, i++, f->syscall);
-	}
-	if (f->program && *f->program) {
-		bind_text(st, i++, f->program);
-		bind_text(st, i++, f->program);
-	}
-	if (f->key && *f->key)
-		bind_text(st, i++, f->key);
-	if (f->since > 0)
-		sqlite3_bind_double(st, i++, f->since);
-	if (f->until > 0)
-		sqlite3_bind_double(st, i++, f->until);
-	if (f->uid >= 0)
-		sqlite3_bind_int64(st, i++, f->uid);
-	if (f->success >= 0)
-		sqlite3_bind_int64(st, i++, f->success);
-}
-
-static const char *col_text(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return t ? (const char *)t : "";
-}
-
-static int64_t col_num(sqlite3_stmt *st, int i)
-{
-	return sqlite3_column_type(st, i) == SQLITE_NULL ? -1
-							: sqlite3_column_int64(st, i);
+	return s->be->agent_stats(s->b, agent, st, now);
 }
 
 int store_query(struct store *s, const struct store_filter *f,
 		store_row_fn fn, void *ctx)
 {
-	if (s->pg)
-		return pgstore_query(s->pg, f, fn, ctx);
-	struct buf sql = { 0 };
-	sqlite3_stmt *st = NULL;
-	struct store_row r;
-	int rc = 0;
-
-	buf_puts(&sql, "SELECT agent, stream, seq, time, serial, type, records,"
-		 " syscall_name, syscall, arch, success, exit, pid, ppid, uid,"
-		 " auid, euid, gid, ses, tty, comm, exe, cwd, key, args, paths,"
-		 " raw FROM events");
-	where(&sql, f);
-	buf_puts(&sql, " ORDER BY time, agent, stream, seq, idx");
-	if (f->limit > 0)
-		buf_printf(&sql, " LIMIT %ld", f->limit);
-	if (sqlite3_prepare_v2(s->db, buf_cstr(&sql), -1, &st, NULL) != SQLITE_OK) {
-		rc = fail(s, "query");
-		goto out;
-	}
-	bind_filter(st, f);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r.agent = col_text(st, 0);
-		r.stream = sqlite3_column_int64(st, 1);
-		r.seq = sqlite3_column_int64(st, 2);
-		r.time = sqlite3_column_double(st, 3);
-		r.serial = sqlite3_column_int64(st, 4);
-		r.type = col_text(st, 5);
-		r.records = col_text(st, 6);
-		r.syscall_name = col_text(st, 7);
-		r.syscall = col_num(st, 8);
-		r.arch = col_num(st, 9);
-		r.success = col_num(st, 10);
-		r.exit = col_num(st, 11);
-		r.pid = col_num(st, 12);
-		r.ppid = col_num(st, 13);
-		r.uid = col_num(st, 14);
-		r.auid = col_num(st, 15);
-		r.euid = col_num(st, 16);
-		r.gid = col_num(st, 17);
-		r.ses = col_num(st, 18);
-		r.tty = col_text(st, 19);
-		r.comm = col_text(st, 20);
-		r.exe = col_text(st, 21);
-		r.cwd = col_text(st, 22);
-		r.key = col_text(st, 23);
-		r.args_json = col_text(st, 24);
-		r.paths_json = col_text(st, 25);
-		r.raw = col_text(st, 26);
-		if (fn(ctx, &r))
-			break;
-	}
-	rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : fail(s, "query");
-out:
-	sqlite3_finalize(st);
-	buf_free(&sql);
-	return rc;
+	return s->be->query(s->b, f, fn, ctx);
 }
 
 int store_count(struct store *s, const struct store_filter *f, const char *by,
 		int (*fn)(void *ctx, const char *name, int64_t n), void *ctx)
 {
-	if (s->pg)
-		return pgstore_count(s->pg, f, by, fn, ctx);
-	struct buf sql = { 0 };
-	sqlite3_stmt *st = NULL;
-	const char *col;
-	int rc = 0;
+	return s->be->count(s->b, f, by, fn, ctx);
+}
 
-	if (!strcmp(by, "agent"))
-		col = "agent";
-	else if (!strcmp(by, "syscall"))
-		col = "coalesce(syscall_name, type)";
-	else
-		return -EINVAL;
-	buf_printf(&sql, "SELECT %s, count(*) FROM events", col);
-	where(&sql, f);
-	buf_printf(&sql, " GROUP BY 1 ORDER BY 2 DESC, 1");
-	if (sqlite3_prepare_v2(s->db, buf_cstr(&sql), -1, &st, NULL) != SQLITE_OK) {
-		rc = fail(s, "count");
-		goto out;
-	}
-	bind_filter(st, f);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (fn(ctx, col_text(st, 0), sqlite3_column_int64(st, 1)))
-			break;
-	rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : fail(s, "count");
-out:
-	sqlite3_finalize(st);
-	buf_free(&sql);
-	return rc;
+int store_alert(struct store *s, const char *log, const char *line, size_t len)
+{
+	return s->be->alert(s->b, log, line, len);
+}
+
+int store_alerts_after(struct store *s, const char *log, int64_t after,
+		       store_alert_fn fn, void *ctx)
+{
+	return s->be->alerts_after(s->b, log, after, fn, ctx);
+}
+
+int store_log_pos(struct store *s, const char *log, struct store_log_pos *pos)
+{
+	return s->be->log_pos(s->b, log, pos);
+}
+
+int store_set_log_pos(struct store *s, const char *log, const struct store_log_pos *pos)
+{
+	return s->be->set_log_pos(s->b, log, pos);
 }

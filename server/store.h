@@ -8,6 +8,12 @@
  * returns 0. Writes happen inside store_begin/store_commit; a package counts
  * as stored only once store_commit returned 0 (the commit is durable then).
  *
+ * Alerts: the lines of an alert log are rows of the store, added in the
+ * transaction of the events they describe and numbered in commit order;
+ * the log is written from them after the commit, and the store keeps how
+ * far it got (store_log_pos), so a crash between the commit and the write
+ * neither loses nor doubles a line (server.c, write_alerts).
+ *
  * Not thread-safe: one store per thread.
  */
 #ifndef SECAUDIT_STORE_H
@@ -47,6 +53,27 @@ int store_committed(struct store *s, const char *agent, uint64_t stream,
 		    uint64_t *seq);
 int store_agent_stats(struct store *s, const char *agent,
 		      const struct aw_stats *st, double now);
+
+/* How far an alert log was written: the last alert id in it, and the
+ * log file's inode and size just after that alert's line. */
+struct store_log_pos {
+	int64_t id;
+	uint64_t ino, offset;
+};
+
+/* Adds one alert line (with its '\n') of the log named log (several
+ * servers may share a PostgreSQL store: each names its own log) to the
+ * open transaction. 0 or -EIO/-ENOSPC. */
+int store_alert(struct store *s, const char *log, const char *line, size_t len);
+typedef int (*store_alert_fn)(void *ctx, int64_t id, const char *line, size_t len);
+/* Calls fn for each committed alert of log with an id above after, in id
+ * order; stops at fn's nonzero (returned). */
+int store_alerts_after(struct store *s, const char *log, int64_t after,
+		       store_alert_fn fn, void *ctx);
+/* The position last set for log (all zero when none was). */
+int store_log_pos(struct store *s, const char *log, struct store_log_pos *pos);
+/* Sets it, in the open transaction. */
+int store_set_log_pos(struct store *s, const char *log, const struct store_log_pos *pos);
 
 /* Query side (secaudit query). Empty strings and -1 mean "any". */
 struct store_filter {

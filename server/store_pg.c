@@ -1,5 +1,9 @@
-/* store_pg: PostgreSQL backend; contract in store_pg.h and store.h. */
-#include "store_pg.h"
+/*
+ * store_pg: the PostgreSQL backend of store.h (libpq), same schema and
+ * contract as the SQLite one; table in store_backend.h. Events go in with
+ * COPY for speed; a disk-full commit (SQLSTATE 53100) returns -ENOSPC.
+ */
+#include "store_backend.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -10,7 +14,7 @@
 
 #include "json.h"
 
-struct pgstore {
+struct store_be {
 	PGconn *db;
 	struct audit_event ev;
 	struct buf copy, args, paths;
@@ -35,10 +39,15 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS agents("
 	" agent TEXT PRIMARY KEY, last_seen DOUBLE PRECISION, kernel_lost BIGINT,"
 	" kernel_backlog BIGINT, spool_dropped_packages BIGINT,"
-	" spool_dropped_events BIGINT, events_total BIGINT);";
+	" spool_dropped_events BIGINT, events_total BIGINT);"
+	"CREATE TABLE IF NOT EXISTS alerts("
+	" id BIGSERIAL PRIMARY KEY, log TEXT NOT NULL, line TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS alert_logs("
+	" log TEXT PRIMARY KEY, id BIGINT NOT NULL, ino BIGINT NOT NULL,"
+	" bytes BIGINT NOT NULL);";
 
 /* Records the failure of res (or of the connection) and maps it. */
-static int fail(struct pgstore *s, const char *what, PGresult *res)
+static int fail(struct store_be *s, const char *what, PGresult *res)
 {
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(s->db);
@@ -50,7 +59,7 @@ static int fail(struct pgstore *s, const char *what, PGresult *res)
 	return state && !strcmp(state, "53100") ? -ENOSPC : -EIO;
 }
 
-static int exec_ok(struct pgstore *s, const char *sql)
+static int exec_ok(struct store_be *s, const char *sql)
 {
 	PGresult *r = PQexec(s->db, sql);
 
@@ -60,14 +69,17 @@ static int exec_ok(struct pgstore *s, const char *sql)
 	return 0;
 }
 
-const char *pgstore_error(struct pgstore *s)
+static void pg_close(struct store_be *s);
+static void pg_rollback(struct store_be *s);
+
+static const char *pg_error(struct store_be *s)
 {
 	return s->err;
 }
 
-struct pgstore *pgstore_open(const char *uri, char *err, size_t errsz)
+static struct store_be *pg_open(const char *uri, char *err, size_t errsz)
 {
-	struct pgstore *s = calloc(1, sizeof(*s));
+	struct store_be *s = calloc(1, sizeof(*s));
 	PGresult *r;
 
 	if (!s) {
@@ -78,7 +90,7 @@ struct pgstore *pgstore_open(const char *uri, char *err, size_t errsz)
 	if (PQstatus(s->db) != CONNECTION_OK) {
 		snprintf(err, errsz, "%s: %s", uri, PQerrorMessage(s->db));
 		err[strcspn(err, "\n")] = '\0';
-		pgstore_close(s);
+		pg_close(s);
 		return NULL;
 	}
 	/* quiet "already exists" notices; schema creation races between servers
@@ -88,7 +100,7 @@ struct pgstore *pgstore_open(const char *uri, char *err, size_t errsz)
 	PQclear(r);
 	if (exec_ok(s, schema) < 0) {
 		snprintf(err, errsz, "%s: %s", uri, s->err);
-		pgstore_close(s);
+		pg_close(s);
 		return NULL;
 	}
 	r = PQexec(s->db, "SELECT pg_advisory_unlock(5343415544)");
@@ -96,7 +108,7 @@ struct pgstore *pgstore_open(const char *uri, char *err, size_t errsz)
 	return s;
 }
 
-void pgstore_close(struct pgstore *s)
+static void pg_close(struct store_be *s)
 {
 	if (!s)
 		return;
@@ -108,12 +120,12 @@ void pgstore_close(struct pgstore *s)
 	free(s);
 }
 
-int pgstore_begin(struct pgstore *s)
+static int pg_begin(struct store_be *s)
 {
 	return exec_ok(s, "BEGIN");
 }
 
-int pgstore_commit(struct pgstore *s)
+static int pg_commit(struct store_be *s)
 {
 	PGresult *r = PQexec(s->db, "COMMIT");
 	int rc;
@@ -124,11 +136,11 @@ int pgstore_commit(struct pgstore *s)
 		return 0;
 	}
 	rc = fail(s, "commit", r);
-	pgstore_rollback(s);
+	pg_rollback(s);
 	return rc;
 }
 
-void pgstore_rollback(struct pgstore *s)
+static void pg_rollback(struct store_be *s)
 {
 	PQclear(PQexec(s->db, "ROLLBACK"));
 }
@@ -168,7 +180,7 @@ static void col_num(struct buf *b, int64_t v)
 		buf_printf(b, "%lld\t", (long long)v);
 }
 
-static void copy_row(struct pgstore *s, const char *agent, uint64_t stream,
+static void copy_row(struct store_be *s, const char *agent, uint64_t stream,
 		     uint64_t seq, uint32_t idx, const uint8_t *text, size_t len)
 {
 	struct audit_event *ev = &s->ev;
@@ -206,7 +218,7 @@ static void copy_row(struct pgstore *s, const char *agent, uint64_t stream,
 	buf_putc(b, '\n');
 }
 
-int pgstore_package(struct pgstore *s, const char *agent, uint64_t stream,
+static int pg_package(struct store_be *s, const char *agent, uint64_t stream,
 		    uint64_t seq, uint32_t n_events, const struct buf *body,
 		    double received)
 {
@@ -257,7 +269,7 @@ int pgstore_package(struct pgstore *s, const char *agent, uint64_t stream,
 	return rc < 0 ? rc : 1;
 }
 
-int pgstore_committed(struct pgstore *s, const char *agent, uint64_t stream,
+static int pg_committed(struct store_be *s, const char *agent, uint64_t stream,
 		      uint64_t *seq)
 {
 	char sstream[24];
@@ -274,7 +286,7 @@ int pgstore_committed(struct pgstore *s, const char *agent, uint64_t stream,
 	return 0;
 }
 
-int pgstore_agent_stats(struct pgstore *s, const char *agent,
+static int pg_agent_stats(struct store_be *s, const char *agent,
 			const struct aw_stats *st, double now)
 {
 	char v[6][32];
@@ -333,7 +345,7 @@ static int64_t num_at(PGresult *r, int row, int col)
 	return PQgetisnull(r, row, col) ? -1 : strtoll(PQgetvalue(r, row, col), NULL, 10);
 }
 
-int pgstore_query(struct pgstore *s, const struct store_filter *f,
+static int pg_query(struct store_be *s, const struct store_filter *f,
 		  store_row_fn fn, void *ctx)
 {
 	struct buf sql = { 0 };
@@ -390,7 +402,7 @@ int pgstore_query(struct pgstore *s, const struct store_filter *f,
 	return rc;
 }
 
-int pgstore_count(struct pgstore *s, const struct store_filter *f,
+static int pg_count(struct store_be *s, const struct store_filter *f,
 		  const char *by,
 		  int (*fn)(void *ctx, const char *name, int64_t n), void *ctx)
 {
@@ -415,4 +427,104 @@ int pgstore_count(struct pgstore *s, const struct store_filter *f,
 			break;
 	PQclear(r);
 	return 0;
+}
+
+static int pg_alert(struct store_be *s, const char *log, const char *line, size_t len)
+{
+	char *text = strndup(line, len);
+	const char *params[2] = { log, text };
+	PGresult *r;
+
+	if (!text)
+		return -ENOMEM;
+	r = PQexecParams(s->db, "INSERT INTO alerts(log, line) VALUES($1,$2)", 2, NULL, params,
+			 NULL, NULL, 0);
+	free(text);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		return fail(s, "insert alert", r);
+	PQclear(r);
+	return 0;
+}
+
+/* Ids come from a sequence shared by every log; within one log they are
+ * in commit order, because one server writes it and commits its rounds one
+ * after the other (gaps from rolled-back rounds do not matter). */
+static int pg_alerts_after(struct store_be *s, const char *log, int64_t after,
+			   store_alert_fn fn, void *ctx)
+{
+	char safter[24];
+	const char *params[2] = { log, safter };
+	PGresult *r;
+	int i, rc = 0;
+
+	snprintf(safter, sizeof(safter), "%lld", (long long)after);
+	r = PQexecParams(s->db, "SELECT id, line FROM alerts WHERE log=$1 AND id>$2 ORDER BY id",
+			 2, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		return fail(s, "alerts", r);
+	for (i = 0; !rc && i < PQntuples(r); i++)
+		rc = fn(ctx, strtoll(PQgetvalue(r, i, 0), NULL, 10), PQgetvalue(r, i, 1),
+			(size_t)PQgetlength(r, i, 1));
+	PQclear(r);
+	return rc;
+}
+
+static int pg_log_pos(struct store_be *s, const char *log, struct store_log_pos *pos)
+{
+	const char *params[1] = { log };
+	PGresult *r;
+
+	memset(pos, 0, sizeof(*pos));
+	r = PQexecParams(s->db, "SELECT id, ino, bytes FROM alert_logs WHERE log=$1", 1,
+			 NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		return fail(s, "alert log position", r);
+	if (PQntuples(r) == 1) {
+		pos->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		pos->ino = strtoull(PQgetvalue(r, 0, 1), NULL, 10);
+		pos->offset = strtoull(PQgetvalue(r, 0, 2), NULL, 10);
+	}
+	PQclear(r);
+	return 0;
+}
+
+static int pg_set_log_pos(struct store_be *s, const char *log, const struct store_log_pos *pos)
+{
+	char v[3][24];
+	const char *params[4] = { log, v[0], v[1], v[2] };
+	PGresult *r;
+
+	snprintf(v[0], sizeof(v[0]), "%lld", (long long)pos->id);
+	snprintf(v[1], sizeof(v[1]), "%lld", (long long)pos->ino);
+	snprintf(v[2], sizeof(v[2]), "%lld", (long long)pos->offset);
+	r = PQexecParams(s->db, "INSERT INTO alert_logs VALUES($1,$2,$3,$4) ON CONFLICT (log)"
+			 " DO UPDATE SET id=$2, ino=$3, bytes=$4", 4, NULL, params, NULL,
+			 NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		return fail(s, "set alert log position", r);
+	PQclear(r);
+	return 0;
+}
+
+const struct store_backend *store_pg_backend(void)
+{
+	static const struct store_backend be = {
+		.open = pg_open,
+		.close = pg_close,
+		.error = pg_error,
+		.begin = pg_begin,
+		.package = pg_package,
+		.commit = pg_commit,
+		.rollback = pg_rollback,
+		.committed = pg_committed,
+		.agent_stats = pg_agent_stats,
+		.query = pg_query,
+		.count = pg_count,
+		.alert = pg_alert,
+		.alerts_after = pg_alerts_after,
+		.log_pos = pg_log_pos,
+		.set_log_pos = pg_set_log_pos,
+	};
+
+	return &be;
 }

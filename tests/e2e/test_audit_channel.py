@@ -2,12 +2,16 @@
 secaudit-server with SQLite and real secaudit-agent processes on 127.0.0.1.
 Agents read auditd's dispatcher format on stdin here; test_audit_kernel.py
 covers the kernel source."""
+import collections
+import json
 import os
+import shutil
 import signal
 import socket
 import ssl
 import struct
 import sys
+import tempfile
 import time
 import zlib
 
@@ -428,3 +432,55 @@ def test_agent_sighup_reads_its_certificate_again(lab):
         assert agent.alive()
     finally:
         feed.close()
+
+
+@pytest.mark.parametrize("point", ["before-write", "after-write"])
+def test_alert_log_exactly_once_across_a_crash(lab, point, monkeypatch):
+    """The server dies as kill -9 would (its test hook, SECAUDIT_TEST_DIE)
+    right after the commit of a round with alerts, before their lines are
+    written (before-write: they would be lost), or after writing them but
+    before the next round records how far the log got (after-write: they
+    would be written twice). After a restart every alert is in the log
+    exactly once, in the store's order."""
+    rules = tempfile.mkdtemp(prefix="secaudit-rules-")
+    os.chmod(rules, 0o755)
+    rf = os.path.join(rules, "crash.yaml")
+    with open(rf, "w") as f:
+        f.write("version: 1\nrules:\n  - id: crash-all\n    sid: 3900301\n"
+                "    message: crash\n    match: {argument: \"crash-*\"}\n")
+    os.chmod(rf, 0o644)
+    log = lab.tmp / "alerts.json"
+    n = 400
+    src = lab.tmp / "ev.log"
+    src.write_text(h.synth_events(n, tag="crash"))
+    try:
+        monkeypatch.setenv("SECAUDIT_TEST_DIE", point)
+        server = lab.server("--rules", rules, "--alert-log", log)
+        monkeypatch.delenv("SECAUDIT_TEST_DIE")
+        agent = lab.agent("--stdin", "--batch-events", "50", stdin=open(src))
+        assert server.wait(30) == -signal.SIGKILL, server.text()
+        stored = lab.count("SELECT count(*) FROM alerts")
+        assert stored > 0
+        lines = log.read_text().splitlines() if log.exists() else []
+        if point == "before-write":
+            assert len(lines) < stored   # committed, not (all) written
+        else:
+            assert lines                 # written, position not recorded
+        server = lab.server("--rules", rules, "--alert-log", log, log="server2.log")
+        assert agent.wait(60) == 0, agent.text()
+        assert lab.wait_count(n) == n
+        end = time.time() + 20
+        while time.time() < end and len(log.read_text().splitlines()) < n:
+            time.sleep(0.2)
+        time.sleep(1)  # anything more would be a repeat
+        got = [json.loads(x)["secaudit"]["audit"]["serial"]
+               for x in log.read_text().splitlines()]
+        dup = [s for s, c in collections.Counter(got).items() if c > 1]
+        assert not dup, f"{len(dup)} alerts written twice, e.g. {dup[:5]}"
+        assert sorted(got) == list(range(1, n + 1))
+        assert lab.count("SELECT count(*) FROM alerts") == n
+        if point == "after-write":
+            assert "rewritten from the store" in server.text(), server.text()
+        server.stop()
+    finally:
+        shutil.rmtree(rules, ignore_errors=True)
