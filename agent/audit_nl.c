@@ -173,18 +173,37 @@ static void set_field(struct audit_rule_data *r, uint32_t field, uint32_t value)
 	r->field_count++;
 }
 
+/* Appends key as the rule's filter key (the rule's only string field). */
+static int set_key(struct audit_rule_data *r, size_t room, const char *key)
+{
+	size_t klen = strlen(key);
+
+	if (klen == 0 || klen > AUDIT_MAX_KEY_LEN || klen > room)
+		return -EINVAL;
+	set_field(r, AUDIT_FILTERKEY, (uint32_t)klen);
+	memcpy(r->buf + r->buflen, key, klen);
+	r->buflen += (uint32_t)klen;
+	return 0;
+}
+
 int audit_nl_exclude_pid(struct audit_nl *n, uint32_t pid)
 {
-	struct audit_rule_data r;
+	struct {
+		struct audit_rule_data r;
+		char key[AUDIT_MAX_KEY_LEN];
+	} m;
 	size_t i;
 
-	memset(&r, 0, sizeof(r));
-	r.flags = AUDIT_FILTER_EXIT | AUDIT_FILTER_PREPEND;
-	r.action = AUDIT_NEVER;
+	memset(&m, 0, sizeof(m));
+	m.r.flags = AUDIT_FILTER_EXIT | AUDIT_FILTER_PREPEND;
+	m.r.action = AUDIT_NEVER;
 	for (i = 0; i < AUDIT_BITMASK_SIZE; i++)
-		r.mask[i] = ~0u;
-	set_field(&r, AUDIT_PID, pid);
-	return add_rule(n, &r, sizeof(r));
+		m.r.mask[i] = ~0u;
+	set_field(&m.r, AUDIT_PID, pid);
+	/* the tag: a run that dies leaves this rule, and the next finds it */
+	if (set_key(&m.r, sizeof(m.key), AUDIT_NL_TAG) < 0)
+		return -EINVAL;
+	return add_rule(n, &m.r, sizeof(m.r) + m.r.buflen);
 }
 
 static int exec_rule(struct audit_nl *n, uint32_t arch, const int *nrs,
@@ -194,20 +213,17 @@ static int exec_rule(struct audit_nl *n, uint32_t arch, const int *nrs,
 		struct audit_rule_data r;
 		char key[AUDIT_MAX_KEY_LEN];
 	} m;
-	size_t klen = strlen(key), i;
+	size_t i;
 
-	if (klen == 0 || klen > AUDIT_MAX_KEY_LEN)
-		return -EINVAL;
 	memset(&m, 0, sizeof(m));
 	m.r.flags = AUDIT_FILTER_EXIT;
 	m.r.action = AUDIT_ALWAYS;
 	for (i = 0; i < nnr; i++)
 		m.r.mask[AUDIT_WORD(nrs[i])] |= AUDIT_BIT(nrs[i]);
 	set_field(&m.r, AUDIT_ARCH, arch);
-	set_field(&m.r, AUDIT_FILTERKEY, (uint32_t)klen);
-	memcpy(m.r.buf, key, klen);
-	m.r.buflen = (uint32_t)klen;
-	return add_rule(n, &m.r, sizeof(m.r) + klen);
+	if (set_key(&m.r, sizeof(m.key), key) < 0)
+		return -EINVAL;
+	return add_rule(n, &m.r, sizeof(m.r) + m.r.buflen);
 }
 
 int audit_nl_watch_exec(struct audit_nl *n, const char *key)
@@ -217,6 +233,144 @@ int audit_nl_watch_exec(struct audit_nl *n, const char *key)
 	int rc = exec_rule(n, AUDIT_ARCH_X86_64, b64, 2, key);
 
 	return rc < 0 ? rc : exec_rule(n, AUDIT_ARCH_I386, b32, 2, key);
+}
+
+/* Field types whose value is the length of a string in buf, in field
+ * order (kernel/auditfilter.c, audit_data_to_entry). */
+static bool string_field(uint32_t f)
+{
+	return (f >= AUDIT_SUBJ_USER && f <= AUDIT_SUBJ_CLR) ||
+	       (f >= AUDIT_OBJ_USER && f <= AUDIT_OBJ_LEV_HIGH) || f == AUDIT_WATCH ||
+	       f == AUDIT_DIR || f == AUDIT_FILTERKEY || f == AUDIT_EXE;
+}
+
+/* The rule's filter key (len bytes of rule data), NUL-terminated in out;
+ * false when it has none or the data does not hold what it says. */
+static bool rule_key(const struct audit_rule_data *r, size_t len, char out[AUDIT_MAX_KEY_LEN + 1])
+{
+	size_t off = 0, i, room;
+
+	if (len < sizeof(*r) || r->field_count > AUDIT_MAX_FIELDS)
+		return false;
+	room = len - sizeof(*r) < r->buflen ? len - sizeof(*r) : r->buflen;
+	for (i = 0; i < r->field_count; i++) {
+		if (!string_field(r->fields[i]))
+			continue;
+		if (r->values[i] > room - off)
+			return false;
+		if (r->fields[i] == AUDIT_FILTERKEY) {
+			if (r->values[i] > AUDIT_MAX_KEY_LEN)
+				return false;
+			memcpy(out, r->buf + off, r->values[i]);
+			out[r->values[i]] = '\0';
+			return true;
+		}
+		off += r->values[i];
+	}
+	return false;
+}
+
+/* One of the execve rules audit_nl_watch_exec installs with key. */
+static bool our_exec_rule(const struct audit_rule_data *r, const char *rkey, const char *key)
+{
+	return (r->flags & ~(uint32_t)AUDIT_FILTER_PREPEND) == AUDIT_FILTER_EXIT &&
+	       r->action == AUDIT_ALWAYS && r->field_count == 2 &&
+	       r->fields[0] == AUDIT_ARCH && r->fields[1] == AUDIT_FILTERKEY &&
+	       !strcmp(rkey, key);
+}
+
+struct rule_list {
+	struct audit_rule_data **v;
+	size_t *len, n;
+};
+
+static void rule_list_free(struct rule_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	free(l->len);
+}
+
+/* AUDIT_LIST_RULES: the kernel's rules, copied. 0 or -errno. */
+static int list_rules(struct audit_nl *n, struct rule_list *l)
+{
+	char buf[16384];
+	struct nlmsghdr *h;
+	uint32_t seq;
+	ssize_t r;
+	int rc = send_msg(n, AUDIT_LIST_RULES, NULL, 0, &seq);
+
+	while (rc == 0) {
+		r = recv(n->fd, buf, sizeof(buf), 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)r); h = NLMSG_NEXT(h, r)) {
+			size_t plen = h->nlmsg_len - NLMSG_HDRLEN;
+			void *v, *ln, *copy;
+
+			if (h->nlmsg_seq != seq)
+				continue;
+			if (h->nlmsg_type == NLMSG_DONE)
+				return 0;
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *e = NLMSG_DATA(h);
+
+				if (e->error)
+					return e->error;
+				continue;	/* the ack: the list comes on its own */
+			}
+			if (h->nlmsg_type != AUDIT_LIST_RULES || plen < sizeof(struct audit_rule_data))
+				continue;
+			v = realloc(l->v, (l->n + 1) * sizeof(*l->v));
+			if (v)
+				l->v = v;
+			ln = realloc(l->len, (l->n + 1) * sizeof(*l->len));
+			if (ln)
+				l->len = ln;
+			copy = malloc(plen);
+			if (!v || !ln || !copy) {
+				free(copy);
+				return -ENOMEM;
+			}
+			memcpy(copy, NLMSG_DATA(h), plen);
+			l->v[l->n] = copy;
+			l->len[l->n++] = plen;
+		}
+	}
+	return rc;
+}
+
+int audit_nl_remove_stale(struct audit_nl *n, const char *exec_key)
+{
+	struct rule_list l = { 0 };
+	char key[AUDIT_MAX_KEY_LEN + 1];
+	bool died = false;
+	int rc, removed = 0;
+	uint32_t seq;
+	size_t i;
+
+	rc = list_rules(n, &l);
+	for (i = 0; rc == 0 && i < l.n; i++)
+		died |= rule_key(l.v[i], l.len[i], key) && !strcmp(key, AUDIT_NL_TAG);
+	/* Without a tagged rule no run of ours died holding rules: an execve
+	 * rule with our key is then the administrator's, and stays. */
+	for (i = 0; rc == 0 && died && i < l.n; i++) {
+		if (!rule_key(l.v[i], l.len[i], key) ||
+		    (strcmp(key, AUDIT_NL_TAG) && !(exec_key && our_exec_rule(l.v[i], key, exec_key))))
+			continue;
+		rc = send_msg(n, AUDIT_DEL_RULE, l.v[i], l.len[i], &seq);
+		if (rc == 0)
+			rc = wait_ack(n, seq, false);
+		if (rc == -ENOENT)
+			rc = 0;		/* gone meanwhile */
+		else if (rc == 0)
+			removed++;
+	}
+	rule_list_free(&l);
+	return rc < 0 ? rc : removed;
 }
 
 int audit_nl_recv(struct audit_nl *n, char *line, size_t linesz, size_t *len)

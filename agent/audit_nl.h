@@ -33,7 +33,23 @@ int audit_nl_open(struct audit_nl *n);
 int audit_nl_status(struct audit_nl *n);
 /* Enables auditing, makes pid the audit daemon, sets the backlog limit. */
 int audit_nl_claim(struct audit_nl *n, uint32_t pid, uint32_t backlog_limit);
-/* Installs "never" for our own pid, prepended so it is evaluated first. */
+/*
+ * The key every rule the agent installs for itself carries (the pid
+ * exclusion; the execve rules carry their exec key, which events show). A
+ * run killed with -9 leaves its rules in the kernel; the next start finds
+ * them by this tag (audit_nl_remove_stale).
+ */
+#define AUDIT_NL_TAG "secaudit-agent"
+
+/*
+ * Removes the rules a run that died left: every rule tagged AUDIT_NL_TAG
+ * and, if there was one, the execve rules audit_nl_watch_exec installs with
+ * exec_key (NULL: none). An execve rule with that key but no tagged rule
+ * beside it is the administrator's and stays. The number removed, or -errno.
+ */
+int audit_nl_remove_stale(struct audit_nl *n, const char *exec_key);
+/* Installs "never" for our own pid, prepended so it is evaluated first,
+ * tagged AUDIT_NL_TAG. */
 int audit_nl_exclude_pid(struct audit_nl *n, uint32_t pid);
 /* Installs "always,exit" for execve and execveat on b64 and b32, with key. */
 int audit_nl_watch_exec(struct audit_nl *n, const char *key);

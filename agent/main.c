@@ -188,6 +188,12 @@ static int read_kernel(struct batch *b, struct audit_grouper *g,
 		goto out;
 	}
 	reported_lost = nl.lost;
+	rc = audit_nl_remove_stale(&nl, o->exec_key);
+	if (rc > 0)
+		fprintf(stderr, "secaudit-agent: removed %d audit rules left by a run that died\n", rc);
+	else if (rc < 0)
+		fprintf(stderr, "secaudit-agent: warning: listing audit rules: %s; rules of a run "
+			"that died may remain\n", strerror(-rc));
 	if ((rc = audit_nl_exclude_pid(&nl, (uint32_t)getpid())) < 0 ||
 	    (o->watch_exec && (rc = audit_nl_watch_exec(&nl, o->exec_key)) < 0) ||
 	    (rc = audit_nl_claim(&nl, (uint32_t)getpid(), o->backlog_limit)) < 0) {

@@ -3,6 +3,7 @@ real commands, arriving at the server as events with program, arguments and
 user. Skips loudly without root, without kernel audit, or when another
 process (auditd) owns the audit socket."""
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -84,3 +85,83 @@ def test_real_execs_arrive_once_with_args_and_user(lab):
     assert key not in rules.stdout
     status = subprocess.run(["auditctl", "-s"], capture_output=True, text=True)
     assert "pid 0" in status.stdout
+
+
+def our_rules(key):
+    """The lines of auditctl -l that are the agent's: its pid exclusion
+    (tagged secaudit-agent) and its execve rules (key)."""
+    out = subprocess.run(["auditctl", "-l"], capture_output=True, text=True).stdout
+    return [x for x in out.splitlines() if "secaudit-agent" in x or key in x]
+
+
+def test_agent_kill9_leaves_rules_that_the_next_start_removes(lab):
+    """kill -9 leaves the agent's rules in the kernel (nothing could remove
+    them); the next start finds them by their tag and removes them before
+    installing its own: no stale or doubled rule, and the events of
+    commands run before the kill and after the restart all arrive."""
+    tag = uuid.uuid4().hex[:12]
+    key = "sa-e2e-" + tag[:6]
+    lab.server()
+
+    def start(log):
+        agent = lab.agent("--watch-exec", "--exec-key", key, "--batch-ms", "50", log=log)
+        end = time.time() + 10
+        while time.time() < end and "execve rules installed" not in agent.text():
+            time.sleep(0.05)
+        assert "execve rules installed" in agent.text(), agent.text()
+        return agent
+
+    def run(first, n):
+        for i in range(first, first + n):
+            subprocess.run(["/bin/echo", f"{tag}-{i}"], stdout=subprocess.DEVNULL, check=True)
+
+    sql = "SELECT count(DISTINCT args) FROM events WHERE key=? AND args LIKE ?"
+    agent = start("agent.log")
+    first = our_rules(key)
+    # one pid exclusion and the two execve rules (b64, b32)
+    assert len(first) == 3, first
+    assert sum("secaudit-agent" in x for x in first) == 1, first
+    run(0, 20)
+    end = time.time() + 20
+    while time.time() < end and lab.count(sql, (key, f'%"{tag}-%')) < 20:
+        time.sleep(0.2)
+    assert lab.count(sql, (key, f'%"{tag}-%')) == 20
+    agent.stop(signal.SIGKILL)
+    stale = our_rules(key)
+    assert stale == first, stale            # kill -9 removed nothing
+    agent = start("agent2.log")
+    assert "removed 3 audit rules left by a run that died" in agent.text(), agent.text()
+    now = our_rules(key)
+    assert len(now) == 3, now               # none stale, none doubled
+    assert f"pid={agent.p.pid}" in " ".join(now) and now != first, now
+    run(20, 20)
+    end = time.time() + 20
+    while time.time() < end and lab.count(sql, (key, f'%"{tag}-%')) < 40:
+        time.sleep(0.2)
+    assert lab.count(sql, (key, f'%"{tag}-%')) == 40
+    assert lab.count("SELECT count(*) FROM events WHERE key=? AND args LIKE ?",
+                     (key, f'%"{tag}-%')) == 40   # and none twice
+    agent.stop()
+    assert our_rules(key) == []
+
+
+def test_agent_start_leaves_an_administrators_rule_with_its_key(lab):
+    """An execve rule with the agent's key that no run of the agent left (no
+    tagged rule beside it) is the administrator's: a start keeps it, and the
+    agent's clean stop does not remove it either."""
+    key = "sa-e2e-adm" + uuid.uuid4().hex[:4]
+    add = ["-a", "always,exit", "-F", "arch=b64", "-S", "execve", "-S", "execveat", "-k", key]
+    subprocess.run(["auditctl", *add], check=True, capture_output=True)
+    try:
+        lab.server()
+        agent = lab.agent("--watch-exec", "--exec-key", key)
+        end = time.time() + 10
+        while time.time() < end and "execve rules installed" not in agent.text():
+            time.sleep(0.05)
+        assert "execve rules installed" in agent.text(), agent.text()
+        assert "left by a run that died" not in agent.text()
+        agent.stop()
+        rules = subprocess.run(["auditctl", "-l"], capture_output=True, text=True).stdout
+        assert key in rules and "secaudit-agent" not in rules, rules
+    finally:
+        subprocess.run(["auditctl", "-d", *add[1:]], capture_output=True)
