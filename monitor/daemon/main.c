@@ -323,7 +323,7 @@ static void render_stats(void *arg, struct json *j)
 		json_object_begin(j);
 		json_kv_uint(j, "copies", sc.messages);
 		json_kv_uint(j, "anchored", sc.table.found);
-		json_kv_uint(j, "replaced", sc.table.replaced);
+		json_kv_uint(j, "evicted", sc.table.evicted);
 		json_kv_uint(j, "lost", sc.enobufs);
 		json_object_end(j);
 	}

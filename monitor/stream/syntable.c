@@ -15,7 +15,7 @@ struct syn_slot {
 };
 
 struct syntable {
-	size_t mask;
+	size_t mask;			/* of the set index */
 	struct syntable_counters n;
 	struct syn_slot slot[];
 };
@@ -25,11 +25,11 @@ struct syntable *syntable_new(size_t slots)
 	struct syntable *t;
 	size_t n = 1;
 
-	while (n < slots && n < ((size_t)1 << 30))
+	while ((n < slots || n < SYNTABLE_WAYS) && n < ((size_t)1 << 30))
 		n <<= 1;
 	t = calloc(1, sizeof(*t) + n * sizeof(t->slot[0]));
 	if (t)
-		t->mask = n - 1;
+		t->mask = n / SYNTABLE_WAYS - 1;
 	return t;
 }
 
@@ -40,7 +40,7 @@ void syntable_free(struct syntable *t)
 
 /* FNV-1a over client then server; the same connection hashes alike
  * whichever way its packet travels, because the caller orders the ends. */
-static size_t slot_of(const struct syntable *t, uint8_t family, const uint8_t *client,
+static size_t set_of(const struct syntable *t, uint8_t family, const uint8_t *client,
 		      uint16_t cport, const uint8_t *server, uint16_t sport)
 {
 	uint32_t h = 2166136261u ^ family;
@@ -52,15 +52,45 @@ static size_t slot_of(const struct syntable *t, uint8_t family, const uint8_t *c
 		h = (h ^ server[i]) * 16777619u;
 	h = (h ^ cport) * 16777619u;
 	h = (h ^ sport) * 16777619u;
-	return h & t->mask;
+	/* FNV's low bits depend only on the inputs' low bits (ports and
+	 * addresses that differ in their high bits pile up in a few sets):
+	 * a finalising mix (MurmurHash3's fmix32) spreads every bit. */
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
+	h *= 0xc2b2ae35u;
+	h ^= h >> 16;
+	return (h & t->mask) * SYNTABLE_WAYS;
+}
+
+static bool same(const struct syn_slot *s, uint8_t family, const uint8_t *client, uint16_t cport,
+		 const uint8_t *server, uint16_t sport)
+{
+	return s->used && s->family == family && s->cport == cport && s->sport == sport &&
+	       !memcmp(s->client, client, 16) && !memcmp(s->server, server, 16);
 }
 
 void syntable_add(struct syntable *t, const struct decoded *d, uint64_t now_us)
 {
-	struct syn_slot *s = &t->slot[slot_of(t, d->family, d->src, d->sport, d->dst, d->dport)];
+	struct syn_slot *set = &t->slot[set_of(t, d->family, d->src, d->sport, d->dst, d->dport)];
+	struct syn_slot *s = NULL;
+	size_t i;
 
-	if (s->used && now_us - s->at_us < SYNTABLE_MAX_AGE_US)
-		t->n.replaced++;
+	/* its own entry (a retransmitted SYN), else a free or aged-out one */
+	for (i = 0; i < SYNTABLE_WAYS && !s; i++)
+		if (same(&set[i], d->family, d->src, d->sport, d->dst, d->dport))
+			s = &set[i];
+	for (i = 0; i < SYNTABLE_WAYS && !s; i++)
+		if (!set[i].used || now_us - set[i].at_us >= SYNTABLE_MAX_AGE_US)
+			s = &set[i];
+	if (!s) {
+		/* every way holds a live SYN: the oldest gives way */
+		s = set;
+		for (i = 1; i < SYNTABLE_WAYS; i++)
+			if (set[i].at_us < s->at_us)
+				s = &set[i];
+		t->n.evicted++;
+	}
 	s->used = 1;
 	s->family = d->family;
 	memcpy(s->client, d->src, 16);
@@ -75,16 +105,21 @@ void syntable_add(struct syntable *t, const struct decoded *d, uint64_t now_us)
 static bool take(struct syntable *t, uint8_t family, const uint8_t *client, uint16_t cport,
 		 const uint8_t *server, uint16_t sport, uint64_t now_us, uint32_t *isn)
 {
-	struct syn_slot *s = &t->slot[slot_of(t, family, client, cport, server, sport)];
+	struct syn_slot *set = &t->slot[set_of(t, family, client, cport, server, sport)];
+	size_t i;
 
-	if (!s->used || s->family != family || s->cport != cport || s->sport != sport ||
-	    memcmp(s->client, client, 16) || memcmp(s->server, server, 16) ||
-	    now_us - s->at_us >= SYNTABLE_MAX_AGE_US)
-		return false;
-	*isn = s->isn;
-	s->used = 0;
-	t->n.found++;
-	return true;
+	for (i = 0; i < SYNTABLE_WAYS; i++) {
+		struct syn_slot *s = &set[i];
+
+		if (!same(s, family, client, cport, server, sport) ||
+		    now_us - s->at_us >= SYNTABLE_MAX_AGE_US)
+			continue;
+		*isn = s->isn;
+		s->used = 0;
+		t->n.found++;
+		return true;
+	}
+	return false;
 }
 
 bool syntable_take(struct syntable *t, const struct decoded *d, uint64_t now_us,

@@ -3,11 +3,14 @@
  * the queue (monitor/synlog.c), kept until the connection's first queued
  * packet asks where the client's bytes start.
  *
- * Direct-mapped by a hash of the connection's addresses and ports: a SYN
- * replaces whatever its slot held (counted), entries older than
- * SYNTABLE_MAX_AGE_US are ignored, and a lookup consumes its entry. A
- * connection whose SYN was lost here is followed as one seen mid-flow.
- * Pure; not thread-safe (synlog locks it).
+ * Set-associative: a hash of the connection's addresses and ports picks a
+ * set of SYNTABLE_WAYS entries, so SYNs that collide on the hash are all
+ * kept. A SYN takes its connection's own entry (a retransmission), else a
+ * free or aged-out one, else evicts the set's oldest (counted: the flow
+ * evicted loses its anchor). Entries older than SYNTABLE_MAX_AGE_US are
+ * ignored, and a lookup consumes its entry. A connection whose SYN was
+ * lost here is followed as one seen mid-flow. Pure; not thread-safe
+ * (synlog locks it).
  */
 #ifndef SECAUDIT_SYNTABLE_H
 #define SECAUDIT_SYNTABLE_H
@@ -19,14 +22,16 @@
 #include "net/decode.h"
 
 #define SYNTABLE_MAX_AGE_US (30ull * 1000000)
+#define SYNTABLE_WAYS 4
 
 struct syntable;
 
 struct syntable_counters {
-	uint64_t added, found, replaced;
+	uint64_t added, found, evicted;
 };
 
-/* slots is rounded up to a power of two. NULL on allocation failure. */
+/* slots is rounded up to a power of two, at least SYNTABLE_WAYS. NULL on
+ * allocation failure. */
 struct syntable *syntable_new(size_t slots);
 void syntable_free(struct syntable *t);
 

@@ -1,6 +1,6 @@
 /*
  * syntable: the contract of syntable.h -- found from either direction,
- * consumed once, aged out, replaced by a colliding SYN.
+ * consumed once, aged out; colliding SYNs kept up to the set's ways.
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -70,20 +70,68 @@ Test(syntable, old_entries_are_ignored)
 	syntable_free(t);
 }
 
-Test(syntable, a_colliding_syn_replaces_the_older_one)
+/* Flows whose hashes collide are all kept, up to the set's ways: a table
+ * of SYNTABLE_WAYS entries is one set, where every flow collides. */
+Test(syntable, colliding_flows_are_all_kept_then_the_oldest_evicted)
 {
-	struct syntable *t = syntable_new(1);           /* one slot: everything collides */
-	struct decoded a = client_syn(1, 2, 40000, 443, 1), b = client_syn(1, 2, 40002, 443, 2);
+	struct syntable *t = syntable_new(1);           /* one set: everything collides */
+	struct decoded syn[SYNTABLE_WAYS + 1];
 	struct syntable_counters n;
 	bool c;
 	uint32_t isn;
+	int i;
 
-	syntable_add(t, &a, 0);
-	syntable_add(t, &b, 1);
+	cr_assert_not_null(t);
+	for (i = 0; i <= SYNTABLE_WAYS; i++)
+		syn[i] = client_syn(1, 2, (uint16_t)(40000 + i), 443, (uint32_t)(100 + i));
+	for (i = 0; i < SYNTABLE_WAYS; i++)
+		syntable_add(t, &syn[i], (uint64_t)i);
+	/* a retransmitted SYN takes its own entry: nothing evicted */
+	syntable_add(t, &syn[1], 10);
 	syntable_counters(t, &n);
-	cr_assert_eq(n.replaced, 1);
-	cr_assert_not(syntable_take(t, &a, 1, &c, &isn));
-	cr_assert(syntable_take(t, &b, 1, &c, &isn));
-	cr_assert_eq(isn, 2);
+	cr_assert_eq(n.evicted, 0);
+	for (i = 0; i < SYNTABLE_WAYS; i++) {
+		struct decoded back = reverse(&syn[i]);
+
+		cr_assert(syntable_take(t, &back, 20, &c, &isn), "flow %d lost its anchor", i);
+		cr_assert_eq(isn, (uint32_t)(100 + i));
+	}
+	/* full set: the oldest live SYN gives way, counted */
+	for (i = 0; i <= SYNTABLE_WAYS; i++)
+		syntable_add(t, &syn[i], (uint64_t)(100 + i));
+	syntable_counters(t, &n);
+	cr_assert_eq(n.evicted, 1);
+	cr_assert_not(syntable_take(t, &syn[0], 200, &c, &isn), "the oldest was evicted");
+	for (i = 1; i <= SYNTABLE_WAYS; i++)
+		cr_assert(syntable_take(t, &syn[i], 200, &c, &isn), "flow %d kept", i);
+	syntable_free(t);
+}
+
+/* A quarter-full table: the flows a direct-mapped table of as many slots
+ * would drop on collisions (about n^2 / 2 slots: 128 here) are kept; an
+ * eviction needs five flows in one set of four. Every flow is either found
+ * or counted as evicted. */
+Test(syntable, a_quarter_full_table_keeps_almost_every_flow)
+{
+	struct syntable *t = syntable_new(4096);
+	struct syntable_counters n;
+	struct decoded d;
+	unsigned found = 0;
+	bool c;
+	uint32_t isn;
+	int i;
+
+	for (i = 0; i < 1024; i++) {
+		d = client_syn((uint8_t)(i & 0xff), 2, (uint16_t)(30000 + i), 443, (uint32_t)i);
+		syntable_add(t, &d, 0);
+	}
+	for (i = 0; i < 1024; i++) {
+		d = client_syn((uint8_t)(i & 0xff), 2, (uint16_t)(30000 + i), 443, (uint32_t)i);
+		found += syntable_take(t, &d, 1, &c, &isn) && isn == (uint32_t)i;
+	}
+	syntable_counters(t, &n);
+	cr_assert_eq(found + n.evicted, 1024, "found %u, evicted %llu", found,
+		     (unsigned long long)n.evicted);
+	cr_assert_leq(n.evicted, 16, "evicted %llu", (unsigned long long)n.evicted);
 	syntable_free(t);
 }
