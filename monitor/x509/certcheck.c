@@ -23,11 +23,24 @@ struct certcheck_slot {
 	struct certcheck_chain_result r;
 };
 
+/* OCSP signature verdicts remembered per (response, issuer): a server
+ * staples the same response to every handshake until it fetches the next,
+ * and verifying it is a public-key operation each time. Direct-mapped. */
+#define CERTCHECK_OCSP_SLOTS 256
+
+struct certcheck_ocsp_slot {
+	bool used, verified;
+	uint8_t key[32];            /* SHA-256 of the response's and the issuer's SHA-256 */
+	char why[72];               /* the failure, when not verified */
+};
+
 struct certcheck_store {
 	X509_STORE *store;
 	STACK_OF(X509_CRL) *crls;
 	pthread_mutex_t lock;
 	struct certcheck_slot slot[CERTCHECK_CACHE_SLOTS];
+	struct certcheck_ocsp_slot ocsp[CERTCHECK_OCSP_SLOTS];
+	struct certcheck_counters n;
 };
 
 static void certcheck_ssl_err(char *err, size_t errlen, const char *what)
@@ -400,6 +413,82 @@ static bool certcheck_ocsp_id_is(const OCSP_CERTID *id, X509 *leaf, X509 *issuer
  * available") a response is taken as current for this long after thisUpdate. */
 #define CERTCHECK_OCSP_MAX_AGE (7 * 86400)
 
+/* The key of (response, issuer) in the OCSP cache; false if it cannot be
+ * made (then nothing is cached). */
+static bool certcheck_ocsp_key(const uint8_t *der, size_t len, X509 *issuer, uint8_t key[32])
+{
+	uint8_t both[64];
+	unsigned int ilen = 0;
+
+	return EVP_Digest(der, len, both, NULL, EVP_sha256(), NULL) == 1 &&
+	       X509_digest(issuer, EVP_sha256(), both + 32, &ilen) == 1 && ilen == 32 &&
+	       EVP_Digest(both, sizeof(both), key, NULL, EVP_sha256(), NULL) == 1;
+}
+
+/*
+ * RFC 6960 4.2.2.2: signed by the issuer, or by a responder the issuer
+ * certified for OCSP signing; the chain's certificates may help find the
+ * responder's. The verdict depends on the response, the issuer and the
+ * store only (time is judged by the caller), so it is cached per
+ * (response, issuer) in the store. false with the reason in why.
+ */
+static bool certcheck_ocsp_signed(struct certcheck_store *st, const uint8_t *der, size_t len,
+				  OCSP_BASICRESP *basic, X509 *issuer,
+				  struct x509_cert *const *chain, size_t n, char *why, size_t whylen)
+{
+	struct certcheck_ocsp_slot *slot = NULL;
+	STACK_OF(X509) *helpers = NULL;
+	bool ok = false, hit = false;
+	uint8_t key[32];
+	size_t i;
+
+	if (certcheck_ocsp_key(der, len, issuer, key)) {
+		slot = &st->ocsp[((size_t)key[0] << 8 | key[1]) % CERTCHECK_OCSP_SLOTS];
+		pthread_mutex_lock(&st->lock);
+		hit = slot->used && !memcmp(slot->key, key, sizeof(key));
+		if (hit) {
+			ok = slot->verified;
+			snprintf(why, whylen, "%s", slot->why);
+			st->n.ocsp_cached++;
+		}
+		pthread_mutex_unlock(&st->lock);
+		if (hit)
+			return ok;
+	}
+	if (!(helpers = sk_X509_new_null()))
+		goto out;
+	for (i = 1; i < n; i++)
+		if (chain[i] && chain[i]->x509 && !sk_X509_push(helpers, chain[i]->x509))
+			goto out;
+	ok = OCSP_basic_verify(basic, helpers, st->store, 0) == 1;
+	if (!ok) {
+		unsigned long e = ERR_peek_last_error();
+
+		snprintf(why, whylen, "signature: %s",
+			 e && ERR_reason_error_string(e) ? ERR_reason_error_string(e)
+							 : "does not verify");
+	}
+	pthread_mutex_lock(&st->lock);
+	st->n.ocsp_verified++;
+	if (slot) {
+		memcpy(slot->key, key, sizeof(key));
+		slot->verified = ok;
+		snprintf(slot->why, sizeof(slot->why), "%s", ok ? "" : why);
+		slot->used = true;
+	}
+	pthread_mutex_unlock(&st->lock);
+out:
+	sk_X509_free(helpers);
+	return ok;
+}
+
+void certcheck_counters(struct certcheck_store *st, struct certcheck_counters *out)
+{
+	pthread_mutex_lock(&st->lock);
+	*out = st->n;
+	pthread_mutex_unlock(&st->lock);
+}
+
 enum certcheck_ocsp certcheck_ocsp(struct certcheck_store *st, const uint8_t *der, size_t len,
 				   struct x509_cert *const *chain, size_t n, time_t now, long skew,
 				   char *why, size_t whylen)
@@ -408,12 +497,10 @@ enum certcheck_ocsp certcheck_ocsp(struct certcheck_store *st, const uint8_t *de
 	OCSP_RESPONSE *resp = NULL;
 	OCSP_BASICRESP *basic = NULL;
 	OCSP_SINGLERESP *single = NULL;
-	STACK_OF(X509) *helpers = NULL;
 	ASN1_GENERALIZEDTIME *this_upd = NULL, *next_upd = NULL;
 	enum certcheck_ocsp out = CERTCHECK_OCSP_INVALID;
 	X509 *leaf, *issuer = NULL;
 	time_t early = now + skew, late = now - skew;
-	size_t i;
 	int k, status;
 
 	snprintf(why, whylen, "unreadable");
@@ -444,26 +531,12 @@ enum certcheck_ocsp certcheck_ocsp(struct certcheck_store *st, const uint8_t *de
 		goto out;
 	}
 	if (st) {
-		/* RFC 6960 4.2.2.2: signed by the issuer, or by a responder
-		 * the issuer certified for OCSP signing; the chain's
-		 * certificates may help find the responder's. */
 		if (!issuer) {
 			snprintf(why, whylen, "issuer unknown: signature not verifiable");
 			goto out;
 		}
-		if (!(helpers = sk_X509_new_null()))
+		if (!certcheck_ocsp_signed(st, der, len, basic, issuer, chain, n, why, whylen))
 			goto out;
-		for (i = 1; i < n; i++)
-			if (chain[i] && chain[i]->x509 && !sk_X509_push(helpers, chain[i]->x509))
-				goto out;
-		if (OCSP_basic_verify(basic, helpers, st->store, 0) != 1) {
-			unsigned long e = ERR_peek_last_error();
-
-			snprintf(why, whylen, "signature: %s",
-				 e && ERR_reason_error_string(e) ? ERR_reason_error_string(e)
-								 : "does not verify");
-			goto out;
-		}
 	}
 	status = OCSP_single_get0_status(single, NULL, NULL, &this_upd, &next_upd);
 	/* A verified "revoked" stays revoked, however old (as on a CRL). */
@@ -490,7 +563,6 @@ enum certcheck_ocsp certcheck_ocsp(struct certcheck_store *st, const uint8_t *de
 out:
 	if (out != CERTCHECK_OCSP_INVALID && whylen)
 		why[0] = '\0';
-	sk_X509_free(helpers);
 	X509_free(issuer);
 	OCSP_BASICRESP_free(basic);
 	OCSP_RESPONSE_free(resp);

@@ -108,11 +108,19 @@ enum certcheck_ocsp {
  * nextUpdate, thisUpdate at most 7 days old). INVALID, with the first
  * failed check in why ("signature: ...", "stale: nextUpdate ...", "not
  * about this certificate"), when one fails; why is "" otherwise.
- * Thread-safe.
+ * The signature's verdict is cached in st per (response, issuer): a
+ * response stapled again is not verified again; times are judged each
+ * call. Thread-safe.
  */
 enum certcheck_ocsp certcheck_ocsp(struct certcheck_store *st, const uint8_t *der, size_t len,
 				   struct x509_cert *const *chain, size_t n, time_t now, long skew,
 				   char *why, size_t whylen);
 const char *certcheck_ocsp_name(enum certcheck_ocsp s);
+
+struct certcheck_counters {
+	uint64_t ocsp_verified;     /* OCSP signatures verified */
+	uint64_t ocsp_cached;       /* verdicts taken from the cache instead */
+};
+void certcheck_counters(struct certcheck_store *st, struct certcheck_counters *out);
 
 #endif

@@ -225,6 +225,38 @@ Test(certcheck, ocsp_staple_verified_status)
 	certcheck_store_free(st);
 }
 
+/* A response stapled again (same response, same issuer) is not verified
+ * again: the second call takes the verdict from the store's cache, bad
+ * ones too; its time is still judged at each call. */
+Test(certcheck, ocsp_second_verification_hits_the_cache)
+{
+	struct certcheck_store *st = store_with("root.crt", NULL);
+	struct certcheck_counters n;
+	time_t now = time(NULL);
+	char why[72];
+
+	cr_assert_eq(ocsp(st, "good.ocsp", "good.crt", now, 0, why), CERTCHECK_OCSP_GOOD, "%s", why);
+	certcheck_counters(st, &n);
+	cr_assert_eq(n.ocsp_verified, 1);
+	cr_assert_eq(n.ocsp_cached, 0);
+	cr_assert_eq(ocsp(st, "good.ocsp", "good.crt", now, 0, why), CERTCHECK_OCSP_GOOD, "%s", why);
+	certcheck_counters(st, &n);
+	cr_assert_eq(n.ocsp_verified, 1, "verified again");
+	cr_assert_eq(n.ocsp_cached, 1);
+	/* cached, yet stale eleven years on */
+	cr_assert_eq(ocsp(st, "good.ocsp", "good.crt", now + 11L * 365 * 86400, 0, why),
+		     CERTCHECK_OCSP_INVALID);
+	cr_assert(!strncmp(why, "stale: ", 7), "%s", why);
+	/* another response is another entry; a bad signature is cached with its reason */
+	cr_assert_eq(ocsp(st, "rogue.ocsp", "good.crt", now, 0, why), CERTCHECK_OCSP_INVALID);
+	cr_assert_eq(ocsp(st, "rogue.ocsp", "good.crt", now, 0, why), CERTCHECK_OCSP_INVALID);
+	cr_assert(!strncmp(why, "signature: ", 11), "%s", why);
+	certcheck_counters(st, &n);
+	cr_assert_eq(n.ocsp_verified, 2);
+	cr_assert_eq(n.ocsp_cached, 3);
+	certcheck_store_free(st);
+}
+
 Test(certcheck, ocsp_staple_signed_by_an_unrelated_key)
 {
 	struct certcheck_store *st = store_with("root.crt", NULL);
