@@ -4,7 +4,8 @@
 # wall time, MB/s, handshakes/s, peak memory and ratios. The table also goes
 # to build/bench/results.md; figures worth keeping are copied by hand into
 # bench/RESULTS.md with the date and machine. Then, as root, bench/inline.py
-# measures the gateway with and without the monitor in the namespace lab.
+# measures the gateway with and without the monitor in the namespace lab,
+# and bench/quic.py does both for QUIC.
 #   RUNS=3 (median of RUNS for each tool; tshark, ~25 s a run, runs once)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -86,3 +87,9 @@ if [ "$(id -u)" = 0 ]; then
 else
 	echo "bench: SKIPPED the inline part: it needs root (network namespaces, NFQUEUE)"
 fi
+
+# QUIC: Initials judged per CPU-second offline against tshark, and (as root)
+# the handshake latency through the gateway with and without the monitor.
+echo
+echo "bench: QUIC (about a minute offline, two more inline)"
+/usr/bin/python3 bench/quic.py build/bin | tee -a "$OUT/results.md"

@@ -21,7 +21,8 @@ TEST="python3 python3-pytest python3-yaml python3-jsonschema
  postgresql auditd sqlite3 jq tshark ngtcp2-client ngtcp2-server
  systemd man-db logrotate mandoc prometheus debhelper lintian
  postfix dovecot-imapd dovecot-pop3d slapd ldap-utils vsftpd prosody"
-BENCH="ssldump libndpi-bin iperf3 hyperfine valgrind time bc auditd audispd-plugins"
+BENCH="ssldump libndpi-bin iperf3 hyperfine valgrind time bc auditd audispd-plugins
+ python3-cryptography"
 
 case "${1:-}" in
 "")        want="$BUILD $TEST" ;;
