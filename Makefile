@@ -221,10 +221,9 @@ install: all $(DIST)
 		$(call install_new,$$f,$(DESTDIR)$(sysconfdir)/secaudit/rules/audit/$${f##*/}); done
 
 # Debian packages (debhelper), built in a copy of the tree so that the
-# tree stays clean: build/deb/*.deb. DEB_VERSION defaults to the
-# changelog's version and the commit count.
-DEB_VERSION ?= $(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)+git$(shell \
-	       git rev-list --count HEAD 2>/dev/null || echo 0)
+# tree stays clean: build/deb/*.deb. DEB_VERSION: the programs' VERSION
+# and the commit count, so each build upgrades the one before.
+DEB_VERSION ?= $(VERSION)+git$(shell git rev-list --count HEAD 2>/dev/null || echo 0)
 deb:
 	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/src
 	tar --exclude=./build --exclude=./.git -cf - . | tar -C $(BUILD)/deb/src -xf -

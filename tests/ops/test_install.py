@@ -2,6 +2,7 @@
 files land where the FHS puts them, the admin's configuration is never
 overwritten, and uninstall leaves only the admin's files."""
 import os
+import re
 import subprocess
 
 from opslib import BUILD, ROOT
@@ -80,3 +81,11 @@ def test_another_prefix_and_sysconfdir(tmp_path):
     assert "alert_log: /opt/sa/var/log/secaudit/alerts.json" in conf
     rot = open(os.path.join(dest, "opt/sa/etc/logrotate.d/secaudit-monitor")).read()
     assert rot.startswith("#") and "/opt/sa/var/log/secaudit/alerts.json {" in rot
+
+
+def test_logrotate_rotates_the_logs_the_configurations_write(staged):
+    for daemon in ("monitor", "server"):
+        conf = open(os.path.join(staged, f"etc/secaudit/{daemon}.yaml")).read()
+        log = re.search(r"^alert_log:\s*(\S+)", conf, re.M).group(1)
+        rot = open(os.path.join(staged, f"etc/logrotate.d/secaudit-{daemon}")).read()
+        assert re.search(rf"^{re.escape(log)} \{{", rot, re.M), (daemon, log)
