@@ -4,6 +4,7 @@
 #   make deb     Debian packages in build/deb/ (docs/packaging.md)
 #   make demo    the main job on an embedded default
 #   make fuzz    libFuzzer campaign, FUZZ_SECONDS per harness (FUZZING.md)
+#   make memcheck  the corpus through secaudit read under valgrind
 #   make bench   benchmarks against the reference tools
 # Modules are discovered: every .c in common/ monitor/<layer>/ agent/ server/
 # cli/ is built; <dir>/main.c (monitor/daemon/main.c) is a program's entry
@@ -58,8 +59,8 @@ UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all deps layers check unit unit-san corpus e2e ops demo fuzz fuzz-regress bench clean install \
-	uninstall dist deb FORCE
+.PHONY: all deps layers check unit unit-san corpus e2e ops demo fuzz fuzz-regress memcheck bench clean \
+	install uninstall dist deb FORCE
 all: $(PROGRAMS)
 
 deps:
@@ -138,6 +139,10 @@ fuzz-build: $(FUZZ_BIN)
 fuzz-regress:
 	$(MAKE) BUILD=build/fuzz CC=clang FUZZ=1 fuzz-build
 	@scripts/fuzz.sh build/fuzz/fuzz/fuzz 0
+
+# The corpus through `secaudit read` under valgrind (uninitialised reads).
+memcheck: all
+	@scripts/memcheck.sh
 
 bench: all
 	@scripts/install-deps.sh --bench
