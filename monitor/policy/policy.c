@@ -78,13 +78,14 @@ static void judged(const struct ectx *e, enum policy_check chk)
 }
 
 /* An observed value longer than its buffer ends at the last whole word
- * that fits, followed by "...", so a reader never sees half a word. */
+ * (or whole part of a dotted rule id) that fits, followed by "...", so a
+ * reader never sees half a word. */
 static void cut_at_word(char *s, size_t size)
 {
 	size_t keep = size - 4, i;
 
 	for (i = keep; i > size / 2; i--)
-		if (s[i] == ' ' || s[i] == ',') {
+		if (s[i] == ' ' || s[i] == ',' || s[i] == '.') {
 			keep = i;
 			break;
 		}

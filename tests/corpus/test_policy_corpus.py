@@ -181,6 +181,21 @@ def test_resumption_inherits_the_full_handshakes_failure(tmp_path):
         ("resumed_failed", "full handshake failed test.certificate.weak_key")]
 
 
+def test_a_long_observed_value_is_cut_between_words(tmp_path):
+    """observed holds 72 bytes; a longer value (here the full handshake's
+    rule id, given long) ends with '...' after a whole word or id part."""
+    capture = "a26_tls12_resumption_ticket_sll2.pcap"
+    full, resumed = connection_ports(capture)
+    policy = RESUMPTION_POLICY.format(ec_bits=384).replace(
+        "min_ec_bits: 384}", "min_ec_bits: 384, id: payments-servers-must-use-big-keys-like-these}")
+    failed = failed_by_port(policy, capture, tmp_path)
+    rule = failed[full][0]["rule"]
+    assert rule == "payments-servers-must-use-big-keys-like-these.weak_key"
+    observed = failed[resumed][0]["observed"]
+    assert observed == "full handshake failed payments-servers-must-use-big-keys-like-these..."
+    assert len(observed.encode()) <= 71
+
+
 OCSP_POLICY = """version: 1
 profiles:
   test:
