@@ -33,7 +33,10 @@ esac
 
 missing=""
 for p in $want; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+	# A package whose triggers are running (man-db's, while another
+	# process installs packages) is installed, not missing.
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+		grep -Eq '^install ok (installed|triggers-pending|triggers-awaited|half-configured)$' ||
 		missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0
@@ -50,5 +53,18 @@ case "$missing" in *tshark*)
 	echo "wireshark-common wireshark-common/install-setuid boolean false" |
 		debconf-set-selections ;;
 esac
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+# Another apt or dpkg at work holds the locks: wait for it (up to 5
+# minutes) instead of failing at once.
+apt() {
+	err=$(mktemp)
+	for _ in $(seq 30); do
+		apt-get -o DPkg::Lock::Timeout=10 "$@" 2>"$err" && { rm -f "$err"; return 0; }
+		grep -q 'lock' "$err" || break
+		sleep 10
+	done
+	cat "$err" >&2
+	rm -f "$err"
+	return 1
+}
+apt update -qq
+apt install -y -qq --no-install-recommends $missing >/dev/null
