@@ -109,6 +109,7 @@ enum pretls_result pretls_feed(struct pretls *p, int dir, const uint8_t *data, s
 		uint8_t *buf = p->buf + (size_t)dir * PRETLS_UNIT_MAX;
 		size_t have = p->have[dir], copy;
 		enum pretls_step step;
+		unsigned facts;
 		long n;
 
 		if (p->skip[dir]) {
@@ -140,6 +141,7 @@ enum pretls_result pretls_feed(struct pretls *p, int dir, const uint8_t *data, s
 			used += copy;
 			continue;
 		}
+		facts = (unsigned)p->caps_seen | (unsigned)p->cleartext_credentials << 1;
 		if ((size_t)n > have + copy) {
 			/* Longer than kept, or than what arrived: keep waiting
 			 * until the buffer is full, then judge the unit by its
@@ -158,6 +160,8 @@ enum pretls_result pretls_feed(struct pretls *p, int dir, const uint8_t *data, s
 		}
 		p->have[dir] = 0;
 		p->seen[dir] += (uint32_t)n;
+		if (((unsigned)p->caps_seen | (unsigned)p->cleartext_credentials << 1) != facts)
+			p->news = true;
 		if (step == STEP_BAD || step == STEP_GIVE_UP) {
 			give_up(p, step == STEP_BAD ? ANOM_PRETLS_MALFORMED : ANOM_COUNT);
 			return PRETLS_GIVE_UP;
@@ -196,6 +200,14 @@ uint64_t pretls_take_anomalies(struct pretls *p)
 
 	p->anomalies = 0;
 	return a;
+}
+
+unsigned pretls_take_events(struct pretls *p)
+{
+	bool news = p->news;
+
+	p->news = false;
+	return news ? PRETLS_EV_FACTS : 0;
 }
 
 void pretls_free(struct pretls *p)

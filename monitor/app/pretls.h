@@ -60,6 +60,7 @@ struct pretls {
 	bool cleartext_credentials; /* the client authenticated in clear text */
 	bool upgraded[2];           /* TLS has begun in this direction */
 	bool gave_up;
+	bool news;                  /* caps_seen or cleartext_credentials just became true */
 	uint64_t anomalies;         /* enum anomaly bits not yet taken */
 	/* A tunnel's destination as the client named it (host: a name, or an
 	 * address as text) and as the proxy answered (SOCKS: bound address). */
@@ -102,6 +103,13 @@ void pretls_eof(struct pretls *p);
 
 /* Returns and clears the anomaly bits. */
 uint64_t pretls_take_anomalies(struct pretls *p);
+
+/* A milestone bit beside tls.h's TLS_EV_*: the policy has new facts to
+ * judge (the server listed its capabilities, or the client sent
+ * credentials in clear text). */
+#define PRETLS_EV_FACTS 0x8000u
+/* PRETLS_EV_FACTS once after each such change, else 0. */
+unsigned pretls_take_events(struct pretls *p);
 
 /* Whether p is a STARTTLS protocol (else a tunnel, or nothing). */
 bool pretls_is_starttls(enum pretls_proto proto);

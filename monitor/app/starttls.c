@@ -161,7 +161,9 @@ static long ldap_frame(const uint8_t *b, size_t n)
 
 static long pgsql_frame(const struct pretls *p, int dir, const uint8_t *b, size_t n)
 {
-	if (dir == PRETLS_TO_CLIENT && p->state[dir] == 0 && p->requested)
+	/* The server's state 0: a one-byte answer to SSLRequest or
+	 * GSSENCRequest is due. */
+	if (dir == PRETLS_TO_CLIENT && p->state[dir] == 0)
 		return n ? 1 : 0;
 	if (dir == PRETLS_TO_SERVER && p->state[dir] == 0) {
 		if (n < 4)
@@ -377,9 +379,16 @@ static enum pretls_step pgsql_unit(struct pretls *p, int dir, const uint8_t *u, 
 
 		if (code == PG_SSL_REQUEST) {
 			p->requested = true;
+			p->state[PRETLS_TO_CLIENT] = 0;
+		} else if (code == PG_GSSENC_REQUEST) {
+			/* libpq tries GSSAPI encryption first; 'N' and it asks
+			 * for TLS on the same connection. */
+			p->state[PRETLS_TO_CLIENT] = 0;
 		} else if (code == PG_PROTOCOL_3) {
-			p->state[dir] = 1; /* the session goes on in clear text */
-		} else if (code != PG_GSSENC_REQUEST) {
+			/* the session goes on in clear text */
+			p->state[dir] = 1;
+			p->state[PRETLS_TO_CLIENT] = 1;
+		} else {
 			return STEP_BAD;
 		}
 		return STEP_MORE;
@@ -389,14 +398,17 @@ static enum pretls_step pgsql_unit(struct pretls *p, int dir, const uint8_t *u, 
 			p->cleartext_credentials = true;
 		return STEP_MORE;
 	}
-	if (p->state[dir] == 0 && p->requested) {
-		p->caps_seen = true;
-		p->offered = u[0] == 'S';
-		if (u[0] != 'S') {
-			p->requested = false;
-			p->state[dir] = 1;
+	if (p->state[dir] == 0) {
+		p->state[dir] = 1;
+		if (u[0] == 'G')
+			return STEP_GIVE_UP; /* GSSAPI encryption, not TLS */
+		if (u[0] != 'S' && u[0] != 'N')
+			return STEP_BAD;
+		if (p->requested) {
+			p->caps_seen = true;
+			p->offered = u[0] == 'S';
+			p->requested = u[0] == 'S';
 		}
-		return u[0] == 'S' || u[0] == 'N' || u[0] == 'G' ? STEP_MORE : STEP_BAD;
 	}
 	return STEP_MORE;
 }

@@ -192,6 +192,7 @@ static void deliver(void *arg, const uint8_t *data, size_t len)
 	case PRETLS_PREAMBLE:
 		break;
 	}
+	c->ev |= pretls_take_events(&es->pre);
 }
 
 /* Mid-flow start: the side that sends a ClientHello is the client; one
@@ -282,7 +283,7 @@ static enum engine_verdict after_feed(struct engine *e, struct engine_session *e
 		es->has_tls = true;
 	if (ev & TLS_EV_NOT_TLS)
 		e->n.not_tls_flows++;
-	if (ev && e->sink.milestone && (es->has_tls || (ev & TLS_EV_NOT_TLS)))
+	if (ev && e->sink.milestone && (es->has_tls || (ev & (TLS_EV_NOT_TLS | PRETLS_EV_FACTS))))
 		es->verdict = strongest(es->verdict,
 					e->sink.milestone(e->sink.arg, es, ev, ts_us));
 	if ((ev & (TLS_EV_HANDSHAKE_DONE | TLS_EV_NOT_TLS)) ||

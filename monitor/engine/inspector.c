@@ -71,6 +71,7 @@ static void policy_flow_of(const struct inspector *in, const struct engine_sessi
 	pf->server_port = f->key.port[!f->client];
 	pf->anomalies = es->anomalies;
 	pf->cache = in->cache;
+	pf->pre = &es->pre;
 }
 
 static enum engine_verdict verdict_of(enum policy_action a)
@@ -195,7 +196,12 @@ static enum engine_verdict on_milestone(void *arg, struct engine_session *es, un
 		return verdict_of(jd->st.action);
 	policy_flow_of(in, es, &pf);
 	a = policy_evaluate(jd->policy, &pf, &es->tls, ev, &jd->st, (time_t)(ts_us / 1000000));
-	if (a >= POLICY_ACTION_DROP)
+	/* A clear-text exchange that broke the policy (STARTTLS stripped,
+	 * credentials in clear) is told at once, whatever the action: no TLS
+	 * session may follow to carry the alert, and inline the flow's end
+	 * (a FIN, not queued) is not seen. */
+	if (a >= POLICY_ACTION_DROP ||
+	    ((ev & PRETLS_EV_FACTS) && jd->st.n_failures && !es->has_tls))
 		emit_alert(in, es, jd, ts_us);
 	if (jd->st.final) {
 		es->final = true;

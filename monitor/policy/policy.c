@@ -853,6 +853,61 @@ static void stage_hidden(const struct ectx *e, unsigned ev)
 	}
 }
 
+/* Key of "this server offered STARTTLS" in the session cache. */
+static size_t starttls_key(const struct policy_flow *flow, uint8_t key[20])
+{
+	key[0] = 'S';
+	key[1] = (uint8_t)flow->family;
+	memcpy(key + 2, flow->server_addr, 16);
+	key[18] = (uint8_t)(flow->server_port >> 8);
+	key[19] = (uint8_t)flow->server_port;
+	return 20;
+}
+
+/* How long an offer is remembered: a server that stopped offering STARTTLS
+ * a month after it last did is taken as reconfigured, not stripped. */
+#define STARTTLS_REMEMBER_S (30 * 86400)
+
+/*
+ * starttls: required. A server that listed STARTTLS among its capabilities
+ * is remembered (bounded: the session cache's slots); when it lists them
+ * again without STARTTLS, someone between it and the client took the offer
+ * out (RFC 3207 6: a man in the middle can delete it), and a client that
+ * then authenticates does so in clear text. Credentials sent before TLS
+ * break the profile whether or not the offer was seen.
+ */
+static void stage_starttls(const struct ectx *e)
+{
+	const struct pretls *pre = e->flow->pre;
+	struct sessioncache_verdict v = { 0 };
+	uint8_t key[20];
+	size_t len;
+
+	if (!pre || !pretls_is_starttls(pre->proto))
+		return;
+	if (pre->caps_seen && e->flow->cache && !(e->st->judged & BIT(POLICY_CHK_STARTTLS_STRIPPED))) {
+		len = starttls_key(e->flow, key);
+		if (pre->offered) {
+			sessioncache_put(e->flow->cache, key, len, &v, e->now + STARTTLS_REMEMBER_S);
+		} else if (pending(e, POLICY_CHK_STARTTLS_STRIPPED) &&
+			   sessioncache_get(e->flow->cache, key, len, e->now, &v)) {
+			failed(e, POLICY_CHK_STARTTLS_STRIPPED, -1, "%s without STARTTLS",
+			       pretls_proto_name(pre->proto));
+		}
+		judged(e, POLICY_CHK_STARTTLS_STRIPPED);
+	}
+	if (pre->cleartext_credentials && !pre->upgraded[PRETLS_TO_SERVER] &&
+	    pending(e, POLICY_CHK_STARTTLS_CLEARTEXT_CREDENTIALS))
+		failed(e, POLICY_CHK_STARTTLS_CLEARTEXT_CREDENTIALS, -1, "%s login before TLS",
+		       pretls_proto_name(pre->proto));
+}
+
+static bool judges_starttls(const struct policy_profile *pr)
+{
+	return pr->rule[POLICY_CHK_STARTTLS_STRIPPED] ||
+	       pr->rule[POLICY_CHK_STARTTLS_CLEARTEXT_CREDENTIALS];
+}
+
 static enum policy_action evaluate(const struct policy *p, const struct policy_flow *flow,
 				   const struct tls_session *s, unsigned new_ev,
 				   struct policy_state *st, time_t now, bool end)
@@ -867,11 +922,21 @@ static enum policy_action evaluate(const struct policy *p, const struct policy_f
 	end = end || not_tls || s->done || (ev & (TLS_EV_HANDSHAKE_DONE | TLS_EV_ENCRYPTED));
 	st->anomalies |= s->anomalies | flow->anomalies;
 	if (!st->zone) {
-		if (!s->n_client_hellos && !end)
+		uint16_t z;
+
+		if (!s->n_client_hellos && !end && !(new_ev & PRETLS_EV_FACTS))
 			return st->action;
-		st->zone = choose_zone(p, flow, s);
+		/* Facts of a STARTTLS exchange, before any ClientHello: the
+		 * zone is chosen now (without SNI) only if its profile judges
+		 * them; otherwise it waits for the ClientHello as always. */
+		z = choose_zone(p, flow, s);
+		if (!s->n_client_hellos && !end &&
+		    !judges_starttls(&p->profiles[p->zones[z - 1].profile]))
+			return st->action;
+		st->zone = z;
 	}
 	e.pr = &p->profiles[p->zones[st->zone - 1].profile];
+	stage_starttls(&e);
 	if (s->quic && e.pr->quic_allow) {
 		st->final = true;
 		return st->action;

@@ -24,6 +24,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "app/pretls.h"
 #include "json.h"
 #include "tls/tls.h"
 
@@ -73,8 +74,11 @@ struct policy_flow {
 	 * session, so call policy_evaluate() before tls_take_anomalies(). */
 	uint64_t anomalies;
 	/* Verdicts of full handshakes for resumptions to inherit; NULL: every
-	 * resumption counts as one of an unseen session. */
+	 * resumption counts as one of an unseen session. It also remembers
+	 * which servers offered STARTTLS (`starttls: required`). */
 	struct sessioncache *cache;
+	/* The clear-text exchange before TLS (STARTTLS), or NULL. */
+	const struct pretls *pre;
 };
 
 #define POLICY_MAX_FAILURES 16

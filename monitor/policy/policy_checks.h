@@ -72,7 +72,11 @@
 	  "resumption of a session whose full handshake failed the policy") \
 	X(CERT_OCSP_INVALID, "certificate.ocsp_invalid", "certificate", \
 	  "stapled OCSP response does not verify, is stale or is not about the certificate") \
-	X(QUIC, "quic", "protocol", "QUIC not allowed here: clients fall back to TLS over TCP")
+	X(QUIC, "quic", "protocol", "QUIC not allowed here: clients fall back to TLS over TCP") \
+	X(STARTTLS_STRIPPED, "starttls.stripped", "protocol", \
+	  "STARTTLS no longer offered by a server that offered it (stripped)") \
+	X(STARTTLS_CLEARTEXT_CREDENTIALS, "starttls.cleartext_credentials", "protocol", \
+	  "credentials sent in clear text on a protocol that can upgrade to TLS")
 
 enum policy_check {
 #define POLICY_CHECK_ENUM(e, n, c, m) POLICY_CHK_##e,

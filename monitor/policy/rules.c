@@ -1339,12 +1339,29 @@ static bool parse_quic(struct rctx *c, const struct pdefaults *pd, struct policy
 	return yamldoc_fail(&c->yd, x, "quic must be judge, drop or allow");
 }
 
+/* starttls: required (a server that offered STARTTLS and no longer does,
+ * and credentials sent in clear text before TLS, break the profile, with
+ * its action) | optional (the default: neither is judged). */
+static bool parse_starttls(struct rctx *c, const struct pdefaults *pd, const yaml_node_t *x)
+{
+	struct meta m = { .node = x, .sid = -1, .severity = -1, .action = -1 };
+	const char *v = yamldoc_scalar(x);
+
+	if (v && !strcmp(v, "optional"))
+		return true;
+	if (v && !strcmp(v, "required"))
+		return add_rule(c, pd, POLICY_CHK_STARTTLS_STRIPPED, &m, -1, "STARTTLS offered") &&
+		       add_rule(c, pd, POLICY_CHK_STARTTLS_CLEARTEXT_CREDENTIALS, &m, -1,
+				"credentials only inside TLS");
+	return yamldoc_fail(&c->yd, x, "starttls must be required or optional");
+}
+
 static bool parse_profile(struct rctx *c, uint16_t index, const char *name, const yaml_node_t *n)
 {
 	static const char *const keys[] = {
 		"description", "action", "severity", "versions", "cipher_suites", "groups",
 		"certificate", "client_certificate", "tls13_certificates", "sni", "ja3", "ja4",
-		"alpn", "anomalies", "unknown_resumption", "quic", NULL
+		"alpn", "anomalies", "unknown_resumption", "quic", "starttls", NULL
 	};
 	struct policy_profile *pr = &c->p->profiles[index];
 	struct pdefaults pd = { index, name, 2, POLICY_ACTION_ALERT };
@@ -1404,6 +1421,8 @@ static bool parse_profile(struct rctx *c, uint16_t index, const char *name, cons
 		return false;
 	if ((x = yamldoc_get(&c->yd, n, "unknown_resumption")) &&
 	    !action_block(c, &pd, POLICY_CHK_UNKNOWN_RESUMPTION, x, "unknown_resumption"))
+		return false;
+	if ((x = yamldoc_get(&c->yd, n, "starttls")) && !parse_starttls(c, &pd, x))
 		return false;
 	if ((x = yamldoc_get(&c->yd, n, "quic")) && !parse_quic(c, &pd, pr, x))
 		return false;

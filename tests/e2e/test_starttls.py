@@ -6,7 +6,10 @@ sslmode=require` in cli. The traffic is recorded once (tcpdump in the
 gateway) and read with `secaudit read`: every session is one tls event
 whose tls.from_proto names its protocol. Then the gateway enforces: a
 STARTTLS session to a server whose certificate the policy does not trust is
-stopped at its Certificate, inline.
+stopped at its Certificate, inline; with `starttls: required`, a server that
+offered STARTTLS and then no longer does (Postfix restarted without TLS:
+what a stripping man in the middle shows the client) and a POP3 login in
+clear text (curl) are alerts.
 
 A daemon that is not installed skips its protocol loudly (its package is in
 scripts/install-deps.sh)."""
@@ -134,6 +137,7 @@ ssl = yes
 ssl_cert = <{self.cert}
 ssl_key = <{self.key}
 auth_mechanisms = plain
+disable_plaintext_auth = no
 passdb {{
   driver = static
   args = password=secret
@@ -238,7 +242,7 @@ def mail_lab():
         cert, key = make_cert(tmp, "mail", cn="lab.test")
         os.chmod(key, 0o644)   # read by the daemons' own users
         d = Daemons(lab, str(tmp), cert, key)
-        d.postfix()
+        d.smtp = d.postfix()
         d.dovecot()
         d.vsftpd()
         d.slapd()
@@ -336,3 +340,58 @@ zones:
     finally:
         mail_lab.run("gw", SECAUDIT, "setup-gateway", "--remove", check=False)
         mail_lab.stop(mail_lab.monitor.proc)
+
+
+def test_stripped_offer_and_cleartext_login_are_alerts(mail_lab, tmp_path):
+    for proto in ("smtp", "pop3"):
+        if proto in mail_lab.daemons.missing:
+            skip_loudly(f"{proto}: {mail_lab.daemons.missing[proto]}")
+    if not shutil.which("curl"):
+        skip_loudly("curl is missing (scripts/install-deps.sh installs it)")
+    rules = tmp_path / "starttls.yaml"
+    rules.write_text("""version: 1
+profiles:
+  mail:
+    action: alert
+    starttls: required
+    certificate:
+      trust: none
+      match_sni: false
+zones:
+  - name: mail
+    profile: mail
+""")
+    mon = Monitor(mail_lab, str(rules), log=os.path.join(mail_lab.tmp, "starttls-alerts.json"))
+    stripped = "STARTTLS no longer offered by a server that offered it (stripped)"
+    clear = "credentials sent in clear text on a protocol that can upgrade to TLS"
+    try:
+        mail_lab.run("gw", SECAUDIT, "setup-gateway", "--apply", "--starttls", "-4")
+        r = mail_lab.run("cli", *s_client(25, "smtp"), check=False, timeout=15, input="")
+        assert r.returncode == 0, r.stdout + r.stderr
+        # The same server, now without the offer.
+        mail_lab.stop(mail_lab.daemons.smtp)
+        mail_lab.daemons.postfix(tls=False)
+        assert "smtp" not in mail_lab.daemons.missing, mail_lab.daemons.missing
+        r = mail_lab.run("cli", *s_client(25, "smtp"), check=False, timeout=15, input="")
+        assert r.returncode != 0, "s_client found STARTTLS on the plain server"
+        # USER and PASS in clear (the mailbox itself need not open)
+        mail_lab.run("cli", "curl", "-s", "--max-time", "5", f"pop3://alice:secret@{SRV}/",
+                     check=False, timeout=15)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            sigs = [a["alert"]["signature"] for a in mon.alerts()]
+            if stripped in sigs and clear in sigs:
+                break
+            time.sleep(0.1)
+        alerts = mon.alerts()
+        got = {a["alert"]["signature"]: a for a in alerts}
+        assert stripped in got and clear in got, [a["alert"] for a in alerts]
+        assert got[stripped]["dest_port"] == 25
+        assert got[stripped]["secaudit"]["starttls"]["offered"] is False
+        assert got[clear]["dest_port"] == 110
+        assert got[clear]["tls"]["from_proto"] == "pop3"
+        # The first SMTP session (offered, upgraded) broke nothing of this.
+        assert sum(1 for a in alerts if a["dest_port"] == 25) == 1
+    finally:
+        mail_lab.run("gw", SECAUDIT, "setup-gateway", "--remove", check=False)
+        mail_lab.stop(mon.proc)

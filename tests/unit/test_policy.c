@@ -812,3 +812,73 @@ Test(policy, quic_judge_drop_allow_and_offered_alpn)
 	cr_expect_null(rules_load_buffer("bad.yaml", bad, strlen(bad), ".", 0, &err));
 	cr_expect(strstr(err.message, "quic must be judge, drop or allow"), "%s", err.message);
 }
+
+/* starttls: required. Facts of the clear-text exchange are judged as they
+ * come (PRETLS_EV_FACTS), before any ClientHello. */
+static const char starttls_yaml[] =
+	"version: 1\n"
+	"profiles:\n"
+	"  mail: {action: drop, starttls: required}\n"
+	"  web: {action: alert}\n"
+	"zones:\n"
+	"  - {name: mail, profile: mail, match: {ports: [25, 110]}}\n"
+	"  - {name: web, profile: web}\n";
+
+static enum policy_action judge_pre(const struct policy *p, struct policy_flow *f,
+				    const struct pretls *pre, struct policy_state *st)
+{
+	struct tls_session s;
+
+	memset(&s, 0, sizeof(s));
+	memset(st, 0, sizeof(*st));
+	f->pre = pre;
+	return policy_evaluate(p, f, &s, PRETLS_EV_FACTS, st, time(NULL));
+}
+
+Test(policy, starttls_stripped_and_cleartext_credentials)
+{
+	struct policy_error err;
+	struct policy *p = rules_load_buffer("st.yaml", starttls_yaml, strlen(starttls_yaml), ".",
+					     0, &err);
+	struct sessioncache *cache = sessioncache_new(1 << 16);
+	struct policy_flow f = flow4("198.51.100.25"), other = flow4("198.51.100.26");
+	struct pretls pre = { .proto = PRETLS_SMTP, .caps_seen = true, .offered = false };
+	struct policy_state st;
+
+	cr_assert_not_null(p);
+	f.server_port = other.server_port = 25;
+	f.cache = other.cache = cache;
+	/* Never offered: nothing to strip. */
+	cr_assert_eq(judge_pre(p, &f, &pre, &st), POLICY_ACTION_NONE);
+	cr_assert_eq(st.zone, 1, "the zone is chosen before the ClientHello");
+	/* Offered once, then listed without it: stripped, the profile's drop. */
+	pre.offered = true;
+	cr_assert_eq(judge_pre(p, &f, &pre, &st), POLICY_ACTION_NONE);
+	pre.offered = false;
+	cr_assert_eq(judge_pre(p, &f, &pre, &st), POLICY_ACTION_DROP);
+	cr_assert_str_eq(p->rules[st.failures[0].rule].id, "mail.starttls.stripped");
+	/* Another server's offer says nothing about this one. */
+	cr_assert_eq(judge_pre(p, &other, &pre, &st), POLICY_ACTION_NONE);
+	/* A password before TLS. */
+	pre = (struct pretls){ .proto = PRETLS_POP3, .cleartext_credentials = true };
+	f.server_port = 110;
+	cr_assert_eq(judge_pre(p, &f, &pre, &st), POLICY_ACTION_DROP);
+	cr_assert_str_eq(p->rules[st.failures[0].rule].id, "mail.starttls.cleartext_credentials");
+	/* A zone whose profile does not judge STARTTLS waits for the ClientHello. */
+	f.server_port = 587;
+	cr_assert_eq(judge_pre(p, &f, &pre, &st), POLICY_ACTION_NONE);
+	cr_assert_eq(st.zone, 0);
+	sessioncache_free(cache);
+	policy_free(p);
+}
+
+Test(policy, starttls_key_is_checked)
+{
+	static const char bad[] = "version: 1\nprofiles:\n  m: {starttls: always}\n"
+				  "zones:\n  - {name: d, profile: m}\n";
+	struct policy_error err;
+
+	cr_assert_null(rules_load_buffer("bad.yaml", bad, strlen(bad), ".", 0, &err));
+	cr_assert(strstr(err.message, "starttls must be required or optional"), "%s", err.message);
+	cr_assert_eq(err.line, 3);
+}

@@ -421,3 +421,19 @@ Test(pretls, gap_after_request_is_tls)
 	cr_assert_eq(pretls_feed(&p, C, (const uint8_t *)"\x17\x03\x03", 3, 5432, &at), PRETLS_TLS);
 	pretls_free(&p);
 }
+
+/* libpq: GSSENCRequest first, 'N', then SSLRequest on the same connection. */
+Test(pretls, pgsql_after_gssenc_refused)
+{
+	static const struct msg m[] = {
+		{ C, "\x00\x00\x00\x08\x04\xd2\x16\x30", 8 },
+		{ S, "N", 1 },
+		{ C, "\x00\x00\x00\x08\x04\xd2\x16\x2f", 8 },
+		{ S, "S", 1 },
+	};
+	struct pretls p;
+
+	cr_assert_eq(BOTH(&p, m, 5432), 2);
+	cr_assert(p.offered);
+	pretls_free(&p);
+}
