@@ -120,3 +120,17 @@ def test_events_agree_with_suricata(name, test_dir, spec, checks):
         got = sum(1 for e in events_of(events, kind) if matches(e, check["match"]))
         want = check.get("count", 1)
         assert got == want, f"{check['match']}: {got} matching {kind} events, Suricata has {want}"
+
+
+DRAFTS = sorted(d for d in glob.glob(os.path.join(SV, "tls__tls13-draft*")))
+
+
+@pytest.mark.parametrize("test_dir", DRAFTS, ids=[os.path.basename(d) for d in DRAFTS])
+def test_tls13_draft_is_named_as_suricata_and_raises_no_anomaly(test_dir):
+    """A well-formed TLS 1.3 draft handshake: its version named as Suricata
+    names it ("TLS 1.3 draft-NN"), and no anomaly event."""
+    spec = yaml.safe_load(open(os.path.join(test_dir, "test.yaml")))
+    events = read_eve(pcap_of(test_dir, spec.get("pcap")))
+    tls = events_of(events, "tls")
+    assert tls and all(re.fullmatch(r"TLS 1\.3 draft-\d+", e["tls"]["version"]) for e in tls)
+    assert events_of(events, "anomaly") == []
