@@ -66,7 +66,12 @@ static void usage(FILE *f)
 		"  -o FILE      write to FILE instead of standard output\n"
 		"  -i IFACE     capture live on IFACE\n"
 		"  --community-id-seed N  seed of the events' Community ID (default 0)\n"
-		"  --no-community-id      events without community_id\n");
+		"  --no-community-id      events without community_id\n"
+		"  --checksums auto|verify|ignore\n"
+		"               packets with bad checksums never enter the judged stream\n"
+		"               (evasion); auto (default) verifies a direction whose SYN's\n"
+		"               checksums hold (a capture on a host with checksum offload\n"
+		"               has bad ones on all of that host's packets)\n");
 }
 
 int cmd_read(int argc, char **argv)
@@ -79,6 +84,7 @@ int cmd_read(int argc, char **argv)
 		{ "keylog", required_argument, NULL, 'k' },
 		{ "community-id-seed", required_argument, NULL, 's' },
 		{ "no-community-id", no_argument, NULL, 'C' },
+		{ "checksums", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -92,6 +98,7 @@ int cmd_read(int argc, char **argv)
 	long seed = 0;
 	char err[512], *end;
 	int opt, i, rc = 0;
+	enum engine_checksums csum = ENGINE_CSUM_AUTO;
 
 	while ((opt = getopt_long(argc, argv, "eo:i:r:h", opts, NULL)) != -1) {
 		switch (opt) {
@@ -107,6 +114,19 @@ int cmd_read(int argc, char **argv)
 			if (errno || end == optarg || *end || seed < 0 || seed > 65535) {
 				fprintf(stderr, "secaudit read: --community-id-seed: '%s' is not "
 					"a number from 0 to 65535\n", optarg);
+				return 2;
+			}
+			break;
+		case 'c':
+			if (!strcmp(optarg, "auto"))
+				csum = ENGINE_CSUM_AUTO;
+			else if (!strcmp(optarg, "verify"))
+				csum = ENGINE_CSUM_VERIFY;
+			else if (!strcmp(optarg, "ignore"))
+				csum = ENGINE_CSUM_IGNORE;
+			else {
+				fprintf(stderr, "secaudit read: --checksums '%s': auto, verify or ignore\n",
+					optarg);
 				return 2;
 			}
 			break;
@@ -152,6 +172,8 @@ int cmd_read(int argc, char **argv)
 	cfg.keylog = keylog;
 	cfg.community_id = cid;
 	cfg.community_id_seed = (uint16_t)seed;
+	cfg.checksums = csum;
+	cfg.lossy_capture = true;
 	c.in = inspector_new(&cfg, policy, eve ? INSPECTOR_EVE : INSPECTOR_TEXT, &c.line);
 	if (!c.in) {
 		fprintf(stderr, "secaudit read: out of memory\n");

@@ -21,7 +21,10 @@
  *      delayed): it tells where the client's bytes start, and the client's
  *      first ACK where the server's start, so segments sent out of order
  *      cannot make the monitor begin mid-record and take the flow for "not
- *      TLS" (an evasion);
+ *      TLS" (an evasion); the server's SYN+ACK is copied the same way: it
+ *      tells where the server's bytes start and what the server's SYN said,
+ *      which the monitor holds later segments against (evasion resistance:
+ *      a fake whose ACK the server would refuse is not judged);
  *   6. TCP to or from the TLS ports that carries payload goes to the queue.
  *      Pure ACKs (and SYNs, FIN, RST without data) never reach user space:
  *      a classic BPF test (-m bpf) compares the IP length with the IP and
@@ -327,6 +330,10 @@ static int chain_rules(const struct sg_opts *o, const struct sg_family *fam,
 		const char *syn[] = { "-A", SG_CHAIN, "-p", "tcp", "-m", "multiport",
 				      "--dports", o->ports, "--syn", "-j", "NFLOG",
 				      "--nflog-group", group, "--nflog-size", "128", NULL };
+		const char *synack[] = { "-A", SG_CHAIN, "-p", "tcp", "-m", "multiport",
+					 "--sports", o->ports, "--tcp-flags", "SYN,ACK,RST",
+					 "SYN,ACK", "-j", "NFLOG", "--nflog-group", group,
+					 "--nflog-size", "128", NULL };
 		const char *q[] = { "-A", SG_CHAIN, "-p", "tcp", "-m", "multiport",
 				    "--ports", o->ports, "-m", "bpf", "--bytecode", bpf,
 				    "-j", "NFQUEUE", qarg, queue, NULL };
@@ -335,6 +342,7 @@ static int chain_rules(const struct sg_opts *o, const struct sg_family *fam,
 				     "--bytecode", bpf_quic, "-j", "NFQUEUE", qarg, queue, NULL };
 
 		av_addv(&rules[n++], syn);
+		av_addv(&rules[n++], synack);
 		av_addv(&rules[n], q);
 		if (!o->fail_closed)
 			av_add(&rules[n], "--queue-bypass");

@@ -16,7 +16,7 @@ RUNTIME="libpcap0.8 libnetfilter-queue1 libnetfilter-log1 libmnl0 libnfnetlink0
 BUILD="build-essential pkg-config clang libclang-rt-14-dev llvm
  libpcap-dev libnetfilter-queue-dev libnetfilter-log-dev libmnl-dev libnfnetlink-dev
  libssl-dev libyaml-dev libsqlite3-dev libpq-dev zlib1g-dev libcriterion-dev"
-TEST="python3 python3-pytest python3-yaml python3-jsonschema
+TEST="python3 python3-pytest python3-yaml python3-jsonschema python3-scapy
  openssl gnutls-bin curl iproute2 iptables conntrack tcpdump procps
  postgresql auditd sqlite3 jq tshark ngtcp2-client ngtcp2-server
  systemd man-db logrotate mandoc prometheus debhelper lintian

@@ -82,6 +82,7 @@
 
 struct worker_counts {
 	uint64_t packets, accept, accept_flow, drop_flow, rejects, rsts_sent, rst_errors;
+	uint64_t evasion_drops;          /* packets dropped alone (evasion) */
 	uint64_t log_errors;
 	struct inspector_counters in;
 	struct engine_counters eng;
@@ -160,20 +161,28 @@ static void flush_log(struct worker *w)
 	w->out.oom = false;
 }
 
-static int on_packet(void *arg, uint32_t id, const uint8_t *pkt, size_t len, uint32_t mark,
-		     uint64_t now_us)
+static int on_packet(void *arg, struct nfqueue_packet *p)
 {
 	struct worker *w = arg;
+	const uint8_t *pkt = p->data;
+	size_t len = p->len;
 	enum engine_verdict v;
+	enum engine_pkt_action act;
 	bool decided;
 	int r = NFQUEUE_ACCEPT;
 
-	(void)id;
-	(void)mark;
-	(void)now_us;
 	w->n.packets++;
-	v = inspector_ip_packet(w->in, pkt, len, clock_us(CLOCK_REALTIME));
+	v = inspector_ip_packet(w->in, pkt, len, clock_us(CLOCK_REALTIME),
+				p->csum_not_ready ? ENGINE_PKT_CSUM_UNKNOWN : 0);
 	decided = engine_last_decided(inspector_engine(w->in));
+	/* Evasion: a packet the receiver would discard is dropped alone; a
+	 * conflicting copy leaves with the judged bytes. */
+	act = engine_last_action(inspector_engine(w->in), &p->new_data, &p->new_len);
+	if (act == ENGINE_PKT_DROP && v == ENGINE_ACCEPT) {
+		w->n.evasion_drops++;
+		flush_log(w);
+		return NFQUEUE_DROP;
+	}
 	switch (v) {
 	case ENGINE_REJECT:
 		w->n.rejects++;
@@ -248,6 +257,26 @@ static void *worker_main(void *arg)
 
 /* ---- stats -------------------------------------------------------------- */
 
+/* Evasion counters: packets kept out of the judged streams, by technique. */
+static void evasion_json(struct json *j, const struct engine_counters *e)
+{
+	const char *name;
+	int k;
+
+	json_key(j, "evasion");
+	json_object_begin(j);
+	json_kv_uint(j, "dropped", e->evasion_dropped);
+	json_kv_uint(j, "rewritten", e->evasion_rewritten);
+	json_kv_uint(j, "checksums_verified", e->csum_checked);
+	json_kv_uint(j, "checksums_left_to_kernel", e->csum_unknown);
+	for (k = 0; k < ANOM_EVASION_KINDS; k++) {
+		/* "stream.evasion.bad_checksum" -> "bad_checksum" */
+		name = strrchr(anomaly_event((enum anomaly)(ANOM_EVASION_FIRST + k)), '.');
+		json_kv_uint(j, name + 1, e->evasion[k]);
+	}
+	json_object_end(j);
+}
+
 static void counts_json(struct json *j, const struct worker_counts *c)
 {
 	json_kv_uint(j, "packets", c->packets);
@@ -262,7 +291,9 @@ static void counts_json(struct json *j, const struct worker_counts *c)
 	json_kv_uint(j, "accept_flow", c->accept_flow);
 	json_kv_uint(j, "drop_flow", c->drop_flow);
 	json_kv_uint(j, "reject", c->rejects);
+	json_kv_uint(j, "drop_packet", c->evasion_drops);
 	json_object_end(j);
+	evasion_json(j, &c->eng);
 	json_kv_uint(j, "alerts", c->in.alerts);
 	json_kv_uint(j, "blocked", c->in.blocked);
 	json_kv_uint(j, "anomalies", c->in.anomalies);
@@ -278,6 +309,13 @@ static void add_counts(struct worker_counts *t, const struct worker_counts *c)
 	t->accept_flow += c->accept_flow;
 	t->drop_flow += c->drop_flow;
 	t->rejects += c->rejects;
+	t->evasion_drops += c->evasion_drops;
+	t->eng.evasion_dropped += c->eng.evasion_dropped;
+	t->eng.evasion_rewritten += c->eng.evasion_rewritten;
+	t->eng.csum_checked += c->eng.csum_checked;
+	t->eng.csum_unknown += c->eng.csum_unknown;
+	for (int k = 0; k < ANOM_EVASION_KINDS; k++)
+		t->eng.evasion[k] += c->eng.evasion[k];
 	t->rsts_sent += c->rsts_sent;
 	t->rst_errors += c->rst_errors;
 	t->log_errors += c->log_errors;
@@ -839,9 +877,9 @@ static int test_config(const struct monitor *m, const struct policy *p)
 	return 0;
 }
 
-static bool syn_source(void *arg, const struct decoded *d, bool *client_is_src, uint32_t *isn)
+static bool syn_source(void *arg, const struct decoded *d, struct syntable_conn *out)
 {
-	return synlog_take(arg, d, client_is_src, isn);
+	return synlog_take(arg, d, out);
 }
 
 static int start_workers(struct monitor *m)
@@ -861,6 +899,9 @@ static int start_workers(struct monitor *m)
 	qc.mark_mask = m->cfg.mark_mask;
 	qc.mark_accept = m->cfg.mark_accept;
 	qc.mark_deny = m->cfg.mark_deny;
+	/* Inline the kernel says which checksums are not filled in yet
+	 * (NFQA_SKB_CSUMNOTREADY); every other one is verified. */
+	m->cfg.engine.checksums = ENGINE_CSUM_VERIFY;
 	for (i = 0; i < m->n_workers; i++) {
 		struct worker *w = &m->w[i];
 

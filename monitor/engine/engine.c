@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/checksum.h"
 #include "x509/x509.h"
 
 #define EXPIRE_EVERY_US 1000000
@@ -23,6 +24,13 @@ struct engine {
 	struct engine_counters n;
 	engine_syn_fn syn_fn;       /* NULL: every flow's SYN is shown, or none */
 	void *syn_arg;
+	/* the packet being handled, and what to do with it (evasion) */
+	const uint8_t *pkt;
+	size_t pkt_len;
+	unsigned pkt_flags;
+	enum engine_pkt_action action;
+	uint8_t *rewrite;           /* a copy of pkt with the judged bytes; owned */
+	size_t rewrite_len;
 };
 
 /* Ports where bytes that are not TLS deserve an anomaly event: the IANA
@@ -55,6 +63,7 @@ void engine_config_default(struct engine_config *cfg)
 		.exception_verdict = ENGINE_ACCEPT,
 		.community_id = true,
 		.community_id_seed = 0,
+		.checksums = ENGINE_CSUM_AUTO,
 	};
 }
 
@@ -131,6 +140,7 @@ void engine_free(struct engine *e)
 		return;
 	flow_table_free(e->flows);
 	x509_cache_free(e->certs);
+	free(e->rewrite);
 	free(e);
 }
 
@@ -232,19 +242,52 @@ static void anchor_server_half(struct engine_session *es, int side, const struct
 		stream_syn(&f->half[!side], d->ack - 1);
 }
 
+/* What side's SYN said. csum_ok: its checksum was verified (auto mode). */
+static void peer_syn(struct engine_session *es, int side, const struct syn_info *si,
+		     bool csum_ok)
+{
+	struct engine_peer *p = &es->peer[side];
+
+	p->syn = true;
+	p->isn_known = true;
+	p->csum_checked = csum_ok;
+	p->ttl = si->ttl;
+	p->opts = si->opts;
+	p->wscale = si->wscale > 14 ? 14 : si->wscale;
+	p->isn = si->isn;
+	p->snd_max = si->isn + 1;
+	p->max_win = si->window;   /* a SYN's window is never scaled */
+}
+
+/* The shift of side's windows (RFC 7323 section 2.2: only when both SYNs
+ * offered scaling); unknown SYNs: the largest, so no legal segment is
+ * taken for one outside the window. */
+static unsigned win_shift(const struct engine_session *es, int side)
+{
+	if (!es->peer[0].syn || !es->peer[1].syn)
+		return 14;
+	if (es->peer[0].opts & es->peer[1].opts & DECODE_OPT_WSCALE)
+		return es->peer[side].wscale;
+	return 0;
+}
+
 /* A flow whose SYN the engine was not shown: the SYN source may know it. */
 static void syn_from_source(struct engine *e, struct engine_session *es, int side,
 			    const struct decoded *d)
 {
-	bool client_is_src;
-	uint32_t isn;
+	struct syntable_conn conn;
 	int client;
 
-	if (!e->syn_fn(e->syn_arg, d, &client_is_src, &isn))
+	if (!e->syn_fn(e->syn_arg, d, &conn))
 		return;
-	client = client_is_src ? side : !side;
+	client = conn.client_is_src ? side : !side;
 	flow_set_client(es->flow, client);
-	stream_syn(&es->flow->half[client], isn);
+	stream_syn(&es->flow->half[client], conn.client.isn);
+	peer_syn(es, client, &conn.client, false);
+	if (conn.server.seen) {
+		stream_syn(&es->flow->half[!client], conn.server.isn);
+		peer_syn(es, !client, &conn.server, false);
+	}
 	es->client_syn = true;
 	e->n.syns_from_source++;
 }
@@ -258,6 +301,184 @@ void engine_set_syn_source(struct engine *e, engine_syn_fn fn, void *arg)
 static enum engine_verdict strongest(enum engine_verdict a, enum engine_verdict b)
 {
 	return a > b ? a : b;
+}
+
+static bool seq_after(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) > 0;
+}
+
+/* Whether this packet's checksums are the engine's to verify. */
+#define AUTO_CSUM_MAX_LEN 1500
+#define AUTO_CSUM_STRIKES 3
+/* TTL / hop limit variation between packets of one sender that is path
+ * jitter (ECMP, anycast), not insertion: seen up to 3 in real captures. */
+#define TTL_SLACK 4
+
+static bool csum_verified(struct engine *e, const struct engine_session *es, int side,
+			  const struct decoded *d)
+{
+	bool v = false;
+
+	if (!(e->pkt_flags & ENGINE_PKT_CSUM_UNKNOWN)) {
+		if (e->cfg.checksums == ENGINE_CSUM_VERIFY)
+			v = true;
+		else if (e->cfg.checksums == ENGINE_CSUM_AUTO)
+			/* a packet longer than an Ethernet MTU was merged by the
+			 * capturing host's receive offload, which leaves its
+			 * checksum as the first piece had it */
+			v = es->peer[side].csum_checked && d->l3_len <= AUTO_CSUM_MAX_LEN &&
+			    es->peer[side].csum_bad < AUTO_CSUM_STRIKES;
+	}
+	if (v)
+		e->n.csum_checked++;
+	else
+		e->n.csum_unknown++;
+	return v;
+}
+
+/*
+ * Why the receiver of side's segment would discard it, or ANOM_COUNT when
+ * it would take it in (RFC 9293 section 3.10.7.4: checksum, sequence
+ * window, ACK; RFC 5961 sections 3 and 5: RSTs not exactly in sequence,
+ * ACKs of data never sent or older than the window; RFC 2385 / RFC 5925: a
+ * signature the connection was not set up with). A TTL well below the
+ * sender's SYN's means the packet is meant to expire between the gateway
+ * and the receiver (insertion): normalize raises it instead (ttl_floor()),
+ * so it is not a reason here then.
+ */
+static enum anomaly discarded(struct engine *e, struct engine_session *es, int side,
+			      const struct decoded *d)
+{
+	const struct engine_peer *me = &es->peer[side], *rcv = &es->peer[!side];
+	const struct stream_half *h = &es->flow->half[side];
+	uint32_t back, rcv_win;
+
+	if (csum_verified(e, es, side, d) && (!checksum_ip_ok(d) || !checksum_l4_ok(d))) {
+		es->peer[side].csum_bad++;
+		if (e->cfg.checksums != ENGINE_CSUM_AUTO || es->peer[side].csum_bad < AUTO_CSUM_STRIKES)
+			return ANOM_EVASION_BAD_CHECKSUM;
+	}
+	if (d->tcp_flags & TCP_SYN)
+		return d->payload_len ? ANOM_EVASION_SYN_DATA : ANOM_COUNT;
+	if (es->evasion != ENGINE_EVASION_NORMALIZE && me->ttl > TTL_SLACK &&
+	    d->ttl < me->ttl - TTL_SLACK)
+		return ANOM_EVASION_LOW_TTL;
+	if ((d->tcp_opts & DECODE_OPT_SIG) && me->syn && !(me->opts & DECODE_OPT_SIG))
+		return ANOM_EVASION_UNNEGOTIATED_OPTION;
+	/* one without data is never queued inline; offline it is simply not
+	 * acted on (handle()): it may answer another connection's ACK */
+	if (d->tcp_flags & TCP_RST)
+		return h->started && d->seq != h->next_seq && d->payload_len ?
+		       ANOM_EVASION_IGNORED_RST : ANOM_COUNT;
+	if (!(d->tcp_flags & TCP_ACK))
+		return ANOM_EVASION_BAD_ACK;
+	if (rcv->isn_known) {
+		back = me->max_win > 65535 ? me->max_win : 65535;
+		if (seq_after(d->ack, rcv->snd_max + (e->cfg.lossy_capture ? back : 0)) ||
+		    seq_after(rcv->isn + 1 - back, d->ack))
+			return ANOM_EVASION_BAD_ACK;
+	}
+	if (h->started && d->payload_len && rcv->max_win) {
+		rcv_win = rcv->max_win > 65535 ? rcv->max_win : 65535;
+		if (seq_after(d->seq, h->next_seq + rcv_win))
+			return ANOM_EVASION_OUT_OF_WINDOW;
+	}
+	return ANOM_COUNT;
+}
+
+/* A segment side's receiver takes in: what it tells about its sender. */
+static void peer_update(struct engine_session *es, int side, const struct decoded *d)
+{
+	struct engine_peer *p = &es->peer[side];
+	uint32_t end, win;
+
+	if (!p->syn && d->ttl > p->ttl)
+		p->ttl = d->ttl;
+	if (d->tcp_flags & TCP_SYN)
+		return;
+	win = (uint32_t)d->window << win_shift(es, side);
+	if (win > p->max_win)
+		p->max_win = win;
+	end = d->seq + (uint32_t)d->payload_len + ((d->tcp_flags & TCP_FIN) ? 1 : 0);
+	if (p->isn_known && seq_after(end, p->snd_max))
+		p->snd_max = end;
+}
+
+/* How es answers evasion: asks the sink once it is reported. */
+static enum engine_evasion evasion(struct engine *e, struct engine_session *es, enum anomaly a,
+				   uint64_t ts_us)
+{
+	if (a >= ANOM_EVASION_FIRST && a <= ANOM_EVASION_LAST)
+		e->n.evasion[a - ANOM_EVASION_FIRST]++;
+	if (e->sink.evasion)
+		es->evasion = (uint8_t)e->sink.evasion(e->sink.arg, es, a, ts_us);
+	if (es->evasion == ENGINE_EVASION_DROP && es->verdict == ENGINE_ACCEPT)
+		es->verdict = ENGINE_DROP;
+	return (enum engine_evasion)es->evasion;
+}
+
+#define REWRITE_MAX (65536 + 1024)
+
+/* The packet's copy to change (made on first use), or NULL when it cannot
+ * be changed: a tunnelled packet, whose outer headers would need it too. */
+static uint8_t *rewritable(struct engine *e, const struct decoded *d)
+{
+	if (e->action == ENGINE_PKT_REWRITE)
+		return e->rewrite;
+	if (d->tunnels || !d->l4 || d->proto != 6 || e->pkt_len > REWRITE_MAX)
+		return NULL;
+	if (!e->rewrite && !(e->rewrite = malloc(REWRITE_MAX)))
+		return NULL;
+	memcpy(e->rewrite, e->pkt, e->pkt_len);
+	e->rewrite_len = e->pkt_len;
+	e->action = ENGINE_PKT_REWRITE;
+	return e->rewrite;
+}
+
+/*
+ * Normalize: a packet whose TTL / hop limit is below its sender's SYN's
+ * leaves with the SYN's, which reached the receiver (the connection was set
+ * up), so it reaches it too and the bytes judged are the bytes received
+ * (Snort's normalizer raises TTLs the same way). Beyond TTL_SLACK it is an
+ * insertion attempt: reported. False when the packet cannot be rewritten.
+ */
+static bool ttl_floor(struct engine *e, struct engine_session *es, int side,
+		      const struct decoded *d, uint64_t ts_us)
+{
+	uint8_t floor = es->peer[side].ttl;
+	uint8_t *p;
+
+	if (es->evasion != ENGINE_EVASION_NORMALIZE || d->ttl >= floor)
+		return true;
+	if (!(p = rewritable(e, d)))
+		return false;
+	p[(d->l3 - e->pkt) + (d->family == 4 ? 8 : 7)] = floor;
+	if (d->ttl < floor - TTL_SLACK && floor > TTL_SLACK) {
+		report(e, es, d, 1ULL << ANOM_EVASION_LOW_TTL, ts_us);
+		e->n.evasion[ANOM_EVASION_LOW_TTL - ANOM_EVASION_FIRST]++;
+	}
+	return true;
+}
+
+/* A later copy of judged bytes differs from them: every copy must agree
+ * with the judged one, whichever a receiver keeps. */
+static void overlap(struct engine *e, struct engine_session *es, int side,
+		    const struct decoded *d, uint32_t seq, uint64_t ts_us)
+{
+	uint8_t *p;
+
+	if (evasion(e, es, ANOM_STREAM_OVERLAP_DIFF, ts_us) != ENGINE_EVASION_NORMALIZE)
+		return;
+	if ((p = rewritable(e, d))) {
+		stream_judged(&es->flow->half[side], seq, d->payload, d->payload_len,
+			      p + (d->payload - e->pkt));
+		report(e, es, d, 1ULL << ANOM_EVASION_OVERLAP_REWRITTEN, ts_us);
+		e->n.evasion[ANOM_EVASION_OVERLAP_REWRITTEN - ANOM_EVASION_FIRST]++;
+	} else {
+		e->action = ENGINE_PKT_DROP;
+		e->n.evasion_dropped++;
+	}
 }
 
 static void count_verdict(struct engine *e, enum engine_verdict v)
@@ -312,8 +533,14 @@ static enum engine_verdict inspect(struct engine *e, struct engine_session *es, 
 				      &e->lim, deliver, &c);
 		if (bits)
 			report(e, es, d, bits, ts_us);
+		if (bits & (1ULL << ANOM_STREAM_OVERLAP_DIFF))
+			overlap(e, es, side, d, seq, ts_us);
 	}
-	if (d->tcp_flags & (TCP_FIN | TCP_RST)) {
+	/* A FIN counts once the bytes before it are in (RFC 9293 3.10.7.4,
+	 * eighth step): an early one must not end the stream past a hole. */
+	if ((d->tcp_flags & TCP_RST) ||
+	    ((d->tcp_flags & TCP_FIN) &&
+	     f->half[side].next_seq == d->seq + (uint32_t)d->payload_len)) {
 		bits = stream_flush(&f->half[side], &e->lim, deliver, &c);
 		if (bits)
 			report(e, es, d, bits, ts_us);
@@ -438,6 +665,7 @@ static enum engine_verdict handle_udp(struct engine *e, const struct decoded *d,
 static enum engine_verdict handle(struct engine *e, enum decode_result r,
 				  const struct decoded *d, uint64_t ts_us)
 {
+	struct decoded no_rst;
 	struct engine_session *es;
 	enum engine_verdict v;
 	struct flow *f;
@@ -446,6 +674,7 @@ static enum engine_verdict handle(struct engine *e, enum decode_result r,
 
 	e->last_decided = false;
 	e->last_from_server = false;
+	e->action = ENGINE_PKT_PASS;
 	if (r == DECODE_ANOMALY) {
 		e->n.decode_anomalies++;
 		if (e->sink.anomaly)
@@ -475,6 +704,48 @@ static enum engine_verdict handle(struct engine *e, enum decode_result r,
 		e->sink.packet(e->sink.arg, es, ts_us);
 	if (created && !(d->tcp_flags & TCP_SYN) && e->syn_fn)
 		syn_from_source(e, es, side, d);
+	if (es->inspecting && es->verdict == ENGINE_ACCEPT) {
+		enum anomaly why;
+
+		if (!es->evasion_known && e->sink.evasion)
+			es->evasion = (uint8_t)e->sink.evasion(e->sink.arg, es, ANOM_COUNT, ts_us);
+		es->evasion_known = true;
+		why = discarded(e, es, side, d);
+		if (why == ANOM_COUNT && !ttl_floor(e, es, side, d, ts_us))
+			why = ANOM_EVASION_LOW_TTL;
+
+		if (why != ANOM_COUNT) {
+			/* never judged; inline dropped (normalize), the flow
+			 * dropped (drop) or let go as it is (alert) */
+			report(e, es, d, 1ULL << why, ts_us);
+			if (evasion(e, es, why, ts_us) == ENGINE_EVASION_NORMALIZE) {
+				e->action = ENGINE_PKT_DROP;
+				e->n.evasion_dropped++;
+			}
+			/* Kept even when decided: the kernel may not tie such a
+			 * packet to its connection (conntrack takes one with a
+			 * bad checksum for invalid), so the flow's next packet
+			 * carries the decision to the conntrack mark. */
+			v = es->verdict;
+			e->last_decided = v != ENGINE_ACCEPT;
+			count_verdict(e, v);
+			return v;
+		}
+		/* RFC 5961 section 3.2: only a RST exactly in sequence resets */
+		if ((d->tcp_flags & TCP_RST) && f->half[side].started &&
+		    d->seq != f->half[side].next_seq) {
+			no_rst = *d;
+			no_rst.tcp_flags &= (uint8_t)~TCP_RST;
+			d = &no_rst;
+		}
+		if ((d->tcp_flags & TCP_SYN) && !es->peer[side].syn) {
+			struct syn_info si;
+
+			syn_info_of(d, &si);
+			peer_syn(es, side, &si, checksum_ip_ok(d) && checksum_l4_ok(d));
+		}
+		peer_update(es, side, d);
+	}
 	if ((d->tcp_flags & TCP_SYN) && es->inspecting) {
 		stream_syn(&f->half[side], d->seq);
 		if (!(d->tcp_flags & TCP_ACK))
@@ -499,6 +770,10 @@ static enum engine_verdict handle(struct engine *e, enum decode_result r,
 		e->n.forgotten++;
 		flow_remove(e->flows, f);
 	}
+	if (e->action == ENGINE_PKT_REWRITE) {
+		checksum_tcp_fix(e->rewrite, e->pkt, d);
+		e->n.evasion_rewritten++;
+	}
 	count_verdict(e, v);
 	return v;
 }
@@ -510,17 +785,33 @@ enum engine_verdict engine_packet(struct engine *e, int dlt, const uint8_t *pkt,
 
 	e->n.packets++;
 	e->n.bytes += len;
+	e->pkt = pkt;
+	e->pkt_len = len;
+	e->pkt_flags = 0;
 	return handle(e, decode_packet(dlt, pkt, len, &d), &d, ts_us);
 }
 
 enum engine_verdict engine_ip_packet(struct engine *e, const uint8_t *pkt, size_t len,
-				     uint64_t ts_us)
+				     uint64_t ts_us, unsigned flags)
 {
 	struct decoded d;
 
 	e->n.packets++;
 	e->n.bytes += len;
+	e->pkt = pkt;
+	e->pkt_len = len;
+	e->pkt_flags = flags;
 	return handle(e, decode_ip(pkt, len, &d), &d, ts_us);
+}
+
+enum engine_pkt_action engine_last_action(const struct engine *e, const uint8_t **pkt,
+					  size_t *len)
+{
+	if (pkt)
+		*pkt = e->action == ENGINE_PKT_REWRITE ? e->rewrite : NULL;
+	if (len)
+		*len = e->action == ENGINE_PKT_REWRITE ? e->rewrite_len : 0;
+	return e->action;
 }
 
 static void end_flow_cb(void *arg, struct flow *f)

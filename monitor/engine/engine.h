@@ -29,12 +29,43 @@
 #include "net/decode.h"
 #include "quic/quic.h"
 #include "stream/flow.h"
+#include "stream/syntable.h"
 #include "tls/tls.h"
 
 enum engine_verdict {
 	ENGINE_ACCEPT = 0,
 	ENGINE_DROP,      /* drop this packet and every later one of the flow */
 	ENGINE_REJECT,    /* as DROP, and reset both ends */
+};
+
+/* How a flow answers evasion: a packet its receiver would discard, or a
+ * later copy of judged bytes that differs from them (docs/rules.md,
+ * `evasion:`). In every mode such a packet never enters the judged stream. */
+enum engine_evasion {
+	ENGINE_EVASION_NORMALIZE = 0, /* drop the packet / rewrite the copy to the judged bytes */
+	ENGINE_EVASION_DROP,          /* drop the flow */
+	ENGINE_EVASION_ALERT,         /* let the packet go as it is (anomaly only) */
+};
+
+/* Which packets' checksums are verified. */
+enum engine_checksums {
+	ENGINE_CSUM_AUTO = 0,  /* offline: a direction whose SYN carried good checksums,
+			        * up to an Ethernet MTU, until its AUTO_CSUM_STRIKES-th
+			        * bad one (a capture taken on a host with checksum or
+			        * receive offload has bad ones on many of that host's
+			        * packets; a fake is one or two) */
+	ENGINE_CSUM_VERIFY,    /* all, except packets marked ENGINE_PKT_CSUM_UNKNOWN */
+	ENGINE_CSUM_IGNORE,
+};
+
+/* Flags of engine_ip_packet(). */
+#define ENGINE_PKT_CSUM_UNKNOWN 0x1   /* the kernel has not filled the checksum yet */
+
+/* What to do with the packet just handled, besides the flow's verdict. */
+enum engine_pkt_action {
+	ENGINE_PKT_PASS = 0,
+	ENGINE_PKT_DROP,       /* drop this packet only; the flow goes on */
+	ENGINE_PKT_REWRITE,    /* send engine_last_action()'s bytes instead */
 };
 
 struct engine_config {
@@ -62,6 +93,12 @@ struct engine_config {
 	 * with this seed. On by default, seed 0, as Suricata's option. */
 	bool community_id;
 	uint16_t community_id_seed;
+	enum engine_checksums checksums;
+	/* Offline: the capture may have missed packets, so an ACK of unseen
+	 * data within a window of what was seen is a missed segment, not a
+	 * fake (a fake one further ahead still is). Inline every segment
+	 * passes the gateway: any ACK of unsent data is a fake. */
+	bool lossy_capture;
 };
 
 /* Sets every field to the default every program starts from. */
@@ -99,6 +136,22 @@ struct engine_session {
 	struct pretls pre;
 	/* private */
 	bool client_syn;             /* the client's SYN was seen: its half is anchored */
+	bool evasion_known;          /* evasion holds the sink's answer */
+	uint8_t evasion;             /* enum engine_evasion */
+	/* What each side's receiver holds the other's segments against
+	 * (index: the sending side). */
+	struct engine_peer {
+		bool syn;            /* its SYN was seen: ttl, opts, isn are its SYN's */
+		bool isn_known;
+		bool csum_checked;   /* ENGINE_CSUM_AUTO: its SYN's checksum held */
+		uint8_t csum_bad;    /* ENGINE_CSUM_AUTO: bad checksums seen */
+		uint8_t ttl;         /* highest TTL of its accepted packets */
+		uint8_t opts;        /* DECODE_OPT_* of its SYN */
+		uint8_t wscale;      /* its SYN's shift, when both SYNs offered one */
+		uint32_t isn;
+		uint32_t snd_max;    /* one past the highest sequence number it sent */
+		uint32_t max_win;    /* largest window it advertised (scaled) */
+	} peer[2];
 };
 
 struct engine_sink {
@@ -119,6 +172,13 @@ struct engine_sink {
 			enum anomaly a, uint64_t ts_us);
 	/* Frees es->user when the flow goes (may be NULL). */
 	void (*user_free)(void *arg, struct engine_session *es);
+	/* An evasion (ANOM_EVASION_* or ANOM_STREAM_OVERLAP_DIFF, already
+	 * reported through anomaly) in a flow: returns how the flow answers
+	 * it (may be NULL: normalize). May judge the flow (a blocked alert
+	 * for ENGINE_EVASION_DROP). a = ANOM_COUNT: a new flow asks its mode
+	 * only. */
+	enum engine_evasion (*evasion)(void *arg, struct engine_session *es, enum anomaly a,
+				       uint64_t ts_us);
 };
 
 struct keylog;
@@ -133,19 +193,22 @@ struct engine_counters {
 	uint64_t exceptions;         /* flows that hit a reassembly limit in their handshake */
 	uint64_t syns_from_source;   /* flows anchored by a SYN from the SYN source */
 	uint64_t cert_lookups, cert_parses;
+	uint64_t evasion[ANOM_EVASION_KINDS]; /* by kind, ANOM_EVASION_FIRST first */
+	uint64_t evasion_dropped;    /* packets dropped for evasion (normalize) */
+	uint64_t evasion_rewritten;  /* packets rewritten to the judged bytes */
+	uint64_t csum_checked, csum_unknown; /* packets verified; left to the kernel */
 };
 
 struct engine;
 
 /*
  * Where the SYNs the engine is not shown can be asked for (inline, the
- * kernel copies clients' SYNs to monitor/synlog.c instead of queueing
- * them). Called once for a flow whose first packet is not a SYN: true with
- * *client_is_src (d's source is the client) and the client's initial
- * sequence number *isn when that connection's SYN was seen.
+ * kernel copies clients' SYNs and servers' SYN+ACKs to monitor/synlog.c
+ * instead of queueing them). Called once for a flow whose first packet is
+ * not a SYN: true, with what the SYNs said, when that connection's SYN
+ * was seen.
  */
-typedef bool (*engine_syn_fn)(void *arg, const struct decoded *d, bool *client_is_src,
-			      uint32_t *isn);
+typedef bool (*engine_syn_fn)(void *arg, const struct decoded *d, struct syntable_conn *out);
 
 /* NULL on allocation failure. The sink is copied. */
 struct engine *engine_new(const struct engine_config *cfg, const struct engine_sink *sink);
@@ -156,9 +219,17 @@ void engine_free(struct engine *e);
  * for this packet. ts_us: packet time (capture time, or CLOCK_REALTIME). */
 enum engine_verdict engine_packet(struct engine *e, int dlt, const uint8_t *pkt, size_t len,
 				  uint64_t ts_us);
-/* A packet that starts at its IP header (NFQUEUE). */
+/* A packet that starts at its IP header (NFQUEUE); flags: ENGINE_PKT_*. */
 enum engine_verdict engine_ip_packet(struct engine *e, const uint8_t *pkt, size_t len,
-				     uint64_t ts_us);
+				     uint64_t ts_us, unsigned flags);
+/*
+ * What to do with the packet just handled besides its verdict (evasion,
+ * inline): pass it, drop it alone, or send *pkt (*len bytes: the packet
+ * with the judged bytes in place of a conflicting copy, checksums
+ * recomputed; valid until the next packet). pkt and len may be NULL.
+ */
+enum engine_pkt_action engine_last_action(const struct engine *e, const uint8_t **pkt,
+					  size_t *len);
 /* Whether the flow of the packet just handled is decided: its verdict is
  * drop or reject, or its inspection is over (handshake done, not TLS, flow
  * ended). Inline, such a flow may leave the queue. False for packets that

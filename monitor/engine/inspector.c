@@ -254,6 +254,30 @@ static void on_anomaly(void *arg, const struct engine_session *es, const struct 
 		eve_anomaly_event(in->out, es, d, a, ts_us);
 }
 
+/* The flow's profile says how evasion is answered; drop mode judges the
+ * flow at once (a blocked alert naming the technique). */
+static enum engine_evasion on_evasion(void *arg, struct engine_session *es, enum anomaly a,
+				      uint64_t ts_us)
+{
+	struct inspector *in = arg;
+	struct judged *jd = judged_of(in, es);
+	struct policy_flow pf;
+
+	if (!jd)
+		return ENGINE_EVASION_NORMALIZE;
+	policy_flow_of(in, es, &pf);
+	switch (policy_evasion(jd->policy, &pf, &es->tls, &jd->st, a)) {
+	case POLICY_EVASION_DROP:
+		if (jd->st.action >= POLICY_ACTION_DROP)
+			emit_alert(in, es, jd, ts_us);
+		return ENGINE_EVASION_DROP;
+	case POLICY_EVASION_ALERT:
+		return ENGINE_EVASION_ALERT;
+	default:
+		return ENGINE_EVASION_NORMALIZE;
+	}
+}
+
 static void on_packet(void *arg, struct engine_session *es, uint64_t ts_us)
 {
 	struct inspector *in = arg;
@@ -301,6 +325,7 @@ struct inspector *inspector_new(const struct engine_config *cfg, const struct po
 	sink.session_end = on_session_end;
 	sink.anomaly = on_anomaly;
 	sink.user_free = on_user_free;
+	sink.evasion = on_evasion;
 	in->engine = engine_new(cfg, &sink);
 	in->cache = sessioncache_new(SESSION_CACHE_SLOTS);
 	if (!in->engine || !in->cache) {
@@ -357,11 +382,11 @@ enum engine_verdict inspector_packet(struct inspector *in, int dlt, const uint8_
 }
 
 enum engine_verdict inspector_ip_packet(struct inspector *in, const uint8_t *pkt, size_t len,
-					uint64_t ts_us)
+					uint64_t ts_us, unsigned flags)
 {
 	in->pkt = pkt;
 	in->pkt_len = len;
-	return engine_ip_packet(in->engine, pkt, len, ts_us);
+	return engine_ip_packet(in->engine, pkt, len, ts_us, flags);
 }
 
 void inspector_flush(struct inspector *in)

@@ -53,8 +53,9 @@ void inspector_set_evidence(struct inspector *in, const char *dir, int dlt, size
 
 enum engine_verdict inspector_packet(struct inspector *in, int dlt, const uint8_t *pkt,
 				     size_t len, uint64_t ts_us);
+/* flags: ENGINE_PKT_* (engine_ip_packet()). */
 enum engine_verdict inspector_ip_packet(struct inspector *in, const uint8_t *pkt, size_t len,
-					uint64_t ts_us);
+					uint64_t ts_us, unsigned flags);
 /* End of input: judges and logs every open session. */
 void inspector_flush(struct inspector *in);
 

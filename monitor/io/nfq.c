@@ -45,6 +45,7 @@ struct nfqueue {
 	size_t wlen;
 	struct nfqueue_stats st;
 	uint8_t *rbuf;
+	uint8_t *mbuf;           /* a verdict with a modified packet; allocated on first use */
 	uint8_t wbuf[NFQ_WBUF_SIZE];
 };
 
@@ -153,6 +154,35 @@ static void make_room(struct nfqueue *q)
 		flush(q);
 }
 
+/* A verdict carrying the packet's new bytes (NFQA_PAYLOAD): sent alone,
+ * after every verdict before it, as it does not fit the write buffer. */
+static int verdict_modified(struct nfqueue *q, uint32_t id, int v, uint32_t mark,
+			    const uint8_t *data, size_t len)
+{
+	struct nlmsghdr *nlh;
+
+	if (len > NFQ_COPY_RANGE)
+		return -EMSGSIZE;
+	if (!q->mbuf && !(q->mbuf = malloc(NFQ_RBUF_SIZE)))
+		return -ENOMEM;
+	flush(q);
+	nlh = nfq_nlmsg_put((char *)q->mbuf, NFQNL_MSG_VERDICT, q->cfg.queue);
+	nlh->nlmsg_seq = ++q->seq;
+	if (v == NFQUEUE_ACCEPT_FLOW) {
+		nfq_nlmsg_verdict_put(nlh, (int)id, NF_REPEAT);
+		nfq_nlmsg_verdict_put_mark(nlh, (mark & ~q->cfg.mark_mask) | q->cfg.mark_accept);
+		STAT_ADD(q, accept_flow, 1);
+	} else {
+		nfq_nlmsg_verdict_put(nlh, (int)id, NF_ACCEPT);
+		STAT_ADD(q, accepted, 1);
+	}
+	nfq_nlmsg_verdict_put_pkt(nlh, data, (uint32_t)len);
+	STAT_ADD(q, modified, 1);
+	if (send_all(q, q->mbuf, nlh->nlmsg_len) < 0)
+		STAT_ADD(q, send_errors, 1);
+	return 0;
+}
+
 static void verdict(struct nfqueue *q, uint32_t id, int v, uint32_t mark)
 {
 	struct nlmsghdr *nlh;
@@ -203,8 +233,7 @@ static void handle_packet(struct nfqueue *q, const struct nlmsghdr *nlh, uint64_
 {
 	struct nlattr *attr[NFQA_MAX + 1] = { 0 };
 	struct nfqnl_msg_packet_hdr ph;
-	const uint8_t *pkt = NULL;
-	size_t len = 0;
+	struct nfqueue_packet p = { 0 };
 	uint32_t id, mark = 0;
 	int v;
 
@@ -217,16 +246,22 @@ static void handle_packet(struct nfqueue *q, const struct nlmsghdr *nlh, uint64_
 	id = ntohl(ph.packet_id);
 	if (attr[NFQA_MARK])
 		mark = attr_be32(attr[NFQA_MARK]);
+	p.data = (const uint8_t *)"";
 	if (attr[NFQA_PAYLOAD]) {
-		pkt = attr_data(attr[NFQA_PAYLOAD]);
-		len = attr_len(attr[NFQA_PAYLOAD]);
+		p.data = attr_data(attr[NFQA_PAYLOAD]);
+		p.len = attr_len(attr[NFQA_PAYLOAD]);
 	}
 	STAT_ADD(q, packets, 1);
-	STAT_ADD(q, bytes, len);
-	if (attr[NFQA_CAP_LEN] && attr_be32(attr[NFQA_CAP_LEN]) > len)
+	STAT_ADD(q, bytes, p.len);
+	if (attr[NFQA_CAP_LEN] && attr_be32(attr[NFQA_CAP_LEN]) > p.len)
 		STAT_ADD(q, truncated, 1);
-	if (attr[NFQA_SKB_INFO] && (attr_be32(attr[NFQA_SKB_INFO]) & NFQA_SKB_GSO))
-		STAT_ADD(q, gso_packets, 1);
+	if (attr[NFQA_SKB_INFO]) {
+		uint32_t info = attr_be32(attr[NFQA_SKB_INFO]);
+
+		if (info & NFQA_SKB_GSO)
+			STAT_ADD(q, gso_packets, 1);
+		p.csum_not_ready = (info & NFQA_SKB_CSUMNOTREADY) != 0;
+	}
 
 	/* Already decided, yet queued again: the bypass rules are missing.
 	 * Repeating would loop; apply the decision plainly. */
@@ -237,10 +272,19 @@ static void handle_packet(struct nfqueue *q, const struct nlmsghdr *nlh, uint64_
 			NFQUEUE_ACCEPT : NFQUEUE_DROP, mark);
 		return;
 	}
-	v = q->on_packet(q->arg, id, pkt ? pkt : (const uint8_t *)"", len, mark, now_us);
+	p.id = id;
+	p.mark = mark;
+	p.now_us = now_us;
+	v = q->on_packet(q->arg, &p);
 	if (v < NFQUEUE_ACCEPT || v > NFQUEUE_HOLD) {
 		STAT_ADD(q, callback_errors, 1);
 		v = q->cfg.fail_open ? NFQUEUE_ACCEPT : NFQUEUE_DROP;
+		p.new_data = NULL;
+	}
+	if (p.new_data && (v == NFQUEUE_ACCEPT || v == NFQUEUE_ACCEPT_FLOW)) {
+		if (verdict_modified(q, id, v, mark, p.new_data, p.new_len) == 0)
+			return;
+		v = NFQUEUE_DROP;   /* never the bytes the callback replaced */
 	}
 	verdict(q, id, v, mark);
 }
@@ -472,6 +516,7 @@ void nfqueue_close(struct nfqueue *q)
 		close(q->fd);
 	}
 	free(q->rbuf);
+	free(q->mbuf);
 	free(q);
 }
 
@@ -491,6 +536,7 @@ void nfqueue_get_stats(const struct nfqueue *q, struct nfqueue_stats *out)
 	STAT_GET(accepted);
 	STAT_GET(dropped);
 	STAT_GET(accept_flow);
+	STAT_GET(modified);
 	STAT_GET(drop_flow);
 	STAT_GET(batches);
 	STAT_GET(callback_errors);
@@ -541,6 +587,7 @@ void nfqueue_stats_json(struct json *j, const struct nfqueue_stats *s,
 	json_kv_uint(j, "accepted", s->accepted);
 	json_kv_uint(j, "dropped", s->dropped);
 	json_kv_uint(j, "accept_flow", s->accept_flow);
+	json_kv_uint(j, "modified", s->modified);
 	json_kv_uint(j, "drop_flow", s->drop_flow);
 	json_kv_uint(j, "batches", s->batches);
 	json_kv_uint(j, "callback_errors", s->callback_errors);

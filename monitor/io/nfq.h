@@ -28,7 +28,8 @@
  * left or NFQUEUE_BATCH_MAX verdicts are pending; for each packet call the
  * callback; consecutive plain accepts are answered by one batch verdict
  * (NFQNL_MSG_VERDICT_BATCH), any other verdict is sent singly after the batch
- * that precedes it, all verdicts gathered in one send; ENOBUFS (the kernel
+ * that precedes it, all verdicts gathered in one send (a verdict carrying
+ * a modified packet is sent alone, after the ones before it); ENOBUFS (the kernel
  * could not deliver a packet message: it then applies its own fail-open or
  * drop) is counted and the loop goes on.
  */
@@ -64,17 +65,31 @@ enum nfqueue_verdict {
 			      * comes later, by id, through nfqueue_release() */
 };
 
+/* One queued packet, as the callback sees it. */
+struct nfqueue_packet {
+	uint32_t id;             /* the kernel's packet id */
+	const uint8_t *data;     /* from the IPv4/IPv6 header; valid during the call */
+	size_t len;
+	uint32_t mark;           /* the packet's mark (skb mark) as queued */
+	uint64_t now_us;         /* CLOCK_MONOTONIC, when it was received */
+	/* NFQA_SKB_CSUMNOTREADY: a local socket's packet whose TCP/UDP
+	 * checksum the kernel (or the NIC) fills in later: not to be verified. */
+	bool csum_not_ready;
+	/* Set by the callback to send these bytes in place of the packet
+	 * (with NFQUEUE_ACCEPT or NFQUEUE_ACCEPT_FLOW; checksums are the
+	 * caller's: the kernel takes a modified packet as it is). Valid
+	 * until the callback returns to the next packet. */
+	const uint8_t *new_data;
+	size_t new_len;
+};
+
 /*
  * Called once per queued packet, on the thread running nfqueue_dispatch().
- * ip_packet (len bytes, starting at the IPv4/IPv6 header) is valid only
- * during the call. id is the kernel's packet id; mark the packet's mark
- * (skb mark) as queued; now_us CLOCK_MONOTONIC microseconds, taken when the
- * packet was received. Returns an enum nfqueue_verdict; anything else (e.g. a
- * negative errno) counts as a callback error and gets the instance's failure
- * verdict (accept when fail_open, drop otherwise).
+ * Returns an enum nfqueue_verdict; anything else (e.g. a negative errno)
+ * counts as a callback error and gets the instance's failure verdict
+ * (accept when fail_open, drop otherwise).
  */
-typedef int (*nfqueue_packet_fn)(void *arg, uint32_t id, const uint8_t *ip_packet,
-			     size_t len, uint32_t mark, uint64_t now_us);
+typedef int (*nfqueue_packet_fn)(void *arg, struct nfqueue_packet *p);
 
 #define NFQ_DEF_MAXLEN 4096          /* packets per kernel queue */
 #define NFQ_DEF_RCVBUF (8u << 20)    /* netlink receive buffer, bytes */
@@ -100,6 +115,7 @@ struct nfqueue_stats {
 	uint64_t accepted;       /* plain accept verdicts */
 	uint64_t dropped;        /* plain drop verdicts */
 	uint64_t accept_flow;    /* accept + conntrack mark */
+	uint64_t modified;       /* accepted with a modified packet */
 	uint64_t drop_flow;      /* drop + conntrack mark */
 	uint64_t batches;        /* batch verdict messages sent */
 	uint64_t callback_errors;

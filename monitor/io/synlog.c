@@ -127,7 +127,7 @@ static void one_message(struct synlog *sl, const struct nlmsghdr *nlh, uint64_t 
 	sl->n.messages++;
 	if (decode_ip(mnl_attr_get_payload(attr[NFULA_PAYLOAD]),
 		      mnl_attr_get_payload_len(attr[NFULA_PAYLOAD]), &d) != DECODE_TCP ||
-	    (d.tcp_flags & (TCP_SYN | TCP_ACK)) != TCP_SYN) {
+	    !(d.tcp_flags & TCP_SYN) || (d.tcp_flags & TCP_RST)) {
 		sl->n.bad++;
 		return;
 	}
@@ -167,14 +167,13 @@ void synlog_drain(struct synlog *sl)
 	pthread_mutex_unlock(&sl->lock);
 }
 
-bool synlog_take(struct synlog *sl, const struct decoded *d, bool *client_is_src,
-		 uint32_t *isn)
+bool synlog_take(struct synlog *sl, const struct decoded *d, struct syntable_conn *out)
 {
 	bool hit;
 
 	pthread_mutex_lock(&sl->lock);
 	drain_locked(sl);
-	hit = syntable_take(sl->table, d, now_us(), client_is_src, isn);
+	hit = syntable_take(sl->table, d, now_us(), out);
 	pthread_mutex_unlock(&sl->lock);
 	return hit;
 }

@@ -8,7 +8,9 @@
  * make the monitor begin a stream mid-record. Nothing about a SYN needs a
  * verdict, so it is logged, not queued: the connection's setup is not
  * delayed by a round trip through user space, and a SYN flood never fills
- * the queue. The kernel sends each SYN's copy at once (queue threshold 1),
+ * the queue. The servers' SYN+ACKs are copied the same way: where the
+ * server's bytes start and what its SYN said (engine.c holds later
+ * segments against it). The kernel sends each SYN's copy at once (queue threshold 1),
  * before the SYN leaves the gateway, so it is in the socket before the
  * connection's first queued packet exists; synlog_take() reads the socket
  * before it looks. Thread-safe: every queue thread shares one synlog.
@@ -43,8 +45,7 @@ void synlog_close(struct synlog *sl);
 void synlog_drain(struct synlog *sl);
 
 /* syntable_take() on what the kernel has sent so far. */
-bool synlog_take(struct synlog *sl, const struct decoded *d, bool *client_is_src,
-		 uint32_t *isn);
+bool synlog_take(struct synlog *sl, const struct decoded *d, struct syntable_conn *out);
 
 void synlog_counters(struct synlog *sl, struct synlog_counters *out);
 

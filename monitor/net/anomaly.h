@@ -35,6 +35,14 @@
 	X(STREAM_GLOBAL_MEMCAP,   "stream", "stream.reassembly_memcap") \
 	X(STREAM_GAP,             "stream", "stream.reassembly_seq_gap") \
 	X(STREAM_FLOW_TABLE_FULL, "stream", "flow.memcap") \
+	X(EVASION_BAD_CHECKSUM,   "stream", "stream.evasion.bad_checksum") \
+	X(EVASION_LOW_TTL,        "stream", "stream.evasion.insertion_by_ttl") \
+	X(EVASION_BAD_ACK,        "stream", "stream.evasion.bad_ack") \
+	X(EVASION_UNNEGOTIATED_OPTION, "stream", "stream.evasion.unnegotiated_option") \
+	X(EVASION_OUT_OF_WINDOW,  "stream", "stream.evasion.seq_out_of_window") \
+	X(EVASION_SYN_DATA,       "stream", "stream.evasion.data_on_syn") \
+	X(EVASION_IGNORED_RST,    "stream", "stream.evasion.ignored_rst") \
+	X(EVASION_OVERLAP_REWRITTEN, "stream", "stream.evasion.overlap_rewritten") \
 	X(TLS_NOT_TLS,            "applayer", "tls.not_tls") \
 	X(TLS_INVALID_RECORD_TYPE,"applayer", "tls.invalid_record_type") \
 	X(TLS_INVALID_RECORD_VERSION, "applayer", "tls.invalid_record_version") \
@@ -71,6 +79,13 @@ enum anomaly {
 };
 /* Flows and sessions keep the anomalies they saw as bits of a uint64_t. */
 _Static_assert(ANOM_COUNT <= 64, "anomaly kinds must fit a 64-bit mask");
+
+/* The evasion kinds: a packet the receiver would discard (never judged),
+ * or a conflicting copy of judged bytes (engine.c). */
+#define ANOM_EVASION_FIRST ANOM_EVASION_BAD_CHECKSUM
+#define ANOM_EVASION_LAST  ANOM_EVASION_OVERLAP_REWRITTEN
+#define ANOM_EVASION_KINDS (ANOM_EVASION_LAST - ANOM_EVASION_FIRST + 1)
+#define ANOM_EVASION_BITS  (((1ULL << (ANOM_EVASION_LAST + 1)) - 1) & ~((1ULL << ANOM_EVASION_FIRST) - 1))
 
 /* "decode", "stream" or "applayer"; NULL for an out-of-range kind. */
 const char *anomaly_type(enum anomaly a);

@@ -106,6 +106,8 @@ static enum layer tunnel(struct dec *d, enum layer inner, enum pkt_src src)
 	out->sport = out->dport = 0;
 	out->payload = NULL;
 	out->payload_len = 0;
+	out->l3 = out->l4 = NULL;
+	out->l3_len = out->l4_len = 0;
 	return inner;
 }
 
@@ -321,6 +323,9 @@ static enum layer dec_ipv4(struct dec *d)
 	cur_u32(&d->c, &dst);
 	out->family = 4;
 	out->proto = (uint8_t)(w2 >> 16);
+	out->ttl = (uint8_t)(w2 >> 24);
+	out->l3 = cur_ptr(&d->c) - 20;
+	out->l3_len = totlen;
 	addr4(out->src, src);
 	addr4(out->dst, dst);
 	if (hlen > 20) {
@@ -356,6 +361,9 @@ static enum layer dec_ipv6(struct dec *d)
 		return L_OTHER;
 	cur_u32(&d->c, &w1);
 	out->family = 6;
+	out->ttl = (uint8_t)w1;
+	out->l3 = cur_ptr(&d->c) - 8;
+	out->l3_len = 40 + (w1 >> 16);
 	cur_copy(&d->c, out->src, 16);
 	cur_copy(&d->c, out->dst, 16);
 	nh = (uint8_t)(w1 >> 8);
@@ -395,17 +403,42 @@ static enum layer dec_ipv6(struct dec *d)
 	}
 }
 
+/* RFC 9293 section 3.1 / 3.2: the options a receiver acts on before it
+ * accepts a segment: a signature it was not set up for makes it drop the
+ * segment; window scaling bounds what it accepts. */
+static void tcp_options(struct cursor opt, struct decoded *out)
+{
+	uint8_t kind, len;
+
+	while (cur_u8(&opt, &kind) && kind != 0) {
+		if (kind == 1)
+			continue;
+		if (!cur_u8(&opt, &len) || len < 2 || cur_left(&opt) < len - 2u) {
+			out->tcp_opts |= DECODE_OPT_BAD;
+			return;
+		}
+		if (kind == 19 || kind == 29)
+			out->tcp_opts |= DECODE_OPT_SIG;
+		if (kind == 3 && len == 3 && cur_peek_u8(&opt, 0, &out->wscale))
+			out->tcp_opts |= DECODE_OPT_WSCALE;
+		cur_skip(&opt, len - 2u);
+	}
+}
+
 /* RFC 9293 section 3.1: ports, sequence and acknowledgment numbers, data
- * offset, flags, window; options skipped; the payload is what the IP
- * length leaves after the data offset. */
+ * offset, flags, window, options; the payload is what the IP length leaves
+ * after the data offset. */
 static enum layer dec_tcp(struct dec *d)
 {
 	struct decoded *out = d->out;
+	struct cursor opt;
 	uint32_t ports, w3;
 	size_t hlen;
 
 	if (cur_left(&d->c) < 20)
 		return anomaly(d, ANOM_DEC_TCP_TRUNCATED);
+	out->l4 = cur_ptr(&d->c);
+	out->l4_len = cur_left(&d->c);
 	cur_u32(&d->c, &ports);
 	cur_u32(&d->c, &out->seq);
 	cur_u32(&d->c, &out->ack);
@@ -418,8 +451,9 @@ static enum layer dec_tcp(struct dec *d)
 	if (hlen < 20)
 		return anomaly(d, ANOM_DEC_TCP_BAD_HLEN);
 	/* checksum, urgent pointer, options */
-	if (!cur_skip(&d->c, hlen - 16))
+	if (!cur_skip(&d->c, 4) || !cur_sub(&d->c, &opt, hlen - 20))
 		return anomaly(d, ANOM_DEC_TCP_TRUNCATED);
+	tcp_options(opt, out);
 	out->payload = cur_ptr(&d->c);
 	out->payload_len = cur_left(&d->c);
 	return L_TCP_DONE;
@@ -434,6 +468,8 @@ static enum layer dec_udp(struct dec *d)
 	uint32_t ports, w1;
 	size_t len;
 
+	out->l4 = cur_ptr(&d->c);
+	out->l4_len = cur_left(&d->c);
 	if (!cur_u32(&d->c, &ports) || !cur_u32(&d->c, &w1))
 		return L_OTHER;
 	out->sport = (uint16_t)(ports >> 16);
@@ -763,6 +799,11 @@ static void init(struct dec *d, const uint8_t *pkt, size_t len, struct decoded *
 	out->tunnels = 0;
 	out->pkt_src = PKT_SRC_WIRE;
 	out->anomaly = ANOM_COUNT;
+	out->l3 = out->l4 = NULL;
+	out->l3_len = out->l4_len = 0;
+	out->ttl = 0;
+	out->tcp_opts = 0;
+	out->wscale = 0;
 }
 
 const char *decode_pkt_src_name(enum pkt_src s)

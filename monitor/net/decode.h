@@ -76,7 +76,23 @@ struct decoded {
 	uint8_t tunnels;         /* encapsulation layers removed */
 	uint8_t pkt_src;         /* enum pkt_src: the innermost encapsulation */
 	enum anomaly anomaly;    /* valid when DECODE_ANOMALY is returned */
+	/* What a receiver checks before it takes a segment in (evasion
+	 * resistance, engine.c): the innermost IP header (l3, up to the end of
+	 * the IP length), its TTL / hop limit, the TCP or UDP header with its
+	 * payload (l4), and the TCP options that matter. Set on DECODE_TCP and
+	 * on DECODE_OTHER over UDP; l3/l4 NULL otherwise. */
+	const uint8_t *l3;
+	size_t l3_len;
+	const uint8_t *l4;
+	size_t l4_len;
+	uint8_t ttl;
+	uint8_t tcp_opts;        /* DECODE_OPT_* bits */
+	uint8_t wscale;          /* window scale shift, with DECODE_OPT_WSCALE */
 };
+
+#define DECODE_OPT_SIG    0x01  /* TCP MD5 signature (kind 19, RFC 2385) or TCP-AO (29, RFC 5925) */
+#define DECODE_OPT_WSCALE 0x02  /* window scale (kind 3, RFC 7323) */
+#define DECODE_OPT_BAD    0x04  /* an option's length runs past the header */
 
 /* Which decoder handed the engine the packet, as Suricata's EVE `pkt_src`
  * names it: the wire, or the innermost encapsulation that was removed.

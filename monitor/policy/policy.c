@@ -187,6 +187,35 @@ static uint16_t choose_zone(const struct policy *p, const struct policy_flow *f,
 	return (uint16_t)p->n_zones; /* unreachable: the last zone matches all */
 }
 
+/* drop > normalize > alert */
+static int evasion_rank(uint8_t m)
+{
+	return m == POLICY_EVASION_DROP ? 2 : m == POLICY_EVASION_NORMALIZE ? 1 : 0;
+}
+
+/* The strictest evasion mode of the zones f may fall in once its
+ * ClientHello is seen (a zone that needs no SNI ends the search). */
+static uint8_t evasion_of_zones(const struct policy *p, const struct policy_flow *f)
+{
+	uint8_t mode = POLICY_EVASION_ALERT, m;
+	size_t i;
+
+	for (i = 0; i < p->n_zones; i++) {
+		const struct policy_zone *z = &p->zones[i];
+
+		if (!z->any && ((z->n_src && !cidrs_have(z->src, z->n_src, f->family, f->client_addr)) ||
+				(z->n_dst && !cidrs_have(z->dst, z->n_dst, f->family, f->server_addr)) ||
+				(z->ports.n && !ports_have(&z->ports, f->server_port))))
+			continue;
+		m = p->profiles[z->profile].evasion;
+		if (evasion_rank(m) > evasion_rank(mode))
+			mode = m;
+		if (z->any || !z->match_sni)
+			break;
+	}
+	return mode;
+}
+
 /* ---- helpers ---- */
 
 static const char *vname(uint16_t v)
@@ -906,6 +935,28 @@ static bool judges_starttls(const struct policy_profile *pr)
 {
 	return pr->rule[POLICY_CHK_STARTTLS_STRIPPED] ||
 	       pr->rule[POLICY_CHK_STARTTLS_CLEARTEXT_CREDENTIALS];
+}
+
+enum policy_evasion policy_evasion(const struct policy *p, const struct policy_flow *flow,
+				   const struct tls_session *s, struct policy_state *st,
+				   enum anomaly a)
+{
+	struct ectx e = { p, NULL, flow, s, st, 0 };
+	uint8_t mode;
+
+	mode = st->zone ? p->profiles[p->zones[st->zone - 1].profile].evasion :
+			  evasion_of_zones(p, flow);
+	if (mode != POLICY_EVASION_DROP || st->final || a >= ANOM_COUNT)
+		return (enum policy_evasion)mode;
+	if (!st->zone)
+		st->zone = choose_zone(p, flow, s);
+	e.pr = &p->profiles[p->zones[st->zone - 1].profile];
+	if (e.pr->evasion != POLICY_EVASION_DROP)
+		return (enum policy_evasion)e.pr->evasion;
+	if (pending(&e, POLICY_CHK_EVASION))
+		failed(&e, POLICY_CHK_EVASION, -1, "%s", anomaly_event(a));
+	st->final = true;
+	return POLICY_EVASION_DROP;
 }
 
 static enum policy_action evaluate(const struct policy *p, const struct policy_flow *flow,

@@ -127,6 +127,26 @@ enum policy_action policy_evaluate(const struct policy *p, const struct policy_f
 enum policy_action policy_finish(const struct policy *p, const struct policy_flow *flow,
 				 const struct tls_session *s, struct policy_state *st, time_t now);
 
+/* A profile's answer to evasion (`evasion:`, docs/rules.md). */
+enum policy_evasion {
+	POLICY_EVASION_NORMALIZE = 0, /* default: drop what the receiver discards, rewrite
+				       * conflicting copies to the judged bytes */
+	POLICY_EVASION_DROP,          /* drop the flow, with a blocked alert */
+	POLICY_EVASION_ALERT,         /* anomaly events only */
+};
+
+/*
+ * An evasion on a flow (a, an anomaly naming the technique): the mode of
+ * the flow's profile -- before its zone is chosen (no ClientHello yet),
+ * the strictest among the zones its addresses and ports may fall in. In
+ * drop mode the zone is chosen, the failure recorded in st (rule
+ * `<profile>.evasion`, for a blocked alert) and the decision made final.
+ * a = ANOM_COUNT only asks the mode.
+ */
+enum policy_evasion policy_evasion(const struct policy *p, const struct policy_flow *flow,
+				   const struct tls_session *s, struct policy_state *st,
+				   enum anomaly a);
+
 /* Alert header fields of the strongest failure (EVE alert{}). */
 struct policy_alert {
 	uint32_t signature_id;

@@ -76,7 +76,9 @@
 	X(STARTTLS_STRIPPED, "starttls.stripped", "protocol", \
 	  "STARTTLS no longer offered by a server that offered it (stripped)") \
 	X(STARTTLS_CLEARTEXT_CREDENTIALS, "starttls.cleartext_credentials", "protocol", \
-	  "credentials sent in clear text on a protocol that can upgrade to TLS")
+	  "credentials sent in clear text on a protocol that can upgrade to TLS") \
+	X(EVASION, "evasion", "anomaly", \
+	  "evasion: a packet the receiver would discard, or a copy that differs from the judged bytes")
 
 enum policy_check {
 #define POLICY_CHECK_ENUM(e, n, c, m) POLICY_CHK_##e,

@@ -1356,12 +1356,30 @@ static bool parse_starttls(struct rctx *c, const struct pdefaults *pd, const yam
 	return yamldoc_fail(&c->yd, x, "starttls must be required or optional");
 }
 
+/* evasion: normalize (default) | drop | alert; drop judges the flow. */
+static bool parse_evasion(struct rctx *c, const struct pdefaults *pd, struct policy_profile *pr,
+			  const yaml_node_t *n)
+{
+	static const char *const modes[] = { "normalize", "drop", "alert", NULL };
+	const char *s = yamldoc_scalar(n);
+	struct meta m = { .node = n, .sid = -1, .severity = 1, .action = POLICY_ACTION_DROP };
+	uint8_t i;
+
+	for (i = 0; s && modes[i] && strcmp(s, modes[i]); i++)
+		;
+	if (!s || !modes[i])
+		return yamldoc_fail(&c->yd, n, "evasion must be normalize, drop or alert");
+	pr->evasion = i;
+	return i != POLICY_EVASION_DROP ||
+	       add_rule(c, pd, POLICY_CHK_EVASION, &m, -1, "only packets the receiver accepts");
+}
+
 static bool parse_profile(struct rctx *c, uint16_t index, const char *name, const yaml_node_t *n)
 {
 	static const char *const keys[] = {
 		"description", "action", "severity", "versions", "cipher_suites", "groups",
 		"certificate", "client_certificate", "tls13_certificates", "sni", "ja3", "ja4",
-		"alpn", "anomalies", "unknown_resumption", "quic", "starttls", NULL
+		"alpn", "anomalies", "unknown_resumption", "quic", "starttls", "evasion", NULL
 	};
 	struct policy_profile *pr = &c->p->profiles[index];
 	struct pdefaults pd = { index, name, 2, POLICY_ACTION_ALERT };
@@ -1425,6 +1443,8 @@ static bool parse_profile(struct rctx *c, uint16_t index, const char *name, cons
 	if ((x = yamldoc_get(&c->yd, n, "starttls")) && !parse_starttls(c, &pd, x))
 		return false;
 	if ((x = yamldoc_get(&c->yd, n, "quic")) && !parse_quic(c, &pd, pr, x))
+		return false;
+	if ((x = yamldoc_get(&c->yd, n, "evasion")) && !parse_evasion(c, &pd, pr, x))
 		return false;
 	/* A resumption of a session that failed inherits that verdict. */
 	{

@@ -95,6 +95,7 @@ struct policy_profile {
 	bool has_sni_allow, has_ja3_allow, has_ja4_allow, has_alpn_allow;
 	uint8_t tls13_certs;        /* enum policy_action for hidden certificates */
 	bool quic_allow;            /* `quic: allow`: QUIC sessions pass unjudged */
+	uint8_t evasion;            /* enum policy_evasion */
 };
 
 struct policy {

@@ -354,3 +354,30 @@ uint64_t stream_flush(struct stream_half *h, const struct stream_limits *lim,
 	}
 	return anom;
 }
+
+void stream_judged(const struct stream_half *h, uint32_t seq, const uint8_t *data, size_t len,
+		   uint8_t *out)
+{
+	const struct stream_seg *s;
+	size_t i;
+
+	memcpy(out, data, len);
+	if (!h->started)
+		return;
+	for (i = 0; i < len; i++) {
+		uint32_t off = seq + (uint32_t)i - h->next_seq;
+
+		if (off >= 0x80000000u) {
+			uint32_t back = -off;
+
+			if (back <= h->hist_len)
+				out[i] = h->hist[h->hist_len - back];
+			continue;
+		}
+		for (s = h->ooo; s && seg_off(h, s) <= off; s = s->next)
+			if (off - seg_off(h, s) < s->len) {
+				out[i] = s->data[off - seg_off(h, s)];
+				break;
+			}
+	}
+}

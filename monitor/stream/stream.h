@@ -9,8 +9,9 @@
  * replaced by a later segment; when the later bytes differ the
  * STREAM_OVERLAP_DIFF anomaly is reported. To compare retransmissions with
  * bytes already delivered, the last STREAM_HISTORY bytes delivered are kept
- * (allocated on the first delivery, grown as needed up to STREAM_HISTORY;
- * bytes older than that are not compared). When out-of-order data exceeds a
+ * (allocated on the first delivery, grown as needed up to STREAM_HISTORY,
+ * enough for a handshake's flight with its certificates; bytes older than
+ * that are not compared). When out-of-order data exceeds a
  * limit, or a hole is given up on, the gap is skipped: deliver() is called
  * with data == NULL and len = the number of bytes lost, and STREAM_GAP is
  * reported together with the limit's own anomaly (STREAM_OOO_LIMIT for the
@@ -32,7 +33,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STREAM_HISTORY 2048
+#define STREAM_HISTORY 16384
 #define STREAM_MAX_AHEAD (1u << 30)
 
 struct stream_seg;
@@ -85,6 +86,17 @@ uint64_t stream_segment(struct stream_half *h, uint32_t seq,
 			const uint8_t *data, size_t len,
 			const struct stream_limits *lim,
 			stream_deliver_fn deliver, void *arg);
+
+/*
+ * The bytes the half holds for [seq, seq + len): where delivered bytes are
+ * still in the history or buffered bytes cover the range, those (the first
+ * copy, the judged one), elsewhere data's. Called after stream_segment()
+ * with the same segment, out (len bytes) is what a later copy must carry
+ * for every copy to agree with what was judged (evasion: a receiver that
+ * keeps the last copy sees the same bytes).
+ */
+void stream_judged(const struct stream_half *h, uint32_t seq, const uint8_t *data, size_t len,
+		   uint8_t *out);
 
 /* On FIN or RST or flow end: gives up on any hole, delivering what is
  * buffered after a gap notice. Returns anomaly bits as above. */

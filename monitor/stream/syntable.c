@@ -10,7 +10,7 @@ struct syn_slot {
 	uint8_t used, family;
 	uint16_t cport, sport;
 	uint8_t client[16], server[16];
-	uint32_t isn;
+	struct syn_info csyn, ssyn;
 	uint64_t at_us;
 };
 
@@ -70,12 +70,38 @@ static bool same(const struct syn_slot *s, uint8_t family, const uint8_t *client
 	       !memcmp(s->client, client, 16) && !memcmp(s->server, server, 16);
 }
 
+void syn_info_of(const struct decoded *d, struct syn_info *out)
+{
+	out->seen = true;
+	out->ttl = d->ttl;
+	out->opts = d->tcp_opts;
+	out->wscale = d->wscale;
+	out->window = d->window;
+	out->isn = d->seq;
+}
+
+/* A SYN+ACK: into its client's SYN's entry, if there is one. */
+static void add_syn_ack(struct syntable *t, const struct decoded *d, uint64_t now_us)
+{
+	struct syn_slot *set = &t->slot[set_of(t, d->family, d->dst, d->dport, d->src, d->sport)];
+	size_t i;
+
+	for (i = 0; i < SYNTABLE_WAYS; i++)
+		if (same(&set[i], d->family, d->dst, d->dport, d->src, d->sport) &&
+		    now_us - set[i].at_us < SYNTABLE_MAX_AGE_US && !set[i].ssyn.seen)
+			syn_info_of(d, &set[i].ssyn);
+}
+
 void syntable_add(struct syntable *t, const struct decoded *d, uint64_t now_us)
 {
 	struct syn_slot *set = &t->slot[set_of(t, d->family, d->src, d->sport, d->dst, d->dport)];
 	struct syn_slot *s = NULL;
 	size_t i;
 
+	if (d->tcp_flags & TCP_ACK) {
+		add_syn_ack(t, d, now_us);
+		return;
+	}
 	/* its own entry (a retransmitted SYN), else a free or aged-out one */
 	for (i = 0; i < SYNTABLE_WAYS && !s; i++)
 		if (same(&set[i], d->family, d->src, d->sport, d->dst, d->dport))
@@ -97,13 +123,14 @@ void syntable_add(struct syntable *t, const struct decoded *d, uint64_t now_us)
 	memcpy(s->server, d->dst, 16);
 	s->cport = d->sport;
 	s->sport = d->dport;
-	s->isn = d->seq;
+	syn_info_of(d, &s->csyn);
+	memset(&s->ssyn, 0, sizeof(s->ssyn));
 	s->at_us = now_us;
 	t->n.added++;
 }
 
 static bool take(struct syntable *t, uint8_t family, const uint8_t *client, uint16_t cport,
-		 const uint8_t *server, uint16_t sport, uint64_t now_us, uint32_t *isn)
+		 const uint8_t *server, uint16_t sport, uint64_t now_us, struct syntable_conn *out)
 {
 	struct syn_slot *set = &t->slot[set_of(t, family, client, cport, server, sport)];
 	size_t i;
@@ -114,7 +141,8 @@ static bool take(struct syntable *t, uint8_t family, const uint8_t *client, uint
 		if (!same(s, family, client, cport, server, sport) ||
 		    now_us - s->at_us >= SYNTABLE_MAX_AGE_US)
 			continue;
-		*isn = s->isn;
+		out->client = s->csyn;
+		out->server = s->ssyn;
 		s->used = 0;
 		t->n.found++;
 		return true;
@@ -123,14 +151,14 @@ static bool take(struct syntable *t, uint8_t family, const uint8_t *client, uint
 }
 
 bool syntable_take(struct syntable *t, const struct decoded *d, uint64_t now_us,
-		   bool *client_is_src, uint32_t *isn)
+		   struct syntable_conn *out)
 {
-	if (take(t, d->family, d->src, d->sport, d->dst, d->dport, now_us, isn)) {
-		*client_is_src = true;
+	if (take(t, d->family, d->src, d->sport, d->dst, d->dport, now_us, out)) {
+		out->client_is_src = true;
 		return true;
 	}
-	if (take(t, d->family, d->dst, d->dport, d->src, d->sport, now_us, isn)) {
-		*client_is_src = false;
+	if (take(t, d->family, d->dst, d->dport, d->src, d->sport, now_us, out)) {
+		out->client_is_src = false;
 		return true;
 	}
 	return false;

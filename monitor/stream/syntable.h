@@ -1,7 +1,10 @@
 /*
  * syntable: the clients' SYNs the monitor was told of but did not hold in
  * the queue (monitor/synlog.c), kept until the connection's first queued
- * packet asks where the client's bytes start.
+ * packet asks where the client's bytes start. The server's SYN+ACK, when
+ * it is copied too, completes its connection's entry: where the server's
+ * bytes start, and what each end's SYN said that a receiver later holds
+ * segments against (TTL, signature option, window scale: engine.c).
  *
  * Set-associative: a hash of the connection's addresses and ports picks a
  * set of SYNTABLE_WAYS entries, so SYNs that collide on the hash are all
@@ -30,21 +33,41 @@ struct syntable_counters {
 	uint64_t added, found, evicted;
 };
 
+/* What one end's SYN (or SYN+ACK) said. */
+struct syn_info {
+	bool seen;
+	uint8_t ttl;                /* TTL / hop limit as it reached the gateway */
+	uint8_t opts;               /* DECODE_OPT_* */
+	uint8_t wscale;             /* with DECODE_OPT_WSCALE */
+	uint16_t window;            /* unscaled (RFC 7323 section 2.2) */
+	uint32_t isn;
+};
+
+struct syntable_conn {
+	bool client_is_src;         /* the asking packet's source is the client */
+	struct syn_info client, server;
+};
+
+/* The SYN-time facts of a decoded SYN or SYN+ACK. */
+void syn_info_of(const struct decoded *d, struct syn_info *out);
+
 /* slots is rounded up to a power of two, at least SYNTABLE_WAYS. NULL on
  * allocation failure. */
 struct syntable *syntable_new(size_t slots);
 void syntable_free(struct syntable *t);
 
-/* Records a client's SYN (d: a decoded TCP SYN without ACK) seen at now_us. */
+/* Records a client's SYN (d: a decoded TCP SYN without ACK) seen at
+ * now_us, or a server's SYN+ACK into the entry of its client's SYN (a
+ * SYN+ACK without one is ignored). */
 void syntable_add(struct syntable *t, const struct decoded *d, uint64_t now_us);
 
 /*
  * The SYN that opened the connection of d, which may travel either way:
- * on a hit, *client_is_src says whether d's source is the client and *isn
- * is the client's initial sequence number; the entry is consumed.
+ * on a hit, *out tells whether d's source is the client and what the SYN
+ * (and the SYN+ACK, when it was added) said; the entry is consumed.
  */
 bool syntable_take(struct syntable *t, const struct decoded *d, uint64_t now_us,
-		   bool *client_is_src, uint32_t *isn);
+		   struct syntable_conn *out);
 
 void syntable_counters(const struct syntable *t, struct syntable_counters *out);
 

@@ -160,10 +160,11 @@ static struct probe_flow *flow_of(struct probe *pr, const struct tcp_meta *m)
 	return NULL;
 }
 
-static int on_packet(void *arg, uint32_t id, const uint8_t *pkt, size_t len,
-		     uint32_t mark, uint64_t now_us)
+static int on_packet(void *arg, struct nfqueue_packet *p)
 {
 	struct probe *pr = arg;
+	const uint8_t *pkt = p->data;
+	size_t len = p->len;
 	struct probe_flow *f;
 	struct tcp_meta m;
 

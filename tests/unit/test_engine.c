@@ -12,6 +12,7 @@
 #include "net/anomaly.h"
 #include "buf.h"
 #include "engine/engine.h"
+#include "net/checksum.h"
 #include "tlsbuild.h"
 #include "hexfile.h"
 
@@ -301,13 +302,15 @@ Test(engine, server_half_anchored_by_client_ack_without_syn_ack)
 /* Inline the gateway copies the client's SYN (NFLOG) instead of queueing
  * it: the SYN source anchors the client half, so a ClientHello whose
  * second segment comes first is still read from its start. */
-static bool syn_source(void *arg, const struct decoded *d, bool *client_is_src, uint32_t *isn)
+static bool syn_source(void *arg, const struct decoded *d, struct syntable_conn *out)
 {
 	(void)arg;
 	if (d->dport != C.sport)
 		return false;
-	*client_is_src = true;
-	*isn = cseq - 1;
+	memset(out, 0, sizeof(*out));
+	out->client_is_src = true;
+	out->client.seen = true;
+	out->client.isn = cseq - 1;
 	return true;
 }
 
@@ -510,14 +513,20 @@ Test(engine, sequence_wrap_around)
 	cr_assert_eq(R.anomalies, 0);
 }
 
-Test(engine, syn_with_data)
+Test(engine, syn_with_data_is_not_judged)
 {
-	/* TCP Fast Open: the hello rides on the SYN, data from isn + 1. */
+	/* Data on a SYN is taken in only if the server answers with a TCP
+	 * Fast Open cookie, which the gateway cannot know when it must
+	 * decide: never judged, dropped inline; the client sends it again
+	 * after the handshake, and that copy is judged. */
 	send_at(1, cseq - 1, TB_SYN, T12_0, sizeof(T12_0));
-	cseq += sizeof(T12_0);
-	cr_assert_eq(R.ev_all, TLS_EV_CLIENT_HELLO);
-	cr_assert_str_eq(R.sni, "www.alpha-corp.test");
+	cr_assert_eq(R.ev_all, 0);
+	cr_assert(R.anomalies & (1ULL << ANOM_EVASION_SYN_DATA));
+	cr_assert_eq(engine_last_action(E, NULL, NULL), ENGINE_PKT_DROP);
+	send_at(1, cseq - 1, TB_SYN, NULL, 0);
 	send_at(0, sseq - 1, TB_SYN | TB_ACK, NULL, 0);
+	send_data(1, T12_0, sizeof(T12_0), 1448);
+	cr_assert_str_eq(R.sni, "www.alpha-corp.test");
 	send_data(0, T12_1, sizeof(T12_1), 1448);
 	check_t12_session();
 }
@@ -788,4 +797,137 @@ Test(engine, dropped_quic_flow_is_kept_inline)
 	cr_expect_eq(R.n_milestones, 1);
 	cr_expect_eq(counters().flows, 1);
 	cr_expect_eq(counters().forgotten, 0);
+}
+
+/* ---- evasion: the bytes judged are the bytes the receiver takes in ---- */
+
+/* The same segment as send_at() would send, with another TTL and, when
+ * bad_csum, a TCP checksum no receiver accepts. */
+static enum engine_verdict send_raw(int to_server, uint32_t seq, uint32_t ack, unsigned flags,
+				    const void *p, size_t n, uint8_t ttl, bool bad_csum)
+{
+	uint8_t *ip;
+	uint16_t sum;
+
+	tb_packet(&P, &C, to_server, seq, ack, flags, p, n);
+	cr_assert_not(P.oom);
+	ip = (uint8_t *)P.data;
+	ip[8] = ttl;
+	ip[10] = ip[11] = 0;
+	sum = tb_csum(ip, 20, 0);
+	ip[10] = (uint8_t)(sum >> 8);
+	ip[11] = (uint8_t)sum;
+	if (bad_csum)
+		ip[36] ^= 0x5a;
+	now += 1000;
+	return engine_packet(E, TB_DLT_RAW, ip, P.len, now);
+}
+
+/* T12_0 naming another host (same length): a fake ClientHello. */
+static void fake_hello(uint8_t *out)
+{
+	uint8_t *at;
+
+	memcpy(out, T12_0, sizeof(T12_0));
+	at = memmem(out, sizeof(T12_0), "alpha-corp", 10);
+	cr_assert_not_null(at);
+	memcpy(at, "omega-corp", 10);
+}
+
+/* What the engine wants sent instead, decoded. */
+static void rewritten(struct decoded *d)
+{
+	const uint8_t *pkt;
+	size_t len;
+
+	cr_assert_eq(engine_last_action(E, &pkt, &len), ENGINE_PKT_REWRITE);
+	cr_assert_eq(decode_ip(pkt, len, d), DECODE_TCP);
+	cr_assert(checksum_ip_ok(d) && checksum_l4_ok(d), "checksums recomputed");
+}
+
+Test(engine, fake_with_bad_checksum_is_never_judged)
+{
+	static uint8_t fake[sizeof(T12_0)];
+
+	fake_hello(fake);
+	handshake_tcp();
+	send_raw(1, cseq, sseq, TB_ACK | TB_PSH, fake, sizeof(fake), 64, true);
+	cr_assert_eq(R.ev_all, 0);
+	cr_assert(R.anomalies & BIT(EVASION_BAD_CHECKSUM));
+	cr_assert_eq(engine_last_action(E, NULL, NULL), ENGINE_PKT_DROP);
+	send_data(1, T12_0, sizeof(T12_0), 1448);
+	cr_assert_str_eq(R.sni, "www.alpha-corp.test", "the real one is judged");
+	cr_assert_eq(counters().evasion[ANOM_EVASION_BAD_CHECKSUM - ANOM_EVASION_FIRST], 1);
+}
+
+Test(engine, fake_acking_unsent_data_or_without_ack_is_never_judged)
+{
+	static uint8_t fake[sizeof(T12_0)];
+
+	fake_hello(fake);
+	handshake_tcp();
+	send_raw(1, cseq, sseq + 100000, TB_ACK | TB_PSH, fake, sizeof(fake), 64, false);
+	send_raw(1, cseq, sseq - 70000, TB_ACK | TB_PSH, fake, sizeof(fake), 64, false);
+	send_raw(1, cseq, 0, TB_PSH, fake, sizeof(fake), 64, false);
+	cr_assert_eq(R.ev_all, 0);
+	cr_assert_eq(counters().evasion[ANOM_EVASION_BAD_ACK - ANOM_EVASION_FIRST], 3);
+	send_data(1, T12_0, sizeof(T12_0), 1448);
+	cr_assert_str_eq(R.sni, "www.alpha-corp.test");
+}
+
+Test(engine, low_ttl_fake_is_raised_then_later_copies_carry_its_bytes)
+{
+	static uint8_t fake[sizeof(T12_0)];
+	struct decoded d;
+
+	fake_hello(fake);
+	handshake_tcp();
+	/* TTL 2 where the SYN had 64: it would die before the server; raised
+	 * to the SYN's, it arrives, so judging it is right */
+	send_raw(1, cseq, sseq, TB_ACK | TB_PSH, fake, sizeof(fake), 2, false);
+	cr_assert_str_eq(R.sni, "www.omega-corp.test");
+	cr_assert(R.anomalies & BIT(EVASION_LOW_TTL));
+	rewritten(&d);
+	cr_assert_eq(d.ttl, 64);
+	cr_assert_eq(memcmp(d.payload, fake, sizeof(fake)), 0);
+	/* the real one, same sequence numbers: rewritten to the judged bytes */
+	send_raw(1, cseq, sseq, TB_ACK | TB_PSH, T12_0, sizeof(T12_0), 64, false);
+	cr_assert(R.anomalies & BIT(STREAM_OVERLAP_DIFF));
+	cr_assert(R.anomalies & BIT(EVASION_OVERLAP_REWRITTEN));
+	rewritten(&d);
+	cr_assert_eq(d.payload_len, sizeof(fake));
+	cr_assert_eq(memcmp(d.payload, fake, sizeof(fake)), 0, "no copy differs from the judged");
+	cr_assert_eq(counters().evasion_rewritten, 2);
+}
+
+Test(engine, server_direction_fake_flight_and_conflicting_copy)
+{
+	static uint8_t fake[sizeof(T12_1)];
+	struct decoded d;
+
+	memcpy(fake, T12_1, sizeof(fake));
+	fake[600] ^= 0xff;                     /* a byte inside the certificate */
+	handshake_tcp();
+	send_data(1, T12_0, sizeof(T12_0), 1448);
+	/* a fake flight the client would discard (checksum) decides nothing */
+	send_raw(0, sseq, cseq, TB_ACK | TB_PSH, fake, 1000, 64, true);
+	cr_assert_not(R.ev_all & TLS_EV_SERVER_HELLO);
+	cr_assert_eq(engine_last_action(E, NULL, NULL), ENGINE_PKT_DROP);
+	/* the real first part is judged; a differing copy of it is rewritten */
+	send_raw(0, sseq, cseq, TB_ACK | TB_PSH, T12_1, 1000, 64, false);
+	send_raw(0, sseq, cseq, TB_ACK | TB_PSH, fake, 1000, 64, false);
+	rewritten(&d);
+	cr_assert_eq(memcmp(d.payload, T12_1, 1000), 0);
+	sseq += 1000;
+	send_data(0, T12_1 + 1000, sizeof(T12_1) - 1000, 1448);
+	check_t12_session();
+}
+
+Test(engine, rst_out_of_sequence_does_not_end_the_flow)
+{
+	handshake_tcp();
+	send_at(1, cseq + 5000, TB_RST, NULL, 0);
+	send_data(1, T12_0, sizeof(T12_0), 1448);
+	cr_assert_str_eq(R.sni, "www.alpha-corp.test");
+	cr_assert_eq(R.users_freed, 0, "the flow is still followed");
 }

@@ -309,7 +309,7 @@ Test(stream, old_segments_ignored)
 
 Test(stream, history_is_lazy_and_bounded)
 {
-	static uint8_t m[5000];
+	static uint8_t m[20000];
 	static uint8_t x[100];
 	int i;
 
@@ -320,24 +320,24 @@ Test(stream, history_is_lazy_and_bounded)
 	cr_assert_not_null(H.hist);
 	cr_assert_leq(H.hist_cap, 256, "a small flow keeps a small history");
 	fill_msg(m, sizeof(m), 5);
-	for (i = 0; i < 50; i++)
+	for (i = 0; i < 200; i++)
 		seg(11 + (uint32_t)i * 100, m + i * 100, 100);
 	cr_assert_eq(H.hist_cap, STREAM_HISTORY);
 	cr_assert_eq(H.hist_len, STREAM_HISTORY);
 	memset(x, 'X', sizeof(x));
 	/* the last delivered bytes are compared ... */
-	cr_assert_eq(seg(11 + 4900, m + 4900, 100), 0);
-	cr_assert_eq(seg(11 + 4900, x, 100), BIT(STREAM_OVERLAP_DIFF));
-	cr_assert_eq(seg(11 + 5000 - STREAM_HISTORY, x, 1), BIT(STREAM_OVERLAP_DIFF));
+	cr_assert_eq(seg(11 + 19900, m + 19900, 100), 0);
+	cr_assert_eq(seg(11 + 19900, x, 100), BIT(STREAM_OVERLAP_DIFF));
+	cr_assert_eq(seg(11 + 20000 - STREAM_HISTORY, x, 1), BIT(STREAM_OVERLAP_DIFF));
 	/* ... older ones are not kept, hence not compared */
-	cr_assert_eq(seg(11 + 5000 - STREAM_HISTORY - 1, x, 1), 0);
+	cr_assert_eq(seg(11 + 20000 - STREAM_HISTORY - 1, x, 1), 0);
 	cr_assert_eq(seg(11, x, 100), 0);
-	cr_assert_eq(R->len, 5010);
+	cr_assert_eq(R->len, 20010);
 }
 
 Test(stream, big_delivery_keeps_its_tail)
 {
-	static uint8_t m[3000];
+	static uint8_t m[20000];
 	static uint8_t x[10];
 
 	fill_msg(m, sizeof(m), 6);
@@ -345,8 +345,8 @@ Test(stream, big_delivery_keeps_its_tail)
 	stream_syn(&H, 0);
 	seg(1, m, sizeof(m));
 	cr_assert_eq(H.hist_len, STREAM_HISTORY);
-	cr_assert_eq(seg(1 + 2990, m + 2990, 10), 0);
-	cr_assert_eq(seg(1 + 2990, x, 10), BIT(STREAM_OVERLAP_DIFF));
+	cr_assert_eq(seg(1 + 19990, m + 19990, 10), 0);
+	cr_assert_eq(seg(1 + 19990, x, 10), BIT(STREAM_OVERLAP_DIFF));
 }
 
 Test(stream, flow_limit_gives_up_the_hole)

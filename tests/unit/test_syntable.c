@@ -22,18 +22,17 @@ Test(syntable, found_from_either_direction_once)
 	struct syntable *t = syntable_new(1000);
 	struct decoded syn = client_syn(1, 2, 40000, 443, 12345), back = reverse(&syn);
 	struct syntable_counters n;
-	bool client_is_src;
-	uint32_t isn;
+	struct syntable_conn conn;
 
 	cr_assert_not_null(t);
 	syntable_add(t, &syn, 1000);
-	cr_assert(syntable_take(t, &back, 2000, &client_is_src, &isn), "the server's packet asks");
-	cr_assert_not(client_is_src);
-	cr_assert_eq(isn, 12345);
-	cr_assert_not(syntable_take(t, &syn, 2000, &client_is_src, &isn), "consumed");
+	cr_assert(syntable_take(t, &back, 2000, &conn), "the server's packet asks");
+	cr_assert_not(conn.client_is_src);
+	cr_assert_eq(conn.client.isn, 12345);
+	cr_assert_not(syntable_take(t, &syn, 2000, &conn), "consumed");
 	syntable_add(t, &syn, 3000);
-	cr_assert(syntable_take(t, &syn, 3000, &client_is_src, &isn));
-	cr_assert(client_is_src);
+	cr_assert(syntable_take(t, &syn, 3000, &conn));
+	cr_assert(conn.client_is_src);
 	syntable_counters(t, &n);
 	cr_assert_eq(n.added, 2);
 	cr_assert_eq(n.found, 2);
@@ -44,17 +43,16 @@ Test(syntable, other_connections_do_not_match)
 {
 	struct syntable *t = syntable_new(64);
 	struct decoded syn = client_syn(1, 2, 40000, 443, 7), other = client_syn(1, 2, 40001, 443, 7);
-	bool c;
-	uint32_t isn;
+	struct syntable_conn conn;
 
 	syntable_add(t, &syn, 0);
-	cr_assert_not(syntable_take(t, &other, 0, &c, &isn));
+	cr_assert_not(syntable_take(t, &other, 0, &conn));
 	other = client_syn(1, 3, 40000, 443, 7);
-	cr_assert_not(syntable_take(t, &other, 0, &c, &isn));
+	cr_assert_not(syntable_take(t, &other, 0, &conn));
 	other = syn;
 	other.family = 6;
-	cr_assert_not(syntable_take(t, &other, 0, &c, &isn));
-	cr_assert(syntable_take(t, &syn, 0, &c, &isn));
+	cr_assert_not(syntable_take(t, &other, 0, &conn));
+	cr_assert(syntable_take(t, &syn, 0, &conn));
 	syntable_free(t);
 }
 
@@ -62,11 +60,10 @@ Test(syntable, old_entries_are_ignored)
 {
 	struct syntable *t = syntable_new(64);
 	struct decoded syn = client_syn(1, 2, 40000, 443, 7);
-	bool c;
-	uint32_t isn;
+	struct syntable_conn conn;
 
 	syntable_add(t, &syn, 5);
-	cr_assert_not(syntable_take(t, &syn, 5 + SYNTABLE_MAX_AGE_US, &c, &isn));
+	cr_assert_not(syntable_take(t, &syn, 5 + SYNTABLE_MAX_AGE_US, &conn));
 	syntable_free(t);
 }
 
@@ -77,8 +74,7 @@ Test(syntable, colliding_flows_are_all_kept_then_the_oldest_evicted)
 	struct syntable *t = syntable_new(1);           /* one set: everything collides */
 	struct decoded syn[SYNTABLE_WAYS + 1];
 	struct syntable_counters n;
-	bool c;
-	uint32_t isn;
+	struct syntable_conn conn;
 	int i;
 
 	cr_assert_not_null(t);
@@ -93,17 +89,17 @@ Test(syntable, colliding_flows_are_all_kept_then_the_oldest_evicted)
 	for (i = 0; i < SYNTABLE_WAYS; i++) {
 		struct decoded back = reverse(&syn[i]);
 
-		cr_assert(syntable_take(t, &back, 20, &c, &isn), "flow %d lost its anchor", i);
-		cr_assert_eq(isn, (uint32_t)(100 + i));
+		cr_assert(syntable_take(t, &back, 20, &conn), "flow %d lost its anchor", i);
+		cr_assert_eq(conn.client.isn, (uint32_t)(100 + i));
 	}
 	/* full set: the oldest live SYN gives way, counted */
 	for (i = 0; i <= SYNTABLE_WAYS; i++)
 		syntable_add(t, &syn[i], (uint64_t)(100 + i));
 	syntable_counters(t, &n);
 	cr_assert_eq(n.evicted, 1);
-	cr_assert_not(syntable_take(t, &syn[0], 200, &c, &isn), "the oldest was evicted");
+	cr_assert_not(syntable_take(t, &syn[0], 200, &conn), "the oldest was evicted");
 	for (i = 1; i <= SYNTABLE_WAYS; i++)
-		cr_assert(syntable_take(t, &syn[i], 200, &c, &isn), "flow %d kept", i);
+		cr_assert(syntable_take(t, &syn[i], 200, &conn), "flow %d kept", i);
 	syntable_free(t);
 }
 
@@ -117,8 +113,7 @@ Test(syntable, a_quarter_full_table_keeps_almost_every_flow)
 	struct syntable_counters n;
 	struct decoded d;
 	unsigned found = 0;
-	bool c;
-	uint32_t isn;
+	struct syntable_conn conn;
 	int i;
 
 	for (i = 0; i < 1024; i++) {
@@ -127,11 +122,38 @@ Test(syntable, a_quarter_full_table_keeps_almost_every_flow)
 	}
 	for (i = 0; i < 1024; i++) {
 		d = client_syn((uint8_t)(i & 0xff), 2, (uint16_t)(30000 + i), 443, (uint32_t)i);
-		found += syntable_take(t, &d, 1, &c, &isn) && isn == (uint32_t)i;
+		found += syntable_take(t, &d, 1, &conn) && conn.client.isn == (uint32_t)i;
 	}
 	syntable_counters(t, &n);
 	cr_assert_eq(found + n.evicted, 1024, "found %u, evicted %llu", found,
 		     (unsigned long long)n.evicted);
 	cr_assert_leq(n.evicted, 16, "evicted %llu", (unsigned long long)n.evicted);
+	syntable_free(t);
+}
+
+Test(syntable, a_syn_ack_completes_its_connection_entry)
+{
+	struct syntable *t = syntable_new(64);
+	struct decoded syn = client_syn(1, 2, 40000, 443, 7), sa = reverse(&syn);
+	struct decoded stray = client_syn(1, 2, 40001, 443, 7);
+	struct syntable_conn conn;
+
+	syn.ttl = 63;
+	syn.tcp_opts = DECODE_OPT_WSCALE;
+	syn.wscale = 7;
+	sa.tcp_flags = TCP_SYN | TCP_ACK;
+	sa.seq = 900;
+	sa.ttl = 61;
+	stray = reverse(&stray);
+	stray.tcp_flags = TCP_SYN | TCP_ACK;
+	syntable_add(t, &stray, 0);             /* no SYN of its own: ignored */
+	syntable_add(t, &syn, 0);
+	syntable_add(t, &sa, 10);
+	cr_assert(syntable_take(t, &syn, 20, &conn));
+	cr_assert(conn.client.seen && conn.server.seen);
+	cr_assert_eq(conn.client.ttl, 63);
+	cr_assert_eq(conn.client.wscale, 7);
+	cr_assert_eq(conn.server.isn, 900);
+	cr_assert_eq(conn.server.ttl, 61);
 	syntable_free(t);
 }
