@@ -353,6 +353,7 @@ static enum anomaly discarded(struct engine *e, struct engine_session *es, int s
 	const struct engine_peer *me = &es->peer[side], *rcv = &es->peer[!side];
 	const struct stream_half *h = &es->flow->half[side];
 	uint32_t back, rcv_win;
+	uint8_t wscale;
 
 	if (csum_verified(e, es, side, d) && (!checksum_ip_ok(d) || !checksum_l4_ok(d))) {
 		es->peer[side].csum_bad++;
@@ -364,7 +365,8 @@ static enum anomaly discarded(struct engine *e, struct engine_session *es, int s
 	if (es->evasion != ENGINE_EVASION_NORMALIZE && me->ttl > TTL_SLACK &&
 	    d->ttl < me->ttl - TTL_SLACK)
 		return ANOM_EVASION_LOW_TTL;
-	if ((d->tcp_opts & DECODE_OPT_SIG) && me->syn && !(me->opts & DECODE_OPT_SIG))
+	if (me->syn && !(me->opts & DECODE_OPT_SIG) && d->tcp_opt_len &&
+	    (decode_tcp_options(d, &wscale) & DECODE_OPT_SIG))
 		return ANOM_EVASION_UNNEGOTIATED_OPTION;
 	/* one without data is never queued inline; offline it is simply not
 	 * acted on (handle()): it may answer another connection's ACK */

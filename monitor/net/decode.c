@@ -403,28 +403,6 @@ static enum layer dec_ipv6(struct dec *d)
 	}
 }
 
-/* RFC 9293 section 3.1 / 3.2: the options a receiver acts on before it
- * accepts a segment: a signature it was not set up for makes it drop the
- * segment; window scaling bounds what it accepts. */
-static void tcp_options(struct cursor opt, struct decoded *out)
-{
-	uint8_t kind, len;
-
-	while (cur_u8(&opt, &kind) && kind != 0) {
-		if (kind == 1)
-			continue;
-		if (!cur_u8(&opt, &len) || len < 2 || cur_left(&opt) < len - 2u) {
-			out->tcp_opts |= DECODE_OPT_BAD;
-			return;
-		}
-		if (kind == 19 || kind == 29)
-			out->tcp_opts |= DECODE_OPT_SIG;
-		if (kind == 3 && len == 3 && cur_peek_u8(&opt, 0, &out->wscale))
-			out->tcp_opts |= DECODE_OPT_WSCALE;
-		cur_skip(&opt, len - 2u);
-	}
-}
-
 /* RFC 9293 section 3.1: ports, sequence and acknowledgment numbers, data
  * offset, flags, window, options; the payload is what the IP length leaves
  * after the data offset. */
@@ -453,7 +431,8 @@ static enum layer dec_tcp(struct dec *d)
 	/* checksum, urgent pointer, options */
 	if (!cur_skip(&d->c, 4) || !cur_sub(&d->c, &opt, hlen - 20))
 		return anomaly(d, ANOM_DEC_TCP_TRUNCATED);
-	tcp_options(opt, out);
+	out->tcp_opt = cur_ptr(&opt);
+	out->tcp_opt_len = (uint8_t)cur_left(&opt);
 	out->payload = cur_ptr(&d->c);
 	out->payload_len = cur_left(&d->c);
 	return L_TCP_DONE;
@@ -802,8 +781,31 @@ static void init(struct dec *d, const uint8_t *pkt, size_t len, struct decoded *
 	out->l3 = out->l4 = NULL;
 	out->l3_len = out->l4_len = 0;
 	out->ttl = 0;
-	out->tcp_opts = 0;
-	out->wscale = 0;
+	out->tcp_opt = NULL;
+	out->tcp_opt_len = 0;
+}
+
+/* RFC 9293 section 3.2; a signature the connection was not set up with
+ * makes a receiver drop the segment (RFC 2385 / RFC 5925), window scaling
+ * bounds what it accepts (RFC 7323). */
+uint8_t decode_tcp_options(const struct decoded *d, uint8_t *wscale)
+{
+	struct cursor opt = cur_make(d->tcp_opt, d->tcp_opt_len);
+	uint8_t kind, len, bits = 0;
+
+	*wscale = 0;
+	while (cur_u8(&opt, &kind) && kind != 0) {
+		if (kind == 1)
+			continue;
+		if (!cur_u8(&opt, &len) || len < 2 || cur_left(&opt) < len - 2u)
+			return bits | DECODE_OPT_BAD;
+		if (kind == 19 || kind == 29)
+			bits |= DECODE_OPT_SIG;
+		if (kind == 3 && len == 3 && cur_peek_u8(&opt, 0, wscale))
+			bits |= DECODE_OPT_WSCALE;
+		cur_skip(&opt, len - 2u);
+	}
+	return bits;
 }
 
 const char *decode_pkt_src_name(enum pkt_src s)

@@ -79,15 +79,16 @@ struct decoded {
 	/* What a receiver checks before it takes a segment in (evasion
 	 * resistance, engine.c): the innermost IP header (l3, up to the end of
 	 * the IP length), its TTL / hop limit, the TCP or UDP header with its
-	 * payload (l4), and the TCP options that matter. Set on DECODE_TCP and
-	 * on DECODE_OTHER over UDP; l3/l4 NULL otherwise. */
+	 * payload (l4), and the TCP options (read by decode_tcp_options() when
+	 * wanted: most packets never need them). Set on DECODE_TCP and on
+	 * DECODE_OTHER over UDP; l3/l4 NULL otherwise. */
 	const uint8_t *l3;
 	size_t l3_len;
 	const uint8_t *l4;
 	size_t l4_len;
 	uint8_t ttl;
-	uint8_t tcp_opts;        /* DECODE_OPT_* bits */
-	uint8_t wscale;          /* window scale shift, with DECODE_OPT_WSCALE */
+	const uint8_t *tcp_opt;  /* the TCP options' bytes (tcp_opt_len) */
+	uint8_t tcp_opt_len;
 };
 
 #define DECODE_OPT_SIG    0x01  /* TCP MD5 signature (kind 19, RFC 2385) or TCP-AO (29, RFC 5925) */
@@ -121,6 +122,11 @@ enum decode_result {
  * payload points into pkt, so it is valid while pkt is. */
 enum decode_result decode_packet(int dlt, const uint8_t *pkt, size_t len,
 				 struct decoded *out);
+
+/* The options of d's TCP header that a receiver acts on before it accepts
+ * a segment (RFC 9293 section 3.2): DECODE_OPT_* bits, and the window
+ * scale shift in *wscale (0 without one). */
+uint8_t decode_tcp_options(const struct decoded *d, uint8_t *wscale);
 
 /* Decodes a packet that starts at its IP header (NFQUEUE hands these). */
 enum decode_result decode_ip(const uint8_t *pkt, size_t len, struct decoded *out);

@@ -74,8 +74,7 @@ void syn_info_of(const struct decoded *d, struct syn_info *out)
 {
 	out->seen = true;
 	out->ttl = d->ttl;
-	out->opts = d->tcp_opts;
-	out->wscale = d->wscale;
+	out->opts = decode_tcp_options(d, &out->wscale);
 	out->window = d->window;
 	out->isn = d->seq;
 }

@@ -138,9 +138,11 @@ Test(syntable, a_syn_ack_completes_its_connection_entry)
 	struct decoded stray = client_syn(1, 2, 40001, 443, 7);
 	struct syntable_conn conn;
 
+	static const uint8_t opts[] = { 1, 3, 3, 7 };   /* NOP, window scale 7 */
+
 	syn.ttl = 63;
-	syn.tcp_opts = DECODE_OPT_WSCALE;
-	syn.wscale = 7;
+	syn.tcp_opt = opts;
+	syn.tcp_opt_len = sizeof(opts);
 	sa.tcp_flags = TCP_SYN | TCP_ACK;
 	sa.seq = 900;
 	sa.ttl = 61;
@@ -153,6 +155,7 @@ Test(syntable, a_syn_ack_completes_its_connection_entry)
 	cr_assert(conn.client.seen && conn.server.seen);
 	cr_assert_eq(conn.client.ttl, 63);
 	cr_assert_eq(conn.client.wscale, 7);
+	cr_assert_eq(conn.client.opts, DECODE_OPT_WSCALE);
 	cr_assert_eq(conn.server.isn, 900);
 	cr_assert_eq(conn.server.ttl, 61);
 	syntable_free(t);
