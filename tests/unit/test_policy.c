@@ -631,6 +631,60 @@ Test(policy, tls13_hidden_certificate)
 	cr_assert_eq(st.action, POLICY_ACTION_ALERT);
 }
 
+/* A TLS 1.3 session as tls.c leaves it once the key log or a probe showed
+ * its chain (keys, cert_source) or failed to (keys TLS_KEYS_FAILED). */
+static void tls13(struct tls_session *s, const char *leaf, uint8_t keys, uint8_t source)
+{
+	session(s, "good.test", leaf);
+	s->version = 0x0304;
+	s->suite = 0x1302;
+	s->server_kx = false;
+	s->keys = keys;
+	s->cert_source = source;
+	if (!leaf)
+		s->events &= ~(unsigned)TLS_EV_CERTIFICATE;
+}
+
+Test(policy, tls13_certificates_shown_by_keylog_or_probe_are_judged)
+{
+	struct policy_flow f = flow4("198.51.100.1");
+	struct policy_state st;
+	struct tls_session s;
+
+	tls13(&s, "good.crt", TLS_KEYS_DECRYPTING, TLS_CERTS_KEYLOG);
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "");
+	tls13(&s, "expired.crt", TLS_KEYS_DECRYPTING, TLS_CERTS_KEYLOG);
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "strict.certificate.expired");
+	tls13(&s, "expired.crt", TLS_KEYS_NONE, TLS_CERTS_PROBE);
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "strict.certificate.expired");
+}
+
+Test(policy, tls13_keys_that_did_not_decrypt_leave_the_certificate_hidden)
+{
+	struct policy_flow f = flow4("198.51.100.1");
+	struct policy_state st;
+	struct tls_session s;
+
+	tls13(&s, NULL, TLS_KEYS_FAILED, TLS_CERTS_HANDSHAKE);
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "strict.certificate.tls13_hidden");
+}
+
+/* What a probe can tell of client authentication in TLS 1.3: whether the
+ * server demands a certificate; the client's own stays encrypted. */
+Test(policy, tls13_probe_of_a_sensitive_server_checks_it_asks_for_a_client_certificate)
+{
+	struct policy_flow f = flow4("10.9.1.1");
+	struct policy_state st;
+	struct tls_session s;
+
+	tls13(&s, "good.crt", TLS_KEYS_NONE, TLS_CERTS_PROBE);
+	s.cert_request = true;
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "");
+	tls13(&s, "good.crt", TLS_KEYS_NONE, TLS_CERTS_PROBE);
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "sensitive.client_certificate.missing");
+	cr_assert_str_eq(st.failures[0].observed, "server did not request a client certificate");
+}
+
 Test(policy, anomalies_and_every_failure_kept)
 {
 	struct policy_flow f = flow4("198.51.100.1");
