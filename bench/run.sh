@@ -27,7 +27,7 @@ cat "$PKI/rootA.crt.pem" "$PKI/intA_ec.crt.pem" "$PKI/intA_rsa.crt.pem" > "$OUT/
 MB=$(stat -c %s "$BULK" | awk '{printf "%.1f", $1/1e6}')
 
 # run NAME RUNS CMD...: median wall, CPU, peak RSS of RUNS runs.
-declare -A WALL CPU RSS
+declare -A WALL CPU RSS cpu
 run() {
 	local name=$1 n=$2; shift 2
 	local walls=() i
@@ -78,6 +78,22 @@ mine=${WALL["secaudit read --eve"]}
 	echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; $(date -u '+%Y-%m-%d %H:%M UTC'); load $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$OUT/results.md"
 [ "$tls_events" -eq $HANDSHAKES ] || { echo "bench: expected $HANDSHAKES tls events"; exit 1; }
+
+# Checksum verification (evasion: a packet with a bad checksum is never
+# judged) on and off, paired and alternated so that a load change on the
+# shared machine hits both alike: ratio verify/ignore of each pair.
+echo
+echo "bench: secaudit read --checksums verify vs ignore, $RUNS alternated pairs"
+for ((i = 0; i < RUNS; i++)); do
+	for mode in verify ignore; do
+		/usr/bin/time -f "%e %U %S" -o "$OUT/time.txt" build/bin/secaudit read --eve \
+			--checksums $mode -o "$OUT/bulk-csum.eve" "$BULK" >/dev/null 2>&1
+		read -r w u s < "$OUT/time.txt"
+		cpu[$mode]=$(echo "$u + $s" | bc)
+	done
+	printf '  pair %d: verify %s s CPU, ignore %s s CPU, ratio %s\n' $((i + 1)) "${cpu[verify]}" \
+		"${cpu[ignore]}" "$(echo "scale=3; ${cpu[verify]} / ${cpu[ignore]}" | bc)"
+done | tee -a "$OUT/results.md"
 
 # Inline, through the namespace lab: gateway with and without the monitor.
 if [ "$(id -u)" = 0 ]; then
