@@ -147,7 +147,9 @@ def test_test_config_checks_the_directories():
         assert "warning: the stats socket needs that directory" in out
         os.chown(run, NOBODY.pw_uid, NOBODY.pw_gid)      # it removes its socket at exit
         rc, out = check()
-        assert "warning" not in out
+        # the only warnings left are the policy's own (rules/demo.yaml allows
+        # TLS 1.3 with tls13_certificates: allow, which rules check warns of)
+        assert not [l for l in out.splitlines() if "warning" in l and "director" in l], out
         assert rc == 0 and "configuration OK" in out, out
         ev.rmdir()
         rc, out = check()
