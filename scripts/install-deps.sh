@@ -55,7 +55,7 @@ case "$missing" in *tshark*)
 esac
 # Another apt or dpkg at work holds the locks: wait for it (up to 5
 # minutes) instead of failing at once.
-apt() {
+apt_wait() {
 	err=$(mktemp)
 	for _ in $(seq 30); do
 		apt-get -o DPkg::Lock::Timeout=10 "$@" 2>"$err" && { rm -f "$err"; return 0; }
@@ -66,5 +66,5 @@ apt() {
 	rm -f "$err"
 	return 1
 }
-apt update -qq
-apt install -y -qq --no-install-recommends $missing >/dev/null
+apt_wait update -qq
+apt_wait install -y -qq --no-install-recommends $missing >/dev/null
