@@ -5,26 +5,22 @@ daemon started), secaudit-monitor --test-config passes on the installed
 configuration, an upgrade keeps the admin's edit, and remove then purge
 leave no file behind.
 
-The packages are installed on the machine itself for a few seconds: one
-run at a time (a lock under /run/lock), and only when no secaudit package
-is installed already; whatever happens, the teardown purges them and
-deletes the secaudit account if this test made it."""
-import fcntl
+dpkg runs on this machine's own root, but inside a mount namespace of the
+test's own where /etc, /usr (with /lib, /bin, /sbin) , /var and /run are
+private overlays: other tests running at the same time never see the
+packages, the secaudit account or the directories, and the namespace
+vanishes with the test."""
 import glob
-import grp
 import os
-import pwd
 import re
 import shutil
 import subprocess
-import time
 
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PACKAGES = ["secaudit", "secaudit-monitor", "secaudit-agent", "secaudit-server"]
-LOCK = "/run/lock/secaudit-deb-test.lock"
-WATCHED = ["/etc", "/usr", "/lib", "/var/lib", "/var/log", "/var/spool", "/var/cache"]
+WATCHED = ["/etc", "/usr", "/var"]
 
 
 def need_tools():
@@ -36,33 +32,54 @@ def need_tools():
             pytest.skip(f"'{tool}' is missing (Debian package {pkg})")
 
 
-def installed(pkg):
-    r = subprocess.run(["dpkg-query", "-W", "-f=${Status}", pkg], capture_output=True, text=True)
-    return "installed" in r.stdout or "config-files" in r.stdout
+class Root:
+    """A mount namespace whose /etc, /usr, /var and /run are overlays of
+    the machine's: commands run there through nsenter."""
 
+    def __init__(self, tmp):
+        mounts = []
+        for top in ("etc", "usr", "var", "run"):
+            for sub in ("upper", "work"):
+                os.makedirs(f"{tmp}/{top}/{sub}")
+            mounts.append(f"mount -t overlay overlay -o lowerdir=/{top},"
+                          f"upperdir={tmp}/{top}/upper,workdir={tmp}/{top}/work /{top}")
+        self.holder = subprocess.Popen(
+            ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+             " && ".join(mounts) + " && echo ready && exec sleep 100000"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        line = self.holder.stdout.readline().strip()
+        if line != "ready":
+            self.close()
+            pytest.skip(f"no private overlays of /etc, /usr, /var, /run: {line!r}")
 
-def dpkg(*args):
-    """dpkg, waiting (a minute at most) while another dpkg or apt runs."""
-    for _ in range(60):
-        r = subprocess.run(["dpkg", *args], capture_output=True, text=True, timeout=300,
+    def run(self, *args, check=False):
+        r = subprocess.run(["nsenter", "-t", str(self.holder.pid), "-m", "--", *args],
+                           capture_output=True, text=True, timeout=300,
                            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
-        if r.returncode == 0 or "lock" not in r.stderr:
-            return r
-        time.sleep(1)
-    return r
+        assert not check or r.returncode == 0, r.stdout + r.stderr
+        return r
 
+    def exists(self, path):
+        return self.run("test", "-e", path).returncode == 0
 
-def ours():
-    """Every path on the machine whose name says secaudit (outside /proc,
-    /sys, /tmp and this tree)."""
-    found = set()
-    for top in WATCHED:
-        for d, dirs, files in os.walk(top):
-            dirs[:] = [x for x in dirs if os.path.join(d, x) not in ("/usr/src", ROOT)]
-            for n in dirs + files:
-                if "secaudit" in n:
-                    found.add(os.path.join(d, n))
-    return found
+    def read(self, path):
+        return self.run("cat", path, check=True).stdout
+
+    def dpkg(self, *args):
+        return self.run("dpkg", *args)
+
+    def installed(self, pkg):
+        r = self.run("dpkg-query", "-W", "-f=${Status}", pkg)
+        return r.stdout.endswith(" installed")
+
+    def ours(self):
+        """Every path whose name says secaudit, under the private trees."""
+        r = self.run("find", *WATCHED, "-xdev", "-name", "*secaudit*")
+        return set(r.stdout.split())
+
+    def close(self):
+        self.holder.kill()
+        self.holder.wait()
 
 
 @pytest.fixture(scope="module")
@@ -90,29 +107,17 @@ def lintian(debs):
 
 
 @pytest.fixture(scope="module")
-def machine(debs):
-    """The packages' stay on this machine: a lock, a clean start, and a
-    teardown that purges them whatever happened."""
-    lock = open(LOCK, "w")
-    fcntl.flock(lock, fcntl.LOCK_EX)
-    if any(installed(p) for p in PACKAGES):
-        fcntl.flock(lock, fcntl.LOCK_UN)
-        pytest.skip("a secaudit package is installed on this machine already; not touching it")
-    had_user = True
+def machine(debs, tmp_path_factory):
+    """The private root the packages are installed into."""
+    root = Root(tmp_path_factory.mktemp("root"))
     try:
-        pwd.getpwnam("secaudit")
-    except KeyError:
-        had_user = False
-    before = ours()
-    try:
-        yield {"before": before}
+        if any(root.installed(p) for p in PACKAGES):
+            pytest.skip("a secaudit package is installed on this machine already")
+        root.dpkg("-P", *PACKAGES)      # leftover configuration, in the private copy only
+        root.before = root.ours()
+        yield root
     finally:
-        dpkg("--purge", *PACKAGES)
-        if not had_user:
-            subprocess.run(["userdel", "secaudit"], capture_output=True)
-            subprocess.run(["groupdel", "secaudit"], capture_output=True)
-        fcntl.flock(lock, fcntl.LOCK_UN)
-        lock.close()
+        root.close()
 
 
 def repack(deb, old, new, dest):
@@ -133,8 +138,9 @@ def version_of(deb):
 
 
 def test_install_upgrade_remove_purge(debs, lintian, machine, tmp_path):
+    root = machine
     order = [debs[p] for p in PACKAGES]
-    r = dpkg("-i", *order)
+    r = root.dpkg("-i", *order)
     assert r.returncode == 0, r.stdout + r.stderr
 
     # where the FHS says
@@ -151,57 +157,53 @@ def test_install_upgrade_remove_purge(debs, lintian, machine, tmp_path):
                  "/etc/secaudit/agent.yaml", "/etc/secaudit/server.yaml",
                  "/etc/secaudit/rules/audit/exec.yaml", "/etc/default/secaudit-gateway",
                  "/etc/logrotate.d/secaudit-monitor", "/etc/logrotate.d/secaudit-server"):
-        assert os.path.exists(path), path
-    unit = open("/lib/systemd/system/secaudit-monitor.service").read()
+        assert root.exists(path), path
+    unit = root.read("/lib/systemd/system/secaudit-monitor.service")
     assert "ExecStart=/usr/sbin/secaudit-monitor --config /etc/secaudit/monitor.yaml" in unit
     # the user and its directories, made by the package
-    user = pwd.getpwnam("secaudit")
-    assert user.pw_shell == "/usr/sbin/nologin" and user.pw_uid < 1000
+    user = root.run("getent", "passwd", "secaudit", check=True).stdout.strip().split(":")
+    assert user[6] == "/usr/sbin/nologin" and int(user[2]) < 1000, user
     for d in ("/var/log/secaudit", "/var/lib/secaudit", "/var/spool/secaudit"):
-        st = os.stat(d)
-        assert st.st_uid == user.pw_uid and grp.getgrgid(st.st_gid).gr_name == "secaudit", d
+        owner = root.run("stat", "-c", "%U:%G", d, check=True).stdout.strip()
+        assert owner == "secaudit:secaudit", (d, owner)
     # /etc as conffiles
-    conf = subprocess.run(["dpkg-query", "-W", "-f=${Conffiles}", "secaudit-monitor"],
-                          capture_output=True, text=True).stdout
+    conf = root.run("dpkg-query", "-W", "-f=${Conffiles}", "secaudit-monitor").stdout
     for path in ("/etc/secaudit/monitor.yaml", "/etc/secaudit/rules/default.yaml",
                  "/etc/default/secaudit-gateway", "/etc/logrotate.d/secaudit-monitor"):
         assert path in conf, conf
-    # nothing started: the units are installed disabled
-    running = subprocess.run(["pgrep", "-x", "secaudit-monitor"], capture_output=True,
-                             text=True).stdout.split()
-    assert not [p for p in running
-                if os.readlink(f"/proc/{p}/exe") == "/usr/sbin/secaudit-monitor"]
-    assert not glob.glob("/etc/systemd/system/*.wants/secaudit-*")
+    # nothing started: the units are installed disabled, no such process runs
+    assert not root.run("sh", "-c", "ls /etc/systemd/system/*.wants/secaudit-* 2>/dev/null"
+                        ).stdout.strip()
+    assert not [p for p in os.listdir("/proc") if p.isdigit() and
+                os.path.exists(f"/proc/{p}/exe") and
+                os.readlink(f"/proc/{p}/exe").startswith("/usr/sbin/secaudit-")]
     # the installed configuration checks
-    r = subprocess.run(["/usr/sbin/secaudit-monitor", "--config", "/etc/secaudit/monitor.yaml",
-                        "--test-config"], capture_output=True, text=True, timeout=60)
+    r = root.run("/usr/sbin/secaudit-monitor", "--config", "/etc/secaudit/monitor.yaml",
+                 "--test-config")
     assert r.returncode == 0 and "configuration OK" in r.stdout, r.stdout + r.stderr
-    r = subprocess.run(["/usr/bin/secaudit", "rules", "check", "/etc/secaudit/rules/default.yaml"],
-                       capture_output=True, text=True, timeout=60)
+    r = root.run("/usr/bin/secaudit", "rules", "check", "/etc/secaudit/rules/default.yaml")
     assert r.returncode == 0, r.stderr
 
     # the admin edits, the next build upgrades: the edit stays
-    with open("/etc/secaudit/monitor.yaml", "a") as f:
-        f.write("# the admin's edit\n")
+    root.run("sh", "-c", "echo \"# the admin's edit\" >> /etc/secaudit/monitor.yaml", check=True)
     old = version_of(debs["secaudit"])
     new = old + "+next"
-    r = dpkg("-i", *[repack(d, old, new, tmp_path) for d in order])
+    r = root.dpkg("-i", *[repack(d, old, new, tmp_path) for d in order])
     assert r.returncode == 0, r.stdout + r.stderr
-    assert subprocess.run(["dpkg-query", "-W", "-f=${Version}", "secaudit-monitor"],
-                          capture_output=True, text=True).stdout == new
-    assert open("/etc/secaudit/monitor.yaml").read().endswith("# the admin's edit\n")
+    assert root.run("dpkg-query", "-W", "-f=${Version}", "secaudit-monitor").stdout == new
+    assert root.read("/etc/secaudit/monitor.yaml").endswith("# the admin's edit\n")
 
     # remove: programs gone, the admin's configuration kept
-    r = dpkg("-r", *PACKAGES)
+    r = root.dpkg("-r", *PACKAGES)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert not os.path.exists("/usr/sbin/secaudit-monitor")
-    assert not os.path.exists("/lib/systemd/system/secaudit-monitor.service")
-    assert os.path.exists("/etc/secaudit/monitor.yaml")
+    assert not root.exists("/usr/sbin/secaudit-monitor")
+    assert not root.exists("/lib/systemd/system/secaudit-monitor.service")
+    assert root.exists("/etc/secaudit/monitor.yaml")
 
     # purge: nothing left behind
-    r = dpkg("-P", *PACKAGES)
+    r = root.dpkg("-P", *PACKAGES)
     assert r.returncode == 0, r.stdout + r.stderr
-    left = ours() - machine["before"]
+    left = root.ours() - root.before
     assert not left, sorted(left)
 
 
