@@ -84,7 +84,8 @@ class Gateway:
 
     def install(self, ca_pem):
         """Step 1, as the packages or `make install` would leave it."""
-        self.sh("useradd --system --no-create-home --shell /usr/sbin/nologin secaudit\n"
+        self.sh("getent passwd secaudit >/dev/null || "
+                "useradd --system --no-create-home --shell /usr/sbin/nologin secaudit\n"
                 "install -d -m 755 /etc/secaudit /etc/secaudit/rules\n"
                 f"install -m 644 {REPO}/config/monitor.yaml /etc/secaudit/monitor.yaml\n"
                 f"install -m 644 {REPO}/rules/*.yaml /etc/secaudit/rules/\n"
