@@ -23,6 +23,7 @@ struct walk {
 	struct stat_value *vals;
 	size_t n;
 	long elem;                   /* element of "queues" being read, or -1 */
+	char version[64];            /* the daemon's "version", or "" */
 };
 
 /* Values that go up and down are gauges; the rest only count up. The
@@ -233,6 +234,9 @@ static bool read_value(struct walk *w, char *path, size_t plen, int depth)
 	case '[':
 		return read_array(w, path, plen, depth);
 	case '"':
+		/* the one string a person asks for: which build is running */
+		if (depth == 2 && !strcmp(path, "version"))
+			return read_string(w, w->version, sizeof(w->version));
 		return read_string(w, NULL, 0);
 	case 't':
 		return read_word(w, "true");
@@ -303,6 +307,8 @@ static void render_text(const struct walk *w, struct buf *out)
 	const struct stat_value *s;
 	char num[32];
 
+	if (w->version[0])
+		buf_printf(out, "%-28s %s\n", "version", w->version);
 	for (i = 0; i < w->n; i++)
 		if (w->vals[i].queue == QUEUE_NONE && !has_queue_values(w, w->vals[i].name))
 			buf_printf(out, "%-28s %" PRIu64 "\n", w->vals[i].name, w->vals[i].v);

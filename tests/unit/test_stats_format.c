@@ -79,6 +79,20 @@ Test(stats_format, text_table_totals_and_queues)
 	free(s);
 }
 
+Test(stats_format, text_names_the_version_first)
+{
+	int rc;
+	char *s = render("{\"version\":\"1.2.3-45\",\"uptime\":15,\"name\":\"x\"}",
+			 STATS_TEXT, &rc);
+
+	cr_assert_eq(rc, 0);
+	const char *want = "version                      1.2.3-45\nuptime";
+
+	cr_assert(!strncmp(s, want, strlen(want)), "%s", s);
+	cr_assert(!strstr(s, "name"), "%s", s);
+	free(s);
+}
+
 Test(stats_format, json_is_the_line)
 {
 	int rc;
