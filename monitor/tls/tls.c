@@ -531,14 +531,16 @@ static void set_resumption(struct tls_session *s, enum tls_resumption r)
 
 /* At a TLS 1.3 ServerHello: keys each direction whose handshake traffic
  * secret the key log holds for this ClientHello.random. True when the
- * server's flight or the client's will be decrypted. */
+ * server's flight or the client's will be decrypted. Not over QUIC: its
+ * Handshake packets are protected by QUIC (RFC 9001 5), not by records,
+ * and are not decrypted yet. */
 static bool start_decryption(struct tls_session *s)
 {
 	const struct keylog_entry *k;
 	const struct keylog_secret *sec;
 	int d;
 
-	if (!s->keylog || s->version != 0x0304 || !s->n_client_hellos || s->dec)
+	if (!s->keylog || s->quic || s->version != 0x0304 || !s->n_client_hellos || s->dec)
 		return false;
 	k = keylog_find(s->keylog, s->client_hello[0].random);
 	if (!k)

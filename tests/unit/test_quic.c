@@ -12,6 +12,7 @@
 #include "quic/initial.h"
 #include "quic/quic.h"
 #include "tls/fingerprint.h"
+#include "tls/keylog.h"
 #include "tls/tls.h"
 #include "hexfile.h"
 
@@ -175,6 +176,36 @@ Test(quic_session, rfc9001_handshake)
 	cr_expect_eq(quic_take_anomalies(&q), 0);
 	quic_session_free(&q);
 	tls_session_free(&tls);
+}
+
+/* A key log that holds the session's secrets changes nothing over QUIC:
+ * its Handshake packets are not records, and are not decrypted (yet), so
+ * the session must not claim it was. */
+Test(quic_session, keylog_does_not_claim_decryption)
+{
+	static const char kl_text[] =
+		"CLIENT_HANDSHAKE_TRAFFIC_SECRET "
+		"ebf8fa56f12939b9584a3896472ec40bb863cfd3e86804fe3a47f06a2b69484c "
+		"0000000000000000000000000000000000000000000000000000000000000001\n"
+		"SERVER_HANDSHAKE_TRAFFIC_SECRET "
+		"ebf8fa56f12939b9584a3896472ec40bb863cfd3e86804fe3a47f06a2b69484c "
+		"0000000000000000000000000000000000000000000000000000000000000002\n";
+	struct keylog *kl = keylog_parse(kl_text, sizeof(kl_text) - 1, NULL);
+	struct quic_session q;
+	struct tls_session tls;
+
+	cr_assert_not_null(kl);
+	cr_assert_eq(keylog_count(kl), 1);
+	quic_session_init(&q);
+	tls_session_init(&tls, NULL);
+	tls_session_set_keylog(&tls, kl);
+	feed_file(&q, &tls, TLS_TO_SERVER, DATA "rfc9001-a2-client-initial.hex");
+	feed_file(&q, &tls, TLS_TO_CLIENT, DATA "rfc9001-a3-server-initial.hex");
+	cr_expect_eq(tls.suite, 0x1301);
+	cr_expect_eq(tls.keys, TLS_KEYS_NONE);
+	quic_session_free(&q);
+	tls_session_free(&tls);
+	keylog_free(kl);
 }
 
 /* Builds a v1/v2 Initial: header, 4-byte packet number pn, frames, then
