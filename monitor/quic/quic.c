@@ -91,18 +91,6 @@ bool quic_starts_connection(const uint8_t *dgram, size_t len, bool *from_client)
 
 /* ---- keys --------------------------------------------------------------- */
 
-static bool derive(struct quic_session *q, uint32_t version, const uint8_t *cid, uint8_t cid_len)
-{
-	if (quic_initial_keys(version, cid, cid_len, false, &q->keys[TLS_TO_SERVER]) ||
-	    quic_initial_keys(version, cid, cid_len, true, &q->keys[TLS_TO_CLIENT])) {
-		q->keyed = false;
-		return false;
-	}
-	q->keyed = true;
-	q->keyed_version = version;
-	return true;
-}
-
 static void set_key_cid(struct quic_session *q, const uint8_t *cid, uint8_t len)
 {
 	memcpy(q->key_cid, cid, len);
@@ -189,42 +177,66 @@ bad:
 
 /* ---- packets ------------------------------------------------------------ */
 
+/* Opens a copy of the packet with the Initial keys of version and cid: the
+ * session's when they are those, else keys derived here, which the session
+ * adopts only when they open it (a packet that does not authenticate never
+ * changes which keys later packets are tried with). 0 on success. */
+static int open_with(struct quic_session *q, enum tls_dir dir, uint32_t version,
+		     const uint8_t *cid, uint8_t cid_len, const uint8_t *pkt, size_t pkt_len,
+		     size_t pn_off, uint8_t *copy, const uint8_t **payload, size_t *payload_len,
+		     uint64_t *pn)
+{
+	bool same = q->keyed && q->keyed_version == version && cid_len == q->key_cid_len &&
+		    !memcmp(cid, q->key_cid, cid_len);
+	struct quic_keys k[2];
+	int rc;
+
+	if (!same && (quic_initial_keys(version, cid, cid_len, false, &k[TLS_TO_SERVER]) ||
+		      quic_initial_keys(version, cid, cid_len, true, &k[TLS_TO_CLIENT])))
+		return -1;
+	memcpy(copy, pkt, pkt_len);
+	rc = quic_unprotect(same ? &q->keys[dir] : &k[dir], copy, pkt_len, pn_off,
+			    q->largest_pn[dir], payload, payload_len, pn);
+	if (!rc && !same) {
+		memcpy(q->keys, k, sizeof(k));
+		memmove(q->key_cid, cid, cid_len);
+		q->key_cid_len = cid_len;
+		q->keyed = true;
+		q->keyed_version = version;
+	}
+	return rc;
+}
+
 /*
  * Decrypts one Initial packet (pkt_len bytes at pkt, packet number at
  * pn_off) and reads its frames. The keys come from the client's first
- * Destination CID (or a Retry's Source CID); a packet they do not open is
- * tried once with keys from its own Destination CID, which is how a
- * capture that starts after the first Initial, or a 5-tuple reused by a new
- * connection, is still read.
+ * Destination CID (or a Retry's Source CID); a client packet they do not
+ * open is tried once with keys from its own Destination CID, which is how a
+ * capture that starts after the first Initial, a new attempt after a
+ * Version Negotiation, or a 5-tuple reused by a new connection, is read.
  */
 static void initial_packet(struct quic_session *q, struct deliver_ctx *d, uint32_t version,
 			   const uint8_t *pkt, size_t pkt_len, size_t pn_off,
 			   const uint8_t *dcid, uint8_t dcid_len)
 {
 	uint8_t stack[MAX_STACK_PKT], *copy = pkt_len <= sizeof(stack) ? stack : malloc(pkt_len);
-	const uint8_t *payload;
+	const uint8_t *payload, *kc = q->key_cid;
+	uint8_t kl = q->key_cid_len;
 	size_t payload_len;
 	uint64_t pn;
-	int attempt, rc = -1;
+	int rc;
 
 	if (!copy)
 		return;
-	if (!q->key_cid_len && !q->dcid_len && d->dir == TLS_TO_SERVER)
-		set_key_cid(q, dcid, dcid_len);
-	for (attempt = 0; attempt < 2 && rc; attempt++) {
-		if (attempt == 1) {
-			if (d->dir != TLS_TO_SERVER ||
-			    (dcid_len == q->key_cid_len && !memcmp(dcid, q->key_cid, dcid_len)))
-				break;
-			set_key_cid(q, dcid, dcid_len);
-		}
-		if ((!q->keyed || q->keyed_version != version) &&
-		    !derive(q, version, q->key_cid, q->key_cid_len))
-			break;
-		memcpy(copy, pkt, pkt_len);
-		rc = quic_unprotect(&q->keys[d->dir], copy, pkt_len, pn_off, q->largest_pn[d->dir],
-				    &payload, &payload_len, &pn);
+	if (!kl && d->dir == TLS_TO_SERVER) {
+		kc = dcid;
+		kl = dcid_len;
 	}
+	rc = open_with(q, d->dir, version, kc, kl, pkt, pkt_len, pn_off, copy, &payload,
+		       &payload_len, &pn);
+	if (rc && d->dir == TLS_TO_SERVER && (dcid_len != kl || memcmp(dcid, kc, dcid_len)))
+		rc = open_with(q, d->dir, version, dcid, dcid_len, pkt, pkt_len, pn_off, copy,
+			       &payload, &payload_len, &pn);
 	if (rc) {
 		q->undecryptable[d->dir]++;
 		flag(q, ANOM_QUIC_FAILED_DECRYPT);

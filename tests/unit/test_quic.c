@@ -420,6 +420,31 @@ Test(quic_session, retry_version_negotiation_coalesced)
 	tls_session_free(&tls);
 }
 
+/* A client Initial that does not authenticate, to another connection id,
+ * leaves the keys as they were: the server's Initial still opens. */
+Test(quic_session, forged_initial_does_not_change_the_keys)
+{
+	static const uint8_t other[8] = { 9, 9, 9, 9, 9, 9, 9, 9 };
+	uint8_t ch[245], frames[400], dgram[1500];
+	struct quic_session q;
+	struct tls_session tls;
+	size_t n, f;
+
+	rfc_client_hello(ch);
+	quic_session_init(&q);
+	tls_session_init(&tls, NULL);
+	feed_file(&q, &tls, TLS_TO_SERVER, DATA "rfc9001-a2-client-initial.hex");
+	f = crypto_frame(frames, 0, ch, 245);
+	n = build(dgram, QUIC_V1, false, other, other, 8, 5, frames, f, 1162);
+	dgram[300] ^= 1;
+	cr_expect_eq(quic_feed(&q, &tls, TLS_TO_SERVER, dgram, n), 0);
+	cr_expect_eq(quic_take_anomalies(&q), 1ULL << ANOM_QUIC_FAILED_DECRYPT);
+	cr_expect_eq(feed_file(&q, &tls, TLS_TO_CLIENT, DATA "rfc9001-a3-server-initial.hex") &
+		     TLS_EV_SERVER_HELLO, TLS_EV_SERVER_HELLO);
+	quic_session_free(&q);
+	tls_session_free(&tls);
+}
+
 Test(quic_session, starts_connection)
 {
 	static const uint8_t dns[12] = { 0x12, 0x34, 1, 0, 0, 1 };
