@@ -195,8 +195,8 @@ static int on_packet(void *arg, struct nfqueue_packet *p)
 		if (m.dport != pr->arg || f->payload_pkts != 1 || pr->n_held == PROBE_HELD)
 			return NFQUEUE_ACCEPT;
 		f->holding = true;
-		pr->held[pr->n_held++] = (struct probe_held){ id, mark,
-							      now_us + pr->hold_ms * 1000u, f };
+		pr->held[pr->n_held++] = (struct probe_held){ p->id, p->mark,
+							      p->now_us + pr->hold_ms * 1000u, f };
 		return NFQUEUE_HOLD;
 	case M_BYPASS_AFTER:
 		return f->payload_pkts > pr->arg ? NFQUEUE_ACCEPT_FLOW : NFQUEUE_ACCEPT;
