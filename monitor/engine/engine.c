@@ -271,9 +271,29 @@ static unsigned win_shift(const struct engine_session *es, int side)
 	return 0;
 }
 
+/* The SYN's and SYN+ACK's copies go to the sink before the flow's first
+ * packet, in time order: each stamped no later than the packet (ts_us)
+ * nor earlier than the one before it, so the evidence stays in order
+ * whatever the two clocks said. */
+static void syn_copies(struct engine *e, struct engine_session *es,
+		       const struct syntable_conn *conn, uint64_t ts_us)
+{
+	const struct syn_pkt *p[2] = { &conn->client_pkt, &conn->server_pkt };
+	uint64_t at = 0;
+	int i;
+
+	if (!es->inspecting || !e->sink.syn_copy)
+		return;
+	for (i = 0; i < 2 && p[i]->len; i++) {
+		at = p[i]->wall_us > at ? p[i]->wall_us : at;
+		at = at < ts_us ? at : ts_us;
+		e->sink.syn_copy(e->sink.arg, es, p[i]->pkt, p[i]->len, at);
+	}
+}
+
 /* A flow whose SYN the engine was not shown: the SYN source may know it. */
 static void syn_from_source(struct engine *e, struct engine_session *es, int side,
-			    const struct decoded *d)
+			    const struct decoded *d, uint64_t ts_us)
 {
 	struct syntable_conn conn;
 	int client;
@@ -290,6 +310,7 @@ static void syn_from_source(struct engine *e, struct engine_session *es, int sid
 	}
 	es->client_syn = true;
 	e->n.syns_from_source++;
+	syn_copies(e, es, &conn, ts_us);
 }
 
 void engine_set_syn_source(struct engine *e, engine_syn_fn fn, void *arg)
@@ -702,10 +723,11 @@ static enum engine_verdict handle(struct engine *e, enum decode_result r,
 		return ENGINE_ACCEPT;
 	es->last_us = ts_us;
 	es->pkt_src = d->pkt_src;
+	/* the SYNs first: the flow's evidence is kept in packet order */
+	if (created && !(d->tcp_flags & TCP_SYN) && e->syn_fn)
+		syn_from_source(e, es, side, d, ts_us);
 	if (es->inspecting && e->sink.packet)
 		e->sink.packet(e->sink.arg, es, ts_us);
-	if (created && !(d->tcp_flags & TCP_SYN) && e->syn_fn)
-		syn_from_source(e, es, side, d);
 	if (es->inspecting && es->verdict == ENGINE_ACCEPT) {
 		enum anomaly why;
 

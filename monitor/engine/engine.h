@@ -163,6 +163,13 @@ struct engine_sink {
 	/* A packet of a flow still in its handshake, before it is inspected
 	 * (may be NULL). */
 	void (*packet)(void *arg, struct engine_session *es, uint64_t ts_us);
+	/* A copy of the client's SYN, then of the server's SYN+ACK when there
+	 * is one, from the SYN source (engine_syn_fn), before the first packet
+	 * of a flow whose SYNs the engine was not shown (may be NULL). pkt:
+	 * from the IP header, valid during the call; ts_us never decreases
+	 * and is no later than that first packet's. */
+	void (*syn_copy)(void *arg, struct engine_session *es, const uint8_t *pkt, size_t len,
+			 uint64_t ts_us);
 	/* The handshake is over or the flow ended: log the session. Called
 	 * once per flow that carried TLS. */
 	void (*session_end)(void *arg, struct engine_session *es, uint64_t ts_us);

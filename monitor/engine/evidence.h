@@ -9,6 +9,14 @@
  * kept, and the pcap says so by its packet count only. A flow's copies go
  * once the flow is decided, so inline only the flows still in their
  * handshake hold any.
+ *
+ * Inline, the client's SYN and the server's SYN+ACK are not queued: the
+ * kernel copies them (io/synlog, kept in stream/syntable), and those
+ * copies are the flow's first two packets here, in that order, before its
+ * first queued one. A pcap made from a capture (`secaudit read`) holds
+ * them as captured, never also as copies (no SYN source offline). A
+ * SYN+ACK the kernel did not copy (or copied after the flow's first
+ * queued packet asked) is missing from an inline pcap.
  */
 #ifndef SECAUDIT_EVIDENCE_H
 #define SECAUDIT_EVIDENCE_H

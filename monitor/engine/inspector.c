@@ -278,16 +278,32 @@ static enum engine_evasion on_evasion(void *arg, struct engine_session *es, enum
 	}
 }
 
-static void on_packet(void *arg, struct engine_session *es, uint64_t ts_us)
+/* Keeps a copy of a packet of a flow being judged, for its evidence. */
+static void keep(struct inspector *in, struct engine_session *es, const uint8_t *pkt,
+		 size_t len, uint64_t ts_us)
 {
-	struct inspector *in = arg;
 	struct judged *jd;
 
 	if (!in->evidence_dir)
 		return;
 	jd = judged_of(in, es);
 	if (jd && !jd->st.final)
-		evidence_add(&jd->ev, &in->evidence_budget, in->pkt, in->pkt_len, ts_us);
+		evidence_add(&jd->ev, &in->evidence_budget, pkt, len, ts_us);
+}
+
+static void on_packet(void *arg, struct engine_session *es, uint64_t ts_us)
+{
+	struct inspector *in = arg;
+
+	keep(in, es, in->pkt, in->pkt_len, ts_us);
+}
+
+/* Inline, the SYN and SYN+ACK reach us as copies (io/synlog): the
+ * evidence starts with them, as a capture's would. */
+static void on_syn_copy(void *arg, struct engine_session *es, const uint8_t *pkt, size_t len,
+			uint64_t ts_us)
+{
+	keep(arg, es, pkt, len, ts_us);
 }
 
 static void on_user_free(void *arg, struct engine_session *es)
@@ -322,6 +338,7 @@ struct inspector *inspector_new(const struct engine_config *cfg, const struct po
 	sink.arg = in;
 	sink.milestone = on_milestone;
 	sink.packet = on_packet;
+	sink.syn_copy = on_syn_copy;
 	sink.session_end = on_session_end;
 	sink.anomaly = on_anomaly;
 	sink.user_free = on_user_free;

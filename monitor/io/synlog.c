@@ -4,6 +4,7 @@
  */
 #include "io/synlog.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -20,7 +21,7 @@
 #include <libmnl/libmnl.h>
 #include <libnetfilter_log/libnetfilter_log.h>
 
-#define SYNLOG_COPY_RANGE 128           /* IP and TCP headers with options */
+#define SYNLOG_COPY_RANGE SYNTABLE_PKT_MAX /* IP and TCP headers with options */
 #define SYNLOG_RBUF (64 * 1024)
 #define SYNLOG_RCVBUF (4u << 20)
 #define SYNLOG_SLOTS 65536
@@ -33,11 +34,11 @@ struct synlog {
 	uint8_t rbuf[SYNLOG_RBUF];
 };
 
-static uint64_t now_us(void)
+static uint64_t clock_us(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(clock, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
@@ -116,29 +117,47 @@ void synlog_close(struct synlog *sl)
 	free(sl);
 }
 
+/* When the kernel saw the packet: its stamp when it sent one (the copy
+ * may be read only when the connection's first queued packet asks for
+ * it), else now. */
+static uint64_t wall_of(struct nlattr *stamp_attr)
+{
+	struct nfulnl_msg_packet_timestamp stamp;
+	uint64_t us = 0;
+
+	if (stamp_attr && mnl_attr_get_payload_len(stamp_attr) >= sizeof(stamp)) {
+		memcpy(&stamp, mnl_attr_get_payload(stamp_attr), sizeof(stamp));
+		us = be64toh(stamp.sec) * 1000000 + be64toh(stamp.usec);
+	}
+	return us ? us : clock_us(CLOCK_REALTIME);
+}
+
 static void one_message(struct synlog *sl, const struct nlmsghdr *nlh, uint64_t now)
 {
 	struct nlattr *attr[NFULA_MAX + 1] = { 0 };
+	const uint8_t *pkt;
 	struct decoded d;
+	size_t len;
 
 	if (NFNL_MSG_TYPE(nlh->nlmsg_type) != NFULNL_MSG_PACKET ||
 	    nflog_nlmsg_parse(nlh, attr) < 0 || !attr[NFULA_PAYLOAD])
 		return;
 	sl->n.messages++;
-	if (decode_ip(mnl_attr_get_payload(attr[NFULA_PAYLOAD]),
-		      mnl_attr_get_payload_len(attr[NFULA_PAYLOAD]), &d) != DECODE_TCP ||
+	pkt = mnl_attr_get_payload(attr[NFULA_PAYLOAD]);
+	len = mnl_attr_get_payload_len(attr[NFULA_PAYLOAD]);
+	if (decode_ip(pkt, len, &d) != DECODE_TCP ||
 	    !(d.tcp_flags & TCP_SYN) || (d.tcp_flags & TCP_RST)) {
 		sl->n.bad++;
 		return;
 	}
-	syntable_add(sl->table, &d, now);
+	syntable_add(sl->table, &d, pkt, len, wall_of(attr[NFULA_TIMESTAMP]), now);
 }
 
 /* Caller holds the lock. */
 static void drain_locked(struct synlog *sl)
 {
 	const struct nlmsghdr *nlh;
-	uint64_t now = now_us();
+	uint64_t now = clock_us(CLOCK_MONOTONIC);
 	ssize_t n;
 	int left;
 
@@ -173,7 +192,7 @@ bool synlog_take(struct synlog *sl, const struct decoded *d, struct syntable_con
 
 	pthread_mutex_lock(&sl->lock);
 	drain_locked(sl);
-	hit = syntable_take(sl->table, d, now_us(), out);
+	hit = syntable_take(sl->table, d, clock_us(CLOCK_MONOTONIC), out);
 	pthread_mutex_unlock(&sl->lock);
 	return hit;
 }

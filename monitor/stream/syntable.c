@@ -11,6 +11,7 @@ struct syn_slot {
 	uint16_t cport, sport;
 	uint8_t client[16], server[16];
 	struct syn_info csyn, ssyn;
+	struct syn_pkt cpkt, spkt;
 	uint64_t at_us;
 };
 
@@ -79,26 +80,38 @@ void syn_info_of(const struct decoded *d, struct syn_info *out)
 	out->isn = d->seq;
 }
 
+static void keep_pkt(struct syn_pkt *out, const uint8_t *pkt, size_t len, uint64_t wall_us)
+{
+	out->wall_us = wall_us;
+	out->len = (uint16_t)(len < SYNTABLE_PKT_MAX ? len : SYNTABLE_PKT_MAX);
+	if (out->len)
+		memcpy(out->pkt, pkt, out->len);
+}
+
 /* A SYN+ACK: into its client's SYN's entry, if there is one. */
-static void add_syn_ack(struct syntable *t, const struct decoded *d, uint64_t now_us)
+static void add_syn_ack(struct syntable *t, const struct decoded *d, const uint8_t *pkt,
+			size_t len, uint64_t wall_us, uint64_t now_us)
 {
 	struct syn_slot *set = &t->slot[set_of(t, d->family, d->dst, d->dport, d->src, d->sport)];
 	size_t i;
 
 	for (i = 0; i < SYNTABLE_WAYS; i++)
 		if (same(&set[i], d->family, d->dst, d->dport, d->src, d->sport) &&
-		    now_us - set[i].at_us < SYNTABLE_MAX_AGE_US && !set[i].ssyn.seen)
+		    now_us - set[i].at_us < SYNTABLE_MAX_AGE_US && !set[i].ssyn.seen) {
 			syn_info_of(d, &set[i].ssyn);
+			keep_pkt(&set[i].spkt, pkt, len, wall_us);
+		}
 }
 
-void syntable_add(struct syntable *t, const struct decoded *d, uint64_t now_us)
+void syntable_add(struct syntable *t, const struct decoded *d, const uint8_t *pkt, size_t len,
+		  uint64_t wall_us, uint64_t now_us)
 {
 	struct syn_slot *set = &t->slot[set_of(t, d->family, d->src, d->sport, d->dst, d->dport)];
 	struct syn_slot *s = NULL;
 	size_t i;
 
 	if (d->tcp_flags & TCP_ACK) {
-		add_syn_ack(t, d, now_us);
+		add_syn_ack(t, d, pkt, len, wall_us, now_us);
 		return;
 	}
 	/* its own entry (a retransmitted SYN), else a free or aged-out one */
@@ -124,6 +137,8 @@ void syntable_add(struct syntable *t, const struct decoded *d, uint64_t now_us)
 	s->sport = d->dport;
 	syn_info_of(d, &s->csyn);
 	memset(&s->ssyn, 0, sizeof(s->ssyn));
+	keep_pkt(&s->cpkt, pkt, len, wall_us);
+	s->spkt.len = 0;
 	s->at_us = now_us;
 	t->n.added++;
 }
@@ -142,6 +157,8 @@ static bool take(struct syntable *t, uint8_t family, const uint8_t *client, uint
 			continue;
 		out->client = s->csyn;
 		out->server = s->ssyn;
+		out->client_pkt = s->cpkt;
+		out->server_pkt = s->spkt;
 		s->used = 0;
 		t->n.found++;
 		return true;

@@ -4,7 +4,9 @@
  * packet asks where the client's bytes start. The server's SYN+ACK, when
  * it is copied too, completes its connection's entry: where the server's
  * bytes start, and what each end's SYN said that a receiver later holds
- * segments against (TTL, signature option, window scale: engine.c).
+ * segments against (TTL, signature option, window scale: engine.c). Each
+ * keeps its packet's first SYNTABLE_PKT_MAX bytes and kernel time too: a
+ * blocked handshake's evidence starts with them (engine/evidence.h).
  *
  * Set-associative: a hash of the connection's addresses and ports picks a
  * set of SYNTABLE_WAYS entries, so SYNs that collide on the hash are all
@@ -26,6 +28,9 @@
 
 #define SYNTABLE_MAX_AGE_US (30ull * 1000000)
 #define SYNTABLE_WAYS 4
+/* Bytes of a SYN kept whole: IPv4 with options (60) and TCP with every
+ * option (60) fit; the copy range synlog asks the kernel for. */
+#define SYNTABLE_PKT_MAX 128
 
 struct syntable;
 
@@ -43,9 +48,17 @@ struct syn_info {
 	uint32_t isn;
 };
 
+/* One end's SYN (or SYN+ACK) as it was copied, for evidence. */
+struct syn_pkt {
+	uint64_t wall_us;           /* when the kernel saw it (wall time) */
+	uint16_t len;               /* bytes of pkt, from its IP header; 0: none */
+	uint8_t pkt[SYNTABLE_PKT_MAX];
+};
+
 struct syntable_conn {
 	bool client_is_src;         /* the asking packet's source is the client */
 	struct syn_info client, server;
+	struct syn_pkt client_pkt, server_pkt; /* len 0 when not seen */
 };
 
 /* The SYN-time facts of a decoded SYN or SYN+ACK. */
@@ -57,14 +70,18 @@ struct syntable *syntable_new(size_t slots);
 void syntable_free(struct syntable *t);
 
 /* Records a client's SYN (d: a decoded TCP SYN without ACK) seen at
- * now_us, or a server's SYN+ACK into the entry of its client's SYN (a
- * SYN+ACK without one is ignored). */
-void syntable_add(struct syntable *t, const struct decoded *d, uint64_t now_us);
+ * now_us (monotonic: ages entries), or a server's SYN+ACK into the entry
+ * of its client's SYN (a SYN+ACK without one is ignored). d was decoded
+ * from pkt, len bytes from its IP header (the first SYNTABLE_PKT_MAX are
+ * kept; pkt may be NULL with len 0), which the kernel saw at wall_us. */
+void syntable_add(struct syntable *t, const struct decoded *d, const uint8_t *pkt, size_t len,
+		  uint64_t wall_us, uint64_t now_us);
 
 /*
  * The SYN that opened the connection of d, which may travel either way:
  * on a hit, *out tells whether d's source is the client and what the SYN
- * (and the SYN+ACK, when it was added) said; the entry is consumed.
+ * (and the SYN+ACK, when it was added) said and their copies; the entry is
+ * consumed.
  */
 bool syntable_take(struct syntable *t, const struct decoded *d, uint64_t now_us,
 		   struct syntable_conn *out);

@@ -166,7 +166,9 @@ def gwc(lab, tmp_path):
 
 
 def assert_evidence(alert, *, min_packets=2):
-    """The alert names a pcap holding the blocked handshake's packets."""
+    """The alert names a pcap holding the blocked handshake's packets: first
+    the client's SYN, then the server's SYN+ACK (copies the gateway logged to
+    the monitor, each once), then the queued packets."""
     path = alert["secaudit"].get("evidence")
     assert path and os.path.exists(path), alert["secaudit"]
     r = subprocess.run([SECAUDIT, "read", "--eve", path], capture_output=True, text=True,
@@ -175,7 +177,13 @@ def assert_evidence(alert, *, min_packets=2):
     assert len(tls) == 1, r.stdout
     assert tls[0]["src_port"] == alert["src_port"] and tls[0]["dest_port"] == alert["dest_port"]
     count = subprocess.run(["tcpdump", "-nr", path], capture_output=True, text=True)
-    assert len(count.stdout.splitlines()) >= min_packets, count.stdout
+    lines = count.stdout.splitlines()
+    assert len(lines) >= min_packets, count.stdout
+    client = f".{alert['src_port']} > "
+    server = f".{alert['dest_port']} > "
+    assert "Flags [S]," in lines[0] and client in lines[0], count.stdout
+    assert "Flags [S.]," in lines[1] and server in lines[1], count.stdout
+    assert sum("Flags [S" in x for x in lines) == 2, count.stdout
 
 
 def rule_ids(alert):
@@ -197,7 +205,7 @@ def test_bad_server_certificate_stopped_before_the_flight_completes(gwc, port):
                                       f"{name}.lab.test", port=port)
     assert hits[0]["dest_port"] == port
     assert rule in rule_ids(hits[0]), hits[0]["secaudit"]["policy"]
-    assert_evidence(hits[0])
+    assert_evidence(hits[0], min_packets=4)        # SYN, SYN+ACK, hello, server flight
 
 
 def test_sensitive_zone_without_client_certificate_is_stopped(gwc):
@@ -212,7 +220,7 @@ def test_sensitive_zone_without_client_certificate_is_stopped(gwc):
     assert len(hits) == 1, gwc.monitor.alerts()
     assert hits[0]["secaudit"]["policy"]["zone"] == "sensitive"
     assert "client_certificate.missing" in rule_ids(hits[0])
-    assert_evidence(hits[0], min_packets=3)         # hello, server flight, client flight
+    assert_evidence(hits[0], min_packets=5)         # SYN, SYN+ACK, hello, both flights
     # with a certificate from the clients' CA the same zone lets it through
     rc, out, _ = s_client(gwc, "-tls1_2", "-servername", "good.lab.test", "-cert",
                           f"{gwc.pki}/client.pem", "-key", f"{gwc.pki}/client.key",
@@ -231,7 +239,7 @@ def test_denied_fingerprint_stopped_at_client_hello(gwc, case):
     hits = alert_with(gwc.monitor, f"client fingerprint denied ({case.upper()})")
     assert len(hits) == 1, gwc.monitor.alerts()
     assert f"{case}.denied" in rule_ids(hits[0])
-    assert_evidence(hits[0], min_packets=1)        # the ClientHello (SYNs are not queued)
+    assert_evidence(hits[0], min_packets=3)        # the SYNs' copies and the ClientHello
 
 
 def test_client_hello_over_several_segments_is_judged(gwc):

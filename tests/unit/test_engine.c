@@ -31,6 +31,11 @@ struct sinkrec {
 	bool client_dir_ok;          /* the hello came from the client's address */
 	unsigned drop_on;            /* milestones that make the sink say DROP */
 	unsigned final_on;        /* milestones at which the sink's verdict is final */
+	/* what the evidence was shown, in order: 'P' a packet, else the first
+	 * byte of a SYN copy; and when */
+	char shown[8];
+	uint64_t shown_ts[8];
+	unsigned n_shown;
 };
 
 static struct sinkrec R;
@@ -85,6 +90,28 @@ static void on_anomaly(void *arg, const struct engine_session *es, const struct 
 	r->n_anomalies++;
 }
 
+static void show(struct sinkrec *r, char what, uint64_t ts)
+{
+	if (r->n_shown < sizeof(r->shown) - 1) {
+		r->shown_ts[r->n_shown] = ts;
+		r->shown[r->n_shown++] = what;
+	}
+}
+
+static void on_packet(void *arg, struct engine_session *es, uint64_t ts)
+{
+	(void)es;
+	show(arg, 'P', ts);
+}
+
+static void on_syn_copy(void *arg, struct engine_session *es, const uint8_t *pkt, size_t len,
+			uint64_t ts)
+{
+	(void)es;
+	cr_assert_gt(len, 0);
+	show(arg, (char)pkt[0], ts);
+}
+
 static void on_user_free(void *arg, struct engine_session *es)
 {
 	struct sinkrec *r = arg;
@@ -99,7 +126,8 @@ static void on_user_free(void *arg, struct engine_session *es)
 static void new_engine(const struct engine_config *cfg)
 {
 	struct engine_sink sink = { .arg = &R, .milestone = on_milestone, .session_end = on_end,
-				    .anomaly = on_anomaly, .user_free = on_user_free };
+				    .anomaly = on_anomaly, .user_free = on_user_free,
+				    .packet = on_packet, .syn_copy = on_syn_copy };
 
 	engine_free(E);
 	E = engine_new(cfg, &sink);
@@ -311,6 +339,14 @@ static bool syn_source(void *arg, const struct decoded *d, struct syntable_conn 
 	out->client_is_src = true;
 	out->client.seen = true;
 	out->client.isn = cseq - 1;
+	/* the copies' bytes (what NFLOG sent): here markers the sink finds;
+	 * the SYN+ACK's clock ran ahead of the packet's */
+	out->client_pkt.len = 40;
+	memset(out->client_pkt.pkt, 'S', 40);
+	out->client_pkt.wall_us = now - 5000;
+	out->server_pkt.len = 44;
+	memset(out->server_pkt.pkt, 'A', 44);
+	out->server_pkt.wall_us = now + 1000000;
 	return true;
 }
 
@@ -332,6 +368,24 @@ Test(engine, syn_source_anchors_a_flow_whose_syn_was_not_shown)
 	check_t12_session();
 	cr_assert_eq(R.anomalies, 0, "%#llx", (unsigned long long)R.anomalies);
 	cr_assert_eq(counters().syns_from_source, 1);
+	/* the evidence: the SYN, the SYN+ACK, then the flow's packets, in
+	 * time order (the SYN+ACK no later than the first packet) */
+	cr_assert_eq(strncmp(R.shown, "SAPP", 4), 0, "%s", R.shown);
+	cr_assert_eq(R.shown_ts[0], R.shown_ts[2] - 5000, "the SYN's own time");
+	cr_assert_eq(R.shown_ts[1], R.shown_ts[2]);
+	cr_assert_lt(R.shown_ts[2], R.shown_ts[3]);
+}
+
+/* A flow whose SYN the engine is shown (a capture: `secaudit read`) never
+ * asks the SYN source, so its evidence holds the SYNs once. */
+Test(engine, a_shown_syn_is_not_copied_again)
+{
+	engine_set_syn_source(E, syn_source, NULL);
+	send_at(1, cseq - 1, TB_SYN, NULL, 0);
+	send_at(0, sseq - 1, TB_SYN | TB_ACK, NULL, 0);
+	send_at(1, cseq, TB_ACK, T12_0, sizeof(T12_0));
+	cr_assert_str_eq(R.shown, "PPP", "no copies");
+	cr_assert_eq(counters().syns_from_source, 0);
 }
 
 Test(engine, without_a_syn_source_a_reordered_hello_is_misread)
