@@ -617,6 +617,21 @@ static struct engine_session *session_of(struct engine *e, struct flow *f, uint6
 	return es;
 }
 
+/* The packet's flow (made if new, an eviction reported) and its session;
+ * NULL when neither can be had. */
+static struct engine_session *session_for_packet(struct engine *e, const struct decoded *d,
+						 uint64_t ts_us, int *side, bool *created)
+{
+	bool evicted;
+	struct flow *f = flow_get(e->flows, d, ts_us, side, created, &evicted);
+
+	if (!f)
+		return NULL;
+	if (evicted && e->sink.anomaly)
+		e->sink.anomaly(e->sink.arg, NULL, d, ANOM_STREAM_FLOW_TABLE_FULL, ts_us);
+	return session_of(e, f, ts_us);
+}
+
 static void expire(struct engine *e, uint64_t ts_us)
 {
 	if (ts_us - e->last_expire_us > EXPIRE_EVERY_US) {
@@ -636,7 +651,7 @@ static enum engine_verdict handle_udp(struct engine *e, const struct decoded *d,
 {
 	struct engine_session *es;
 	enum engine_verdict v;
-	bool from_client = false, created, evicted, opens;
+	bool from_client = false, created, opens;
 	struct flow *f;
 	int side;
 
@@ -645,14 +660,10 @@ static enum engine_verdict handle_udp(struct engine *e, const struct decoded *d,
 	if (!opens && !flow_find(e->flows, d))
 		return ENGINE_ACCEPT;
 	expire(e, ts_us);
-	f = flow_get(e->flows, d, ts_us, &side, &created, &evicted);
-	if (!f)
-		return ENGINE_ACCEPT;
-	if (evicted && e->sink.anomaly)
-		e->sink.anomaly(e->sink.arg, NULL, d, ANOM_STREAM_FLOW_TABLE_FULL, ts_us);
-	es = session_of(e, f, ts_us);
+	es = session_for_packet(e, d, ts_us, &side, &created);
 	if (!es)
 		return ENGINE_ACCEPT;
+	f = es->flow;
 	if (created) {
 		es->quic = malloc(sizeof(*es->quic));
 		if (!es->quic) {
@@ -692,7 +703,7 @@ static enum engine_verdict handle(struct engine *e, enum decode_result r,
 	struct engine_session *es;
 	enum engine_verdict v;
 	struct flow *f;
-	bool created, evicted;
+	bool created;
 	int side;
 
 	e->last_decided = false;
@@ -713,14 +724,10 @@ static enum engine_verdict handle(struct engine *e, enum decode_result r,
 	/* A pure ACK carries nothing to inspect and starts nothing. */
 	if (!d->payload_len && !(d->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)))
 		return ENGINE_ACCEPT;
-	f = flow_get(e->flows, d, ts_us, &side, &created, &evicted);
-	if (!f)
-		return ENGINE_ACCEPT;
-	if (evicted && e->sink.anomaly)
-		e->sink.anomaly(e->sink.arg, NULL, d, ANOM_STREAM_FLOW_TABLE_FULL, ts_us);
-	es = session_of(e, f, ts_us);
+	es = session_for_packet(e, d, ts_us, &side, &created);
 	if (!es)
 		return ENGINE_ACCEPT;
+	f = es->flow;
 	es->last_us = ts_us;
 	es->pkt_src = d->pkt_src;
 	/* the SYNs first: the flow's evidence is kept in packet order */
