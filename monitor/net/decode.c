@@ -55,6 +55,7 @@
 #define IPPROTO_DSTOPTS_ 60
 
 #define UDP_VXLAN       4789
+#define UDP_VXLAN_GPE   4790
 #define UDP_GENEVE      6081
 
 enum layer {
@@ -75,13 +76,13 @@ enum layer {
 	L_ERSPAN_2,
 	L_ERSPAN_3,
 	L_VXLAN,
+	L_VXLAN_GPE,
 	L_GENEVE,
 };
 
 struct dec {
 	struct cursor c;       /* the current layer's bytes, header first */
 	struct decoded *out;
-	bool vxlan_by_sport;   /* UDP matched the tunnel by source port only */
 };
 
 static enum layer anomaly(struct dec *d, enum anomaly a)
@@ -438,9 +439,12 @@ static enum layer dec_tcp(struct dec *d)
 	return L_TCP_DONE;
 }
 
-/* RFC 768: ports, length, checksum. VXLAN and Geneve are told by their
- * IANA ports: the destination port, or the source port alone when the
- * tunnel header then validates (a client may pick 4789 as its source). */
+/* RFC 768: ports, length, checksum. VXLAN and Geneve are told as Suricata
+ * tells them: by the destination port (the one a VTEP listens on) and a
+ * header that then validates. A source port of 4789 or 6081 says nothing:
+ * a client may pick it as its ephemeral port, and the server's replies to
+ * that client then carry it as their destination, which is why the header
+ * checks below are strict enough to refuse QUIC and most other payloads. */
 static enum layer dec_udp(struct dec *d)
 {
 	struct decoded *out = d->out;
@@ -459,43 +463,62 @@ static enum layer dec_udp(struct dec *d)
 	d->c = cur_make(cur_ptr(&d->c), len - 8);
 	out->payload = cur_ptr(&d->c);
 	out->payload_len = cur_left(&d->c);
-	d->vxlan_by_sport = false;
 	if (out->dport == UDP_VXLAN)
 		return L_VXLAN;
+	if (out->dport == UDP_VXLAN_GPE)
+		return L_VXLAN_GPE;
 	if (out->dport == UDP_GENEVE)
-		return L_GENEVE;
-	d->vxlan_by_sport = true;
-	if (out->sport == UDP_VXLAN)
-		return L_VXLAN;
-	if (out->sport == UDP_GENEVE)
 		return L_GENEVE;
 	return L_OTHER;
 }
 
-/* A tunnel header that did not validate: for a packet matched by its
- * source port only it was ordinary UDP; otherwise it is malformed. */
-static enum layer tunnel_bad(struct dec *d)
-{
-	if (d->vxlan_by_sport)
-		return L_OTHER;
-	return anomaly(d, ANOM_DEC_TUNNEL_TRUNCATED);
-}
-
-/* RFC 7348 section 5: flags (I set), reserved, VNI, reserved; Ethernet. */
+/* RFC 7348 section 5: flags (I set), reserved, VNI, reserved; Ethernet.
+ * A header with a reserved flag bit or its last byte set is taken for
+ * ordinary UDP, not a tunnel: RFC 7348 asks receivers to ignore those bits,
+ * but every VTEP sends them as zero, and a QUIC packet always has 0x40 set
+ * in its first byte. The G bit (0x80) of the group policy extension is
+ * allowed. */
 static enum layer dec_vxlan(struct dec *d)
 {
 	uint32_t w0, w1;
 
 	if (!cur_u32(&d->c, &w0) || !cur_u32(&d->c, &w1))
-		return tunnel_bad(d);
-	/* Without the I flag there is no valid VNI (a VTEP drops it). */
-	if (!(w0 & 0x08000000))
+		return anomaly(d, ANOM_DEC_TUNNEL_TRUNCATED);
+	if ((w0 >> 24) & 0x77 || !(w0 & 0x08000000) || (w1 & 0xff))
 		return L_OTHER;
 	return tunnel(d, L_ETHER, PKT_SRC_VXLAN);
 }
 
-/* RFC 8926 section 3.4: version 0, option length, flags, protocol type,
- * VNI; section 3.5: options (class, type, length in 4-byte words). */
+/* VXLAN-GPE (draft-ietf-nvo3-vxlan-gpe section 3.2, as tshark reads port
+ * 4790): flags R R Ver(2) I P B O, reserved, next protocol (with P: 1 IPv4,
+ * 2 IPv6, 3 Ethernet; without: Ethernet), VNI, reserved. Reserved bits,
+ * another version or another protocol make it ordinary UDP, as for VXLAN. */
+static enum layer dec_vxlan_gpe(struct dec *d)
+{
+	uint32_t w0, w1;
+
+	if (!cur_u32(&d->c, &w0) || !cur_u32(&d->c, &w1))
+		return anomaly(d, ANOM_DEC_TUNNEL_TRUNCATED);
+	if ((w0 >> 24) & 0xf0 || !(w0 & 0x08000000) || (w1 & 0xff))
+		return L_OTHER;
+	if (!(w0 & 0x04000000))
+		return tunnel(d, L_ETHER, PKT_SRC_VXLAN);
+	switch (w0 & 0xff) {
+	case 1:
+		return tunnel(d, L_IPV4, PKT_SRC_VXLAN);
+	case 2:
+		return tunnel(d, L_IPV6, PKT_SRC_VXLAN);
+	case 3:
+		return tunnel(d, L_ETHER, PKT_SRC_VXLAN);
+	default:
+		return L_OTHER;
+	}
+}
+
+/* RFC 8926 section 3.4: version 0, option length, flags (O, C, six
+ * reserved bits), protocol type, VNI, reserved; section 3.5: options
+ * (class, type, length in 4-byte words). A version other than 0 or a
+ * reserved bit set is taken for ordinary UDP, as for VXLAN. */
 static enum layer dec_geneve(struct dec *d)
 {
 	struct cursor opts;
@@ -503,14 +526,14 @@ static enum layer dec_geneve(struct dec *d)
 	uint16_t proto;
 
 	if (!cur_u32(&d->c, &w0) || !cur_u32(&d->c, &w1))
-		return tunnel_bad(d);
-	if (w0 >> 30 != 0)
+		return anomaly(d, ANOM_DEC_TUNNEL_TRUNCATED);
+	if (w0 >> 30 != 0 || (w0 >> 16) & 0x3f || (w1 & 0xff))
 		return L_OTHER;
 	if (!cur_sub(&d->c, &opts, ((w0 >> 24) & 0x3f) * 4u))
-		return tunnel_bad(d);
+		return anomaly(d, ANOM_DEC_TUNNEL_TRUNCATED);
 	while (cur_left(&opts)) {
 		if (!cur_u32(&opts, &opt) || !cur_skip(&opts, (opt & 0x1f) * 4u))
-			return tunnel_bad(d);
+			return anomaly(d, ANOM_DEC_TUNNEL_TRUNCATED);
 	}
 	proto = (uint16_t)w0;
 	switch (proto) {
@@ -709,6 +732,9 @@ static enum decode_result run(struct dec *d, enum layer l)
 		case L_VXLAN:
 			l = dec_vxlan(d);
 			break;
+		case L_VXLAN_GPE:
+			l = dec_vxlan_gpe(d);
+			break;
 		case L_GENEVE:
 			l = dec_geneve(d);
 			break;
@@ -765,7 +791,6 @@ static void init(struct dec *d, const uint8_t *pkt, size_t len, struct decoded *
 {
 	d->c = cur_make(pkt, len);
 	d->out = out;
-	d->vxlan_by_sport = false;
 	out->family = 0;
 	out->proto = 0;
 	out->sport = out->dport = 0;

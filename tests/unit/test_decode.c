@@ -958,6 +958,7 @@ static void udp_tunnel(uint16_t sport, uint16_t dport, const uint8_t *hdr, size_
 		       int expect)
 {
 	struct pkt p = { .n = 0 };
+	struct decoded d;
 
 	ipv6(&p, 17);
 	udp(&p, sport, dport);
@@ -969,7 +970,8 @@ static void udp_tunnel(uint16_t sport, uint16_t dport, const uint8_t *hdr, size_
 	if (expect == 0)
 		expect_tcp(DLT_IPV6, &p, 0, 1);
 	else if (expect == 1)
-		expect_other(DLT_IPV6, &p);
+		cr_expect_eq(dec(DLT_IPV6, &p, &d), DECODE_OTHER, "ports %u->%u, header %02x",
+			     sport, dport, hdr[0]);
 	else
 		expect_anomaly(DLT_IPV6, &p, ANOM_DEC_TUNNEL_TRUNCATED);
 }
@@ -987,18 +989,68 @@ Test(decode, vxlan_geneve)
 						0x01, 0x02, 0x80, 0x02, 1, 2, 3, 4 };
 	static const uint8_t gen_v1[8] = { 0x40, 0, 0x65, 0x58, 0, 0, 9, 0 };
 	static const uint8_t gen_arp[8] = { 0x00, 0, 0x08, 0x06, 0, 0, 9, 0 };
+	static const uint8_t gen_rsvd[8] = { 0x00, 0x01, 0x65, 0x58, 0, 0, 9, 0 };
+	static const uint8_t vx_rsvd[8] = { 0x0c, 0, 0, 0, 0, 0, 1, 0 };
+	static const uint8_t vx_last[8] = { 0x08, 0, 0, 0, 0, 0, 1, 7 };
+	static const uint8_t gpe_eth[8] = { 0x0c, 0, 0, 3, 0, 0, 1, 0 };
+	static const uint8_t gpe_nsh[8] = { 0x0c, 0, 0, 4, 0, 0, 1, 0 };
+	static const uint8_t gpe_ver[8] = { 0x1c, 0, 0, 3, 0, 0, 1, 0 };
 
 	udp_tunnel(50000, 4789, vx, 8, 0);
-	udp_tunnel(4789, 4790, vx_gbp, 8, 0);   /* matched by source port */
+	udp_tunnel(50000, 4789, vx_gbp, 8, 0);
+	udp_tunnel(4789, 53, vx, 8, 1);         /* a source port is no tunnel */
 	udp_tunnel(50000, 4789, vx_noi, 8, 1);
 	udp_tunnel(4789, 53, vx_noi, 8, 1);
 	udp_tunnel(50000, 6081, gen, 8, 0);
 	udp_tunnel(50000, 6081, gen_opts, 20, 0);
 	udp_tunnel(50000, 6081, gen_badopt, 16, 2);
-	udp_tunnel(6081, 53, gen_badopt, 16, 1); /* source port only: just UDP */
+	udp_tunnel(6081, 53, gen, 8, 1);         /* a source port is no tunnel */
+	udp_tunnel(50000, 6081, gen_rsvd, 8, 1);
+	udp_tunnel(50000, 4789, vx_rsvd, 8, 1);
+	udp_tunnel(50000, 4789, vx_last, 8, 1);
+	udp_tunnel(50000, 4790, gpe_eth, 8, 0);
+	udp_tunnel(50000, 4790, vx, 8, 0);       /* GPE without P: Ethernet */
+	udp_tunnel(50000, 4790, gpe_nsh, 8, 1);
+	udp_tunnel(50000, 4790, gpe_ver, 8, 1);
+	udp_tunnel(4790, 50000, gpe_eth, 8, 1);
 	udp_tunnel(50000, 6081, gen_v1, 8, 1);
 	udp_tunnel(50000, 6081, gen_arp, 8, 1);
 	udp_tunnel(50000, 4000, vx, 8, 1);
+}
+
+/* A QUIC client whose ephemeral port is 4789, 4790 or 6081: its Initial and the
+ * server's answer (which has that port as destination) are plain UDP with
+ * the QUIC bytes as payload, whichever of its header bits are set. */
+Test(decode, quic_from_tunnel_ports)
+{
+	static const uint16_t ports[3] = { 4789, 4790, 6081 };
+
+	for (int i = 0; i < 3; i++) {
+		for (int dir = 0; dir < 2; dir++) {
+			for (unsigned first = 0xc0; first <= 0xcf; first++) {
+				struct pkt p = { .n = 0 };
+				struct decoded d;
+				size_t at;
+
+				ipv4(&p, 17);
+				udp(&p, dir ? 443 : ports[i], dir ? ports[i] : 443);
+				at = p.n;
+				put8(&p, (uint8_t)first);
+				put32(&p, 1);          /* QUIC v1 */
+				put8(&p, 8);           /* DCID length, DCID, ... */
+				put16(&p, 0x0800);
+				fill(&p, 0, 60);       /* a reserved byte of 0, Ethernet... */
+				done(&p);
+				cr_assert_eq(dec(DLT_RAW, &p, &d), DECODE_OTHER);
+				cr_expect_eq(d.proto, 17);
+				cr_expect_eq(d.tunnels, 0, "first byte %#x port %u", first,
+					     ports[i]);
+				cr_expect_eq(d.sport, dir ? 443 : ports[i]);
+				cr_expect_eq(d.payload, p.b + at);
+				cr_expect_eq(d.payload_len, p.n - at);
+			}
+		}
+	}
 }
 
 /* Geneve can carry IP directly. */
