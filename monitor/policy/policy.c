@@ -965,8 +965,9 @@ static enum policy_action evaluate(const struct policy *p, const struct policy_f
 {
 	unsigned ev = s->events | new_ev;
 	bool not_tls = s->not_tls || (ev & TLS_EV_NOT_TLS);
-	bool tls13, resumed;
+	bool tls13, resumed, hidden;
 	struct ectx e = { p, NULL, flow, s, st, now };
+	bool flow_end = end;
 
 	if (st->final)
 		return st->action;
@@ -1005,8 +1006,21 @@ static enum policy_action evaluate(const struct policy *p, const struct policy_f
 		resumed = s->resumption != TLS_RESUME_NONE;
 		if (resumed)
 			stage_resumption(&e);
-		if (tls13 && !resumed && s->keys != TLS_KEYS_DECRYPTING &&
-		    s->cert_source != TLS_CERTS_PROBE)
+		hidden = tls13 && !resumed && s->keys != TLS_KEYS_DECRYPTING &&
+			 s->cert_source != TLS_CERTS_PROBE;
+		if (hidden && st->probe == POLICY_PROBE_WAITING && !flow_end) {
+			/* The chain is being probed: certificate requirements wait
+			 * for it, and nothing may end the judging before (the
+			 * inline caller holds the server's flight meanwhile). */
+			stage_kx(&e, false);
+			return st->action;
+		}
+		if (hidden && e.pr->tls13_probe && st->probe == POLICY_PROBE_NONE &&
+		    pending(&e, POLICY_CHK_CERT_PROBE_FAILED))
+			failed(&e, POLICY_CHK_CERT_PROBE_FAILED, -1, "%s",
+			       p->zones[st->zone - 1].no_probe ? "probing is off in this zone" :
+								 "not probed (no prober: offline)");
+		if (hidden)
 			stage_hidden(&e, ev);
 		stage_kx(&e, end);
 		if ((ev & TLS_EV_CERTIFICATE) && s->server_chain.n && s->server_chain.cert[0] &&
@@ -1063,6 +1077,40 @@ enum policy_action policy_evaluate(const struct policy *p, const struct policy_f
 				   struct policy_state *st, time_t now)
 {
 	return evaluate(p, flow, s, new_milestones, st, now, false);
+}
+
+bool policy_wants_probe(const struct policy *p, const struct policy_flow *flow,
+			const struct tls_session *s, struct policy_state *st)
+{
+	const struct tls_client_hello *ch = s->n_client_hellos ? &s->client_hello[0] : NULL;
+	unsigned i;
+
+	if (st->final || !st->zone || !ch || st->probe != POLICY_PROBE_NONE || s->quic ||
+	    !p->profiles[p->zones[st->zone - 1].profile].tls13_probe ||
+	    p->zones[st->zone - 1].no_probe)
+		return false;
+	for (i = 0; i < ch->n_versions; i++)
+		if (ch->versions[i] == 0x0304) {
+			st->probe = POLICY_PROBE_WAITING;
+			return true;
+		}
+	return false;
+}
+
+enum policy_action policy_probe_failed(const struct policy *p, const struct policy_flow *flow,
+				       const struct tls_session *s, struct policy_state *st,
+				       const char *reason, time_t now)
+{
+	struct ectx e = { p, NULL, flow, s, st, now };
+
+	if (st->final || !st->zone)
+		return st->action;
+	e.pr = &p->profiles[p->zones[st->zone - 1].profile];
+	st->probe = POLICY_PROBE_DONE;
+	if (pending(&e, POLICY_CHK_CERT_PROBE_FAILED))
+		failed(&e, POLICY_CHK_CERT_PROBE_FAILED, -1, "%s", reason);
+	judged(&e, POLICY_CHK_CERT_PROBE_FAILED);
+	return evaluate(p, flow, s, 0, st, now, false);
 }
 
 enum policy_action policy_finish(const struct policy *p, const struct policy_flow *flow,

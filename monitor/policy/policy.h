@@ -91,6 +91,13 @@ struct policy_failure {
 	char observed[POLICY_OBSERVED_LEN];
 };
 
+/* Where a `tls13_certificates: probe` flow's probe stands. */
+enum policy_probe {
+	POLICY_PROBE_NONE = 0,      /* not asked for (offline, other profiles) */
+	POLICY_PROBE_WAITING,       /* asked for: certificate checks wait for it */
+	POLICY_PROBE_DONE,          /* answered (the chain adopted, or failed) */
+};
+
 /* Per-flow evaluation state: caller-owned, zeroed before the first call,
  * nothing to free. */
 struct policy_state {
@@ -104,6 +111,7 @@ struct policy_state {
 	bool final;                 /* nothing left to judge, or dropped */
 	bool remembered;            /* verdict stored in the session cache */
 	uint8_t crl_rev;            /* CRL status of the server leaf, for OCSP to complete */
+	uint8_t probe;              /* enum policy_probe */
 	struct policy_failure failures[POLICY_MAX_FAILURES];
 };
 
@@ -126,6 +134,28 @@ enum policy_action policy_evaluate(const struct policy *p, const struct policy_f
  */
 enum policy_action policy_finish(const struct policy *p, const struct policy_flow *flow,
 				 const struct tls_session *s, struct policy_state *st, time_t now);
+
+/*
+ * tls13_certificates: probe. After the ClientHello has been evaluated:
+ * true when the flow's profile probes, its zone allows it and the client
+ * offers TLS 1.3. The state then waits for the probe: a TLS 1.3 session's
+ * certificate requirements are not judged, and nothing ends the judging,
+ * until the caller either adopts the probed chain into the session
+ * (tls_session_adopt_chain, TLS_CERTS_PROBE; st->probe = POLICY_PROBE_DONE)
+ * and evaluates with its milestones, or calls policy_probe_failed(). A
+ * flow that ends meanwhile is judged without the chain (no failure: its
+ * client never saw the server's flight). A TLS 1.3 session of a probing
+ * profile that was not probed (offline without a key log, or a zone with
+ * `probe: false`) fails certificate.probe_failed as a failed probe does.
+ */
+bool policy_wants_probe(const struct policy *p, const struct policy_flow *flow,
+			const struct tls_session *s, struct policy_state *st);
+/* The probe failed (reason: for the alert's observed value, e.g. "timeout:
+ * no answer in 3000 ms"): the profile's on_probe_failure judges it, then
+ * what is left is judged. Same return as policy_evaluate(). */
+enum policy_action policy_probe_failed(const struct policy *p, const struct policy_flow *flow,
+				       const struct tls_session *s, struct policy_state *st,
+				       const char *reason, time_t now);
 
 /* A profile's answer to evasion (`evasion:`, docs/rules.md). */
 enum policy_evasion {

@@ -78,7 +78,9 @@
 	X(STARTTLS_CLEARTEXT_CREDENTIALS, "starttls.cleartext_credentials", "protocol", \
 	  "credentials sent in clear text on a protocol that can upgrade to TLS") \
 	X(EVASION, "evasion", "anomaly", \
-	  "evasion: a packet the receiver would discard, or a copy that differs from the judged bytes")
+	  "evasion: a packet the receiver would discard, or a copy that differs from the judged bytes") \
+	X(CERT_PROBE_FAILED, "certificate.probe_failed", "certificate", \
+	  "TLS 1.3: the gateway could not probe the server's certificate, so it was not checked")
 
 enum policy_check {
 #define POLICY_CHECK_ENUM(e, n, c, m) POLICY_CHK_##e,

@@ -20,7 +20,8 @@ static bool has_server_cert_checks(const struct policy_profile *pr)
  * TLS 1.3 encrypts the Certificate messages (RFC 8446 section 2): a profile
  * that allows TLS 1.3 with tls13_certificates: allow (the default) and asks
  * for certificate checks gets none of them on a TLS 1.3 session, so "must
- * chain to my CA" lets a rogue server through over TLS 1.3.
+ * chain to my CA" lets a rogue server through over TLS 1.3. A probing
+ * profile (tls13_certificates: probe) judges them.
  */
 unsigned policy_lint(const struct policy *p, policy_lint_fn warn, void *arg)
 {
@@ -34,14 +35,16 @@ unsigned policy_lint(const struct policy *p, policy_lint_fn warn, void *arg)
 		bool server = has_server_cert_checks(pr);
 		bool client = pr->client_cert.enabled && pr->client_cert.required;
 
-		if (!tls13 || pr->tls13_certs != POLICY_ACTION_NONE || (!server && !client))
+		if (!tls13 || pr->tls13_probe || pr->tls13_certs != POLICY_ACTION_NONE ||
+		    (!server && !client))
 			continue;
 		snprintf(msg, sizeof(msg),
 			 "profile '%s' allows TLS 1.3 with tls13_certificates: allow (also the "
 			 "default), "
 			 "so its %s requirements are not enforced on TLS 1.3 sessions (their "
-			 "certificates are encrypted); allow only TLS 1.2 in its versions, or set "
-			 "tls13_certificates: alert, drop or reject", pr->name,
+			 "certificates are encrypted); set tls13_certificates: probe (the gateway "
+			 "fetches the server's chain itself and judges it), or alert, drop or "
+			 "reject", pr->name,
 			 server && client ? "certificate and client_certificate" :
 			 server ? "certificate" : "client_certificate");
 		warn(arg, msg);

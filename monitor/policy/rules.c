@@ -1374,12 +1374,62 @@ static bool parse_evasion(struct rctx *c, const struct pdefaults *pd, struct pol
 	       add_rule(c, pd, POLICY_CHK_EVASION, &m, -1, "only packets the receiver accepts");
 }
 
+/*
+ * tls13_certificates: allow | alert | drop | reject | probe, and with probe
+ * on_probe_failure: allow | alert | drop (default alert). Probing only
+ * makes sense with requirements to judge the probed chain by.
+ */
+static bool parse_tls13_certs(struct rctx *c, const struct pdefaults *pd,
+			      struct policy_profile *pr, const yaml_node_t *x,
+			      const yaml_node_t *fail)
+{
+	struct meta m = { .node = x, .sid = -1, .severity = -1 };
+	const char *s = yamldoc_scalar(x);
+	int a;
+
+	if (s && !strcmp(s, "probe")) {
+		if (!pr->cert.enabled && !(pr->client_cert.enabled && pr->client_cert.required))
+			return yamldoc_fail(&c->yd, x, "tls13_certificates: probe needs certificate "
+				    "or client_certificate requirements to judge the probed chain by");
+		pr->tls13_probe = true;
+		a = POLICY_ACTION_ALERT;
+		if (fail) {
+			s = yamldoc_scalar(fail);
+			if (s && !strcmp(s, "allow"))
+				a = POLICY_ACTION_NONE;
+			else if (s && !strcmp(s, "drop"))
+				a = POLICY_ACTION_DROP;
+			else if (!s || strcmp(s, "alert"))
+				return yamldoc_fail(&c->yd, fail, "on_probe_failure must be allow, alert or drop");
+			m.node = fail;
+		}
+		pr->on_probe_failure = (uint8_t)a;
+		m.action = a;
+		return a == POLICY_ACTION_NONE ||
+		       add_rule(c, pd, POLICY_CHK_CERT_PROBE_FAILED, &m, -1,
+				"the server's chain, shown by the gateway's probe");
+	}
+	if (!s || (strcmp(s, "allow") && strcmp(s, "alert") && strcmp(s, "drop") && strcmp(s, "reject")))
+		return yamldoc_fail(&c->yd, x, "tls13_certificates must be allow, alert, drop, reject or probe");
+	get_action(c, x, true, &a);
+	m.action = a;
+	pr->tls13_certs = (uint8_t)a;
+	if (a != POLICY_ACTION_NONE && pr->cert.enabled &&
+	    !add_rule(c, pd, POLICY_CHK_CERT_HIDDEN, &m, -1, "a visible certificate (TLS <= 1.2)"))
+		return false;
+	if (a != POLICY_ACTION_NONE && pr->client_cert.enabled && pr->client_cert.required &&
+	    !add_rule(c, pd, POLICY_CHK_CLIENT_CERT_HIDDEN, &m, -1,
+		      "a visible client certificate (TLS <= 1.2)"))
+		return false;
+	return true;
+}
+
 static bool parse_profile(struct rctx *c, uint16_t index, const char *name, const yaml_node_t *n)
 {
 	static const char *const keys[] = {
 		"description", "action", "severity", "versions", "cipher_suites", "groups",
-		"certificate", "client_certificate", "tls13_certificates", "sni", "ja3", "ja4",
-		"alpn", "anomalies", "unknown_resumption", "quic", "starttls", "evasion", NULL
+		"certificate", "client_certificate", "tls13_certificates", "on_probe_failure",
+		"sni", "ja3", "ja4", "alpn", "anomalies", "unknown_resumption", "quic", "starttls", "evasion", NULL
 	};
 	struct policy_profile *pr = &c->p->profiles[index];
 	struct pdefaults pd = { index, name, 2, POLICY_ACTION_ALERT };
@@ -1412,21 +1462,11 @@ static bool parse_profile(struct rctx *c, uint16_t index, const char *name, cons
 		return false;
 	if ((x = yamldoc_get(&c->yd, n, "client_certificate")) && !parse_cert(c, &pd, x, true))
 		return false;
-	if ((x = yamldoc_get(&c->yd, n, "tls13_certificates"))) {
-		struct meta m = { .node = x, .sid = -1, .severity = -1 };
-
-		if (!get_action(c, x, true, &a))
-			return false;
-		m.action = a;
-		pr->tls13_certs = (uint8_t)a;
-		if (a != POLICY_ACTION_NONE && pr->cert.enabled &&
-		    !add_rule(c, &pd, POLICY_CHK_CERT_HIDDEN, &m, -1, "a visible certificate (TLS <= 1.2)"))
-			return false;
-		if (a != POLICY_ACTION_NONE && pr->client_cert.enabled && pr->client_cert.required &&
-		    !add_rule(c, &pd, POLICY_CHK_CLIENT_CERT_HIDDEN, &m, -1,
-			      "a visible client certificate (TLS <= 1.2)"))
-			return false;
-	}
+	if ((x = yamldoc_get(&c->yd, n, "tls13_certificates")) &&
+	    !parse_tls13_certs(c, &pd, pr, x, yamldoc_get(&c->yd, n, "on_probe_failure")))
+		return false;
+	if (!pr->tls13_probe && (x = yamldoc_get(&c->yd, n, "on_probe_failure")))
+		return yamldoc_fail(&c->yd, x, "on_probe_failure needs tls13_certificates: probe");
 	if ((x = yamldoc_get(&c->yd, n, "sni")) && !parse_listref(c, &pd, x, LIST_SNI))
 		return false;
 	if ((x = yamldoc_get(&c->yd, n, "ja3")) && !parse_listref(c, &pd, x, LIST_JA3))
@@ -1604,7 +1644,7 @@ static bool parse_zone(struct rctx *c, struct policy_zone *z, const yaml_node_t 
 {
 	static const char *const keys[] = {
 		"name", "profile", "match", "tls_ports", "certificate_trust",
-		"client_certificate_trust", NULL
+		"client_certificate_trust", "probe", NULL
 	};
 	static const char *const mkeys[] = { "src", "dst", "ports", "sni", NULL };
 	const yaml_node_t *x, *mt;
@@ -1645,6 +1685,16 @@ static bool parse_zone(struct rctx *c, struct policy_zone *z, const yaml_node_t 
 				    c->p->profiles[z->profile].name);
 		if (!parse_trust(c, x, "client_certificate_trust", &z->client_store, &z->client_crl))
 			return false;
+	}
+	if ((x = yamldoc_get(&c->yd, n, "probe"))) {
+		bool on;
+
+		if (!yamldoc_bool(&c->yd, x, "probe", &on))
+			return false;
+		if (!c->p->profiles[z->profile].tls13_probe)
+			return yamldoc_fail(&c->yd, x, "probe: profile '%s' does not probe "
+				    "(tls13_certificates: probe)", c->p->profiles[z->profile].name);
+		z->no_probe = !on;
 	}
 	mt = yamldoc_get(&c->yd, n, "match");
 	if (!mt) {

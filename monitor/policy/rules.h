@@ -57,6 +57,7 @@ struct policy_zone {
 	 * profile's), with their CRLs. */
 	struct certcheck_store *server_store, *client_store;
 	bool server_crl, client_crl;
+	bool no_probe;              /* `probe: false`: the gateway never probes this zone's servers */
 };
 
 struct policy_certreq {
@@ -94,6 +95,8 @@ struct policy_profile {
 	struct policy_strset sni_allow, sni_deny, ja3_allow, ja3_deny, ja4_allow, ja4_deny, alpn_allow;
 	bool has_sni_allow, has_ja3_allow, has_ja4_allow, has_alpn_allow;
 	uint8_t tls13_certs;        /* enum policy_action for hidden certificates */
+	bool tls13_probe;           /* `tls13_certificates: probe` */
+	uint8_t on_probe_failure;   /* enum policy_action when the probe fails (default alert) */
 	bool quic_allow;            /* `quic: allow`: QUIC sessions pass unjudged */
 	uint8_t evasion;            /* enum policy_evasion */
 };

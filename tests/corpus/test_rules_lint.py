@@ -40,12 +40,14 @@ def policy(versions, tls13=None, client=False):
     ("[TLS1.2]", None, True, None),
     ("[TLS1.2, TLS1.3]", "drop", False, None),
     ("[TLS1.2, TLS1.3]", "alert", True, None),
+    ("[TLS1.2, TLS1.3]", "probe", True, None),
 ])
 def test_warning(tmp_path, versions, tls13, client, warned):
     r, path = check(tmp_path, policy(versions, tls13, client))
     if warned:
         assert f"{path}: warning: profile 'corp' allows TLS 1.3" in r.stderr
-        assert warned in r.stderr and "tls13_certificates: alert, drop or reject" in r.stderr
+        assert warned in r.stderr and "set tls13_certificates: probe" in r.stderr
+        assert "only TLS 1.2" not in r.stderr
         assert r.stdout.strip().endswith("see the warnings)")
     else:
         assert r.stderr == "" and r.stdout.strip().endswith("1 profiles)")

@@ -48,7 +48,7 @@ static const struct bad_case {
 	{ "unknown_group.yaml", 4, 22, "unknown key exchange group 'x448mlkem'" },
 	{ "unknown_anomaly.yaml", 6, 7, "unknown key 'heartbleed' in anomalies" },
 	{ "unknown_curve.yaml", 4, 48, "unknown certificate curve 'P-255'" },
-	{ "tls13_bad_value.yaml", 4, 25, "action must be allow, alert, drop or reject" },
+	{ "tls13_bad_value.yaml", 4, 25, "tls13_certificates must be allow, alert, drop, reject or probe" },
 	{ "cert_check_unknown.yaml", 6, 16, "unknown key 'expiry' in certificate checks" },
 	{ "cert_check_bad_action.yaml", 7, 18, "action must be alert, drop or reject" },
 	{ "cert_check_not_made.yaml", 8, 9,
