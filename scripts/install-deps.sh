@@ -11,11 +11,11 @@ set -eu
 # the tools they run: iptables for setup-gateway (and iptables-save, read
 # by the monitor at start), conntrack to look at decided flows.
 RUNTIME="libpcap0.8 libnetfilter-queue1 libnetfilter-log1 libmnl0 libnfnetlink0
- libssl3 libyaml-0-2 libsqlite3-0 libpq5 zlib1g iptables conntrack"
+ libssl3 libyaml-0-2 libsqlite3-0 libpq5 zlib1g libjson-c5 iptables conntrack"
 
 BUILD="build-essential pkg-config clang libclang-rt-14-dev llvm
  libpcap-dev libnetfilter-queue-dev libnetfilter-log-dev libmnl-dev libnfnetlink-dev
- libssl-dev libyaml-dev libsqlite3-dev libpq-dev zlib1g-dev libcriterion-dev"
+ libssl-dev libyaml-dev libsqlite3-dev libpq-dev zlib1g-dev libjson-c-dev libcriterion-dev"
 TEST="python3 python3-pytest python3-yaml python3-jsonschema python3-scapy
  openssl gnutls-bin curl iproute2 iptables conntrack tcpdump procps
  postgresql auditd sqlite3 jq tshark ngtcp2-client ngtcp2-server

@@ -4,6 +4,7 @@
  */
 #include "store.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -128,4 +129,158 @@ int store_log_pos(struct store *s, const char *log, struct store_log_pos *pos)
 int store_set_log_pos(struct store *s, const char *log, const struct store_log_pos *pos)
 {
 	return s->be->set_log_pos(s->b, log, pos);
+}
+
+int store_gateway_package(struct store *s, const char *gateway, uint64_t stream,
+			  uint64_t seq, uint32_t n_events, const struct buf *body,
+			  double received)
+{
+	return s->be->gw_package(s->b, gateway, stream, seq, n_events, body, received);
+}
+
+int store_gw_where(struct buf *sql, const struct store_gw_filter *f, bool dollar,
+		   const char *params[STORE_GW_MAX_PARAMS], char num[2][32])
+{
+	const char *sep = " WHERE ";
+	int n = 0;
+
+	/* text is the condition with '?' where the parameter goes */
+#define COND(test, text, value) \
+	do { if (test) { const char *t_ = (text); params[n++] = (value); \
+		buf_puts(sql, sep); sep = " AND "; \
+		for (; *t_; t_++) { if (*t_ != '?') buf_putc(sql, *t_); \
+			else if (dollar) buf_printf(sql, "$%d", n); else buf_putc(sql, '?'); } \
+	} } while (0)
+	COND(f->gateway && *f->gateway, "gateway = ?", f->gateway);
+	COND(f->event_type && *f->event_type, "event_type = ?", f->event_type);
+	COND(f->sni && *f->sni, "sni = ?", f->sni);
+	COND(f->action && *f->action, "action = ?", f->action);
+	COND(f->zone && *f->zone, "zone = ?", f->zone);
+	COND(f->profile && *f->profile, "profile = ?", f->profile);
+	COND(f->rule && *f->rule, "rule = ?", f->rule);
+	COND(f->check && *f->check, "(',' || checks || ',') LIKE ('%,' || ? || ',%')", f->check);
+	/* one parameter used twice would need "$n" twice: give it twice */
+	COND(f->addr && *f->addr, "(src_ip = ?", f->addr);
+	if (f->addr && *f->addr) {
+		params[n++] = f->addr;
+		if (dollar)
+			buf_printf(sql, " OR dest_ip = $%d)", n);
+		else
+			buf_puts(sql, " OR dest_ip = ?)");
+	}
+	if (f->since > 0)
+		snprintf(num[0], 32, "%.6f", f->since);
+	COND(f->since > 0, "time >= ?", num[0]);
+	if (f->until > 0)
+		snprintf(num[1], 32, "%.6f", f->until);
+	COND(f->until > 0, "time < ?", num[1]);
+#undef COND
+	return n;
+}
+
+int store_gw_query(struct store *s, const struct store_gw_filter *f,
+		   store_gw_fn fn, void *ctx)
+{
+	return s->be->gw_query(s->b, f, fn, ctx);
+}
+
+/* "check" counts the items of checks: the backend groups by the whole
+ * list, and the lists are split and summed here. */
+struct check_n {
+	char *name;
+	int64_t n;
+};
+
+struct check_sum {
+	struct check_n *v;
+	size_t len, cap;
+	bool oom;
+};
+
+static int sum_checks(void *ctx, const char *list, int64_t n)
+{
+	struct check_sum *cs = ctx;
+	const char *p = list, *e;
+	size_t i, l;
+
+	for (; *p; p = *e ? e + 1 : e) {
+		e = strchr(p, ',');
+		if (!e)
+			e = p + strlen(p);
+		l = (size_t)(e - p);
+		for (i = 0; i < cs->len; i++)
+			if (strlen(cs->v[i].name) == l && !strncmp(cs->v[i].name, p, l))
+				break;
+		if (i == cs->len) {
+			if (cs->len == cs->cap) {
+				size_t cap = cs->cap ? cs->cap * 2 : 16;
+				void *nv = realloc(cs->v, cap * sizeof(*cs->v));
+
+				if (!nv)
+					return cs->oom = true, 1;
+				cs->v = nv;
+				cs->cap = cap;
+			}
+			cs->v[i].name = strndup(p, l);
+			if (!cs->v[i].name)
+				return cs->oom = true, 1;
+			cs->v[i].n = 0;
+			cs->len++;
+		}
+		cs->v[i].n += n;
+	}
+	return 0;
+}
+
+static int by_count(const void *a, const void *b)
+{
+	const struct check_n *x = a, *y = b;
+
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+int store_gw_count(struct store *s, const struct store_gw_filter *f, const char *by,
+		   int (*fn)(void *ctx, const char *name, int64_t n), void *ctx)
+{
+	static const char *const cols[] = {
+		"gateway", "event_type", "sni", "action", "rule", "profile", "zone",
+		"src_ip", "dest_ip",
+	};
+	struct check_sum cs = { 0 };
+	size_t i;
+	int rc;
+
+	if (strcmp(by, "check")) {
+		for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++)
+			if (!strcmp(by, cols[i]))
+				return s->be->gw_count(s->b, f, cols[i], fn, ctx);
+		return -EINVAL;
+	}
+	rc = s->be->gw_count(s->b, f, "checks", sum_checks, &cs);
+	if (rc == 0 && cs.oom)
+		rc = -ENOMEM;
+	if (rc == 0) {
+		qsort(cs.v, cs.len, sizeof(*cs.v), by_count);
+		for (i = 0; i < cs.len; i++)
+			if (fn(ctx, cs.v[i].name, cs.v[i].n))
+				break;
+	}
+	for (i = 0; i < cs.len; i++)
+		free(cs.v[i].name);
+	free(cs.v);
+	return rc;
+}
+
+int store_agent_address(struct store *s, const char *agent, const char *address,
+			double now)
+{
+	return s->be->agent_address(s->b, agent, address, now);
+}
+
+int store_agents_at(struct store *s, const char *address,
+		    int (*fn)(void *ctx, const char *agent), void *ctx)
+{
+	return s->be->agents_at(s->b, address, fn, ctx);
 }

@@ -102,4 +102,81 @@ int store_query(struct store *s, const struct store_filter *f,
 int store_count(struct store *s, const struct store_filter *f, const char *by,
 		int (*fn)(void *ctx, const char *name, int64_t n), void *ctx);
 
+/*
+ * Gateway events: the EVE JSON lines (alert, tls, ...) secaudit-monitor
+ * ships over the same channel (audit_wire kind AW_KIND_EVE). Table
+ * gateway_events, one row per line, the same in SQLite and PostgreSQL:
+ *
+ *   gateway    TEXT NOT NULL  the monitor's identity: its certificate's
+ *                             subject, as agents are named (e.g. "CN=gw-a")
+ *   stream, seq, idx  INTEGER the exactly-once key (package and place in it),
+ *                             UNIQUE(gateway, stream, seq, idx)
+ *   time       REAL NOT NULL  the event's "timestamp", epoch seconds (the
+ *                             time received when the line has none)
+ *   event_type TEXT           'alert' | 'tls' | 'anomaly' | ...
+ *   src_ip TEXT, src_port INTEGER, dest_ip TEXT, dest_port INTEGER, proto TEXT
+ *   flow_id    INTEGER        the monitor's flow id (one per session)
+ *   sni        TEXT           tls.sni
+ *   action     TEXT           alert.action: 'allowed' | 'blocked' | ...
+ *   checks     TEXT           failed checks, comma-joined, e.g.
+ *                             "certificate.untrusted,certificate.expired"
+ *   rule       TEXT           the failed rule whose sid the alert carries
+ *                             (e.g. "baseline.certificate.expired"), else the sid
+ *   profile, zone  TEXT       secaudit.policy.profile / .zone
+ *   json       TEXT NOT NULL  the line as received
+ *
+ * Indexes: gateway_events(time), gateway_events(gateway, time). Text
+ * columns are NULL when the line lacks the field (rows read "" then).
+ * The packages table keeps (gateway, stream, seq) as for agents, so
+ * store_committed answers for a gateway's stream too.
+ */
+
+/* Like store_package, for a package of EVE lines from gateway: its rows
+ * go into the open transaction. A line that is not JSON is kept (json,
+ * time received, other columns NULL). Same returns. */
+int store_gateway_package(struct store *s, const char *gateway, uint64_t stream,
+			  uint64_t seq, uint32_t n_events, const struct buf *body,
+			  double received);
+
+/* Filter of gateway events; NULL or "" and 0 mean "any". */
+struct store_gw_filter {
+	const char *gateway, *event_type, *sni, *action, *zone, *profile, *rule;
+	const char *check;	/* one check name, matched against checks' items */
+	const char *addr;	/* src_ip or dest_ip */
+	double since, until;	/* time >= since, time < until */
+	long limit;		/* 0: none; with newest, the newest `limit` rows */
+	bool newest;		/* newest first (default: time order) */
+};
+
+struct store_gw_row {
+	const char *gateway;
+	int64_t stream, seq, idx;
+	double time;
+	const char *event_type, *src_ip, *dest_ip, *proto;
+	int64_t src_port, dest_port, flow_id;	/* -1: NULL */
+	const char *sni, *action, *checks, *rule, *profile, *zone, *json;
+};
+
+typedef int (*store_gw_fn)(void *ctx, const struct store_gw_row *r);
+/* Calls fn for each matching row (time order, or newest first); stops at
+ * fn's nonzero. The row's strings live until fn returns. 0 or -EIO. */
+int store_gw_query(struct store *s, const struct store_gw_filter *f,
+		   store_gw_fn fn, void *ctx);
+/*
+ * Counts matching rows grouped by one column: "gateway", "event_type",
+ * "sni", "action", "rule", "profile", "zone", "src_ip", "dest_ip", or
+ * "check" (each item of checks counted on its own). fn gets (value, n),
+ * highest n first; "" for NULL. -EINVAL for another column.
+ */
+int store_gw_count(struct store *s, const struct store_gw_filter *f, const char *by,
+		   int (*fn)(void *ctx, const char *name, int64_t n), void *ctx);
+
+/* Agents' addresses (the peer address of their last session, recorded
+ * at HELLO): the correlation of a gateway's source address with a host. */
+int store_agent_address(struct store *s, const char *agent, const char *address,
+			double now);
+/* Calls fn for each agent last seen at address. */
+int store_agents_at(struct store *s, const char *address,
+		    int (*fn)(void *ctx, const char *agent), void *ctx);
+
 #endif

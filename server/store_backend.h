@@ -34,7 +34,36 @@ struct store_backend {
 			    store_alert_fn fn, void *ctx);
 	int (*log_pos)(struct store_be *b, const char *log, struct store_log_pos *pos);
 	int (*set_log_pos)(struct store_be *b, const char *log, const struct store_log_pos *pos);
+	int (*gw_package)(struct store_be *b, const char *gateway, uint64_t stream,
+			  uint64_t seq, uint32_t n_events, const struct buf *body,
+			  double received);
+	int (*gw_query)(struct store_be *b, const struct store_gw_filter *f,
+			store_gw_fn fn, void *ctx);
+	/* col: a column of gateway_events, already checked by store.c */
+	int (*gw_count)(struct store_be *b, const struct store_gw_filter *f, const char *col,
+			int (*fn)(void *ctx, const char *name, int64_t n), void *ctx);
+	int (*agent_address)(struct store_be *b, const char *agent, const char *address,
+			     double now);
+	int (*agents_at)(struct store_be *b, const char *address,
+			 int (*fn)(void *ctx, const char *agent), void *ctx);
 };
+
+/* The columns of gateway_events a row is read with, in store_gw_row's
+ * order (both backends SELECT this). */
+#define STORE_GW_COLUMNS \
+	"gateway, stream, seq, idx, time, event_type, src_ip, src_port, dest_ip," \
+	" dest_port, proto, flow_id, sni, action, checks, rule, profile, zone, json"
+
+/* Max parameters store_gw_where makes. */
+#define STORE_GW_MAX_PARAMS 11
+
+/*
+ * Appends " WHERE ..." for f to sql, with placeholders "?" (SQLite) or
+ * "$n" (dollar, PostgreSQL); every parameter is text, in params[] (the
+ * numbers written into num[]). Returns the number of parameters.
+ */
+int store_gw_where(struct buf *sql, const struct store_gw_filter *f, bool dollar,
+		   const char *params[STORE_GW_MAX_PARAMS], char num[2][32]);
 
 /* The backends' tables (static storage, never freed). */
 const struct store_backend *store_sqlite_backend(void);

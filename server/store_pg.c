@@ -12,11 +12,13 @@
 
 #include <libpq-fe.h>
 
+#include "gw_event.h"
 #include "json.h"
 
 struct store_be {
 	PGconn *db;
 	struct audit_event ev;
+	struct gw_event gw;
 	struct buf copy, args, paths;
 	char err[512];
 };
@@ -39,12 +41,22 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS agents("
 	" agent TEXT PRIMARY KEY, last_seen DOUBLE PRECISION, kernel_lost BIGINT,"
 	" kernel_backlog BIGINT, spool_dropped_packages BIGINT,"
-	" spool_dropped_events BIGINT, events_total BIGINT);"
+	" spool_dropped_events BIGINT, events_total BIGINT, address TEXT);"
+	"ALTER TABLE agents ADD COLUMN IF NOT EXISTS address TEXT;"
 	"CREATE TABLE IF NOT EXISTS alerts("
 	" id BIGSERIAL PRIMARY KEY, log TEXT NOT NULL, line TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS alert_logs("
 	" log TEXT PRIMARY KEY, id BIGINT NOT NULL, ino BIGINT NOT NULL,"
-	" bytes BIGINT NOT NULL);";
+	" bytes BIGINT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS gateway_events("
+	" gateway TEXT NOT NULL, stream BIGINT NOT NULL, seq BIGINT NOT NULL,"
+	" idx BIGINT NOT NULL, time DOUBLE PRECISION NOT NULL, event_type TEXT,"
+	" src_ip TEXT, src_port BIGINT, dest_ip TEXT, dest_port BIGINT, proto TEXT,"
+	" flow_id BIGINT, sni TEXT, action TEXT, checks TEXT, rule TEXT,"
+	" profile TEXT, zone TEXT, json TEXT NOT NULL,"
+	" UNIQUE(gateway, stream, seq, idx));"
+	"CREATE INDEX IF NOT EXISTS gateway_events_time ON gateway_events(time);"
+	"CREATE INDEX IF NOT EXISTS gateway_events_gateway ON gateway_events(gateway, time);";
 
 /* Records the failure of res (or of the connection) and maps it. */
 static int fail(struct store_be *s, const char *what, PGresult *res)
@@ -218,16 +230,14 @@ static void copy_row(struct store_be *s, const char *agent, uint64_t stream,
 	buf_putc(b, '\n');
 }
 
-static int pg_package(struct store_be *s, const char *agent, uint64_t stream,
-		    uint64_t seq, uint32_t n_events, const struct buf *body,
-		    double received)
+/* Checks the body and adds the package's row: 1 new, 0 already stored,
+ * -EPROTO (body), -EIO/-ENOSPC. */
+static int insert_package(struct store_be *s, const char *agent, uint64_t stream,
+			  uint64_t seq, uint32_t n_events, const struct buf *body,
+			  double received)
 {
 	char sstream[24], sseq[24], srecv[32], sn[16];
 	const char *params[5] = { agent, sstream, sseq, srecv, sn };
-	struct cursor c;
-	const uint8_t *ev;
-	size_t len;
-	uint32_t n;
 	PGresult *r;
 	int rc;
 
@@ -245,27 +255,102 @@ static int pg_package(struct store_be *s, const char *agent, uint64_t stream,
 		return fail(s, "insert package", r);
 	rc = strcmp(PQcmdTuples(r), "1") == 0;
 	PQclear(r);
-	if (!rc)
-		return 0;
-	buf_reset(&s->copy);
-	c = cur_make((const uint8_t *)body->data, body->len);
-	for (n = 0; aw_body_next(&c, &ev, &len) == 1; n++)
-		copy_row(s, agent, stream, seq, n, ev, len);
+	return rc;
+}
+
+/* Sends s->copy's rows with `COPY table FROM STDIN`. 0 or -EIO/-ENOSPC. */
+static int copy_in(struct store_be *s, const char *table)
+{
+	char sql[64];
+	PGresult *r;
+	int rc;
+
 	if (s->copy.oom)
 		return -ENOMEM;
-	r = PQexec(s->db, "COPY events FROM STDIN");
+	snprintf(sql, sizeof(sql), "COPY %s FROM STDIN", table);
+	r = PQexec(s->db, sql);
 	if (PQresultStatus(r) != PGRES_COPY_IN)
-		return fail(s, "copy events", r);
+		return fail(s, sql, r);
 	PQclear(r);
 	if (PQputCopyData(s->db, s->copy.data, (int)s->copy.len) != 1 ||
 	    PQputCopyEnd(s->db, NULL) != 1)
-		return fail(s, "copy events", NULL);
+		return fail(s, sql, NULL);
 	r = PQgetResult(s->db);
-	rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : fail(s, "copy events", r);
+	rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : fail(s, sql, r);
 	if (rc == 0)
 		PQclear(r);
 	while ((r = PQgetResult(s->db)))
 		PQclear(r);
+	return rc;
+}
+
+static int pg_package(struct store_be *s, const char *agent, uint64_t stream,
+		    uint64_t seq, uint32_t n_events, const struct buf *body,
+		    double received)
+{
+	struct cursor c;
+	const uint8_t *ev;
+	size_t len;
+	uint32_t n;
+	int rc;
+
+	rc = insert_package(s, agent, stream, seq, n_events, body, received);
+	if (rc <= 0)
+		return rc;
+	buf_reset(&s->copy);
+	c = cur_make((const uint8_t *)body->data, body->len);
+	for (n = 0; aw_body_next(&c, &ev, &len) == 1; n++)
+		copy_row(s, agent, stream, seq, n, ev, len);
+	rc = copy_in(s, "events");
+	return rc < 0 ? rc : 1;
+}
+
+static void copy_gw_row(struct store_be *s, const char *gateway, uint64_t stream,
+			uint64_t seq, uint32_t idx, const uint8_t *text, size_t len,
+			double received)
+{
+	struct gw_event *ev = &s->gw;
+	struct buf *b = &s->copy;
+
+	gw_event_parse((const char *)text, len, ev);
+	col_str(b, gateway, false);
+	buf_printf(b, "%lld\t%lld\t%u\t%.6f\t", (long long)stream, (long long)seq, idx,
+		   ev->time > 0 ? ev->time : received);
+	col_str(b, ev->event_type, false);
+	col_str(b, ev->src_ip, false);
+	col_num(b, ev->src_port);
+	col_str(b, ev->dest_ip, false);
+	col_num(b, ev->dest_port);
+	col_str(b, ev->proto, false);
+	col_num(b, ev->flow_id);
+	col_str(b, ev->sni, false);
+	col_str(b, ev->action, false);
+	col_str(b, ev->checks, false);
+	col_str(b, ev->rule, false);
+	col_str(b, ev->profile, false);
+	col_str(b, ev->zone, false);
+	copy_text(b, (const char *)text, len);
+	buf_putc(b, '\n');
+}
+
+static int pg_gw_package(struct store_be *s, const char *gateway, uint64_t stream,
+			 uint64_t seq, uint32_t n_events, const struct buf *body,
+			 double received)
+{
+	struct cursor c;
+	const uint8_t *ev;
+	size_t len;
+	uint32_t n;
+	int rc;
+
+	rc = insert_package(s, gateway, stream, seq, n_events, body, received);
+	if (rc <= 0)
+		return rc;
+	buf_reset(&s->copy);
+	c = cur_make((const uint8_t *)body->data, body->len);
+	for (n = 0; aw_body_next(&c, &ev, &len) == 1; n++)
+		copy_gw_row(s, gateway, stream, seq, n, ev, len, received);
+	rc = copy_in(s, "gateway_events");
 	return rc < 0 ? rc : 1;
 }
 
@@ -299,7 +384,9 @@ static int pg_agent_stats(struct store_be *s, const char *agent,
 	snprintf(v[3], 32, "%llu", (unsigned long long)st->spool_dropped_packages);
 	snprintf(v[4], 32, "%llu", (unsigned long long)st->spool_dropped_events);
 	snprintf(v[5], 32, "%llu", (unsigned long long)st->events_total);
-	r = PQexecParams(s->db, "INSERT INTO agents VALUES($1,$2,$3,$4,$5,$6,$7) "
+	r = PQexecParams(s->db, "INSERT INTO agents(agent, last_seen, kernel_lost,"
+			 " kernel_backlog, spool_dropped_packages, spool_dropped_events,"
+			 " events_total) VALUES($1,$2,$3,$4,$5,$6,$7) "
 			 "ON CONFLICT (agent) DO UPDATE SET last_seen=$2, kernel_lost=$3,"
 			 " kernel_backlog=$4, spool_dropped_packages=$5,"
 			 " spool_dropped_events=$6, events_total=$7",
@@ -506,6 +593,111 @@ static int pg_set_log_pos(struct store_be *s, const char *log, const struct stor
 	return 0;
 }
 
+static int pg_gw_query(struct store_be *s, const struct store_gw_filter *f,
+		       store_gw_fn fn, void *ctx)
+{
+	struct buf sql = { 0 };
+	const char *params[STORE_GW_MAX_PARAMS];
+	char num[2][32];
+	struct store_gw_row row;
+	PGresult *r;
+	int n, i;
+
+	buf_puts(&sql, "SELECT " STORE_GW_COLUMNS " FROM gateway_events");
+	n = store_gw_where(&sql, f, true, params, num);
+	buf_puts(&sql, f->newest ? " ORDER BY time DESC, gateway, stream, seq DESC, idx DESC"
+				 : " ORDER BY time, gateway, stream, seq, idx");
+	if (f->limit > 0)
+		buf_printf(&sql, " LIMIT %ld", f->limit);
+	r = PQexecParams(s->db, buf_cstr(&sql), n, NULL, params, NULL, NULL, 0);
+	buf_free(&sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		return fail(s, "gateway events", r);
+	for (i = 0; i < PQntuples(r); i++) {
+		row.gateway = PQgetvalue(r, i, 0);
+		row.stream = num_at(r, i, 1);
+		row.seq = num_at(r, i, 2);
+		row.idx = num_at(r, i, 3);
+		row.time = strtod(PQgetvalue(r, i, 4), NULL);
+		row.event_type = PQgetvalue(r, i, 5);
+		row.src_ip = PQgetvalue(r, i, 6);
+		row.src_port = num_at(r, i, 7);
+		row.dest_ip = PQgetvalue(r, i, 8);
+		row.dest_port = num_at(r, i, 9);
+		row.proto = PQgetvalue(r, i, 10);
+		row.flow_id = num_at(r, i, 11);
+		row.sni = PQgetvalue(r, i, 12);
+		row.action = PQgetvalue(r, i, 13);
+		row.checks = PQgetvalue(r, i, 14);
+		row.rule = PQgetvalue(r, i, 15);
+		row.profile = PQgetvalue(r, i, 16);
+		row.zone = PQgetvalue(r, i, 17);
+		row.json = PQgetvalue(r, i, 18);
+		if (fn(ctx, &row))
+			break;
+	}
+	PQclear(r);
+	return 0;
+}
+
+static int pg_gw_count(struct store_be *s, const struct store_gw_filter *f, const char *col,
+		       int (*fn)(void *ctx, const char *name, int64_t n), void *ctx)
+{
+	struct buf sql = { 0 };
+	const char *params[STORE_GW_MAX_PARAMS];
+	char num[2][32];
+	PGresult *r;
+	int n, i;
+
+	buf_printf(&sql, "SELECT coalesce(%s::text, ''), count(*) FROM gateway_events", col);
+	n = store_gw_where(&sql, f, true, params, num);
+	buf_puts(&sql, " GROUP BY 1 ORDER BY 2 DESC, 1");
+	r = PQexecParams(s->db, buf_cstr(&sql), n, NULL, params, NULL, NULL, 0);
+	buf_free(&sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		return fail(s, "gateway events", r);
+	for (i = 0; i < PQntuples(r); i++)
+		if (fn(ctx, PQgetvalue(r, i, 0), num_at(r, i, 1)))
+			break;
+	PQclear(r);
+	return 0;
+}
+
+static int pg_agent_address(struct store_be *s, const char *agent, const char *address,
+			    double now)
+{
+	char snow[32];
+	const char *params[3] = { agent, snow, address };
+	PGresult *r;
+
+	snprintf(snow, sizeof(snow), "%.6f", now);
+	r = PQexecParams(s->db, "INSERT INTO agents(agent, last_seen, address) VALUES($1,$2,$3)"
+			 " ON CONFLICT (agent) DO UPDATE SET last_seen=$2, address=$3",
+			 3, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		return fail(s, "agent address", r);
+	PQclear(r);
+	return 0;
+}
+
+static int pg_agents_at(struct store_be *s, const char *address,
+			int (*fn)(void *ctx, const char *agent), void *ctx)
+{
+	const char *params[1] = { address };
+	PGresult *r;
+	int i;
+
+	r = PQexecParams(s->db, "SELECT agent FROM agents WHERE address=$1 ORDER BY agent", 1,
+			 NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		return fail(s, "agents at address", r);
+	for (i = 0; i < PQntuples(r); i++)
+		if (fn(ctx, PQgetvalue(r, i, 0)))
+			break;
+	PQclear(r);
+	return 0;
+}
+
 const struct store_backend *store_pg_backend(void)
 {
 	static const struct store_backend be = {
@@ -524,6 +716,11 @@ const struct store_backend *store_pg_backend(void)
 		.alerts_after = pg_alerts_after,
 		.log_pos = pg_log_pos,
 		.set_log_pos = pg_set_log_pos,
+		.gw_package = pg_gw_package,
+		.gw_query = pg_gw_query,
+		.gw_count = pg_gw_count,
+		.agent_address = pg_agent_address,
+		.agents_at = pg_agents_at,
 	};
 
 	return &be;

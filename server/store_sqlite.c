@@ -11,13 +11,16 @@
 
 #include <sqlite3.h>
 
+#include "gw_event.h"
 #include "json.h"
 
 struct store_be {
 	sqlite3 *db;
 	sqlite3_stmt *ins_pkg, *ins_ev, *get_seq, *upd_agent;
 	sqlite3_stmt *ins_alert, *get_alerts, *get_pos, *set_pos;
+	sqlite3_stmt *ins_gw, *set_addr, *get_at;
 	struct audit_event ev;
+	struct gw_event gw;
 	struct buf args, paths;
 	char err[512];
 	bool in_txn;
@@ -43,12 +46,25 @@ static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS agents("
 	" agent TEXT PRIMARY KEY, last_seen REAL, kernel_lost INTEGER,"
 	" kernel_backlog INTEGER, spool_dropped_packages INTEGER,"
-	" spool_dropped_events INTEGER, events_total INTEGER);"
+	" spool_dropped_events INTEGER, events_total INTEGER, address TEXT);"
 	"CREATE TABLE IF NOT EXISTS alerts("
 	" id INTEGER PRIMARY KEY AUTOINCREMENT, log TEXT NOT NULL, line TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS alert_logs("
 	" log TEXT PRIMARY KEY, id INTEGER NOT NULL, ino INTEGER NOT NULL,"
-	" bytes INTEGER NOT NULL);";
+	" bytes INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS gateway_events("
+	" gateway TEXT NOT NULL, stream INTEGER NOT NULL, seq INTEGER NOT NULL,"
+	" idx INTEGER NOT NULL, time REAL NOT NULL, event_type TEXT, src_ip TEXT,"
+	" src_port INTEGER, dest_ip TEXT, dest_port INTEGER, proto TEXT,"
+	" flow_id INTEGER, sni TEXT, action TEXT, checks TEXT, rule TEXT,"
+	" profile TEXT, zone TEXT, json TEXT NOT NULL,"
+	" UNIQUE(gateway, stream, seq, idx));"
+	"CREATE INDEX IF NOT EXISTS gateway_events_time ON gateway_events(time);"
+	"CREATE INDEX IF NOT EXISTS gateway_events_gateway ON gateway_events(gateway, time);";
+
+/* A store made before agents had an address gains the column (the
+ * statement fails harmlessly where it is there). */
+static const char migrate_address[] = "ALTER TABLE agents ADD COLUMN address TEXT";
 
 static int fail(struct store_be *s, const char *what)
 {
@@ -79,6 +95,9 @@ static void sq_close(struct store_be *s)
 	sqlite3_finalize(s->get_alerts);
 	sqlite3_finalize(s->get_pos);
 	sqlite3_finalize(s->set_pos);
+	sqlite3_finalize(s->ins_gw);
+	sqlite3_finalize(s->set_addr);
+	sqlite3_finalize(s->get_at);
 	sqlite3_close(s->db);
 	audit_event_free(&s->ev);
 	buf_free(&s->args);
@@ -101,6 +120,7 @@ static struct store_be *sq_open(const char *uri, char *err, size_t errsz)
 			    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
 	    sqlite3_busy_timeout(s->db, 5000) != SQLITE_OK ||
 	    sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
+	    (sqlite3_exec(s->db, migrate_address, NULL, NULL, NULL), false) ||
 	    sqlite3_prepare_v2(s->db,
 			       "INSERT OR IGNORE INTO packages VALUES(?,?,?,?,?)",
 			       -1, &s->ins_pkg, NULL) != SQLITE_OK ||
@@ -112,8 +132,24 @@ static struct store_be *sq_open(const char *uri, char *err, size_t errsz)
 			       "SELECT max(seq) FROM packages WHERE agent=? AND stream=?",
 			       -1, &s->get_seq, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->db,
-			       "INSERT OR REPLACE INTO agents VALUES(?,?,?,?,?,?,?)",
+			       "INSERT INTO agents(agent, last_seen, kernel_lost,"
+			       " kernel_backlog, spool_dropped_packages, spool_dropped_events,"
+			       " events_total) VALUES(?,?,?,?,?,?,?) ON CONFLICT(agent) DO UPDATE"
+			       " SET last_seen=excluded.last_seen, kernel_lost=excluded.kernel_lost,"
+			       " kernel_backlog=excluded.kernel_backlog,"
+			       " spool_dropped_packages=excluded.spool_dropped_packages,"
+			       " spool_dropped_events=excluded.spool_dropped_events,"
+			       " events_total=excluded.events_total",
 			       -1, &s->upd_agent, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db,
+			       "INSERT INTO gateway_events VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,"
+			       "?,?,?,?,?)", -1, &s->ins_gw, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db,
+			       "INSERT INTO agents(agent, last_seen, address) VALUES(?,?,?)"
+			       " ON CONFLICT(agent) DO UPDATE SET last_seen=excluded.last_seen,"
+			       " address=excluded.address", -1, &s->set_addr, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(s->db, "SELECT agent FROM agents WHERE address=? ORDER BY agent",
+			       -1, &s->get_at, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->db, "INSERT INTO alerts(log, line) VALUES(?,?)",
 			       -1, &s->ins_alert, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->db, "SELECT id, line FROM alerts WHERE log=? AND id>?"
@@ -218,14 +254,12 @@ static int insert_event(struct store_be *s, const char *agent, uint64_t stream,
 	return rc == SQLITE_DONE ? 0 : fail(s, "insert event");
 }
 
-static int sq_package(struct store_be *s, const char *agent, uint64_t stream,
-		  uint64_t seq, uint32_t n_events, const struct buf *body,
-		  double received)
+/* Checks the body and adds the package's row: 1 new, 0 already stored,
+ * -EPROTO (body), -EIO/-ENOSPC. */
+static int insert_package(struct store_be *s, const char *agent, uint64_t stream,
+			  uint64_t seq, uint32_t n_events, const struct buf *body,
+			  double received)
 {
-	struct cursor c;
-	const uint8_t *ev;
-	size_t len;
-	uint32_t n;
 	int rc;
 
 	rc = aw_body_check((const uint8_t *)body->data, body->len, seq, n_events, s->err,
@@ -242,8 +276,22 @@ static int sq_package(struct store_be *s, const char *agent, uint64_t stream,
 	sqlite3_reset(s->ins_pkg);
 	if (rc != SQLITE_DONE)
 		return fail(s, "insert package");
-	if (sqlite3_changes(s->db) == 0)
-		return 0;
+	return sqlite3_changes(s->db) != 0;
+}
+
+static int sq_package(struct store_be *s, const char *agent, uint64_t stream,
+		  uint64_t seq, uint32_t n_events, const struct buf *body,
+		  double received)
+{
+	struct cursor c;
+	const uint8_t *ev;
+	size_t len;
+	uint32_t n;
+	int rc;
+
+	rc = insert_package(s, agent, stream, seq, n_events, body, received);
+	if (rc <= 0)
+		return rc;
 	c = cur_make((const uint8_t *)body->data, body->len);
 	for (n = 0; aw_body_next(&c, &ev, &len) == 1; n++) {
 		rc = insert_event(s, agent, stream, seq, n, ev, len);
@@ -505,6 +553,182 @@ static int sq_set_log_pos(struct store_be *s, const char *log, const struct stor
 	return rc == SQLITE_DONE ? 0 : fail(s, "set alert log position");
 }
 
+static void bind_opt(sqlite3_stmt *st, int col, const char *t)
+{
+	bind_text(st, col, t && *t ? t : NULL);
+}
+
+static int insert_gw_event(struct store_be *s, const char *gateway, uint64_t stream,
+			   uint64_t seq, uint32_t idx, const uint8_t *text, size_t len,
+			   double received)
+{
+	sqlite3_stmt *st = s->ins_gw;
+	struct gw_event *ev = &s->gw;
+	int rc;
+
+	gw_event_parse((const char *)text, len, ev);
+	sqlite3_reset(st);
+	bind_text(st, 1, gateway);
+	sqlite3_bind_int64(st, 2, (int64_t)stream);
+	sqlite3_bind_int64(st, 3, (int64_t)seq);
+	sqlite3_bind_int64(st, 4, idx);
+	sqlite3_bind_double(st, 5, ev->time > 0 ? ev->time : received);
+	bind_opt(st, 6, ev->event_type);
+	bind_opt(st, 7, ev->src_ip);
+	bind_num(st, 8, ev->src_port);
+	bind_opt(st, 9, ev->dest_ip);
+	bind_num(st, 10, ev->dest_port);
+	bind_opt(st, 11, ev->proto);
+	bind_num(st, 12, ev->flow_id);
+	bind_opt(st, 13, ev->sni);
+	bind_opt(st, 14, ev->action);
+	bind_opt(st, 15, ev->checks);
+	bind_opt(st, 16, ev->rule);
+	bind_opt(st, 17, ev->profile);
+	bind_opt(st, 18, ev->zone);
+	sqlite3_bind_text(st, 19, (const char *)text, (int)len, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : fail(s, "insert gateway event");
+}
+
+static int sq_gw_package(struct store_be *s, const char *gateway, uint64_t stream,
+			 uint64_t seq, uint32_t n_events, const struct buf *body,
+			 double received)
+{
+	struct cursor c;
+	const uint8_t *ev;
+	size_t len;
+	uint32_t n;
+	int rc;
+
+	rc = insert_package(s, gateway, stream, seq, n_events, body, received);
+	if (rc <= 0)
+		return rc;
+	c = cur_make((const uint8_t *)body->data, body->len);
+	for (n = 0; aw_body_next(&c, &ev, &len) == 1; n++) {
+		rc = insert_gw_event(s, gateway, stream, seq, n, ev, len, received);
+		if (rc < 0)
+			return rc;
+	}
+	return 1;
+}
+
+/* Prepares sql and binds store_gw_where's text parameters. */
+static int prepare_gw(struct store_be *s, struct buf *sql, const struct store_gw_filter *f,
+		      const char *tail, sqlite3_stmt **st)
+{
+	const char *params[STORE_GW_MAX_PARAMS];
+	char num[2][32];
+	int n, i;
+
+	n = store_gw_where(sql, f, false, params, num);
+	buf_puts(sql, tail);
+	if (sql->oom || sqlite3_prepare_v2(s->db, buf_cstr(sql), -1, st, NULL) != SQLITE_OK)
+		return fail(s, "gateway events");
+	for (i = 0; i < n; i++)
+		sqlite3_bind_text(*st, i + 1, params[i], -1, SQLITE_TRANSIENT);
+	return 0;
+}
+
+static int sq_gw_query(struct store_be *s, const struct store_gw_filter *f,
+		       store_gw_fn fn, void *ctx)
+{
+	struct buf sql = { 0 }, tail = { 0 };
+	sqlite3_stmt *st = NULL;
+	struct store_gw_row r;
+	int rc;
+
+	buf_puts(&sql, "SELECT " STORE_GW_COLUMNS " FROM gateway_events");
+	buf_puts(&tail, f->newest ? " ORDER BY time DESC, gateway, stream, seq DESC, idx DESC"
+				  : " ORDER BY time, gateway, stream, seq, idx");
+	if (f->limit > 0)
+		buf_printf(&tail, " LIMIT %ld", f->limit);
+	rc = prepare_gw(s, &sql, f, buf_cstr(&tail), &st);
+	if (rc < 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r.gateway = col_text(st, 0);
+		r.stream = sqlite3_column_int64(st, 1);
+		r.seq = sqlite3_column_int64(st, 2);
+		r.idx = sqlite3_column_int64(st, 3);
+		r.time = sqlite3_column_double(st, 4);
+		r.event_type = col_text(st, 5);
+		r.src_ip = col_text(st, 6);
+		r.src_port = col_num(st, 7);
+		r.dest_ip = col_text(st, 8);
+		r.dest_port = col_num(st, 9);
+		r.proto = col_text(st, 10);
+		r.flow_id = col_num(st, 11);
+		r.sni = col_text(st, 12);
+		r.action = col_text(st, 13);
+		r.checks = col_text(st, 14);
+		r.rule = col_text(st, 15);
+		r.profile = col_text(st, 16);
+		r.zone = col_text(st, 17);
+		r.json = col_text(st, 18);
+		if (fn(ctx, &r))
+			break;
+	}
+	rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : fail(s, "gateway events");
+out:
+	sqlite3_finalize(st);
+	buf_free(&sql);
+	buf_free(&tail);
+	return rc;
+}
+
+static int sq_gw_count(struct store_be *s, const struct store_gw_filter *f, const char *col,
+		       int (*fn)(void *ctx, const char *name, int64_t n), void *ctx)
+{
+	struct buf sql = { 0 };
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	buf_printf(&sql, "SELECT %s, count(*) FROM gateway_events", col);
+	rc = prepare_gw(s, &sql, f, " GROUP BY 1 ORDER BY 2 DESC, 1", &st);
+	if (rc < 0)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (fn(ctx, col_text(st, 0), sqlite3_column_int64(st, 1)))
+			break;
+	rc = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? 0 : fail(s, "gateway events");
+out:
+	sqlite3_finalize(st);
+	buf_free(&sql);
+	return rc;
+}
+
+static int sq_agent_address(struct store_be *s, const char *agent, const char *address,
+			    double now)
+{
+	sqlite3_stmt *st = s->set_addr;
+	int rc;
+
+	sqlite3_reset(st);
+	bind_text(st, 1, agent);
+	sqlite3_bind_double(st, 2, now);
+	bind_text(st, 3, address);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : fail(s, "agent address");
+}
+
+static int sq_agents_at(struct store_be *s, const char *address,
+			int (*fn)(void *ctx, const char *agent), void *ctx)
+{
+	sqlite3_stmt *st = s->get_at;
+	int rc, stop = 0;
+
+	sqlite3_reset(st);
+	bind_text(st, 1, address);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		stop = fn(ctx, col_text(st, 0));
+	rc = stop ? 0 : rc == SQLITE_DONE ? 0 : fail(s, "agents at address");
+	sqlite3_reset(st);
+	return rc;
+}
+
 const struct store_backend *store_sqlite_backend(void)
 {
 	static const struct store_backend be = {
@@ -523,6 +747,11 @@ const struct store_backend *store_sqlite_backend(void)
 		.alerts_after = sq_alerts_after,
 		.log_pos = sq_log_pos,
 		.set_log_pos = sq_set_log_pos,
+		.gw_package = sq_gw_package,
+		.gw_query = sq_gw_query,
+		.gw_count = sq_gw_count,
+		.agent_address = sq_agent_address,
+		.agents_at = sq_agents_at,
 	};
 
 	return &be;

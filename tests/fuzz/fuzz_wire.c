@@ -1,10 +1,12 @@
 /* libFuzzer harness: the audit channel's frames and package bodies, as the
- * server reads them from an authenticated agent (audit_wire.h). */
+ * server reads them from an authenticated agent or gateway (audit_wire.h):
+ * every event through both the audit record and the EVE line reader. */
 #include <stddef.h>
 #include <stdint.h>
 
 #include "audit_rec.h"
 #include "audit_wire.h"
+#include "gw_event.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -18,6 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct aw_error e;
 	struct aw_stats st;
 	struct audit_event ev = { 0 };
+	struct gw_event gw;
 	struct buf raw = { 0 };
 	const uint8_t *text;
 	size_t len;
@@ -32,8 +35,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!aw_decode_package(f.payload, &p) || aw_package_body(&p, &raw) < 0)
 			continue;
 		body = cur_make((const uint8_t *)raw.data, raw.len);
-		while (aw_body_next(&body, &text, &len) == 1)
+		while (aw_body_next(&body, &text, &len) == 1) {
 			audit_event_parse(text, len, &ev);
+			gw_event_parse((const char *)text, len, &gw);
+		}
 	}
 	audit_event_free(&ev);
 	buf_free(&raw);
