@@ -359,14 +359,38 @@ static bool csum_verified(struct engine *e, const struct engine_session *es, int
 }
 
 /*
+ * A TTL / hop limit more than TTL_SLACK below its sender's SYN's: the packet
+ * is meant to expire between the gateway and the receiver (insertion), so
+ * it is not what the receiver takes in, whichever end sent it. Raising it
+ * instead would make a fake arrive and decide the verdict (a fake flight
+ * presenting an untrusted certificate would block a good server; a fake
+ * ClientHello, the client's session). The exception: the sender sends the
+ * same sequence number again at that TTL, so nothing arrived and it is
+ * retransmitting: its path really is that long (a route change, a SYN
+ * proxy in front of the server), and that TTL becomes its floor.
+ */
+static bool low_ttl(struct engine_session *es, int side, const struct decoded *d)
+{
+	struct engine_peer *me = &es->peer[side];
+
+	if (me->ttl <= TTL_SLACK || d->ttl >= me->ttl - TTL_SLACK)
+		return false;
+	if (me->low_ttl && me->low_ttl == d->ttl && me->low_seq == d->seq) {
+		me->ttl = d->ttl;
+		return false;
+	}
+	me->low_ttl = d->ttl;
+	me->low_seq = d->seq;
+	return true;
+}
+
+/*
  * Why the receiver of side's segment would discard it, or ANOM_COUNT when
  * it would take it in (RFC 9293 section 3.10.7.4: checksum, sequence
  * window, ACK; RFC 5961 sections 3 and 5: RSTs not exactly in sequence,
  * ACKs of data never sent or older than the window; RFC 2385 / RFC 5925: a
- * signature the connection was not set up with). A TTL well below the
- * sender's SYN's means the packet is meant to expire between the gateway
- * and the receiver (insertion): normalize raises it instead (ttl_floor()),
- * so it is not a reason here then.
+ * signature the connection was not set up with; a TTL meant to expire
+ * before the receiver: low_ttl()).
  */
 static enum anomaly discarded(struct engine *e, struct engine_session *es, int side,
 			      const struct decoded *d)
@@ -383,8 +407,7 @@ static enum anomaly discarded(struct engine *e, struct engine_session *es, int s
 	}
 	if (d->tcp_flags & TCP_SYN)
 		return d->payload_len ? ANOM_EVASION_SYN_DATA : ANOM_COUNT;
-	if (es->evasion != ENGINE_EVASION_NORMALIZE && me->ttl > TTL_SLACK &&
-	    d->ttl < me->ttl - TTL_SLACK)
+	if (low_ttl(es, side, d))
 		return ANOM_EVASION_LOW_TTL;
 	if (me->syn && !(me->opts & DECODE_OPT_SIG) && d->tcp_opt_len &&
 	    (decode_tcp_options(d, &wscale) & DECODE_OPT_SIG))
@@ -460,14 +483,15 @@ static uint8_t *rewritable(struct engine *e, const struct decoded *d)
 }
 
 /*
- * Normalize: a packet whose TTL / hop limit is below its sender's SYN's
- * leaves with the SYN's, which reached the receiver (the connection was set
- * up), so it reaches it too and the bytes judged are the bytes received
- * (Snort's normalizer raises TTLs the same way). Beyond TTL_SLACK it is an
- * insertion attempt: reported. False when the packet cannot be rewritten.
+ * Normalize: a packet whose TTL / hop limit is below its sender's floor by
+ * no more than TTL_SLACK (path jitter: low_ttl() kept out anything lower)
+ * leaves with the floor, which reached the receiver (the connection was
+ * set up), so it reaches it too and the bytes judged are the bytes
+ * received (Snort's normalizer raises TTLs the same way). False when the
+ * packet cannot be rewritten.
  */
 static bool ttl_floor(struct engine *e, struct engine_session *es, int side,
-		      const struct decoded *d, uint64_t ts_us)
+		      const struct decoded *d)
 {
 	uint8_t floor = es->peer[side].ttl;
 	uint8_t *p;
@@ -477,10 +501,6 @@ static bool ttl_floor(struct engine *e, struct engine_session *es, int side,
 	if (!(p = rewritable(e, d)))
 		return false;
 	p[(d->l3 - e->pkt) + (d->family == 4 ? 8 : 7)] = floor;
-	if (d->ttl < floor - TTL_SLACK && floor > TTL_SLACK) {
-		report(e, es, d, 1ULL << ANOM_EVASION_LOW_TTL, ts_us);
-		e->n.evasion[ANOM_EVASION_LOW_TTL - ANOM_EVASION_FIRST]++;
-	}
 	return true;
 }
 
@@ -742,7 +762,7 @@ static enum engine_verdict handle(struct engine *e, enum decode_result r,
 			es->evasion = (uint8_t)e->sink.evasion(e->sink.arg, es, ANOM_COUNT, ts_us);
 		es->evasion_known = true;
 		why = discarded(e, es, side, d);
-		if (why == ANOM_COUNT && !ttl_floor(e, es, side, d, ts_us))
+		if (why == ANOM_COUNT && !ttl_floor(e, es, side, d))
 			why = ANOM_EVASION_LOW_TTL;
 
 		if (why != ANOM_COUNT) {

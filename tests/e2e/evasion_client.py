@@ -27,6 +27,7 @@ PORT = 443
 DST = None
 GAP = 0.03          # between packets, so they leave in the order written
 WAIT = 0.4          # for the server's answer
+FAKE_TTL = 3        # crtr and the gateway forward it, the router past the gateway drops it
 SOCK = None         # one raw socket for every packet
 SNIFFER = None      # one capture of the server's packets for every attempt
 
@@ -99,7 +100,7 @@ def attempt(TECH, KIND):
     if TECH == "plain":
         c.seg(real)
     elif TECH == "ttl":              # dies one hop after the gateway
-        c.seg(fake, ttl=2)
+        c.seg(fake, ttl=FAKE_TTL)
         c.seg(real)
     elif TECH == "badsum":
         c.seg(fake, chksum=0xdead)
@@ -112,7 +113,7 @@ def attempt(TECH, KIND):
         c.seg(real)
     elif TECH == "ttl_disorder":     # zapret fakeddisorder: second part first
         c.seg(real[10:], off=10)
-        c.seg(fake, ttl=2)
+        c.seg(fake, ttl=FAKE_TTL)
         c.seg(real[:10])
     elif TECH == "badseq":           # zapret badseq: seq -10000, ack -66000
         c.seg(fake, seq=c.seq - 10000, ack=c.ack - 66000)
@@ -124,19 +125,19 @@ def attempt(TECH, KIND):
         c.seg(fake, flags="S", seq=c.isn)
         c.seg(real)
     elif TECH == "rst_ttl":          # a reset that never arrives, then the real one
-        c.seg(fake, flags="R", ttl=2)
+        c.seg(fake, flags="R", ttl=FAKE_TTL)
         c.seg(real)
     elif TECH == "rst_badseq":       # a reset the server ignores (RFC 5961)
         c.seg(fake, flags="RA", seq=c.seq + 5000)
         c.seg(real)
     elif TECH == "split_fake":       # zapret fakedsplit: each part after its fake
-        c.seg(fake[:half], ttl=2)
+        c.seg(fake[:half], ttl=FAKE_TTL)
         c.seg(real[:half])
-        c.seg(fake[half:], off=half, ttl=2)
+        c.seg(fake[half:], off=half, ttl=FAKE_TTL)
         c.seg(real[half:], off=half)
     elif TECH == "disorder_fake":    # the second part, then a fake first part, then the real
         c.seg(real[half:], off=half)
-        c.seg(fake[:half], ttl=2)
+        c.seg(fake[:half], ttl=FAKE_TTL)
         c.seg(real[:half])
     elif TECH == "fake_after_real_part":  # first real part, then a fake of the rest
         c.seg(real[:half])
@@ -145,7 +146,7 @@ def attempt(TECH, KIND):
     elif TECH == "frag":             # the real hello in IP fragments
         c.frags(real, 64)
     elif TECH == "frag_fake":        # a fake fragment train that dies, then the real one
-        c.frags(fake, 64, ttl=2)
+        c.frags(fake, 64, ttl=FAKE_TTL)
         c.frags(real, 64)
     elif TECH == "dup":              # no evasion: the same segment twice
         c.seg(real)

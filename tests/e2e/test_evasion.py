@@ -1,17 +1,21 @@
 """Evasion resistance in the namespace lab: the bytes the gateway judges are
 the bytes the server receives (issue 17).
 
-    ns cli 198.18.1.2 -- gw 198.18.1.1 | 198.18.2.1 -- rtr 198.18.2.2 | 198.18.3.1 -- srv 198.18.3.2
-                         (monitor)
+    ns cli 198.18.0.2 -- crtr -- 198.18.1.1 gw 198.18.2.1 -- rtr -- srv 198.18.3.2
+                                 (monitor)
 
-A packet sent with TTL 2 passes the gateway and dies at the router: the
-fake the monitor sees and the server never does. The server
+A packet sent with TTL 3 passes the gateway and dies at the router behind
+it: the fake the monitor sees and the receiver never does, from the client
+(dies at rtr) as from the server (dies at crtr). The server
 (evasion_server.py, OpenSSL through Python's ssl) writes down the hash of
 every ClientHello its TLS stack read: the oracle. Each technique is run
 first with nothing queued (the baseline, in the same test) and then through
 the monitor; a technique that gets the non-conforming ClientHello to the
 server without the monitor must never do so with it -- for a denied name,
-a denied JA4 and a version floor. Then no false positives: duplicated and
+a denied JA4 and a version floor. The server's direction the same way: a
+fake flight (evasion_fake_server.py) presenting a trusted certificate
+before an untrusted one, and the reverse, with the client's TLS stack
+saying which certificate it received. Then no false positives: duplicated and
 retransmitted segments, and 200 handshakes over a lossy, reordering link.
 """
 import json
@@ -52,29 +56,35 @@ zones:
 
 
 class RouterLab(Lab):
-    """cli -- gw -- rtr -- srv, IPv4 only."""
+    """cli -- crtr -- gw -- rtr -- srv, IPv4 only: a router on each side of
+    the gateway, so a fake from either end passes the gateway and dies one
+    hop past it (TTL 3 from the client or the server)."""
+
+    LINKS = (  # (namespace, its device, address, peer namespace, peer's device, address)
+        ("cli", "eth0", "198.18.0.2", "crtr", "to-cli", "198.18.0.1"),
+        ("crtr", "to-gw", "198.18.1.2", "gw", "to-cli", "198.18.1.1"),
+        ("gw", "to-rtr", "198.18.2.1", "rtr", "eth0", "198.18.2.2"),
+        ("rtr", "to-srv", "198.18.3.1", "srv", "eth0", SRV))
+    ROUTES = (("cli", "default", "198.18.0.1"), ("crtr", "default", "198.18.1.1"),
+              ("gw", "198.18.3.0/24", "198.18.2.2"), ("gw", "198.18.0.0/24", "198.18.1.2"),
+              ("rtr", "default", "198.18.2.1"), ("srv", "default", "198.18.3.1"))
 
     def up(self):
         self._sweep()
-        for role in ("cli", "gw", "rtr", "srv"):
+        for role in ("cli", "crtr", "gw", "rtr", "srv"):
             self._ip("netns", "add", self.ns(role))
             self.created.append(self.ns(role))
             self._ip("-n", self.ns(role), "link", "set", "lo", "up")
-        gw, cli, rtr, srv = (self.ns(r) for r in ("gw", "cli", "rtr", "srv"))
-        self._ip("-n", gw, "link", "add", "to-cli", "type", "veth", "peer", "name", "eth0", "netns", cli)
-        self._ip("-n", gw, "link", "add", "to-rtr", "type", "veth", "peer", "name", "eth0", "netns", rtr)
-        self._ip("-n", rtr, "link", "add", "to-srv", "type", "veth", "peer", "name", "eth0", "netns", srv)
-        for role in ("gw", "rtr"):
+        for a, adev, aaddr, b, bdev, baddr in self.LINKS:
+            self._ip("-n", self.ns(a), "link", "add", adev, "type", "veth", "peer", "name", bdev,
+                     "netns", self.ns(b))
+            for ns, dev, addr in ((a, adev, aaddr), (b, bdev, baddr)):
+                self._ip("-n", self.ns(ns), "addr", "add", f"{addr}/24", "dev", dev)
+                self._ip("-n", self.ns(ns), "link", "set", dev, "up")
+        for role in ("crtr", "gw", "rtr"):
             self.run(role, "sysctl", "-qw", "net.ipv4.ip_forward=1")
-        for ns, dev, a in ((gw, "to-cli", "198.18.1.1"), (cli, "eth0", "198.18.1.2"),
-                           (gw, "to-rtr", "198.18.2.1"), (rtr, "eth0", "198.18.2.2"),
-                           (rtr, "to-srv", "198.18.3.1"), (srv, "eth0", SRV)):
-            self._ip("-n", ns, "addr", "add", f"{a}/24", "dev", dev)
-            self._ip("-n", ns, "link", "set", dev, "up")
-        self._ip("-n", cli, "route", "add", "default", "via", "198.18.1.1")
-        self._ip("-n", gw, "route", "add", "198.18.3.0/24", "via", "198.18.2.2")
-        self._ip("-n", rtr, "route", "add", "default", "via", "198.18.2.1")
-        self._ip("-n", srv, "route", "add", "default", "via", "198.18.3.1")
+        for ns, dst, via in self.ROUTES:
+            self._ip("-n", self.ns(ns), "route", "add", dst, "via", via)
         return None
 
 
@@ -239,3 +249,105 @@ def test_200_handshakes_over_a_lossy_reordering_link(rlab, tmp_path):
     assert out.stdout.strip() == "200", out.stdout + out.stderr
     assert time.monotonic() - t0 < 90
     assert not [a for a in mon.alerts() if a["alert"]["action"] == "blocked"], mon.alerts()
+
+
+CERT_CLIENT = r"""
+import json, socket, ssl, sys
+dst, named = sys.argv[1], dict(a.split("=", 1) for a in sys.argv[2:])
+ders = {n: ssl.PEM_cert_to_DER_cert(open(p).read()) for n, p in named.items()}
+got = []
+def on_message(conn, direction, version, content_type, msg_type, data):
+    # a Certificate handshake message its TLS stack read (RFC 5246 7.4.2)
+    if direction == "read" and int(content_type) == 22 and data[:1] == b"\x0b":
+        got.extend(n for n, der in ders.items() if der in bytes(data))
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE       # the gateway's policy, not the client, judges
+ctx._msg_callback = on_message
+out = {"completed": False, "received": got}
+try:
+    with socket.create_connection((dst, 443), timeout=5) as s:
+        with ctx.wrap_socket(s, server_hostname="lab.test") as t:
+            out["completed"] = t.recv(3) == b"ok\n"
+            out["peer"] = [n for n, der in ders.items() if der == t.getpeercert(True)]
+except (OSError, ssl.SSLError) as e:
+    out["error"] = str(e)
+print(json.dumps(out))
+"""
+
+CERT_RULES = """version: 1
+profiles:
+  strict:
+    action: reject
+    severity: 1
+    certificate: {{ ca_file: {ca}, match_sni: false, message: bad server certificate }}
+zones:
+  - name: lab
+    profile: strict
+"""
+
+
+def two_pkis(d):
+    """ca.pem, trusted by the policy: trusted.pem; other-ca.pem, not:
+    untrusted.pem (EC keys, so a whole flight fits one segment)."""
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    for ca in ("ca", "other-ca"):
+        subprocess.run(["openssl", "req", "-x509", *ec, "-days", "2", "-subj", f"/CN={ca}",
+                        "-keyout", f"{ca}.key", "-out", f"{ca}.pem"], cwd=d, check=True,
+                       capture_output=True)
+    for name, ca in (("trusted", "ca"), ("untrusted", "other-ca")):
+        subprocess.run(["openssl", "req", "-new", *ec, "-subj", f"/CN={name}.lab.test",
+                        "-keyout", f"{name}.key", "-out", f"{name}.csr"], cwd=d, check=True,
+                       capture_output=True)
+        subprocess.run(["openssl", "x509", "-req", "-in", f"{name}.csr", "-CA", f"{ca}.pem",
+                        "-CAkey", f"{ca}.key", "-CAcreateserial", "-days", "2", "-out",
+                        f"{name}.pem"], cwd=d, check=True, capture_output=True)
+    return {n: (os.path.join(d, f"{n}.pem"), os.path.join(d, f"{n}.key"))
+            for n in ("trusted", "untrusted")}
+
+
+def fake_flight_handshake(lab, pki, real, fake, tech):
+    """The fake server presenting `real`, after a fake flight presenting
+    `fake` (tech: how the fake is kept from the client); one handshake;
+    returns what the client reported."""
+    p = lab.spawn("srv", sys.executable, os.path.join(HERE, "evasion_fake_server.py"),
+                  *pki[real], *pki[fake], SRV, "443", tech, stdout=subprocess.PIPE)
+    try:
+        assert p.stdout.readline().strip() == b"ready"
+        r = lab.run("cli", sys.executable, "-c", CERT_CLIENT, SRV,
+                    *[f"{n}={c}" for n, (c, _) in pki.items()], timeout=30)
+        return json.loads(r.stdout)
+    finally:
+        lab.stop(p)
+
+
+@pytest.mark.parametrize("tech", ["ttl", "badsum", "badack"])
+def test_server_side_fake_flight_never_decides(rlab, tmp_path, tech):
+    """Both directions (issue 17): a server (or a man in the middle beside
+    it) sends a fake flight the client's TCP never takes in, then its real
+    one. An untrusted real certificate behind a trusted fake is blocked; a
+    trusted real one behind an untrusted fake is not. The client's TLS
+    stack says which certificate it received."""
+    rlab.stop(rlab.procs[0])          # the evasion server: the fake one takes port 443
+    pki = two_pkis(str(tmp_path))
+    # without the monitor: the fake never reaches the client
+    for real, fake in (("untrusted", "trusted"), ("trusted", "untrusted")):
+        got = fake_flight_handshake(rlab, pki, real, fake, tech)
+        assert got["completed"] and got["received"] == [real], (real, got)
+    rules = os.path.join(str(tmp_path), "certs.yaml")
+    with open(rules, "w") as f:
+        f.write(CERT_RULES.format(ca=os.path.join(str(tmp_path), "ca.pem")))
+    rlab.run("gw", SECAUDIT, "setup-gateway", "--apply", "--ports", "443")
+    mon = Monitor(rlab, rules)
+    got = fake_flight_handshake(rlab, pki, "untrusted", "trusted", tech)
+    assert not got["completed"] and "untrusted" not in got["received"], got
+    blocked = [a for a in mon.alerts() if a["alert"]["action"] == "blocked"]
+    assert len(blocked) == 1 and blocked[0]["alert"]["signature"] == "bad server certificate", \
+        mon.events()
+    got = fake_flight_handshake(rlab, pki, "trusted", "untrusted", tech)
+    assert got["completed"] and got["received"] == ["trusted"], got
+    assert len([a for a in mon.alerts() if a["alert"]["action"] == "blocked"]) == 1, \
+        mon.alerts()
+    name = {"ttl": "insertion_by_ttl", "badsum": "bad_checksum", "badack": "bad_ack"}[tech]
+    assert f"stream.evasion.{name}" in {e["anomaly"]["event"] for e in mon.events("anomaly")}
+

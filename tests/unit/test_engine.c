@@ -929,29 +929,49 @@ Test(engine, fake_acking_unsent_data_or_without_ack_is_never_judged)
 	cr_assert_str_eq(R.sni, "www.alpha-corp.test");
 }
 
-Test(engine, low_ttl_fake_is_raised_then_later_copies_carry_its_bytes)
+Test(engine, low_ttl_fake_is_never_judged)
 {
 	static uint8_t fake[sizeof(T12_0)];
-	struct decoded d;
 
 	fake_hello(fake);
 	handshake_tcp();
-	/* TTL 2 where the SYN had 64: it would die before the server; raised
-	 * to the SYN's, it arrives, so judging it is right */
+	/* TTL 2 where the SYN had 64: meant to die before the server */
 	send_raw(1, cseq, sseq, TB_ACK | TB_PSH, fake, sizeof(fake), 2, false);
-	cr_assert_str_eq(R.sni, "www.omega-corp.test");
+	cr_assert_eq(R.ev_all, 0);
 	cr_assert(R.anomalies & BIT(EVASION_LOW_TTL));
+	cr_assert_eq(engine_last_action(E, NULL, NULL), ENGINE_PKT_DROP);
+	send_raw(1, cseq, sseq, TB_ACK | TB_PSH, T12_0, sizeof(T12_0), 64, false);
+	cr_assert_str_eq(R.sni, "www.alpha-corp.test", "the real one is judged");
+	cr_assert_not(R.anomalies & BIT(STREAM_OVERLAP_DIFF), "the fake left no copy");
+	cr_assert_eq(counters().evasion[ANOM_EVASION_LOW_TTL - ANOM_EVASION_FIRST], 1);
+}
+
+Test(engine, ttl_jitter_is_raised_to_the_syns)
+{
+	struct decoded d;
+
+	handshake_tcp();
+	/* 3 below the SYN's: a path that changed a little, not insertion */
+	send_raw(1, cseq, sseq, TB_ACK | TB_PSH, T12_0, sizeof(T12_0), 61, false);
+	cr_assert_str_eq(R.sni, "www.alpha-corp.test");
+	cr_assert_not(R.anomalies & BIT(EVASION_LOW_TTL));
 	rewritten(&d);
 	cr_assert_eq(d.ttl, 64);
-	cr_assert_eq(memcmp(d.payload, fake, sizeof(fake)), 0);
-	/* the real one, same sequence numbers: rewritten to the judged bytes */
-	send_raw(1, cseq, sseq, TB_ACK | TB_PSH, T12_0, sizeof(T12_0), 64, false);
-	cr_assert(R.anomalies & BIT(STREAM_OVERLAP_DIFF));
-	cr_assert(R.anomalies & BIT(EVASION_OVERLAP_REWRITTEN));
-	rewritten(&d);
-	cr_assert_eq(d.payload_len, sizeof(fake));
-	cr_assert_eq(memcmp(d.payload, fake, sizeof(fake)), 0, "no copy differs from the judged");
-	cr_assert_eq(counters().evasion_rewritten, 2);
+	cr_assert_eq(memcmp(d.payload, T12_0, sizeof(T12_0)), 0);
+}
+
+Test(engine, low_ttl_resent_at_the_same_sequence_becomes_the_floor)
+{
+	handshake_tcp();
+	/* a path that got much longer: the first copy is kept out, the
+	 * sender resends it (nothing arrived) and that TTL is adopted */
+	send_raw(1, cseq, sseq, TB_ACK | TB_PSH, T12_0, sizeof(T12_0), 20, false);
+	cr_assert_eq(R.ev_all, 0);
+	cr_assert_eq(engine_last_action(E, NULL, NULL), ENGINE_PKT_DROP);
+	send_raw(1, cseq, sseq, TB_ACK | TB_PSH, T12_0, sizeof(T12_0), 20, false);
+	cr_assert_str_eq(R.sni, "www.alpha-corp.test");
+	cr_assert_eq(engine_last_action(E, NULL, NULL), ENGINE_PKT_PASS);
+	cr_assert_eq(counters().evasion[ANOM_EVASION_LOW_TTL - ANOM_EVASION_FIRST], 1);
 }
 
 Test(engine, server_direction_fake_flight_and_conflicting_copy)
