@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "io/capture.h"
 #include "cli.h"
 #include "engine/engine.h"
+#include "engine/eve.h"
 #include "engine/inspector.h"
 #include "policy/policy.h"
 #include "tls/keylog.h"
@@ -50,7 +52,7 @@ static void on_packet(void *arg, int dlt, const uint8_t *pkt, size_t len, uint64
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: secaudit read [--eve] [--rules FILE] [--keylog FILE] [-o FILE] CAPTURE...\n"
+		"usage: secaudit read [--eve [--eve-custom LIST]] [--rules FILE] [--keylog FILE] [-o FILE] CAPTURE...\n"
 		"       secaudit read [--eve] [--rules FILE] [--keylog FILE] [-o FILE] -i IFACE [BPF FILTER]\n"
 		"\n"
 		"Reads pcap/pcapng captures (or captures live on IFACE until interrupted)\n"
@@ -59,6 +61,11 @@ static void usage(FILE *f)
 		"session is judged as the inline monitor would judge it: the alerts say\n"
 		"which sessions it would block (\"blocked\") or only report (\"allowed\").\n"
 		"  --eve        EVE JSON lines (Suricata-compatible) instead of text\n"
+		"  --eve-custom LIST  tls fields beyond Suricata's default ones, named as\n"
+		"               in its custom: [...] (comma-separated): certificate, chain,\n"
+		"               client_certificate, client_chain, client_handshake,\n"
+		"               server_handshake (the certificates' base64 is most of\n"
+		"               an event's size: it is written only when asked)\n"
 		"  --rules FILE judge sessions by this policy (see docs/rules.md)\n"
 		"  --keylog FILE  TLS key log (SSLKEYLOGFILE format): TLS 1.3 handshakes\n"
 		"               found in it are decrypted, so their certificates are shown\n"
@@ -85,6 +92,7 @@ int cmd_read(int argc, char **argv)
 		{ "community-id-seed", required_argument, NULL, 's' },
 		{ "no-community-id", no_argument, NULL, 'C' },
 		{ "checksums", required_argument, NULL, 'c' },
+		{ "eve-custom", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -95,6 +103,7 @@ int cmd_read(int argc, char **argv)
 	struct inspector_counters n;
 	const char *out_path = NULL, *iface = NULL, *rules = NULL, *keylog_path = NULL;
 	bool eve = false, cid = true;
+	unsigned custom = 0;
 	long seed = 0;
 	char err[512], *end;
 	int opt, i, rc = 0;
@@ -130,6 +139,12 @@ int cmd_read(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'E':
+			if (!eve_custom_parse(optarg, &custom, err, sizeof(err))) {
+				fprintf(stderr, "secaudit read: --eve-custom: %s\n", err);
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}
@@ -161,6 +176,12 @@ int cmd_read(int argc, char **argv)
 			fprintf(stderr, "secaudit read: %s: %u malformed lines skipped\n",
 				keylog_path, bad);
 	}
+	/* Every session frees what its handshake held; glibc would hand the
+	 * top of the heap back to the kernel and fault it in again thousands
+	 * of times a second (a tenth of the run went to brk and its TLB
+	 * flushes). Keep it. */
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+	mallopt(M_TOP_PAD, 16 << 20);
 	c.out = stdout;
 	if (out_path && !(c.out = fopen(out_path, "w"))) {
 		fprintf(stderr, "secaudit read: %s: %s\n", out_path, strerror(errno));
@@ -180,6 +201,7 @@ int cmd_read(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
+	inspector_set_eve_custom(c.in, custom);
 	if (iface) {
 		struct sigaction sa = { 0 };
 		char filter[1024] = "";

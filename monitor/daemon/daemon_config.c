@@ -11,6 +11,7 @@
 
 #include "yamldoc.h"
 
+#include "engine/eve.h"
 #include "io/nfq.h"
 #include "io/statsock.h"
 
@@ -246,7 +247,7 @@ static bool limits_key(struct cctx *x, struct daemon_config *c, const yaml_node_
 
 static const char *const top_keys[] = {
 	"version", "rules", "alert_log", "log", "evidence", "stats_socket", "stats_interval",
-	"community_id", "community_id_seed", "drop_resets_server", "user", "group", "nfqueue",
+	"community_id", "community_id_seed", "eve_custom", "drop_resets_server", "user", "group", "nfqueue",
 	"limits", NULL
 };
 
@@ -286,6 +287,22 @@ static bool top_key(struct cctx *x, struct daemon_config *c, const yaml_node_t *
 		if (!get_num(x, v, key, false, 65535, &u))
 			return false;
 		c->engine.community_id_seed = (uint16_t)u;
+		return true;
+	}
+	if (!strcmp(key, "eve_custom")) {
+		size_t i;
+
+		if (!yamldoc_scalars(&x->yd, v, key))
+			return false;
+		for (i = 0; i < yamldoc_items(v); i++) {
+			const yaml_node_t *n = yamldoc_item(&x->yd, v, i);
+
+			if (!eve_custom_add(yamldoc_scalar(n), &c->eve_custom))
+				return yamldoc_fail(&x->yd, n, "'%s' is not a tls field of %s "
+						    "(certificate, chain, client_certificate, "
+						    "client_chain, client_handshake, server_handshake)",
+						    yamldoc_scalar(n), key);
+		}
 		return true;
 	}
 	if (!strcmp(key, "drop_resets_server"))

@@ -16,6 +16,8 @@
  *   evidence: DIR           pcaps of blocked handshakes (created, owned by user)
  *   community_id: BOOL      Community ID v1 on flow events (default true)
  *   community_id_seed: N    its seed, 0..65535 (default 0)
+ *   eve_custom: [NAMES]     tls fields beyond Suricata's default ones, as its
+ *                           `custom: [...]` names them (certificate, chain, ...)
  *   drop_resets_server: BOOL   `drop` resets the server's end (default true)
  *   user, group: NAMES      run as these after opening the sockets
  * Unknown keys are errors. Relative paths are relative to the file.
@@ -45,6 +47,7 @@ struct daemon_config {
 	bool fail_closed;
 	bool gso;
 	bool drop_resets_server;           /* `drop` sends the server a RST (default) */
+	unsigned eve_custom;               /* EVE_CUSTOM_* (engine/eve.h) */
 	unsigned stats_interval;           /* seconds; 0: no stats events */
 	uint32_t queue_maxlen, rcvbuf;     /* 0: the adapter's defaults */
 	uint32_t mark_mask, mark_accept, mark_deny, mark_inject;

@@ -913,6 +913,7 @@ static int start_workers(struct monitor *m)
 		w->in = inspector_new(&m->cfg.engine, m->policy, INSPECTOR_ALERTS, &w->out);
 		if (!w->in)
 			return -ENOMEM;
+		inspector_set_eve_custom(w->in, m->cfg.eve_custom);
 		if (m->cfg.evidence[0])
 			inspector_set_evidence(w->in, m->cfg.evidence, DLT_RAW, EVIDENCE_BUDGET);
 		if (m->synlog)

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "engine/eve_certs.h"
+#include "engine/eve_quic.h"
 #include "net/communityid.h"
 #include "tls/fingerprint.h"
 #include "tls/tls_names.h"
@@ -40,6 +42,60 @@ void eve_timestamp(uint64_t ts_us, char out[40])
 		 (unsigned)(ts_us % 1000000));
 	last_secs = secs;
 	memcpy(last, out, 40);
+}
+
+/* Suricata's tls field names: those of its default (extended) set, which
+ * every event has, and the ones asked for by `custom`. */
+static const struct { const char *name; unsigned bit; } custom_names[] = {
+	{ "version", 0 }, { "subject", 0 }, { "issuer", 0 }, { "serial", 0 },
+	{ "fingerprint", 0 }, { "not_before", 0 }, { "not_after", 0 }, { "sni", 0 },
+	{ "session_resumed", 0 }, { "ja3", 0 }, { "ja3s", 0 }, { "ja4", 0 },
+	{ "subjectaltname", 0 }, { "client", 0 }, { "client_alpns", 0 },
+	{ "server_alpns", 0 },
+	{ "certificate", EVE_CUSTOM_CERTIFICATE },
+	{ "chain", EVE_CUSTOM_CHAIN },
+	{ "client_certificate", EVE_CUSTOM_CLIENT_CERTIFICATE },
+	{ "client_chain", EVE_CUSTOM_CLIENT_CHAIN },
+	{ "client_handshake", EVE_CUSTOM_CLIENT_HANDSHAKE },
+	{ "server_handshake", EVE_CUSTOM_SERVER_HANDSHAKE },
+};
+
+bool eve_custom_add(const char *name, unsigned *custom)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(custom_names) / sizeof(custom_names[0]); i++) {
+		if (!strcmp(name, custom_names[i].name)) {
+			*custom |= custom_names[i].bit;
+			return true;
+		}
+	}
+	return false;
+}
+
+bool eve_custom_parse(const char *list, unsigned *custom, char *err, size_t errlen)
+{
+	char name[32];
+	const char *p = list, *end;
+	size_t n;
+
+	while (*p) {
+		end = strchr(p, ',');
+		n = end ? (size_t)(end - p) : strlen(p);
+		if (n && n < sizeof(name)) {
+			memcpy(name, p, n);
+			name[n] = 0;
+		}
+		if (!n || n >= sizeof(name) || !eve_custom_add(name, custom)) {
+			snprintf(err, errlen, "'%.*s' is not a tls field (certificate, chain, "
+				 "client_certificate, client_chain, client_handshake, "
+				 "server_handshake, or one of Suricata's default ones)",
+				 (int)(n < 64 ? n : 64), p);
+			return false;
+		}
+		p += n + (end != NULL);
+	}
+	return true;
 }
 
 static void put_addr(struct json *j, const char *key, int family, const uint8_t *addr)
@@ -143,50 +199,29 @@ static void put_b64(struct json *j, struct x509_cert *c)
 	buf_putc(j->out, '"');
 }
 
-static void put_sans(struct json *j, const struct x509_cert *c)
-{
-	unsigned i;
-
-	if (!c->n_sans)
-		return;
-	json_key(j, "subjectaltname");
-	json_array_begin(j);
-	for (i = 0; i < c->n_sans; i++) {
-		/* Suricata prints the name without its "DNS:" kind prefix. */
-		const char *san = c->sans[i];
-		const char *colon = strchr(san, ':');
-
-		json_string(j, colon && !strncmp(san, "DNS:", 4) ? colon + 1 : san);
-	}
-	json_array_end(j);
-}
-
-/* subject, issuerdn, serial, fingerprint, dates, SANs and chain of one
- * side's certificates, as Suricata's tls and tls.client objects have them. */
-static void put_cert_fields(struct json *j, const struct tls_chain *chain)
+/* Suricata's facts of one side's certificates, as its tls and tls.client
+ * objects have them; the base64 of the leaf and of the chain only when
+ * asked (cert_bit, chain_bit). */
+static void put_cert_fields(struct json *j, const struct eve_writer *w,
+			    const struct tls_chain *chain, unsigned cert_bit, unsigned chain_bit)
 {
 	const struct x509_cert *c = leaf(chain);
 	unsigned i;
 
 	if (!c)
 		return;
-	/* An empty name is one Suricata cannot print: it writes no key. */
-	if (*c->subject)
-		json_kv_str(j, "subject", c->subject);
-	if (*c->issuer)
-		json_kv_str(j, "issuerdn", c->issuer);
-	json_kv_str(j, "serial", c->serial);
-	json_kv_str(j, "fingerprint", c->sha1);
-	json_kv_str(j, "notbefore", c->not_before);
-	json_kv_str(j, "notafter", c->not_after);
-	put_sans(j, c);
-	json_key(j, "certificate");
-	put_b64(j, chain->cert[0]);
-	json_key(j, "chain");
-	json_array_begin(j);
-	for (i = 0; i < chain->n; i++)
-		put_b64(j, chain->cert[i]);
-	json_array_end(j);
+	eve_certs_facts(w->certs, j, c);
+	if (w->custom & cert_bit) {
+		json_key(j, "certificate");
+		put_b64(j, chain->cert[0]);
+	}
+	if (w->custom & chain_bit) {
+		json_key(j, "chain");
+		json_array_begin(j);
+		for (i = 0; i < chain->n; i++)
+			put_b64(j, chain->cert[i]);
+		json_array_end(j);
+	}
 }
 
 static void put_version(struct json *j, const char *key, uint16_t v)
@@ -249,8 +284,8 @@ static uint16_t session_version(const struct tls_session *s)
 	return 0;
 }
 
-void eve_tls_fields(struct json *j, const struct tls_session *s, const struct pretls *pre,
-		    const struct eve_fp *fp)
+void eve_tls_fields(struct json *j, const struct eve_writer *w, const struct tls_session *s,
+		    const struct pretls *pre, const struct eve_fp *fp)
 {
 	const struct tls_client_hello *ch = s->n_client_hellos ? &s->client_hello[0] : NULL;
 	const struct tls_server_hello *sh = final_server_hello(s);
@@ -262,7 +297,7 @@ void eve_tls_fields(struct json *j, const struct tls_session *s, const struct pr
 	/* Suricata names the protocol a STARTTLS session upgraded from. */
 	if (pre && pretls_is_starttls(pre->proto))
 		json_kv_str(j, "from_proto", pretls_proto_name(pre->proto));
-	put_cert_fields(j, &s->server_chain);
+	put_cert_fields(j, w, &s->server_chain, EVE_CUSTOM_CERTIFICATE, EVE_CUSTOM_CHAIN);
 	if (ch && ch->has_sni)
 		json_kv_str(j, "sni", ch->sni);
 	if (v)
@@ -295,7 +330,7 @@ void eve_tls_fields(struct json *j, const struct tls_session *s, const struct pr
 		json_string(j, sh->alpn);
 		json_array_end(j);
 	}
-	if (ch && !ch->sslv2_format) {
+	if (ch && !ch->sslv2_format && (w->custom & EVE_CUSTOM_CLIENT_HANDSHAKE)) {
 		json_key(j, "client_handshake");
 		json_object_begin(j);
 		put_version(j, "version", ch->legacy_version);
@@ -304,7 +339,7 @@ void eve_tls_fields(struct json *j, const struct tls_session *s, const struct pr
 		put_u16_array(j, "sig_algs", ch->sigalgs, ch->n_sigalgs, false);
 		json_object_end(j);
 	}
-	if (sh) {
+	if (sh && (w->custom & EVE_CUSTOM_SERVER_HANDSHAKE)) {
 		json_key(j, "server_handshake");
 		json_object_begin(j);
 		put_version(j, "version", sh->legacy_version);
@@ -315,7 +350,8 @@ void eve_tls_fields(struct json *j, const struct tls_session *s, const struct pr
 	if (s->client_chain.n) {
 		json_key(j, "client");
 		json_object_begin(j);
-		put_cert_fields(j, &s->client_chain);
+		put_cert_fields(j, w, &s->client_chain, EVE_CUSTOM_CLIENT_CERTIFICATE,
+				EVE_CUSTOM_CLIENT_CHAIN);
 		json_object_end(j);
 	}
 	json_object_end(j);
@@ -341,37 +377,15 @@ static void put_named_u16(struct json *j, const char *key, const uint16_t *v, un
 	json_array_end(j);
 }
 
-static void put_chain_detail(struct json *j, const char *key, const struct tls_chain *chain)
+static void put_chain_detail(struct json *j, const struct eve_writer *w, const char *key,
+			     const struct tls_chain *chain)
 {
-	unsigned i, k;
+	unsigned i;
 
 	json_key(j, key);
 	json_array_begin(j);
-	for (i = 0; i < chain->n; i++) {
-		const struct x509_cert *c = chain->cert[i];
-
-		json_object_begin(j);
-		json_kv_str(j, "subject", c->subject);
-		json_kv_str(j, "issuer", c->issuer);
-		json_kv_str(j, "serial", c->serial);
-		json_kv_str(j, "sha1", c->sha1);
-		json_kv_str(j, "sha256", c->sha256);
-		json_kv_str(j, "not_before", c->not_before);
-		json_kv_str(j, "not_after", c->not_after);
-		json_key(j, "san");
-		json_array_begin(j);
-		for (k = 0; k < c->n_sans; k++)
-			json_string(j, c->sans[k]);
-		json_array_end(j);
-		json_kv_str(j, "key_type", c->key_type ? c->key_type : "unknown");
-		json_kv_int(j, "key_bits", c->key_bits);
-		if (c->curve)
-			json_kv_str(j, "curve", c->curve);
-		json_kv_str(j, "signature_algorithm", c->sig_alg ? c->sig_alg : "unknown");
-		json_kv_bool(j, "ca", c->is_ca);
-		json_kv_bool(j, "self_signed", c->self_signed);
-		json_object_end(j);
-	}
+	for (i = 0; i < chain->n; i++)
+		eve_certs_detail(w->certs, j, chain->cert[i]);
 	json_array_end(j);
 }
 
@@ -469,7 +483,8 @@ static void put_server_hello(struct json *j, const struct tls_server_hello *sh,
 	json_object_end(j);
 }
 
-void eve_tls_extra(struct json *j, const struct tls_session *s, const struct eve_fp *fp)
+void eve_tls_extra(struct json *j, const struct eve_writer *w, const struct tls_session *s,
+		   const struct eve_fp *fp)
 {
 	const char *name;
 	unsigned i;
@@ -496,7 +511,7 @@ void eve_tls_extra(struct json *j, const struct tls_session *s, const struct eve
 	if ((name = resumption_name(s->resumption)))
 		json_kv_str(j, "resumption", name);
 	if (s->server_chain.n)
-		put_chain_detail(j, "server_chain", &s->server_chain);
+		put_chain_detail(j, w, "server_chain", &s->server_chain);
 	json_kv_bool(j, "server_certificate_visible", s->server_chain.n > 0);
 	if (s->cert_request) {
 		json_kv_bool(j, "client_certificate_requested", true);
@@ -505,7 +520,7 @@ void eve_tls_extra(struct json *j, const struct tls_session *s, const struct eve
 	json_kv_str(j, "client_certificate",
 		    s->client_chain.n ? "sent" : s->client_chain.empty_message ? "empty" : "none");
 	if (s->client_chain.n)
-		put_chain_detail(j, "client_chain", &s->client_chain);
+		put_chain_detail(j, w, "client_chain", &s->client_chain);
 	if (s->ocsp)
 		json_kv_bool(j, "ocsp_stapled", true);
 	if (s->keys != TLS_KEYS_NONE)
@@ -602,23 +617,38 @@ void eve_pretls(struct json *j, const struct pretls *pre)
 	json_object_end(j);
 }
 
-void eve_tls_event(struct buf *out, const struct engine_session *es, uint64_t ts_us)
+void eve_flow_event(struct buf *out, const struct eve_writer *w, const char *event_type,
+		    const struct engine_session *es, uint64_t ts_us, eve_fields_fn fields,
+		    void *arg)
 {
 	struct eve_fp fp;
 	struct json j;
 
 	eve_fp_compute(&fp, &es->tls);
 	json_init(&j, out);
-	eve_begin(&j, "tls", es, NULL, ts_us);
-	json_kv_str(&j, "app_proto", "tls");
-	eve_tls_fields(&j, &es->tls, &es->pre, &fp);
+	eve_begin(&j, event_type, es, NULL, ts_us);
+	json_kv_str(&j, "app_proto", es->quic ? "quic" : "tls");
+	if (fields)
+		fields(&j, EVE_AT_TOP, arg);
+	if (es->quic)
+		eve_quic_fields(&j, es, &fp);
+	else
+		eve_tls_fields(&j, w, &es->tls, &es->pre, &fp);
 	json_key(&j, "secaudit");
 	json_object_begin(&j);
 	eve_certificate_source(&j, &es->tls);
 	eve_pretls(&j, &es->pre);
+	if (fields)
+		fields(&j, EVE_AT_SECAUDIT, arg);
+	if (es->quic) {
+		json_key(&j, "quic");
+		eve_quic_extra(&j, es->quic);
+	}
 	json_key(&j, "tls");
-	eve_tls_extra(&j, &es->tls, &fp);
+	eve_tls_extra(&j, w, &es->tls, &fp);
 	eve_fp_free(&fp);
+	if (fields)
+		fields(&j, EVE_AT_END, arg);
 	json_object_end(&j);
 	json_object_end(&j);
 	buf_putc(out, '\n');

@@ -18,6 +18,36 @@
 #include "tls/fingerprint.h"
 #include "json.h"
 
+/*
+ * What a tls event holds beyond Suricata 8's default (its `extended` set:
+ * subject, issuerdn, subjectaltname, serial, fingerprint, dates, sni,
+ * version, ja3, ja3s, ja4, alpns, client): the fields asked for by name as
+ * in Suricata's `custom: [...]`. The certificates' base64 is most of an
+ * event's size, so it is written only when asked.
+ */
+enum {
+	EVE_CUSTOM_CERTIFICATE = 1u << 0,        /* tls.certificate: the leaf's DER, base64 */
+	EVE_CUSTOM_CHAIN = 1u << 1,              /* tls.chain: every certificate's */
+	EVE_CUSTOM_CLIENT_CERTIFICATE = 1u << 2, /* tls.client.certificate */
+	EVE_CUSTOM_CLIENT_CHAIN = 1u << 3,       /* tls.client.chain */
+	EVE_CUSTOM_CLIENT_HANDSHAKE = 1u << 4,   /* tls.client_handshake */
+	EVE_CUSTOM_SERVER_HANDSHAKE = 1u << 5,   /* tls.server_handshake */
+};
+/* Parses a comma-separated list of Suricata's tls field names into
+ * EVE_CUSTOM_* bits (names of the default set add nothing). false, with the
+ * unknown name in err, when a name is not one of Suricata's. */
+bool eve_custom_parse(const char *list, unsigned *custom, char *err, size_t errlen);
+/* Adds one name's bit; false when the name is unknown. */
+bool eve_custom_add(const char *name, unsigned *custom);
+
+struct eve_certs;
+/* How events are written: the custom fields, and the cache of each
+ * distinct certificate's formatted facts (NULL: formatted every time). */
+struct eve_writer {
+	unsigned custom;
+	struct eve_certs *certs;
+};
+
 /* Begins an event object: timestamp, flow_id, event_type and the flow's
  * addresses (from es, or from d when es is NULL). Leaves the object open
  * for the caller to add keys and json_object_end(). */
@@ -35,15 +65,16 @@ void eve_fp_free(struct eve_fp *fp);
 
 /* Writes "tls": {...} with Suricata's fields (pre, if not NULL: the
  * exchange before TLS, for from_proto). */
-void eve_tls_fields(struct json *j, const struct tls_session *s, const struct pretls *pre,
-		    const struct eve_fp *fp);
+void eve_tls_fields(struct json *j, const struct eve_writer *w, const struct tls_session *s,
+		    const struct pretls *pre, const struct eve_fp *fp);
 /* Writes, into an open "secaudit" object, "starttls": {protocol, upgraded,
  * offered, cleartext_credentials} or "tunnel": {protocol, dest_host,
  * dest_port} when the session began inside such an exchange. */
 void eve_pretls(struct json *j, const struct pretls *pre);
 /* Writes the facts Suricata has no field for, as the value of a key the
  * caller has written (normally "secaudit" -> "tls"). */
-void eve_tls_extra(struct json *j, const struct tls_session *s, const struct eve_fp *fp);
+void eve_tls_extra(struct json *j, const struct eve_writer *w, const struct tls_session *s,
+		   const struct eve_fp *fp);
 
 /* Writes "certificate": {"source": ...} into the open `secaudit` object
  * when the session shows a certificate: "handshake" (sent in the clear, TLS
@@ -51,8 +82,25 @@ void eve_tls_extra(struct json *j, const struct tls_session *s, const struct eve
  * "probe" (the gateway's own handshake with the server). */
 void eve_certificate_source(struct json *j, const struct tls_session *s);
 
+/*
+ * One complete line of a TLS or QUIC flow's event: the opening (timestamp,
+ * flow, event_type, app_proto), Suricata's "tls" or "quic" object, then the
+ * "secaudit" object (certificate source, pre-TLS exchange, the QUIC
+ * packets, the TLS facts). fields, when not NULL, adds the event's own
+ * keys at each place (enum eve_at); arg is passed on. The tls, quic and
+ * alert events are all written by this one function.
+ */
+enum eve_at {
+	EVE_AT_TOP,        /* after app_proto, before "tls"/"quic" (the alert object) */
+	EVE_AT_SECAUDIT,   /* in "secaudit", before "quic" and "tls" (the policy) */
+	EVE_AT_END,        /* in "secaudit", last (the evidence) */
+};
+typedef void (*eve_fields_fn)(struct json *j, enum eve_at at, void *arg);
+void eve_flow_event(struct buf *out, const struct eve_writer *w, const char *event_type,
+		    const struct engine_session *es, uint64_t ts_us, eve_fields_fn fields,
+		    void *arg);
+
 /* Complete lines. */
-void eve_tls_event(struct buf *out, const struct engine_session *es, uint64_t ts_us);
 void eve_anomaly_event(struct buf *out, const struct engine_session *es,
 		       const struct decoded *d, enum anomaly a, uint64_t ts_us);
 

@@ -147,25 +147,3 @@ void eve_quic_extra(struct json *j, const struct quic_session *q)
 	json_kv_bool(j, "server_hello", q->server_hello);
 	json_object_end(j);
 }
-
-void eve_quic_event(struct buf *out, const struct engine_session *es, uint64_t ts_us)
-{
-	struct eve_fp fp;
-	struct json j;
-
-	eve_fp_compute(&fp, &es->tls);
-	json_init(&j, out);
-	eve_begin(&j, "quic", es, NULL, ts_us);
-	json_kv_str(&j, "app_proto", "quic");
-	eve_quic_fields(&j, es, &fp);
-	json_key(&j, "secaudit");
-	json_object_begin(&j);
-	json_key(&j, "quic");
-	eve_quic_extra(&j, es->quic);
-	json_key(&j, "tls");
-	eve_tls_extra(&j, &es->tls, &fp);
-	eve_fp_free(&fp);
-	json_object_end(&j);
-	json_object_end(&j);
-	buf_putc(out, '\n');
-}

@@ -16,7 +16,5 @@
 void eve_quic_fields(struct json *j, const struct engine_session *es, const struct eve_fp *fp);
 /* Writes the packet-level facts as the value of a key the caller wrote. */
 void eve_quic_extra(struct json *j, const struct quic_session *q);
-/* One complete `quic` event line. */
-void eve_quic_event(struct buf *out, const struct engine_session *es, uint64_t ts_us);
 
 #endif

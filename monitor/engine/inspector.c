@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 
 #include "engine/eve.h"
-#include "engine/eve_quic.h"
+#include "engine/eve_certs.h"
 #include "engine/evidence.h"
 #include "json.h"
 #include "policy/policy.h"
@@ -17,6 +17,7 @@
 #include "engine/transcript.h"
 
 #define SESSION_CACHE_SLOTS 65536
+#define EVE_CERT_SLOTS 4096
 
 struct inspector {
 	struct engine *engine;
@@ -24,6 +25,7 @@ struct inspector {
 	struct sessioncache *cache;
 	enum inspector_format format;
 	struct buf *out;
+	struct eve_writer eve;      /* owns eve.certs */
 	struct inspector_counters n;
 	/* evidence pcaps (evidence_dir NULL: none) */
 	const char *evidence_dir;
@@ -126,12 +128,47 @@ static void report(struct inspector *in, const struct engine_session *es, struct
 	in->judged(in->judged_arg, es, &pf, jd->policy, &jd->st);
 }
 
+struct alert_fields {
+	struct inspector *in;
+	const struct engine_session *es;
+	struct judged *jd;
+	const struct policy_alert *h;
+};
+
+/* An alert's own keys in the flow event (eve_flow_event). */
+static void alert_fields(struct json *j, enum eve_at at, void *arg)
+{
+	struct alert_fields *a = arg;
+
+	switch (at) {
+	case EVE_AT_TOP:
+		json_key(j, "alert");
+		json_object_begin(j);
+		json_kv_str(j, "action", a->h->action);
+		json_kv_uint(j, "gid", 1);
+		json_kv_uint(j, "signature_id", a->h->signature_id);
+		json_kv_uint(j, "rev", 1);
+		json_kv_str(j, "signature", a->h->signature);
+		json_kv_str(j, "category", a->h->category);
+		json_kv_uint(j, "severity", a->h->severity);
+		json_object_end(j);
+		break;
+	case EVE_AT_SECAUDIT:
+		json_key(j, "policy");
+		policy_state_to_json(a->jd->policy, &a->jd->st, j);
+		break;
+	case EVE_AT_END:
+		if (a->in->evidence_dir && a->jd->st.action >= POLICY_ACTION_DROP)
+			evidence_field(a->in, a->es, a->jd, j);
+		break;
+	}
+}
+
 static void emit_alert(struct inspector *in, const struct engine_session *es, struct judged *jd,
 		       uint64_t ts_us)
 {
 	struct policy_alert h;
-	struct eve_fp fp;
-	struct json j;
+	struct alert_fields a = { in, es, jd, &h };
 
 	if (jd->alerted || !policy_alert_header(jd->policy, &jd->st, &h))
 		return;
@@ -144,42 +181,7 @@ static void emit_alert(struct inspector *in, const struct engine_session *es, st
 		alert_text(in, jd, &h);
 		return;
 	}
-	json_init(&j, in->out);
-	eve_begin(&j, "alert", es, NULL, ts_us);
-	json_kv_str(&j, "app_proto", es->quic ? "quic" : "tls");
-	json_key(&j, "alert");
-	json_object_begin(&j);
-	json_kv_str(&j, "action", h.action);
-	json_kv_uint(&j, "gid", 1);
-	json_kv_uint(&j, "signature_id", h.signature_id);
-	json_kv_uint(&j, "rev", 1);
-	json_kv_str(&j, "signature", h.signature);
-	json_kv_str(&j, "category", h.category);
-	json_kv_uint(&j, "severity", h.severity);
-	json_object_end(&j);
-	eve_fp_compute(&fp, &es->tls);
-	if (es->quic)
-		eve_quic_fields(&j, es, &fp);
-	else
-		eve_tls_fields(&j, &es->tls, &es->pre, &fp);
-	json_key(&j, "secaudit");
-	json_object_begin(&j);
-	eve_certificate_source(&j, &es->tls);
-	eve_pretls(&j, &es->pre);
-	json_key(&j, "policy");
-	policy_state_to_json(jd->policy, &jd->st, &j);
-	if (es->quic) {
-		json_key(&j, "quic");
-		eve_quic_extra(&j, es->quic);
-	}
-	json_key(&j, "tls");
-	eve_tls_extra(&j, &es->tls, &fp);
-	eve_fp_free(&fp);
-	if (in->evidence_dir && jd->st.action >= POLICY_ACTION_DROP)
-		evidence_field(in, es, jd, &j);
-	json_object_end(&j);
-	json_object_end(&j);
-	buf_putc(in->out, '\n');
+	eve_flow_event(in->out, &in->eve, "alert", es, ts_us, alert_fields, &a);
 }
 
 static enum engine_verdict on_milestone(void *arg, struct engine_session *es, unsigned ev,
@@ -230,10 +232,9 @@ static void on_session_end(void *arg, struct engine_session *es, uint64_t ts_us)
 	in->n.sessions++;
 	if (jd)
 		finish(in, es, jd, ts_us);
-	if (in->format == INSPECTOR_EVE && es->quic)
-		eve_quic_event(in->out, es, ts_us);
-	else if (in->format == INSPECTOR_EVE)
-		eve_tls_event(in->out, es, ts_us);
+	if (in->format == INSPECTOR_EVE)
+		eve_flow_event(in->out, &in->eve, es->quic ? "quic" : "tls", es, ts_us, NULL,
+			       NULL);
 	else if (in->format == INSPECTOR_TEXT)
 		transcript_session(in->out, in->n.sessions, es);
 	if (jd) {
@@ -345,7 +346,8 @@ struct inspector *inspector_new(const struct engine_config *cfg, const struct po
 	sink.evasion = on_evasion;
 	in->engine = engine_new(cfg, &sink);
 	in->cache = sessioncache_new(SESSION_CACHE_SLOTS);
-	if (!in->engine || !in->cache) {
+	in->eve.certs = eve_certs_new(EVE_CERT_SLOTS);
+	if (!in->engine || !in->cache || !in->eve.certs) {
 		inspector_free(in);
 		return NULL;
 	}
@@ -358,6 +360,7 @@ void inspector_free(struct inspector *in)
 		return;
 	engine_free(in->engine);
 	sessioncache_free(in->cache);
+	eve_certs_free(in->eve.certs);
 	free(in);
 }
 
@@ -381,6 +384,11 @@ void inspector_set_policy(struct inspector *in, const struct policy *p)
 {
 	engine_foreach_session(in->engine, retire, in);
 	in->policy = p;
+}
+
+void inspector_set_eve_custom(struct inspector *in, unsigned custom)
+{
+	in->eve.custom = custom;
 }
 
 void inspector_set_evidence(struct inspector *in, const char *dir, int dlt, size_t budget)

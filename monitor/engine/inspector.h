@@ -45,6 +45,10 @@ void inspector_free(struct inspector *in);
  * their verdict. The caller frees the old policy once no inspector uses it. */
 void inspector_set_policy(struct inspector *in, const struct policy *p);
 
+/* The tls fields events carry beyond Suricata's default ones:
+ * EVE_CUSTOM_* bits (engine/eve.h). None by default. */
+void inspector_set_eve_custom(struct inspector *in, unsigned custom);
+
 /* Keeps each judged flow's handshake packets (link type dlt) and writes
  * those of a blocked session to a pcap in dir, named in its alert
  * (secaudit.evidence). budget caps the bytes kept over all flows. dir is

@@ -44,6 +44,24 @@ def pcap_of(test_dir, spec):
     pytest.fail(f"{test_dir}: cannot tell which capture ({spec}, {local})")
 
 
+def custom_fields(test_dir):
+    """The tls fields a test's suricata.yaml asks for beyond the default
+    ones (eve-log's `tls: custom: [...]`), as --eve-custom arguments."""
+    path = os.path.join(test_dir, "suricata.yaml")
+    if not os.path.exists(path):
+        return ()
+    text = open(path).read()
+    # suricata.yaml starts with a %YAML directive PyYAML may refuse.
+    conf = yaml.safe_load(re.sub(r"^%YAML.*\n(---\n)?", "", text)) or {}
+    for out in conf.get("outputs") or []:
+        for entry in (out.get("eve-log") or {}).get("types") or []:
+            if isinstance(entry, dict) and isinstance(entry.get("tls"), dict):
+                custom = entry["tls"].get("custom")
+                if custom:
+                    return ("--eve-custom", ",".join(custom))
+    return ()
+
+
 def version_ok(req):
     lt = (req or {}).get("lt-version")
     return lt is None or str(lt).split(".")[0] > "8"
@@ -112,7 +130,7 @@ def test_events_agree_with_suricata(name, test_dir, spec, checks):
         pytest.skip(EXCLUDED[name])
     if not version_ok(spec.get("requires")):
         pytest.skip(f"{name}: written for Suricata < 8, whose behaviour we do not follow")
-    events = read_eve(pcap_of(test_dir, spec.get("pcap")))
+    events = read_eve(pcap_of(test_dir, spec.get("pcap")), *custom_fields(test_dir))
     for check in checks:
         if not version_ok(check.get("requires")):
             continue

@@ -1,0 +1,98 @@
+/*
+ * eve: the custom field names (Suricata's `custom: [...]`) and the cache of
+ * formatted certificate facts, which must write exactly what formatting
+ * every time would, for a hit, a miss and a slot taken over by another
+ * certificate.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "buf.h"
+#include "engine/eve.h"
+#include "engine/eve_certs.h"
+#include "json.h"
+
+Test(eve, custom_names)
+{
+	unsigned c = 0;
+	char err[256];
+
+	cr_assert(eve_custom_parse("chain,certificate", &c, err, sizeof(err)));
+	cr_assert_eq(c, EVE_CUSTOM_CHAIN | EVE_CUSTOM_CERTIFICATE);
+	c = 0;
+	/* Names of Suricata's default set are accepted and add nothing. */
+	cr_assert(eve_custom_parse("subject,issuer,sni,ja4,client_handshake", &c, err,
+				   sizeof(err)));
+	cr_assert_eq(c, EVE_CUSTOM_CLIENT_HANDSHAKE);
+	cr_assert(eve_custom_parse("", &c, err, sizeof(err)));
+	cr_assert_not(eve_custom_parse("chain,chian", &c, err, sizeof(err)));
+	cr_assert(strstr(err, "'chian'"), "%s", err);
+	cr_assert_not(eve_custom_parse("chain,,certificate", &c, err, sizeof(err)));
+}
+
+static void fill(struct x509_cert *c, const char *cn, const char *sha256)
+{
+	static char serial[] = "01:02", issuer[] = "CN=Issuer \"A\"";
+	static char san0[] = "DNS:a.test", san1[] = "IP:198.18.0.1";
+
+	memset(c, 0, sizeof(*c));
+	c->subject = (char *)cn;
+	c->issuer = issuer;
+	c->serial = serial;
+	strcpy(c->sha1, "aa:bb");
+	snprintf(c->sha256, sizeof(c->sha256), "%s", sha256);
+	strcpy(c->not_before, "2025-01-01T00:00:00");
+	strcpy(c->not_after, "2045-01-01T00:00:00");
+	c->n_sans = 2;
+	c->sans[0] = san0;
+	c->sans[1] = san1;
+	c->key_type = "EC";
+	c->key_bits = 256;
+	c->curve = "P-256";
+	c->sig_alg = "ecdsa-with-SHA256";
+}
+
+/* The facts and detail of cert written into an object, through cache. */
+static void write_cert(struct eve_certs *cache, const struct x509_cert *cert, struct buf *out)
+{
+	struct json j;
+
+	buf_reset(out);
+	json_init(&j, out);
+	json_object_begin(&j);
+	json_kv_str(&j, "before", "x");
+	eve_certs_facts(cache, &j, cert);
+	json_key(&j, "detail");
+	eve_certs_detail(cache, &j, cert);
+	json_object_end(&j);
+}
+
+Test(eve, cert_cache_writes_what_formatting_writes)
+{
+	struct eve_certs *cache = eve_certs_new(1); /* one slot: every other cert evicts */
+	struct x509_cert a, b;
+	struct buf want = { 0 }, got = { 0 };
+
+	cr_assert(cache);
+	fill(&a, "CN=a.test", "11:22");
+	fill(&b, "", "33:44");   /* an empty subject: no "subject" key */
+	for (int round = 0; round < 2; round++) {
+		const struct x509_cert *certs[] = { &a, &a, &b, &a, &b, &b };
+
+		for (size_t i = 0; i < sizeof(certs) / sizeof(certs[0]); i++) {
+			write_cert(NULL, certs[i], &want);
+			write_cert(cache, certs[i], &got);
+			cr_assert_eq(got.len, want.len);
+			cr_assert(!memcmp(got.data, want.data, want.len), "%.*s", (int)got.len,
+				  got.data);
+		}
+	}
+	write_cert(NULL, &b, &want);
+	/* Suricata's facts skip the empty subject; the detail object has it. */
+	cr_assert(strstr(buf_cstr(&want), "\"before\":\"x\",\"issuerdn\""), "%s", want.data);
+	cr_assert(strstr(buf_cstr(&want), "\"detail\":{\"subject\":\"\",\"issuer\""));
+	cr_assert(strstr(buf_cstr(&want), "\"issuerdn\":\"CN=Issuer \\\"A\\\"\""));
+	buf_free(&want);
+	buf_free(&got);
+	eve_certs_free(cache);
+}
