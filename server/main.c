@@ -15,6 +15,7 @@
 #include "privdrop.h"
 #include "server.h"
 #include "version.h"
+#include "web.h"
 
 static void usage(FILE *f)
 {
@@ -23,10 +24,13 @@ static void usage(FILE *f)
 		"         [--cert FILE] [--key FILE] [--ca FILE] [--crl FILE]\n"
 		"         [--store sqlite:PATH|postgresql://...] [--tls-min 1.2|1.3]\n"
 		"         [--window N] [--idle-timeout SECONDS] [--rules DIR|FILE]\n"
-		"         [--alert-log FILE] [--user NAME] [-n]\n"
+		"         [--alert-log FILE] [--web [ADDR:]PORT] [--user NAME] [-n]\n"
 		"       secaudit-server --help | --version\n"
 		"  --rules      detection rules (rules/audit/); alerts go to --alert-log,\n"
 		"               else to standard output\n"
+		"  --web        serve the read-only web view over HTTPS there (ADDR\n"
+		"               127.0.0.1 when left out), to clients with a certificate\n"
+		"               of --ca that is not on --crl\n"
 		"  --user       run as NAME once the socket, store and logs are open\n"
 		"               (default: secaudit if that user exists, else nobody;\n"
 		"               root keeps every privilege)\n"
@@ -73,6 +77,7 @@ int main(int argc, char **argv)
 		{ "rules", required_argument, NULL, 'R' },
 		{ "alert-log", required_argument, NULL, 'A' },
 		{ "user", required_argument, NULL, 'u' },
+		{ "web", required_argument, NULL, 'W' },
 		{ "test-config", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -88,7 +93,10 @@ int main(int argc, char **argv)
 	};
 	struct server_opts flags = { 0 };
 	struct audit_config cfg = { 0 };
-	const char *config = NULL, *v;
+	const char *config = NULL, *v, *web_listen = NULL;
+	struct web_opts wo = { 0 };
+	struct web *web = NULL;
+	char web_addr[300];
 	unsigned idle = 0, window = 0, u;
 	char err[512];
 	bool check = false;
@@ -107,6 +115,7 @@ int main(int argc, char **argv)
 		case 'R': flags.rules = optarg; break;
 		case 'A': flags.alert_log = optarg; break;
 		case 'u': flags.user = optarg; break;
+		case 'W': web_listen = optarg; break;
 		case 't':
 			if (!tls_min(optarg, &tmin)) {
 				fprintf(stderr, "secaudit-server: --tls-min: '%s' is not 1.2 or 1.3\n", optarg);
@@ -167,6 +176,8 @@ int main(int argc, char **argv)
 		o.alert_log = audit_config_get(&cfg, "alert_log");
 		if ((v = audit_config_get(&cfg, "user")))
 			o.user = v;
+		if ((v = audit_config_get(&cfg, "web.listen")) && !web_listen)
+			web_listen = v;
 		if (audit_config_unused(&cfg, err, sizeof(err)) < 0)
 			goto bad;
 	}
@@ -187,6 +198,20 @@ int main(int argc, char **argv)
 		snprintf(err, sizeof(err), "--cert, --key and --ca are required");
 		goto bad;
 	}
+	if (web_listen) {
+		char host[256], port[16];
+
+		/* a bare port is on the loopback address */
+		snprintf(web_addr, sizeof(web_addr), strchr(web_listen, ':') ? "%s" : "127.0.0.1:%s",
+			 web_listen);
+		if (!server_split_hostport(web_addr, host, sizeof(host), port, sizeof(port))) {
+			snprintf(err, sizeof(err), "web: '%s' is not [ADDR:]PORT", web_listen);
+			goto bad;
+		}
+		wo.listen = web_addr;
+		wo.store = o.store;
+		wo.tls = o.tls;
+	}
 	if (check) {
 		SSL_CTX *ctx = tls_ctx_new(&o.tls, err, sizeof(err));
 		struct audit_rules *rules = NULL;
@@ -204,11 +229,18 @@ int main(int argc, char **argv)
 		if (o.rules)
 			printf("%s: %zu rules\n", o.rules, audit_rules_count(rules));
 		audit_rules_free(rules);
+		if (wo.listen)
+			printf("web view on https://%s\n", wo.listen);
 		printf("configuration ok (runs as %s)\n", o.user);
 		ret = 0;
 		goto out;
 	}
+	/* the web view binds and reads its files now, as root, like the
+	 * channel; its thread drops with the process in server_run */
+	if (wo.listen && !(web = web_start(&wo, err, sizeof(err))))
+		goto bad;
 	ret = server_run(&o);
+	web_stop(web);
 	goto out;
 bad:
 	fprintf(stderr, "secaudit-server: %s\n", err);

@@ -98,7 +98,7 @@ bool server_split_hostport(const char *s, char *host, size_t hostsz,
 	return true;
 }
 
-static int listen_on(const char *addr)
+int server_listen(const char *addr)
 {
 	char host[256], port[16];
 	struct addrinfo hints = { 0 }, *res = NULL;
@@ -564,7 +564,7 @@ int server_run(const struct server_opts *o)
 		if (!s.alerts)
 			goto out;
 	}
-	lfd = listen_on(o->listen);
+	lfd = server_listen(o->listen);
 	if (lfd < 0)
 		goto out;
 	if (drop_root(o) < 0)

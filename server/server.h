@@ -49,4 +49,8 @@ int server_run(const struct server_opts *o);
 bool server_split_hostport(const char *s, char *host, size_t hostsz,
 			   char *port, size_t portsz);
 
+/* A listening TCP socket (non-blocking, close-on-exec) on "HOST:PORT";
+ * -1 when that fails (logged). */
+int server_listen(const char *addr);
+
 #endif

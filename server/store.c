@@ -25,7 +25,7 @@ static const struct {
 	{ "postgres://", store_pg_backend },
 };
 
-struct store *store_open(const char *uri, char *err, size_t errsz)
+static struct store *open_as(const char *uri, bool readonly, char *err, size_t errsz)
 {
 	struct store *s;
 	size_t i;
@@ -43,12 +43,22 @@ struct store *store_open(const char *uri, char *err, size_t errsz)
 		return NULL;
 	}
 	s->be = schemes[i].backend();
-	s->b = s->be->open(uri, err, errsz);
+	s->b = s->be->open(uri, readonly, err, errsz);
 	if (!s->b) {
 		free(s);
 		return NULL;
 	}
 	return s;
+}
+
+struct store *store_open(const char *uri, char *err, size_t errsz)
+{
+	return open_as(uri, false, err, errsz);
+}
+
+struct store *store_open_readonly(const char *uri, char *err, size_t errsz)
+{
+	return open_as(uri, true, err, errsz);
 }
 
 void store_close(struct store *s)
@@ -283,4 +293,9 @@ int store_agents_at(struct store *s, const char *address,
 		    int (*fn)(void *ctx, const char *agent), void *ctx)
 {
 	return s->be->agents_at(s->b, address, fn, ctx);
+}
+
+int store_audit_alerts(struct store *s, long limit, store_audit_alert_fn fn, void *ctx)
+{
+	return s->be->audit_alerts(s->b, limit, fn, ctx);
 }

@@ -31,6 +31,10 @@ struct store;
 
 /* Opens (creating the schema). NULL with the reason in err. */
 struct store *store_open(const char *uri, char *err, size_t errsz);
+/* Opens for reading only: no schema is made (the writer's store_open made
+ * it; NULL until then) and the database refuses every write. For readers
+ * beside the writer, like the web view's thread. */
+struct store *store_open_readonly(const char *uri, char *err, size_t errsz);
 void store_close(struct store *s);
 /* The last error's text (valid until the next call). */
 const char *store_error(struct store *s);
@@ -178,5 +182,16 @@ int store_agent_address(struct store *s, const char *agent, const char *address,
 /* Calls fn for each agent last seen at address. */
 int store_agents_at(struct store *s, const char *address,
 		    int (*fn)(void *ctx, const char *agent), void *ctx);
+/* The web view's reading of the audit alerts (the alert lines stored by
+ * store_alert, whatever their log), newest first. Strings are "" when the
+ * line lacks them, numbers -1; all valid only during the call. */
+struct store_audit_alert {
+	int64_t id;
+	const char *timestamp, *agent, *signature, *rule, *exe, *comm;
+	int64_t sid, severity, pid, uid;
+};
+typedef int (*store_audit_alert_fn)(void *ctx, const struct store_audit_alert *a);
+/* Calls fn for the newest limit alerts; stops at fn's nonzero. */
+int store_audit_alerts(struct store *s, long limit, store_audit_alert_fn fn, void *ctx);
 
 #endif

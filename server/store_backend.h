@@ -13,8 +13,8 @@
 struct store_be;
 
 struct store_backend {
-	/* NULL with the reason in err */
-	struct store_be *(*open)(const char *uri, char *err, size_t errsz);
+	/* NULL with the reason in err; readonly: store_open_readonly */
+	struct store_be *(*open)(const char *uri, bool readonly, char *err, size_t errsz);
 	void (*close)(struct store_be *b);
 	const char *(*error)(struct store_be *b);
 	int (*begin)(struct store_be *b);
@@ -46,6 +46,7 @@ struct store_backend {
 			     double now);
 	int (*agents_at)(struct store_be *b, const char *address,
 			 int (*fn)(void *ctx, const char *agent), void *ctx);
+	int (*audit_alerts)(struct store_be *b, long limit, store_audit_alert_fn fn, void *ctx);
 };
 
 /* The columns of gateway_events a row is read with, in store_gw_row's

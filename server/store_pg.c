@@ -89,7 +89,7 @@ static const char *pg_error(struct store_be *s)
 	return s->err;
 }
 
-static struct store_be *pg_open(const char *uri, char *err, size_t errsz)
+static struct store_be *pg_open(const char *uri, bool readonly, char *err, size_t errsz)
 {
 	struct store_be *s = calloc(1, sizeof(*s));
 	PGresult *r;
@@ -104,6 +104,15 @@ static struct store_be *pg_open(const char *uri, char *err, size_t errsz)
 		err[strcspn(err, "\n")] = '\0';
 		pg_close(s);
 		return NULL;
+	}
+	/* a reader makes no schema, and its session refuses writes */
+	if (readonly) {
+		if (exec_ok(s, "SET default_transaction_read_only = on") < 0) {
+			snprintf(err, errsz, "%s: %s", uri, s->err);
+			pg_close(s);
+			return NULL;
+		}
+		return s;
 	}
 	/* quiet "already exists" notices; schema creation races between servers
 	 * are settled by the advisory lock */
@@ -698,6 +707,47 @@ static int pg_agents_at(struct store_be *s, const char *address,
 	return 0;
 }
 
+/* The fields of the alert lines (audit_alert.h), read as jsonb. */
+static int pg_audit_alerts(struct store_be *s, long limit, store_audit_alert_fn fn,
+			   void *ctx)
+{
+	static const char sql[] =
+		"SELECT id, j->>'timestamp', j#>>'{secaudit,audit,agent}',"
+		" j#>>'{alert,signature}', j#>>'{secaudit,rule}',"
+		" j#>>'{secaudit,audit,exe}', j#>>'{secaudit,audit,comm}',"
+		" j#>>'{alert,signature_id}', j#>>'{alert,severity}',"
+		" j#>>'{secaudit,audit,pid}', j#>>'{secaudit,audit,uid}'"
+		" FROM (SELECT id, line::jsonb AS j FROM alerts ORDER BY id DESC LIMIT $1) a"
+		" ORDER BY id DESC";
+	struct store_audit_alert a;
+	const char *params[1];
+	char lim[32];
+	PGresult *r;
+	int i, stop = 0;
+
+	snprintf(lim, sizeof(lim), "%ld", limit);
+	params[0] = lim;
+	r = PQexecParams(s->db, sql, 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		return fail(s, "audit alerts", r);
+	for (i = 0; !stop && i < PQntuples(r); i++) {
+		a.id = num_at(r, i, 0);
+		a.timestamp = PQgetvalue(r, i, 1);
+		a.agent = PQgetvalue(r, i, 2);
+		a.signature = PQgetvalue(r, i, 3);
+		a.rule = PQgetvalue(r, i, 4);
+		a.exe = PQgetvalue(r, i, 5);
+		a.comm = PQgetvalue(r, i, 6);
+		a.sid = num_at(r, i, 7);
+		a.severity = num_at(r, i, 8);
+		a.pid = num_at(r, i, 9);
+		a.uid = num_at(r, i, 10);
+		stop = fn(ctx, &a);
+	}
+	PQclear(r);
+	return stop;
+}
+
 const struct store_backend *store_pg_backend(void)
 {
 	static const struct store_backend be = {
@@ -721,6 +771,7 @@ const struct store_backend *store_pg_backend(void)
 		.gw_count = pg_gw_count,
 		.agent_address = pg_agent_address,
 		.agents_at = pg_agents_at,
+		.audit_alerts = pg_audit_alerts,
 	};
 
 	return &be;

@@ -105,10 +105,15 @@ static void sq_close(struct store_be *s)
 	free(s);
 }
 
-static struct store_be *sq_open(const char *uri, char *err, size_t errsz)
+static struct store_be *sq_open(const char *uri, bool readonly, char *err, size_t errsz)
 {
 	struct store_be *s;
 	const char *path;
+	/* a reader makes no schema; query_only makes it refuse writes even
+	 * where the file itself would take them */
+	const char *setup = readonly ? "PRAGMA query_only=1;" : schema;
+	int flags = SQLITE_OPEN_NOMUTEX |
+		    (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
 
 	path = uri + 7;	/* store.c chose this backend for "sqlite:" */
 	s = calloc(1, sizeof(*s));
@@ -116,11 +121,11 @@ static struct store_be *sq_open(const char *uri, char *err, size_t errsz)
 		snprintf(err, errsz, "out of memory");
 		return NULL;
 	}
-	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE |
-			    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK ||
 	    sqlite3_busy_timeout(s->db, 5000) != SQLITE_OK ||
 	    sqlite3_exec(s->db, schema, NULL, NULL, NULL) != SQLITE_OK ||
 	    (sqlite3_exec(s->db, migrate_address, NULL, NULL, NULL), false) ||
+	    sqlite3_exec(s->db, setup, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->db,
 			       "INSERT OR IGNORE INTO packages VALUES(?,?,?,?,?)",
 			       -1, &s->ins_pkg, NULL) != SQLITE_OK ||
@@ -729,6 +734,46 @@ static int sq_agents_at(struct store_be *s, const char *address,
 	return rc;
 }
 
+/* The fields of the alert lines (audit_alert.h) by SQLite's JSON1; a line
+ * that is not JSON shows as empty fields rather than failing the query. */
+static int sq_audit_alerts(struct store_be *s, long limit, store_audit_alert_fn fn,
+			   void *ctx)
+{
+	static const char sql[] =
+		"SELECT id, json_extract(j, '$.timestamp'),"
+		" json_extract(j, '$.secaudit.audit.agent'),"
+		" json_extract(j, '$.alert.signature'), json_extract(j, '$.secaudit.rule'),"
+		" json_extract(j, '$.secaudit.audit.exe'), json_extract(j, '$.secaudit.audit.comm'),"
+		" json_extract(j, '$.alert.signature_id'), json_extract(j, '$.alert.severity'),"
+		" json_extract(j, '$.secaudit.audit.pid'), json_extract(j, '$.secaudit.audit.uid')"
+		" FROM (SELECT id, CASE WHEN json_valid(line) THEN line ELSE '{}' END AS j"
+		" FROM alerts ORDER BY id DESC LIMIT ?)";
+	struct store_audit_alert a;
+	sqlite3_stmt *st = NULL;
+	int rc, stop = 0;
+
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+		return fail(s, "audit alerts");
+	sqlite3_bind_int64(st, 1, limit);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		a.id = sqlite3_column_int64(st, 0);
+		a.timestamp = col_text(st, 1);
+		a.agent = col_text(st, 2);
+		a.signature = col_text(st, 3);
+		a.rule = col_text(st, 4);
+		a.exe = col_text(st, 5);
+		a.comm = col_text(st, 6);
+		a.sid = col_num(st, 7);
+		a.severity = col_num(st, 8);
+		a.pid = col_num(st, 9);
+		a.uid = col_num(st, 10);
+		stop = fn(ctx, &a);
+	}
+	rc = stop ? stop : rc == SQLITE_DONE ? 0 : fail(s, "audit alerts");
+	sqlite3_finalize(st);
+	return rc;
+}
+
 const struct store_backend *store_sqlite_backend(void)
 {
 	static const struct store_backend be = {
@@ -752,6 +797,7 @@ const struct store_backend *store_sqlite_backend(void)
 		.gw_count = sq_gw_count,
 		.agent_address = sq_agent_address,
 		.agents_at = sq_agents_at,
+		.audit_alerts = sq_audit_alerts,
 	};
 
 	return &be;
