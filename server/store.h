@@ -182,6 +182,7 @@ int store_agent_address(struct store *s, const char *agent, const char *address,
 /* Calls fn for each agent last seen at address. */
 int store_agents_at(struct store *s, const char *address,
 		    int (*fn)(void *ctx, const char *agent), void *ctx);
+
 /* The web view's reading of the audit alerts (the alert lines stored by
  * store_alert, whatever their log), newest first. Strings are "" when the
  * line lacks them, numbers -1; all valid only during the call. */

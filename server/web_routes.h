@@ -1,10 +1,19 @@
 /*
  * web_routes: what the web view answers, from a read-only store. Pages
  * (HTML, web_html.h) and beside each its JSON for scripts:
- *   /  overview             /audit  /api/audit  recent audit alerts per host
- *   /style.css              (the gateway views join here as the store has them)
- * Query parameters: limit (rows, 1..1000), host. Anything else is 404;
- * a store that cannot be read, 503.
+ *   /                                 overview: blocks per gateway, top
+ *                                     checks and blocks per hour (24 h)
+ *   /blocks    /api/blocks            the newest blocks of each gateway
+ *   /checks    /api/checks            failed checks of the blocks, most first
+ *   /timeline  /api/timeline          blocks per time bucket
+ *   /audit     /api/audit             recent audit alerts per host
+ *   /style.css
+ * A block is a gateway event (store.h, gateway_events) of type alert whose
+ * action is blocked. Query parameters: limit (rows per gateway or host,
+ * 1..1000, default 50), gateway, host, hours (the window of checks and
+ * timeline, ending now, 1..2160, default 24), bucket (seconds, 60..86400,
+ * default 3600; at most 1000 buckets). Another path is 404, a bad
+ * parameter 400, a store that cannot be read 503.
  */
 #ifndef SECAUDIT_WEB_ROUTES_H
 #define SECAUDIT_WEB_ROUTES_H
