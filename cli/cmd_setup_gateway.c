@@ -718,10 +718,10 @@ static bool parse_ports(const char *s)
 }
 
 /* The STARTTLS services the monitor follows into TLS (monitor/app):
- * FTP, SMTP, POP3, IMAP, LDAP, submission, MySQL, XMPP client and server,
- * PostgreSQL. Their clear-text start is queued too, a few packets, until
- * the monitor finds TLS or gives the flow up. */
-#define SG_STARTTLS_PORTS "21,25,110,143,389,587,3306,5222,5269,5432"
+ * FTP, SMTP, POP3, NNTP, IMAP, LDAP, submission, MySQL, ManageSieve, XMPP
+ * client and server, PostgreSQL. Their clear-text start is queued too, a
+ * few packets, until the monitor finds TLS or gives the flow up. */
+#define SG_STARTTLS_PORTS "21,25,110,119,143,389,587,3306,4190,5222,5269,5432"
 
 static void usage(FILE *f)
 {

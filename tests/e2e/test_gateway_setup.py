@@ -31,7 +31,7 @@ def test_print_changes_nothing_and_shows_both_families(lab, probe_bin):
     closed = sg(lab, probe_bin, "--fail-closed").stdout
     assert "--queue-bypass" not in closed and "--queue-num 0" in closed
     starttls = sg(lab, probe_bin, "--starttls", "--ports", "443,8443").stdout
-    assert starttls.count("--dports 443,8443,21,25,110,143,389,587,3306,5222,5269,5432 "
+    assert starttls.count("--dports 443,8443,21,25,110,119,143,389,587,3306,4190,5222,5269,5432 "
                           "--syn -j NFLOG") == 2
 
 
