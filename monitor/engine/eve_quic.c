@@ -135,6 +135,7 @@ void eve_quic_extra(struct json *j, const struct quic_session *q)
 	json_kv_uint(j, "zero_rtt", q->zero_rtt);
 	json_kv_uint(j, "retry", q->retry);
 	json_kv_uint(j, "version_negotiation", q->version_negotiation);
+	json_kv_uint(j, "restarts", q->restarts);
 	if (q->n_vn_versions) {
 		json_key(j, "offered_versions");
 		json_array_begin(j);

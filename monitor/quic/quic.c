@@ -207,6 +207,50 @@ static int open_with(struct quic_session *q, enum tls_dir dir, uint32_t version,
 	return rc;
 }
 
+/* Whether the server's last Version Negotiation offered version (a
+ * server discards an Initial of a version it said it does not speak). */
+static bool vn_offered(const struct quic_session *q, uint32_t version)
+{
+	uint8_t i;
+
+	if (!q->n_vn_versions)
+		return true;
+	for (i = 0; i < q->n_vn_versions; i++)
+		if (q->vn_versions[i] == version)
+			return true;
+	return false;
+}
+
+/*
+ * A Version Negotiation or a Retry ended the client's first attempt: the
+ * server kept nothing of it (RFC 9000 6.2 and 17.2.5.2), and the client's
+ * next Initial, in another version or to another connection id, carries a
+ * ClientHello of its own that is the one the server reads. The handshake
+ * is read afresh from it: reassembly and the TLS facts start over, the
+ * caller's TLS session keeping its certificate cache and key log.
+ */
+static void restart(struct quic_session *q, struct tls_session *tls, const uint8_t *dcid,
+		    uint8_t dcid_len, const uint8_t *scid, uint8_t scid_len)
+{
+	struct x509_cache *certs = tls->certs;
+	const struct keylog *kl = tls->keylog;
+
+	quic_crypto_free(&q->crypto[0]);
+	quic_crypto_free(&q->crypto[1]);
+	q->largest_pn[0] = q->largest_pn[1] = -1;
+	q->server_hello = false;
+	q->restart_pending = false;
+	q->restarts++;
+	memcpy(q->dcid, dcid, dcid_len);
+	q->dcid_len = dcid_len;
+	memcpy(q->scid[TLS_TO_SERVER], scid, scid_len);
+	q->scid_len[TLS_TO_SERVER] = scid_len;
+	q->scid_len[TLS_TO_CLIENT] = 0;
+	tls_session_free(tls);
+	tls_session_init(tls, certs);
+	tls_session_set_keylog(tls, kl);
+}
+
 /*
  * Decrypts one Initial packet (pkt_len bytes at pkt, packet number at
  * pn_off) and reads its frames. The keys come from the client's first
@@ -217,15 +261,19 @@ static int open_with(struct quic_session *q, enum tls_dir dir, uint32_t version,
  */
 static void initial_packet(struct quic_session *q, struct deliver_ctx *d, uint32_t version,
 			   const uint8_t *pkt, size_t pkt_len, size_t pn_off,
-			   const uint8_t *dcid, uint8_t dcid_len)
+			   const uint8_t *dcid, uint8_t dcid_len, const uint8_t *scid,
+			   uint8_t scid_len)
 {
-	uint8_t stack[MAX_STACK_PKT], *copy = pkt_len <= sizeof(stack) ? stack : malloc(pkt_len);
+	uint8_t stack[MAX_STACK_PKT], *copy;
 	const uint8_t *payload, *kc = q->key_cid;
 	uint8_t kl = q->key_cid_len;
 	size_t payload_len;
 	uint64_t pn;
 	int rc;
 
+	if (d->dir == TLS_TO_SERVER && !vn_offered(q, version))
+		return; /* the server refused this version: not its connection */
+	copy = pkt_len <= sizeof(stack) ? stack : malloc(pkt_len);
 	if (!copy)
 		return;
 	if (!kl && d->dir == TLS_TO_SERVER) {
@@ -242,6 +290,8 @@ static void initial_packet(struct quic_session *q, struct deliver_ctx *d, uint32
 		flag(q, ANOM_QUIC_FAILED_DECRYPT);
 		goto out;
 	}
+	if (d->dir == TLS_TO_SERVER && q->restart_pending && q->initial[TLS_TO_SERVER])
+		restart(q, d->tls, dcid, dcid_len, scid, scid_len);
 	q->initial[d->dir]++;
 	q->version = version;
 	if (d->dir == TLS_TO_SERVER && !q->dcid_len) {
@@ -276,6 +326,8 @@ static bool long_packet(struct quic_session *q, struct deliver_ctx *d, struct cu
 	if (version == 0) {
 		/* Version Negotiation (RFC 9000 17.2.1): the rest is versions. */
 		q->version_negotiation++;
+		if (d->dir == TLS_TO_CLIENT)
+			q->restart_pending = true;
 		q->n_vn_versions = 0;
 		while (cur_u32(&hdr, &v))
 			if (q->n_vn_versions < QUIC_MAX_VN_VERSIONS)
@@ -300,8 +352,10 @@ static bool long_packet(struct quic_session *q, struct deliver_ctx *d, struct cu
 		 * The client's next Initial goes to the Retry's Source CID,
 		 * and its keys come from that CID (RFC 9001 5.2). */
 		q->retry++;
-		if (d->dir == TLS_TO_CLIENT)
+		if (d->dir == TLS_TO_CLIENT) {
 			set_key_cid(q, scid, scid_len);
+			q->restart_pending = true;
+		}
 		*c = cur_make(NULL, 0);
 		return true;
 	case QUIC_INITIAL:
@@ -317,7 +371,8 @@ static bool long_packet(struct quic_session *q, struct deliver_ctx *d, struct cu
 	pn_off = (size_t)(cur_ptr(&hdr) - start);
 	switch (quic_long_type(version, first)) {
 	case QUIC_INITIAL:
-		initial_packet(q, d, version, start, pn_off + (size_t)length, pn_off, dcid, dcid_len);
+		initial_packet(q, d, version, start, pn_off + (size_t)length, pn_off, dcid, dcid_len,
+			       scid, scid_len);
 		break;
 	case QUIC_HANDSHAKE:
 		q->handshake[d->dir]++;

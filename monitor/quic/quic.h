@@ -11,7 +11,9 @@
  * ServerHello become the same facts, fingerprints and milestones as over
  * TCP. Handshake, 0-RTT and short header packets are encrypted with keys an
  * observer does not have: they are counted, not read. Retry and Version
- * Negotiation packets are recorded (a Retry changes the Initial keys).
+ * Negotiation packets are recorded (a Retry changes the Initial keys), and
+ * the client's next Initial after either starts the handshake afresh: the
+ * server keeps nothing of the first attempt, so neither does the observer.
  *
  * Once the server's ServerHello is seen, everything else of the handshake
  * (certificates included) travels in Handshake packets: quic_feed() then
@@ -54,9 +56,11 @@ struct quic_session {
 	bool connection_close[2];      /* CONNECTION_CLOSE in an Initial, per sender */
 	uint64_t close_error[2];       /* its error code */
 	bool server_hello;             /* the server's hello was read */
+	uint32_t restarts;             /* handshakes read afresh after a VN or Retry */
 	uint64_t anomalies;            /* enum anomaly bits not yet taken */
 	/* private */
 	bool keyed;                    /* keys[] hold keys of keyed_version */
+	bool restart_pending;          /* a VN or Retry came: the next hello restarts */
 	uint32_t keyed_version;
 	uint8_t key_cid_len;           /* the CID the Initial keys come from */
 	uint8_t key_cid[QUIC_MAX_CID];

@@ -420,6 +420,46 @@ Test(quic_session, retry_version_negotiation_coalesced)
 	tls_session_free(&tls);
 }
 
+/* A hello in v2, the server's Version Negotiation offering v1 only, then
+ * another hello in v1 (same connection id): the second is the one read, and
+ * a late copy of the v2 Initial (a version the server refused) is not. */
+Test(quic_session, version_negotiation_restarts_the_handshake)
+{
+	uint8_t ch[245], other[245], frames[400], dgram[1500], vn[32];
+	struct quic_session q;
+	struct tls_session tls;
+	size_t n, f, v2n;
+
+	rfc_client_hello(ch);
+	memcpy(other, ch, sizeof(other));
+	other[6 + 31] ^= 0x5a;    /* another client random */
+	quic_session_init(&q);
+	tls_session_init(&tls, NULL);
+	f = crypto_frame(frames, 0, ch, 245);
+	v2n = build(dgram, QUIC_V2, false, rfc_dcid, rfc_dcid, 8, 0, frames, f, 1162);
+	cr_expect_eq(quic_feed(&q, &tls, TLS_TO_SERVER, dgram, v2n), TLS_EV_CLIENT_HELLO);
+	memcpy(vn, "\x80\x00\x00\x00\x00\x00\x08\x83\x94\xc8\xf0\x3e\x51\x57\x08"
+		   "\x00\x00\x00\x01", 19);
+	cr_expect_eq(quic_feed(&q, &tls, TLS_TO_CLIENT, vn, 19), 0);
+	f = crypto_frame(frames, 0, other, 245);
+	n = build(dgram, QUIC_V1, false, rfc_dcid, rfc_dcid, 8, 0, frames, f, 1162);
+	cr_expect_eq(quic_feed(&q, &tls, TLS_TO_SERVER, dgram, n), TLS_EV_CLIENT_HELLO);
+	cr_expect_eq(q.version, QUIC_V1);
+	cr_expect_eq(q.restarts, 1);
+	cr_expect_eq(tls.n_client_hellos, 1);
+	cr_expect_eq(memcmp(tls.client_hello[0].random, other + 6, 32), 0,
+		     "the facts are the second hello's");
+	cr_expect_eq(quic_take_anomalies(&q), 0, "no overlap: the first attempt is over");
+	/* the refused version's Initial again: ignored, no overlap */
+	f = crypto_frame(frames, 0, ch, 245);
+	n = build(dgram, QUIC_V2, false, rfc_dcid, rfc_dcid, 8, 1, frames, f, 1162);
+	cr_expect_eq(quic_feed(&q, &tls, TLS_TO_SERVER, dgram, n), 0);
+	cr_expect_eq(q.version, QUIC_V1);
+	cr_expect_eq(quic_take_anomalies(&q), 0);
+	quic_session_free(&q);
+	tls_session_free(&tls);
+}
+
 /* A client Initial that does not authenticate, to another connection id,
  * leaves the keys as they were: the server's Initial still opens. */
 Test(quic_session, forged_initial_does_not_change_the_keys)

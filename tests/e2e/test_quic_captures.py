@@ -1,0 +1,122 @@
+"""`secaudit read` over real QUIC captures made here (quic_captures.py:
+ngtcp2's gtlsclient and gtlsserver on a private loopback, a certificate the
+test made), edited with scapy into the situations an observer must read
+right: a client port that is also a tunnel's, a second ClientHello after a
+Version Negotiation or a Retry, and fake Initials ahead of the real one.
+The reference is always the same handshake read alone, in the same run.
+"""
+import json
+import subprocess
+
+import pytest
+
+from lab import make_cert
+from monitor_lab import SECAUDIT, need_binaries
+from quic_captures import PORT, QuicCaptures, from_client, need_quic_tools, with_client_port
+
+
+@pytest.fixture(scope="module")
+def caps(tmp_path_factory):
+    need_binaries()
+    need_quic_tools()
+    tmp = tmp_path_factory.mktemp("quic")
+    cert, key = make_cert(tmp, "quic", cn="quic.lab.test")
+    qc = QuicCaptures(tmp, cert, key)
+    qc.cert_pem = cert
+    qc.plain = qc.make("plain")
+    return qc
+
+
+def read(pcap, *extra):
+    proc = subprocess.run([str(SECAUDIT), "read", "--eve", *extra, pcap],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+def quic_events(events):
+    return [e for e in events if e["event_type"] == "quic"]
+
+
+def one_quic(pcap, *extra):
+    q = quic_events(read(pcap, *extra))
+    assert len(q) == 1, f"{len(q)} quic events in {pcap}"
+    return q[0]
+
+
+@pytest.mark.parametrize("port", [4789, 4790, 6081])
+def test_client_port_of_a_tunnel_is_plain_quic(caps, port):
+    """A client whose ephemeral port is VXLAN's, VXLAN-GPE's or Geneve's:
+    its Initials and the server's answers (that port as destination) are
+    read as the QUIC they are, with the same facts as on any other port."""
+    ref = one_quic(caps.plain.pcap)
+    pkts = with_client_port(caps.packets_of(caps.plain.pcap), caps.plain.client_port, port)
+    ev = one_quic(caps.write(f"port{port}", pkts))
+    assert ev["src_port"] == port and ev["dest_port"] == PORT
+    assert "pkt_src" not in ev or "encapsulation" not in ev["pkt_src"]
+    for k in ("version", "sni", "ja4", "ja3", "ja3s"):
+        assert ev["quic"].get(k) == ref["quic"].get(k), k
+    assert ev["quic"]["ja3s"], "the server's Initial (to port %d) was not read" % port
+
+
+def version_negotiation(client_initial, versions):
+    """The server's Version Negotiation answer to a client's Initial (RFC
+    9000 17.2.1): connection ids swapped, the versions it supports."""
+    from scapy.all import Raw
+    b = bytes(client_initial["UDP"].payload)
+    dlen = b[5]
+    dcid = b[6:6 + dlen]
+    slen = b[6 + dlen]
+    scid = b[7 + dlen:7 + dlen + slen]
+    body = (bytes([0x80]) + b"\0\0\0\0" + bytes([len(scid)]) + scid + bytes([len(dcid)]) +
+            dcid + b"".join(v.to_bytes(4, "big") for v in versions))
+    vn = client_initial.copy()
+    ip, udp = vn["IP"], vn["UDP"]
+    ip.src, ip.dst = ip.dst, ip.src
+    udp.sport, udp.dport = udp.dport, udp.sport
+    udp.remove_payload()
+    udp.add_payload(Raw(body))
+    del ip.len, ip.chksum, udp.len, udp.chksum
+    vn = vn.__class__(bytes(vn))
+    vn.time = client_initial.time + 0.001
+    return vn
+
+
+def after(first, pkts, port):
+    """pkts (another run) moved onto first's client port, and in time after
+    first's last packet."""
+    moved = with_client_port(pkts, pkts[0]["UDP"].sport, port)
+    shift = first[-1].time + 0.01 - moved[0].time
+    for p in moved:
+        p.time += shift
+    return moved
+
+
+def test_second_hello_after_version_negotiation(caps):
+    """The client offers draft-29 with one hello, the server answers with a
+    Version Negotiation naming v1, the client starts again in v1 with
+    another hello (new connection ids, same ports): the event is the v1
+    connection's, its version, JA3 and JA4 those of the second hello."""
+    ref = one_quic(caps.plain.pcap)
+    first = caps.make("draft29", ["-v", "0xff00001d", "--ciphers=NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-256-GCM"])
+    old = one_quic(first.pcap)
+    assert old["quic"]["version"] == "ff00001d"
+    assert old["quic"]["ja4"] != ref["quic"]["ja4"], "the two hellos must differ"
+    initial = caps.packets_of(first.pcap)[0]
+    pkts = [initial, version_negotiation(initial, [1])]
+    pkts += after(pkts, caps.packets_of(caps.plain.pcap), first.client_port)
+    ev = one_quic(caps.write("vn", pkts))
+    assert ev["quic"]["version"] == "1"
+    for k in ("ja4", "ja3", "ja3s", "sni"):
+        assert ev["quic"].get(k) == ref["quic"].get(k), k
+
+
+def test_hello_after_retry(caps):
+    """A server that validates addresses answers the first Initial with a
+    Retry; the client's next Initial goes to the Retry's connection id, and
+    the server's Initial is keyed by it: both hellos are read."""
+    retry = caps.make("retry", server_args=["-V"])
+    ev = one_quic(retry.pcap)
+    ref = one_quic(caps.plain.pcap)
+    assert ev["quic"]["ja3s"]["hash"] == ref["quic"]["ja3s"]["hash"]
+    assert ev["quic"]["ja4"] == ref["quic"]["ja4"]
