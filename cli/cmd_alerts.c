@@ -311,10 +311,8 @@ static bool alerts_parse_time(const char *s, bool end, double *t)
 	return true;
 }
 
-/* A relative duration back from now: N followed by s, m, h or d. */
-static bool alerts_parse_ago(const char *s, double *t)
+bool cli_parse_duration(const char *s, double *secs)
 {
-	struct timespec now;
 	char *endp;
 	unsigned long n;
 	double unit;
@@ -332,16 +330,28 @@ static bool alerts_parse_ago(const char *s, double *t)
 	case 'd': unit = 86400; break;
 	default: return false;
 	}
-	clock_gettime(CLOCK_REALTIME, &now);
-	*t = (double)now.tv_sec + now.tv_nsec / 1e9 - (double)n * unit;
+	*secs = (double)n * unit;
 	return true;
 }
 
-static bool alerts_time_opt(const char *opt, const char *val, bool end, double *t)
+/* A relative duration back from now. */
+static bool alerts_parse_ago(const char *s, double *t)
+{
+	struct timespec now;
+	double d;
+
+	if (!cli_parse_duration(s, &d))
+		return false;
+	clock_gettime(CLOCK_REALTIME, &now);
+	*t = (double)now.tv_sec + now.tv_nsec / 1e9 - d;
+	return true;
+}
+
+bool cli_time_opt(const char *opt, const char *val, bool end, double *t)
 {
 	if (alerts_parse_ago(val, t) || alerts_parse_time(val, end, t))
 		return true;
-	fprintf(stderr, "secaudit alerts: %s '%s': give an RFC 3339 time "
+	fprintf(stderr, "secaudit: %s '%s': give an RFC 3339 time "
 		"(2026-01-02T10:00:00Z, 2026-01-02T11:00:00+01:00, or a date 2026-01-02) "
 		"or a duration back from now (90s, 15m, 2h, 3d)\n", opt, val);
 	return false;
@@ -601,7 +611,9 @@ static void alerts_usage(FILE *f)
 "  --summary              counts: blocked/allowed, top rules, zones, destinations, sources\n"
 "  --json                 print matching events unchanged\n"
 "  --color, --no-color    default: colour when standard output is a terminal\n"
-"  --config PATH          monitor configuration naming the log (default %s)\n",
+"  --config PATH          monitor configuration naming the log (default %s)\n"
+"  --server URI           the central store (sqlite:PATH, postgresql://...) instead:\n"
+"                         every gateway's alerts (`secaudit alerts --server --help`)\n",
 		DAEMON_CONFIG_DEFAULT);
 }
 
@@ -687,6 +699,9 @@ int cmd_alerts(int argc, char **argv)
 	FILE *f = stdin;
 	int i, rc = 2;
 
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--server"))
+			return gw_events_main("secaudit alerts", argc, argv, "alert");
 	for (i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char **val = !strcmp(a, "--since") ? &since : !strcmp(a, "--until") ? &until :
@@ -745,8 +760,8 @@ int cmd_alerts(int argc, char **argv)
 			return 2;
 		}
 	}
-	if ((since && !alerts_time_opt("--since", since, false, &o.since)) ||
-	    (until && !alerts_time_opt("--until", until, true, &o.until)) ||
+	if ((since && !cli_time_opt("--since", since, false, &o.since)) ||
+	    (until && !cli_time_opt("--until", until, true, &o.until)) ||
 	    (addr && !alerts_parse_cidr("--addr", addr, &o.addr)) ||
 	    (dest && !alerts_parse_cidr("--dest", dest, &o.dest)))
 		return 2;

@@ -21,7 +21,9 @@ static void usage(FILE *f)
 		"usage: secaudit query --store sqlite:PATH [filters] [--json | --count agent|syscall]\n"
 		"filters: --agent SUBJECT  --since TIME  --until TIME  --syscall NAME|NR\n"
 		"         --program PATH|COMM  --uid N  --key KEY  --success yes|no  --limit N\n"
-		"TIME is seconds since the epoch or YYYY-MM-DDTHH:MM:SS (UTC).\n");
+		"TIME is seconds since the epoch or YYYY-MM-DDTHH:MM:SS (UTC).\n"
+		"       secaudit query --store URI --gateway-events [filters]: the events the\n"
+		"       monitors shipped (`secaudit query --gateway-events --help`)\n");
 }
 
 static bool parse_time(const char *s, double *out)
@@ -237,6 +239,9 @@ int cmd_query(int argc, char **argv)
 	char err[512], *end;
 	int ch, rc;
 
+	for (ch = 1; ch < argc; ch++)
+		if (!strcmp(argv[ch], "--gateway-events"))
+			return gw_events_main("secaudit query", argc, argv, NULL);
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {

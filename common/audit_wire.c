@@ -60,9 +60,16 @@ static bool get_name(struct cursor *c, char out[static AW_MAX_NAME + 1])
 
 bool aw_decode_hello(struct cursor c, struct aw_hello *h)
 {
-	return aw_get_u64(&c, &h->stream) && aw_get_u64(&c, &h->first_held) &&
-	       aw_get_u64(&c, &h->last_held) && get_name(&c, h->name) &&
-	       cur_left(&c) == 0;
+	if (!aw_get_u64(&c, &h->stream) || !aw_get_u64(&c, &h->first_held) ||
+	    !aw_get_u64(&c, &h->last_held) || !get_name(&c, h->name))
+		return false;
+	h->revision = 1;
+	h->kind = AW_KIND_AUDIT;
+	if (cur_left(&c) == 0)
+		return true;
+	/* revision 2 and later: revision, kind (a later revision may add more) */
+	return cur_u8(&c, &h->revision) && cur_u8(&c, &h->kind) && h->revision >= 2 &&
+	       (h->revision > 2 || cur_left(&c) == 0);
 }
 
 bool aw_decode_welcome(struct cursor c, struct aw_welcome *w)
@@ -215,11 +222,13 @@ void aw_put_header(struct buf *b, enum aw_type type, uint32_t len)
 
 void aw_put_hello(struct buf *b, const struct aw_hello *h)
 {
-	aw_put_header(b, AW_HELLO, (uint32_t)(26 + name_len(h->name)));
+	aw_put_header(b, AW_HELLO, (uint32_t)(28 + name_len(h->name)));
 	aw_put_u64(b, h->stream);
 	aw_put_u64(b, h->first_held);
 	aw_put_u64(b, h->last_held);
 	put_name(b, h->name);
+	buf_putc(b, AW_REVISION);
+	buf_putc(b, (char)(h->kind ? h->kind : AW_KIND_AUDIT));
 }
 
 void aw_put_welcome(struct buf *b, const struct aw_welcome *w)

@@ -16,7 +16,15 @@
  *
  *   HELLO     agent -> server  u64 stream, u64 first_held, u64 last_held,
  *                              vec16 agent name (informational only; the
- *                              identity is the certificate subject)
+ *                              identity is the certificate subject),
+ *                              then, from protocol revision 2 on:
+ *                              u8 revision (2), u8 kind
+ *   A revision 1 HELLO (an agent older than gateway events) ends at the
+ *   name and means kind AW_KIND_AUDIT. The kind says what every PACKAGE of
+ *   the session holds: AW_KIND_AUDIT audit events (audit_rec.h),
+ *   AW_KIND_EVE EVE JSON lines of secaudit-monitor (docs/events.md). A
+ *   server refuses a kind it does not know with ERROR AW_ERR_KIND naming
+ *   it; an old server refuses a revision 2 HELLO as malformed.
  *   WELCOME   server -> agent  u64 stream, u64 committed (0: none), u32 window
  *   PACKAGE   agent -> server  u64 seq, u8 flags, u32 n_events, u32 raw_len,
  *                              data[rest]; data is the body, zlib-compressed
@@ -66,6 +74,15 @@ enum aw_error_code {
 	AW_ERR_STORE = 2,	/* the store cannot write: retry later */
 	AW_ERR_SEQUENCE = 3,	/* package outside the session's order */
 	AW_ERR_BUSY = 4,
+	AW_ERR_KIND = 5,	/* a package kind this server does not store */
+};
+
+/* Protocol revision a HELLO carries (1: none carried). */
+#define AW_REVISION 2
+
+enum aw_kind {
+	AW_KIND_AUDIT = 1,
+	AW_KIND_EVE = 2,
 };
 
 #define AW_PKG_ZLIB 0x01
@@ -78,6 +95,8 @@ struct aw_frame {
 struct aw_hello {
 	uint64_t stream, first_held, last_held;
 	char name[AW_MAX_NAME + 1];
+	uint8_t revision;	/* decoded: 1 or above; encoded: always AW_REVISION */
+	uint8_t kind;		/* enum aw_kind, or a value a newer peer knows */
 };
 
 struct aw_welcome {

@@ -36,6 +36,7 @@ struct agent_conn {
 	char peer[64];
 	char subject[512];
 	uint64_t stream;
+	uint8_t kind;		/* enum aw_kind, from HELLO */
 	uint64_t committed;	/* highest seq durable in the store */
 	uint64_t received;	/* highest seq taken in this session */
 	uint64_t pending;	/* highest seq in the open transaction */
@@ -205,6 +206,22 @@ static void accept_all(struct server *s, int lfd)
 	}
 }
 
+/* The agent's host address (the peer's, without the port) goes into
+ * agents: `secaudit query --join-audit` finds a gateway event's host by it.
+ * A failure is logged only: the address is a help, not the audit trail. */
+static void record_address(struct server *s, const struct agent_conn *a)
+{
+	char host[sizeof(a->peer)];
+	char *colon;
+
+	snprintf(host, sizeof(host), "%s", a->peer);
+	colon = strrchr(host, ':');
+	if (colon)
+		*colon = '\0';
+	if (store_agent_address(s->store, a->subject, host, wall()) < 0)
+		logmsg("store: agent address: %s", store_error(s->store));
+}
+
 static void on_hello(struct server *s, struct agent_conn *a, struct cursor p)
 {
 	struct aw_hello h;
@@ -214,6 +231,15 @@ static void on_hello(struct server *s, struct agent_conn *a, struct cursor p)
 	if (!aw_decode_hello(p, &h) || h.stream == 0) {
 		logmsg("agent %s (%s): malformed HELLO", a->subject, a->peer);
 		conn_fail(a, AW_ERR_PROTOCOL, "malformed HELLO");
+		return;
+	}
+	if (h.kind != AW_KIND_AUDIT && h.kind != AW_KIND_EVE) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "unknown package kind %u (protocol revision %u):"
+			 " this server stores audit (1) and eve (2)", h.kind, h.revision);
+		logmsg("refused %s (%s): %s", a->subject, a->peer, why);
+		conn_fail(a, AW_ERR_KIND, why);
 		return;
 	}
 	/* one live session per agent and stream: a new one replaces the old */
@@ -233,14 +259,18 @@ static void on_hello(struct server *s, struct agent_conn *a, struct cursor p)
 		return;
 	}
 	a->stream = h.stream;
+	a->kind = h.kind;
+	if (h.kind == AW_KIND_AUDIT)
+		record_address(s, a);
 	a->received = a->committed;
 	a->state = CS_STREAM;
 	w.stream = h.stream;
 	w.committed = a->committed;
 	w.window = s->o->window;
 	aw_put_welcome(&a->c.out, &w);
-	logmsg("agent %s (%s, name '%s'): stream %016llx, holds %llu..%llu, committed %llu",
-	       a->subject, a->peer, h.name, (unsigned long long)h.stream,
+	logmsg("%s %s (%s, name '%s'): stream %016llx, holds %llu..%llu, committed %llu",
+	       h.kind == AW_KIND_EVE ? "gateway" : "agent", a->subject, a->peer, h.name,
+	       (unsigned long long)h.stream,
 	       (unsigned long long)h.first_held, (unsigned long long)h.last_held,
 	       (unsigned long long)a->committed);
 }
@@ -326,8 +356,12 @@ static void on_package(struct server *s, struct agent_conn *a, struct cursor p)
 		}
 		s->txn = true;
 	}
-	rc = store_package(s->store, a->subject, a->stream, pkg.seq,
-			   pkg.n_events, &s->body, wall());
+	if (a->kind == AW_KIND_EVE)
+		rc = store_gateway_package(s->store, a->subject, a->stream, pkg.seq,
+					   pkg.n_events, &s->body, wall());
+	else
+		rc = store_package(s->store, a->subject, a->stream, pkg.seq,
+				   pkg.n_events, &s->body, wall());
 	if (rc == -EPROTO) {
 		logmsg("agent %s (%s): %s", a->subject, a->peer, store_error(s->store));
 		conn_fail(a, AW_ERR_PROTOCOL, "package body does not match its header");
@@ -346,7 +380,8 @@ static void on_package(struct server *s, struct agent_conn *a, struct cursor p)
 	if (rc == 1) {
 		s->round_packages++;
 		s->round_events += pkg.n_events;
-		analyse(s, a, pkg.seq);
+		if (a->kind == AW_KIND_AUDIT)
+			analyse(s, a, pkg.seq);
 		if (s->alert_failed)
 			lose_round(s, a);
 	}

@@ -154,14 +154,17 @@ int store_gw_where(struct buf *sql, const struct store_gw_filter *f, bool dollar
 	const char *sep = " WHERE ";
 	int n = 0;
 
-	/* text is the condition with '?' where the parameter goes */
+	/* text is the condition with '?' where its one parameter goes (as
+	 * often as it needs): numbered, ?N for SQLite and $N for PostgreSQL */
 #define COND(test, text, value) \
 	do { if (test) { const char *t_ = (text); params[n++] = (value); \
 		buf_puts(sql, sep); sep = " AND "; \
 		for (; *t_; t_++) { if (*t_ != '?') buf_putc(sql, *t_); \
-			else if (dollar) buf_printf(sql, "$%d", n); else buf_putc(sql, '?'); } \
+			else buf_printf(sql, "%c%d", dollar ? '$' : '?', n); } \
 	} } while (0)
-	COND(f->gateway && *f->gateway, "gateway = ?", f->gateway);
+	/* the whole identity, or one of its RDNs is CN=that */
+	COND(f->gateway && *f->gateway, "(gateway = ? OR "
+	     "(',' || gateway || ',') LIKE ('%,CN=' || ? || ',%'))", f->gateway);
 	COND(f->event_type && *f->event_type, "event_type = ?", f->event_type);
 	COND(f->sni && *f->sni, "sni = ?", f->sni);
 	COND(f->action && *f->action, "action = ?", f->action);
@@ -169,15 +172,7 @@ int store_gw_where(struct buf *sql, const struct store_gw_filter *f, bool dollar
 	COND(f->profile && *f->profile, "profile = ?", f->profile);
 	COND(f->rule && *f->rule, "rule = ?", f->rule);
 	COND(f->check && *f->check, "(',' || checks || ',') LIKE ('%,' || ? || ',%')", f->check);
-	/* one parameter used twice would need "$n" twice: give it twice */
-	COND(f->addr && *f->addr, "(src_ip = ?", f->addr);
-	if (f->addr && *f->addr) {
-		params[n++] = f->addr;
-		if (dollar)
-			buf_printf(sql, " OR dest_ip = $%d)", n);
-		else
-			buf_puts(sql, " OR dest_ip = ?)");
-	}
+	COND(f->addr && *f->addr, "(src_ip = ? OR dest_ip = ?)", f->addr);
 	if (f->since > 0)
 		snprintf(num[0], 32, "%.6f", f->since);
 	COND(f->since > 0, "time >= ?", num[0]);

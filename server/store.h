@@ -112,7 +112,8 @@ int store_count(struct store *s, const struct store_filter *f, const char *by,
  * gateway_events, one row per line, the same in SQLite and PostgreSQL:
  *
  *   gateway    TEXT NOT NULL  the monitor's identity: its certificate's
- *                             subject, as agents are named (e.g. "CN=gw-a")
+ *                             subject, as agents are named (RFC 2253 text,
+ *                             e.g. "O=Example,CN=gw-a")
  *   stream, seq, idx  INTEGER the exactly-once key (package and place in it),
  *                             UNIQUE(gateway, stream, seq, idx)
  *   time       REAL NOT NULL  the event's "timestamp", epoch seconds (the
@@ -142,7 +143,8 @@ int store_gateway_package(struct store *s, const char *gateway, uint64_t stream,
 			  uint64_t seq, uint32_t n_events, const struct buf *body,
 			  double received);
 
-/* Filter of gateway events; NULL or "" and 0 mean "any". */
+/* Filter of gateway events; NULL or "" and 0 mean "any". gateway is the
+ * whole identity or its CN ("gw-a" finds "O=Example,CN=gw-a"). */
 struct store_gw_filter {
 	const char *gateway, *event_type, *sni, *action, *zone, *profile, *rule;
 	const char *check;	/* one check name, matched against checks' items */

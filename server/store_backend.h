@@ -56,12 +56,13 @@ struct store_backend {
 	" dest_port, proto, flow_id, sni, action, checks, rule, profile, zone, json"
 
 /* Max parameters store_gw_where makes. */
-#define STORE_GW_MAX_PARAMS 11
+#define STORE_GW_MAX_PARAMS 12
 
 /*
- * Appends " WHERE ..." for f to sql, with placeholders "?" (SQLite) or
- * "$n" (dollar, PostgreSQL); every parameter is text, in params[] (the
- * numbers written into num[]). Returns the number of parameters.
+ * Appends " WHERE ..." for f to sql, with numbered placeholders "?N"
+ * (SQLite) or "$N" (dollar, PostgreSQL); every parameter is text, in
+ * params[] (the numbers written into num[]). Returns the number of
+ * parameters.
  */
 int store_gw_where(struct buf *sql, const struct store_gw_filter *f, bool dollar,
 		   const char *params[STORE_GW_MAX_PARAMS], char num[2][32]);

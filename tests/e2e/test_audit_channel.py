@@ -10,6 +10,7 @@ import signal
 import socket
 import ssl
 import struct
+import subprocess
 import sys
 import tempfile
 import time
@@ -487,3 +488,66 @@ def test_alert_log_exactly_once_across_a_crash(lab, point, monkeypatch):
         server.stop()
     finally:
         shutil.rmtree(rules, ignore_errors=True)
+
+
+# --- gateway events (kind 2: EVE lines of secaudit-monitor) on the same channel ---
+
+def hello_kind(stream, kind):
+    """A protocol revision 2 HELLO: the name, then revision and kind."""
+    return frame(1, struct.pack(">QQQH", stream, 0, 0, 3) + b"raw" + bytes([2, kind]))
+
+
+def eve_line(flow, sni, checks):
+    return json.dumps({
+        "timestamp": "2026-11-23T08:53:55.332505+0000", "flow_id": flow,
+        "event_type": "alert", "src_ip": "198.18.1.2", "src_port": 40000 + flow,
+        "dest_ip": "198.18.2.2", "dest_port": 443, "proto": "TCP",
+        "alert": {"action": "blocked", "signature_id": 7},
+        "tls": {"sni": sni},
+        "secaudit": {"policy": {"zone": "lab", "profile": "demo", "failed": [
+            {"rule": f"demo.{c}", "sid": 7, "check": c} for c in checks]}}}).encode()
+
+
+def test_unknown_package_kind_refused_by_name(lab):
+    server = lab.server()
+    c = RawClient(lab)
+    c.send(hello_kind(5, 9))
+    t, p = c.frame()
+    assert t == 5, (t, p)
+    code, n = struct.unpack(">HH", p[:4])
+    assert code == 5 and b"unknown package kind 9" in p[4:4 + n], p
+    assert c.frame() is None
+    c.close()
+    assert "unknown package kind 9" in server.text()
+    assert lab.count("SELECT count(*) FROM packages") == 0
+    assert server.alive()
+
+
+def test_gateway_events_stored_once_and_queried(lab):
+    """What a monitor ships (kind 2) lands in gateway_events once, with its
+    columns, in both stores; secaudit query/alerts read it back."""
+    lab.server()
+    c = RawClient(lab)
+    c.send(hello_kind(41, 2))
+    assert c.frame()[0] == 2
+    lines = [eve_line(1, "a.lab.test", ["version"]),
+             eve_line(2, "b.lab.test", ["version", "certificate.expired"])]
+    c.send(package(1, lines, compress=True))
+    assert c.frame() == (4, struct.pack(">Q", 1))
+    c.send(package(1, lines))                         # a resend
+    assert c.frame() == (4, struct.pack(">Q", 1))
+    c.close()
+    assert lab.count("SELECT count(*) FROM gateway_events") == 2
+    assert lab.count("SELECT count(*) FROM gateway_events WHERE gateway LIKE "
+                     "'%CN=agent-1' AND action='blocked' AND sni='b.lab.test' AND "
+                     "checks='version,certificate.expired' AND zone='lab' AND "
+                     "rule='demo.version' AND dest_port=443 AND flow_id=2") == 1
+    uri = lab.pg.uri if lab.pg else f"sqlite:{lab.db}"
+    out = subprocess.run([h.CLI, "query", "--store", uri, "--gateway-events", "--count",
+                          "check"], capture_output=True, text=True, check=True).stdout
+    assert [ln.split() for ln in out.splitlines()] == [["2", "version"],
+                                                      ["1", "certificate.expired"]]
+    out = subprocess.run([h.CLI, "alerts", "--server", uri, "--gateway", "agent-1",
+                          "--check", "certificate.expired", "--json"],
+                         capture_output=True, text=True, check=True).stdout
+    assert [json.loads(ln)["flow_id"] for ln in out.splitlines()] == [2]

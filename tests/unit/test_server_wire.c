@@ -30,6 +30,46 @@ Test(wire, hello_roundtrip)
 	buf_free(&b);
 }
 
+Test(wire, hello_carries_kind_and_revision)
+{
+	struct buf b = { 0 };
+	struct aw_hello h = { .stream = 7, .name = "gw", .kind = AW_KIND_EVE }, g;
+	struct aw_frame f;
+	struct cursor c;
+
+	aw_put_hello(&b, &h);
+	c = cur_of(&b);
+	cr_assert_eq(aw_frame_next(&c, &f), 1);
+	cr_assert(aw_decode_hello(f.payload, &g));
+	cr_assert_eq(g.revision, AW_REVISION);
+	cr_assert_eq(g.kind, AW_KIND_EVE);
+	buf_free(&b);
+}
+
+Test(wire, revision1_hello_means_audit)
+{
+	/* an agent of before revision 2: the HELLO ends at the name */
+	uint8_t old[] = { 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 1,
+			  0, 0, 0, 0, 0, 0, 0, 2, 0, 2, 'h', '1' };
+	uint8_t bad_rev[] = { 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 1,
+			      0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 1, AW_KIND_EVE };
+	uint8_t extra[] = { 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 1,
+			    0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 2, AW_KIND_EVE, 0 };
+	uint8_t later[] = { 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0, 0, 0, 0, 1,
+			    0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 3, 9, 1, 2 };
+	struct aw_hello g;
+
+	cr_assert(aw_decode_hello(cur_make(old, sizeof(old)), &g));
+	cr_assert_eq(g.revision, 1);
+	cr_assert_eq(g.kind, AW_KIND_AUDIT);
+	cr_assert_str_eq(g.name, "h1");
+	cr_assert_not(aw_decode_hello(cur_make(bad_rev, sizeof(bad_rev)), &g));
+	cr_assert_not(aw_decode_hello(cur_make(extra, sizeof(extra)), &g));
+	cr_assert(aw_decode_hello(cur_make(later, sizeof(later)), &g),
+		  "a later revision's additions are skipped");
+	cr_assert_eq(g.kind, 9, "and its kind reported, for the server to refuse");
+}
+
 Test(wire, partial_frame_needs_more)
 {
 	struct buf b = { 0 };

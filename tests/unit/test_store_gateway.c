@@ -188,6 +188,13 @@ Test(store_gateway, filters)
 	cr_assert_eq(count_of(s, &f), 1);
 	f = (struct store_gw_filter){ .rule = "strict.version", .profile = "strict" };
 	cr_assert_eq(count_of(s, &f), 1);
+	cr_assert_eq(store_pkg(s, "O=Example,CN=gw-c", 1, 1, 1), 1);
+	f = (struct store_gw_filter){ .gateway = "gw-c" };
+	cr_assert_eq(count_of(s, &f), 1, "a gateway by its CN");
+	f = (struct store_gw_filter){ .gateway = "O=Example,CN=gw-c" };
+	cr_assert_eq(count_of(s, &f), 1, "or by its whole subject");
+	f = (struct store_gw_filter){ .gateway = "gw" };
+	cr_assert_eq(count_of(s, &f), 0, "not by a part of it");
 	cleanup(s);
 }
 

@@ -1,11 +1,12 @@
 /*
- * spool: the agent's on-disk queue of packages, the reason nothing is lost.
+ * spool: the on-disk queue of packages of a sender (secaudit-agent's audit
+ * events, secaudit-monitor's gateway events), the reason nothing is lost.
  *
  * A spool is a directory: `state` (the stream id, chosen at random when the
  * spool is created, and the highest acknowledged sequence number) and one
  * file per package, NNNNNNNNNNNNNNNNNNNN.pkg, holding the PACKAGE payload of
  * audit_wire. Sequence numbers are assigned by spool_append, when a package
- * enters the spool: they continue across restarts of the agent (the next one
+ * enters the spool: they continue across restarts of the program (the next one
  * is one above the highest held or acknowledged), so a resend always carries
  * the same number and the server can tell it was stored.
  *

@@ -1,4 +1,4 @@
-/* The agent's spool: numbering that survives restarts, acks, overflow. */
+/* The spool (agent's and monitor's): numbering that survives restarts, acks, overflow. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>

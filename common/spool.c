@@ -1,4 +1,4 @@
-/* spool: the agent's durable package queue; contract in spool.h. */
+/* spool: a sender's durable package queue; contract in spool.h. */
 #include "spool.h"
 
 #include <dirent.h>
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "audit_wire.h"
+#include "logmsg.h"
 
 struct held {
 	uint64_t seq, bytes;
@@ -266,8 +267,8 @@ static void drop_oldest(struct spool *s)
 	s->dropped_packages++;
 	s->dropped_events += h->n_events;
 	s->bytes -= h->bytes;
-	fprintf(stderr, "secaudit-agent: spool over %" PRIu64 " bytes: dropped package %" PRIu64
-		" (%u events), the oldest unacknowledged\n", s->max_bytes, h->seq, h->n_events);
+	logmsg("spool over %" PRIu64 " bytes: dropped package %" PRIu64
+	       " (%u events), the oldest unacknowledged", s->max_bytes, h->seq, h->n_events);
 	s->head++;
 }
 

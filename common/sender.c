@@ -1,4 +1,4 @@
-/* sender: the agent's transport; contract in sender.h. */
+/* sender: a spool's transport to the server; contract in sender.h. */
 #include "sender.h"
 
 #include <errno.h>
@@ -237,6 +237,7 @@ static int session(struct sender *s, bool *got_ack)
 	h.first_held = ss.first;
 	h.last_held = ss.last;
 	snprintf(h.name, sizeof(h.name), "%s", s->o->name ? s->o->name : "");
+	h.kind = s->o->kind ? s->o->kind : AW_KIND_AUDIT;
 	aw_put_hello(&c.out, &h);
 	last_in = last_out = now_ms();
 	while (!atomic_load(&s->stop) && !atomic_load(&s->reload)) {
@@ -362,7 +363,7 @@ void *sender_run(void *arg)
 			continue;       /* at once, with the files read again */
 		if (got_ack)
 			backoff = s->o->backoff_min_ms;
-		/* sleep backoff * [0.5, 1.5) so agents do not reconnect in step */
+		/* sleep backoff * [0.5, 1.5) so senders do not reconnect in step */
 		if (getrandom(&jitter, sizeof(jitter), 0) != sizeof(jitter))
 			jitter = 0;
 		nap(s, backoff / 2 + jitter % (backoff ? backoff : 1));

@@ -1,6 +1,8 @@
 /*
- * sender: the agent's network side, one thread. It connects to the server
- * (mutual TLS), says HELLO with the spool's stream and held range, takes
+ * sender: the network side of a spool, one thread (secaudit-agent's audit
+ * packages, secaudit-monitor's gateway events: the kind, in HELLO). It
+ * connects to the server (mutual TLS), says HELLO with the spool's stream,
+ * held range and kind, takes
  * the server's committed seq from WELCOME, drops what is committed and
  * sends the rest in order, keeping up to `window` packages in flight;
  * cumulative ACKs delete packages from the spool. Any failure closes the
@@ -8,10 +10,10 @@
  * reset by the first ACK). HEARTBEAT and STATS go out every heartbeat
  * interval; silence from the server for three intervals is a dead link.
  *
- * The reader thread never waits for the network: it appends to the spool
- * and calls sender_wake().
+ * The producing thread never waits for the network: it appends to the
+ * spool and calls sender_wake().
  *
- * sender_reload() (the agent's SIGHUP) closes the connection; before the
+ * sender_reload() (the program's SIGHUP) closes the connection; before the
  * next one the sender reads the certificate, key, CA and CRL again, and
  * keeps the previous ones (logged) when they fail. Nothing is lost: what
  * the server has not acknowledged is sent again.
@@ -30,6 +32,7 @@ struct sender_opts {
 	const char *server;		/* HOST:PORT */
 	const char *server_name;	/* checked against the certificate; default HOST */
 	const char *name;		/* informational, in HELLO */
+	uint8_t kind;			/* enum aw_kind; 0 is AW_KIND_AUDIT */
 	struct tls_ctx_opts tls;
 	unsigned heartbeat_ms;
 	unsigned backoff_min_ms, backoff_max_ms;
@@ -44,7 +47,7 @@ struct sender {
 	atomic_bool stop;
 	atomic_bool exit_when_drained;	/* set when the input ended */
 	atomic_bool reload;		/* set by sender_reload() */
-	/* counters for STATS, written by the reader thread */
+	/* counters for STATS, written by the producing thread */
 	atomic_uint_fast64_t kernel_lost, kernel_backlog, events_total;
 	atomic_uint_fast64_t acked_packages;
 };
