@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "agent_stats.h"
 #include "audit_boot.h"
 #include "audit_config.h"
 #include "audit_nl.h"
@@ -28,6 +29,7 @@
 #include "audit_wire.h"
 #include "sender.h"
 #include "spool.h"
+#include "statsock.h"
 #include "tls_ctx.h"
 #include "version.h"
 
@@ -37,6 +39,7 @@ struct agent_opts {
 	enum spool_overflow overflow;
 	bool use_stdin, watch_exec;
 	const char *exec_key;
+	const char *stats_socket;	/* NULL: none */
 	unsigned backlog_limit;
 	unsigned batch_events, batch_bytes, batch_ms;
 };
@@ -49,6 +52,8 @@ struct batch {
 	uint32_t n;
 	uint64_t first_ms;
 	int err;
+	struct statsock *ss;		/* NULL: no stats socket */
+	struct agent_stats stats;
 };
 
 static volatile sig_atomic_t stop_flag;
@@ -89,6 +94,14 @@ static void flush_batch(struct batch *b)
 	buf_reset(&b->body);
 	b->n = 0;
 	sender_wake(b->sender);
+}
+
+/* Answers whoever asks for the counters; called between reads, so an
+ * answer waits at most one poll interval (50 ms). */
+static void serve_stats(struct batch *b)
+{
+	if (b->ss)
+		statsock_serve(b->ss, agent_stats_render, &b->stats);
 }
 
 static void on_event(void *ctx, const char *text, size_t len)
@@ -147,6 +160,7 @@ static int read_stdin(struct batch *b, struct audit_grouper *g)
 		audit_grouper_expire(g, now_ms(), false);
 		if (b->n && now_ms() - b->first_ms >= b->o->batch_ms)
 			flush_batch(b);
+		serve_stats(b);
 	}
 	if (len)
 		audit_grouper_add(g, in, len, now_ms());
@@ -238,6 +252,7 @@ static int read_kernel(struct batch *b, struct audit_grouper *g,
 		audit_grouper_expire(g, now_ms(), false);
 		if (b->n && now_ms() - b->first_ms >= b->o->batch_ms)
 			flush_batch(b);
+		serve_stats(b);
 	}
 	rc = 0;
 out:
@@ -253,8 +268,10 @@ static void usage(FILE *f)
 		"         [--spool DIR] [--spool-max BYTES] [--overflow drop-oldest|block]\n"
 		"         [--watch-exec] [--exec-key KEY] [--backlog-limit N] [--stdin]\n"
 		"         [--batch-events N] [--batch-bytes N] [--batch-ms MS]\n"
-		"         [--heartbeat SECONDS] [--window N] [--name NAME] [--test-config]\n"
+		"         [--heartbeat SECONDS] [--window N] [--name NAME]\n"
+		"         [--stats-socket PATH] [--test-config]\n"
 		"       secaudit-agent --help | --version\n"
+		"  --stats-socket PATH  answer `secaudit stats --agent` there (default: none)\n"
 		"  -n, --test-config  check the configuration and the TLS files and exit\n");
 }
 
@@ -287,6 +304,7 @@ static bool setting(const char *key, const char *v, struct agent_opts *a,
 		else goto bad;
 	}
 	else if (!strcmp(key, "spool.dir")) a->spool_dir = v;
+	else if (!strcmp(key, "stats_socket")) a->stats_socket = strcmp(v, "none") ? v : NULL;
 	else if (!strcmp(key, "spool.max_bytes")) { if (!num(v, &a->spool_max)) goto bad; }
 	else if (!strcmp(key, "spool.overflow")) {
 		if (!strcmp(v, "drop-oldest")) a->overflow = SPOOL_DROP_OLDEST;
@@ -317,7 +335,7 @@ static const char *const config_keys[] = {
 	"tls.min_version", "spool.dir", "spool.max_bytes", "spool.overflow",
 	"source.stdin", "source.watch_exec", "source.exec_key",
 	"source.backlog_limit", "batch.events", "batch.bytes", "batch.ms",
-	"heartbeat", "window",
+	"heartbeat", "window", "stats_socket",
 };
 
 int main(int argc, char **argv)
@@ -344,6 +362,7 @@ int main(int argc, char **argv)
 		{ "batch-ms", required_argument, NULL, 18 },
 		{ "heartbeat", required_argument, NULL, 19 },
 		{ "window", required_argument, NULL, 20 },
+		{ "stats-socket", required_argument, NULL, 21 },
 		{ "test-config", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -355,6 +374,7 @@ int main(int argc, char **argv)
 		"spool.max_bytes", "spool.overflow", "source.stdin",
 		"source.watch_exec", "source.exec_key", "source.backlog_limit",
 		"batch.events", "batch.bytes", "batch.ms", "heartbeat", "window",
+		"stats_socket",
 	};
 	struct agent_opts a = {
 		.spool_dir = "/var/spool/secaudit",
@@ -367,7 +387,7 @@ int main(int argc, char **argv)
 		.heartbeat_ms = 10000, .backoff_min_ms = 200,
 		.backoff_max_ms = 30000, .window = 64,
 	};
-	const char *fv[21] = { 0 };
+	const char *fv[22] = { 0 };
 	struct audit_config cfg = { 0 };
 	struct audit_grouper *g = NULL;
 	struct spool *spool = NULL;
@@ -378,7 +398,7 @@ int main(int argc, char **argv)
 	pthread_t thr;
 	bool started = false, sender_ok = false, check = false;
 	char err[512], host[256];
-	int ch, ret = 2;
+	int ch, rc, ret = 2;
 	size_t i;
 
 	while ((ch = getopt_long(argc, argv, "hn", longopts, NULL)) != -1) {
@@ -386,7 +406,7 @@ int main(int argc, char **argv)
 			config = optarg;
 		else if (ch == 'n')
 			check = true;
-		else if (ch >= 1 && ch <= 20)
+		else if (ch >= 1 && ch <= 21)
 			fv[ch] = (ch == 12 || ch == 13) ? "true" : optarg;
 		else if (ch == 'h') {
 			usage(stdout);
@@ -413,7 +433,7 @@ int main(int argc, char **argv)
 		if (audit_config_unused(&cfg, err, sizeof(err)) < 0)
 			goto bad;
 	}
-	for (i = 1; i <= 20; i++)
+	for (i = 1; i <= 21; i++)
 		if (fv[i] && !setting(flag_key[i], fv[i], &a, &so, err, sizeof(err)))
 			goto bad;
 	if (!so.server || !so.tls.cert || !so.tls.key || !so.tls.ca) {
@@ -464,6 +484,13 @@ int main(int argc, char **argv)
 	g = audit_grouper_new(on_event, &b, 1000, a.use_stdin);
 	if (!g)
 		goto out;
+	b.stats = (struct agent_stats){ &snd, spool, g, now_ms() };
+	if (a.stats_socket && !(b.ss = statsock_open(a.stats_socket, "agent", &rc))) {
+		fprintf(stderr, "secaudit-agent: stats socket %s: %s\n", a.stats_socket,
+			strerror(-rc));
+		ret = 1;
+		goto out;
+	}
 	if (a.use_stdin)
 		ret = read_stdin(&b, g) < 0 ? 1 : 0;
 	else
@@ -491,6 +518,7 @@ out:
 	}
 	if (sender_ok)
 		sender_fini(&snd);
+	statsock_close(b.ss);
 	audit_grouper_free(g);
 	buf_free(&b.body);
 	spool_close(spool);

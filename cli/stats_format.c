@@ -1,4 +1,4 @@
-/* stats_format: the monitor's stats line for people and Prometheus; contract in stats_format.h. */
+/* stats_format: a daemon's stats line for people and Prometheus; contract in stats_format.h. */
 #include "stats_format.h"
 
 #include <errno.h>
@@ -9,31 +9,57 @@
 
 #include "cursor.h"
 
-#define QUEUE_NONE (-1L)
-
 struct stat_value {
 	char name[STATS_NAME_MAX];   /* path, members joined by '.' */
-	long queue;                  /* QUEUE_NONE, or the queue number */
-	long elem;                   /* index in "queues" while its element is read */
+	char key[STATS_LABEL_MAX];   /* label name ("queue"), or "" */
+	char label[STATS_LABEL_MAX]; /* its value ("3") */
 	uint64_t v;
 };
 
 struct walk {
 	struct cursor c;
-	struct stat_value *vals;
-	size_t n;
-	long elem;                   /* element of "queues" being read, or -1 */
+	struct stat_value *vals;     /* grown as needed, up to STATS_MAX_VALUES */
+	size_t n, cap;
+	bool oom;
+	const char *key;             /* label of the array element being read, or NULL */
+	char label[STATS_LABEL_MAX]; /* a string value of that label member, or "" */
 	char version[64];            /* the daemon's "version", or "" */
+	char daemon[16];             /* the daemon's "daemon"; "monitor" when absent */
 };
 
 /* Values that go up and down are gauges; the rest only count up. The
  * Prometheus names of gauges are given here (a gauge may not end in
- * _total, which the kernel's name for waiting packets does). */
-static const struct { const char *name, *prom, *help; } gauges[] = {
-	{ "uptime", "uptime_seconds", "Seconds since the monitor started." },
-	{ "nfq.kernel.queue_total", "nfq_kernel_waiting_packets",
+ * _total, which the kernel's name for waiting packets does; a time is a
+ * _timestamp_seconds). NULL daemon: any. */
+static const struct { const char *daemon, *name, *prom, *help; } gauges[] = {
+	{ NULL, "uptime", "uptime_seconds", "Seconds since the daemon started." },
+	{ "monitor", "nfq.kernel.queue_total", "nfq_kernel_waiting_packets",
 	  "Packets waiting in the kernel queue for a verdict." },
+	{ "agent", "kernel.backlog", "kernel_backlog_records",
+	  "Records waiting in the kernel's audit backlog." },
+	{ "agent", "spool.packages", "spool_packages",
+	  "Packages in the spool that the server has not acknowledged." },
+	{ "agent", "spool.bytes", "spool_bytes", "Bytes of the spool's packages." },
+	{ "agent", "sender.connected", "connected",
+	  "1 while a session with the server is up." },
+	{ "agent", "sender.last_ack", "last_ack_timestamp_seconds",
+	  "Unix time of the server's last acknowledgement (0: none yet)." },
+	{ "server", "connections.open", "connections_open", "Agent connections open now." },
+	{ "server", "last_seen", "agent_last_seen_timestamp_seconds",
+	  "Unix time of the last frame from the agent (certificate subject)." },
 };
+
+/* The gauge entry of name for this daemon, or -1. */
+static int gauge_of(const struct walk *w, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(gauges) / sizeof(gauges[0]); i++)
+		if ((!gauges[i].daemon || !strcmp(gauges[i].daemon, w->daemon)) &&
+		    !strcmp(name, gauges[i].name))
+			return (int)i;
+	return -1;
+}
 
 static bool peek(const struct walk *w, uint8_t *c)
 {
@@ -116,12 +142,22 @@ static bool add_value(struct walk *w, const char *name, uint64_t v)
 
 	if (!strcmp(name, "statsock"))
 		return true;    /* the protocol's version, not a counter */
-	if (w->n == STATS_MAX_VALUES)
-		return false;
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 64;
+
+		if (w->cap == STATS_MAX_VALUES)
+			return false;
+		s = realloc(w->vals, (cap < STATS_MAX_VALUES ? cap : STATS_MAX_VALUES) * sizeof(*s));
+		if (!s) {
+			w->oom = true;
+			return false;
+		}
+		w->vals = s;
+		w->cap = cap < STATS_MAX_VALUES ? cap : STATS_MAX_VALUES;
+	}
 	s = &w->vals[w->n++];
 	snprintf(s->name, sizeof(s->name), "%s", name);
-	s->queue = QUEUE_NONE;
-	s->elem = w->elem;
+	s->key[0] = s->label[0] = '\0';
 	s->v = v;
 	return true;
 }
@@ -159,32 +195,38 @@ static bool read_object(struct walk *w, char *path, size_t plen, int depth)
 	}
 }
 
-/* After an element of "queues": its "queue" member labels its values. */
-static void label_element(struct walk *w, size_t first)
+/* After an element of a labelled array: its label member (a string, or
+ * an integer value; else the element's index) labels its other values. */
+static void label_element(struct walk *w, size_t first, long index)
 {
-	long queue = w->elem;
+	char label[STATS_LABEL_MAX];
 	size_t i, k;
 
+	snprintf(label, sizeof(label), "%ld", index);
 	for (i = first; i < w->n; i++)
-		if (!strcmp(w->vals[i].name, "queue") && w->vals[i].v <= 65535)
-			queue = (long)w->vals[i].v;
+		if (!strcmp(w->vals[i].name, w->key))
+			snprintf(label, sizeof(label), "%" PRIu64, w->vals[i].v);
+	if (w->label[0])
+		snprintf(label, sizeof(label), "%s", w->label);
 	for (i = k = first; i < w->n; i++) {
-		if (!strcmp(w->vals[i].name, "queue"))
+		if (!strcmp(w->vals[i].name, w->key))
 			continue;
 		w->vals[k] = w->vals[i];
-		w->vals[k].queue = queue;
-		w->vals[k].elem = -1;
+		snprintf(w->vals[k].key, sizeof(w->vals[k].key), "%s", w->key);
+		snprintf(w->vals[k].label, sizeof(w->vals[k].label), "%s", label);
 		k++;
 	}
 	w->n = k;
 }
 
-/* An array: the elements of the top-level "queues" are read (their
- * values named from the element down), any other array is skipped. */
+/* An array: a top-level "<x>s" (queues, agents, reasons) is labelled, its
+ * elements' values named from the element down with the label <x> taken
+ * from their member <x>; any other array is skipped. */
 static bool read_array(struct walk *w, char *path, size_t plen, int depth)
 {
-	bool queues = depth == 2 && !strcmp(path, "queues") && w->elem < 0;
-	char sub[STATS_NAME_MAX] = "";
+	char sub[STATS_NAME_MAX] = "", key[STATS_LABEL_MAX] = "";
+	bool labelled = depth == 2 && !w->key && plen > 1 && plen < sizeof(key) &&
+			path[plen - 1] == 's';
 	long index = 0;
 	size_t first;
 	uint8_t c;
@@ -194,16 +236,20 @@ static bool read_array(struct walk *w, char *path, size_t plen, int depth)
 	skip_ws(w);
 	if (peek(w, &c) && c == ']')
 		return cur_skip(&w->c, 1);
+	if (labelled)
+		memcpy(key, path, plen - 1);
 	for (;;) {
 		first = w->n;
-		if (queues)
-			w->elem = index++;
+		if (labelled) {
+			w->key = key;
+			w->label[0] = '\0';
+		}
 		/* skipped arrays are still walked, to find their end */
-		if (!read_value(w, queues ? sub : path, queues ? 0 : plen, depth + 1))
+		if (!read_value(w, labelled ? sub : path, labelled ? 0 : plen, depth + 1))
 			return false;
-		if (queues) {
-			label_element(w, first);
-			w->elem = -1;
+		if (labelled) {
+			label_element(w, first, index++);
+			w->key = NULL;
 		} else {
 			w->n = first;
 		}
@@ -234,9 +280,13 @@ static bool read_value(struct walk *w, char *path, size_t plen, int depth)
 	case '[':
 		return read_array(w, path, plen, depth);
 	case '"':
-		/* the one string a person asks for: which build is running */
-		if (depth == 2 && !strcmp(path, "version"))
+		/* which build and daemon is running; an element's string label */
+		if (depth == 2 && !w->key && !strcmp(path, "version"))
 			return read_string(w, w->version, sizeof(w->version));
+		if (depth == 2 && !w->key && !strcmp(path, "daemon"))
+			return read_string(w, w->daemon, sizeof(w->daemon));
+		if (depth == 4 && w->key && !strcmp(path, w->key))
+			return read_string(w, w->label, sizeof(w->label));
 		return read_string(w, NULL, 0);
 	case 't':
 		return read_word(w, "true");
@@ -251,102 +301,131 @@ static bool read_value(struct walk *w, char *path, size_t plen, int depth)
 	}
 }
 
-static const struct stat_value *find(const struct walk *w, const char *name, long queue)
+static bool labelled(const struct stat_value *s)
+{
+	return s->key[0] != '\0';
+}
+
+/* The value of name with this label (key "" for the unlabelled one). */
+static const struct stat_value *find(const struct walk *w, const char *name, const char *key,
+				     const char *label)
 {
 	size_t i;
 
 	for (i = 0; i < w->n; i++)
-		if (w->vals[i].queue == queue && !strcmp(w->vals[i].name, name))
+		if (!strcmp(w->vals[i].name, name) && !strcmp(w->vals[i].key, key) &&
+		    !strcmp(w->vals[i].label, label))
 			return &w->vals[i];
 	return NULL;
 }
 
-static bool has_queue_values(const struct walk *w, const char *name)
+static bool has_labelled_values(const struct walk *w, const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < w->n; i++)
-		if (w->vals[i].queue != QUEUE_NONE && !strcmp(w->vals[i].name, name))
+		if (labelled(&w->vals[i]) && !strcmp(w->vals[i].name, name))
 			return true;
 	return false;
 }
 
-/* Whether value i is the first of its name (of the per-queue values
- * only, with queued), in order of appearance. */
-static bool first_of_name(const struct walk *w, size_t i, bool queued)
+/* Whether value i is the first of its name (of those with label key
+ * only, when key is given), in order of appearance. */
+static bool first_of_name(const struct walk *w, size_t i, const char *key)
 {
 	size_t k;
 
 	for (k = 0; k < i; k++)
-		if ((!queued || w->vals[k].queue != QUEUE_NONE) &&
+		if ((!key || !strcmp(w->vals[k].key, key)) &&
 		    !strcmp(w->vals[k].name, w->vals[i].name))
 			return false;
 	return true;
 }
 
-/* The queue numbers in order of appearance, at most max. */
-static size_t queue_list(const struct walk *w, long *q, size_t max)
+/* Whether value i is the first with its label (key and value). */
+static bool first_of_label(const struct walk *w, size_t i)
 {
-	size_t i, k, n = 0;
+	size_t k;
 
-	for (i = 0; i < w->n; i++) {
-		if (w->vals[i].queue == QUEUE_NONE)
-			continue;
-		for (k = 0; k < n && q[k] != w->vals[i].queue; k++)
-			;
-		if (k == n && n < max)
-			q[n++] = w->vals[i].queue;
-	}
-	return n;
+	for (k = 0; k < i; k++)
+		if (!strcmp(w->vals[k].key, w->vals[i].key) &&
+		    !strcmp(w->vals[k].label, w->vals[i].label))
+			return false;
+	return true;
 }
 
-static void render_text(const struct walk *w, struct buf *out)
+static void cell(struct buf *out, const struct stat_value *s, int width)
 {
-	long queues[64];
-	size_t nq = queue_list(w, queues, 64), i, k;
-	const struct stat_value *s;
 	char num[32];
 
-	if (w->version[0])
-		buf_printf(out, "%-28s %s\n", "version", w->version);
-	for (i = 0; i < w->n; i++)
-		if (w->vals[i].queue == QUEUE_NONE && !has_queue_values(w, w->vals[i].name))
-			buf_printf(out, "%-28s %" PRIu64 "\n", w->vals[i].name, w->vals[i].v);
-	if (!nq)
-		return;
-	buf_printf(out, "\n%-28s %14s", "", "total");
-	for (k = 0; k < nq; k++) {
-		snprintf(num, sizeof(num), "queue %ld", queues[k]);
-		buf_printf(out, " %14s", num);
-	}
+	snprintf(num, sizeof(num), s ? "%" PRIu64 : "-", s ? s->v : 0);
+	buf_printf(out, " %*s", width, num);
+}
+
+/* One table per label ("queue 3", "agent CN=..."): a row per value name,
+ * the unlabelled value of that name as the total, a column per label. */
+static void render_table(const struct walk *w, const char *key, struct buf *out)
+{
+	size_t i, k;
+	int width = 14;
+	char head[STATS_LABEL_MAX * 2];
+
+	for (k = 0; k < w->n; k++)
+		if (!strcmp(w->vals[k].key, key) && first_of_label(w, k)) {
+			snprintf(head, sizeof(head), "%s %s", key, w->vals[k].label);
+			if ((int)strlen(head) > width)
+				width = (int)strlen(head);
+		}
+	buf_printf(out, "\n%-28s %*s", "", width, "total");
+	for (k = 0; k < w->n; k++)
+		if (!strcmp(w->vals[k].key, key) && first_of_label(w, k)) {
+			snprintf(head, sizeof(head), "%s %s", key, w->vals[k].label);
+			buf_printf(out, " %*s", width, head);
+		}
 	buf_putc(out, '\n');
 	for (i = 0; i < w->n; i++) {
-		if (w->vals[i].queue == QUEUE_NONE || !first_of_name(w, i, true))
+		if (strcmp(w->vals[i].key, key) || !first_of_name(w, i, key))
 			continue;
-		s = find(w, w->vals[i].name, QUEUE_NONE);
-		snprintf(num, sizeof(num), s ? "%" PRIu64 : "-", s ? s->v : 0);
-		buf_printf(out, "%-28s %14s", w->vals[i].name, num);
-		for (k = 0; k < nq; k++) {
-			s = find(w, w->vals[i].name, queues[k]);
-			snprintf(num, sizeof(num), s ? "%" PRIu64 : "-", s ? s->v : 0);
-			buf_printf(out, " %14s", num);
-		}
+		buf_printf(out, "%-28s", w->vals[i].name);
+		cell(out, find(w, w->vals[i].name, "", ""), width);
+		for (k = 0; k < w->n; k++)
+			if (!strcmp(w->vals[k].key, key) && first_of_label(w, k))
+				cell(out, find(w, w->vals[i].name, key, w->vals[k].label), width);
 		buf_putc(out, '\n');
 	}
 }
 
-/* A metric name: [a-zA-Z0-9_] only (the path's dots and anything else
- * a name should not hold become '_'). */
-static void prom_name(const char *name, bool counter, char *out, size_t n)
+static void render_text(const struct walk *w, struct buf *out)
 {
-	size_t i, k = 0;
+	size_t i, k;
 
-	for (i = 0; i < sizeof(gauges) / sizeof(gauges[0]); i++)
-		if (!strcmp(name, gauges[i].name)) {
-			snprintf(out, n, "secaudit_monitor_%s", gauges[i].prom);
-			return;
-		}
-	k = (size_t)snprintf(out, n, "secaudit_monitor_");
+	if (w->version[0])
+		buf_printf(out, "%-28s %s\n", "version", w->version);
+	for (i = 0; i < w->n; i++)
+		if (!labelled(&w->vals[i]) && !has_labelled_values(w, w->vals[i].name))
+			buf_printf(out, "%-28s %" PRIu64 "\n", w->vals[i].name, w->vals[i].v);
+	for (i = 0; i < w->n; i++) {
+		if (!labelled(&w->vals[i]))
+			continue;
+		for (k = 0; k < i && strcmp(w->vals[k].key, w->vals[i].key); k++)
+			;
+		if (k == i)
+			render_table(w, w->vals[i].key, out);
+	}
+}
+
+/* A metric name: secaudit_<daemon>_ and [a-zA-Z0-9_] only (the path's
+ * dots and anything else a name should not hold become '_'). */
+static void prom_name(const struct walk *w, const char *name, char *out, size_t n)
+{
+	int g = gauge_of(w, name);
+	size_t k;
+
+	k = (size_t)snprintf(out, n, "secaudit_%s_", w->daemon);
+	if (g >= 0) {
+		snprintf(out + k, n - k, "%s", gauges[g].prom);
+		return;
+	}
 	for (; *name && k + 1 < n; name++, k++) {
 		char c = *name;
 
@@ -354,51 +433,67 @@ static void prom_name(const char *name, bool counter, char *out, size_t n)
 			 (c >= '0' && c <= '9') ? c : '_';
 	}
 	out[k < n ? k : n - 1] = '\0';
-	if (counter && k + sizeof("_total") <= n)
+	if (k + sizeof("_total") <= n)
 		strcat(out, "_total");
 }
 
-static const char *gauge_help(const char *name)
+/* A label value with '\' and '"' escaped (the exposition format's rule;
+ * the JSON reader already turned escapes into their character). */
+static void prom_label(struct buf *out, const char *key, const char *v)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(gauges) / sizeof(gauges[0]); i++)
-		if (!strcmp(name, gauges[i].name))
-			return gauges[i].help;
-	return NULL;
+	buf_printf(out, "{%s=\"", key);
+	for (; *v; v++) {
+		if (*v == '\\' || *v == '"')
+			buf_putc(out, '\\');
+		buf_putc(out, *v == '\n' ? ' ' : *v);
+	}
+	buf_put(out, "\"}", 2);
 }
 
 static void render_prometheus(const struct walk *w, struct buf *out)
 {
-	char metric[STATS_NAME_MAX + 32];
-	const char *help;
+	char metric[STATS_NAME_MAX + 48];
 	size_t i, k;
+	int g;
 
 	for (i = 0; i < w->n; i++) {
 		const struct stat_value *s = &w->vals[i];
-		bool per_queue = has_queue_values(w, s->name);
+		bool per_label = has_labelled_values(w, s->name);
 
 		/* a family once, all its series together; the process-wide sums
-		 * of per-queue values are left out (sum() gives them) */
-		if (!first_of_name(w, i, false))
+		 * of labelled values are left out (sum() gives them) */
+		if (!first_of_name(w, i, NULL))
 			continue;
-		help = gauge_help(s->name);
-		prom_name(s->name, !help, metric, sizeof(metric));
-		buf_printf(out, "# HELP %s %s%s\n# TYPE %s %s\n", metric,
-			   help ? help : "secaudit-monitor counter ", help ? "" : s->name, metric,
-			   help ? "gauge" : "counter");
+		g = gauge_of(w, s->name);
+		prom_name(w, s->name, metric, sizeof(metric));
+		if (g >= 0)
+			buf_printf(out, "# HELP %s %s\n# TYPE %s gauge\n", metric, gauges[g].help,
+				   metric);
+		else
+			buf_printf(out, "# HELP %s secaudit-%s counter %s\n# TYPE %s counter\n",
+				   metric, w->daemon, s->name, metric);
 		for (k = i; k < w->n; k++) {
 			const struct stat_value *t = &w->vals[k];
 
-			if (strcmp(t->name, s->name) || (per_queue && t->queue == QUEUE_NONE))
+			if (strcmp(t->name, s->name) || (per_label && !labelled(t)))
 				continue;
-			if (t->queue == QUEUE_NONE)
-				buf_printf(out, "%s %" PRIu64 "\n", metric, t->v);
-			else
-				buf_printf(out, "%s{queue=\"%ld\"} %" PRIu64 "\n", metric, t->queue,
-					   t->v);
+			buf_printf(out, "%s", metric);
+			if (labelled(t))
+				prom_label(out, t->key, t->label);
+			buf_printf(out, " %" PRIu64 "\n", t->v);
 		}
 	}
+}
+
+/* The daemon's name goes into metric names: [a-z] only. */
+static bool daemon_name_ok(const char *d)
+{
+	if (!*d)
+		return false;
+	for (; *d; d++)
+		if (*d < 'a' || *d > 'z')
+			return false;
+	return true;
 }
 
 bool stats_format_parse(const char *name, enum stats_format *out)
@@ -416,18 +511,18 @@ bool stats_format_parse(const char *name, enum stats_format *out)
 
 int stats_render(const char *line, size_t len, enum stats_format fmt, struct buf *out)
 {
-	struct walk w = { .c = cur_make((const uint8_t *)line, len), .elem = -1 };
+	struct walk w = { .c = cur_make((const uint8_t *)line, len), .daemon = "monitor" };
 	char path[STATS_NAME_MAX] = "";
 	int r = -EPROTO;
 
-	w.vals = calloc(STATS_MAX_VALUES, sizeof(*w.vals));
-	if (!w.vals)
-		return -ENOMEM;
 	skip_ws(&w);
-	if (!read_object(&w, path, 0, 1))
+	if (!read_object(&w, path, 0, 1)) {
+		if (w.oom)
+			r = -ENOMEM;
 		goto out;
+	}
 	skip_ws(&w);
-	if (cur_left(&w.c))
+	if (cur_left(&w.c) || !daemon_name_ok(w.daemon))
 		goto out;
 	if (fmt == STATS_JSON) {
 		buf_put(out, line, len);

@@ -487,7 +487,7 @@ struct audit_grouper {
 	void *ctx;
 	unsigned max_age_ms;
 	bool sequential;
-	uint64_t bad;
+	uint64_t records, bad;
 	struct open_event open[AUDIT_GROUP_OPEN];
 };
 
@@ -553,6 +553,7 @@ int audit_grouper_add(struct audit_grouper *g, const char *line, size_t len,
 	char type[32];
 	size_t i;
 
+	g->records++;
 	if (len > AUDIT_REC_MAX_LINE || !audit_rec_head(c, type, &st, &body)) {
 		g->bad++;
 		return 0;
@@ -614,6 +615,11 @@ void audit_grouper_expire(struct audit_grouper *g, uint64_t now_ms, bool force)
 uint64_t audit_grouper_bad(const struct audit_grouper *g)
 {
 	return g->bad;
+}
+
+uint64_t audit_grouper_records(const struct audit_grouper *g)
+{
+	return g->records;
 }
 
 void audit_list_json(struct buf *out, const struct buf *list, uint32_t n)

@@ -140,5 +140,7 @@ int audit_grouper_add(struct audit_grouper *g, const char *line, size_t len,
 /* Emits open events older than max_age_ms (all of them when force). */
 void audit_grouper_expire(struct audit_grouper *g, uint64_t now_ms, bool force);
 uint64_t audit_grouper_bad(const struct audit_grouper *g);
+/* Every line given to audit_grouper_add, the bad ones included. */
+uint64_t audit_grouper_records(const struct audit_grouper *g);
 
 #endif

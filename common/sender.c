@@ -251,6 +251,7 @@ static int session(struct sender *s, bool *got_ack)
 			buf_put(&c.out, pkg.data, pkg.len);
 			next = seq;
 			inflight++;
+			atomic_fetch_add(&s->sent_packages, 1);
 		}
 		t = now_ms();
 		if (t - last_out >= s->o->heartbeat_ms) {
@@ -295,6 +296,7 @@ static int session(struct sender *s, bool *got_ack)
 					goto out;
 				}
 				welcomed = true;
+				atomic_store(&s->connected, true);
 				if (w.window && w.window < window)
 					window = w.window;
 				if (w.committed > ss.last && ss.last)
@@ -312,6 +314,8 @@ static int session(struct sender *s, bool *got_ack)
 					logmsg("bad ACK from %s", s->o->server);
 					goto out;
 				}
+				atomic_fetch_add(&s->acks, 1);
+				atomic_store(&s->last_ack, (uint_fast64_t)time(NULL));
 				if (seq > acked) {
 					uint64_t done = 0, x = acked;
 
@@ -340,6 +344,7 @@ static int session(struct sender *s, bool *got_ack)
 			goto out;
 	}
 out:
+	atomic_store(&s->connected, false);
 	audit_conn_close(&c);
 	buf_free(&pkg);
 	return ret;
@@ -349,10 +354,13 @@ void *sender_run(void *arg)
 {
 	struct sender *s = arg;
 	unsigned backoff = s->o->backoff_min_ms, jitter;
-	bool got_ack;
+	bool got_ack, first = true;
 
 	while (!atomic_load(&s->stop)) {
 		got_ack = false;
+		if (!first)
+			atomic_fetch_add(&s->reconnects, 1);
+		first = false;
 		if (atomic_exchange(&s->reload, false))
 			reload_tls(s);
 		if (session(s, &got_ack) == 1)

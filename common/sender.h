@@ -49,7 +49,10 @@ struct sender {
 	atomic_bool reload;		/* set by sender_reload() */
 	/* counters for STATS, written by the producing thread */
 	atomic_uint_fast64_t kernel_lost, kernel_backlog, events_total;
-	atomic_uint_fast64_t acked_packages;
+	/* the sender's own, for the stats socket (agent_stats.h) */
+	atomic_uint_fast64_t acked_packages, sent_packages, acks, reconnects;
+	atomic_uint_fast64_t last_ack;	/* wall time (s) of the last ACK, 0: none */
+	atomic_bool connected;		/* a session is welcomed */
 };
 
 /* 0, or -1 with the reason logged (TLS files, eventfd). */

@@ -24,7 +24,8 @@ static void usage(FILE *f)
 		"         [--cert FILE] [--key FILE] [--ca FILE] [--crl FILE]\n"
 		"         [--store sqlite:PATH|postgresql://...] [--tls-min 1.2|1.3]\n"
 		"         [--window N] [--idle-timeout SECONDS] [--rules DIR|FILE]\n"
-		"         [--alert-log FILE] [--web [ADDR:]PORT] [--user NAME] [-n]\n"
+		"         [--alert-log FILE] [--web [ADDR:]PORT] [--user NAME]\n"
+		"         [--stats-socket PATH] [-n]\n"
 		"       secaudit-server --help | --version\n"
 		"  --rules      detection rules (rules/audit/); alerts go to --alert-log,\n"
 		"               else to standard output\n"
@@ -34,6 +35,7 @@ static void usage(FILE *f)
 		"  --user       run as NAME once the socket, store and logs are open\n"
 		"               (default: secaudit if that user exists, else nobody;\n"
 		"               root keeps every privilege)\n"
+		"  --stats-socket PATH  answer `secaudit stats --server` there (default: none)\n"
 		"  -n, --test-config  check the configuration and rules and exit\n");
 }
 
@@ -78,6 +80,7 @@ int main(int argc, char **argv)
 		{ "alert-log", required_argument, NULL, 'A' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "web", required_argument, NULL, 'W' },
+		{ "stats-socket", required_argument, NULL, 'S' },
 		{ "test-config", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -116,6 +119,7 @@ int main(int argc, char **argv)
 		case 'A': flags.alert_log = optarg; break;
 		case 'u': flags.user = optarg; break;
 		case 'W': web_listen = optarg; break;
+		case 'S': flags.stats_socket = optarg; break;
 		case 't':
 			if (!tls_min(optarg, &tmin)) {
 				fprintf(stderr, "secaudit-server: --tls-min: '%s' is not 1.2 or 1.3\n", optarg);
@@ -178,6 +182,8 @@ int main(int argc, char **argv)
 			o.user = v;
 		if ((v = audit_config_get(&cfg, "web.listen")) && !web_listen)
 			web_listen = v;
+		if ((v = audit_config_get(&cfg, "stats_socket")) && strcmp(v, "none"))
+			o.stats_socket = v;
 		if (audit_config_unused(&cfg, err, sizeof(err)) < 0)
 			goto bad;
 	}
@@ -193,6 +199,7 @@ int main(int argc, char **argv)
 	if (flags.rules) o.rules = flags.rules;
 	if (flags.alert_log) o.alert_log = flags.alert_log;
 	if (flags.user) o.user = flags.user;
+	if (flags.stats_socket) o.stats_socket = flags.stats_socket;
 	if (!o.user) o.user = privdrop_default_user();
 	if (!o.tls.cert || !o.tls.key || !o.tls.ca) {
 		snprintf(err, sizeof(err), "--cert, --key and --ca are required");

@@ -26,6 +26,8 @@
 #include "audit_wire.h"
 #include "logmsg.h"
 #include "privdrop.h"
+#include "server_stats.h"
+#include "statsock.h"
 #include "store.h"
 
 enum conn_state { CS_HANDSHAKE, CS_HELLO, CS_STREAM, CS_CLOSING };
@@ -42,6 +44,7 @@ struct agent_conn {
 	uint64_t pending;	/* highest seq in the open transaction */
 	uint64_t last_ms;	/* monotonic time of the last input */
 	uint64_t start_ms;
+	int agent;		/* its slot in the stats, -1: none (yet) */
 };
 
 static volatile sig_atomic_t stop_flag, reload_flag;
@@ -159,7 +162,8 @@ struct server {
 	size_t nconns;
 	struct buf body;
 	bool txn;
-	uint64_t packages, events;	/* committed */
+	struct server_stats st;		/* what the stats socket says */
+	struct statsock *ss;		/* NULL: none */
 	uint64_t round_packages, round_events;	/* in the open transaction */
 	struct audit_rules *rules;	/* NULL: no analysis */
 	struct audit_event ev;		/* parse space for the rules */
@@ -170,14 +174,17 @@ struct server {
 
 static void conn_drop(struct server *s, size_t i)
 {
+	s->st.open--;
 	audit_conn_close(&s->conns[i]->c);
 	free(s->conns[i]);
 	s->conns[i] = s->conns[--s->nconns];
 }
 
 /* Queues an ERROR frame; the connection closes once it is flushed. */
-static void conn_fail(struct agent_conn *a, uint16_t code, const char *why)
+static void conn_fail(struct server *s, struct agent_conn *a, uint16_t code, const char *why)
 {
+	if (code == AW_ERR_PROTOCOL)
+		s->st.refused[REFUSED_PROTOCOL]++;
 	aw_put_error(&a->c.out, code, why);
 	a->state = CS_CLOSING;
 }
@@ -189,6 +196,7 @@ static void accept_all(struct server *s, int lfd)
 
 	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
 		if (s->nconns >= s->o->max_conns) {
+			s->st.refused[REFUSED_LIMIT]++;
 			logmsg("refused connection: %u connections already", s->o->max_conns);
 			close(fd);
 			continue;
@@ -202,7 +210,10 @@ static void accept_all(struct server *s, int lfd)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		peer_name(fd, a->peer, sizeof(a->peer));
 		a->start_ms = a->last_ms = now_ms();
+		a->agent = -1;
 		s->conns[s->nconns++] = a;
+		s->st.accepted++;
+		s->st.open++;
 	}
 }
 
@@ -230,7 +241,7 @@ static void on_hello(struct server *s, struct agent_conn *a, struct cursor p)
 
 	if (!aw_decode_hello(p, &h) || h.stream == 0) {
 		logmsg("agent %s (%s): malformed HELLO", a->subject, a->peer);
-		conn_fail(a, AW_ERR_PROTOCOL, "malformed HELLO");
+		conn_fail(s, a, AW_ERR_PROTOCOL, "malformed HELLO");
 		return;
 	}
 	if (h.kind != AW_KIND_AUDIT && h.kind != AW_KIND_EVE) {
@@ -250,12 +261,12 @@ static void on_hello(struct server *s, struct agent_conn *a, struct cursor p)
 		    !strcmp(o->subject, a->subject)) {
 			logmsg("agent %s: new session from %s replaces the one from %s",
 			       a->subject, a->peer, o->peer);
-			conn_fail(o, AW_ERR_BUSY, "replaced by a newer session");
+			conn_fail(s, o, AW_ERR_BUSY, "replaced by a newer session");
 		}
 	}
 	if (store_committed(s->store, a->subject, h.stream, &a->committed) < 0) {
 		logmsg("store: %s", store_error(s->store));
-		conn_fail(a, AW_ERR_STORE, "store unavailable");
+		conn_fail(s, a, AW_ERR_STORE, "store unavailable");
 		return;
 	}
 	a->stream = h.stream;
@@ -264,6 +275,11 @@ static void on_hello(struct server *s, struct agent_conn *a, struct cursor p)
 		record_address(s, a);
 	a->received = a->committed;
 	a->state = CS_STREAM;
+	a->agent = server_stats_agent(&s->st, a->subject);
+	if (a->agent >= 0) {
+		s->st.agents[a->agent].sessions++;
+		s->st.agents[a->agent].last_seen = (uint64_t)wall();
+	}
 	w.stream = h.stream;
 	w.committed = a->committed;
 	w.window = s->o->window;
@@ -315,14 +331,15 @@ static void lose_round(struct server *s, struct agent_conn *a)
 {
 	logmsg("store: %s", s->alert_failed ? "an alert could not be added"
 						: store_error(s->store));
+	s->st.store_errors++;
 	store_rollback(s->store);
 	s->txn = false;
 	s->alert_failed = false;
 	s->round_packages = s->round_events = 0;
 	for (size_t i = 0; i < s->nconns; i++)
 		if (s->conns[i]->pending)
-			conn_fail(s->conns[i], AW_ERR_STORE, "store cannot write");
-	conn_fail(a, AW_ERR_STORE, "store cannot write");
+			conn_fail(s, s->conns[i], AW_ERR_STORE, "store cannot write");
+	conn_fail(s, a, AW_ERR_STORE, "store cannot write");
 }
 
 static void on_package(struct server *s, struct agent_conn *a, struct cursor p)
@@ -332,11 +349,12 @@ static void on_package(struct server *s, struct agent_conn *a, struct cursor p)
 
 	if (!aw_decode_package(p, &pkg)) {
 		logmsg("agent %s (%s): malformed PACKAGE", a->subject, a->peer);
-		conn_fail(a, AW_ERR_PROTOCOL, "malformed PACKAGE");
+		conn_fail(s, a, AW_ERR_PROTOCOL, "malformed PACKAGE");
 		return;
 	}
 	if (pkg.seq <= a->received) {
 		/* a replay: already stored (or in this round's transaction) */
+		s->st.duplicates++;
 		if (pkg.seq <= a->committed)
 			aw_put_ack(&a->c.out, a->committed);
 		return;
@@ -345,13 +363,14 @@ static void on_package(struct server *s, struct agent_conn *a, struct cursor p)
 	if (rc < 0) {
 		logmsg("agent %s (%s): package %llu: bad compressed body",
 		       a->subject, a->peer, (unsigned long long)pkg.seq);
-		conn_fail(a, AW_ERR_PROTOCOL, "bad package body");
+		conn_fail(s, a, AW_ERR_PROTOCOL, "bad package body");
 		return;
 	}
 	if (!s->txn) {
 		if (store_begin(s->store) < 0) {
 			logmsg("store: %s", store_error(s->store));
-			conn_fail(a, AW_ERR_STORE, "store cannot write");
+			s->st.store_errors++;
+			conn_fail(s, a, AW_ERR_STORE, "store cannot write");
 			return;
 		}
 		s->txn = true;
@@ -364,7 +383,7 @@ static void on_package(struct server *s, struct agent_conn *a, struct cursor p)
 				   pkg.n_events, &s->body, wall());
 	if (rc == -EPROTO) {
 		logmsg("agent %s (%s): %s", a->subject, a->peer, store_error(s->store));
-		conn_fail(a, AW_ERR_PROTOCOL, "package body does not match its header");
+		conn_fail(s, a, AW_ERR_PROTOCOL, "package body does not match its header");
 		return;
 	}
 	if (rc < 0) {
@@ -377,6 +396,8 @@ static void on_package(struct server *s, struct agent_conn *a, struct cursor p)
 		       (unsigned long long)pkg.seq - 1);
 	a->received = pkg.seq;
 	a->pending = pkg.seq;
+	if (rc == 0)
+		s->st.duplicates++;	/* the store had it (a resend after a lost ACK) */
 	if (rc == 1) {
 		s->round_packages++;
 		s->round_events += pkg.n_events;
@@ -395,7 +416,7 @@ static void on_frame(struct server *s, struct agent_conn *a, struct aw_frame *f)
 		if (f->type == AW_HELLO)
 			on_hello(s, a, f->payload);
 		else
-			conn_fail(a, AW_ERR_PROTOCOL, "HELLO expected");
+			conn_fail(s, a, AW_ERR_PROTOCOL, "HELLO expected");
 		return;
 	}
 	switch (f->type) {
@@ -407,7 +428,7 @@ static void on_frame(struct server *s, struct agent_conn *a, struct aw_frame *f)
 		break;
 	case AW_STATS:
 		if (!aw_decode_stats(f->payload, &st)) {
-			conn_fail(a, AW_ERR_PROTOCOL, "malformed STATS");
+			conn_fail(s, a, AW_ERR_PROTOCOL, "malformed STATS");
 			break;
 		}
 		if (st.kernel_lost || st.spool_dropped_packages)
@@ -427,7 +448,7 @@ static void on_frame(struct server *s, struct agent_conn *a, struct aw_frame *f)
 	default:
 		logmsg("agent %s (%s): unexpected frame type %u", a->subject,
 		       a->peer, f->type);
-		conn_fail(a, AW_ERR_PROTOCOL, "unexpected frame");
+		conn_fail(s, a, AW_ERR_PROTOCOL, "unexpected frame");
 	}
 }
 
@@ -441,6 +462,7 @@ static bool conn_input(struct server *s, struct agent_conn *a)
 	if (a->state == CS_HANDSHAKE) {
 		rc = audit_conn_handshake(&a->c);
 		if (rc < 0) {
+			s->st.refused[server_stats_refusal(a->c.ssl)]++;
 			tls_ctx_why(a->c.ssl, why, sizeof(why));
 			logmsg("refused %s: %s", a->peer, why);
 			return false;
@@ -448,6 +470,7 @@ static bool conn_input(struct server *s, struct agent_conn *a)
 		if (rc == 0)
 			return true;
 		if (tls_peer_subject(a->c.ssl, a->subject, sizeof(a->subject)) < 0) {
+			s->st.refused[REFUSED_NO_CERT]++;
 			logmsg("refused %s: no client certificate", a->peer);
 			return false;
 		}
@@ -457,6 +480,7 @@ static bool conn_input(struct server *s, struct agent_conn *a)
 	if (rc < 0 && a->c.in.len == a->c.in_off) {
 		/* the peer closed; a verify failure on our side shows up here too */
 		if (a->state == CS_HELLO && !a->subject[0]) {
+			s->st.refused[server_stats_refusal(a->c.ssl)]++;
 			tls_ctx_why(a->c.ssl, why, sizeof(why));
 			logmsg("refused %s: %s", a->peer, why);
 		}
@@ -465,12 +489,14 @@ static bool conn_input(struct server *s, struct agent_conn *a)
 	}
 	if (rc > 0)
 		a->last_ms = now_ms();
+	if (rc > 0 && a->agent >= 0)
+		s->st.agents[a->agent].last_seen = (uint64_t)wall();
 	while (a->state != CS_CLOSING && (rc = audit_conn_frame(&a->c, &f)) == 1)
 		on_frame(s, a, &f);
 	if (rc < 0 && a->state != CS_CLOSING) {
 		logmsg("agent %s (%s): %s frame, closing", a->subject, a->peer,
 		       rc == -EMSGSIZE ? "oversized" : "malformed");
-		conn_fail(a, AW_ERR_PROTOCOL, rc == -EMSGSIZE ? "frame too large"
+		conn_fail(s, a, AW_ERR_PROTOCOL, rc == -EMSGSIZE ? "frame too large"
 							     : "malformed frame");
 	}
 	return true;
@@ -492,10 +518,14 @@ static void commit_round(struct server *s)
 	else
 		rc = store_commit(s->store);
 	if (rc == 0) {
-		s->packages += s->round_packages;
-		s->events += s->round_events;
-		if (s->alerts)
+		s->st.packages += s->round_packages;
+		s->st.events += s->round_events;
+		if (s->alerts) {
 			alert_log_flush(s->alerts);
+			s->st.alerts = alert_log_written(s->alerts);
+		}
+	} else {
+		s->st.store_errors++;
 	}
 	s->round_packages = s->round_events = 0;
 	for (i = 0; i < s->nconns; i++) {
@@ -507,7 +537,7 @@ static void commit_round(struct server *s)
 			a->committed = a->pending;
 			aw_put_ack(&a->c.out, a->committed);
 		} else {
-			conn_fail(a, AW_ERR_STORE, rc == -ENOSPC ? "store full"
+			conn_fail(s, a, AW_ERR_STORE, rc == -ENOSPC ? "store full"
 							       : "store cannot write");
 			a->received = a->committed;
 		}
@@ -567,7 +597,7 @@ static int drop_root(const struct server_opts *o)
 
 int server_run(const struct server_opts *o)
 {
-	struct server s = { .o = o };
+	struct server s = { .o = o, .st = { .start_ms = now_ms() } };
 	struct pollfd *pfd = NULL;
 	struct sigaction sa = { 0 };
 	char err[512];
@@ -602,15 +632,20 @@ int server_run(const struct server_opts *o)
 	lfd = server_listen(o->listen);
 	if (lfd < 0)
 		goto out;
+	if (o->stats_socket && !(s.ss = statsock_open(o->stats_socket, "server", &n))) {
+		logmsg("stats socket %s: %s", o->stats_socket, strerror(-n));
+		goto out;
+	}
 	if (drop_root(o) < 0)
 		goto out;
 	s.conns = calloc(o->max_conns, sizeof(*s.conns));
-	pfd = calloc(o->max_conns + 1, sizeof(*pfd));
+	pfd = calloc(o->max_conns + 2, sizeof(*pfd));
 	if (!s.conns || !pfd)
 		goto out;
 	logmsg("listening on %s, store %s, %zu rules", o->listen, o->store,
 	       audit_rules_count(s.rules));
 	while (!stop_flag) {
+		size_t stats_ix;
 		uint64_t now;
 
 		if (reload_flag) {
@@ -624,11 +659,18 @@ int server_run(const struct server_opts *o)
 			pfd[i + 1].events = audit_conn_events(&s.conns[i]->c);
 			pfd[i + 1].revents = 0;
 		}
-		n = poll(pfd, s.nconns + 1, 1000);
+		/* the stats socket after the connections, answered at once */
+		stats_ix = s.nconns + 1;
+		pfd[stats_ix].fd = s.ss ? statsock_fd(s.ss) : -1;
+		pfd[stats_ix].events = POLLIN;
+		pfd[stats_ix].revents = 0;
+		n = poll(pfd, s.nconns + 2, 1000);
 		if (n < 0 && errno != EINTR) {
 			logmsg("poll: %s", strerror(errno));
 			break;
 		}
+		if (n > 0 && pfd[stats_ix].revents)
+			statsock_serve(s.ss, server_stats_render, &s.st);
 		now = now_ms();
 		/* pass 1: input; all new packages go into one transaction */
 		for (i = 0; n > 0 && i < s.nconns; i++) {
@@ -653,6 +695,8 @@ int server_run(const struct server_opts *o)
 				continue;
 			}
 			if (stale) {
+				if (a->state == CS_HANDSHAKE)
+					s.st.refused[REFUSED_TIMEOUT]++;
 				logmsg("closing %s (%s): %s timeout", a->peer,
 				       a->subject[0] ? a->subject : "no identity",
 				       a->state == CS_HANDSHAKE ? "handshake" : "idle");
@@ -666,7 +710,7 @@ int server_run(const struct server_opts *o)
 			accept_all(&s, lfd);
 	}
 	logmsg("stopping: %llu packages, %llu events stored, %llu alerts",
-	       (unsigned long long)s.packages, (unsigned long long)s.events,
+	       (unsigned long long)s.st.packages, (unsigned long long)s.st.events,
 	       (unsigned long long)(s.alerts ? alert_log_written(s.alerts) : 0));
 	ret = 0;
 out:
@@ -682,6 +726,8 @@ out:
 	if (s.alerts && store_begin(s.store) == 0 &&
 	    (alert_log_mark(s.alerts) < 0 || store_commit(s.store) < 0))
 		store_rollback(s.store);
+	statsock_close(s.ss);
+	server_stats_free(&s.st);
 	alert_log_close(s.alerts);
 	store_close(s.store);
 	SSL_CTX_free(s.ctx);

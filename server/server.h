@@ -40,6 +40,7 @@ struct server_opts {
 	const char *rules;	/* file or directory; NULL: no analysis */
 	const char *alert_log;	/* NULL: standard output */
 	const char *user;	/* "root": no drop */
+	const char *stats_socket;	/* NULL: none (statsock.h) */
 };
 
 /* Runs until SIGINT/SIGTERM. 0, or 1 when it could not start (logged). */

@@ -13,7 +13,7 @@
 
 #include "engine/eve.h"
 #include "io/nfq.h"
-#include "io/statsock.h"
+#include "statsock.h"
 
 #define DAEMON_CONFIG_MAX_FILE (1u << 20)
 

@@ -71,7 +71,7 @@
 #include "policy/policy.h"
 #include "policy/policy_lint.h"
 #include "privdrop.h"
-#include "io/statsock.h"
+#include "statsock.h"
 #include "io/synlog.h"
 #include "version.h"
 
@@ -1068,7 +1068,7 @@ int main(int argc, char **argv)
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	if (sfd < 0)
 		goto out;
-	if (m->cfg.stats_socket[0] && !(m->ss = statsock_open(m->cfg.stats_socket, &err)))
+	if (m->cfg.stats_socket[0] && !(m->ss = statsock_open(m->cfg.stats_socket, "monitor", &err)))
 		fprintf(stderr, "secaudit-monitor: stats socket %s: %s (going on without)\n",
 			m->cfg.stats_socket, strerror(-err));
 	if (m->cfg.evidence[0] && prepare_evidence_dir(m->cfg.evidence, m->cfg.user,

@@ -36,7 +36,7 @@
 #include "io/inject.h"
 #include "json.h"
 #include "io/nfq.h"
-#include "io/statsock.h"
+#include "statsock.h"
 
 #define PROBE_FLOWS 4096
 
@@ -336,7 +336,7 @@ static int probe_run(int argc, char **argv)
 		fprintf(stderr, "nfq_probe: inject: %s\n", strerror(-err));
 		goto out;
 	}
-	if (stats_path && !(ss = statsock_open(stats_path, &err))) {
+	if (stats_path && !(ss = statsock_open(stats_path, "monitor", &err))) {
 		fprintf(stderr, "nfq_probe: %s: %s\n", stats_path, strerror(-err));
 		goto out;
 	}

@@ -1,4 +1,4 @@
-/* libFuzzer harness: the monitor's stats line as `secaudit stats` reads it
+/* libFuzzer harness: a daemon's stats line as `secaudit stats` reads it
  * from the stats socket, rendered in every format (stats_format.h). */
 #include <stddef.h>
 #include <stdint.h>

@@ -1,5 +1,5 @@
 /*
- * stats_format: the monitor's stats line as a table for a person and in
+ * stats_format: a daemon's stats line as a table for a person and in
  * Prometheus' text format; bad lines are refused (-EPROTO), never read
  * past their end.
  */
@@ -129,4 +129,54 @@ Test(stats_format, numbers_that_are_not_counters_are_skipped)
 	cr_assert(!strstr(s, "_a_") && !strstr(s, "_b_") && !strstr(s, "_c_"), "%s", s);
 	cr_assert(strstr(s, "secaudit_monitor_d_total 18446744073709551615\n"), "%s", s);
 	free(s);
+}
+
+static const char SERVER_LINE[] =
+	"{\"statsock\":1,\"daemon\":\"server\",\"version\":\"1.0\",\"uptime\":3,"
+	"\"connections\":{\"accepted\":4,\"open\":1},"
+	"\"reasons\":[{\"reason\":\"bad_cert\",\"refused\":2},{\"reason\":\"revoked\",\"refused\":1}],"
+	"\"agents\":[{\"agent\":\"O=Test \\\"q\\\",CN=a\\\\1\",\"last_seen\":1700000000,\"sessions\":2}]}";
+
+Test(stats_format, daemon_names_metrics_and_string_labels)
+{
+	int rc;
+	char *s = render(SERVER_LINE, STATS_PROMETHEUS, &rc);
+
+	cr_assert_eq(rc, 0);
+	cr_assert(strstr(s, "# TYPE secaudit_server_uptime_seconds gauge\n"), "%s", s);
+	cr_assert(strstr(s, "# TYPE secaudit_server_connections_open gauge\n"
+			    "secaudit_server_connections_open 1\n"), "%s", s);
+	cr_assert(strstr(s, "secaudit_server_connections_accepted_total 4\n"), "%s", s);
+	cr_assert(strstr(s, "# TYPE secaudit_server_refused_total counter\n"
+			    "secaudit_server_refused_total{reason=\"bad_cert\"} 2\n"
+			    "secaudit_server_refused_total{reason=\"revoked\"} 1\n"), "%s", s);
+	/* the subject's quote and backslash escaped as the format wants */
+	cr_assert(strstr(s, "secaudit_server_agent_last_seen_timestamp_seconds"
+			    "{agent=\"O=Test \\\"q\\\",CN=a\\\\1\"} 1700000000\n"), "%s", s);
+	cr_assert(strstr(s, "secaudit_server_sessions_total{agent="), "%s", s);
+	cr_assert(!strstr(s, "secaudit_monitor") && !strstr(s, "_reason") && !strstr(s, "_daemon"), "%s", s);
+	free(s);
+}
+
+Test(stats_format, text_has_a_table_per_label)
+{
+	int rc;
+	char *s = render(SERVER_LINE, STATS_TEXT, &rc);
+
+	cr_assert_eq(rc, 0);
+	cr_assert(strstr(s, "reason bad_cert") && strstr(s, "reason revoked"), "%s", s);
+	cr_assert(strstr(s, "\nrefused                                    -               2"
+			    "               1\n"), "%s", s);
+	cr_assert(strstr(s, "agent O=Test \"q\",CN=a\\1"), "%s", s);
+	free(s);
+}
+
+Test(stats_format, a_daemon_name_that_is_no_metric_name_is_refused)
+{
+	int rc;
+
+	free(render("{\"daemon\":\"a b\",\"x\":1}", STATS_PROMETHEUS, &rc));
+	cr_assert_eq(rc, -EPROTO);
+	free(render("{\"daemon\":\"\",\"x\":1}", STATS_PROMETHEUS, &rc));
+	cr_assert_eq(rc, -EPROTO);
 }

@@ -1,7 +1,7 @@
 /*
  * statsock: one JSON line per connection over a unix stream socket.
  */
-#include "io/statsock.h"
+#include "statsock.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -16,6 +16,7 @@
 
 struct statsock {
 	int fd;
+	const char *daemon;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	struct buf line;
 };
@@ -30,7 +31,7 @@ static int make_addr(const char *path, struct sockaddr_un *sa)
 	return 0;
 }
 
-struct statsock *statsock_open(const char *path, int *err)
+struct statsock *statsock_open(const char *path, const char *daemon, int *err)
 {
 	struct statsock *s = calloc(1, sizeof(*s));
 	struct sockaddr_un sa;
@@ -40,6 +41,7 @@ struct statsock *statsock_open(const char *path, int *err)
 	if (!s)
 		goto fail;
 	s->fd = -1;
+	s->daemon = daemon;
 	r = make_addr(path, &sa);
 	if (r < 0)
 		goto fail;
@@ -95,6 +97,7 @@ static void answer(struct statsock *s, int c, statsock_render_fn render, void *a
 	json_init(&j, &s->line);
 	json_object_begin(&j);
 	json_kv_int(&j, "statsock", 1);
+	json_kv_str(&j, "daemon", s->daemon);
 	render(arg, &j);
 	json_object_end(&j);
 	buf_putc(&s->line, '\n');

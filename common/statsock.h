@@ -1,11 +1,13 @@
 /*
- * statsock: the monitor's counters over a local unix socket.
+ * statsock: a daemon's counters over a local unix socket (secaudit-monitor,
+ * secaudit-agent and secaudit-server each keep one).
  *
  * Protocol (version 1): a client connects to the stream socket; the daemon
  * writes exactly one line, a JSON object of counters terminated by "\n",
- * and closes. The client sends nothing. The object's first key is
- * "statsock":1 (the protocol version); the rest is the daemon's to define
- * (see docs/deploy.md). `secaudit stats` is the client.
+ * and closes. The client sends nothing. The object's first keys are
+ * "statsock":1 (the protocol version) and "daemon":"monitor"|"agent"|
+ * "server" (a line without it is the monitor's); the rest is the daemon's
+ * to define (see docs/deploy.md). `secaudit stats` is the client.
  *
  * Server side: the daemon opens the socket (before dropping privileges),
  * polls statsock_fd() with its other descriptors and calls statsock_serve()
@@ -20,20 +22,23 @@
 #include "json.h"
 
 #define STATSOCK_DEFAULT_PATH "/run/secaudit/monitor.sock"
+#define STATSOCK_AGENT_PATH "/run/secaudit/agent.sock"
+#define STATSOCK_SERVER_PATH "/run/secaudit/server.sock"
 #define STATSOCK_MAX_LINE (1u << 20)
 
 struct statsock;
 
 /* Writes the counters as the members of the already open JSON object
- * (the caller has written "statsock":1 first and closes it after). */
+ * (statsock has written "statsock" and "daemon" first and closes it after). */
 typedef void (*statsock_render_fn)(void *arg, struct json *j);
 
 /*
  * Listens on path (a stale socket file left there is replaced; any other
- * kind of file is refused with -EEXIST), mode 0660. NULL on failure with a
+ * kind of file is refused with -EEXIST), mode 0660, answering as daemon (a
+ * static string: "monitor", "agent" or "server"). NULL on failure with a
  * negative errno in *err.
  */
-struct statsock *statsock_open(const char *path, int *err);
+struct statsock *statsock_open(const char *path, const char *daemon, int *err);
 /* Closes the socket and removes its file. NULL is fine. */
 void statsock_close(struct statsock *s);
 int statsock_fd(const struct statsock *s);
