@@ -250,7 +250,7 @@ static void on_hello(struct server *s, struct agent_conn *a, struct cursor p)
 		snprintf(why, sizeof(why), "unknown package kind %u (protocol revision %u):"
 			 " this server stores audit (1) and eve (2)", h.kind, h.revision);
 		logmsg("refused %s (%s): %s", a->subject, a->peer, why);
-		conn_fail(a, AW_ERR_KIND, why);
+		conn_fail(s, a, AW_ERR_KIND, why);
 		return;
 	}
 	/* one live session per agent and stream: a new one replaces the old */
