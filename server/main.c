@@ -211,7 +211,8 @@ int main(int argc, char **argv)
 		/* a bare port is on the loopback address */
 		snprintf(web_addr, sizeof(web_addr), strchr(web_listen, ':') ? "%s" : "127.0.0.1:%s",
 			 web_listen);
-		if (!server_split_hostport(web_addr, host, sizeof(host), port, sizeof(port))) {
+		if (!server_split_hostport(web_addr, host, sizeof(host), port, sizeof(port)) ||
+		    !parse_uint(port, &u) || u == 0 || u > 65535) {
 			snprintf(err, sizeof(err), "web: '%s' is not [ADDR:]PORT", web_listen);
 			goto bad;
 		}

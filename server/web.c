@@ -275,9 +275,15 @@ static void *web_loop(void *arg)
 	return NULL;
 }
 
+static int no_row(void *ctx, const struct store_audit_alert *a)
+{
+	return 0;
+}
+
 struct web *web_start(const struct web_opts *o, char *err, size_t errsz)
 {
 	struct web *w = calloc(1, sizeof(*w));
+	struct store *tmp;
 	sigset_t all, old;
 	int rc;
 
@@ -292,6 +298,22 @@ struct web *web_start(const struct web_opts *o, char *err, size_t errsz)
 	w->ctx = tls_ctx_new(&o->tls, err, errsz);
 	if (!w->ctx)
 		goto fail;
+	/* the reader needs the schema, which the writer's open makes (again:
+	 * it is idempotent); opened now, as root, the handle outlives the drop
+	 * of privileges that could otherwise keep it from the database */
+	tmp = store_open(o->store, err, errsz);
+	if (!tmp)
+		goto fail;
+	store_close(tmp);
+	w->store = store_open_readonly(o->store, err, errsz);
+	if (!w->store)
+		goto fail;
+	/* a first read opens what SQLite opens lazily (its WAL and shared
+	 * memory files) while still root */
+	if (store_audit_alerts(w->store, 1, no_row, NULL) < 0) {
+		snprintf(err, errsz, "web: store: %s", store_error(w->store));
+		goto fail;
+	}
 	w->lfd = server_listen(o->listen);
 	if (w->lfd < 0) {
 		snprintf(err, errsz, "web: cannot listen on %s", o->listen);
@@ -317,6 +339,7 @@ fail:
 		close(w->wake);
 	if (w->lfd >= 0)
 		close(w->lfd);
+	store_close(w->store);
 	SSL_CTX_free(w->ctx);
 	free(w);
 	return NULL;

@@ -2,7 +2,8 @@
  * web: the read-only web view of secaudit-server (config `web:`, flag
  * --web). Its own thread and poll() loop, so a slow browser never holds up
  * the channel's loop; its own read-only store handle (store_open_readonly),
- * opened at the first request and again after a failure.
+ * opened by web_start (which makes the schema first, as the server's own
+ * open would) and opened again at the next request after a failure.
  *
  * Access is the channel's: HTTPS with the server's certificate and key, and
  * only for clients whose certificate chains to the same CA and is not on
@@ -31,7 +32,7 @@ struct web_opts {
 
 struct web;
 
-/* Binds, builds the TLS context and starts the thread (with every signal
+/* Opens the store, binds, builds the TLS context and starts the thread (with every signal
  * blocked: they stay the main loop's). NULL with the reason in err. The
  * strings of o must outlive the web. */
 struct web *web_start(const struct web_opts *o, char *err, size_t errsz);
