@@ -47,6 +47,18 @@ static const struct { const char *daemon, *name, *prom, *help; } gauges[] = {
 	{ "server", "connections.open", "connections_open", "Agent connections open now." },
 	{ "server", "last_seen", "agent_last_seen_timestamp_seconds",
 	  "Unix time of the last frame from the agent (certificate subject)." },
+	{ "monitor", "probe.in_flight", "probe_in_flight",
+	  "Probes of TLS 1.3 servers running now." },
+	{ "monitor", "probe.cache_entries", "probe_cache_entries", "Probe answers cached." },
+	{ "monitor", "probe.latency_ms_p50", "probe_wait_ms_p50",
+	  "Median wait of a session for its probe's answer (bucket bound, ms)." },
+	{ "monitor", "probe.latency_ms_p90", "probe_wait_ms_p90",
+	  "90th percentile wait of a session for its probe's answer (bucket bound, ms)." },
+	{ "monitor", "probe.latency_ms_p99", "probe_wait_ms_p99",
+	  "99th percentile wait of a session for its probe's answer (bucket bound, ms)." },
+	{ "monitor", "probe.probe_ms_max", "probe_duration_ms_max", "Longest probe (ms)." },
+	{ "monitor", "probe.probe_ms_mean", "probe_duration_ms_mean",
+	  "Mean probe duration (ms)." },
 };
 
 /* The gauge entry of name for this daemon, or -1. */

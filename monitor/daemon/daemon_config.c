@@ -29,6 +29,7 @@ void daemon_config_default(struct daemon_config *c)
 	c->mark_deny = NFQUEUE_MARK_DENY;
 	c->mark_inject = NFQUEUE_MARK_INJECT;
 	engine_config_default(&c->engine);
+	prober_config_default(&c->probe);
 	/* Decided flows leave the queue by their mark: nothing more of them
 	 * comes back, so the table need not hold them until they time out. */
 	c->engine.forget_decided = true;
@@ -245,10 +246,51 @@ static bool limits_key(struct cctx *x, struct daemon_config *c, const yaml_node_
 	return yamldoc_fail(&x->yd, k, "unknown key '%s' in limits", key);
 }
 
+static const char *const probe_keys[] = {
+	"threads", "max_pending", "cache_size", "cache_ttl", "negative_ttl", "timeout_ms",
+	"rate_global", "rate_per_destination", NULL
+};
+
+/* probe: the prober of `tls13_certificates: probe` profiles (daemon-wide;
+ * which sessions are probed is the rules' business). */
+static bool probe_key(struct cctx *x, struct daemon_config *c, const yaml_node_t *k,
+		      const yaml_node_t *v)
+{
+	static const struct { const char *key; bool duration; unsigned long long min, max; } lim[] = {
+		{ "threads", false, 1, 64 }, { "max_pending", false, 1, 1 << 20 },
+		{ "cache_size", false, 1, 1 << 24 }, { "cache_ttl", true, 1, 86400 },
+		{ "negative_ttl", true, 1, 86400 }, { "timeout_ms", false, 100, 60000 },
+		{ "rate_global", false, 1, 100000 }, { "rate_per_destination", false, 1, 100000 },
+	};
+	unsigned *field[] = {
+		&c->probe.threads, &c->probe.max_pending, NULL, &c->probe.ttl_s,
+		&c->probe.negative_ttl_s, &c->probe.probe.timeout_ms, &c->probe.rate_global,
+		&c->probe.rate_per_dest,
+	};
+	const char *key = yamldoc_scalar(k);
+	unsigned long long u;
+	size_t i;
+
+	for (i = 0; i < sizeof(lim) / sizeof(lim[0]); i++) {
+		if (strcmp(key, lim[i].key))
+			continue;
+		if (!get_num(x, v, key, lim[i].duration, lim[i].max, &u))
+			return false;
+		if (u < lim[i].min)
+			return yamldoc_fail(&x->yd, v, "%s must be at least %llu", key, lim[i].min);
+		if (field[i])
+			*field[i] = (unsigned)u;
+		else
+			c->probe.cache_size = (size_t)u;
+		return true;
+	}
+	return yamldoc_fail(&x->yd, k, "unknown key '%s' in probe", key);
+}
+
 static const char *const top_keys[] = {
 	"version", "rules", "alert_log", "log", "evidence", "stats_socket", "stats_interval",
-	"community_id", "community_id_seed", "eve_custom", "drop_resets_server", "user", "group", "nfqueue",
-	"limits", NULL
+	"community_id", "community_id_seed", "eve_custom", "drop_resets_server", "user", "group",
+	"nfqueue", "limits", "probe", NULL
 };
 
 static bool top_key(struct cctx *x, struct daemon_config *c, const yaml_node_t *k,
@@ -315,6 +357,8 @@ static bool top_key(struct cctx *x, struct daemon_config *c, const yaml_node_t *
 		return each_pair(x, v, key, nfqueue_keys, c, nfqueue_key);
 	if (!strcmp(key, "limits"))
 		return each_pair(x, v, key, limits_keys, c, limits_key);
+	if (!strcmp(key, "probe"))
+		return each_pair(x, v, key, probe_keys, c, probe_key);
 	return yamldoc_fail(&x->yd, k, "unknown key '%s'", key);
 }
 

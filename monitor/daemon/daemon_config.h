@@ -20,6 +20,9 @@
  *                           `custom: [...]` names them (certificate, chain, ...)
  *   drop_resets_server: BOOL   `drop` resets the server's end (default true)
  *   user, group: NAMES      run as these after opening the sockets
+ *   probe: { threads, max_pending, cache_size, cache_ttl, negative_ttl (s/m/h),
+ *            timeout_ms, rate_global (per second), rate_per_destination (per
+ *            minute) }   the prober of `tls13_certificates: probe` profiles
  * Unknown keys are errors. Relative paths are relative to the file.
  */
 #ifndef SECAUDIT_DAEMON_CONFIG_H
@@ -29,6 +32,7 @@
 #include <stdint.h>
 
 #include "engine/engine.h"
+#include "probe/prober.h"
 
 #define DAEMON_PATH_MAX 4096
 #define DAEMON_MAX_QUEUES 64
@@ -52,6 +56,7 @@ struct daemon_config {
 	uint32_t queue_maxlen, rcvbuf;     /* 0: the adapter's defaults */
 	uint32_t mark_mask, mark_accept, mark_deny, mark_inject;
 	struct engine_config engine;
+	struct prober_config probe;        /* probe.mark: set from mark_accept at start */
 };
 
 /* The defaults: queue 0, stats socket STATSOCK_DEFAULT_PATH, stats every

@@ -43,6 +43,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <sys/eventfd.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
@@ -73,6 +74,7 @@
 #include "privdrop.h"
 #include "statsock.h"
 #include "io/synlog.h"
+#include "probe/prober.h"
 #include "version.h"
 
 #define WORKER_POLL_MS 200
@@ -85,6 +87,7 @@ struct worker_counts {
 	uint64_t evasion_drops;          /* packets dropped alone (evasion) */
 	uint64_t log_errors;
 	struct inspector_counters in;
+	struct inspector_probe_counters probe;
 	struct engine_counters eng;
 };
 
@@ -96,6 +99,7 @@ struct worker {
 	struct nfqueue *q;
 	struct inspector *in;
 	struct inject *inj;
+	int wake_fd;                     /* eventfd: a probe answered */
 	struct buf out;
 	struct worker_counts n;          /* the worker's own */
 	pthread_mutex_t lock;            /* guards snap */
@@ -114,6 +118,7 @@ struct monitor {
 	struct worker *w;
 	struct statsock *ss;
 	struct synlog *synlog;          /* clients' SYNs (NFLOG); NULL: none */
+	struct prober *prober;          /* tls13_certificates: probe; NULL: none */
 	uint64_t reloads, reload_failures, start_us;
 	uint64_t log_reopen_failures;
 	uint64_t log_retry_at;          /* monotonic µs of the next reopen try; 0: none due */
@@ -174,6 +179,13 @@ static int on_packet(void *arg, struct nfqueue_packet *p)
 	w->n.packets++;
 	v = inspector_ip_packet(w->in, pkt, len, clock_us(CLOCK_REALTIME),
 				p->csum_not_ready ? ENGINE_PKT_CSUM_UNKNOWN : 0);
+	if (inspector_last_held(w->in)) {
+		/* The server's TLS 1.3 flight waits for the probe of its chain
+		 * (released by release_held()); one over the per-flow cap is
+		 * dropped: TCP sends it again. */
+		flush_log(w);
+		return inspector_hold(w->in, p->id, p->mark) == 0 ? NFQUEUE_HOLD : NFQUEUE_DROP;
+	}
 	decided = engine_last_decided(inspector_engine(w->in));
 	/* Evasion: a packet the receiver would discard is dropped alone; a
 	 * conflicting copy leaves with the judged bytes. */
@@ -219,9 +231,83 @@ static int on_packet(void *arg, struct nfqueue_packet *p)
 	return r;
 }
 
+/* The verdict of a held flight (inspector_set_prober): drop and reject as
+ * a packet's would be (with their resets), accept for the flow once it is
+ * decided. */
+static void release_held(void *arg, const uint32_t *ids, const uint32_t *marks, unsigned n,
+			 enum engine_verdict v, bool decided, const uint8_t *pkt, size_t len)
+{
+	struct worker *w = arg;
+	int verdict = v != ENGINE_ACCEPT ? NFQUEUE_DROP_FLOW :
+		      decided ? NFQUEUE_ACCEPT_FLOW : NFQUEUE_ACCEPT;
+	unsigned i;
+
+	if (!w->q)
+		return;             /* stopping: the kernel's bypass applies */
+	for (i = 0; i < n; i++)
+		nfqueue_release(w->q, ids[i], verdict, marks[i]);
+	if (v == ENGINE_ACCEPT) {
+		*(decided ? &w->n.accept_flow : &w->n.accept) += 1;
+		return;
+	}
+	w->n.drop_flow++;
+	if (v == ENGINE_REJECT) {
+		w->n.rejects++;
+		if (pkt && w->inj && inject_rst_both(w->inj, pkt, len) == 0)
+			w->n.rsts_sent += 2;
+		else
+			w->n.rst_errors++;
+	} else if (w->m->cfg.drop_resets_server) {
+		/* the held packets are the server's: reset their sender */
+		if (pkt && w->inj && inject_rst_one(w->inj, pkt, len, 1) == 0)
+			w->n.rsts_sent++;
+		else
+			w->n.rst_errors++;
+	}
+}
+
+/* The prober's done callback (a pool thread): wakes every queue thread. */
+static void probe_done(void *arg)
+{
+	struct monitor *m = arg;
+	uint64_t one = 1;
+	unsigned i;
+
+	for (i = 0; i < m->n_workers; i++)
+		if (m->w[i].wake_fd >= 0 && write(m->w[i].wake_fd, &one, sizeof(one)) < 0)
+			continue;   /* the counter is full: the thread is awake anyway */
+}
+
+/* Waits for packets or a probe's answer, at most until the next held
+ * flight's deadline; then judges what the probes answered and handles the
+ * queued packets. Same return as nfqueue_dispatch(). */
+static int worker_wait(struct worker *w)
+{
+	struct pollfd pfd[2] = { { nfqueue_fd(w->q), POLLIN, 0 }, { w->wake_fd, POLLIN, 0 } };
+	uint64_t due = 0, now, v;
+	int timeout = WORKER_POLL_MS;
+
+	if (!w->m->prober)
+		return nfqueue_dispatch(w->q, WORKER_POLL_MS);
+	due = inspector_probes(w->in, clock_us(CLOCK_REALTIME));
+	flush_log(w);
+	if (due) {
+		now = clock_us(CLOCK_MONOTONIC);
+		timeout = due <= now ? 0 : (int)((due - now + 999) / 1000);
+		if (timeout > WORKER_POLL_MS)
+			timeout = WORKER_POLL_MS;
+	}
+	if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
+		return -errno;
+	if ((pfd[1].revents & POLLIN) && read(w->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return -errno;
+	return pfd[0].revents ? nfqueue_dispatch(w->q, 0) : 0;
+}
+
 static void publish(struct worker *w)
 {
 	inspector_counters(w->in, &w->n.in);
+	inspector_probe_counters(w->in, &w->n.probe);
 	engine_counters(inspector_engine(w->in), &w->n.eng);
 	pthread_mutex_lock(&w->lock);
 	w->snap = w->n;
@@ -241,7 +327,7 @@ static void *worker_main(void *arg)
 			flush_log(w);
 			atomic_store(&w->applied, p);
 		}
-		r = nfqueue_dispatch(w->q, WORKER_POLL_MS);
+		r = worker_wait(w);
 		if (r < 0) {
 			fprintf(stderr, "secaudit-monitor: queue %u: %s; stopping\n", w->queue,
 				strerror(-r));
@@ -328,6 +414,67 @@ static void add_counts(struct worker_counts *t, const struct worker_counts *c)
 	t->eng.not_tls_flows += c->eng.not_tls_flows;
 	t->eng.inspected_packets += c->eng.inspected_packets;
 	t->eng.exceptions += c->eng.exceptions;
+	t->probe.asked += c->probe.asked;
+	t->probe.cache_hits += c->probe.cache_hits;
+	t->probe.failed += c->probe.failed;
+	t->probe.timeouts += c->probe.timeouts;
+	t->probe.held += c->probe.held;
+	t->probe.released += c->probe.released;
+	t->probe.hold_overflow += c->probe.hold_overflow;
+	for (int k = 0; k < INSPECTOR_LATENCY_BUCKETS; k++)
+		t->probe.latency[k] += c->probe.latency[k];
+}
+
+/* The q-quantile of the waits for probes, as the upper bound (ms) of its
+ * bucket; 0 when none was waited for. */
+static uint64_t latency_ms_at(const struct inspector_probe_counters *c, double q)
+{
+	uint64_t n = 0, seen = 0;
+	int k;
+
+	for (k = 0; k < INSPECTOR_LATENCY_BUCKETS; k++)
+		n += c->latency[k];
+	if (!n)
+		return 0;
+	for (k = 0; k < INSPECTOR_LATENCY_BUCKETS; k++) {
+		seen += c->latency[k];
+		if ((double)seen >= q * (double)n)
+			break;
+	}
+	return 1ull << (k < INSPECTOR_LATENCY_BUCKETS ? k : INSPECTOR_LATENCY_BUCKETS - 1);
+}
+
+/* Probes of tls13_certificates: probe profiles: the prober's (shared by
+ * the queues) and the flows' (summed over the queues). */
+static void probe_json(struct json *j, struct prober *p, const struct inspector_probe_counters *c)
+{
+	struct prober_stats ps;
+	int k;
+
+	prober_stats(p, &ps);
+	json_key(j, "probe");
+	json_object_begin(j);
+	json_kv_uint(j, "probes", ps.probes);
+	json_kv_uint(j, "in_flight", ps.in_flight);
+	json_kv_uint(j, "cache_entries", ps.entries);
+	json_kv_uint(j, "cache_hits", c->cache_hits);
+	json_kv_uint(j, "sessions_waited", c->asked);
+	json_kv_uint(j, "failed_sessions", c->failed);
+	json_kv_uint(j, "hold_timeouts", c->timeouts);
+	json_key(j, "failures");
+	json_object_begin(j);
+	for (k = PROBE_OK + 1; k < PROBE_STATUS_COUNT; k++)
+		json_kv_uint(j, probe_status_name((enum probe_status)k), ps.by_status[k]);
+	json_object_end(j);
+	json_kv_uint(j, "held_packets", c->held);
+	json_kv_uint(j, "released_packets", c->released);
+	json_kv_uint(j, "hold_overflow", c->hold_overflow);
+	json_kv_uint(j, "latency_ms_p50", latency_ms_at(c, 0.50));
+	json_kv_uint(j, "latency_ms_p90", latency_ms_at(c, 0.90));
+	json_kv_uint(j, "latency_ms_p99", latency_ms_at(c, 0.99));
+	json_kv_uint(j, "probe_ms_max", ps.latency_us_max / 1000);
+	json_kv_uint(j, "probe_ms_mean", ps.probes ? ps.latency_us_sum / ps.probes / 1000 : 0);
+	json_object_end(j);
 }
 
 /* The members of the stats object: totals, then one entry per queue. */
@@ -353,6 +500,8 @@ static void render_stats(void *arg, struct json *j)
 	json_kv_uint(j, "queues_not_fed", m->not_fed);
 	json_kv_uint(j, "unserved_queues", m->unserved_queues);
 	counts_json(j, &total);
+	if (m->prober)
+		probe_json(j, m->prober, &total.probe);
 	if (m->synlog) {
 		struct synlog_counters sc;
 
@@ -892,6 +1041,18 @@ static int start_workers(struct monitor *m)
 	m->w = calloc(m->n_workers, sizeof(*m->w));
 	if (!m->w)
 		return -ENOMEM;
+	for (i = 0; i < m->n_workers; i++)
+		m->w[i].wake_fd = -1;
+	/* The probe's own connections carry the accept decision as their
+	 * mark (SO_MARK): setup-gateway's chain saves it into their conntrack
+	 * mark at the SYN, so neither they (OUTPUT) nor the server's answers
+	 * (INPUT) are ever queued, even with --input/--output. */
+	m->cfg.probe.probe.mark = m->cfg.mark_accept;
+	m->prober = prober_new(&m->cfg.probe, probe_done, m);
+	if (!m->prober)
+		fprintf(stderr, "secaudit-monitor: no prober (%s): TLS 1.3 sessions of "
+			"tls13_certificates: probe profiles follow on_probe_failure\n",
+			strerror(errno));
 	qc.gso = m->cfg.gso;
 	qc.fail_open = !m->cfg.fail_closed;
 	qc.queue_maxlen = m->cfg.queue_maxlen;
@@ -918,6 +1079,13 @@ static int start_workers(struct monitor *m)
 			inspector_set_evidence(w->in, m->cfg.evidence, DLT_RAW, EVIDENCE_BUDGET);
 		if (m->synlog)
 			engine_set_syn_source(inspector_engine(w->in), syn_source, m->synlog);
+		if (m->prober) {
+			w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+			if (w->wake_fd < 0)
+				return -errno;
+			inspector_set_prober(w->in, m->prober, m->cfg.probe.probe.timeout_ms,
+					     release_held, w);
+		}
 		w->inj = inject_open(m->cfg.mark_inject, &err);
 		if (!w->inj)
 			fprintf(stderr, "secaudit-monitor: no RST injection (%s): reject drops "
@@ -960,6 +1128,7 @@ static void stop_workers(struct monitor *m)
 			pthread_join(w->thread, NULL);
 		/* Unbind first: the kernel then applies its own bypass. */
 		nfqueue_close(w->q);
+		w->q = NULL;
 		inspector_free(w->in);
 		if (w->out.len)
 			flush_log(w);
@@ -967,6 +1136,13 @@ static void stop_workers(struct monitor *m)
 		inject_close(w->inj);
 		pthread_mutex_destroy(&w->lock);
 	}
+	/* After the inspectors (they return the prober's entries), before the
+	 * wake-up descriptors its threads write to. */
+	prober_free(m->prober);
+	m->prober = NULL;
+	for (i = 0; m->w && i < m->n_workers; i++)
+		if (m->w[i].wake_fd >= 0)
+			close(m->w[i].wake_fd);
 	free(m->w);
 	m->w = NULL;
 }

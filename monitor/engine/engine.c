@@ -919,3 +919,11 @@ void engine_counters(const struct engine *e, struct engine_counters *out)
 	*out = e->n;
 	x509_cache_stats(e->certs, &out->cert_lookups, &out->cert_parses, &entries);
 }
+
+void engine_decide(struct engine *e, struct engine_session *es, enum engine_verdict v,
+		   uint64_t ts_us)
+{
+	es->verdict = strongest(es->verdict, v);
+	if (es->final && es->inspecting && e->cfg.forget_decided)
+		end_inspection(e, es, ts_us);
+}

@@ -247,6 +247,13 @@ bool engine_last_decided(const struct engine *e);
 /* Whether the packet just handled was sent by the server of its flow
  * (false for packets that belong to no flow). */
 bool engine_last_from_server(const struct engine *e);
+/*
+ * A verdict reached outside a packet (a probe answered while the server's
+ * flight was held): the flow's verdict becomes the stronger of its own and
+ * v, and a session the sink marked final is logged now, as after a packet.
+ */
+void engine_decide(struct engine *e, struct engine_session *es, enum engine_verdict v,
+		   uint64_t ts_us);
 /* Sets the SYN source (fn NULL: none, the default). */
 void engine_set_syn_source(struct engine *e, engine_syn_fn fn, void *arg);
 

@@ -585,6 +585,8 @@ void eve_certificate_source(struct json *j, const struct tls_session *s)
 	json_object_begin(j);
 	json_kv_str(j, "source", s->cert_source == TLS_CERTS_PROBE ? "probe" :
 				 s->cert_source == TLS_CERTS_KEYLOG ? "keylog" : "handshake");
+	if (s->cert_source == TLS_CERTS_PROBE)
+		json_kv_bool(j, "cached", s->cert_cached);
 	json_object_end(j);
 }
 

@@ -79,7 +79,8 @@ void eve_tls_extra(struct json *j, const struct eve_writer *w, const struct tls_
 /* Writes "certificate": {"source": ...} into the open `secaudit` object
  * when the session shows a certificate: "handshake" (sent in the clear, TLS
  * <= 1.2), "keylog" (a TLS 1.3 handshake decrypted with the key log) or
- * "probe" (the gateway's own handshake with the server). */
+ * "probe" (the gateway's own handshake with the server, with "cached": whether
+ * that answer came from the probe cache). */
 void eve_certificate_source(struct json *j, const struct tls_session *s);
 
 /*

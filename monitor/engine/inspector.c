@@ -4,9 +4,11 @@
 #include "engine/inspector.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "engine/eve.h"
 #include "engine/eve_certs.h"
@@ -14,6 +16,7 @@
 #include "json.h"
 #include "policy/policy.h"
 #include "policy/sessioncache.h"
+#include "probe/prober.h"
 #include "engine/transcript.h"
 
 #define SESSION_CACHE_SLOTS 65536
@@ -35,6 +38,15 @@ struct inspector {
 	size_t pkt_len;
 	inspector_judged_fn judged;  /* NULL: nobody asked */
 	void *judged_arg;
+	/* probes (tls13_certificates: probe); prober NULL: none (offline) */
+	struct prober *prober;
+	uint64_t hold_us;            /* how long a server flight waits for its probe */
+	inspector_release_fn release;
+	void *release_arg;
+	struct judged *waiting;      /* flows with a probe running or a flight held */
+	struct engine_session *cur;  /* the flow of the packet being handled */
+	bool last_held;
+	struct inspector_probe_counters pn;
 };
 
 /* Per flow: the policy judging it and where the judging stands. */
@@ -44,6 +56,19 @@ struct judged {
 	bool alerted;
 	bool reported;              /* handed to in->judged */
 	struct evidence ev;         /* the handshake's packets, while judged */
+	/* tls13_certificates: probe */
+	struct engine_session *es;
+	struct probe_offer *offer;  /* while its probe runs (owned) */
+	struct prober_entry *answer; /* the probe's answer, until judged */
+	bool cached;                /* the answer was in the cache when first asked */
+	bool listed;                /* on in->waiting */
+	uint64_t asked_us;          /* monotonic, when the probe was asked for */
+	uint64_t hold_until;        /* monotonic deadline of the held flight; 0: none held */
+	unsigned n_held;
+	uint32_t held_id[INSPECTOR_MAX_HELD], held_mark[INSPECTOR_MAX_HELD];
+	uint8_t *held_pkt;          /* the first held packet, for resets */
+	size_t held_len;
+	struct judged *next, *prev;
 };
 
 static struct judged *judged_of(struct inspector *in, struct engine_session *es)
@@ -56,8 +81,17 @@ static struct judged *judged_of(struct inspector *in, struct engine_session *es)
 	if (!jd)
 		return NULL;
 	jd->policy = in->policy;
+	jd->es = es;
 	es->user = jd;
 	return jd;
+}
+
+static uint64_t mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 static void policy_flow_of(const struct inspector *in, const struct engine_session *es,
@@ -184,6 +218,131 @@ static void emit_alert(struct inspector *in, const struct engine_session *es, st
 	eve_flow_event(in->out, &in->eve, "alert", es, ts_us, alert_fields, &a);
 }
 
+/* ---- probes (tls13_certificates: probe) ---------------------------------- */
+
+/* Latency buckets: bucket i holds waits below 2^i ms (the last: the rest). */
+static unsigned latency_bucket(uint64_t us)
+{
+	unsigned i = 0;
+
+	while (i + 1 < INSPECTOR_LATENCY_BUCKETS && us >= (1000ull << i))
+		i++;
+	return i;
+}
+
+static void wait_list_add(struct inspector *in, struct judged *jd)
+{
+	if (jd->listed)
+		return;
+	jd->listed = true;
+	jd->prev = NULL;
+	jd->next = in->waiting;
+	if (in->waiting)
+		in->waiting->prev = jd;
+	in->waiting = jd;
+}
+
+static void wait_list_remove(struct inspector *in, struct judged *jd)
+{
+	if (!jd->listed)
+		return;
+	jd->listed = false;
+	if (jd->prev)
+		jd->prev->next = jd->next;
+	else
+		in->waiting = jd->next;
+	if (jd->next)
+		jd->next->prev = jd->prev;
+	jd->next = jd->prev = NULL;
+}
+
+/* The ClientHello of a probing flow: the probe starts now, beside the
+ * queue thread (the prober's pool); a cached answer is taken at once. */
+static void probe_ask(struct inspector *in, struct engine_session *es, struct judged *jd,
+		      const struct policy_flow *pf)
+{
+	struct prober_entry *e;
+
+	jd->offer = malloc(sizeof(*jd->offer));
+	if (!jd->offer)
+		return;             /* judged as a failed probe at the ServerHello */
+	probe_offer_from_hello(jd->offer, pf->family, pf->server_addr, pf->server_port,
+			       &es->tls.client_hello[0]);
+	jd->asked_us = mono_us();
+	if (prober_get(in->prober, jd->offer, jd->asked_us, &e) == PROBER_READY) {
+		jd->answer = e;
+		jd->cached = e && e->result.status != PROBE_RATE_LIMITED &&
+			     e->result.status != PROBE_ERROR;
+		in->pn.cache_hits += jd->cached;
+		free(jd->offer);
+		jd->offer = NULL;
+		return;
+	}
+	in->pn.asked++;
+	wait_list_add(in, jd);
+}
+
+/* Gives the held packets their verdict (drop and reject for the flow as
+ * the profile's action says; accept for the flow once it is decided). */
+static void hold_release(struct inspector *in, struct judged *jd, enum engine_verdict v)
+{
+	if (jd->n_held && in->release)
+		in->release(in->release_arg, jd->held_id, jd->held_mark, jd->n_held, v,
+			    jd->es->final, jd->held_pkt, jd->held_len);
+	in->pn.released += jd->n_held;
+	jd->n_held = 0;
+	jd->hold_until = 0;
+	free(jd->held_pkt);
+	jd->held_pkt = NULL;
+	jd->held_len = 0;
+}
+
+/* The probe answered (or could not be asked, or the held flight's time ran
+ * out: answer NULL): the chain is judged with the profile's certificate
+ * checks, or the failure with on_probe_failure. */
+static enum policy_action probe_judge(struct inspector *in, struct engine_session *es,
+				      struct judged *jd, uint64_t ts_us, const char *no_answer)
+{
+	const struct probe_result *r = jd->answer ? &jd->answer->result : NULL;
+	struct policy_flow pf;
+	enum policy_action a;
+	char why[200];
+	unsigned ev;
+
+	policy_flow_of(in, es, &pf);
+	if (r && r->status == PROBE_OK) {
+		ev = tls_session_adopt_chain(&es->tls, (const uint8_t *const *)r->der, r->der_len,
+					     r->n_certs, r->ocsp, r->ocsp_len, r->cert_request,
+					     TLS_CERTS_PROBE);
+		es->tls.cert_cached = jd->cached;
+		jd->st.probe = POLICY_PROBE_DONE;
+		jd->st.probe_due = false;
+		a = policy_evaluate(jd->policy, &pf, &es->tls, ev | TLS_EV_SERVER_DONE, &jd->st,
+				    (time_t)(ts_us / 1000000));
+	} else {
+		if (r)
+			snprintf(why, sizeof(why), "%s%s%s", probe_status_name(r->status),
+				 r->reason[0] ? ": " : "", r->reason);
+		else
+			snprintf(why, sizeof(why), "%s", no_answer);
+		in->pn.failed++;
+		a = policy_probe_failed(jd->policy, &pf, &es->tls, &jd->st, why,
+					(time_t)(ts_us / 1000000));
+	}
+	if (jd->answer) {
+		prober_put(in->prober, jd->answer);
+		jd->answer = NULL;
+	}
+	free(jd->offer);
+	jd->offer = NULL;
+	wait_list_remove(in, jd);
+	return a;
+}
+
+static enum engine_verdict milestone_tail(struct inspector *in, struct engine_session *es,
+					  struct judged *jd, unsigned ev, enum policy_action a,
+					  uint64_t ts_us);
+
 static enum engine_verdict on_milestone(void *arg, struct engine_session *es, unsigned ev,
 					uint64_t ts_us)
 {
@@ -198,6 +357,24 @@ static enum engine_verdict on_milestone(void *arg, struct engine_session *es, un
 		return verdict_of(jd->st.action);
 	policy_flow_of(in, es, &pf);
 	a = policy_evaluate(jd->policy, &pf, &es->tls, ev, &jd->st, (time_t)(ts_us / 1000000));
+	if (in->prober && (ev & TLS_EV_CLIENT_HELLO) &&
+	    policy_wants_probe(jd->policy, &pf, &es->tls, &jd->st))
+		probe_ask(in, es, jd, &pf);
+	if (jd->st.probe_due && !jd->st.final) {
+		if (jd->answer || (!jd->offer && !jd->hold_until))
+			/* answered already (a cached verdict adds no latency),
+			 * or the probe could not even be asked for */
+			a = probe_judge(in, es, jd, ts_us, "error: the probe could not be asked for");
+		else if (!jd->hold_until)
+			jd->hold_until = mono_us() + in->hold_us;
+	}
+	return milestone_tail(in, es, jd, ev, a, ts_us);
+}
+
+static enum engine_verdict milestone_tail(struct inspector *in, struct engine_session *es,
+					  struct judged *jd, unsigned ev, enum policy_action a,
+					  uint64_t ts_us)
+{
 	/* A clear-text exchange that broke the policy (STARTTLS stripped,
 	 * credentials in clear) is told at once, whatever the action: no TLS
 	 * session may follow to carry the alert, and inline the flow's end
@@ -296,6 +473,7 @@ static void on_packet(void *arg, struct engine_session *es, uint64_t ts_us)
 {
 	struct inspector *in = arg;
 
+	in->cur = es;
 	keep(in, es, in->pkt, in->pkt_len, ts_us);
 }
 
@@ -314,6 +492,15 @@ static void on_user_free(void *arg, struct engine_session *es)
 
 	if (!jd)
 		return;
+	if (in->cur == es)
+		in->cur = NULL;
+	/* A flow that goes while its flight is held (its client gave up, or
+	 * it timed out): nobody waits for those packets any more. */
+	hold_release(in, jd, ENGINE_DROP);
+	if (jd->answer)
+		prober_put(in->prober, jd->answer);
+	free(jd->offer);
+	wait_list_remove(in, jd);
 	/* A flow that never became a TLS session (not TLS on a TLS port)
 	 * may still have broken a rule. */
 	if (!jd->alerted && jd->st.n_failures) {
@@ -364,6 +551,9 @@ void inspector_free(struct inspector *in)
 	free(in);
 }
 
+static void resolve(struct inspector *in, struct engine_session *es, struct judged *jd,
+		    uint64_t ts_us);
+
 /* Before a policy goes: alerts still owed are written with the policy
  * that judged them, and the flows are judged no further. */
 static void retire(void *arg, struct engine_session *es)
@@ -373,6 +563,18 @@ static void retire(void *arg, struct engine_session *es)
 
 	if (!jd)
 		return;
+	if (jd->hold_until) {
+		/* The policy that asked for the probe goes: the held flight is
+		 * judged by it now, with what the probe answered so far. */
+		probe_judge(in, es, jd, es->last_us, "rules reloaded before the probe answered");
+		resolve(in, es, jd, es->last_us);
+	}
+	if (jd->answer)
+		prober_put(in->prober, jd->answer);
+	jd->answer = NULL;
+	free(jd->offer);
+	jd->offer = NULL;
+	wait_list_remove(in, jd);
 	if (jd->st.n_failures)
 		emit_alert(in, es, jd, es->last_us);
 	jd->st.final = true;
@@ -409,9 +611,110 @@ enum engine_verdict inspector_packet(struct inspector *in, int dlt, const uint8_
 enum engine_verdict inspector_ip_packet(struct inspector *in, const uint8_t *pkt, size_t len,
 					uint64_t ts_us, unsigned flags)
 {
+	enum engine_verdict v;
+	struct judged *jd;
+
 	in->pkt = pkt;
 	in->pkt_len = len;
-	return engine_ip_packet(in->engine, pkt, len, ts_us, flags);
+	in->cur = NULL;
+	in->last_held = false;
+	v = engine_ip_packet(in->engine, pkt, len, ts_us, flags);
+	jd = in->cur ? in->cur->user : NULL;
+	/* The server's flight of a flow whose probe has not answered: every
+	 * packet of it waits (retransmissions too: the engine does not judge
+	 * bytes twice, and their verdict is the original's). */
+	if (v == ENGINE_ACCEPT && jd && jd->hold_until &&
+	    engine_last_from_server(in->engine)) {
+		in->last_held = true;
+		if (!jd->held_pkt && (jd->held_pkt = malloc(len))) {
+			memcpy(jd->held_pkt, pkt, len);
+			jd->held_len = len;
+		}
+	}
+	return v;
+}
+
+bool inspector_last_held(const struct inspector *in)
+{
+	return in->last_held;
+}
+
+int inspector_hold(struct inspector *in, uint32_t id, uint32_t mark)
+{
+	struct judged *jd = in->last_held && in->cur ? in->cur->user : NULL;
+
+	if (!jd)
+		return -EINVAL;
+	if (jd->n_held == INSPECTOR_MAX_HELD) {
+		in->pn.hold_overflow++;
+		return -ENOSPC;
+	}
+	jd->held_id[jd->n_held] = id;
+	jd->held_mark[jd->n_held] = mark;
+	jd->n_held++;
+	in->pn.held++;
+	wait_list_add(in, jd);
+	return 0;
+}
+
+/* A held flow judged outside a packet: its verdict goes to the engine (the
+ * session is logged now if decided) and to the held packets. */
+static void resolve(struct inspector *in, struct engine_session *es, struct judged *jd,
+		    uint64_t ts_us)
+{
+	enum engine_verdict v = milestone_tail(in, es, jd, 0, jd->st.action, ts_us);
+
+	hold_release(in, jd, v);
+	engine_decide(in->engine, es, v, ts_us);
+}
+
+uint64_t inspector_probes(struct inspector *in, uint64_t ts_us)
+{
+	struct judged *jd, *next;
+	uint64_t now = mono_us(), due = 0;
+	struct prober_entry *e;
+	char why[64] = "";
+
+	for (jd = in->waiting; jd; jd = next) {
+		next = jd->next;
+		if (!jd->answer && jd->offer &&
+		    prober_get(in->prober, jd->offer, now, &e) == PROBER_READY)
+			jd->answer = e;
+		if (jd->answer && jd->answer->result.status == PROBE_OK)
+			in->pn.latency[latency_bucket(now - jd->asked_us)]++;
+		if (!jd->hold_until) {
+			if (jd->answer)
+				wait_list_remove(in, jd); /* kept for the ServerHello */
+			continue;
+		}
+		if (jd->answer || now >= jd->hold_until) {
+			if (!jd->answer) {
+				in->pn.timeouts++;
+				snprintf(why, sizeof(why), "timeout: no answer within %llu ms",
+					 (unsigned long long)(in->hold_us / 1000));
+			}
+			probe_judge(in, jd->es, jd, ts_us, why);
+			resolve(in, jd->es, jd, ts_us);
+			continue;
+		}
+		if (!due || jd->hold_until < due)
+			due = jd->hold_until;
+	}
+	return due;
+}
+
+void inspector_set_prober(struct inspector *in, struct prober *p, unsigned hold_ms,
+			  inspector_release_fn release, void *arg)
+{
+	in->prober = p;
+	in->hold_us = (uint64_t)hold_ms * 1000;
+	in->release = release;
+	in->release_arg = arg;
+}
+
+void inspector_probe_counters(const struct inspector *in, struct inspector_probe_counters *out)
+{
+	*out = in->pn;
 }
 
 void inspector_flush(struct inspector *in)

@@ -76,6 +76,50 @@ typedef void (*inspector_judged_fn)(void *arg, const struct engine_session *es,
 				    const struct policy_state *st);
 void inspector_on_judged(struct inspector *in, inspector_judged_fn fn, void *arg);
 
+/*
+ * Probes (tls13_certificates: probe), inline only. With a prober, the
+ * ClientHello of a probing flow asks it for the server's chain (a cached
+ * answer at once, else a probe on the prober's threads: never waited for
+ * here). When the server's TLS 1.3 flight comes and the answer has not,
+ * its packets are held: after inspector_ip_packet(), inspector_last_held()
+ * says so, and the caller keeps the packet (NFQUEUE_HOLD) and hands its id
+ * to inspector_hold(). inspector_probes(), called after the prober's done
+ * callback and at the deadline it returns, judges the flows whose answer
+ * came (the chain, with the profile's certificate checks) or whose hold_ms
+ * ran out (on_probe_failure), and gives their held packets a verdict
+ * through `release`: v is the flow's (ENGINE_ACCEPT, ENGINE_DROP or
+ * ENGINE_REJECT), decided whether its judging is over (accepted for the
+ * flow), pkt/len the first held packet (for resets). A flow that goes while
+ * held releases its packets with ENGINE_DROP. p is borrowed.
+ */
+#define INSPECTOR_MAX_HELD 32
+#define INSPECTOR_LATENCY_BUCKETS 14
+typedef void (*inspector_release_fn)(void *arg, const uint32_t *ids, const uint32_t *marks,
+				     unsigned n, enum engine_verdict v, bool decided,
+				     const uint8_t *pkt, size_t len);
+struct prober;
+void inspector_set_prober(struct inspector *in, struct prober *p, unsigned hold_ms,
+			  inspector_release_fn release, void *arg);
+bool inspector_last_held(const struct inspector *in);
+/* 0, -ENOSPC when the flow holds INSPECTOR_MAX_HELD packets already (drop
+ * this one: TCP sends it again), -EINVAL when the last packet was not held. */
+int inspector_hold(struct inspector *in, uint32_t id, uint32_t mark);
+/* ts_us: wall-clock time for the judging. Returns the monotonic µs of the
+ * next held flight's deadline, 0 when none is held. */
+uint64_t inspector_probes(struct inspector *in, uint64_t ts_us);
+
+struct inspector_probe_counters {
+	uint64_t asked;             /* probes this thread's flows started or joined */
+	uint64_t cache_hits;        /* answers cached when first asked */
+	uint64_t failed;            /* probed flows judged by on_probe_failure */
+	uint64_t timeouts;          /* of which: the held flight's time ran out */
+	uint64_t held, released;    /* packets */
+	uint64_t hold_overflow;     /* packets over INSPECTOR_MAX_HELD (dropped) */
+	/* waits from ClientHello to the probe's chain: bucket i < 2^i ms */
+	uint64_t latency[INSPECTOR_LATENCY_BUCKETS];
+};
+void inspector_probe_counters(const struct inspector *in, struct inspector_probe_counters *out);
+
 struct engine *inspector_engine(struct inspector *in);
 void inspector_counters(const struct inspector *in, struct inspector_counters *out);
 

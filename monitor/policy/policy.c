@@ -1013,6 +1013,7 @@ static enum policy_action evaluate(const struct policy *p, const struct policy_f
 			 * for it, and nothing may end the judging before (the
 			 * inline caller holds the server's flight meanwhile). */
 			stage_kx(&e, false);
+			st->probe_due = true;
 			return st->action;
 		}
 		if (hidden && e.pr->tls13_probe && st->probe == POLICY_PROBE_NONE &&
@@ -1107,6 +1108,7 @@ enum policy_action policy_probe_failed(const struct policy *p, const struct poli
 		return st->action;
 	e.pr = &p->profiles[p->zones[st->zone - 1].profile];
 	st->probe = POLICY_PROBE_DONE;
+	st->probe_due = false;
 	if (pending(&e, POLICY_CHK_CERT_PROBE_FAILED))
 		failed(&e, POLICY_CHK_CERT_PROBE_FAILED, -1, "%s", reason);
 	judged(&e, POLICY_CHK_CERT_PROBE_FAILED);

@@ -112,6 +112,8 @@ struct policy_state {
 	bool remembered;            /* verdict stored in the session cache */
 	uint8_t crl_rev;            /* CRL status of the server leaf, for OCSP to complete */
 	uint8_t probe;              /* enum policy_probe */
+	bool probe_due;             /* WAITING, and a TLS 1.3 ServerHello came: the
+				     * server's flight needs the chain to be judged */
 	struct policy_failure failures[POLICY_MAX_FAILURES];
 };
 

@@ -267,6 +267,7 @@ static void *worker(void *arg)
 		p->st.in_flight--;
 		if (r.status != PROBE_OK)
 			p->st.failures++;
+		p->st.by_status[r.status < PROBE_STATUS_COUNT ? r.status : PROBE_ERROR]++;
 		p->st.latency_us_sum += r.latency_us;
 		if (r.latency_us > p->st.latency_us_max)
 			p->st.latency_us_max = r.latency_us;
@@ -394,6 +395,7 @@ enum prober_answer prober_get(struct prober *p, const struct probe_offer *o, uin
 		why = NULL;
 	if (why || (p->st.entries >= p->cfg.cache_size && !evict_one(p))) {
 		p->st.rate_limited++;
+		p->st.by_status[PROBE_RATE_LIMITED]++;
 		*out = refused(PROBE_RATE_LIMITED, why ? why : "cache full of probes in flight");
 		a = PROBER_READY;
 		goto out;

@@ -83,6 +83,7 @@ struct prober_stats {
 	uint64_t failures;          /* probes that did not get a chain */
 	uint64_t rate_limited;      /* answers PROBE_RATE_LIMITED */
 	uint64_t latency_us_sum, latency_us_max;
+	uint64_t by_status[PROBE_STATUS_COUNT]; /* answers of probes run, and refusals */
 	uint64_t entries, in_flight;
 };
 void prober_stats(struct prober *p, struct prober_stats *out);

@@ -242,6 +242,7 @@ struct tls_session {
 	 * scheme (RFC 8446 4.4.3) of each side, 0 when none was seen. */
 	uint8_t keys;               /* enum tls_keys */
 	uint8_t cert_source;        /* enum tls_cert_source of server_chain */
+	bool cert_cached;           /* TLS_CERTS_PROBE: from the gateway's probe cache */
 	bool decrypted[2];
 	uint16_t cert_verify[2];
 	/* private */

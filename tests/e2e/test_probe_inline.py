@@ -1,0 +1,253 @@
+"""tls13_certificates: probe, inline, in the namespace lab.
+
+Real TLS 1.3 servers on OpenSSL (tls13_server.py: `openssl s_server` serves
+one connection at a time, and a held client would keep the probe waiting
+behind it); the monitor probes each server
+(its own TLS 1.3 handshake from the gateway namespace, to the address and
+port the client chose) when the client's ClientHello passes, holds the
+server's first flight in the kernel queue until the probe answers, and
+judges the probed chain with the profile's certificate checks:
+
+- a server with a certificate of the trusted lab CA passes, twice: the
+  second verdict comes from the probe cache (`cached: true`, one probe);
+- a self-signed and an expired server are rejected before the client gets
+  even the ServerHello (the held flight is dropped, both ends reset), with
+  certificate.self_signed / certificate.expired, never tls13_hidden;
+- a server that resets the gateway's own connections (reachable for the
+  client) follows on_probe_failure: drop; one whose port is filtered for
+  the gateway, the default (alert) after the probe's timeout;
+- a server asking for a client certificate is reported as such, and a
+  sensitive zone's `client_certificate: required` fails a server that
+  does not ask for one.
+"""
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lab import lab  # noqa: F401
+from monitor_lab import SECAUDIT, Monitor, need_binaries, open_dir, ossl, received, s_client
+
+GOOD, SELF, EXPIRED, ASKS, NOASK, RESETS, FILTERED = 8443, 8444, 8445, 8446, 8447, 8448, 8449
+TIMEOUT_MS = 1500
+SERVER = os.path.join(os.path.dirname(__file__), "tls13_server.py")
+EC = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256")
+
+RULES = """version: 1
+profiles:
+  strict:
+    action: reject
+    versions: [TLS1.3]
+    certificate:
+      ca_file: ca.pem
+      require_ocsp_staple: true
+      checks: {{ocsp_staple_missing: alert}}
+    tls13_certificates: probe
+  failclosed:
+    action: reject
+    certificate: {{ca_file: ca.pem}}
+    tls13_certificates: probe
+    on_probe_failure: drop
+  failopen:
+    action: reject
+    certificate: {{ca_file: ca.pem}}
+    tls13_certificates: probe
+  sensitive:
+    action: reject
+    certificate:
+      ca_file: ca.pem
+      require_ocsp_staple: true
+      checks: {{ocsp_staple_missing: alert}}
+    client_certificate: {{required: true, ca_file: ca.pem}}
+    tls13_certificates: probe
+zones:
+  - {{name: resets, profile: failclosed, match: {{ports: [{resets}]}}}}
+  - {{name: filtered, profile: failopen, match: {{ports: [{filtered}]}}}}
+  - {{name: sensitive, profile: sensitive, match: {{ports: [{asks}, {noask}]}}}}
+  - {{name: lab, profile: strict}}
+"""
+
+
+def make_pki(d):
+    """ca (trusted), good and expired (signed by ca), selfsigned."""
+    ossl("req", "-x509", *EC, "-nodes", "-days", "2", "-subj", "/CN=lab-ca", "-keyout",
+         "ca.key", "-out", "ca.pem", cwd=d)
+    for name, dates in (("good", ("-days", "2")),
+                        ("expired", ("-startdate", "20200101000000Z", "-enddate",
+                                     "20200201000000Z"))):
+        ossl("req", "-new", *EC, "-nodes", "-subj", f"/CN={name}.lab.test", "-addext",
+             f"subjectAltName=DNS:{name}.lab.test", "-keyout", f"{name}.key", "-out",
+             f"{name}.csr", cwd=d)
+        db = Path(d, f"{name}.db")
+        db.mkdir()
+        (db / "index").write_text("")
+        Path(d, f"{name}.cnf").write_text(
+            f"[ca]\ndefault_ca=d\n[d]\ndatabase={db}/index\nnew_certs_dir={db}\n"
+            "default_md=sha256\npolicy=p\ncopy_extensions=copy\nserial=" + f"{db}/serial\n"
+            "[p]\ncommonName=supplied\n")
+        (db / "serial").write_text("1000\n")
+        ossl("ca", "-batch", "-config", f"{name}.cnf", "-cert", "ca.pem", "-keyfile", "ca.key",
+             "-in", f"{name}.csr", "-out", f"{name}.pem", "-notext", *dates, cwd=d)
+    ossl("req", "-x509", *EC, "-nodes", "-days", "2", "-subj", "/CN=self.lab.test",
+         "-addext", "subjectAltName=DNS:self.lab.test", "-keyout", "self.key", "-out",
+         "self.pem", cwd=d)
+
+
+@pytest.fixture
+def gwp(lab, tmp_path):  # noqa: F811
+    need_binaries()
+    with open_dir() as d:
+        make_pki(d)
+        servers = {GOOD: "good", SELF: "self", EXPIRED: "expired", ASKS: "good", NOASK: "good",
+                   RESETS: "good", FILTERED: "good"}
+        for port, name in servers.items():
+            extra = (f"{d}/ca.pem",) if port == ASKS else ()
+            lab.spawn("srv", sys.executable, SERVER, f"{d}/{name}.pem", f"{d}/{name}.key",
+                      lab.SRV4, str(port), f"{d}/done.{port}", *extra)
+        for port in servers:
+            lab.wait_tcp_listen("srv", port)
+        # The client reaches these two; the gateway's own connections are
+        # reset (RESETS) or never answered (FILTERED).
+        lab.run("srv", "iptables", "-A", "INPUT", "-s", lab.GWS4, "-p", "tcp", "--dport",
+                RESETS, "-j", "REJECT", "--reject-with", "tcp-reset")
+        lab.run("srv", "iptables", "-A", "INPUT", "-s", lab.GWS4, "-p", "tcp", "--dport",
+                FILTERED, "-j", "DROP")
+        rules = Path(d, "rules.yaml")
+        rules.write_text(RULES.format(resets=RESETS, filtered=FILTERED, asks=ASKS,
+                                      noask=NOASK))
+        chk = lab.run("gw", SECAUDIT, "rules", "check", rules, check=False)
+        assert chk.returncode == 0 and "warning" not in chk.stderr, chk.stdout + chk.stderr
+        log, sock = Monitor.paths(lab)
+        conf = Path(d, "monitor.yaml")
+        conf.write_text(f"version: 1\nrules: {rules}\nalert_log: {log}\nstats_socket: {sock}\n"
+                        f"probe: {{timeout_ms: {TIMEOUT_MS}, cache_ttl: 5m}}\n")
+        ports = ",".join(str(p) for p in servers)
+        lab.run("gw", SECAUDIT, "setup-gateway", "--apply", "--ports", ports)
+        lab.monitor = Monitor(lab, config=str(conf))
+        lab.pki = d
+        yield lab
+
+
+def client(lab, port, name, *extra, timeout=8):
+    rc, out, secs = s_client(lab, "-tls1_3", "-servername", f"{name}.lab.test", "-CAfile",
+                             f"{lab.pki}/ca.pem", *extra, port=port, timeout=timeout)
+    return rc, out, secs
+
+
+def established(out):
+    return "Verify return code: 0 (ok)" in out and "Finished" in received(out)
+
+
+def alerts_for(mon, port, n=1, timeout=5):
+    """The alerts about sessions to port, once there are n (or the time ran out)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        hits = [a for a in mon.alerts() if a["dest_port"] == port]
+        if len(hits) >= n or time.monotonic() > deadline:
+            return hits
+        time.sleep(0.05)
+
+
+def served(lab, port):
+    """Handshakes the server completed with the client (its own record; the
+    gateway's probes complete theirs too, from the gateway's address)."""
+    path = Path(lab.pki, f"done.{port}")
+    lines = path.read_text().splitlines() if path.exists() else []
+    return [x for x in lines if x == f"done {lab.CLI4}"]
+
+
+def checks(alert):
+    return [(f["check"], f["action"]) for f in alert["secaudit"]["policy"]["failed"]]
+
+
+def probe_stats(mon):
+    return mon.stats()["probe"]
+
+
+def test_trusted_server_passes_then_from_cache(gwp):
+    mon = gwp.monitor
+    for n, cached in ((1, False), (2, True)):
+        rc, out, _ = client(gwp, GOOD, "good")
+        assert rc != 124 and established(out), out
+        assert served(gwp, GOOD) == [f"done {gwp.CLI4}"] * n
+        hits = alerts_for(mon, GOOD, n)
+        assert len(hits) == n, hits
+        a = hits[-1]
+        # only the staple, an alert: the chain itself passed
+        assert checks(a) == [("certificate.ocsp_staple_missing", "alert")], a["secaudit"]["policy"]["failed"]
+        assert a["alert"]["action"] == "allowed"
+        assert a["secaudit"]["certificate"] == {"source": "probe", "cached": cached}
+        tls = a["tls"]
+        assert tls["subject"] == "CN=good.lab.test" and tls["issuerdn"] == "CN=lab-ca", tls
+        for field in ("serial", "fingerprint", "notbefore", "notafter"):
+            assert tls.get(field), (field, tls)
+    st = probe_stats(mon)
+    assert st["probes"] == 1 and st["cache_hits"] == 1, st
+    assert st["held_packets"] >= 1 and st["released_packets"] == st["held_packets"], st
+
+
+@pytest.mark.parametrize("port,name,check", [(SELF, "self", "certificate.self_signed"),
+                                             (EXPIRED, "expired", "certificate.expired")])
+def test_bad_certificate_blocked_before_the_client_has_the_flight(gwp, port, name, check):
+    rc, out, secs = client(gwp, port, name)
+    assert rc != 0 and rc != 124, out
+    # The held flight was dropped: not even the ServerHello reached the client.
+    assert received(out) == [], out
+    assert "no peer certificate available" in out, out
+    assert not served(gwp, port), "the server completed a handshake the policy refused"
+    hits = alerts_for(gwp.monitor, port)
+    assert len(hits) == 1, gwp.monitor.alerts()
+    a = hits[0]
+    assert a["alert"]["action"] == "blocked"
+    got = [c for c, _ in checks(a)]
+    assert check in got and not any("tls13_hidden" in c for c in got), got
+    assert a["secaudit"]["certificate"]["source"] == "probe"
+    assert a["tls"]["subject"] == f"CN={name}.lab.test"
+
+
+def test_probe_reset_follows_on_probe_failure_drop(gwp):
+    rc, out, _ = client(gwp, RESETS, "good")
+    assert rc != 0 and received(out) == [], out
+    hits = alerts_for(gwp.monitor, RESETS)
+    assert len(hits) == 1
+    (chk, action), = checks(hits[0])
+    assert (chk, action) == ("certificate.probe_failed", "drop")
+    observed = hits[0]["secaudit"]["policy"]["failed"][0]["observed"]
+    assert observed.startswith(("refused", "reset")), observed
+    st = probe_stats(gwp.monitor)
+    assert st["failures"]["refused"] + st["failures"]["reset"] == 1, st
+
+
+def test_probe_timeout_follows_the_default_alert(gwp):
+    rc, out, secs = client(gwp, FILTERED, "good")
+    # alert: the held flight goes once the probe has failed, the client completes
+    assert rc != 124 and established(out), out
+    assert secs >= TIMEOUT_MS / 1000 - 0.2, secs
+    hits = alerts_for(gwp.monitor, FILTERED)
+    assert len(hits) == 1
+    assert checks(hits[0]) == [("certificate.probe_failed", "alert")]
+    assert hits[0]["secaudit"]["policy"]["failed"][0]["observed"].startswith("timeout")
+
+
+def test_client_certificate_request_is_reported(gwp):
+    """The sensitive profile's staple check only alerts: its alert shows what
+    the probe saw of client authentication."""
+    rc, out, _ = client(gwp, ASKS, "good")
+    assert rc != 124 and established(out), out
+    hits = alerts_for(gwp.monitor, ASKS)
+    assert len(hits) == 1
+    assert checks(hits[0]) == [("certificate.ocsp_staple_missing", "alert")]
+    assert hits[0]["secaudit"]["tls"]["client_certificate_requested"] is True
+    assert hits[0]["secaudit"]["certificate"]["source"] == "probe"
+    # the server that does not ask fails the sensitive zone's requirement
+    rc, out, _ = client(gwp, NOASK, "good")
+    assert rc != 0 and received(out) == [], out
+    hits = alerts_for(gwp.monitor, NOASK)
+    assert len(hits) == 1
+    failed = hits[0]["secaudit"]["policy"]["failed"]
+    assert ("client_certificate.missing", "reject") in checks(hits[0]), failed
+    assert [f["observed"] for f in failed if f["check"] == "client_certificate.missing"] == \
+        ["server did not request a client certificate"]
+    assert "client_certificate_requested" not in hits[0]["secaudit"]["tls"]
