@@ -1,16 +1,21 @@
-"""The web view of secaudit-server end to end: a server with --web, audit
+"""The web view of secaudit-server end to end: a server with --web; audit
 alerts stored through the real channel (secaudit-agent, events on stdin,
-rules on the server), gateway blocks in the store; read by curl (each JSON
-endpoint), by raw TLS requests (refusals) and by a real browser: Debian's
-chromium, headless, presenting a client certificate from an NSS database
-under a private HOME, chosen by the AutoSelectCertificateForUrls policy.
-Every process is started here and stopped by its pid."""
+rules on the server); gateway blocks stored through the same channel as a
+monitor ships them (HELLO kind eve, one certificate per gateway), the EVE
+alert lines made by the engine itself (secaudit read --rules over corpus
+captures), restamped to now because the pages' windows end now. Read by
+curl (each JSON endpoint), by raw TLS requests (refusals) and by a real
+browser: Debian's chromium, headless, presenting a client certificate from
+an NSS database under a private HOME, chosen by the
+AutoSelectCertificateForUrls policy. Every process is started here and
+stopped by its pid."""
 import json
 import os
 import shutil
 import socket
 import sqlite3
 import ssl
+import struct
 import subprocess
 import time
 from pathlib import Path
@@ -27,14 +32,13 @@ RULE = ("version: 1\nrules:\n  - id: web-true\n    sid: 3900777\n"
         "    message: \"true ran <with> 'quotes'\"\n    severity: 2\n"
         "    match: {\"program\": \"/usr/bin/true\"}\n")
 
-# (gateway, SNI, failed checks, seconds ago): certificate.expired fails
-# three times, the other checks once each
-BLOCKS = [
-    ("CN=gw-a", "expired-a.example.test", "certificate.expired", 30),
-    ("CN=gw-a", "old-a.example.test", "certificate.expired,version", 90),
-    ("CN=gw-b", "expired-b.example.test", "certificate.expired", 60),
-    ("CN=gw-b", "<b>bad</b>.example.test", "certificate.untrusted", 120),
-]
+CORPUS = h.ROOT.parent / "shared" / "corpus" / "generated"
+EXPIRED = CORPUS / "a15_tls12_expired_cert.pcap"    # old.alpha-corp.test
+CIPHER = CORPUS / "a09_tls12_ecdhe_rc4_gnutls.pcap"       # www.alpha-corp.test, RC4
+# what a wire-borne SNI may hold: it must stay text on the page
+HOSTILE = "<b>bad</b>.example.test"
+# the gateways' identities: their certificates' subjects
+GW_A, GW_B = "O=SecureAudit test,CN=gw-a", "O=SecureAudit test,CN=gw-b"
 
 
 class Web:
@@ -45,6 +49,8 @@ class Web:
         ca = self.lab.ca
         self.viewer = ca.issue("viewer")
         self.revoked = ca.issue("revoked-viewer")
+        self.gw_a = ca.issue("gw-a")
+        self.gw_b = ca.issue("gw-b")
         ca.revoke(self.revoked[0])
         self.crl = ca.crl()
         self.rules = tmp / "rules"
@@ -94,23 +100,63 @@ class Web:
         self.lab.close()
 
 
-def store_blocks(db: Path):
-    """Gateway blocks as the server stores monitors' EVE alerts
-    (store.h, gateway_events)."""
-    c = sqlite3.connect(db, timeout=10)
-    now = time.time()
-    with c:
-        for i, (gw, sni, checks, ago) in enumerate(BLOCKS):
-            line = json.dumps({"event_type": "alert", "tls": {"sni": sni},
-                               "alert": {"action": "blocked"}})
-            c.execute("INSERT INTO gateway_events(gateway, stream, seq, idx, time,"
-                      " event_type, src_ip, src_port, dest_ip, dest_port, proto, sni,"
-                      " action, checks, rule, profile, zone, json) VALUES"
-                      " (?,1,?,0,?,'alert','198.18.1.2',40000,'198.18.2.2',443,'TCP',?,"
-                      " 'blocked',?,?,'baseline','default',?)",
-                      (gw, i + 1, now - ago, sni, checks,
-                       "baseline." + checks.split(",")[0], line))
-    c.close()
+def engine_alerts(pcap):
+    """The blocked alerts secaudit read judges in pcap (default rules)."""
+    r = subprocess.run([str(h.CLI), "read", "--eve", "--rules",
+                        str(h.ROOT / "rules" / "default.yaml"), str(pcap)],
+                       capture_output=True, text=True, check=True)
+    got = [json.loads(line) for line in r.stdout.splitlines()]
+    got = [e for e in got if e["event_type"] == "alert"
+           and e["alert"]["action"] == "blocked"]
+    assert got, f"no blocked alert in {pcap}"
+    return got
+
+
+def restamp(e, ago):
+    e = dict(e, timestamp=time.strftime("%Y-%m-%dT%H:%M:%S.000000+0000",
+                                        time.gmtime(time.time() - ago)))
+    return json.dumps(e).encode()
+
+
+def frame(ftype, payload):
+    return b"SA" + bytes([1, ftype]) + struct.pack(">I", len(payload)) + payload
+
+
+def ship_eve(web, cert, lines, stream=9):
+    """Ships lines as one package of a gateway's EVE stream (audit_wire.h:
+    HELLO revision 2, kind 2) and waits for its ACK: stored and committed."""
+    ctx = web.ctx(cert)
+    with socket.create_connection(("127.0.0.1", web.lab.port), 30) as s, \
+            ctx.wrap_socket(s, server_hostname="localhost") as t:
+        t.sendall(frame(1, struct.pack(">QQQH", stream, 1, 1, 2) + b"gw" + bytes([2, 2])))
+        body = b"".join(struct.pack(">I", len(x)) + x for x in lines)
+        t.sendall(frame(3, struct.pack(">QBII", 1, 0, len(lines), len(body)) + body))
+        buf = b""
+        while True:
+            while len(buf) >= 8 and len(buf) >= 8 + struct.unpack(">I", buf[4:8])[0]:
+                n = struct.unpack(">I", buf[4:8])[0]
+                ftype, payload, buf = buf[3], buf[8:8 + n], buf[8 + n:]
+                if ftype == 4 and struct.unpack(">Q", payload)[0] == 1:
+                    return
+                assert ftype in (2, 6), (ftype, payload)
+            d = t.recv(65536)
+            assert d, "server closed before acknowledging"
+            buf += d
+
+
+def store_blocks(web):
+    """gw-a blocks old.alpha-corp.test twice (untrusted and expired), gw-b
+    a weak suite four times and a hostile SNI (untrusted and expired) once:
+    cipher_suite is the top check (4), then certificate.expired and
+    certificate.untrusted (3 each)."""
+    expired = engine_alerts(EXPIRED)[0]
+    cipher = engine_alerts(CIPHER)[0]
+    hostile = json.loads(json.dumps(expired))
+    hostile["tls"]["sni"] = HOSTILE
+    ship_eve(web, web.gw_a, [restamp(expired, 30), restamp(expired, 90)])
+    ship_eve(web, web.gw_b, [restamp(cipher, 60 * i) for i in (1, 2, 3, 4)] +
+             [restamp(hostile, 120)])
+    return expired, cipher
 
 
 @pytest.fixture
@@ -124,36 +170,45 @@ def web(tmp_path):
         agent = w.lab.agent("--stdin", stdin=open(src))
         assert agent.wait(60) == 0, agent.text()
         assert w.lab.wait_count(3, sql="SELECT count(*) FROM alerts") == 3, w.server.text()
-        store_blocks(w.lab.db)
+        w.expired, w.cipher = store_blocks(w)
         yield w
     finally:
         w.close()
 
 
+def gateways(blocks):
+    """{gateway subject: sorted SNIs} of /api/blocks' rows."""
+    out = {}
+    for b in blocks:
+        out.setdefault(b["gateway"], []).append(b["sni"])
+    return {g: sorted(s) for g, s in out.items()}
+
+
 def test_json_endpoints(web):
     blocks = web.api("/api/blocks")["blocks"]
-    got = sorted((b["gateway"], b["sni"]) for b in blocks)
-    assert got == sorted((g, s) for g, s, _, _ in BLOCKS), blocks
-    b = next(b for b in blocks if b["sni"] == "old-a.example.test")
-    assert b["checks"] == ["certificate.expired", "version"]
+    gw = gateways(blocks)
+    assert gw == {GW_A: ["old.alpha-corp.test"] * 2,
+                  GW_B: [HOSTILE] + ["www.alpha-corp.test"] * 4}, gw
+    b = next(b for b in blocks if b["sni"] == "old.alpha-corp.test")
+    assert b["checks"] == ["certificate.untrusted", "certificate.expired"], b
     assert (b["src_ip"], b["dest_ip"], b["dest_port"], b["action"]) == \
-        ("198.18.1.2", "198.18.2.2", 443, "blocked")
-    only = web.api("/api/blocks?gateway=CN%3Dgw-b&limit=1")["blocks"]
-    assert [x["sni"] for x in only] == ["expired-b.example.test"]
+        (web.expired["src_ip"], web.expired["dest_ip"], web.expired["dest_port"], "blocked")
+    only = web.api("/api/blocks?gateway=O%3DSecureAudit+test%2CCN%3Dgw-b&limit=1")["blocks"]
+    assert [x["sni"] for x in only] == ["www.alpha-corp.test"], only
 
     checks = web.api("/api/checks")["checks"]
-    assert checks[0] == {"check": "certificate.expired", "blocks": 3}, checks
-    assert {c["check"]: c["blocks"] for c in checks} == {
-        "certificate.expired": 3, "version": 1, "certificate.untrusted": 1}
+    assert checks == [{"check": "cipher_suite", "blocks": 4},
+                      {"check": "certificate.expired", "blocks": 3},
+                      {"check": "certificate.untrusted", "blocks": 3}], checks
 
     tl = web.api("/api/timeline?hours=2&bucket=600")
     assert tl["bucket"] == 600 and len(tl["buckets"]) == 12
-    assert sum(x["blocks"] for x in tl["buckets"]) == len(BLOCKS)
+    assert sum(x["blocks"] for x in tl["buckets"]) == 7
 
     audit = web.api("/api/audit")["alerts"]
     assert len(audit) == 3, audit
     for a in audit:
-        assert a["host"] == "O=SecureAudit test,CN=agent-1" or "agent-1" in a["host"], a
+        assert a["host"] == "O=SecureAudit test,CN=agent-1", a
         assert a["signature_id"] == 3900777 and a["program"] == "/usr/bin/true"
     assert web.api("/api/audit?host=nobody")["alerts"] == []
 
@@ -165,7 +220,7 @@ def test_pages_escape_and_headers(web):
     assert head.startswith("HTTP/1.1 200 OK")
     assert "Content-Security-Policy: default-src 'none'; style-src 'self'" in head
     assert "&lt;b&gt;bad&lt;/b&gt;.example.test" in body
-    assert "<b>bad</b>" not in body
+    assert HOSTILE not in body
     audit = web.curl("/audit").stdout
     assert "true ran &lt;with&gt; &#39;quotes&#39;" in audit
 
@@ -208,7 +263,7 @@ def test_refusals(web):
     head, _, body = r.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200 ") and body == b""
     # the server still serves, and the channel was never held up
-    assert web.api("/api/checks")["checks"][0]["check"] == "certificate.expired"
+    assert web.api("/api/checks")["checks"][0]["check"] == "cipher_suite"
     assert web.server.alive()
 
 
@@ -276,21 +331,22 @@ def test_browser_shows_blocks_per_gateway_and_top_check(web, browser_home):
         dom = r.stdout
         assert "<h1>Overview</h1>" in dom, (r.stdout, r.stderr[-2000:])
         # each gateway with its number of blocks, the top check first
-        assert ">CN=gw-a</a></td><td class=\"n\">2</td>" in dom, dom
-        assert ">CN=gw-b</a></td><td class=\"n\">2</td>" in dom, dom
+        assert f">{GW_A}</a></td><td class=\"n\">2</td>" in dom, dom
+        assert f">{GW_B}</a></td><td class=\"n\">5</td>" in dom, dom
         checks = dom[dom.index("Top failed checks"):]
-        assert checks.index("certificate.expired") < checks.index("certificate.untrusted")
-        assert "<td>certificate.expired</td><td class=\"n\">3</td>" in checks
+        assert "<td>cipher_suite</td><td class=\"n\">4</td>" in checks, checks
+        assert checks.index("cipher_suite") < checks.index("certificate.expired")
         r = b.run("/blocks", "--dump-dom")
         dom = r.stdout
-        a, bb = dom.index("<h2>CN=gw-a"), dom.index("<h2>CN=gw-b")
+        a, bb = dom.index(f"<h2>{GW_A}"), dom.index(f"<h2>{GW_B}")
         part_a = dom[a:bb] if a < bb else dom[a:]
         part_b = dom[bb:a] if bb < a else dom[bb:]
-        assert "expired-a.example.test" in part_a and "old-a.example.test" in part_a
-        assert "expired-b.example.test" in part_b
+        # the blocked SNI per gateway
+        assert "old.alpha-corp.test" in part_a and "www.alpha-corp.test" not in part_a
+        assert "www.alpha-corp.test" in part_b and "old.alpha-corp.test" not in part_b
         # what came from the wire stays text: no <b> element was made
         assert "&lt;b&gt;bad&lt;/b&gt;.example.test" in part_b
-        assert "<b>bad</b>" not in dom
+        assert HOSTILE not in dom
         shot = browser_home / "overview.png"
         r = b.run("/", f"--screenshot={shot}")
         assert shot.exists() and shot.stat().st_size > 10000, r.stderr[-2000:]
@@ -302,7 +358,7 @@ def test_browser_without_certificate_is_refused(web, browser_home):
     b = Browser(web, browser_home / "no-cert")
     try:
         r = b.run("/", "--dump-dom")
-        assert "Overview" not in r.stdout and "CN=gw-a" not in r.stdout, r.stdout
+        assert "Overview" not in r.stdout and "gw-a" not in r.stdout, r.stdout
     finally:
         b.close()
     assert "web: refused a client: no client certificate" in web.server.text()
