@@ -364,10 +364,14 @@ static bool csum_verified(struct engine *e, const struct engine_session *es, int
  * it is not what the receiver takes in, whichever end sent it. Raising it
  * instead would make a fake arrive and decide the verdict (a fake flight
  * presenting an untrusted certificate would block a good server; a fake
- * ClientHello, the client's session). The exception: the sender sends the
- * same sequence number again at that TTL, so nothing arrived and it is
- * retransmitting: its path really is that long (a route change, a SYN
- * proxy in front of the server), and that TTL becomes its floor.
+ * ClientHello, the client's session). The one exception: data sent again
+ * at the same sequence number and TTL, as a sender retransmits when
+ * nothing arrived (its path grew: a route change, a SYN proxy in front of
+ * the server). That copy is judged and leaves raised to the floor
+ * (ttl_floor()), so it arrives: a fake sent twice decides only what the
+ * receiver then really gets. The floor itself stays: a low RST, FIN or SYN
+ * is never taken, since ending the flow here while the receiver goes on
+ * would let what follows through unjudged.
  */
 static bool low_ttl(struct engine_session *es, int side, const struct decoded *d)
 {
@@ -375,10 +379,9 @@ static bool low_ttl(struct engine_session *es, int side, const struct decoded *d
 
 	if (me->ttl <= TTL_SLACK || d->ttl >= me->ttl - TTL_SLACK)
 		return false;
-	if (me->low_ttl && me->low_ttl == d->ttl && me->low_seq == d->seq) {
-		me->ttl = d->ttl;
+	if (d->payload_len && !(d->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)) &&
+	    me->low_ttl == d->ttl && me->low_seq == d->seq)
 		return false;
-	}
 	me->low_ttl = d->ttl;
 	me->low_seq = d->seq;
 	return true;
@@ -483,8 +486,8 @@ static uint8_t *rewritable(struct engine *e, const struct decoded *d)
 }
 
 /*
- * Normalize: a packet whose TTL / hop limit is below its sender's floor by
- * no more than TTL_SLACK (path jitter: low_ttl() kept out anything lower)
+ * Normalize: a packet whose TTL / hop limit is below its sender's floor (by
+ * no more than TTL_SLACK, path jitter, or a retransmission low_ttl() took)
  * leaves with the floor, which reached the receiver (the connection was
  * set up), so it reaches it too and the bytes judged are the bytes
  * received (Snort's normalizer raises TTLs the same way). False when the

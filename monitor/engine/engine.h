@@ -145,7 +145,8 @@ struct engine_session {
 		bool isn_known;
 		bool csum_checked;   /* ENGINE_CSUM_AUTO: its SYN's checksum held */
 		uint8_t csum_bad;    /* ENGINE_CSUM_AUTO: bad checksums seen */
-		uint8_t ttl;         /* its SYN's TTL, else the highest of its accepted packets */
+		uint8_t ttl;         /* its SYN's TTL, else the highest of its accepted packets:
+		                      * the floor */
 		uint8_t low_ttl;     /* TTL of its last packet kept out as insertion */
 		uint32_t low_seq;    /* and that packet's sequence number */
 		uint8_t opts;        /* DECODE_OPT_* of its SYN */

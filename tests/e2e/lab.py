@@ -237,30 +237,36 @@ def make_cert(tmpdir, name="server", cn="lab.test"):
     return cert, key
 
 
-@pytest.fixture(scope="session")
-def probe_bin(tmp_path_factory):
-    """tests/e2e/nfq_probe.c, with the project's warning flags, linked with
-    the library `make` built (the subcommands it runs, setup-gateway and
-    stats, reach into the monitor's configuration reader and more)."""
+def build_tool(tmp_path_factory, name):
+    """tests/e2e/<name>.c, with the project's warning flags, linked with the
+    library `make` built; returns the binary's path (skips loudly where it
+    cannot be built: no lab, no compiler, no library)."""
     why = lab_missing()     # session fixtures come first: skip before building
     if why:
         skip_loudly(why)
     if not shutil.which("cc"):
-        skip_loudly("no C compiler to build nfq_probe")
+        skip_loudly(f"no C compiler to build {name}")
     lib = os.path.join(REPO, os.environ.get("BUILD", "build"), "lib", "libsecaudit.a")
     if not os.path.exists(lib):
         skip_loudly(f"{lib} is not built (run make)")
     pkgs = re.search(r"(?m)^PKGS\s*:=\s*(.*)$", open(os.path.join(REPO, "Makefile")).read())
     libs = subprocess.run(["pkg-config", "--libs", *pkgs.group(1).split()], capture_output=True,
                           text=True, check=True).stdout.split()
-    out = str(tmp_path_factory.mktemp("probe") / "nfq_probe")
+    out = str(tmp_path_factory.mktemp(name) / name)
     cmd = (["cc", "-std=c11", "-D_GNU_SOURCE", "-O2", "-g", "-Wall", "-Wextra", "-Wshadow",
             "-Wstrict-prototypes", "-Wmissing-prototypes", "-Wno-unused-parameter", "-Werror",
-            "-Icommon", "-Imonitor", "-Icli", "tests/e2e/nfq_probe.c", lib] + libs +
+            "-Icommon", "-Imonitor", "-Icli", f"tests/e2e/{name}.c", lib] + libs +
            ["-lpthread", "-o", out])
     r = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
-    assert r.returncode == 0, f"building nfq_probe failed:\n{r.stderr}"
+    assert r.returncode == 0, f"building {name} failed:\n{r.stderr}"
     return out
+
+
+@pytest.fixture(scope="session")
+def probe_bin(tmp_path_factory):
+    """tests/e2e/nfq_probe.c built (the subcommands it runs, setup-gateway
+    and stats, reach into the monitor's configuration reader and more)."""
+    return build_tool(tmp_path_factory, "nfq_probe")
 
 
 class Probe:

@@ -960,18 +960,26 @@ Test(engine, ttl_jitter_is_raised_to_the_syns)
 	cr_assert_eq(memcmp(d.payload, T12_0, sizeof(T12_0)), 0);
 }
 
-Test(engine, low_ttl_resent_at_the_same_sequence_becomes_the_floor)
+Test(engine, low_ttl_data_resent_at_the_same_sequence_is_taken_raised)
 {
+	struct decoded d;
+
 	handshake_tcp();
 	/* a path that got much longer: the first copy is kept out, the
-	 * sender resends it (nothing arrived) and that TTL is adopted */
+	 * sender resends it (nothing arrived): taken, and raised so it arrives */
 	send_raw(1, cseq, sseq, TB_ACK | TB_PSH, T12_0, sizeof(T12_0), 20, false);
 	cr_assert_eq(R.ev_all, 0);
 	cr_assert_eq(engine_last_action(E, NULL, NULL), ENGINE_PKT_DROP);
 	send_raw(1, cseq, sseq, TB_ACK | TB_PSH, T12_0, sizeof(T12_0), 20, false);
 	cr_assert_str_eq(R.sni, "www.alpha-corp.test");
-	cr_assert_eq(engine_last_action(E, NULL, NULL), ENGINE_PKT_PASS);
+	rewritten(&d);
+	cr_assert_eq(d.ttl, 64);
 	cr_assert_eq(counters().evasion[ANOM_EVASION_LOW_TTL - ANOM_EVASION_FIRST], 1);
+	/* the floor stays: a low RST, even sent twice, never ends the flow */
+	send_raw(1, cseq + sizeof(T12_0), sseq, TB_RST, NULL, 0, 20, false);
+	send_raw(1, cseq + sizeof(T12_0), sseq, TB_RST, NULL, 0, 20, false);
+	cr_assert_eq(counters().evasion[ANOM_EVASION_LOW_TTL - ANOM_EVASION_FIRST], 3);
+	cr_assert_eq(R.users_freed, 0, "the flow is still followed");
 }
 
 Test(engine, server_direction_fake_flight_and_conflicting_copy)
