@@ -30,6 +30,13 @@ void daemon_config_default(struct daemon_config *c)
 	c->mark_inject = NFQUEUE_MARK_INJECT;
 	engine_config_default(&c->engine);
 	prober_config_default(&c->probe);
+	snprintf(c->central.spool, sizeof(c->central.spool), "%s", DAEMON_CENTRAL_SPOOL);
+	c->central.spool_max = 256ull << 20;
+	c->central.ring = 8u << 20;
+	c->central.heartbeat = 10;
+	c->central.n_events = 2;
+	snprintf(c->central.events[0], sizeof(c->central.events[0]), "alert");
+	snprintf(c->central.events[1], sizeof(c->central.events[1]), "tls");
 	/* Decided flows leave the queue by their mark: nothing more of them
 	 * comes back, so the table need not hold them until they time out. */
 	c->engine.forget_decided = true;
@@ -287,10 +294,103 @@ static bool probe_key(struct cctx *x, struct daemon_config *c, const yaml_node_t
 	return yamldoc_fail(&x->yd, k, "unknown key '%s' in probe", key);
 }
 
+static const char *const central_keys[] = {
+	"server", "server_name", "cert", "key", "ca", "crl", "spool", "spool_max", "ring",
+	"heartbeat", "events", NULL
+};
+
+/* The event types a monitor writes (engine/eve.c): what central.events may name. */
+static const char *const event_types[] = { "alert", "tls", "quic", "anomaly", "stats", NULL };
+
+static bool central_events(struct cctx *x, struct daemon_central *c, const yaml_node_t *v)
+{
+	size_t i, j, n;
+
+	if (!yamldoc_scalars(&x->yd, v, "central.events"))
+		return false;
+	n = yamldoc_items(v);
+	if (n == 0 || n > DAEMON_CENTRAL_TYPES)
+		return yamldoc_fail(&x->yd, v, "central.events must name 1 to %d event types",
+				    DAEMON_CENTRAL_TYPES);
+	for (i = 0; i < n; i++) {
+		const yaml_node_t *it = yamldoc_item(&x->yd, v, i);
+		const char *s = yamldoc_scalar(it);
+
+		for (j = 0; event_types[j] && strcmp(event_types[j], s); j++)
+			;
+		if (!event_types[j])
+			return yamldoc_fail(&x->yd, it, "central.events: unknown event type '%s' "
+					    "(alert, tls, quic, anomaly, stats)", s);
+		snprintf(c->events[i], sizeof(c->events[i]), "%s", s);
+	}
+	c->n_events = (unsigned)n;
+	return true;
+}
+
+static bool central_key(struct cctx *x, struct daemon_config *c, const yaml_node_t *k,
+			const yaml_node_t *v)
+{
+	struct daemon_central *ce = &c->central;
+	const char *key = yamldoc_scalar(k), *s = yamldoc_scalar(v);
+	unsigned long long u;
+
+	if (!strcmp(key, "server") || !strcmp(key, "server_name")) {
+		char *out = key[6] ? ce->server_name : ce->server;
+
+		if (!s || !*s || strlen(s) >= sizeof(ce->server) ||
+		    (!key[6] && (!strrchr(s, ':') || !strrchr(s, ':')[1])))
+			return yamldoc_fail(&x->yd, v, "central.%s must be %s", key,
+					    key[6] ? "a host name" : "HOST:PORT");
+		snprintf(out, sizeof(ce->server), "%s", s);
+		return true;
+	}
+	if (!strcmp(key, "cert"))
+		return get_path(x, v, "central.cert", ce->cert, sizeof(ce->cert));
+	if (!strcmp(key, "key"))
+		return get_path(x, v, "central.key", ce->key, sizeof(ce->key));
+	if (!strcmp(key, "ca"))
+		return get_path(x, v, "central.ca", ce->ca, sizeof(ce->ca));
+	if (!strcmp(key, "crl"))
+		return get_path(x, v, "central.crl", ce->crl, sizeof(ce->crl));
+	if (!strcmp(key, "spool"))
+		return get_path(x, v, "central.spool", ce->spool, sizeof(ce->spool));
+	if (!strcmp(key, "spool_max") || !strcmp(key, "ring")) {
+		if (!get_num(x, v, key, false, 1ULL << 40, &u) ||
+		    (u < 65536 && !yamldoc_fail(&x->yd, v, "central.%s must be at least 64KiB", key)))
+			return false;
+		*(key[0] == 's' ? &ce->spool_max : &ce->ring) = u;
+		return true;
+	}
+	if (!strcmp(key, "heartbeat")) {
+		if (!get_num(x, v, key, true, 3600, &u) ||
+		    (!u && !yamldoc_fail(&x->yd, v, "central.heartbeat must be > 0")))
+			return false;
+		ce->heartbeat = (unsigned)u;
+		return true;
+	}
+	if (!strcmp(key, "events"))
+		return central_events(x, ce, v);
+	return yamldoc_fail(&x->yd, k, "unknown key '%s' in central", key);
+}
+
+static bool central(struct cctx *x, struct daemon_config *c, const yaml_node_t *v)
+{
+	static const char *const required[] = { "server", "cert", "key", "ca" };
+	size_t i;
+
+	if (!each_pair(x, v, "central", central_keys, c, central_key))
+		return false;
+	for (i = 0; i < sizeof(required) / sizeof(required[0]); i++)
+		if (!yamldoc_get(&x->yd, v, required[i]))
+			return yamldoc_fail(&x->yd, v, "central needs %s (server, cert, key and "
+					    "ca are required)", required[i]);
+	return true;
+}
+
 static const char *const top_keys[] = {
 	"version", "rules", "alert_log", "log", "evidence", "stats_socket", "stats_interval",
 	"community_id", "community_id_seed", "eve_custom", "drop_resets_server", "user", "group",
-	"nfqueue", "limits", "probe", NULL
+	"nfqueue", "limits", "probe", "central", NULL
 };
 
 static bool top_key(struct cctx *x, struct daemon_config *c, const yaml_node_t *k,
@@ -359,6 +459,8 @@ static bool top_key(struct cctx *x, struct daemon_config *c, const yaml_node_t *
 		return each_pair(x, v, key, limits_keys, c, limits_key);
 	if (!strcmp(key, "probe"))
 		return each_pair(x, v, key, probe_keys, c, probe_key);
+	if (!strcmp(key, "central"))
+		return central(x, c, v);
 	return yamldoc_fail(&x->yd, k, "unknown key '%s'", key);
 }
 

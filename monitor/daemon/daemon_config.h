@@ -23,6 +23,10 @@
  *   probe: { threads, max_pending, cache_size, cache_ttl, negative_ttl (s/m/h),
  *            timeout_ms, rate_global (per second), rate_per_destination (per
  *            minute) }   the prober of `tls13_certificates: probe` profiles
+ *   central: { server: HOST:PORT, server_name, cert, key, ca, crl, spool,
+ *              spool_max, ring, heartbeat, events: [alert, tls, ...] }
+ *                           ship the events to secaudit-server (docs/central.md);
+ *                           server, cert, key and ca are required when present
  * Unknown keys are errors. Relative paths are relative to the file.
  */
 #ifndef SECAUDIT_DAEMON_CONFIG_H
@@ -39,6 +43,24 @@
 /* Where the monitor's unit, `secaudit alerts` and `secaudit stats` look
  * when no --config is given. */
 #define DAEMON_CONFIG_DEFAULT "/etc/secaudit/monitor.yaml"
+
+#define DAEMON_CENTRAL_TYPES 8
+/* Where the events go when central: names no spool. */
+#define DAEMON_CENTRAL_SPOOL "/var/spool/secaudit/central"
+
+/* central: the shipping of events to secaudit-server (server "" : none). */
+struct daemon_central {
+	char server[256];                  /* HOST:PORT */
+	char server_name[256];             /* "" : the host of server */
+	char cert[DAEMON_PATH_MAX], key[DAEMON_PATH_MAX];
+	char ca[DAEMON_PATH_MAX], crl[DAEMON_PATH_MAX];   /* crl "" : none */
+	char spool[DAEMON_PATH_MAX];
+	uint64_t spool_max;                /* bytes; default 256 MiB */
+	uint64_t ring;                     /* bytes between the queue threads and the shipper */
+	unsigned heartbeat;                /* seconds */
+	unsigned n_events;
+	char events[DAEMON_CENTRAL_TYPES][16];   /* default alert, tls */
+};
 
 struct daemon_config {
 	char rules[DAEMON_PATH_MAX];
@@ -57,6 +79,7 @@ struct daemon_config {
 	uint32_t mark_mask, mark_accept, mark_deny, mark_inject;
 	struct engine_config engine;
 	struct prober_config probe;        /* probe.mark: set from mark_accept at start */
+	struct daemon_central central;
 };
 
 /* The defaults: queue 0, stats socket STATSOCK_DEFAULT_PATH, stats every

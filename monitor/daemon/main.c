@@ -69,10 +69,12 @@
 #include "json.h"
 #include "io/nfq.h"
 #include "io/nfq_feed.h"
+#include "io/shipper.h"
 #include "policy/policy.h"
 #include "policy/policy_lint.h"
 #include "privdrop.h"
 #include "statsock.h"
+#include "tls_ctx.h"
 #include "io/synlog.h"
 #include "probe/prober.h"
 #include "version.h"
@@ -119,6 +121,7 @@ struct monitor {
 	struct statsock *ss;
 	struct synlog *synlog;          /* clients' SYNs (NFLOG); NULL: none */
 	struct prober *prober;          /* tls13_certificates: probe; NULL: none */
+	struct shipper *ship;           /* central: events to the server; NULL: none */
 	uint64_t reloads, reload_failures, start_us;
 	uint64_t log_reopen_failures;
 	uint64_t log_retry_at;          /* monotonic µs of the next reopen try; 0: none due */
@@ -156,11 +159,19 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/* Event lines to the log, and a copy to the central server (central:). */
+static int emit(struct monitor *m, const char *lines, size_t len)
+{
+	if (m->ship)
+		shipper_offer(m->ship, lines, len);
+	return write_all(m->log_fd, lines, len);
+}
+
 static void flush_log(struct worker *w)
 {
 	if (!w->out.len)
 		return;
-	if (w->out.oom || write_all(w->m->log_fd, (const char *)w->out.data, w->out.len) < 0)
+	if (w->out.oom || emit(w->m, (const char *)w->out.data, w->out.len) < 0)
 		w->n.log_errors++;
 	buf_reset(&w->out);
 	w->out.oom = false;
@@ -514,6 +525,22 @@ static void render_stats(void *arg, struct json *j)
 		json_kv_uint(j, "lost", sc.enobufs);
 		json_object_end(j);
 	}
+	if (m->ship) {
+		struct shipper_stats st;
+
+		shipper_get_stats(m->ship, &st);
+		json_key(j, "central");
+		json_object_begin(j);
+		json_kv_uint(j, "offered", st.offered);
+		json_kv_uint(j, "shipped", st.shipped);
+		json_kv_uint(j, "ring_dropped", st.ring_dropped);
+		json_kv_uint(j, "spool_errors", st.spool_errors);
+		json_kv_uint(j, "acked_packages", st.acked_packages);
+		json_kv_uint(j, "spool_held_packages", st.spool_held_packages);
+		json_kv_uint(j, "spool_dropped_packages", st.spool_dropped_packages);
+		json_kv_uint(j, "spool_dropped_events", st.spool_dropped_events);
+		json_object_end(j);
+	}
 	json_key(j, "queues");
 	json_array_begin(j);
 	for (i = 0; i < m->n_workers; i++) {
@@ -546,7 +573,7 @@ static void stats_event(struct monitor *m)
 	json_object_end(&j);
 	buf_putc(&b, '\n');
 	if (!b.oom)
-		write_all(m->log_fd, (const char *)b.data, b.len);
+		emit(m, (const char *)b.data, b.len);
 	buf_free(&b);
 }
 
@@ -586,7 +613,7 @@ static void daemon_event(struct monitor *m, const char *event, const char *fmt, 
 	json_object_end(&j);
 	buf_putc(&b, '\n');
 	if (!b.oom && m->log_fd >= 0)
-		write_all(m->log_fd, (const char *)b.data, b.len);
+		emit(m, (const char *)b.data, b.len);
 	buf_free(&b);
 }
 
@@ -637,6 +664,33 @@ static void reopen_log(struct monitor *m)
 		close(fd);
 }
 
+/* The first key of central: that differs (all need a restart: the
+ * connection, spool and threads are made once; SIGHUP reads the files
+ * those keys name again); NULL when none. */
+static const char *central_change(const struct daemon_central *a, const struct daemon_central *b)
+{
+	unsigned i;
+
+	if (strcmp(a->server, b->server))
+		return "central.server";
+	if (strcmp(a->server_name, b->server_name))
+		return "central.server_name";
+	if (strcmp(a->cert, b->cert) || strcmp(a->key, b->key))
+		return "central.cert/key";
+	if (strcmp(a->ca, b->ca) || strcmp(a->crl, b->crl))
+		return "central.ca/crl";
+	if (strcmp(a->spool, b->spool) || a->spool_max != b->spool_max)
+		return "central.spool/spool_max";
+	if (a->ring != b->ring || a->heartbeat != b->heartbeat)
+		return "central.ring/heartbeat";
+	if (a->n_events != b->n_events)
+		return "central.events";
+	for (i = 0; i < a->n_events; i++)
+		if (strcmp(a->events[i], b->events[i]))
+			return "central.events";
+	return NULL;
+}
+
 /* The first setting of next that differs from cur and that only a restart
  * can change (the queues, threads, sockets and privileges are made once);
  * NULL when none. */
@@ -668,7 +722,7 @@ static const char *restart_only_change(const struct daemon_config *cur,
 		return "limits";
 	if (a->community_id != b->community_id || a->community_id_seed != b->community_id_seed)
 		return "community_id";
-	return NULL;
+	return central_change(&cur->central, &next->central);
 }
 
 static bool parse_args(int argc, char **argv, struct daemon_config *cfg, bool *test_only,
@@ -733,6 +787,9 @@ static void reload(struct monitor *m)
 		fprintf(stderr, "secaudit-monitor: a queue thread did not switch; "
 			"the old policy is kept in memory\n");
 	}
+	/* central: the certificate, key, CA and CRL files are read again */
+	if (m->ship)
+		shipper_reload(m->ship);
 	/* what a reload may change: the rules, the log's path, the stats clock */
 	snprintf(m->cfg.rules, sizeof(m->cfg.rules), "%s", next->rules);
 	snprintf(m->cfg.log, sizeof(m->cfg.log), "%s", next->log);
@@ -748,9 +805,10 @@ refused:
 	free(next);
 }
 
-/* The evidence directory exists and belongs to the user the daemon runs
- * as, so the queue threads can write pcaps after the privileges are gone. */
-static int prepare_evidence_dir(const char *dir, const char *user, const char *group)
+/* A directory the daemon writes (evidence pcaps, the central spool) exists
+ * and belongs to the user the daemon runs as, so its threads can write
+ * there after the privileges are gone. */
+static int prepare_dir(const char *what, const char *dir, const char *user, const char *group)
 {
 	struct passwd *pw = user[0] ? getpwnam(user) : NULL;
 	struct group *gr = group[0] ? getgrnam(group) : NULL;
@@ -779,7 +837,7 @@ static int prepare_evidence_dir(const char *dir, const char *user, const char *g
 		goto fail;
 	return 0;
 fail:
-	fprintf(stderr, "secaudit-monitor: evidence directory %s: %s\n", dir, strerror(errno));
+	fprintf(stderr, "secaudit-monitor: %s directory %s: %s\n", what, dir, strerror(errno));
 	return -1;
 }
 
@@ -999,6 +1057,29 @@ static int test_config(const struct monitor *m, const struct policy *p)
 	       c->gso ? "on" : "off", c->user[0] ? c->user : "root (no drop)");
 	if (c->evidence[0])
 		printf("evidence: %s (pcaps of blocked handshakes)\n", c->evidence);
+	if (c->central.server[0]) {
+		const struct daemon_central *ce = &c->central;
+		struct tls_ctx_opts to = { .cert = ce->cert, .key = ce->key, .ca = ce->ca,
+					   .crl = ce->crl[0] ? ce->crl : NULL };
+		char err[512];
+		SSL_CTX *ctx = tls_ctx_new(&to, err, sizeof(err));
+		unsigned i;
+
+		printf("central: ships");
+		for (i = 0; i < ce->n_events; i++)
+			printf("%s %s", i ? "," : "", ce->events[i]);
+		printf(" events to %s (spool %s, at most %llu bytes; ring %llu bytes)\n",
+		       ce->server, ce->spool, (unsigned long long)ce->spool_max,
+		       (unsigned long long)ce->ring);
+		if (!ctx) {
+			printf("central: %s\n", err);
+			return 1;
+		}
+		SSL_CTX_free(ctx);
+		/* a spool not there yet is made at start, as root */
+		if (access(ce->spool, F_OK) == 0 && !dir_usable(c, "central spool", ce->spool, false))
+			return 1;
+	}
 	printf("reassembly limit hit in a handshake: %s (exception policy)\n",
 	       c->engine.exception_verdict == ENGINE_ACCEPT ? "pass" : "drop");
 	printf("flows per queue: %zu, idle timeout %llu s\n", c->engine.max_flows,
@@ -1026,9 +1107,64 @@ static int test_config(const struct monitor *m, const struct policy *p)
 	return 0;
 }
 
+/* The shipper's options from central: (they point into m->cfg, which a
+ * reload leaves as it is for central:). */
+static void central_opts(const struct daemon_central *c, struct shipper_opts *o)
+{
+	unsigned i;
+
+	memset(o, 0, sizeof(*o));
+	o->send.server = c->server;
+	o->send.server_name = c->server_name[0] ? c->server_name : NULL;
+	o->send.name = "secaudit-monitor";
+	o->send.tls.cert = c->cert;
+	o->send.tls.key = c->key;
+	o->send.tls.ca = c->ca;
+	o->send.tls.crl = c->crl[0] ? c->crl : NULL;
+	o->send.heartbeat_ms = c->heartbeat * 1000;
+	o->send.backoff_min_ms = 200;
+	o->send.backoff_max_ms = 30000;
+	o->send.window = 64;
+	o->spool_dir = c->spool;
+	o->spool_max = c->spool_max;
+	o->ring_bytes = (size_t)c->ring;
+	o->batch_ms = 200;
+	o->batch_events = 1000;
+	o->n_types = c->n_events;
+	for (i = 0; i < c->n_events && i < SHIPPER_MAX_TYPES; i++)
+		o->types[i] = c->events[i];
+}
+
+/* While root: the TLS key is readable by root alone. */
+static int open_central(struct monitor *m, char *err, size_t errlen)
+{
+	struct shipper_opts o;
+
+	central_opts(&m->cfg.central, &o);
+	m->ship = shipper_new(&o, err, errlen);
+	if (!m->ship) {
+		fprintf(stderr, "secaudit-monitor: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
 static bool syn_source(void *arg, const struct decoded *d, struct syntable_conn *out)
 {
 	return synlog_take(arg, d, out);
+}
+
+/* The log holds alerts and anomalies; and a tls (quic) event per session
+ * when central: ships those: the local log stays the whole of what went to
+ * the server. */
+static enum inspector_format log_format(const struct daemon_config *c)
+{
+	unsigned i;
+
+	for (i = 0; c->central.server[0] && i < c->central.n_events; i++)
+		if (!strcmp(c->central.events[i], "tls") || !strcmp(c->central.events[i], "quic"))
+			return INSPECTOR_EVE;
+	return INSPECTOR_ALERTS;
 }
 
 static int start_workers(struct monitor *m)
@@ -1071,7 +1207,7 @@ static int start_workers(struct monitor *m)
 		pthread_mutex_init(&w->lock, NULL);
 		atomic_init(&w->pending, NULL);
 		atomic_init(&w->applied, m->policy);
-		w->in = inspector_new(&m->cfg.engine, m->policy, INSPECTOR_ALERTS, &w->out);
+		w->in = inspector_new(&m->cfg.engine, m->policy, log_format(&m->cfg), &w->out);
 		if (!w->in)
 			return -ENOMEM;
 		inspector_set_eve_custom(w->in, m->cfg.eve_custom);
@@ -1247,8 +1383,12 @@ int main(int argc, char **argv)
 	if (m->cfg.stats_socket[0] && !(m->ss = statsock_open(m->cfg.stats_socket, "monitor", &err)))
 		fprintf(stderr, "secaudit-monitor: stats socket %s: %s (going on without)\n",
 			m->cfg.stats_socket, strerror(-err));
-	if (m->cfg.evidence[0] && prepare_evidence_dir(m->cfg.evidence, m->cfg.user,
-						       m->cfg.group) < 0)
+	if (m->cfg.evidence[0] && prepare_dir("evidence", m->cfg.evidence, m->cfg.user,
+					      m->cfg.group) < 0)
+		goto out;
+	if (m->cfg.central.server[0] && (prepare_dir("central spool", m->cfg.central.spool,
+						     m->cfg.user, m->cfg.group) < 0 ||
+					 open_central(m, err_text, sizeof(err_text)) < 0))
 		goto out;
 	m->synlog = synlog_open(SYNLOG_GROUP, &err);
 	if (!m->synlog)
@@ -1268,6 +1408,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "secaudit-monitor: %s\n", err_text);
 		goto out;
 	}
+	if (m->ship && shipper_start(m->ship, err_text, sizeof(err_text)) < 0) {
+		fprintf(stderr, "secaudit-monitor: central: %s\n", err_text);
+		goto out;
+	}
 	if (run_threads(m) < 0)
 		goto out;
 	fprintf(stderr, "secaudit-monitor: enforcing %s on queue%s %u:%u (%s)\n", m->cfg.rules,
@@ -1279,6 +1423,7 @@ int main(int argc, char **argv)
 			rc = 1;
 out:
 	stop_workers(m);
+	shipper_free(m->ship);	/* after the workers: their last lines are spooled too */
 	synlog_close(m->synlog);
 	statsock_close(m->ss);
 	if (m->log_fd >= 0)

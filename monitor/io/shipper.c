@@ -1,0 +1,285 @@
+/* shipper: the monitor's events to the central server; contract in shipper.h. */
+#include "io/shipper.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit_wire.h"
+#include "buf.h"
+#include "logmsg.h"
+#include "spool.h"
+
+#define SHIPPER_LOG_EVERY_S 10	/* between two notes about a full ring */
+
+struct shipper {
+	struct shipper_opts o;
+	struct sender snd;
+	bool sender_ok;
+	struct spool *spool;
+	pthread_t ship_thr, send_thr;
+	bool ship_started, send_started;
+	/* the ring: producers append to ring under lock; the shipper swaps it
+	 * with its own empty buffer */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct buf ring;
+	bool stopping;
+	uint64_t offered, ring_dropped;	/* under lock */
+	/* the shipper thread's own */
+	struct buf work, body;
+	uint32_t body_events;
+	uint64_t body_since_ms;
+	time_t dropped_note_at;
+	uint64_t dropped_noted;
+	atomic_uint_fast64_t shipped, spool_errors;
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct shipper *shipper_new(const struct shipper_opts *o, char *err, size_t errsz)
+{
+	struct shipper *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	s->o = *o;
+	s->o.send.kind = AW_KIND_EVE;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->cond, NULL);
+	if (sender_init(&s->snd, &s->o.send, NULL) < 0) {
+		snprintf(err, errsz, "central: the TLS files (logged above) cannot be used");
+		shipper_free(s);
+		return NULL;
+	}
+	s->sender_ok = true;
+	return s;
+}
+
+void shipper_offer(struct shipper *s, const char *lines, size_t len)
+{
+	size_t n = 0;
+	const char *p;
+
+	if (!len)
+		return;
+	for (p = lines; (p = memchr(p, '\n', (size_t)(lines + len - p))); p++)
+		n++;
+	pthread_mutex_lock(&s->lock);
+	s->offered += n;
+	if (s->ring.len + len > s->o.ring_bytes) {
+		s->ring_dropped += n;
+	} else {
+		buf_put(&s->ring, lines, len);
+		if (s->ring.oom) {	/* what did fit stays; a partial line is cut off */
+			s->ring.oom = false;
+			s->ring_dropped += n;
+		}
+		pthread_cond_signal(&s->cond);
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* The value of "event_type" in an EVE line (the monitor writes it among
+ * the first keys); false when absent. */
+static bool line_type(const char *line, size_t len, const char **t, size_t *tl)
+{
+	static const char key[] = "\"event_type\":\"";
+	const char *p = memmem(line, len, key, sizeof(key) - 1), *e;
+
+	if (!p)
+		return false;
+	p += sizeof(key) - 1;
+	e = memchr(p, '"', (size_t)(line + len - p));
+	if (!e)
+		return false;
+	*t = p;
+	*tl = (size_t)(e - p);
+	return true;
+}
+
+static bool wanted(const struct shipper *s, const char *line, size_t len)
+{
+	const char *t;
+	size_t tl, i;
+
+	if (!line_type(line, len, &t, &tl))
+		return false;
+	for (i = 0; i < s->o.n_types; i++)
+		if (strlen(s->o.types[i]) == tl && !memcmp(s->o.types[i], t, tl))
+			return true;
+	return false;
+}
+
+/* The batch to the spool (a package), and the sender told. */
+static void spool_batch(struct shipper *s)
+{
+	uint64_t seq;
+	int rc;
+
+	if (!s->body_events)
+		return;
+	rc = spool_append(s->spool, s->body_events, &s->body, &seq);
+	if (rc < 0) {
+		atomic_fetch_add(&s->spool_errors, 1);
+		logmsg("central: spool %s: %s: %u events not shipped (they are in the local log)",
+		       s->o.spool_dir, strerror(-rc), s->body_events);
+	} else {
+		atomic_fetch_add(&s->shipped, s->body_events);
+		atomic_fetch_add(&s->snd.events_total, s->body_events);
+		sender_wake(&s->snd);
+	}
+	buf_reset(&s->body);
+	s->body.oom = false;
+	s->body_events = 0;
+}
+
+/* Takes the lines of s->work into the batch. */
+static void take_lines(struct shipper *s)
+{
+	const char *p = s->work.data, *end = p + s->work.len, *nl;
+
+	while (p < end) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			break;	/* only a line cut by a full ring ends without one */
+		if ((size_t)(nl - p) <= AW_MAX_EVENT && wanted(s, p, (size_t)(nl - p))) {
+			if (!s->body_events)
+				s->body_since_ms = now_ms();
+			aw_put_event(&s->body, p, (size_t)(nl - p));
+			s->body_events++;
+			if (s->body_events >= s->o.batch_events || s->body.len >= (1u << 20))
+				spool_batch(s);
+		}
+		p = nl + 1;
+	}
+	buf_reset(&s->work);
+}
+
+static void note_drops(struct shipper *s, uint64_t dropped)
+{
+	time_t t = time(NULL);
+
+	if (dropped == s->dropped_noted || t - s->dropped_note_at < SHIPPER_LOG_EVERY_S)
+		return;
+	logmsg("central: event ring full (%zu bytes): %llu events not shipped so far "
+	       "(they are in the local log)", s->o.ring_bytes, (unsigned long long)dropped);
+	s->dropped_noted = dropped;
+	s->dropped_note_at = t;
+}
+
+static void *ship_main(void *arg)
+{
+	struct shipper *s = arg;
+	struct buf tmp;
+	struct timespec until;
+	uint64_t dropped;
+	bool stopping;
+
+	for (;;) {
+		pthread_mutex_lock(&s->lock);
+		if (!s->ring.len && !s->stopping) {
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += (long)(s->o.batch_ms % 1000) * 1000000;
+			until.tv_sec += s->o.batch_ms / 1000 + until.tv_nsec / 1000000000;
+			until.tv_nsec %= 1000000000;
+			pthread_cond_timedwait(&s->cond, &s->lock, &until);
+		}
+		tmp = s->work;		/* empty: swap it with the ring */
+		s->work = s->ring;
+		s->ring = tmp;
+		stopping = s->stopping;
+		dropped = s->ring_dropped;
+		pthread_mutex_unlock(&s->lock);
+		atomic_store(&s->snd.kernel_lost, dropped);	/* STATS: lost before the spool */
+		note_drops(s, dropped);
+		take_lines(s);
+		if (s->body_events && (stopping || now_ms() - s->body_since_ms >= s->o.batch_ms))
+			spool_batch(s);
+		if (stopping)
+			break;
+	}
+	return NULL;
+}
+
+int shipper_start(struct shipper *s, char *err, size_t errsz)
+{
+	s->spool = spool_open(s->o.spool_dir, s->o.spool_max, SPOOL_DROP_OLDEST, err, errsz);
+	if (!s->spool)
+		return -1;
+	s->snd.spool = s->spool;
+	if (pthread_create(&s->send_thr, NULL, sender_run, &s->snd) != 0) {
+		snprintf(err, errsz, "central: cannot start the sender thread");
+		return -1;
+	}
+	s->send_started = true;
+	if (pthread_create(&s->ship_thr, NULL, ship_main, s) != 0) {
+		snprintf(err, errsz, "central: cannot start the shipper thread");
+		return -1;
+	}
+	s->ship_started = true;
+	return 0;
+}
+
+void shipper_reload(struct shipper *s)
+{
+	sender_reload(&s->snd);
+}
+
+void shipper_get_stats(struct shipper *s, struct shipper_stats *st)
+{
+	struct spool_stats ss = { 0 };
+
+	memset(st, 0, sizeof(*st));
+	pthread_mutex_lock(&s->lock);
+	st->offered = s->offered;
+	st->ring_dropped = s->ring_dropped;
+	pthread_mutex_unlock(&s->lock);
+	st->shipped = atomic_load(&s->shipped);
+	st->spool_errors = atomic_load(&s->spool_errors);
+	st->acked_packages = atomic_load(&s->snd.acked_packages);
+	if (s->spool)
+		spool_get_stats(s->spool, &ss);
+	st->spool_held_packages = ss.held_packages;
+	st->spool_dropped_packages = ss.dropped_packages;
+	st->spool_dropped_events = ss.dropped_events;
+}
+
+void shipper_free(struct shipper *s)
+{
+	if (!s)
+		return;
+	if (s->ship_started) {
+		pthread_mutex_lock(&s->lock);
+		s->stopping = true;
+		pthread_cond_signal(&s->cond);
+		pthread_mutex_unlock(&s->lock);
+		pthread_join(s->ship_thr, NULL);
+	}
+	if (s->send_started) {
+		atomic_store(&s->snd.stop, true);
+		sender_wake(&s->snd);
+		pthread_join(s->send_thr, NULL);
+	}
+	if (s->sender_ok)
+		sender_fini(&s->snd);
+	spool_close(s->spool);
+	buf_free(&s->ring);
+	buf_free(&s->work);
+	buf_free(&s->body);
+	pthread_cond_destroy(&s->cond);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
