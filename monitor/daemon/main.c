@@ -102,6 +102,7 @@ struct worker {
 	struct inspector *in;
 	struct inject *inj;
 	int wake_fd;                     /* eventfd: a probe answered */
+	uint64_t hold_due;               /* monotonic µs of the next held flight's deadline */
 	struct buf out;
 	struct worker_counts n;          /* the worker's own */
 	pthread_mutex_t lock;            /* guards snap */
@@ -290,21 +291,20 @@ static void probe_done(void *arg)
 }
 
 /* Waits for packets or a probe's answer, at most until the next held
- * flight's deadline; then judges what the probes answered and handles the
- * queued packets. Same return as nfqueue_dispatch(). */
+ * flight's deadline; handles the queued packets, then judges what the
+ * probes answered (so that the counters published next include it). Same
+ * return as nfqueue_dispatch(). */
 static int worker_wait(struct worker *w)
 {
 	struct pollfd pfd[2] = { { nfqueue_fd(w->q), POLLIN, 0 }, { w->wake_fd, POLLIN, 0 } };
-	uint64_t due = 0, now, v;
-	int timeout = WORKER_POLL_MS;
+	uint64_t now, v;
+	int timeout = WORKER_POLL_MS, r = 0;
 
 	if (!w->m->prober)
 		return nfqueue_dispatch(w->q, WORKER_POLL_MS);
-	due = inspector_probes(w->in, clock_us(CLOCK_REALTIME));
-	flush_log(w);
-	if (due) {
+	if (w->hold_due) {
 		now = clock_us(CLOCK_MONOTONIC);
-		timeout = due <= now ? 0 : (int)((due - now + 999) / 1000);
+		timeout = w->hold_due <= now ? 0 : (int)((w->hold_due - now + 999) / 1000);
 		if (timeout > WORKER_POLL_MS)
 			timeout = WORKER_POLL_MS;
 	}
@@ -312,7 +312,10 @@ static int worker_wait(struct worker *w)
 		return -errno;
 	if ((pfd[1].revents & POLLIN) && read(w->wake_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 		return -errno;
-	return pfd[0].revents ? nfqueue_dispatch(w->q, 0) : 0;
+	if (pfd[0].revents)
+		r = nfqueue_dispatch(w->q, 0);
+	w->hold_due = inspector_probes(w->in, clock_us(CLOCK_REALTIME));
+	return r;
 }
 
 static void publish(struct worker *w)

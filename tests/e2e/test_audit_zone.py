@@ -8,7 +8,9 @@ sees and verifies the client certificate). An agent whose certificate comes
 from another CA, or a client with none, is stopped at the gateway over TLS
 1.2, before the server has its handshake. Over TLS 1.3 the client
 certificate is encrypted: the gateway cannot judge it and the server's own
-check is what refuses it (docs/rules.md, tls13_certificates).
+check is what refuses it (docs/rules.md, tls13_certificates); the gateway
+probes the server instead (tls13_certificates: probe) and judges the chain
+it shows and that it demands a client certificate.
 """
 
 import sqlite3

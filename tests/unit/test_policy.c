@@ -936,3 +936,113 @@ Test(policy, starttls_key_is_checked)
 	cr_assert(strstr(err.message, "starttls must be required or optional"), "%s", err.message);
 	cr_assert_eq(err.line, 3);
 }
+
+/* tls13_certificates: probe. The judging waits for the probe: nothing of
+ * the certificate is judged (or hidden) and nothing ends the judging until
+ * the caller adopts the probed chain or reports the probe's failure. */
+static const char probe_fmt[] =
+	"version: 1\n"
+	"profiles:\n"
+	"  probing:\n"
+	"    action: reject\n"
+	"    certificate: {ca_file: %1$s/root.crt, match_sni: false}\n"
+	"    tls13_certificates: probe\n"
+	"    on_probe_failure: drop\n"
+	"zones:\n"
+	"  - {name: quiet, profile: probing, probe: false, match: {dst: [10.7.0.0/16]}}\n"
+	"  - {name: all, profile: probing}\n";
+
+static struct policy *probe_policy(void)
+{
+	char yaml[sizeof(probe_fmt) + 600];
+	struct policy_error err;
+	struct policy *p;
+
+	snprintf(yaml, sizeof(yaml), probe_fmt, testpki_dir());
+	p = rules_load_buffer("probe.yaml", yaml, strlen(yaml), ".", 0, &err);
+	cr_assert_not_null(p, "%s", err.message);
+	return p;
+}
+
+/* A TLS 1.3 ClientHello, then (server) its ServerHello and encrypted flight. */
+static void probed_hello(struct tls_session *s, bool server)
+{
+	session(s, "good.test", NULL);
+	s->client_hello[0].n_versions = 1;
+	s->client_hello[0].versions[0] = 0x0304;
+	s->server_kx = false;
+	s->events = TLS_EV_CLIENT_HELLO;
+	if (server) {
+		s->version = 0x0304;
+		s->suite = 0x1302;
+		s->events |= TLS_EV_SERVER_HELLO | TLS_EV_SERVER_DONE | TLS_EV_ENCRYPTED;
+	}
+}
+
+Test(policy, tls13_probe_waits_for_the_chain_then_judges_it)
+{
+	struct policy *p = probe_policy();
+	struct policy_flow f = flow4("198.51.100.1");
+	struct policy_state st = { 0 };
+	struct tls_session s;
+
+	probed_hello(&s, false);
+	policy_evaluate(p, &f, &s, TLS_EV_CLIENT_HELLO, &st, time(NULL));
+	cr_assert(policy_wants_probe(p, &f, &s, &st));
+	cr_assert_not(policy_wants_probe(p, &f, &s, &st), "asked once");
+	probed_hello(&s, true);
+	cr_assert_eq(policy_evaluate(p, &f, &s, s.events, &st, time(NULL)), POLICY_ACTION_NONE);
+	cr_assert(st.probe_due && !st.final && st.n_failures == 0,
+		  "the flight waits: nothing hidden, nothing missing, not final");
+	certs[n_certs] = testpki_cert("expired.crt");
+	s.server_chain.cert[0] = certs[n_certs++];
+	s.server_chain.n = 1;
+	s.cert_source = TLS_CERTS_PROBE;
+	st.probe = POLICY_PROBE_DONE;
+	st.probe_due = false;
+	cr_assert_eq(policy_evaluate(p, &f, &s, TLS_EV_CERTIFICATE, &st, time(NULL)),
+		     POLICY_ACTION_REJECT);
+	cr_assert(st.final);
+	cr_assert_str_eq(p->rules[st.failures[0].rule].id, "probing.certificate.expired");
+	policy_free(p);
+}
+
+Test(policy, tls13_probe_failure_follows_on_probe_failure)
+{
+	struct policy *p = probe_policy();
+	struct policy_flow f = flow4("198.51.100.1");
+	struct policy_state st = { 0 };
+	struct tls_session s;
+
+	probed_hello(&s, false);
+	policy_evaluate(p, &f, &s, TLS_EV_CLIENT_HELLO, &st, time(NULL));
+	cr_assert(policy_wants_probe(p, &f, &s, &st));
+	probed_hello(&s, true);
+	policy_evaluate(p, &f, &s, s.events, &st, time(NULL));
+	cr_assert_eq(policy_probe_failed(p, &f, &s, &st, "refused: connect: Connection refused",
+					 time(NULL)), POLICY_ACTION_DROP);
+	cr_assert(st.final && st.n_failures == 1);
+	cr_assert_str_eq(p->rules[st.failures[0].rule].id, "probing.certificate.probe_failed");
+	cr_assert_str_eq(st.failures[0].observed, "refused: connect: Connection refused");
+
+	/* A flow that ends while it waits: its client never had the flight. */
+	memset(&st, 0, sizeof(st));
+	probed_hello(&s, false);
+	policy_evaluate(p, &f, &s, TLS_EV_CLIENT_HELLO, &st, time(NULL));
+	cr_assert(policy_wants_probe(p, &f, &s, &st));
+	probed_hello(&s, true);
+	policy_evaluate(p, &f, &s, s.events, &st, time(NULL));
+	cr_assert_eq(policy_finish(p, &f, &s, &st, time(NULL)), POLICY_ACTION_NONE);
+	cr_assert(st.final && st.n_failures == 0);
+
+	/* A zone with probe: false is never probed: the failure policy judges. */
+	f = flow4("10.7.0.1");
+	memset(&st, 0, sizeof(st));
+	probed_hello(&s, false);
+	policy_evaluate(p, &f, &s, TLS_EV_CLIENT_HELLO, &st, time(NULL));
+	cr_assert_not(policy_wants_probe(p, &f, &s, &st));
+	probed_hello(&s, true);
+	cr_assert_eq(policy_evaluate(p, &f, &s, s.events, &st, time(NULL)), POLICY_ACTION_DROP);
+	cr_assert_str_eq(st.failures[0].observed, "probing is off in this zone");
+	policy_free(p);
+}
