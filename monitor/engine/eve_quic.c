@@ -115,6 +115,8 @@ static void put_side(struct json *j, const char *key, const struct quic_session 
 	json_kv_uint(j, "initial", q->initial[dir]);
 	json_kv_uint(j, "initial_undecryptable", q->undecryptable[dir]);
 	json_kv_uint(j, "handshake", q->handshake[dir]);
+	if (q->handshake_decrypted[dir])
+		json_kv_uint(j, "handshake_decrypted", q->handshake_decrypted[dir]);
 	json_kv_uint(j, "short_header", q->short_hdr[dir]);
 	if (q->connection_close[dir])
 		json_kv_uint(j, "connection_close_error", q->close_error[dir]);

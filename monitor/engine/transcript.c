@@ -127,9 +127,10 @@ static void quic_head(struct buf *out, const struct quic_session *q)
 static void quic_tail(struct buf *out, const struct quic_session *q)
 {
 	buf_printf(out, "  -- encrypted packets (not decrypted): Handshake client %u server %u, "
-		   "0-RTT %u, 1-RTT client %u server %u\n", q->handshake[TLS_TO_SERVER],
-		   q->handshake[TLS_TO_CLIENT], q->zero_rtt, q->short_hdr[TLS_TO_SERVER],
-		   q->short_hdr[TLS_TO_CLIENT]);
+		   "0-RTT %u, 1-RTT client %u server %u\n",
+		   q->handshake[TLS_TO_SERVER] - q->handshake_decrypted[TLS_TO_SERVER],
+		   q->handshake[TLS_TO_CLIENT] - q->handshake_decrypted[TLS_TO_CLIENT], q->zero_rtt,
+		   q->short_hdr[TLS_TO_SERVER], q->short_hdr[TLS_TO_CLIENT]);
 }
 
 void transcript_session(struct buf *out, unsigned long n, const struct engine_session *es)

@@ -10,6 +10,8 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 
+#include "tls/tls13dec.h"
+
 #define TAG_LEN 16
 #define SAMPLE_LEN 16
 
@@ -70,14 +72,31 @@ uint8_t quic_long_type_bits(uint32_t version, enum quic_long_type t)
 	return (uint8_t)(bits << 4);
 }
 
-static int hkdf(int mode, const uint8_t *key, size_t key_len, const uint8_t *salt,
-		size_t salt_len, const uint8_t *info, size_t info_len, uint8_t *out,
-		size_t out_len)
+/* The AEAD of a suite QUIC can use here (RFC 9001 5.3): the AES-GCM suites
+ * and ChaCha20-Poly1305. AES-CCM (rare, and with a short tag in one of its
+ * suites that QUIC forbids) is not opened. */
+static const EVP_CIPHER *cipher_of(uint16_t suite)
+{
+	switch (suite) {
+	case 0x1301:
+		return EVP_aes_128_gcm();
+	case 0x1302:
+		return EVP_aes_256_gcm();
+	case 0x1303:
+		return EVP_chacha20_poly1305();
+	default:
+		return NULL;
+	}
+}
+
+/* RFC 5869 2.2: HKDF-Extract with SHA-256 (RFC 9001 5.2). */
+static int hkdf_extract(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt,
+			size_t salt_len, uint8_t out[32])
 {
 	OSSL_PARAM params[5], *p = params;
+	int mode = EVP_KDF_HKDF_MODE_EXTRACT_ONLY, rc = -EIO;
 	EVP_KDF_CTX *ctx = NULL;
 	EVP_KDF *kdf;
-	int rc = -EIO;
 
 	kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
 	if (!kdf)
@@ -88,75 +107,97 @@ static int hkdf(int mode, const uint8_t *key, size_t key_len, const uint8_t *sal
 		return -EIO;
 	*p++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
 	*p++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
-	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)key, key_len);
-	if (salt)
-		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt,
-							 salt_len);
-	else
-		*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info,
-							 info_len);
+	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)ikm, ikm_len);
+	*p++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, salt_len);
 	*p = OSSL_PARAM_construct_end();
-	if (EVP_KDF_derive(ctx, out, out_len, params) == 1)
+	if (EVP_KDF_derive(ctx, out, 32, params) == 1)
 		rc = 0;
 	EVP_KDF_CTX_free(ctx);
 	return rc;
 }
 
-/* HKDF-Expand-Label with an empty context (RFC 8446 7.1, as RFC 9001 5.1
- * uses it): info = length, "tls13 " + label, empty context. */
-static int expand_label(const uint8_t secret[32], const char *label, uint8_t *out, size_t len)
+/* RFC 9001 5.1 (RFC 9369 3.3.2 for v2's labels): a packet protection key,
+ * IV and header protection key from one side's secret. */
+static int keys_of_secret(uint32_t version, const char *md, const uint8_t *secret,
+			  size_t secret_len, size_t key_len, struct quic_keys *out)
 {
-	uint8_t info[2 + 1 + 6 + 32 + 1];
-	size_t n = strlen(label), at = 0;
+	bool v2 = version == QUIC_V2;
+	int rc;
 
-	if (n > 32)
-		return -EINVAL;
-	info[at++] = (uint8_t)(len >> 8);
-	info[at++] = (uint8_t)len;
-	info[at++] = (uint8_t)(6 + n);
-	memcpy(info + at, "tls13 ", 6);
-	at += 6;
-	memcpy(info + at, label, n);
-	at += n;
-	info[at++] = 0;
-	return hkdf(EVP_KDF_HKDF_MODE_EXPAND_ONLY, secret, 32, NULL, 0, info, at, out, len);
+	rc = tls13dec_expand_label(md, secret, secret_len, v2 ? "quicv2 key" : "quic key",
+				   out->key, key_len);
+	if (!rc)
+		rc = tls13dec_expand_label(md, secret, secret_len, v2 ? "quicv2 iv" : "quic iv",
+					   out->iv, sizeof(out->iv));
+	if (!rc)
+		rc = tls13dec_expand_label(md, secret, secret_len, v2 ? "quicv2 hp" : "quic hp",
+					   out->hp, key_len);
+	return rc;
 }
 
 int quic_initial_keys(uint32_t version, const uint8_t *dcid, size_t dcid_len, bool server,
 		      struct quic_keys *out)
 {
 	const uint8_t *salt = salt_of(version);
-	bool v2 = version == QUIC_V2;
 	uint8_t initial[32], secret[32];
 	int rc;
 
 	if (!salt || dcid_len > QUIC_MAX_CID)
 		return -EINVAL;
-	rc = hkdf(EVP_KDF_HKDF_MODE_EXTRACT_ONLY, dcid, dcid_len, salt, 20, NULL, 0, initial,
-		  sizeof(initial));
+	memset(out, 0, sizeof(*out));
+	out->suite = QUIC_INITIAL_SUITE;
+	rc = hkdf_extract(dcid, dcid_len, salt, 20, initial);
 	if (!rc)
-		rc = expand_label(initial, server ? "server in" : "client in", secret,
-				  sizeof(secret));
+		rc = tls13dec_expand_label("SHA256", initial, sizeof(initial),
+					   server ? "server in" : "client in", secret,
+					   sizeof(secret));
 	if (!rc)
-		rc = expand_label(secret, v2 ? "quicv2 key" : "quic key", out->key,
-				  sizeof(out->key));
-	if (!rc)
-		rc = expand_label(secret, v2 ? "quicv2 iv" : "quic iv", out->iv, sizeof(out->iv));
-	if (!rc)
-		rc = expand_label(secret, v2 ? "quicv2 hp" : "quic hp", out->hp, sizeof(out->hp));
+		rc = keys_of_secret(version, "SHA256", secret, sizeof(secret), 16, out);
 	return rc;
 }
 
-/* RFC 9001 5.4.3: the mask is AES-ECB of a 16-byte sample of the payload. */
-static int hp_mask(const uint8_t hp[16], const uint8_t sample[SAMPLE_LEN], uint8_t mask[16])
+int quic_secret_keys(uint32_t version, uint16_t suite, const uint8_t *secret,
+		     size_t secret_len, struct quic_keys *out)
 {
+	size_t key_len = tls13dec_key_len(suite);
+
+	if (!quic_version_known(version) || !cipher_of(suite))
+		return -ENOTSUP;
+	if (secret_len != tls13dec_hash_len(suite))
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->suite = suite;
+	return keys_of_secret(version, secret_len == 48 ? "SHA384" : "SHA256", secret,
+			      secret_len, key_len, out);
+}
+
+/* RFC 9001 5.4.3: the mask is AES-ECB of a 16-byte sample of the payload. */
+static int hp_mask(const struct quic_keys *k, const uint8_t sample[SAMPLE_LEN],
+		   uint8_t mask[16])
+{
+	static const uint8_t zeros[5];
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	const EVP_CIPHER *c;
 	int n = 0, rc = -EIO;
 
-	if (ctx && EVP_EncryptInit_ex(ctx, EVP_aes_128_ecb(), NULL, hp, NULL) == 1 &&
-	    EVP_CIPHER_CTX_set_padding(ctx, 0) == 1 &&
-	    EVP_EncryptUpdate(ctx, mask, &n, sample, SAMPLE_LEN) == 1 && n == 16)
+	/* RFC 9001 5.4.4: ChaCha20 with the sample as counter and nonce,
+	 * its first 5 bytes of keystream the mask. */
+	if (k->suite == 0x1303)
+		c = EVP_chacha20();
+	else
+		c = k->suite == 0x1302 ? EVP_aes_256_ecb() : EVP_aes_128_ecb();
+	if (!ctx)
+		goto out;
+	if (k->suite == 0x1303) {
+		if (EVP_EncryptInit_ex(ctx, c, NULL, k->hp, sample) == 1 &&
+		    EVP_EncryptUpdate(ctx, mask, &n, zeros, sizeof(zeros)) == 1 && n == 5)
+			rc = 0;
+	} else if (EVP_EncryptInit_ex(ctx, c, NULL, k->hp, NULL) == 1 &&
+		   EVP_CIPHER_CTX_set_padding(ctx, 0) == 1 &&
+		   EVP_EncryptUpdate(ctx, mask, &n, sample, SAMPLE_LEN) == 1 && n == 16) {
 		rc = 0;
+	}
+out:
 	EVP_CIPHER_CTX_free(ctx);
 	return rc;
 }
@@ -189,23 +230,24 @@ static int gcm(bool enc, const struct quic_keys *k, uint64_t pn, const uint8_t *
 	       size_t aad_len, uint8_t *data, size_t len, uint8_t tag[TAG_LEN])
 {
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	const EVP_CIPHER *c = cipher_of(k->suite);
 	uint8_t nonce[12];
 	int n, rc = -EIO;
 
 	make_nonce(k, pn, nonce);
-	if (!ctx || len > INT32_MAX || aad_len > INT32_MAX)
+	if (!ctx || !c || len > INT32_MAX || aad_len > INT32_MAX)
 		goto out;
-	if (EVP_CipherInit_ex(ctx, EVP_aes_128_gcm(), NULL, k->key, nonce, enc) != 1 ||
+	if (EVP_CipherInit_ex(ctx, c, NULL, k->key, nonce, enc) != 1 ||
 	    EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1 ||
 	    (len && EVP_CipherUpdate(ctx, data, &n, data, (int)len) != 1))
 		goto out;
 	if (enc) {
 		if (EVP_CipherFinal_ex(ctx, data + len, &n) == 1 &&
-		    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_LEN, tag) == 1)
+		    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, TAG_LEN, tag) == 1)
 			rc = 0;
 	} else {
 		rc = -EBADMSG;
-		if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) == 1 &&
+		if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, TAG_LEN, tag) == 1 &&
 		    EVP_CipherFinal_ex(ctx, data + len, &n) == 1)
 			rc = 0;
 	}
@@ -227,7 +269,7 @@ int quic_unprotect(const struct quic_keys *k, uint8_t *pkt, size_t pkt_len,
 	 * it were 4 bytes long (RFC 9001 5.4.2). */
 	if (pn_off > pkt_len || pkt_len - pn_off < 4 + SAMPLE_LEN)
 		return -EBADMSG;
-	rc = hp_mask(k->hp, pkt + pn_off + 4, mask);
+	rc = hp_mask(k, pkt + pn_off + 4, mask);
 	if (rc)
 		return rc;
 	pkt[0] ^= mask[0] & 0x0f;
@@ -259,7 +301,7 @@ int quic_protect(const struct quic_keys *k, uint8_t *pkt, size_t pkt_len, size_t
 		 pkt_len - pn_off - pn_len - TAG_LEN, pkt + pkt_len - TAG_LEN);
 	if (rc)
 		return rc;
-	rc = hp_mask(k->hp, pkt + pn_off + 4, mask);
+	rc = hp_mask(k, pkt + pn_off + 4, mask);
 	if (rc)
 		return rc;
 	pkt[0] ^= mask[0] & 0x0f;

@@ -1,11 +1,12 @@
 /*
- * initial: QUIC Initial packet protection (RFC 9001 5.2-5.4, RFC 9369 3.3).
+ * initial: QUIC packet protection (RFC 9001 5, RFC 9369 3.3): Initial keys,
+ * keys from a TLS secret, and the protection of long header packets.
  *
  * Initial packets are encrypted with keys anyone can derive from the
  * client's Destination Connection ID and a salt fixed by the version, so an
  * observer can read them: this module derives those keys (OpenSSL HKDF) and
- * removes header protection (AES-128-ECB) and packet protection
- * (AES-128-GCM). It knows QUIC v1, v2 and the IETF drafts 23-34. Pure: no
+ * removes header protection (AES-ECB or ChaCha20) and packet protection
+ * (AES-GCM or ChaCha20-Poly1305; the Initials' is AES-128-GCM). It knows QUIC v1, v2 and the IETF drafts 23-34. Pure: no
  * I/O, no globals; each call allocates and frees its own OpenSSL contexts.
  */
 #ifndef SECAUDIT_QUIC_INITIAL_H
@@ -23,10 +24,16 @@
  * differ between v1 and v2: quic_long_type()). */
 enum quic_long_type { QUIC_INITIAL, QUIC_0RTT, QUIC_HANDSHAKE, QUIC_RETRY };
 
+/* The Initial packets' AEAD: TLS_AES_128_GCM_SHA256 (RFC 9001 5.2). */
+#define QUIC_INITIAL_SUITE 0x1301
+
+/* One side's packet protection at one level: the TLS 1.3 suite whose AEAD
+ * and header protection it uses (RFC 9001 5.3, 5.4), and its keys. */
 struct quic_keys {
-	uint8_t key[16];
+	uint16_t suite;
+	uint8_t key[32];
 	uint8_t iv[12];
-	uint8_t hp[16];
+	uint8_t hp[32];
 };
 
 /* True for the versions whose Initial salt is known (v1, v2, drafts 23-34). */
@@ -44,6 +51,17 @@ uint8_t quic_long_type_bits(uint32_t version, enum quic_long_type t);
  */
 int quic_initial_keys(uint32_t version, const uint8_t *dcid, size_t dcid_len, bool server,
 		      struct quic_keys *out);
+
+/*
+ * Derives one side's keys at another level (Handshake, 1-RTT) from its TLS
+ * traffic secret (RFC 9001 5.1: "quic key", "quic iv", "quic hp"; v2's
+ * "quicv2 ..." labels, RFC 9369 3.3.2) for the negotiated suite: AES-128-GCM,
+ * AES-256-GCM or ChaCha20-Poly1305. 0; -ENOTSUP for another suite or an
+ * unknown version, -EINVAL when the secret's length is not the suite's
+ * hash length, -EIO when OpenSSL fails.
+ */
+int quic_secret_keys(uint32_t version, uint16_t suite, const uint8_t *secret,
+		     size_t secret_len, struct quic_keys *out);
 
 /*
  * Removes the protection of one long header packet in place. pkt holds the

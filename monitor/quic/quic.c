@@ -8,21 +8,28 @@
 #include <string.h>
 
 #include "cursor.h"
+#include "tls/keylog.h"
 
 #define HDR_LONG   0x80
 #define HDR_FIXED  0x40
 #define MAX_STACK_PKT 2048
 
+/* quic_session.hs_state: whether the Handshake level can be read. */
+enum { HS_UNTRIED, HS_KEYED, HS_NONE };
+
 void quic_session_init(struct quic_session *q)
 {
 	memset(q, 0, sizeof(*q));
 	q->largest_pn[0] = q->largest_pn[1] = -1;
+	q->hs_largest_pn[0] = q->hs_largest_pn[1] = -1;
 }
 
 void quic_session_free(struct quic_session *q)
 {
 	quic_crypto_free(&q->crypto[0]);
 	quic_crypto_free(&q->crypto[1]);
+	quic_crypto_free(&q->hs_crypto[0]);
+	quic_crypto_free(&q->hs_crypto[1]);
 }
 
 uint64_t quic_take_anomalies(struct quic_session *q)
@@ -103,6 +110,7 @@ static void set_key_cid(struct quic_session *q, const uint8_t *cid, uint8_t len)
 struct deliver_ctx {
 	struct tls_session *tls;
 	enum tls_dir dir;
+	bool handshake;     /* the packet being read is a Handshake packet */
 	unsigned ev;
 };
 
@@ -110,7 +118,10 @@ static void deliver(void *arg, const uint8_t *data, size_t len)
 {
 	struct deliver_ctx *d = arg;
 
-	d->ev |= tls_feed_handshake(d->tls, d->dir, data, len);
+	if (d->handshake)
+		d->ev |= tls_feed_handshake_decrypted(d->tls, d->dir, data, len);
+	else
+		d->ev |= tls_feed_handshake(d->tls, d->dir, data, len);
 }
 
 static void crypto_frame(struct quic_session *q, struct deliver_ctx *d, uint64_t off,
@@ -118,19 +129,21 @@ static void crypto_frame(struct quic_session *q, struct deliver_ctx *d, uint64_t
 {
 	unsigned r;
 
-	if (q->server_hello)
+	if (!d->handshake && q->server_hello)
 		return; /* the Initial level is over for the observer */
-	r = quic_crypto_add(&q->crypto[d->dir], off, data, len, deliver, d);
+	r = quic_crypto_add(d->handshake ? &q->hs_crypto[d->dir] : &q->crypto[d->dir], off,
+			    data, len, deliver, d);
 	if (r & QUIC_CRYPTO_DIFFERS)
 		flag(q, ANOM_QUIC_CRYPTO_OVERLAP_DIFF);
 	if (r & QUIC_CRYPTO_TOO_LONG)
 		flag(q, ANOM_QUIC_CRYPTO_TOO_LONG);
 }
 
-/* The frames an Initial packet may carry (RFC 9000 12.4, table 3):
- * PADDING, PING, ACK, CRYPTO, CONNECTION_CLOSE (transport). Anything else,
- * or a frame that runs past the packet, ends the packet with an anomaly. */
-static void initial_frames(struct quic_session *q, struct deliver_ctx *d, struct cursor c)
+/* The frames an Initial or Handshake packet may carry (RFC 9000 12.4,
+ * table 3): PADDING, PING, ACK, CRYPTO, CONNECTION_CLOSE (transport).
+ * Anything else, or a frame that runs past the packet, ends the packet with
+ * an anomaly. */
+static void frames(struct quic_session *q, struct deliver_ctx *d, struct cursor c)
 {
 	uint64_t type, off, n, count, i, v;
 	const uint8_t *data;
@@ -237,7 +250,12 @@ static void restart(struct quic_session *q, struct tls_session *tls, const uint8
 
 	quic_crypto_free(&q->crypto[0]);
 	quic_crypto_free(&q->crypto[1]);
+	quic_crypto_free(&q->hs_crypto[0]);
+	quic_crypto_free(&q->hs_crypto[1]);
 	q->largest_pn[0] = q->largest_pn[1] = -1;
+	q->hs_largest_pn[0] = q->hs_largest_pn[1] = -1;
+	q->hs_state = HS_UNTRIED;
+	q->hs_keyed[0] = q->hs_keyed[1] = false;
 	q->server_hello = false;
 	q->restart_pending = false;
 	q->restarts++;
@@ -300,7 +318,85 @@ static void initial_packet(struct quic_session *q, struct deliver_ctx *d, uint32
 	}
 	if ((int64_t)pn > q->largest_pn[d->dir])
 		q->largest_pn[d->dir] = (int64_t)pn;
-	initial_frames(q, d, cur_make(payload, payload_len));
+	frames(q, d, cur_make(payload, payload_len));
+out:
+	if (copy != stack)
+		free(copy);
+}
+
+/*
+ * Whether the Handshake level can be opened: keys derived, on first use
+ * after the ServerHello (the suite is known then), from the handshake
+ * traffic secrets the key log holds for the ClientHello's random (RFC 9001
+ * 5.1). A secret that gives no keys (a suite not supported here, a wrong
+ * length) marks the session's keys as failed.
+ */
+static bool hs_keys(struct quic_session *q, struct tls_session *tls)
+{
+	const struct keylog_entry *k;
+	const struct keylog_secret *sec;
+	int dir;
+
+	if (q->hs_state != HS_UNTRIED)
+		return q->hs_state == HS_KEYED;
+	if (!tls->keylog || !tls->n_client_hellos || !q->server_hello || tls->version != 0x0304)
+		return false;
+	q->hs_state = HS_NONE;
+	k = keylog_find(tls->keylog, tls->client_hello[0].random);
+	if (!k)
+		return false;
+	for (dir = 0; dir < 2; dir++) {
+		sec = dir == TLS_TO_SERVER ? &k->client_hs : &k->server_hs;
+		if (!sec->len)
+			continue;
+		if (quic_secret_keys(q->version, tls->suite, sec->b, sec->len, &q->hs_keys[dir])) {
+			flag(q, ANOM_TLS_DECRYPT_FAILED);
+			tls->keys = TLS_KEYS_FAILED;
+			q->hs_keyed[0] = q->hs_keyed[1] = false;
+			return false;
+		}
+		q->hs_keyed[dir] = true;
+	}
+	if (!q->hs_keyed[0] && !q->hs_keyed[1])
+		return false;
+	q->hs_state = HS_KEYED;
+	return true;
+}
+
+/* Opens one Handshake packet with the key log's keys and reads its frames
+ * (pkt, pkt_len and pn_off as for initial_packet()). A packet that does
+ * not open is counted as an anomaly; if the server's first one does not,
+ * the secrets are not this connection's and the session's keys failed. */
+static void handshake_packet(struct quic_session *q, struct deliver_ctx *d,
+			     const uint8_t *pkt, size_t pkt_len, size_t pn_off)
+{
+	uint8_t stack[MAX_STACK_PKT], *copy;
+	const uint8_t *payload;
+	size_t payload_len;
+	uint64_t pn;
+
+	if (!hs_keys(q, d->tls) || !q->hs_keyed[d->dir])
+		return;
+	copy = pkt_len <= sizeof(stack) ? stack : malloc(pkt_len);
+	if (!copy)
+		return;
+	memcpy(copy, pkt, pkt_len);
+	if (quic_unprotect(&q->hs_keys[d->dir], copy, pkt_len, pn_off, q->hs_largest_pn[d->dir],
+			   &payload, &payload_len, &pn)) {
+		flag(q, ANOM_QUIC_FAILED_DECRYPT);
+		if (!q->handshake_decrypted[d->dir] && d->dir == TLS_TO_CLIENT) {
+			flag(q, ANOM_TLS_DECRYPT_FAILED);
+			d->tls->keys = TLS_KEYS_FAILED;
+			q->hs_state = HS_NONE;
+		}
+		goto out;
+	}
+	q->handshake_decrypted[d->dir]++;
+	if ((int64_t)pn > q->hs_largest_pn[d->dir])
+		q->hs_largest_pn[d->dir] = (int64_t)pn;
+	d->handshake = true;
+	frames(q, d, cur_make(payload, payload_len));
+	d->handshake = false;
 out:
 	if (copy != stack)
 		free(copy);
@@ -376,6 +472,7 @@ static bool long_packet(struct quic_session *q, struct deliver_ctx *d, struct cu
 		break;
 	case QUIC_HANDSHAKE:
 		q->handshake[d->dir]++;
+		handshake_packet(q, d, start, pn_off + (size_t)length, pn_off);
 		break;
 	default:
 		q->zero_rtt++;
@@ -391,7 +488,7 @@ bad:
 unsigned quic_feed(struct quic_session *q, struct tls_session *tls, enum tls_dir dir,
 		   const uint8_t *dgram, size_t len)
 {
-	struct deliver_ctx d = { tls, dir, 0 };
+	struct deliver_ctx d = { tls, dir, false, 0 };
 	struct cursor c = cur_make(dgram, len);
 	uint8_t first;
 
@@ -406,15 +503,22 @@ unsigned quic_feed(struct quic_session *q, struct tls_session *tls, enum tls_dir
 		}
 		if (!long_packet(q, &d, &c))
 			break;
+		if ((d.ev & TLS_EV_SERVER_HELLO) && !q->server_hello) {
+			/* The rest of the handshake is in Handshake packets,
+			 * the next of them maybe in this datagram. */
+			q->server_hello = true;
+			tls->encrypted[0] = tls->encrypted[1] = true;
+			quic_crypto_free(&q->crypto[0]);
+			quic_crypto_free(&q->crypto[1]);
+		}
 	}
-	if ((d.ev & TLS_EV_SERVER_HELLO) && !q->server_hello) {
-		/* The rest of the handshake is in Handshake packets. */
-		q->server_hello = true;
+	/* Encrypted for the observer: at the ServerHello without the key
+	 * log's secrets; with them once the server's flight was read, or
+	 * did not open. */
+	if (q->server_hello && !(tls->events & TLS_EV_ENCRYPTED) &&
+	    (!hs_keys(q, tls) || tls->decrypted[TLS_TO_CLIENT])) {
 		d.ev |= TLS_EV_ENCRYPTED;
-		tls->encrypted[0] = tls->encrypted[1] = true;
 		tls->events |= TLS_EV_ENCRYPTED;
-		quic_crypto_free(&q->crypto[0]);
-		quic_crypto_free(&q->crypto[1]);
 	}
 	return d.ev;
 }

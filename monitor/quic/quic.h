@@ -9,8 +9,12 @@
  * reassembled per direction (quic/crypto.h) and the handshake messages
  * handed to the TLS parser (tls_feed_handshake), so the ClientHello and
  * ServerHello become the same facts, fingerprints and milestones as over
- * TCP. Handshake, 0-RTT and short header packets are encrypted with keys an
- * observer does not have: they are counted, not read. Retry and Version
+ * TCP. Handshake packets are opened when the TLS session's key log (its
+ * keylog field) holds the connection's handshake traffic secrets: their
+ * CRYPTO frames (EncryptedExtensions, Certificate, CertificateVerify,
+ * Finished) go to tls_feed_handshake_decrypted(). Otherwise they, and 0-RTT
+ * and short header packets, are encrypted with keys an observer does not
+ * have: they are counted, not read. Retry and Version
  * Negotiation packets are recorded (a Retry changes the Initial keys), and
  * the client's next Initial after either starts the handshake afresh: the
  * server keeps nothing of the first attempt, so neither does the observer.
@@ -18,7 +22,9 @@
  * Once the server's ServerHello is seen, everything else of the handshake
  * (certificates included) travels in Handshake packets: quic_feed() then
  * reports TLS_EV_ENCRYPTED, as tls_feed() does when both TCP directions
- * turned to ciphertext, and releases its reassembly buffers.
+ * turned to ciphertext, and releases its Initial reassembly buffers; with
+ * the key log's secrets, only once the server's Finished was read (or its
+ * Handshake packets did not open).
  *
  * Ownership: the session owns its buffers; quic_session_free() releases
  * them. The TLS session passed to quic_feed() is the caller's.
@@ -47,6 +53,7 @@ struct quic_session {
 	uint32_t initial[2];           /* Initial packets decrypted, per sender */
 	uint32_t undecryptable[2];     /* Initial packets that failed authentication */
 	uint32_t handshake[2];         /* Handshake packets, per sender */
+	uint32_t handshake_decrypted[2]; /* of them opened with the key log's secrets */
 	uint32_t zero_rtt;             /* 0-RTT packets (client) */
 	uint32_t short_hdr[2];         /* short header (1-RTT) packets, per sender */
 	uint32_t retry;                /* Retry packets (server) */
@@ -67,6 +74,12 @@ struct quic_session {
 	struct quic_keys keys[2];      /* [TLS_TO_SERVER]: the client's */
 	int64_t largest_pn[2];
 	struct quic_crypto crypto[2];
+	/* the Handshake level, when the key log has the connection's secrets */
+	uint8_t hs_state;              /* enum in quic.c: untried, keyed, none */
+	bool hs_keyed[2];
+	struct quic_keys hs_keys[2];
+	int64_t hs_largest_pn[2];
+	struct quic_crypto hs_crypto[2];
 };
 
 void quic_session_init(struct quic_session *q);

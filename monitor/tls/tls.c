@@ -532,8 +532,9 @@ static void set_resumption(struct tls_session *s, enum tls_resumption r)
 /* At a TLS 1.3 ServerHello: keys each direction whose handshake traffic
  * secret the key log holds for this ClientHello.random. True when the
  * server's flight or the client's will be decrypted. Not over QUIC: its
- * Handshake packets are protected by QUIC (RFC 9001 5), not by records,
- * and are not decrypted yet. */
+ * Handshake packets are protected by QUIC (RFC 9001 5), not by records;
+ * quic/ opens them and hands their messages to
+ * tls_feed_handshake_decrypted(). */
 static bool start_decryption(struct tls_session *s)
 {
 	const struct keylog_entry *k;
@@ -1459,23 +1460,46 @@ unsigned tls_feed(struct tls_session *s, enum tls_dir dir, const uint8_t *data, 
 /* QUIC carries handshake messages in CRYPTO frames, with no record layer
  * (RFC 9001 4.1.3): the same message reassembly and parsers, without the
  * records around them. Record version 0: there was none. */
-unsigned tls_feed_handshake(struct tls_session *s, enum tls_dir dir, const uint8_t *data,
-			    size_t len)
+static unsigned quic_messages(struct tls_session *s, enum tls_dir dir, const uint8_t *data,
+			      size_t len, bool decrypted)
 {
 	struct tls_dir_state *st;
 	unsigned ev;
 
-	if (s->done || len == 0)
+	if (len == 0)
+		return 0;
+	if (decrypted && !s->dec && !(s->dec = calloc(1, sizeof(*s->dec))))
 		return 0;
 	st = dir_state(s, dir);
 	if (!st || st->dead)
 		return 0;
 	s->is_tls = true;
 	s->quic = true;
+	if (decrypted) {
+		s->keys = TLS_KEYS_DECRYPTING;
+		s->dec->opened[dir] = true;
+		s->dec->inside = true;
+	}
 	ev = handshake_record(s, dir, st, cur_make(data, len), 0);
+	if (decrypted)
+		s->dec->inside = false;
 	ev &= ~(unsigned)s->events;
 	s->events |= (uint16_t)ev;
 	return ev;
+}
+
+unsigned tls_feed_handshake(struct tls_session *s, enum tls_dir dir, const uint8_t *data,
+			    size_t len)
+{
+	if (s->done)
+		return 0;
+	return quic_messages(s, dir, data, len, false);
+}
+
+unsigned tls_feed_handshake_decrypted(struct tls_session *s, enum tls_dir dir,
+				      const uint8_t *data, size_t len)
+{
+	return quic_messages(s, dir, data, len, true);
 }
 
 void tls_eof(struct tls_session *s, enum tls_dir dir)

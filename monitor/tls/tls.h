@@ -295,6 +295,14 @@ unsigned tls_feed(struct tls_session *s, enum tls_dir dir, const uint8_t *data, 
 unsigned tls_feed_handshake(struct tls_session *s, enum tls_dir dir, const uint8_t *data,
 			    size_t len);
 
+/* The same for handshake messages the caller decrypted with the key log's
+ * secrets (QUIC's Handshake packets, RFC 9001 4.1.4): EncryptedExtensions,
+ * Certificate (its source then TLS_CERTS_KEYLOG), CertificateVerify and
+ * Finished are read as from a decrypted TLS 1.3 record; s->keys becomes
+ * TLS_KEYS_DECRYPTING. */
+unsigned tls_feed_handshake_decrypted(struct tls_session *s, enum tls_dir dir,
+				      const uint8_t *data, size_t len);
+
 /* The direction ended (FIN/RST/flow end): a record left incomplete is
  * reported as ANOM_TLS_TRUNCATED_RECORD. */
 void tls_eof(struct tls_session *s, enum tls_dir dir);

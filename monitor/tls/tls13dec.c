@@ -42,22 +42,31 @@ size_t tls13dec_hash_len(uint16_t suite)
 	return s ? (s->sha384 ? 48 : 32) : 0;
 }
 
+size_t tls13dec_key_len(uint16_t suite)
+{
+	const struct suite *s = suite_of(suite);
+
+	return s ? s->key_len : 0;
+}
+
 /*
  * RFC 8446 7.1: HKDF-Expand-Label(Secret, Label, "", Length) =
  * HKDF-Expand(Secret, HkdfLabel, Length) with
  *   struct { uint16 length; opaque label<7..255> = "tls13 " + Label;
  *            opaque context<0..255>; } HkdfLabel;
  */
-static int expand_label(const char *md, const uint8_t *secret, size_t secret_len,
-			const char *label, uint8_t *out, size_t out_len)
+int tls13dec_expand_label(const char *md, const uint8_t *secret, size_t secret_len,
+			  const char *label, uint8_t *out, size_t out_len)
 {
-	uint8_t info[2 + 1 + 6 + 16 + 1];
+	uint8_t info[2 + 1 + 6 + TLS13DEC_MAX_LABEL + 1];
 	size_t ll = strlen(label), n = 0;
 	OSSL_PARAM params[5], *p = params;
 	EVP_KDF *kdf;
 	EVP_KDF_CTX *kctx = NULL;
 	int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY, rc = -EIO;
 
+	if (ll > TLS13DEC_MAX_LABEL || out_len > 0xffff)
+		return -EINVAL;
 	info[n++] = (uint8_t)(out_len >> 8);
 	info[n++] = (uint8_t)out_len;
 	info[n++] = (uint8_t)(6 + ll);
@@ -97,9 +106,9 @@ int tls13dec_init(struct tls13dec *d, uint16_t suite, const uint8_t *secret, siz
 	if (secret_len != tls13dec_hash_len(suite))
 		return -EINVAL;
 	md = s->sha384 ? "SHA384" : "SHA256";
-	rc = expand_label(md, secret, secret_len, "key", d->key, s->key_len);
+	rc = tls13dec_expand_label(md, secret, secret_len, "key", d->key, s->key_len);
 	if (!rc)
-		rc = expand_label(md, secret, secret_len, "iv", d->iv, sizeof(d->iv));
+		rc = tls13dec_expand_label(md, secret, secret_len, "iv", d->iv, sizeof(d->iv));
 	if (rc)
 		return rc;
 	d->ctx = EVP_CIPHER_CTX_new();

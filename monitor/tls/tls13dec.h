@@ -38,6 +38,17 @@ struct tls13dec {
  * suite this module cannot open. */
 size_t tls13dec_hash_len(uint16_t suite);
 
+/* Key length of a supported suite's AEAD, 0 for another suite. */
+size_t tls13dec_key_len(uint16_t suite);
+
+/* RFC 8446 7.1: HKDF-Expand-Label(secret, label, "", out_len) with the
+ * hash md ("SHA256", "SHA384"); label without the "tls13 " prefix, at most
+ * TLS13DEC_MAX_LABEL bytes (QUIC's labels, RFC 9001 5.1, are made the same
+ * way). 0, -EINVAL for a label too long, -EIO when OpenSSL fails. */
+#define TLS13DEC_MAX_LABEL 16
+int tls13dec_expand_label(const char *md, const uint8_t *secret, size_t secret_len,
+			  const char *label, uint8_t *out, size_t out_len);
+
 /* Derives the keys of `secret` for `suite`. 0, -ENOTSUP for a suite not
  * listed above, -EINVAL when the secret's length is not the suite's hash
  * length, -ENOMEM or -EIO when OpenSSL fails. */

@@ -133,6 +133,12 @@ class QuicCaptures:
         wrpcap(path, pkts)
         return path
 
+    def write_text(self, name, text):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
 
 def with_client_port(pkts, old, new):
     """The packets with the client's port `old` replaced by `new` in both

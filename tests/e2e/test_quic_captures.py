@@ -120,3 +120,96 @@ def test_hello_after_retry(caps):
     ref = one_quic(caps.plain.pcap)
     assert ev["quic"]["ja3s"]["hash"] == ref["quic"]["ja3s"]["hash"]
     assert ev["quic"]["ja4"] == ref["quic"]["ja4"]
+
+
+def sha256_fingerprint(pem):
+    out = subprocess.run(["openssl", "x509", "-in", pem, "-noout", "-fingerprint", "-sha256"],
+                         capture_output=True, text=True, check=True).stdout
+    return out.strip().split("=", 1)[1].lower()
+
+
+def test_keylog_opens_the_handshake_packets(caps):
+    """With the client's key log, the server's Handshake packets are opened:
+    the quic event shows the server's certificate (the test's own, by its
+    SHA-256 fingerprint), says it came from the key log, and counts the
+    Handshake packets opened; without it, the certificate stays hidden."""
+    ev = one_quic(caps.plain.pcap, "--keylog", caps.plain.keys)
+    sec = ev["secaudit"]
+    chain = sec["tls"]["server_chain"]
+    assert len(chain) == 1
+    assert chain[0]["sha256"] == sha256_fingerprint(caps.cert_pem)
+    assert chain[0]["subject"] == "CN=quic.lab.test"
+    assert sec["certificate"]["source"] == "keylog"
+    assert sec["tls"]["keylog"] == "decrypted"
+    assert sec["quic"]["server"]["handshake_decrypted"] >= 1
+    assert sec["quic"]["client"]["handshake_decrypted"] >= 1
+    msgs = sec["tls"]["messages"]
+    for m in ("server:EncryptedExtensions", "server:Certificate",
+              "server:CertificateVerify", "server:Finished", "client:Finished"):
+        assert m in msgs, (m, msgs)
+    plain = one_quic(caps.plain.pcap)["secaudit"]
+    assert "server_chain" not in plain["tls"] and "certificate" not in plain
+
+
+def test_keylog_of_another_connection_fails_loudly(caps):
+    """A key log without this connection's secrets leaves it hidden; one
+    whose secrets do not open its packets says so (keylog: failed)."""
+    other = caps.make("other")
+    ev = one_quic(caps.plain.pcap, "--keylog", other.keys)
+    assert "server_chain" not in ev["secaudit"]["tls"]
+    # the plain connection's client random with the other one's secrets
+    random = open(caps.plain.keys).read().split()[1]
+    lines = [" ".join([line.split()[0], random, line.split()[2]])
+             for line in open(other.keys).read().splitlines() if line.strip()]
+    wrong = caps.write_text("wrong.keys", "\n".join(lines) + "\n")
+    ev = one_quic(caps.plain.pcap, "--keylog", wrong)
+    assert ev["secaudit"]["tls"]["keylog"] == "failed"
+    assert "server_chain" not in ev["secaudit"]["tls"]
+
+
+RULES = """version: 1
+profiles:
+  web:
+    action: drop
+    certificate:
+      ca_file: %s
+      check_validity: true
+      match_sni: false
+      allow_self_signed: true
+      message: bad server certificate
+    tls13_certificates: %s
+zones:
+  - name: all
+    profile: web
+"""
+
+
+def failed(alert):
+    return [f["check"] for f in alert["secaudit"]["policy"]["failed"]]
+
+
+def alert_of(events):
+    alerts = [e for e in events if e["event_type"] == "alert"]
+    return alerts[0] if alerts else None
+
+
+@pytest.mark.parametrize("trusted", [True, False])
+def test_rules_check_the_certificate_over_quic(caps, trusted, tmp_path):
+    """--rules with the key log: the certificate checks run on the QUIC
+    handshake's certificate as on TLS's: trusted by the CA file naming it,
+    untrusted (blocked, with the check named) by another CA."""
+    other_ca, _ = make_cert(tmp_path, "otherca", cn="other-ca.lab.test")
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(RULES % (caps.cert_pem if trusted else other_ca, "allow"))
+    events = read(caps.plain.pcap, "--keylog", caps.plain.keys, "--rules", str(rules))
+    alert = alert_of(events)
+    if trusted:
+        assert alert is None, alert
+    else:
+        assert alert and alert["alert"]["action"] == "blocked"
+        assert "certificate.untrusted" in failed(alert)
+        assert alert["event_type"] == "alert" and "quic" in alert
+    # without the key log the certificate is not seen: tls13_certificates decides
+    rules.write_text(RULES % (other_ca, "drop"))
+    alert = alert_of(read(caps.plain.pcap, "--rules", str(rules)))
+    assert alert and failed(alert) == ["certificate.tls13_hidden"], failed(alert)

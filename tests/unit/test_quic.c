@@ -178,9 +178,10 @@ Test(quic_session, rfc9001_handshake)
 	tls_session_free(&tls);
 }
 
-/* A key log that holds the session's secrets changes nothing over QUIC:
- * its Handshake packets are not records, and are not decrypted (yet), so
- * the session must not claim it was. */
+/* A key log that holds the session's secrets, and no Handshake packet to
+ * open with them: the session must not claim it was decrypted. (Handshake
+ * packets opened with a key log: tests/e2e/test_quic_captures.py, over
+ * real ngtcp2 captures.) */
 Test(quic_session, keylog_does_not_claim_decryption)
 {
 	static const char kl_text[] =
