@@ -157,6 +157,17 @@ def ja4_of_kind(tmp_path):
     raise AssertionError(f"no JA4 for the 'ja4' hello: {r.stdout}")
 
 
+def print_table(title, rows, *columns):
+    """The measured table (markdown, on stderr: pytest -s shows it), one
+    row per (kind, technique), a column per (heading, {row: bool})."""
+    out = [f"\n{title}:", "| kind | technique | " + " | ".join(h for h, _ in columns) + " |",
+           "|---|---|" + "---|" * len(columns)]
+    for k, t in rows:
+        out.append(f"| {k} | {t} | " +
+                   " | ".join("yes" if col[(k, t)] else "no" for _, col in columns) + " |")
+    print("\n".join(out), file=sys.stderr)
+
+
 def start_monitor(lab, tmp_path, evasion=""):
     rules = os.path.join(str(tmp_path), f"rules{time.monotonic_ns()}.yaml")
     with open(rules, "w") as f:
@@ -176,7 +187,12 @@ def test_no_technique_gets_a_nonconforming_hello_past_the_monitor(rlab, tmp_path
     for must in ("ttl", "badsum", "badack", "md5", "ttl_disorder", "plain"):
         assert ("sni", must) in evading, (must, baseline)
     mon = start_monitor(rlab, tmp_path)
-    leaked = [kt for kt, r in attempts(rlab, evading).items() if r[0]]
+    got = attempts(rlab, pairs)
+    through = {kt: r[0] for kt, r in got.items()}
+    print_table("the real (non-conforming) ClientHello reached the server", pairs,
+                ("without the monitor", baseline), ("through the monitor", through),
+                ("the fake did, through the monitor", {kt: r[1] for kt, r in got.items()}))
+    leaked = sorted(kt for kt, r in through.items() if r)
     assert not leaked, f"non-conforming hellos reached the server: {leaked}\n{mon.events()}"
     anomalies = {e["anomaly"]["event"] for e in mon.events("anomaly")}
     for name in ("bad_checksum", "bad_ack", "unnegotiated_option", "insertion_by_ttl"):
@@ -260,10 +276,13 @@ def test_fakes_with_reordering_on_the_link_stay_held(rlab, tmp_path, reorder_bin
     non-conforming hello never reaches the server."""
     link = Reorderer(rlab, reorder_bin)
     pairs = [("sni", t) for t in TECHNIQUES]
-    evading = sorted(kt for kt, r in attempts(rlab, pairs).items() if r[0])
-    assert ("sni", "ttl_disorder") in evading and ("sni", "split_fake") in evading, evading
+    baseline = {kt: r[0] for kt, r in attempts(rlab, pairs).items()}
+    assert baseline[("sni", "ttl_disorder")] and baseline[("sni", "split_fake")], baseline
     mon = start_monitor(rlab, tmp_path)
-    leaked = [kt for kt, r in attempts(rlab, evading).items() if r[0]]
+    through = {kt: r[0] for kt, r in attempts(rlab, pairs).items()}
+    print_table("over a reordering, duplicating link: the real ClientHello reached the server",
+                pairs, ("without the monitor", baseline), ("through the monitor", through))
+    leaked = sorted(kt for kt, r in through.items() if r)
     st = link.stop()
     assert st["after_next"] >= 10 and st["duplicated"] >= 10, st
     assert not leaked, f"non-conforming hellos reached the server: {leaked}\n{mon.events()}"
@@ -389,6 +408,9 @@ def test_server_side_fake_flight_never_decides(rlab, tmp_path, tech):
     assert got["completed"] and got["received"] == ["trusted"], got
     assert len([a for a in mon.alerts() if a["alert"]["action"] == "blocked"]) == 1, \
         mon.alerts()
+    print(f"\nserver-side fake flight ({tech}): the client completed with the untrusted "
+          f"certificate behind a trusted fake: without the monitor yes, through it no; "
+          f"with the trusted one behind an untrusted fake: yes and yes", file=sys.stderr)
     name = {"ttl": "insertion_by_ttl", "badsum": "bad_checksum", "badack": "bad_ack"}[tech]
     assert f"stream.evasion.{name}" in {e["anomaly"]["event"] for e in mon.events("anomaly")}
 
