@@ -355,8 +355,9 @@ static bool central_key(struct cctx *x, struct daemon_config *c, const yaml_node
 	if (!strcmp(key, "spool"))
 		return get_path(x, v, "central.spool", ce->spool, sizeof(ce->spool));
 	if (!strcmp(key, "spool_max") || !strcmp(key, "ring")) {
+		/* room for a batch of a few events at least */
 		if (!get_num(x, v, key, false, 1ULL << 40, &u) ||
-		    (u < 65536 && !yamldoc_fail(&x->yd, v, "central.%s must be at least 64KiB", key)))
+		    (u < 16384 && !yamldoc_fail(&x->yd, v, "central.%s must be at least 16KiB", key)))
 			return false;
 		*(key[0] == 's' ? &ce->spool_max : &ce->ring) = u;
 		return true;

@@ -126,6 +126,8 @@ struct monitor {
 	uint64_t reloads, reload_failures, start_us;
 	uint64_t log_reopen_failures;
 	uint64_t log_retry_at;          /* monotonic µs of the next reopen try; 0: none due */
+	uint64_t central_lost;          /* events central: dropped, as last reported */
+	uint64_t central_note_at;       /* monotonic µs of that report */
 	bool log_failing;               /* the last reopen failed (reported once) */
 	/* the netfilter rules at start (check_feed): whether any feeds our
 	 * queues, and how many queues they feed with bypass that nobody serves */
@@ -1287,6 +1289,29 @@ static void stop_workers(struct monitor *m)
 }
 
 /* The main thread: signals, the stats socket and the stats clock. */
+/* Events central: could not keep (full ring or spool) go into the log
+ * as an anomaly, at most every CENTRAL_NOTE_US: the server misses them. */
+#define CENTRAL_NOTE_US (10 * 1000000ULL)
+static void central_check(struct monitor *m, uint64_t now)
+{
+	struct shipper_stats st;
+	uint64_t lost;
+
+	if (!m->ship || now - m->central_note_at < CENTRAL_NOTE_US)
+		return;
+	shipper_get_stats(m->ship, &st);
+	lost = st.ring_dropped + st.spool_dropped_events;
+	if (lost == m->central_lost)
+		return;
+	daemon_event(m, "central_events_dropped", "central: %llu events not shipped so far "
+		     "(%llu by a full ring, %llu with the oldest packages of a full spool); "
+		     "the local log holds them", (unsigned long long)lost,
+		     (unsigned long long)st.ring_dropped,
+		     (unsigned long long)st.spool_dropped_events);
+	m->central_lost = lost;
+	m->central_note_at = now;
+}
+
 static int main_loop(struct monitor *m, int sfd)
 {
 	struct pollfd pfd[2] = { { sfd, POLLIN, 0 }, { -1, POLLIN, 0 } };
@@ -1311,6 +1336,7 @@ static int main_loop(struct monitor *m, int sfd)
 			return -errno;
 		if (m->log_retry_at && now >= m->log_retry_at)
 			reopen_log(m);
+		central_check(m, now);
 		if (m->synlog)          /* SYNs no queued packet asked about */
 			synlog_drain(m->synlog);
 		if (pfd[1].revents & POLLIN)

@@ -100,7 +100,7 @@ class Central:
     def server_log(self):
         return (self.tmp / "server.log").read_text(errors="replace")
 
-    def config(self, name, cert_name=None):
+    def config(self, name, cert_name=None, **central):
         lb = self.labs[name]
         log, sock = Monitor.paths(lb)
         cert, key = self.certs[cert_name or name]
@@ -111,12 +111,12 @@ class Central:
             "central": {"server": f"{LINKS[name][1]}:{PORT}", "server_name": CENTRAL_NAME,
                         "cert": str(cert), "key": str(key), "ca": str(self.ca.cert),
                         "spool": str(Path(lb.tmp) / f"spool-{cert_name or name}"),
-                        "heartbeat": "1s"}}))
+                        "heartbeat": "1s", **central}}))
         return str(path)
 
-    def monitor(self, name, cert_name=None):
+    def monitor(self, name, cert_name=None, **central):
         lb = self.labs[name]
-        m = Monitor(lb, config=self.config(name, cert_name))
+        m = Monitor(lb, config=self.config(name, cert_name, **central))
         self.monitors[name] = m
         return m
 
@@ -243,7 +243,7 @@ def test_server_killed_mid_stream_nothing_lost_nothing_doubled(central):
     c.server()
     for name in ("a", "b"):
         c.monitor(name)
-    loops = {n: c.labs[n].spawn("cli", "sh", "-c", blocked_loop(c.labs[n], 25))
+    loops = {n: c.labs[n].spawn("cli", "sh", "-c", blocked_loop(c.labs[n], 15))
              for n in ("a", "b")}
     assert len(wait_stored(c, "a", 3)) >= 3
     c.server_proc.send_signal(signal.SIGKILL)
@@ -256,8 +256,8 @@ def test_server_killed_mid_stream_nothing_lost_nothing_doubled(central):
     c.server()
     for p in loops.values():
         assert p.wait(180) == 0
-    exactly_once(c, "a", 25)
-    exactly_once(c, "b", 25)
+    exactly_once(c, "a", 15)
+    exactly_once(c, "b", 15)
     assert "connection to" in c.monitors["a"].stderr() or \
         "connect" in c.monitors["a"].stderr()
 
@@ -266,7 +266,7 @@ def test_monitor_restarted_mid_stream_loses_nothing(central):
     c = central
     c.server()
     c.monitor("a")
-    loop = c.labs["a"].spawn("cli", "sh", "-c", blocked_loop(c.labs["a"], 30))
+    loop = c.labs["a"].spawn("cli", "sh", "-c", blocked_loop(c.labs["a"], 20))
     deadline = time.monotonic() + 60
     while len(local_blocked(c.monitors["a"])) < 5:
         assert time.monotonic() < deadline
@@ -347,3 +347,32 @@ def test_sighup_refuses_a_central_change_by_name_and_keeps_shipping(central):
     mon.wait_stderr("central.events changed: only a restart applies it", timeout=10)
     c.labs["a"].sh("cli", blocked_loop(c.labs["a"], 2), timeout=60)
     exactly_once(c, "a", 2)
+
+
+def test_full_spool_drops_oldest_counted_and_reported(central):
+    """The server away and a spool of 16 KiB: the oldest packages go, the
+    stats count them, an anomaly in the local log says so, the verdicts go
+    on; what the spool kept arrives once when the server comes."""
+    c = central
+    mon = c.monitor("a", spool_max="16KiB")
+    c.labs["a"].sh("cli", blocked_loop(c.labs["a"], 20), timeout=240)
+    assert len(local_blocked(mon)) == 20           # every session judged
+    deadline = time.monotonic() + 30
+    while not [e for e in mon.events("anomaly")
+               if e["anomaly"].get("event") == "central_events_dropped"]:
+        assert time.monotonic() < deadline, mon.stats().get("central")
+        time.sleep(0.1)
+    st = mon.stats()["central"]
+    assert st["spool_dropped_packages"] >= 1 and st["spool_dropped_events"] >= 1, st
+    assert st["ring_dropped"] == 0, st
+    c.server()
+    deadline = time.monotonic() + 60
+    while mon.stats()["central"]["spool_held_packages"]:
+        assert time.monotonic() < deadline, mon.stats()["central"]
+        time.sleep(0.2)
+    got = stored_blocked(c.db, "a")
+    local = local_blocked(mon)
+    assert 0 < len(got) < len(local)
+    assert len(set(got)) == len(got) and set(got) <= set(local)
+    newest = sorted(local, key=lambda e: e[1])[len(local) - len(got):]
+    assert got == sorted(newest), "the newest are kept"
