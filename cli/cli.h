@@ -7,6 +7,7 @@
 #define SECAUDIT_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct cli_command {
 	const char *name;
@@ -22,6 +23,8 @@ int cmd_setup_gateway(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_probe(int argc, char **argv);
 
+/* t (epoch seconds) as 2026-01-02T10:00:00.123Z. */
+void cli_iso_time(double t, char *out, size_t n);
 /* N followed by s, m, h or d, in seconds. */
 bool cli_parse_duration(const char *s, double *secs);
 /* --since/--until values: an RFC 3339 time, a date (its first instant, or

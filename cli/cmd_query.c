@@ -41,7 +41,7 @@ static bool parse_time(const char *s, double *out)
 	return true;
 }
 
-static void iso_time(double t, char *out, size_t n)
+void cli_iso_time(double t, char *out, size_t n)
 {
 	time_t sec = (time_t)t;
 	struct tm tm;
@@ -94,7 +94,7 @@ static int print_json(void *ctx, const struct store_row *r)
 
 	buf_reset(b);
 	json_init(&j, b);
-	iso_time(r->time, ts, sizeof(ts));
+	cli_iso_time(r->time, ts, sizeof(ts));
 	json_object_begin(&j);
 	json_kv_str(&j, "@timestamp", ts);
 	json_key(&j, "event");
@@ -197,7 +197,7 @@ static int print_row(void *ctx, const struct store_row *r)
 	char ts[40];
 
 	(void)ctx;
-	iso_time(r->time, ts, sizeof(ts));
+	cli_iso_time(r->time, ts, sizeof(ts));
 	printf("%-24s %-16.16s %-10.10s %-4s %6lld %-24s %s\n", ts,
 	       short_agent(r->agent),
 	       *r->syscall_name ? r->syscall_name : r->type,

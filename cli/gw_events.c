@@ -43,17 +43,6 @@ struct gw_print {
 	bool as_json;
 };
 
-static void iso(double t, char *out, size_t n)
-{
-	time_t sec = (time_t)t;
-	struct tm tm;
-	char base[32];
-
-	gmtime_r(&sec, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, n, "%s.%03dZ", base, (int)((t - (double)sec) * 1000) % 1000);
-}
-
 /* The CN of a subject, for the narrow GATEWAY column. */
 static const char *cn_of(const char *subject)
 {
@@ -81,7 +70,7 @@ static int print_audit(void *ctx, const struct store_row *a)
 	struct join *j = ctx;
 	char ts[40];
 
-	iso(a->time, ts, sizeof(ts));
+	cli_iso_time(a->time, ts, sizeof(ts));
 	printf("    audit %s %s %s %s pid %lld uid %lld %s %s\n", ts, cn_of(a->agent),
 	       *a->syscall_name ? a->syscall_name : a->type,
 	       a->success < 0 ? "-" : a->success ? "ok" : "failed", (long long)a->pid,
@@ -109,7 +98,7 @@ static int print_one(struct gw_print *p, const struct store_gw_row *r)
 		printf("%s\n", r->json);
 		return 0;
 	}
-	iso(r->time, ts, sizeof(ts));
+	cli_iso_time(r->time, ts, sizeof(ts));
 	printf("%-24s %-12.12s %-7.7s %-8.8s %s:%lld -> %s:%lld %s %s%s%s\n", ts,
 	       cn_of(r->gateway), *r->event_type ? r->event_type : "?",
 	       *r->action ? r->action : "-", r->src_ip, (long long)r->src_port, r->dest_ip,
