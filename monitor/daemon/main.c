@@ -209,6 +209,11 @@ static int on_packet(void *arg, struct nfqueue_packet *p)
 		flush_log(w);
 		return NFQUEUE_DROP;
 	}
+	/* A reset follows the packets accepted before this one (a server
+	 * flight cut in segments: the ServerHello accepted, its Certificate
+	 * judged), else its receiver, still missing them, ignores it. */
+	if (v == ENGINE_REJECT || (v == ENGINE_DROP && w->m->cfg.drop_resets_server))
+		nfqueue_flush_verdicts(w->q);
 	switch (v) {
 	case ENGINE_REJECT:
 		w->n.rejects++;

@@ -369,6 +369,11 @@ int nfqueue_dispatch(struct nfqueue *q, int timeout_ms)
 	return r < 0 ? r : packets;
 }
 
+void nfqueue_flush_verdicts(struct nfqueue *q)
+{
+	flush(q);
+}
+
 int nfqueue_release(struct nfqueue *q, uint32_t id, int v, uint32_t mark)
 {
 	if (!q->holding || v < NFQUEUE_ACCEPT || v > NFQUEUE_DROP_FLOW)

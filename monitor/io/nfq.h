@@ -177,6 +177,13 @@ int nfqueue_dispatch(struct nfqueue *q, int timeout_ms);
  */
 int nfqueue_release(struct nfqueue *q, uint32_t id, int verdict, uint32_t mark);
 
+/* Sends at once the verdicts given so far in this round (called from the
+ * callback: its own verdict comes after it returns). A packet the monitor
+ * sends itself (a reset) then leaves after the packets accepted before it:
+ * a reset sent first reaches a receiver still missing those bytes, which
+ * takes its sequence for out of window (RFC 5961 3.2) and ignores it. */
+void nfqueue_flush_verdicts(struct nfqueue *q);
+
 /* Calls nfqueue_dispatch() until *stop becomes non-zero (e.g. set by a signal
  * handler); returns 0, or the negative errno that ended the loop. */
 int nfqueue_run(struct nfqueue *q, const volatile sig_atomic_t *stop);
