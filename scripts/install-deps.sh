@@ -16,13 +16,16 @@ RUNTIME="libpcap0.8 libnetfilter-queue1 libnetfilter-log1 libmnl0 libnfnetlink0
 BUILD="build-essential pkg-config clang libclang-rt-14-dev llvm
  libpcap-dev libnetfilter-queue-dev libnetfilter-log-dev libmnl-dev libnfnetlink-dev
  libssl-dev libyaml-dev libsqlite3-dev libpq-dev zlib1g-dev libjson-c-dev libcriterion-dev"
+# dovecot-managesieved, mariadb-server, mariadb-client-core and dante-server:
+# the STARTTLS lab's ManageSieve, MariaDB and SOCKS proxy (66 s to install here).
 # chromium and libnss3-tools: the web view's test in a real browser with a
 # client certificate (25 packages, about 400 MB, 51 s to install here).
 TEST="python3 python3-pytest python3-yaml python3-jsonschema python3-scapy
  openssl gnutls-bin curl iproute2 iptables conntrack tcpdump procps
  postgresql auditd sqlite3 jq tshark ngtcp2-client ngtcp2-server
  systemd man-db logrotate mandoc prometheus debhelper lintian
- postfix dovecot-imapd dovecot-pop3d slapd ldap-utils vsftpd prosody
+ postfix dovecot-imapd dovecot-pop3d dovecot-managesieved slapd ldap-utils vsftpd prosody
+ mariadb-server mariadb-client-core dante-server
  chromium libnss3-tools"
 BENCH="ssldump libndpi-bin iperf3 hyperfine valgrind time bc auditd audispd-plugins
  python3-cryptography"

@@ -237,6 +237,21 @@ def make_cert(tmpdir, name="server", cn="lab.test"):
     return cert, key
 
 
+def issue_cert(tmpdir, ca, ca_key, name="server", cn="lab.test"):
+    """An EC certificate for cn (also its SAN) issued by ca (make_cert's
+    pair), as servers a policy trusts present; returns (cert, key) paths."""
+    base = os.path.join(str(tmpdir), name)
+    subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-subj", f"/CN={cn}",
+                    "-addext", f"subjectAltName=DNS:{cn}", "-keyout", f"{base}.key",
+                    "-out", f"{base}.csr"], check=True, capture_output=True)
+    subprocess.run(["openssl", "x509", "-req", "-in", f"{base}.csr", "-CA", ca, "-CAkey", ca_key,
+                    "-copy_extensions", "copy", "-set_serial",
+                    str(int.from_bytes(os.urandom(8), "big")), "-days", "2",
+                    "-out", f"{base}.crt"], check=True, capture_output=True)
+    return f"{base}.crt", f"{base}.key"
+
+
 def build_tool(tmp_path_factory, name):
     """tests/e2e/<name>.c, with the project's warning flags, linked with the
     library `make` built; returns the binary's path (skips loudly where it
