@@ -54,24 +54,36 @@ def client_hello(name, kind="normal"):
 
 
 class Conn:
-    def __init__(self):
+    def __init__(self, timestamps=False):
+        """timestamps: the SYN offers RFC 7323 timestamps, and every
+        segment carries one (TSval counting up from tsval, TSecr the
+        server's)."""
         self.sport = random.randint(20000, 60000)
         self.isn = random.randint(0, 2**32 - 1)
+        self.tsval = random.randint(1 << 20, 1 << 30) if timestamps else None
+        opts = [("MSS", 1460)] + ([("Timestamp", (self.tsval, 0))] if timestamps else [])
         syn = IP(dst=DST) / TCP(sport=self.sport, dport=PORT, flags="S", seq=self.isn,
-                                options=[("MSS", 1460)])
+                                options=opts)
         sa = sr1(syn, timeout=3)
         if sa is None or TCP not in sa or (sa[TCP].flags & 0x12) != 0x12:
             raise SystemExit(json.dumps({"error": "no SYN+ACK"}))
+        self.tsecr = dict(sa[TCP].options).get("Timestamp", (0, 0))[0]
         self.seq = self.isn + 1
         self.ack = sa[TCP].seq + 1
         self.seg(b"", flags="A")
 
-    def seg(self, data, off=0, flags="PA", ttl=64, ack=None, seq=None, chksum=None, options=None):
-        """One segment of data at offset off of the client's stream."""
+    def seg(self, data, off=0, flags="PA", ttl=64, ack=None, seq=None, chksum=None, options=None,
+            ts_back=0):
+        """One segment of data at offset off of the client's stream;
+        ts_back: its timestamp that much older than the last one."""
+        options = list(options or [])
+        if self.tsval is not None:
+            self.tsval += 1
+            options.append(("Timestamp", ((self.tsval - ts_back) & 0xffffffff, self.tsecr)))
         tcp = TCP(sport=self.sport, dport=PORT, flags=flags,
                   seq=(self.seq + off if seq is None else seq) & 0xffffffff,
                   ack=(self.ack if ack is None else ack) & 0xffffffff,
-                  window=65535, options=options or [])
+                  window=65535, options=options)
         if chksum is not None:
             tcp.chksum = chksum
         SOCK.send(IP(dst=DST, ttl=ttl) / tcp / data)
@@ -94,7 +106,7 @@ def attempt(TECH, KIND):
     real = client_hello("allowed.lab.test" if KIND != "sni" else "blocked.lab.test",
                         KIND if KIND in ("version", "ja4") else "normal")
     fake = client_hello("allowed.lab.test")
-    c = Conn()
+    c = Conn(timestamps=TECH in ("ts", "fin_ts", "fin_ts_mid"))
     md5 = [(19, bytes(16))]        # RFC 2385 signature, never negotiated
     half = len(real) // 2
     if TECH == "plain":
@@ -115,6 +127,16 @@ def attempt(TECH, KIND):
         c.seg(real[10:], off=10)
         c.seg(fake, ttl=FAKE_TTL)
         c.seg(real[:10])
+    elif TECH == "ts":               # zapret fooling=ts: an old timestamp, PAWS (RFC 7323 5)
+        c.seg(fake, ts_back=600000)
+        c.seg(real)
+    elif TECH == "fin_ts":           # a FIN the server discards (PAWS), then the real hello
+        c.seg(b"", flags="FA", ts_back=600000)
+        c.seg(real)
+    elif TECH == "fin_ts_mid":       # the same FIN between the two halves of the real hello
+        c.seg(real[:half])
+        c.seg(b"", off=half, flags="FA", ts_back=600000)
+        c.seg(real[half:], off=half)
     elif TECH == "badseq":           # zapret badseq: seq -10000, ack -66000
         c.seg(fake, seq=c.seq - 10000, ack=c.ack - 66000)
         c.seg(real)

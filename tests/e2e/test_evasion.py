@@ -36,7 +36,7 @@ ALLOWED, BLOCKED = "allowed.lab.test", "blocked.lab.test"
 
 # every trick: the five of the issue first, then more of the tools'
 TECHNIQUES = ["ttl", "badsum", "badack", "md5", "ttl_disorder",
-              "badseq", "noack", "syn_data", "rst_ttl", "rst_badseq", "split_fake",
+              "badseq", "noack", "ts", "fin_ts", "fin_ts_mid", "syn_data", "rst_ttl", "rst_badseq", "split_fake",
               "disorder_fake", "fake_after_real_part", "frag", "frag_fake", "plain"]
 
 RULES = """version: 1
