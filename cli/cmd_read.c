@@ -3,27 +3,26 @@
  * the same engine the inline monitor runs, printing a transcript per TLS
  * session for a person, or EVE JSON lines with --eve.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "io/capture.h"
 #include "cli.h"
+#include "cmd_read_pool.h"
 #include "engine/engine.h"
 #include "engine/eve.h"
 #include "engine/inspector.h"
 #include "policy/policy.h"
 #include "tls/keylog.h"
-
-struct read_ctx {
-	struct inspector *in;
-	FILE *out;
-	struct buf line;
-};
 
 static volatile sig_atomic_t stop_requested;
 
@@ -33,20 +32,55 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
-static void flush_out(struct read_ctx *c, bool all)
+static int name_cmp(const void *a, const void *b)
 {
-	if (c->line.len >= (all ? 1u : 1u << 16)) {
-		fwrite(c->line.data, 1, c->line.len, c->out);
-		buf_reset(&c->line);
-	}
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void on_packet(void *arg, int dlt, const uint8_t *pkt, size_t len, uint64_t ts_us)
+/* Reads a directory's capture files in name order (rotated captures are
+ * named so): regular files, not hidden ones. 0, or 1 after a message. */
+static int read_dir(const char *dir, struct read_pool *pool)
 {
-	struct read_ctx *c = arg;
+	char **names = NULL, path[4096], err[512];
+	size_t n = 0, cap = 0, i;
+	struct dirent *de;
+	struct stat st;
+	DIR *d = opendir(dir);
+	int rc = 0;
 
-	inspector_packet(c->in, dlt, pkt, len, ts_us);
-	flush_out(c, false);
+	if (!d) {
+		fprintf(stderr, "secaudit read: %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (stat(path, &st) || !S_ISREG(st.st_mode))
+			continue;
+		if (n == cap) {
+			char **more = realloc(names, (cap = cap ? 2 * cap : 64) * sizeof(*names));
+
+			if (!more)
+				break;
+			names = more;
+		}
+		if (!(names[n] = strdup(de->d_name)))
+			break;
+		n++;
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), name_cmp);
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		if (capture_file(path, read_pool_packet, pool, err, sizeof(err))) {
+			fprintf(stderr, "secaudit read: %s: %s\n", path, err);
+			rc = 1;
+		}
+		free(names[i]);
+	}
+	free(names);
+	return rc;
 }
 
 static void usage(FILE *f)
@@ -56,6 +90,7 @@ static void usage(FILE *f)
 		"       secaudit read [--eve] [--rules FILE] [--keylog FILE] [-o FILE] -i IFACE [BPF FILTER]\n"
 		"\n"
 		"Reads pcap/pcapng captures (or captures live on IFACE until interrupted)\n"
+		"as one capture, in the order given (a directory: its files in name order)\n"
 		"and reports every TLS handshake: a transcript per session, or with --eve\n"
 		"one EVE JSON line per session, alert and anomaly. With --rules, each\n"
 		"session is judged as the inline monitor would judge it: the alerts say\n"
@@ -71,6 +106,9 @@ static void usage(FILE *f)
 		"               found in it are decrypted, so their certificates are shown\n"
 		"               and judged as TLS 1.2's are\n"
 		"  -o FILE      write to FILE instead of standard output\n"
+		"  --threads N  worker threads (default: every core online); the output\n"
+		"               is the same, byte for byte, whatever N\n"
+		"  -v, --verbose  say how the sessions were spread over the threads\n"
 		"  -i IFACE     capture live on IFACE\n"
 		"  --community-id-seed N  seed of the events' Community ID (default 0)\n"
 		"  --no-community-id      events without community_id\n"
@@ -93,23 +131,29 @@ int cmd_read(int argc, char **argv)
 		{ "no-community-id", no_argument, NULL, 'C' },
 		{ "checksums", required_argument, NULL, 'c' },
 		{ "eve-custom", required_argument, NULL, 'E' },
+		{ "threads", required_argument, NULL, 'T' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct read_ctx c = { 0 };
+	struct read_pool_config pc = { 0 };
+	struct read_pool *pool;
 	struct engine_config cfg;
+	struct stat st;
+	long threads = sysconf(_SC_NPROCESSORS_ONLN);
 	struct policy *policy = NULL;
 	struct keylog *keylog = NULL;
 	struct inspector_counters n;
 	const char *out_path = NULL, *iface = NULL, *rules = NULL, *keylog_path = NULL;
-	bool eve = false, cid = true;
+	bool eve = false, cid = true, verbose = false;
+	uint64_t per_worker[READ_POOL_MAX_THREADS];
 	unsigned custom = 0;
 	long seed = 0;
 	char err[512], *end;
-	int opt, i, rc = 0;
+	int opt, i, werr, rc = 0;
 	enum engine_checksums csum = ENGINE_CSUM_AUTO;
 
-	while ((opt = getopt_long(argc, argv, "eo:i:r:h", opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "eo:i:r:hv", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'e': eve = true; break;
 		case 'r': rules = optarg; break;
@@ -136,6 +180,17 @@ int cmd_read(int argc, char **argv)
 			else {
 				fprintf(stderr, "secaudit read: --checksums '%s': auto, verify or ignore\n",
 					optarg);
+				return 2;
+			}
+			break;
+		case 'v': verbose = true; break;
+		case 'T':
+			errno = 0;
+			threads = strtol(optarg, &end, 10);
+			if (errno || end == optarg || *end || threads < 1 ||
+			    threads > READ_POOL_MAX_THREADS) {
+				fprintf(stderr, "secaudit read: --threads: '%s' is not a number from "
+					"1 to %d\n", optarg, READ_POOL_MAX_THREADS);
 				return 2;
 			}
 			break;
@@ -182,8 +237,9 @@ int cmd_read(int argc, char **argv)
 	 * flushes). Keep it. */
 	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	mallopt(M_TOP_PAD, 16 << 20);
-	c.out = stdout;
-	if (out_path && !(c.out = fopen(out_path, "w"))) {
+	pc.out_fd = STDOUT_FILENO;
+	if (out_path && (pc.out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+					  0644)) < 0) {
 		fprintf(stderr, "secaudit read: %s: %s\n", out_path, strerror(errno));
 		policy_free(policy);
 		keylog_free(keylog);
@@ -195,13 +251,20 @@ int cmd_read(int argc, char **argv)
 	cfg.community_id_seed = (uint16_t)seed;
 	cfg.checksums = csum;
 	cfg.lossy_capture = true;
-	c.in = inspector_new(&cfg, policy, eve ? INSPECTOR_EVE : INSPECTOR_TEXT, &c.line);
-	if (!c.in) {
-		fprintf(stderr, "secaudit read: out of memory\n");
+	pc.threads = threads < 1 ? 1 : threads > READ_POOL_MAX_THREADS ? READ_POOL_MAX_THREADS :
+								      (unsigned)threads;
+	pc.engine = &cfg;
+	pc.policy = policy;
+	pc.format = eve ? INSPECTOR_EVE : INSPECTOR_TEXT;
+	pc.eve_custom = custom;
+	/* Live, each packet's output is written before the next is awaited. */
+	pc.round_packets = iface ? 1 : 512;
+	pool = read_pool_new(&pc, err, sizeof(err));
+	if (!pool) {
+		fprintf(stderr, "secaudit read: %s\n", err);
 		rc = 1;
 		goto out;
 	}
-	inspector_set_eve_custom(c.in, custom);
 	if (iface) {
 		struct sigaction sa = { 0 };
 		char filter[1024] = "";
@@ -213,34 +276,44 @@ int cmd_read(int argc, char **argv)
 		sa.sa_handler = on_signal;
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
-		if (capture_live(iface, filter, on_packet, &c, &stop_requested, err, sizeof(err))) {
+		if (capture_live(iface, filter, read_pool_packet, pool, &stop_requested, err,
+				 sizeof(err))) {
 			fprintf(stderr, "secaudit read: %s\n", err);
 			rc = 1;
 		}
 	} else {
+		/* Several captures (or a directory of them) are one capture:
+		 * flows carry over from one file to the next. */
 		for (i = optind; i < argc; i++) {
-			if (capture_file(argv[i], on_packet, &c, err, sizeof(err))) {
+			if (!stat(argv[i], &st) && S_ISDIR(st.st_mode)) {
+				rc |= read_dir(argv[i], pool);
+			} else if (capture_file(argv[i], read_pool_packet, pool, err, sizeof(err))) {
 				fprintf(stderr, "secaudit read: %s: %s\n", argv[i], err);
 				rc = 1;
 			}
 		}
 	}
-	inspector_flush(c.in);
-	inspector_counters(c.in, &n);
-	inspector_free(c.in);
+	werr = read_pool_finish(pool, &n, per_worker);
+	if (werr) {
+		fprintf(stderr, "secaudit read: %s: %s\n", out_path ? out_path : "standard output",
+			strerror(werr));
+		rc = 1;
+	}
+	if (verbose) {
+		fprintf(stderr, "secaudit read: %u threads, sessions per thread:", pc.threads);
+		for (i = 0; i < (int)pc.threads; i++)
+			fprintf(stderr, " %llu", (unsigned long long)per_worker[i]);
+		fprintf(stderr, "\n");
+	}
 	if (policy)
 		fprintf(stderr, "secaudit read: %llu TLS sessions, %llu alerts, %llu would be blocked\n",
 			(unsigned long long)n.sessions, (unsigned long long)n.alerts,
 			(unsigned long long)n.blocked);
 out:
-	flush_out(&c, true);
-	buf_free(&c.line);
 	policy_free(policy);
 	keylog_free(keylog);
-	if (c.out != stdout && fclose(c.out)) {
+	if (out_path && close(pc.out_fd)) {
 		fprintf(stderr, "secaudit read: %s: %s\n", out_path, strerror(errno));
-		rc = 1;
-	} else if (c.out == stdout && fflush(stdout)) {
 		rc = 1;
 	}
 	return rc;

@@ -19,6 +19,10 @@ struct engine {
 	struct stream_limits lim;
 	size_t stream_used;
 	uint64_t last_expire_us;
+	bool indexed;               /* engine_set_index() was called */
+	bool disordered;            /* a packet came earlier than one before it */
+	uint64_t latest_us;         /* the latest packet time seen */
+	uint64_t index;             /* the number of the packet being handled */
 	bool last_decided;
 	bool last_from_server;      /* the last packet's sender is its flow's server */
 	struct engine_counters n;
@@ -648,18 +652,36 @@ static struct engine_session *session_for_packet(struct engine *e, const struct 
 	bool evicted;
 	struct flow *f = flow_get(e->flows, d, ts_us, side, created, &evicted);
 
+	struct engine_session *es;
+
 	if (!f)
 		return NULL;
+	if (*created && e->indexed)
+		f->id = flow_id_of(e->index + 1);
 	if (evicted && e->sink.anomaly)
 		e->sink.anomaly(e->sink.arg, NULL, d, ANOM_STREAM_FLOW_TABLE_FULL, ts_us);
-	return session_of(e, f, ts_us);
+	es = session_of(e, f, ts_us);
+	if (es)
+		es->last_index = e->index;
+	return es;
 }
 
 static void expire(struct engine *e, uint64_t ts_us)
 {
+	/* Split over engines (engine_set_index), the flows that expire must
+	 * not depend on which engine holds which: once times went backwards
+	 * (captures of different times read as one) the whole table is
+	 * walked, not only its least recently used end. */
+	if (ts_us < e->latest_us)
+		e->disordered = true;
+	else
+		e->latest_us = ts_us;
 	if (ts_us - e->last_expire_us > EXPIRE_EVERY_US) {
 		e->last_expire_us = ts_us;
-		flow_expire(e->flows, ts_us, e->cfg.flow_timeout_us);
+		if (e->indexed && e->disordered)
+			flow_expire_all(e->flows, ts_us, e->cfg.flow_timeout_us);
+		else
+			flow_expire(e->flows, ts_us, e->cfg.flow_timeout_us);
 	}
 }
 
@@ -682,7 +704,6 @@ static enum engine_verdict handle_udp(struct engine *e, const struct decoded *d,
 	opens = quic_starts_connection(d->payload, d->payload_len, &from_client);
 	if (!opens && !flow_find(e->flows, d))
 		return ENGINE_ACCEPT;
-	expire(e, ts_us);
 	es = session_for_packet(e, d, ts_us, &side, &created);
 	if (!es)
 		return ENGINE_ACCEPT;
@@ -732,6 +753,10 @@ static enum engine_verdict handle(struct engine *e, enum decode_result r,
 	e->last_decided = false;
 	e->last_from_server = false;
 	e->action = ENGINE_PKT_PASS;
+	/* Every packet, whatever it is, moves the clock: an engine handed
+	 * only some flows (engine_tick) expires the same flows at the same
+	 * packet. */
+	expire(e, ts_us);
 	if (r == DECODE_ANOMALY) {
 		e->n.decode_anomalies++;
 		if (e->sink.anomaly)
@@ -743,7 +768,6 @@ static enum engine_verdict handle(struct engine *e, enum decode_result r,
 	if (r != DECODE_TCP)
 		return ENGINE_ACCEPT;
 	e->n.tcp_packets++;
-	expire(e, ts_us);
 	/* A pure ACK carries nothing to inspect and starts nothing. */
 	if (!d->payload_len && !(d->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)))
 		return ENGINE_ACCEPT;
@@ -837,12 +861,16 @@ enum engine_verdict engine_packet(struct engine *e, int dlt, const uint8_t *pkt,
 {
 	struct decoded d;
 
+	enum engine_verdict v;
+
 	e->n.packets++;
 	e->n.bytes += len;
 	e->pkt = pkt;
 	e->pkt_len = len;
 	e->pkt_flags = 0;
-	return handle(e, decode_packet(dlt, pkt, len, &d), &d, ts_us);
+	v = handle(e, decode_packet(dlt, pkt, len, &d), &d, ts_us);
+	e->index++;
+	return v;
 }
 
 enum engine_verdict engine_ip_packet(struct engine *e, const uint8_t *pkt, size_t len,
@@ -877,6 +905,18 @@ static void end_flow_cb(void *arg, struct flow *f)
 		es->pkt_src = PKT_SRC_FLOW_END;
 		end_inspection(e, es, es->last_us);
 	}
+}
+
+void engine_set_index(struct engine *e, uint64_t index)
+{
+	e->indexed = true;
+	e->index = index;
+}
+
+void engine_tick(struct engine *e, uint64_t ts_us)
+{
+	expire(e, ts_us);
+	e->index++;
 }
 
 void engine_flush(struct engine *e)

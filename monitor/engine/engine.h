@@ -114,6 +114,7 @@ struct engine_session {
 	struct quic_session *quic;
 	uint64_t first_us;           /* first packet of the flow */
 	uint64_t last_us;
+	uint64_t last_index;         /* the caller's number of its last packet (engine_set_index) */
 	enum engine_verdict verdict; /* the flow's verdict so far */
 	bool inspecting;             /* still in the handshake phase */
 	bool logged;                 /* session_end was called */
@@ -257,6 +258,19 @@ void engine_decide(struct engine *e, struct engine_session *es, enum engine_verd
 		   uint64_t ts_us);
 /* Sets the SYN source (fn NULL: none, the default). */
 void engine_set_syn_source(struct engine *e, engine_syn_fn fn, void *arg);
+
+/*
+ * For a caller that splits one capture's flows over several engines
+ * (secaudit read --threads): numbers the packets that follow from index
+ * (each engine_packet() then takes the next number), so that a new flow's
+ * id is made from the number of the packet that opened it, and each
+ * session keeps its last packet's number (last_index: the order in which
+ * flows are expired or flushed, whatever engine holds them).
+ */
+void engine_set_index(struct engine *e, uint64_t index);
+/* A packet at ts_us went to another engine: idle flows are expired here
+ * exactly as if this engine had handled it. */
+void engine_tick(struct engine *e, uint64_t ts_us);
 
 /* Ends all flows now (end of a capture): logs what is unlogged, each
  * session at the time of its last packet. */

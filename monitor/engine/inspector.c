@@ -26,6 +26,7 @@ struct inspector {
 	struct engine *engine;
 	const struct policy *policy;
 	struct sessioncache *cache;
+	struct sessioncache *own_cache;  /* freed with the inspector */
 	enum inspector_format format;
 	struct buf *out;
 	struct eve_writer eve;      /* owns eve.certs */
@@ -47,7 +48,15 @@ struct inspector {
 	struct engine_session *cur;  /* the flow of the packet being handled */
 	bool last_held;
 	struct inspector_probe_counters pn;
+	inspector_event_fn on_event; /* NULL: nobody asked */
+	void *on_event_arg;
 };
+
+static void event_begins(struct inspector *in, const struct engine_session *es)
+{
+	if (in->on_event)
+		in->on_event(in->on_event_arg, es);
+}
 
 /* Per flow: the policy judging it and where the judging stands. */
 struct judged {
@@ -211,6 +220,7 @@ static void emit_alert(struct inspector *in, const struct engine_session *es, st
 	in->n.alerts++;
 	if (jd->st.action >= POLICY_ACTION_DROP)
 		in->n.blocked++;
+	event_begins(in, es);
 	if (in->format == INSPECTOR_TEXT) {
 		alert_text(in, jd, &h);
 		return;
@@ -409,11 +419,13 @@ static void on_session_end(void *arg, struct engine_session *es, uint64_t ts_us)
 	in->n.sessions++;
 	if (jd)
 		finish(in, es, jd, ts_us);
+	if (in->format != INSPECTOR_ALERTS)
+		event_begins(in, es);
 	if (in->format == INSPECTOR_EVE)
 		eve_flow_event(in->out, &in->eve, es->quic ? "quic" : "tls", es, ts_us, NULL,
 			       NULL);
 	else if (in->format == INSPECTOR_TEXT)
-		transcript_session(in->out, in->n.sessions, es);
+		transcript_session(in->out, in->on_event ? 0 : in->n.sessions, es);
 	if (jd) {
 		emit_alert(in, es, jd, ts_us);
 		report(in, es, jd);
@@ -426,6 +438,7 @@ static void on_anomaly(void *arg, const struct engine_session *es, const struct 
 	struct inspector *in = arg;
 
 	in->n.anomalies++;
+	event_begins(in, es);
 	if (in->format == INSPECTOR_TEXT)
 		buf_printf(in->out, "anomaly: %s (%s)\n", anomaly_event(a), anomaly_type(a));
 	else
@@ -532,7 +545,7 @@ struct inspector *inspector_new(const struct engine_config *cfg, const struct po
 	sink.user_free = on_user_free;
 	sink.evasion = on_evasion;
 	in->engine = engine_new(cfg, &sink);
-	in->cache = sessioncache_new(SESSION_CACHE_SLOTS);
+	in->cache = in->own_cache = sessioncache_new(SESSION_CACHE_SLOTS);
 	in->eve.certs = eve_certs_new(EVE_CERT_SLOTS);
 	if (!in->engine || !in->cache || !in->eve.certs) {
 		inspector_free(in);
@@ -546,7 +559,7 @@ void inspector_free(struct inspector *in)
 	if (!in)
 		return;
 	engine_free(in->engine);
-	sessioncache_free(in->cache);
+	sessioncache_free(in->own_cache);
 	eve_certs_free(in->eve.certs);
 	free(in);
 }
@@ -726,6 +739,19 @@ void inspector_on_judged(struct inspector *in, inspector_judged_fn fn, void *arg
 {
 	in->judged = fn;
 	in->judged_arg = arg;
+}
+
+void inspector_on_event(struct inspector *in, inspector_event_fn fn, void *arg)
+{
+	in->on_event = fn;
+	in->on_event_arg = arg;
+}
+
+void inspector_share_cache(struct inspector *in, struct sessioncache *sc)
+{
+	sessioncache_free(in->own_cache);
+	in->own_cache = NULL;
+	in->cache = sc;
 }
 
 struct engine *inspector_engine(struct inspector *in)

@@ -22,6 +22,7 @@
 struct policy;
 struct policy_flow;
 struct policy_state;
+struct sessioncache;
 struct inspector;
 
 enum inspector_format {
@@ -119,6 +120,20 @@ struct inspector_probe_counters {
 	uint64_t latency[INSPECTOR_LATENCY_BUCKETS];
 };
 void inspector_probe_counters(const struct inspector *in, struct inspector_probe_counters *out);
+
+/*
+ * For a caller that merges several inspectors' output in a deterministic
+ * order (secaudit read --threads): fn is called before each event, alert
+ * line or transcript is written to out, with the flow it tells of (NULL:
+ * a packet's own anomaly). A transcript is then written as "# ..." without
+ * its number, which the caller gives in its merged order.
+ */
+typedef void (*inspector_event_fn)(void *arg, const struct engine_session *es);
+void inspector_on_event(struct inspector *in, inspector_event_fn fn, void *arg);
+/* Judges with sc (borrowed; it must outlive the inspector) instead of the
+ * inspector's own cache, so that inspectors handed the flows of one
+ * capture remember connections across each other's flows. */
+void inspector_share_cache(struct inspector *in, struct sessioncache *sc);
 
 struct engine *inspector_engine(struct inspector *in);
 void inspector_counters(const struct inspector *in, struct inspector_counters *out);

@@ -141,7 +141,10 @@ void transcript_session(struct buf *out, unsigned long n, const struct engine_se
 	bool shown_cert[2] = { false, false };
 	char hex[7];
 
-	buf_printf(out, "#%lu ", n);
+	if (n)
+		buf_printf(out, "#%lu ", n);
+	else
+		buf_puts(out, "# ");     /* numbered by the caller */
 	addr(out, &f->key, f->client);
 	buf_puts(out, " -> ");
 	addr(out, &f->key, !f->client);

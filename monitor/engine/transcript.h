@@ -11,7 +11,8 @@
 #include "buf.h"
 #include "engine/engine.h"
 
-/* Appends the transcript of session number n to out. */
+/* Appends the transcript of session number n to out ("#n ..."; n == 0:
+ * "# ...", for a caller that numbers sessions in its own order). */
 void transcript_session(struct buf *out, unsigned long n, const struct engine_session *es);
 
 #endif

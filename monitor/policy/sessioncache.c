@@ -18,7 +18,15 @@ struct sessioncache {
 	size_t mask;
 	uint64_t seed;
 	struct sessioncache_entry *e;
+	void (*before)(void *arg);  /* NULL: none */
+	void *before_arg;
 };
+
+void sessioncache_set_order(struct sessioncache *sc, void (*before)(void *arg), void *arg)
+{
+	sc->before = before;
+	sc->before_arg = arg;
+}
 
 struct sessioncache *sessioncache_new(size_t slots)
 {
@@ -77,6 +85,8 @@ void sessioncache_put(struct sessioncache *sc, const uint8_t *key, size_t len,
 	if (!sc || !len || len > SESSIONCACHE_KEY_MAX)
 		return;
 	e = slot(sc, key, len);
+	if (sc->before)
+		sc->before(sc->before_arg);
 	pthread_mutex_lock(&sc->lock);
 	e->expires = expires;
 	e->len = (uint8_t)len;
@@ -94,6 +104,8 @@ bool sessioncache_get(struct sessioncache *sc, const uint8_t *key, size_t len, t
 	if (!sc || !len || len > SESSIONCACHE_KEY_MAX)
 		return false;
 	e = slot(sc, key, len);
+	if (sc->before)
+		sc->before(sc->before_arg);
 	pthread_mutex_lock(&sc->lock);
 	hit = match(e, key, len, now);
 	if (hit)
@@ -111,6 +123,8 @@ bool sessioncache_seen(struct sessioncache *sc, const uint8_t *key, size_t len, 
 	if (!sc || !len || len > SESSIONCACHE_KEY_MAX)
 		return false;
 	e = slot(sc, key, len);
+	if (sc->before)
+		sc->before(sc->before_arg);
 	pthread_mutex_lock(&sc->lock);
 	hit = match(e, key, len, now);
 	if (!hit) {

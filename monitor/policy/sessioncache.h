@@ -39,6 +39,12 @@ struct sessioncache *sessioncache_new(size_t slots);
 /* NULL is fine. */
 void sessioncache_free(struct sessioncache *sc);
 
+/* Calls before(arg) ahead of every lookup or change, outside the lock:
+ * threads that split one capture's flows (secaudit read --threads) wait
+ * there for each other, so that the cache sees the capture's connections
+ * in the capture's order whatever the thread count. */
+void sessioncache_set_order(struct sessioncache *sc, void (*before)(void *arg), void *arg);
+
 /* Remembers v under key until `expires`. Keys longer than
  * SESSIONCACHE_KEY_MAX are ignored. */
 void sessioncache_put(struct sessioncache *sc, const uint8_t *key, size_t len,

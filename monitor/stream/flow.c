@@ -51,6 +51,11 @@ static uint64_t flow_id_permute(uint64_t x)
 	return x;
 }
 
+uint64_t flow_id_of(uint64_t n)
+{
+	return flow_id_permute(n);
+}
+
 static uint64_t mix64(uint64_t x)
 {
 	x ^= x >> 33;
@@ -283,6 +288,22 @@ size_t flow_expire(struct flow_table *t, uint64_t now_us, uint64_t idle_us)
 	while (t->lru_head && t->lru_head->last_us < cutoff) {
 		flow_remove(t, t->lru_head);
 		n++;
+	}
+	return n;
+}
+
+size_t flow_expire_all(struct flow_table *t, uint64_t now_us, uint64_t idle_us)
+{
+	uint64_t cutoff = now_us > idle_us ? now_us - idle_us : 0;
+	struct flow *f, *next;
+	size_t n = 0;
+
+	for (f = t->lru_head; f; f = next) {
+		next = f->lru_next;
+		if (f->last_us < cutoff) {
+			flow_remove(t, f);
+			n++;
+		}
 	}
 	return n;
 }

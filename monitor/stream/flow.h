@@ -51,6 +51,12 @@ struct flow {
 	struct flow *lru_prev, *lru_next;
 };
 
+/* The id flow_get gives the n-th flow of the process (n >= 1). A caller
+ * that numbers packets itself (secaudit read's worker threads) names a
+ * flow by the packet that made it instead, so that ids do not depend on
+ * which thread made its flow first. */
+uint64_t flow_id_of(uint64_t n);
+
 struct flow_table;
 typedef void (*flow_app_free_fn)(void *ctx, struct flow *f);
 
@@ -86,6 +92,11 @@ void flow_remove(struct flow_table *t, struct flow *f);
 /* Removes flows idle since before now_us - idle_us, least recently used
  * first, stopping at the first one still active; returns how many. */
 size_t flow_expire(struct flow_table *t, uint64_t now_us, uint64_t idle_us);
+/* The same, without stopping: every flow idle since before now_us -
+ * idle_us, the whole table walked (least recently used first). When
+ * packet times went backwards the least recently used flow is not the
+ * oldest, and only this removes exactly the idle ones. */
+size_t flow_expire_all(struct flow_table *t, uint64_t now_us, uint64_t idle_us);
 /* Calls fn for every flow, oldest first; fn may not remove flows. */
 void flow_foreach(struct flow_table *t, void (*fn)(void *arg, struct flow *f), void *arg);
 size_t flow_count(const struct flow_table *t);

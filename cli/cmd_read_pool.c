@@ -1,0 +1,572 @@
+/*
+ * cmd_read_pool: secaudit read over several cores. See cmd_read_pool.h.
+ *
+ * Rounds live in a ring. The reader fills ring[published % RING], hands
+ * it to every worker (published++), and merges finished rounds in order
+ * (merged++); it waits only when the ring is full. A worker takes every
+ * round in order and, for each of its packets, records which key the
+ * output it writes belongs to (a segment of its buffer); at the end of the
+ * round its buffer and segments are swapped into the round, and the
+ * reader sorts the round's segments of all workers by key and writes them.
+ */
+#include "cmd_read_pool.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "engine/eve.h"
+#include "net/decode.h"
+#include "policy/sessioncache.h"
+
+#define RING 8
+#define SESSION_CACHE_SLOTS 65536
+#define OUT_FLUSH (1u << 20)     /* bytes gathered before each write(2) */
+
+/* Output of one worker about one key: bytes [start, end) of its buffer. */
+struct seg {
+	uint64_t j;                 /* the packet whose handling wrote it */
+	uint64_t sub;               /* the flow's last packet (j: the packet's own) */
+	size_t start, end;
+	unsigned worker;            /* for the merge: whose buffer */
+	unsigned seq;               /* its place in that worker's output */
+};
+
+struct wout {
+	struct buf out;
+	struct seg *seg;
+	size_t n_seg, cap_seg;
+};
+
+struct pkt {
+	uint64_t ts_us;
+	size_t off;                 /* in the round's data */
+	uint32_t len;
+	int dlt;
+	unsigned owner;
+};
+
+struct round {
+	uint64_t first;             /* number of its first packet */
+	unsigned n;
+	bool last;                  /* every engine flushes after it */
+	unsigned pending;           /* workers not done with it (pool lock) */
+	struct pkt *pkt;            /* round_packets of them */
+	struct buf data;
+	struct wout *w;             /* one per worker */
+};
+
+struct worker {
+	struct read_pool *pool;
+	unsigned id;
+	pthread_t thread;
+	struct inspector *in;
+	struct wout o;              /* being written; swapped into each round */
+	uint64_t j;                 /* the packet being handled */
+	bool own;                   /* its own packet, not another's tick */
+	_Atomic uint64_t pos;       /* every packet before pos is done */
+};
+
+struct read_pool {
+	struct read_pool_config cfg;
+	unsigned n;
+	struct worker *w;
+	unsigned started;           /* threads running */
+	struct sessioncache *cache;
+	struct round ring[RING];
+	pthread_mutex_t lock;
+	pthread_cond_t published_cv, done_cv;
+	uint64_t published, merged; /* rounds */
+	uint64_t next_index;        /* packets read */
+	bool filling;               /* ring[published % RING] holds packets */
+	/* the session cache's order (wait_turn) */
+	_Atomic unsigned waiters;
+	pthread_mutex_t order_lock;
+	pthread_cond_t order_cv;
+	/* merged output */
+	struct buf out;
+	struct seg *sorted;
+	size_t cap_sorted;
+	unsigned long sessions;     /* transcripts numbered so far */
+	int err;                    /* first errno of the output */
+};
+
+static __thread struct worker *self;  /* the worker running on this thread */
+
+/* ---- the order of the session cache ------------------------------------ */
+
+static void advance(struct worker *w, uint64_t pos)
+{
+	struct read_pool *p = w->pool;
+
+	atomic_store(&w->pos, pos);
+	if (atomic_load(&p->waiters)) {
+		pthread_mutex_lock(&p->order_lock);
+		pthread_cond_broadcast(&p->order_cv);
+		pthread_mutex_unlock(&p->order_lock);
+	}
+}
+
+/* Whether every other worker is past what comes before this worker's
+ * packet: the packets before it, and its ticks too when this is the
+ * packet's own handling (one engine expires before it handles). */
+static bool my_turn(const struct worker *me)
+{
+	const struct read_pool *p = me->pool;
+	uint64_t need = me->j + (me->own ? 1 : 0);
+	unsigned i;
+
+	for (i = 0; i < p->n; i++)
+		if (i != me->id && atomic_load(&p->w[i].pos) < need)
+			return false;
+	return true;
+}
+
+/* sessioncache's `before`: each worker's lookups wait their turn. */
+static void wait_turn(void *arg)
+{
+	struct read_pool *p = arg;
+	struct worker *me = self;
+	struct timespec ts;
+
+	if (!me || my_turn(me))
+		return;
+	atomic_fetch_add(&p->waiters, 1);
+	pthread_mutex_lock(&p->order_lock);
+	while (!my_turn(me)) {
+		/* A bounded wait as well: the wake-up is also sent by advance(). */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 10 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&p->order_cv, &p->order_lock, &ts);
+	}
+	pthread_mutex_unlock(&p->order_lock);
+	atomic_fetch_sub(&p->waiters, 1);
+}
+
+/* ---- workers ------------------------------------------------------------ */
+
+static bool seg_push(struct wout *o, const struct seg *s)
+{
+	if (o->n_seg == o->cap_seg) {
+		size_t cap = o->cap_seg ? 2 * o->cap_seg : 64;
+		struct seg *n = realloc(o->seg, cap * sizeof(*n));
+
+		if (!n)
+			return false;
+		o->seg = n;
+		o->cap_seg = cap;
+	}
+	o->seg[o->n_seg++] = *s;
+	return true;
+}
+
+/* Ends the open segment at the buffer's end, and opens one keyed (j, sub). */
+static void seg_switch(struct worker *w, uint64_t j, uint64_t sub)
+{
+	struct wout *o = &w->o;
+	struct seg *last = o->n_seg ? &o->seg[o->n_seg - 1] : NULL;
+	struct seg s = { j, sub, o->out.len, o->out.len, w->id, (unsigned)o->n_seg };
+
+	if (last && last->end == last->start) {
+		/* nothing was written under the previous key: reuse it */
+		last->j = j;
+		last->sub = sub;
+		return;
+	}
+	if (!seg_push(o, &s))
+		o->out.oom = true;
+}
+
+static void seg_close(struct worker *w)
+{
+	struct wout *o = &w->o;
+
+	if (o->n_seg)
+		o->seg[o->n_seg - 1].end = o->out.len;
+}
+
+/* inspector_event_fn: the output that follows is about es. */
+static void on_event(void *arg, const struct engine_session *es)
+{
+	struct worker *w = arg;
+
+	seg_close(w);
+	seg_switch(w, w->j, es ? es->last_index : w->j);
+}
+
+static struct round *wait_round(struct read_pool *p, uint64_t k)
+{
+	pthread_mutex_lock(&p->lock);
+	while (p->published <= k)
+		pthread_cond_wait(&p->published_cv, &p->lock);
+	pthread_mutex_unlock(&p->lock);
+	return &p->ring[k % RING];
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct read_pool *p = w->pool;
+	struct engine *e = inspector_engine(w->in);
+	struct wout swap;
+	uint64_t k;
+	unsigned i;
+	bool last = false;
+
+	self = w;
+	engine_set_index(e, 0);
+	for (k = 0; !last; k++) {
+		struct round *r = wait_round(p, k);
+
+		for (i = 0; i < r->n; i++) {
+			const struct pkt *pk = &r->pkt[i];
+
+			w->j = r->first + i;
+			w->own = pk->owner == w->id;
+			advance(w, w->j);
+			if (w->own)
+				inspector_packet(w->in, pk->dlt, (const uint8_t *)r->data.data + pk->off,
+						 pk->len, pk->ts_us);
+			else
+				engine_tick(e, pk->ts_us);
+		}
+		w->j = r->first + r->n;
+		w->own = false;
+		last = r->last;
+		if (last) {
+			advance(w, w->j);
+			inspector_flush(w->in);
+		}
+		seg_close(w);
+		swap = r->w[w->id];
+		r->w[w->id] = w->o;
+		w->o = swap;
+		buf_reset(&w->o.out);
+		w->o.out.oom = false;
+		w->o.n_seg = 0;
+		advance(w, w->j + (last ? 1 : 0));
+		pthread_mutex_lock(&p->lock);
+		if (--r->pending == 0)
+			pthread_cond_broadcast(&p->done_cv);
+		pthread_mutex_unlock(&p->lock);
+	}
+	return NULL;
+}
+
+/* ---- the reader --------------------------------------------------------- */
+
+static void write_out(struct read_pool *p, bool all)
+{
+	size_t at = 0;
+	ssize_t n;
+
+	if (p->out.len < (all ? 1u : OUT_FLUSH))
+		return;
+	while (at < p->out.len && !p->err) {
+		n = write(p->cfg.out_fd, p->out.data + at, p->out.len - at);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			p->err = n < 0 ? errno : EIO;
+		else
+			at += (size_t)n;
+	}
+	buf_reset(&p->out);
+}
+
+static int seg_cmp(const void *a, const void *b)
+{
+	const struct seg *x = a, *y = b;
+
+	if (x->j != y->j)
+		return x->j < y->j ? -1 : 1;
+	if (x->sub != y->sub)
+		return x->sub < y->sub ? -1 : 1;
+	if (x->worker != y->worker)
+		return x->worker < y->worker ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Writes round r's output of every worker in key order. */
+static void merge(struct read_pool *p, struct round *r)
+{
+	size_t total = 0, n = 0, i;
+	unsigned k;
+
+	for (k = 0; k < p->n; k++) {
+		total += r->w[k].n_seg;
+		if (r->w[k].out.oom)
+			p->err = p->err ? p->err : ENOMEM;
+	}
+	if (total > p->cap_sorted) {
+		struct seg *s = realloc(p->sorted, total * sizeof(*s));
+
+		if (!s) {
+			p->err = p->err ? p->err : ENOMEM;
+			return;
+		}
+		p->sorted = s;
+		p->cap_sorted = total;
+	}
+	for (k = 0; k < p->n; k++)
+		for (i = 0; i < r->w[k].n_seg; i++)
+			if (r->w[k].seg[i].end > r->w[k].seg[i].start)
+				p->sorted[n++] = r->w[k].seg[i];
+	qsort(p->sorted, n, sizeof(*p->sorted), seg_cmp);
+	for (i = 0; i < n; i++) {
+		const struct seg *s = &p->sorted[i];
+		const char *text = r->w[s->worker].out.data + s->start;
+		size_t len = s->end - s->start;
+
+		/* A transcript comes as "# ..."; its number is its place in
+		 * the merged output. */
+		if (p->cfg.format == INSPECTOR_TEXT && len >= 2 && !memcmp(text, "# ", 2)) {
+			buf_printf(&p->out, "#%lu", ++p->sessions);
+			text++;
+			len--;
+		}
+		buf_put(&p->out, text, len);
+	}
+	if (p->out.oom)
+		p->err = p->err ? p->err : ENOMEM;
+	write_out(p, false);
+}
+
+/* Merges the finished rounds in order; with wait, also waits for the
+ * oldest unfinished one. */
+static void merge_done(struct read_pool *p, bool wait)
+{
+	for (;;) {
+		struct round *r;
+
+		pthread_mutex_lock(&p->lock);
+		if (p->merged == p->published) {
+			pthread_mutex_unlock(&p->lock);
+			return;
+		}
+		r = &p->ring[p->merged % RING];
+		while (wait && r->pending)
+			pthread_cond_wait(&p->done_cv, &p->lock);
+		pthread_mutex_unlock(&p->lock);
+		if (r->pending)
+			return;
+		merge(p, r);
+		p->merged++;
+	}
+}
+
+static void publish(struct read_pool *p, bool last)
+{
+	struct round *r = &p->ring[p->published % RING];
+
+	r->last = last;
+	pthread_mutex_lock(&p->lock);
+	r->pending = p->started;
+	p->published++;
+	pthread_cond_broadcast(&p->published_cv);
+	pthread_mutex_unlock(&p->lock);
+	p->filling = false;
+}
+
+/* The round being filled, after a free slot was waited for. */
+static struct round *filling(struct read_pool *p)
+{
+	struct round *r = &p->ring[p->published % RING];
+
+	if (p->filling)
+		return r;
+	while (p->published - p->merged >= RING)
+		merge_done(p, true);
+	r->first = p->next_index;
+	r->n = 0;
+	buf_reset(&r->data);
+	r->data.oom = false;
+	p->filling = true;
+	return r;
+}
+
+static uint64_t side_hash(const uint8_t *addr, uint16_t port)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	unsigned i;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ addr[i]) * 0x100000001b3ull;
+	h = (h ^ port) * 0x100000001b3ull;
+	return h;
+}
+
+/* The worker of a packet's flow: the same for both directions (the sum of
+ * the sides' hashes), from the innermost header decode found. */
+static unsigned owner_of(const struct read_pool *p, int dlt, const uint8_t *pkt, size_t len)
+{
+	struct decoded d;
+	uint64_t h;
+
+	if (p->n == 1)
+		return 0;
+	memset(&d, 0, sizeof(d));
+	decode_packet(dlt, pkt, len, &d);
+	h = side_hash(d.src, d.sport) + side_hash(d.dst, d.dport) + d.proto;
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return (unsigned)(h % p->n);
+}
+
+void read_pool_packet(void *pool, int dlt, const uint8_t *pkt, size_t len, uint64_t ts_us)
+{
+	struct read_pool *p = pool;
+	struct round *r = filling(p);
+	struct pkt *pk = &r->pkt[r->n];
+
+	pk->ts_us = ts_us;
+	pk->off = r->data.len;
+	pk->len = (uint32_t)len;
+	pk->dlt = dlt;
+	pk->owner = owner_of(p, dlt, pkt, len);
+	buf_put(&r->data, pkt, len);
+	if (r->data.oom) {
+		p->err = p->err ? p->err : ENOMEM;
+		return;
+	}
+	r->n++;
+	p->next_index++;
+	if (r->n == p->cfg.round_packets) {
+		publish(p, false);
+		merge_done(p, p->cfg.round_packets == 1);
+	} else if ((r->n & 63) == 0) {
+		merge_done(p, false);
+	}
+}
+
+/* ---- life --------------------------------------------------------------- */
+
+static void pool_free(struct read_pool *p)
+{
+	unsigned i, k;
+
+	for (i = 0; i < RING; i++) {
+		free(p->ring[i].pkt);
+		buf_free(&p->ring[i].data);
+		for (k = 0; p->ring[i].w && k < p->n; k++) {
+			buf_free(&p->ring[i].w[k].out);
+			free(p->ring[i].w[k].seg);
+		}
+		free(p->ring[i].w);
+	}
+	for (i = 0; p->w && i < p->n; i++) {
+		inspector_free(p->w[i].in);
+		buf_free(&p->w[i].o.out);
+		free(p->w[i].o.seg);
+	}
+	free(p->w);
+	sessioncache_free(p->cache);
+	buf_free(&p->out);
+	free(p->sorted);
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->published_cv);
+	pthread_cond_destroy(&p->done_cv);
+	pthread_mutex_destroy(&p->order_lock);
+	pthread_cond_destroy(&p->order_cv);
+	free(p);
+}
+
+struct read_pool *read_pool_new(const struct read_pool_config *c, char *err, size_t errlen)
+{
+	struct read_pool *p = calloc(1, sizeof(*p));
+	unsigned i;
+	int rc;
+
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	p->cfg = *c;
+	p->n = c->threads;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->published_cv, NULL);
+	pthread_cond_init(&p->done_cv, NULL);
+	pthread_mutex_init(&p->order_lock, NULL);
+	pthread_cond_init(&p->order_cv, NULL);
+	p->w = calloc(p->n, sizeof(*p->w));
+	p->cache = sessioncache_new(SESSION_CACHE_SLOTS);
+	if (!p->w || !p->cache)
+		goto oom;
+	sessioncache_set_order(p->cache, wait_turn, p);
+	for (i = 0; i < RING; i++) {
+		p->ring[i].pkt = calloc(c->round_packets, sizeof(*p->ring[i].pkt));
+		p->ring[i].w = calloc(p->n, sizeof(*p->ring[i].w));
+		if (!p->ring[i].pkt || !p->ring[i].w)
+			goto oom;
+	}
+	for (i = 0; i < p->n; i++) {
+		struct worker *w = &p->w[i];
+
+		w->pool = p;
+		w->id = i;
+		w->in = inspector_new(c->engine, c->policy, c->format, &w->o.out);
+		if (!w->in)
+			goto oom;
+		inspector_set_eve_custom(w->in, c->eve_custom);
+		inspector_share_cache(w->in, p->cache);
+		inspector_on_event(w->in, on_event, w);
+	}
+	for (i = 0; i < p->n; i++) {
+		rc = pthread_create(&p->w[i].thread, NULL, worker_main, &p->w[i]);
+		if (rc) {
+			snprintf(err, errlen, "cannot start a worker thread: %s", strerror(rc));
+			/* the started ones end with an empty last round; the
+			 * others are not waited for */
+			for (; i < p->n; i++)
+				atomic_store(&p->w[i].pos, UINT64_MAX);
+			read_pool_finish(p, NULL, NULL);
+			return NULL;
+		}
+		p->started++;
+	}
+	return p;
+oom:
+	snprintf(err, errlen, "out of memory");
+	pool_free(p);
+	return NULL;
+}
+
+int read_pool_finish(struct read_pool *p, struct inspector_counters *n, uint64_t *per_worker)
+{
+	struct inspector_counters c;
+	unsigned i;
+	int rc;
+
+	filling(p);
+	publish(p, true);
+	merge_done(p, true);
+	for (i = 0; i < p->started; i++)
+		pthread_join(p->w[i].thread, NULL);
+	write_out(p, true);
+	if (n)
+		memset(n, 0, sizeof(*n));
+	for (i = 0; i < p->n && (n || per_worker); i++) {
+		inspector_counters(p->w[i].in, &c);
+		if (per_worker)
+			per_worker[i] = c.sessions;
+		if (n) {
+			n->alerts += c.alerts;
+			n->blocked += c.blocked;
+			n->sessions += c.sessions;
+			n->anomalies += c.anomalies;
+		}
+	}
+	rc = p->err;
+	pool_free(p);
+	return rc;
+}

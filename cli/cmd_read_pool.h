@@ -1,0 +1,67 @@
+/*
+ * cmd_read_pool: `secaudit read` over several cores.
+ *
+ * One reader (the caller's thread) numbers the packets of the capture(s),
+ * sends each flow to one of N worker engines by a symmetric hash of its
+ * innermost addresses and ports (both directions, a tunnel's inner flow,
+ * alike), and hands the packets over in rounds: a round holds up to a few
+ * hundred packets copied once into one buffer that every worker reads
+ * (no copy per worker). Workers share nothing but the session cache: each
+ * has its own engine, flow table, certificate caches and output buffer. A
+ * worker handles its own packets and only ticks its clock with the others
+ * (engine_tick), so flows expire at the same packet whatever N is.
+ *
+ * Output is merged per round in a fixed order, so the bytes do not depend
+ * on N or on scheduling: every event is keyed by the number of the packet
+ * that caused it and, for a flow ended by a timeout or the end of input,
+ * by the number of the flow's last packet (the order in which one engine
+ * would have ended them). The session cache (resumption, repeated
+ * randoms, STARTTLS offers) is shared, and each lookup waits until every
+ * worker has passed the packets before it: it sees connections in the
+ * capture's order.
+ *
+ * Limits that do make N show: each worker has the full flow table, stream
+ * memcap and caches of the configuration (a capture that fills them
+ * evicts later with more workers), and flows that two workers end at the
+ * same packet's timeout touch the session cache in no fixed order.
+ */
+#ifndef SECAUDIT_CMD_READ_POOL_H
+#define SECAUDIT_CMD_READ_POOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/engine.h"
+#include "engine/inspector.h"
+
+#define READ_POOL_MAX_THREADS 64
+
+struct policy;
+struct read_pool;
+
+struct read_pool_config {
+	unsigned threads;                   /* worker engines, 1..READ_POOL_MAX_THREADS */
+	const struct engine_config *engine; /* borrowed for the pool's life */
+	const struct policy *policy;        /* NULL: no judging; borrowed */
+	enum inspector_format format;
+	unsigned eve_custom;                /* EVE_CUSTOM_* */
+	int out_fd;                         /* where the merged output goes */
+	/* Packets per round; 1 writes each packet's output before the next
+	 * is read (a live capture). */
+	unsigned round_packets;
+};
+
+/* Starts the workers. NULL with a message in err. */
+struct read_pool *read_pool_new(const struct read_pool_config *c, char *err, size_t errlen);
+/* A capture_fn: the next packet of the input (pool is the read_pool). */
+void read_pool_packet(void *pool, int dlt, const uint8_t *pkt, size_t len, uint64_t ts_us);
+/*
+ * End of input: every engine flushes, the rest of the output is written,
+ * the workers stop and their counters are summed into n (may be NULL);
+ * per_worker, if not NULL, gets each worker's sessions (threads entries).
+ * 0, or a positive errno when the output could not be written (or memory
+ * ran short). Frees the pool.
+ */
+int read_pool_finish(struct read_pool *p, struct inspector_counters *n, uint64_t *per_worker);
+
+#endif
