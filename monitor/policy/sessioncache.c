@@ -22,6 +22,11 @@ struct sessioncache {
 	void *before_arg;
 };
 
+void sessioncache_set_seed(struct sessioncache *sc, uint64_t seed)
+{
+	sc->seed = seed;
+}
+
 void sessioncache_set_order(struct sessioncache *sc, void (*before)(void *arg), void *arg)
 {
 	sc->before = before;

@@ -39,6 +39,13 @@ struct sessioncache *sessioncache_new(size_t slots);
 /* NULL is fine. */
 void sessioncache_free(struct sessioncache *sc);
 
+/* Replaces the random seed of the slot choice, before the first use: an
+ * offline reading must give the same answer every time (with a random
+ * seed, which of two colliding connections is remembered changes from one
+ * run to the next). Inline the seed stays random, so that a sender cannot
+ * aim at one slot. */
+void sessioncache_set_seed(struct sessioncache *sc, uint64_t seed);
+
 /* Calls before(arg) ahead of every lookup or change, outside the lock:
  * threads that split one capture's flows (secaudit read --threads) wait
  * there for each other, so that the cache sees the capture's connections
