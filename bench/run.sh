@@ -5,7 +5,8 @@
 # to build/bench/results.md; figures worth keeping are copied by hand into
 # bench/RESULTS.md with the date and machine. Then, as root, bench/inline.py
 # measures the gateway with and without the monitor in the namespace lab,
-# and bench/quic.py does both for QUIC.
+# and bench/quic.py does both for QUIC; bench/central.py measures the
+# server storing gateway alerts and the monitor shipping them.
 #   RUNS=3 (median of RUNS for each tool; tshark, ~25 s a run, runs once)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -109,3 +110,9 @@ fi
 echo
 echo "bench: QUIC (about a minute offline, two more inline)"
 /usr/bin/python3 bench/quic.py build/bin | tee -a "$OUT/results.md"
+
+# Central view: gateway alerts stored per second from two gateways, and (as
+# root) the monitor's handshake rate with central shipping on against off.
+echo
+echo "bench: central shipping (about two minutes)"
+/usr/bin/python3 bench/central.py build/bin | tee -a "$OUT/results.md"

@@ -1,0 +1,306 @@
+#!/usr/bin/python3
+"""make bench, central part: what secaudit-server's gateway events cost.
+
+  1. Alerts per second the server stores from two gateways at once: two
+     shipping clients, each with its own gateway certificate, speak the
+     channel as the monitor's sender does (HELLO kind eve, packages of
+     BATCH EVE alert lines, up to WINDOW packages in flight, ACKs after the
+     commit), SQLite store, on loopback. The lines are the engine's own
+     (secaudit read --rules over a corpus capture), one flow id each. The
+     figure is rows committed (counted in the store afterwards) over the
+     wall time from the first HELLO to the last ACK. Run twice, alternated:
+     without the web view, and with it (--web) while a client fetches
+     /api/blocks and / over and over (the view's own thread and read-only
+     store handle: the channel should not notice).
+  2. The monitor's handshake rate with central shipping on against off: the
+     namespace lab of tests/e2e/lab.py, secaudit-monitor on the gateway with
+     the same monitor.yaml but for its central: section (every handshake's
+     tls event shipped to a secaudit-server in the gateway's namespace),
+     openssl s_time -new TLS 1.3 for STIME_SECONDS, ROUNDS rounds of off
+     then on, alternated so drift on a busy machine hits both alike; the
+     median of the rounds' on/off ratios (aim: at least 0.98).
+
+Needs root for part 2 (network namespaces, NFQUEUE). Prints a Markdown
+table, also written to build/bench/central.md.
+Usage: bench/central.py [BIN_DIR]   (default build/bin)
+"""
+
+import json
+import os
+import socket
+import sqlite3
+import ssl
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+import audit_helpers as h  # noqa: E402
+import lab as labmod  # noqa: E402
+
+BIN = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "build" / "bin")
+CAPTURE = ROOT.parent / "shared" / "corpus" / "generated" / "a15_tls12_expired_cert.pcap"
+DEMO_RULES = ROOT / "rules" / "demo.yaml"
+LINES_PER_GATEWAY = int(os.environ.get("CENTRAL_LINES", 20000))
+BATCH, WINDOW = 100, 64
+STIME_SECONDS, ROUNDS = 6, 5
+STORE_ROUNDS = 2
+
+
+def frame(ftype, payload):
+    return b"SA" + bytes([1, ftype]) + struct.pack(">I", len(payload)) + payload
+
+
+def engine_alert():
+    r = subprocess.run([str(BIN / "secaudit"), "read", "--eve", "--rules",
+                        str(ROOT / "rules" / "default.yaml"), str(CAPTURE)],
+                       capture_output=True, text=True, check=True)
+    return next(e for e in map(json.loads, r.stdout.splitlines())
+                if e["event_type"] == "alert")
+
+
+class Shipper(threading.Thread):
+    """One gateway's stream: packages sent as the window allows, ACKs read
+    by a second thread (as the sender's poll loop does both)."""
+
+    def __init__(self, port, ca, cert, lines, stream):
+        super().__init__()
+        ctx = ssl.create_default_context(cafile=str(ca))
+        ctx.load_cert_chain(str(cert[0]), str(cert[1]))
+        self.t = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), 30),
+                                 server_hostname="localhost")
+        self.packages = [lines[i:i + BATCH] for i in range(0, len(lines), BATCH)]
+        self.stream = stream
+        self.acked = 0
+        self.cond = threading.Condition()
+        self.error = None
+
+    def reader(self):
+        buf = b""
+        try:
+            while self.acked < len(self.packages):
+                d = self.t.recv(1 << 16)
+                if not d:
+                    raise RuntimeError("server closed")
+                buf += d
+                while len(buf) >= 8 and len(buf) >= 8 + struct.unpack(">I", buf[4:8])[0]:
+                    n = struct.unpack(">I", buf[4:8])[0]
+                    ftype, payload, buf = buf[3], buf[8:8 + n], buf[8 + n:]
+                    if ftype == 4:
+                        with self.cond:
+                            self.acked = struct.unpack(">Q", payload)[0]
+                            self.cond.notify()
+                    elif ftype != 2:
+                        raise RuntimeError(f"frame {ftype}: {payload!r}")
+        except Exception as e:  # noqa: BLE001 - reported by run()
+            self.error = e
+            with self.cond:
+                self.cond.notify()
+
+    def run(self):
+        self.start_t = time.perf_counter()
+        self.t.sendall(frame(1, struct.pack(">QQQH", self.stream, 1, len(self.packages), 2)
+                             + b"gw" + bytes([2, 2])))
+        rd = threading.Thread(target=self.reader)
+        rd.start()
+        for seq, pkg in enumerate(self.packages, 1):
+            with self.cond:
+                while seq - self.acked > WINDOW and not self.error:
+                    self.cond.wait(30)
+            if self.error:
+                break
+            body = b"".join(struct.pack(">I", len(x)) + x for x in pkg)
+            self.t.sendall(frame(3, struct.pack(">QBII", seq, 0, len(pkg), len(body)) + body))
+        rd.join(120)
+        self.end_t = time.perf_counter()
+        self.t.close()
+
+
+class WebReader(threading.Thread):
+    """Fetches pages of the web view until told to stop (bounded)."""
+
+    def __init__(self, port, ca, cert):
+        super().__init__()
+        self.ctx = ssl.create_default_context(cafile=str(ca))
+        self.ctx.load_cert_chain(str(cert[0]), str(cert[1]))
+        self.port = port
+        self.stop = threading.Event()
+        self.pages = 0
+
+    def run(self):
+        paths = ["/api/blocks", "/"]
+        while not self.stop.is_set() and self.pages < 100000:
+            with socket.create_connection(("127.0.0.1", self.port), 30) as s, \
+                    self.ctx.wrap_socket(s, server_hostname="localhost") as t:
+                t.sendall(f"GET {paths[self.pages % 2]} HTTP/1.1\r\nHost: b\r\n\r\n".encode())
+                while t.recv(1 << 16):
+                    pass
+            self.pages += 1
+
+
+def store_rate(tmp, web):
+    """(rows stored, wall seconds, web pages served meanwhile)."""
+    tmp.mkdir(parents=True)
+    ca = h.CA(tmp / "ca", "Bench CA")
+    server_cert = ca.issue("server")
+    gws = [ca.issue(f"gw-{n}") for n in "ab"]
+    port, web_port = h.free_port(), h.free_port()
+    db = tmp / "central.db"
+    err = open(tmp / "server.log", "w")
+    srv = subprocess.Popen([str(BIN / "secaudit-server"), "--listen", f"127.0.0.1:{port}",
+                            "--cert", str(server_cert[0]), "--key", str(server_cert[1]),
+                            "--ca", str(ca.cert), "--store", f"sqlite:{db}",
+                            "--user", "root"] + (["--web", str(web_port)] if web else []),
+                           stdout=err, stderr=err)
+    reader = None
+    try:
+        h.wait_port(port)
+        base = engine_alert()
+        lines = [json.dumps(dict(base, flow_id=i + 1)).encode()
+                 for i in range(LINES_PER_GATEWAY)]
+        ships = [Shipper(port, ca.cert, gw, lines, stream=100 + n) for n, gw in enumerate(gws)]
+        if web:
+            h.wait_port(web_port)
+            reader = WebReader(web_port, ca.cert, gws[0])
+            reader.start()
+        for s in ships:
+            s.start()
+        for s in ships:
+            s.join()
+            if s.error:
+                raise RuntimeError(f"shipper: {s.error}")
+        wall = max(s.end_t for s in ships) - min(s.start_t for s in ships)
+        c = sqlite3.connect(db)
+        stored = c.execute("SELECT count(*) FROM gateway_events").fetchone()[0]
+        per_gw = c.execute("SELECT count(DISTINCT gateway) FROM gateway_events").fetchone()[0]
+        c.close()
+    finally:
+        if reader:
+            reader.stop.set()
+            reader.join(60)
+        srv.terminate()
+        srv.wait(30)
+    expected = 2 * LINES_PER_GATEWAY
+    if stored != expected or per_gw != 2:
+        raise RuntimeError(f"stored {stored} rows of {per_gw} gateways, expected {expected} of 2")
+    return stored, wall, reader.pages if reader else 0
+
+
+def s_time(lab):
+    r = lab.run("cli", "openssl", "s_time", "-connect", f"{lab.SRV4}:443", "-new",
+                "-time", STIME_SECONDS, "-tls1_3", timeout=60, check=False)
+    import re
+    m = re.search(r"(\d+) connections in (\d+) real seconds", r.stdout)
+    if not m:
+        raise RuntimeError(f"s_time printed no rate:\n{r.stdout}{r.stderr}")
+    return int(m.group(1)) / float(m.group(2))
+
+
+def shipping_ratio(tmp):
+    lab = labmod.Lab(tmp / "lab")
+    (tmp / "lab").mkdir()
+    os.chmod(tmp / "lab", 0o755)
+    why = lab.up()
+    if why:
+        raise RuntimeError(why)
+    try:
+        cert, key = labmod.make_cert(lab.tmp, cn="good.lab.test")
+        text = DEMO_RULES.read_text()
+        rules = Path(lab.tmp) / "bench-rules.yaml"
+        rules.write_text(text.replace("      match_sni: false\n",
+                                      "      match_sni: false\n      allow_self_signed: true\n"))
+        labmod.start_tls_server(lab, cert, key)
+        lab.run("gw", BIN / "secaudit", "setup-gateway", "--apply", "--ports", "443")
+        ca = h.CA(tmp / "pki", "Bench Central CA")
+        scert = ca.issue("central")
+        gcert = ca.issue("gw-bench")
+        port = 7444
+        db = tmp / "shipped.db"
+        srv_log = open(tmp / "central-server.log", "w")
+        srv = lab.spawn("gw", BIN / "secaudit-server", "--listen", f"127.0.0.1:{port}",
+                        "--cert", scert[0], "--key", scert[1], "--ca", ca.cert,
+                        "--store", f"sqlite:{db}", "--user", "root", stderr=srv_log)
+        lab.wait_tcp_listen("gw", port)
+        log = str(Path(lab.tmp) / "alerts.json")
+        sock = str(Path(lab.tmp) / "monitor.sock")
+        base = {"version": 1, "rules": str(rules), "alert_log": log, "stats_socket": sock,
+                "nfqueue": {"queues": "0"}}
+        conf = {"off": dict(base), "on": dict(base, central={
+            "server": f"127.0.0.1:{port}", "server_name": "localhost",
+            "cert": str(gcert[0]), "key": str(gcert[1]), "ca": str(ca.cert),
+            "spool": str(Path(lab.tmp) / "spool"), "heartbeat": "1s"})}
+        paths = {}
+        for k, v in conf.items():
+            paths[k] = Path(lab.tmp) / f"monitor-{k}.yaml"
+            paths[k].write_text(json.dumps(v))
+        rates = {"off": [], "on": []}
+        for _ in range(ROUNDS):
+            for mode in ("off", "on"):
+                err = open(Path(lab.tmp) / f"monitor-{mode}.err", "w+")
+                mon = lab.spawn("gw", BIN / "secaudit-monitor", "--config", paths[mode],
+                                stderr=err)
+                deadline = time.monotonic() + 10
+                while "enforcing" not in Path(err.name).read_text():
+                    if mon.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError("monitor did not start: " + Path(err.name).read_text())
+                    time.sleep(0.02)
+                rates[mode].append(s_time(lab))
+                lab.stop(mon)
+        c = sqlite3.connect(db)
+        shipped = c.execute("SELECT count(*) FROM gateway_events WHERE event_type='tls'") \
+            .fetchone()[0]
+        c.close()
+        lab.stop(srv)
+    finally:
+        lab.down()
+    return rates, shipped
+
+
+def main():
+    tmp = Path(tempfile.mkdtemp(prefix="secaudit-bench-central-"))
+    os.chmod(tmp, 0o755)
+    rows = ["| measure | figure | reference in the same run |", "|---|---|---|"]
+    rate = {False: [], True: []}
+    pages = 0
+    for i in range(STORE_ROUNDS):
+        for web in (False, True):
+            stored, wall, p = store_rate(tmp / f"store-{i}-{web}", web)
+            rate[web].append(stored / wall)
+            pages += p
+    off, on = statistics.median(rate[False]), statistics.median(rate[True])
+    rows.append(f"| gateway alerts stored per second, two gateways at once (SQLite, "
+                f"{stored} rows a run, packages of {BATCH}, window {WINDOW}; median of "
+                f"{STORE_ROUNDS}) | {off:,.0f}/s | each run's rows counted in gateway_events "
+                f"after its last ACK |")
+    rows.append(f"| the same while the web view serves /api/blocks and / without a pause "
+                f"| {on:,.0f}/s | ratio {on / off:.3f} to the runs without it (alternated); "
+                f"{pages} pages served meanwhile |")
+    if os.geteuid() != 0:
+        rows.append("| monitor handshakes/s, central on/off | not measured: needs root | |")
+    else:
+        rates, shipped = shipping_ratio(tmp)
+        off, on = statistics.median(rates["off"]), statistics.median(rates["on"])
+        ratios = [b / a for a, b in zip(rates["off"], rates["on"])]
+        per_round = ", ".join(f"{r:.3f}" for r in ratios)
+        rows.append(f"| TLS 1.3 handshakes/s through the monitor, central shipping on "
+                    f"(median of {ROUNDS}, s_time -new {STIME_SECONDS} s) | {on:.0f} "
+                    f"| off: {off:.0f}; on/off {statistics.median(ratios):.3f}, median of the "
+                    f"rounds ({per_round}); {shipped} tls events stored by the server |")
+    rows.append(f"\nmachine: {os.cpu_count()} cores; "
+                f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
+                f"load {' '.join(open('/proc/loadavg').read().split()[:3])}\n")
+    table = "\n".join(rows)
+    print(table)
+    out = ROOT / "build" / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "central.md").write_text(table + "\n")
+
+
+if __name__ == "__main__":
+    main()
