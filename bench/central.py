@@ -53,6 +53,12 @@ STIME_SECONDS, ROUNDS = 6, 5
 STORE_ROUNDS = 2
 
 
+def cpu_seconds(pid):
+    """user + system CPU seconds of a process, all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def frame(ftype, payload):
     return b"SA" + bytes([1, ftype]) + struct.pack(">I", len(payload)) + payload
 
@@ -145,7 +151,8 @@ class WebReader(threading.Thread):
 
 
 def store_rate(tmp, web):
-    """(rows stored, wall seconds, web pages served meanwhile)."""
+    """(rows stored, wall seconds, the server's CPU seconds (all its
+    threads), web pages served meanwhile)."""
     tmp.mkdir(parents=True)
     ca = h.CA(tmp / "ca", "Bench CA")
     server_cert = ca.issue("server")
@@ -176,6 +183,7 @@ def store_rate(tmp, web):
             if s.error:
                 raise RuntimeError(f"shipper: {s.error}")
         wall = max(s.end_t for s in ships) - min(s.start_t for s in ships)
+        cpu = cpu_seconds(srv.pid)
         c = sqlite3.connect(db)
         stored = c.execute("SELECT count(*) FROM gateway_events").fetchone()[0]
         per_gw = c.execute("SELECT count(DISTINCT gateway) FROM gateway_events").fetchone()[0]
@@ -189,7 +197,7 @@ def store_rate(tmp, web):
     expected = 2 * LINES_PER_GATEWAY
     if stored != expected or per_gw != 2:
         raise RuntimeError(f"stored {stored} rows of {per_gw} gateways, expected {expected} of 2")
-    return stored, wall, reader.pages if reader else 0
+    return stored, wall, cpu, reader.pages if reader else 0
 
 
 def s_time(lab):
@@ -267,20 +275,25 @@ def main():
     os.chmod(tmp, 0o755)
     rows = ["| measure | figure | reference in the same run |", "|---|---|---|"]
     rate = {False: [], True: []}
+    per_cpu = {False: [], True: []}
     pages = 0
     for i in range(STORE_ROUNDS):
         for web in (False, True):
-            stored, wall, p = store_rate(tmp / f"store-{i}-{web}", web)
+            stored, wall, cpu, p = store_rate(tmp / f"store-{i}-{web}", web)
             rate[web].append(stored / wall)
+            per_cpu[web].append(stored / cpu)
             pages += p
     off, on = statistics.median(rate[False]), statistics.median(rate[True])
     rows.append(f"| gateway alerts stored per second, two gateways at once (SQLite, "
                 f"{stored} rows a run, packages of {BATCH}, window {WINDOW}; median of "
                 f"{STORE_ROUNDS}) | {off:,.0f}/s | each run's rows counted in gateway_events "
-                f"after its last ACK |")
+                f"after its last ACK; {statistics.median(per_cpu[False]):,.0f} rows per "
+                f"CPU-second of the server |")
     rows.append(f"| the same while the web view serves /api/blocks and / without a pause "
                 f"| {on:,.0f}/s | ratio {on / off:.3f} to the runs without it (alternated); "
-                f"{pages} pages served meanwhile |")
+                f"{pages} pages served meanwhile; "
+                f"{statistics.median(per_cpu[True]):,.0f} rows per CPU-second of the server, "
+                f"its web thread's included |")
     if os.geteuid() != 0:
         rows.append("| monitor handshakes/s, central on/off | not measured: needs root | |")
     else:

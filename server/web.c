@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -243,6 +244,13 @@ static void *web_loop(void *arg)
 	size_t i;
 	int n;
 
+	/* the channel's loop comes first when both want the CPU: a nice value
+	 * is per thread on Linux, and raising it needs no privilege */
+	errno = 0;
+	n = getpriority(PRIO_PROCESS, 0);
+	if (errno == 0 && setpriority(PRIO_PROCESS, (id_t)gettid(),
+				      n + WEB_NICE > 19 ? 19 : n + WEB_NICE) < 0)
+		logmsg("web: setpriority: %s", strerror(errno));
 	for (;;) {
 		pfd[0].fd = w->lfd;
 		pfd[0].events = POLLIN;

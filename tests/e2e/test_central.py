@@ -87,13 +87,13 @@ class Central:
             start_tls_server(lb, cert, key, port=443)
             lb.run("gw", SECAUDIT, "setup-gateway", "--apply", "--ports", "443")
 
-    def server(self):
+    def server(self, *extra):
         a = self.labs["a"]
         log = open(self.tmp / "server.log", "a")
         self.server_proc = a.spawn(
             "central", h.SERVER, "--listen", f"0.0.0.0:{PORT}", "--cert", self.server_cert,
             "--key", self.server_key, "--ca", self.ca.cert, "--crl", self.crl,
-            "--store", f"sqlite:{self.db}", stderr=log)
+            "--store", f"sqlite:{self.db}", *extra, stderr=log)
         a.wait_tcp_listen("central", PORT)
         return self.server_proc
 
@@ -146,10 +146,10 @@ def central(tmp_path):
         c.down()
 
 
-def blocked_loop(lb, n):
+def blocked_loop(lb, n, sni="blocked.lab.test"):
     """n handshakes naming a denied server: the monitor resets each."""
     return ("for i in $(seq %d); do timeout 5 openssl s_client -connect %s:443 "
-            "-servername blocked.lab.test </dev/null >/dev/null 2>&1; done; true" % (n, lb.SRV4))
+            "-servername %s </dev/null >/dev/null 2>&1; done; true" % (n, lb.SRV4, sni))
 
 
 def local_blocked(mon):

@@ -280,35 +280,41 @@ def chromium_missing():
 
 
 class Browser:
-    """chromium headless with its own HOME: an NSS database trusting the
-    test CA and holding cert (if any); a managed policy file (removed by
-    close) makes it present that certificate to the web view unasked."""
+    """chromium headless with its own HOME: an NSS database trusting ca and
+    holding cert (if any); a managed policy file (removed by close) makes
+    it present that certificate to base unasked. netns: run it in that
+    network namespace; resolve: "MAP host address" for its resolver."""
 
-    def __init__(self, web, home: Path, cert=None):
-        self.web = web
+    def __init__(self, ca, base, home: Path, cert=None, netns=None, resolve=None):
+        self.base = base
         self.home = home
+        self.netns = netns
+        self.resolve = resolve
         db = home / ".pki" / "nssdb"
         db.mkdir(parents=True)
         nss = f"sql:{db}"
         h.run("certutil", "-N", "-d", nss, "--empty-password")
-        h.run("certutil", "-A", "-n", "test-ca", "-t", "C,,", "-i", web.lab.ca.cert,
-              "-d", nss)
+        h.run("certutil", "-A", "-n", "test-ca", "-t", "C,,", "-i", ca, "-d", nss)
         if cert:
             p12 = home / "viewer.p12"
             h.run("openssl", "pkcs12", "-export", "-in", cert[0], "-inkey", cert[1],
                   "-out", p12, "-passout", "pass:")
             h.run("pk12util", "-i", p12, "-d", nss, "-W", "")
         POLICY_DIR.mkdir(parents=True, exist_ok=True)
-        self.policy = POLICY_DIR / f"secaudit-test-{os.getpid()}-{web.port}.json"
-        pattern = json.dumps({"pattern": web.base, "filter": {}})
+        self.policy = POLICY_DIR / f"secaudit-test-{os.getpid()}-{home.name}.json"
+        pattern = json.dumps({"pattern": base, "filter": {}})
         self.policy.write_text(json.dumps({"AutoSelectCertificateForUrls": [pattern]}))
 
     def run(self, path, *what):
-        env = dict(os.environ, HOME=str(self.home))
-        r = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-                            "--no-first-run", f"--user-data-dir={self.home / 'profile'}",
-                            "--window-size=1200,1600", *what, self.web.base + path],
-                           capture_output=True, text=True, timeout=120, env=env,
+        argv = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                f"--user-data-dir={self.home / 'profile'}", "--window-size=1200,1600"]
+        if self.resolve:
+            argv.append(f"--host-resolver-rules={self.resolve}")
+        argv += [*what, self.base + path]
+        if self.netns:
+            argv = ["ip", "netns", "exec", self.netns, "env", f"HOME={self.home}"] + argv
+        r = subprocess.run([str(a) for a in argv], capture_output=True, text=True,
+                           timeout=120, env=dict(os.environ, HOME=str(self.home)),
                            cwd=self.home)
         return r
 
@@ -325,7 +331,7 @@ def browser_home(tmp_path):
 
 
 def test_browser_shows_blocks_per_gateway_and_top_check(web, browser_home):
-    b = Browser(web, browser_home / "with-cert", cert=web.viewer)
+    b = Browser(web.lab.ca.cert, web.base, browser_home / "with-cert", cert=web.viewer)
     try:
         r = b.run("/", "--dump-dom")
         dom = r.stdout
@@ -355,10 +361,66 @@ def test_browser_shows_blocks_per_gateway_and_top_check(web, browser_home):
 
 
 def test_browser_without_certificate_is_refused(web, browser_home):
-    b = Browser(web, browser_home / "no-cert")
+    b = Browser(web.lab.ca.cert, web.base, browser_home / "no-cert")
     try:
         r = b.run("/", "--dump-dom")
         assert "Overview" not in r.stdout and "gw-a" not in r.stdout, r.stdout
     finally:
         b.close()
     assert "web: refused a client: no client certificate" in web.server.text()
+
+
+def test_browser_over_two_real_monitors(browser_home):
+    """Two gateways' secaudit-monitor ship their blocks to the server
+    (test_central's lab: namespaces, NFQUEUE, real openssl handshakes); the
+    browser, in the server's namespace, shows each gateway's blocked SNI
+    and the check that failed them."""
+    from lab import lab_missing
+    from test_central import CENTRAL_NAME, Central, blocked_loop, wait_stored
+    why = lab_missing()
+    if why:
+        skip_loudly(why)
+    c = Central(browser_home / "central")
+    (browser_home / "central").mkdir()
+    b = None
+    try:
+        try:
+            why = c.up()
+        except (RuntimeError, OSError) as e:
+            why = f"cannot build the central lab: {e}"
+        if why:
+            skip_loudly(why)
+        c.server("--web", "127.0.0.1:8443")
+        c.labs["a"].wait_tcp_listen("central", 8443)
+        sni = {"a": "blocked.lab.test", "b": "x.denied.lab.test"}
+        count = {"a": 3, "b": 2}
+        for name in ("a", "b"):
+            c.monitor(name)
+            c.labs[name].sh("cli", blocked_loop(c.labs[name], count[name], sni[name]),
+                            timeout=120)
+        for name in ("a", "b"):
+            assert len(wait_stored(c, name, count[name])) == count[name], c.server_log()
+        # the check the monitors' own logs name for every block
+        checks = {f["check"] for name in ("a", "b") for a in c.monitors[name].alerts()
+                  for f in a["secaudit"]["policy"]["failed"]}
+        assert len(checks) == 1, checks
+        check = checks.pop()
+        b = Browser(c.ca.cert, f"https://{CENTRAL_NAME}:8443", browser_home / "central-view",
+                    cert=c.ca.issue("viewer"), netns=c.labs["a"].ns("central"),
+                    resolve=f"MAP {CENTRAL_NAME} 127.0.0.1")
+        r = b.run("/blocks", "--dump-dom")
+        dom = r.stdout
+        assert "Recent blocks per gateway" in dom, (dom, r.stderr[-2000:])
+        gw_a = dom.index("<h2>O=SecureAudit test,CN=gw-a <small>3 blocked</small>")
+        gw_b = dom.index("<h2>O=SecureAudit test,CN=gw-b <small>2 blocked</small>")
+        part_a = dom[gw_a:gw_b] if gw_a < gw_b else dom[gw_a:]
+        part_b = dom[gw_b:gw_a] if gw_b < gw_a else dom[gw_b:]
+        assert part_a.count(f"<td>{sni['a']}</td>") == 3 and sni["b"] not in part_a
+        assert part_b.count(f"<td>{sni['b']}</td>") == 2 and sni["a"] not in part_b
+        dom = b.run("/", "--dump-dom").stdout
+        top = dom[dom.index("Top failed checks"):]
+        assert f"<td>{check}</td><td class=\"n\">5</td>" in top, top
+    finally:
+        if b:
+            b.close()
+        c.down()
