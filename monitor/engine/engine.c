@@ -541,6 +541,46 @@ static void count_verdict(struct engine *e, enum engine_verdict v)
 		e->n.rejected++;
 }
 
+/* The flow's evasion setting, asked of the sink once. */
+static void evasion_setting(struct engine *e, struct engine_session *es, uint64_t ts_us)
+{
+	if (!es->evasion_known && e->sink.evasion)
+		es->evasion = (uint8_t)e->sink.evasion(e->sink.arg, es, ANOM_COUNT, ts_us);
+	es->evasion_known = true;
+}
+
+/*
+ * A packet its receiver would discard (why): never judged; inline dropped
+ * (normalize), the flow dropped (drop) or let go as it is (alert). The flow
+ * is kept even when decided: the kernel may not tie such a packet to its
+ * connection (conntrack takes one with a bad checksum for invalid), so the
+ * flow's next packet carries the decision to the conntrack mark.
+ */
+static enum engine_verdict kept_out(struct engine *e, struct engine_session *es,
+				    const struct decoded *d, enum anomaly why, uint64_t ts_us)
+{
+	enum engine_verdict v;
+
+	report(e, es, d, 1ULL << why, ts_us);
+	if (evasion(e, es, why, ts_us) == ENGINE_EVASION_NORMALIZE) {
+		e->action = ENGINE_PKT_DROP;
+		e->n.evasion_dropped++;
+	}
+	v = es->verdict;
+	e->last_decided = v != ENGINE_ACCEPT;
+	count_verdict(e, v);
+	return v;
+}
+
+/* A QUIC connection allowed before its server answered: another client
+ * Initial may still come with another hello (the first may have been a
+ * fake the server discarded), and it must be judged, so the flow is not
+ * let go inline before the server's Initial. */
+static bool quic_hello_open(const struct engine_session *es)
+{
+	return es->quic && !es->quic->server_hello && es->verdict == ENGINE_ACCEPT;
+}
+
 /* After bytes reached the TLS parser: its anomalies, the sink's verdict on
  * the milestones ev, and the end of inspection. */
 static enum engine_verdict after_feed(struct engine *e, struct engine_session *es,
@@ -558,7 +598,7 @@ static enum engine_verdict after_feed(struct engine *e, struct engine_session *e
 		es->verdict = strongest(es->verdict,
 					e->sink.milestone(e->sink.arg, es, ev, ts_us));
 	if ((ev & (TLS_EV_HANDSHAKE_DONE | TLS_EV_NOT_TLS)) ||
-	    (es->final && e->cfg.forget_decided))
+	    (es->final && e->cfg.forget_decided && !quic_hello_open(es)))
 		end_inspection(e, es, ts_us);
 	return es->verdict;
 }
@@ -603,7 +643,37 @@ static enum engine_verdict inspect(struct engine *e, struct engine_session *es, 
 	return after_feed(e, es, d, c.ev, ts_us);
 }
 
-/* A QUIC datagram: the side that opened the connection is the client. */
+/*
+ * Why the receiver of side's datagram would discard it, or ANOM_COUNT: a
+ * checksum that fails (verified as for TCP; offline in auto mode once a
+ * datagram of that side had good ones, UDP having no SYN to tell), or a
+ * TTL / hop limit meant to expire before the receiver (below the highest
+ * of the side's datagrams taken in: low_ttl()). A QUIC Initial that fails
+ * authentication never reaches the judged handshake either (quic/).
+ */
+static enum anomaly udp_discarded(struct engine *e, struct engine_session *es, int side,
+				  const struct decoded *d)
+{
+	struct engine_peer *me = &es->peer[side];
+	bool ok = checksum_ip_ok(d) && checksum_l4_ok(d);
+
+	if (e->cfg.checksums == ENGINE_CSUM_AUTO && !me->csum_checked && ok)
+		me->csum_checked = true;
+	if (csum_verified(e, es, side, d) && !ok) {
+		me->csum_bad++;
+		if (e->cfg.checksums != ENGINE_CSUM_AUTO || me->csum_bad < AUTO_CSUM_STRIKES)
+			return ANOM_EVASION_BAD_CHECKSUM;
+	}
+	if (low_ttl(es, side, d))
+		return ANOM_EVASION_LOW_TTL;
+	if (d->ttl > me->ttl)
+		me->ttl = d->ttl;
+	return ANOM_COUNT;
+}
+
+/* A QUIC datagram: the side that opened the connection is the client. Two
+ * authenticated client hellos that disagree are both judged (quic/): the
+ * disagreement is answered as the flow's evasion setting says. */
 static enum engine_verdict inspect_quic(struct engine *e, struct engine_session *es, int side,
 					const struct decoded *d, uint64_t ts_us)
 {
@@ -616,6 +686,8 @@ static enum engine_verdict inspect_quic(struct engine *e, struct engine_session 
 	bits = quic_take_anomalies(es->quic);
 	if (bits)
 		report(e, es, d, bits, ts_us);
+	if (bits & (1ULL << ANOM_QUIC_CRYPTO_OVERLAP_DIFF))
+		evasion(e, es, ANOM_QUIC_CRYPTO_OVERLAP_DIFF, ts_us);
 	return after_feed(e, es, d, ev, ts_us);
 }
 
@@ -723,6 +795,14 @@ static enum engine_verdict handle_udp(struct engine *e, const struct decoded *d,
 	if (es->inspecting && es->quic) {
 		if (e->sink.packet)
 			e->sink.packet(e->sink.arg, es, ts_us);
+		if (es->verdict == ENGINE_ACCEPT) {
+			enum anomaly why;
+
+			evasion_setting(e, es, ts_us);
+			why = udp_discarded(e, es, side, d);
+			if (why != ANOM_COUNT)
+				return kept_out(e, es, d, why, ts_us);
+		}
 		v = inspect_quic(e, es, side, d, ts_us);
 	}
 	if (v == ENGINE_REJECT)
@@ -785,30 +865,12 @@ static enum engine_verdict handle(struct engine *e, enum decode_result r,
 	if (es->inspecting && es->verdict == ENGINE_ACCEPT) {
 		enum anomaly why;
 
-		if (!es->evasion_known && e->sink.evasion)
-			es->evasion = (uint8_t)e->sink.evasion(e->sink.arg, es, ANOM_COUNT, ts_us);
-		es->evasion_known = true;
+		evasion_setting(e, es, ts_us);
 		why = discarded(e, es, side, d);
 		if (why == ANOM_COUNT && !ttl_floor(e, es, side, d))
 			why = ANOM_EVASION_LOW_TTL;
-
-		if (why != ANOM_COUNT) {
-			/* never judged; inline dropped (normalize), the flow
-			 * dropped (drop) or let go as it is (alert) */
-			report(e, es, d, 1ULL << why, ts_us);
-			if (evasion(e, es, why, ts_us) == ENGINE_EVASION_NORMALIZE) {
-				e->action = ENGINE_PKT_DROP;
-				e->n.evasion_dropped++;
-			}
-			/* Kept even when decided: the kernel may not tie such a
-			 * packet to its connection (conntrack takes one with a
-			 * bad checksum for invalid), so the flow's next packet
-			 * carries the decision to the conntrack mark. */
-			v = es->verdict;
-			e->last_decided = v != ENGINE_ACCEPT;
-			count_verdict(e, v);
-			return v;
-		}
+		if (why != ANOM_COUNT)
+			return kept_out(e, es, d, why, ts_us);
 		/* RFC 5961 section 3.2: only a RST exactly in sequence resets */
 		if ((d->tcp_flags & TCP_RST) && f->half[side].started &&
 		    d->seq != f->half[side].next_seq) {

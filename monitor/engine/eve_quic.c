@@ -138,6 +138,7 @@ void eve_quic_extra(struct json *j, const struct quic_session *q)
 	json_kv_uint(j, "retry", q->retry);
 	json_kv_uint(j, "version_negotiation", q->version_negotiation);
 	json_kv_uint(j, "restarts", q->restarts);
+	json_kv_uint(j, "hellos_replaced", q->hellos_replaced);
 	if (q->n_vn_versions) {
 		json_key(j, "offered_versions");
 		json_array_begin(j);

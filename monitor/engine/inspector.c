@@ -62,6 +62,7 @@ static void event_begins(struct inspector *in, const struct engine_session *es)
 struct judged {
 	const struct policy *policy;
 	struct policy_state st;
+	uint32_t hellos_replaced;   /* of the QUIC session, when last judged */
 	bool alerted;
 	bool reported;              /* handed to in->judged */
 	struct evidence ev;         /* the handshake's packets, while judged */
@@ -363,6 +364,10 @@ static enum engine_verdict on_milestone(void *arg, struct engine_session *es, un
 
 	if (!jd)
 		return ENGINE_ACCEPT;
+	if (es->quic && es->quic->hellos_replaced != jd->hellos_replaced) {
+		jd->hellos_replaced = es->quic->hellos_replaced;
+		policy_state_rehello(&jd->st);
+	}
 	if (jd->st.final)
 		return verdict_of(jd->st.action);
 	policy_flow_of(in, es, &pf);

@@ -1073,6 +1073,15 @@ static enum policy_action evaluate(const struct policy *p, const struct policy_f
 	return st->action;
 }
 
+void policy_state_rehello(struct policy_state *st)
+{
+	if (st->action >= POLICY_ACTION_DROP)
+		return;
+	st->final = false;
+	st->zone = 0;
+	st->judged = 0;
+}
+
 enum policy_action policy_evaluate(const struct policy *p, const struct policy_flow *flow,
 				   const struct tls_session *s, unsigned new_milestones,
 				   struct policy_state *st, time_t now)

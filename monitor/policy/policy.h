@@ -118,6 +118,15 @@ struct policy_state {
 };
 
 /*
+ * Another ClientHello replaced the one judged on this flow (QUIC: two
+ * authenticated client Initials that disagree, quic/): the next
+ * policy_evaluate() judges the new one from the start, zone included,
+ * while the failures of the first stay (the strongest action wins). A flow
+ * already dropped stays final.
+ */
+void policy_state_rehello(struct policy_state *st);
+
+/*
  * Judges what became known. new_milestones: the TLS_EV_* bits tls_feed()
  * just returned (the session's own `events` are used as well, so a missed
  * call loses nothing). now: wall-clock time of the packet (capture time

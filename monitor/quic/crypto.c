@@ -71,6 +71,17 @@ unsigned quic_crypto_add(struct quic_crypto *c, uint64_t off, const uint8_t *dat
 	return res;
 }
 
+bool quic_crypto_differs(const struct quic_crypto *c, uint64_t off, const uint8_t *data,
+			 size_t len)
+{
+	uint64_t i;
+
+	for (i = off; i < off + len && i < c->cap; i++)
+		if (has(c, (uint32_t)i) && c->buf[i] != data[i - off])
+			return true;
+	return false;
+}
+
 void quic_crypto_free(struct quic_crypto *c)
 {
 	free(c->buf);

@@ -12,6 +12,7 @@
 #ifndef SECAUDIT_QUIC_CRYPTO_H
 #define SECAUDIT_QUIC_CRYPTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,5 +38,10 @@ typedef void (*quic_crypto_deliver_fn)(void *arg, const uint8_t *data, size_t le
 unsigned quic_crypto_add(struct quic_crypto *c, uint64_t off, const uint8_t *data, size_t len,
 			 quic_crypto_deliver_fn deliver, void *arg);
 void quic_crypto_free(struct quic_crypto *c);
+
+/* True when bytes already received at off..off+len disagree with data
+ * (nothing is added). */
+bool quic_crypto_differs(const struct quic_crypto *c, uint64_t off, const uint8_t *data,
+			 size_t len);
 
 #endif

@@ -111,6 +111,8 @@ struct deliver_ctx {
 	struct tls_session *tls;
 	enum tls_dir dir;
 	bool handshake;     /* the packet being read is a Handshake packet */
+	bool check;         /* frames() only compares CRYPTO data: differs */
+	bool differs;
 	unsigned ev;
 };
 
@@ -170,12 +172,18 @@ static void frames(struct quic_session *q, struct deliver_ctx *d, struct cursor 
 			if (!varint(&c, &off) || !varint(&c, &n) || n > cur_left(&c) ||
 			    !cur_bytes(&c, &data, (size_t)n))
 				goto bad;
-			crypto_frame(q, d, off, data, (size_t)n);
+			if (d->check)
+				d->differs |= quic_crypto_differs(&q->crypto[d->dir], off, data,
+								  (size_t)n);
+			else
+				crypto_frame(q, d, off, data, (size_t)n);
 			break;
 		case 0x1c: /* CONNECTION_CLOSE: error, frame type, reason */
 			if (!varint(&c, &v) || !varint(&c, &off) || !varint(&c, &n) ||
 			    n > cur_left(&c) || !cur_skip(&c, (size_t)n))
 				goto bad;
+			if (d->check)
+				break;
 			q->connection_close[d->dir] = true;
 			q->close_error[d->dir] = v;
 			break;
@@ -185,7 +193,8 @@ static void frames(struct quic_session *q, struct deliver_ctx *d, struct cursor 
 	}
 	return;
 bad:
-	flag(q, ANOM_QUIC_INVALID_FRAME);
+	if (!d->check)
+		flag(q, ANOM_QUIC_INVALID_FRAME);
 }
 
 /* ---- packets ------------------------------------------------------------ */
@@ -234,16 +243,9 @@ static bool vn_offered(const struct quic_session *q, uint32_t version)
 	return false;
 }
 
-/*
- * A Version Negotiation or a Retry ended the client's first attempt: the
- * server kept nothing of it (RFC 9000 6.2 and 17.2.5.2), and the client's
- * next Initial, in another version or to another connection id, carries a
- * ClientHello of its own that is the one the server reads. The handshake
- * is read afresh from it: reassembly and the TLS facts start over, the
- * caller's TLS session keeping its certificate cache and key log.
- */
-static void restart(struct quic_session *q, struct tls_session *tls, const uint8_t *dcid,
-		    uint8_t dcid_len, const uint8_t *scid, uint8_t scid_len)
+/* The handshake read so far is dropped: reassembly and the TLS facts start
+ * over, the caller's TLS session keeping its certificate cache and key log. */
+static void forget_handshake(struct quic_session *q, struct tls_session *tls)
 {
 	struct x509_cache *certs = tls->certs;
 	const struct keylog *kl = tls->keylog;
@@ -252,11 +254,27 @@ static void restart(struct quic_session *q, struct tls_session *tls, const uint8
 	quic_crypto_free(&q->crypto[1]);
 	quic_crypto_free(&q->hs_crypto[0]);
 	quic_crypto_free(&q->hs_crypto[1]);
-	q->largest_pn[0] = q->largest_pn[1] = -1;
 	q->hs_largest_pn[0] = q->hs_largest_pn[1] = -1;
 	q->hs_state = HS_UNTRIED;
 	q->hs_keyed[0] = q->hs_keyed[1] = false;
 	q->server_hello = false;
+	tls_session_free(tls);
+	tls_session_init(tls, certs);
+	tls_session_set_keylog(tls, kl);
+}
+
+/*
+ * A Version Negotiation or a Retry ended the client's first attempt: the
+ * server kept nothing of it (RFC 9000 6.2 and 17.2.5.2), and the client's
+ * next Initial, in another version or to another connection id, carries a
+ * ClientHello of its own that is the one the server reads. The handshake
+ * is read afresh from it.
+ */
+static void restart(struct quic_session *q, struct tls_session *tls, const uint8_t *dcid,
+		    uint8_t dcid_len, const uint8_t *scid, uint8_t scid_len)
+{
+	forget_handshake(q, tls);
+	q->largest_pn[0] = q->largest_pn[1] = -1;
 	q->restart_pending = false;
 	q->restarts++;
 	memcpy(q->dcid, dcid, dcid_len);
@@ -264,9 +282,22 @@ static void restart(struct quic_session *q, struct tls_session *tls, const uint8
 	memcpy(q->scid[TLS_TO_SERVER], scid, scid_len);
 	q->scid_len[TLS_TO_SERVER] = scid_len;
 	q->scid_len[TLS_TO_CLIENT] = 0;
-	tls_session_free(tls);
-	tls_session_init(tls, certs);
-	tls_session_set_keylog(tls, kl);
+}
+
+/*
+ * An authenticated client Initial whose CRYPTO bytes disagree with those
+ * read before, while the server has not answered: which one the server
+ * keeps cannot be known here (the first may have been a fake it discarded:
+ * a bad checksum, a TTL that ran out, another connection id), so both are
+ * judged. The new hello is read afresh (the policy keeps what the first
+ * one failed, RFC 9000 has a server keep the first copy at an offset), and
+ * the disagreement is an anomaly the evasion setting answers.
+ */
+static void another_hello(struct quic_session *q, struct tls_session *tls)
+{
+	flag(q, ANOM_QUIC_CRYPTO_OVERLAP_DIFF);
+	forget_handshake(q, tls);
+	q->hellos_replaced++;
 }
 
 /*
@@ -310,6 +341,14 @@ static void initial_packet(struct quic_session *q, struct deliver_ctx *d, uint32
 	}
 	if (d->dir == TLS_TO_SERVER && q->restart_pending && q->initial[TLS_TO_SERVER])
 		restart(q, d->tls, dcid, dcid_len, scid, scid_len);
+	if (d->dir == TLS_TO_SERVER && !q->server_hello && q->crypto[TLS_TO_SERVER].cap) {
+		d->check = true;
+		d->differs = false;
+		frames(q, d, cur_make(payload, payload_len));
+		d->check = false;
+		if (d->differs)
+			another_hello(q, d->tls);
+	}
 	q->initial[d->dir]++;
 	q->version = version;
 	if (d->dir == TLS_TO_SERVER && !q->dcid_len) {
@@ -488,7 +527,7 @@ bad:
 unsigned quic_feed(struct quic_session *q, struct tls_session *tls, enum tls_dir dir,
 		   const uint8_t *dgram, size_t len)
 {
-	struct deliver_ctx d = { tls, dir, false, 0 };
+	struct deliver_ctx d = { tls, dir, false, false, false, 0 };
 	struct cursor c = cur_make(dgram, len);
 	uint8_t first;
 

@@ -18,6 +18,10 @@
  * Negotiation packets are recorded (a Retry changes the Initial keys), and
  * the client's next Initial after either starts the handshake afresh: the
  * server keeps nothing of the first attempt, so neither does the observer.
+ * Before the server's Initial, an authenticated client Initial whose CRYPTO
+ * bytes disagree with the hello read so far also starts it afresh
+ * (hellos_replaced, ANOM_QUIC_CRYPTO_OVERLAP_DIFF): the first may have been
+ * a fake the server discarded, so the caller judges every such hello.
  *
  * Once the server's ServerHello is seen, everything else of the handshake
  * (certificates included) travels in Handshake packets: quic_feed() then
@@ -64,6 +68,7 @@ struct quic_session {
 	uint64_t close_error[2];       /* its error code */
 	bool server_hello;             /* the server's hello was read */
 	uint32_t restarts;             /* handshakes read afresh after a VN or Retry */
+	uint32_t hellos_replaced;      /* client hellos that disagreed with the one before */
 	uint64_t anomalies;            /* enum anomaly bits not yet taken */
 	/* private */
 	bool keyed;                    /* keys[] hold keys of keyed_version */

@@ -68,8 +68,10 @@ class QuicCaptures:
             f.write("hello over QUIC\n")
         self.n = 0
 
-    def make(self, name, client_args=(), server_args=()):
-        """One client run against a fresh server; returns its Capture."""
+    def make(self, name, client_args=(), server_args=(), host=None):
+        """One client run against a fresh server; returns its Capture. host:
+        a name the client connects to (its SNI), resolved to the loopback
+        in the namespace (ip netns exec reads /etc/netns/<ns>/hosts)."""
         self.n += 1
         ns = f"sa{os.getpid()}q{self.n}-cap"
         pcap = os.path.join(self.tmp, f"{name}.pcap")
@@ -78,9 +80,14 @@ class QuicCaptures:
         log = open(os.path.join(self.tmp, f"{name}.log"), "w")
         ex = ["ip", "netns", "exec", ns]
         procs = []
+        etc = os.path.join("/etc/netns", ns)
         subprocess.run(["ip", "netns", "add", ns], check=True)
         try:
             subprocess.run(ex + ["ip", "link", "set", "lo", "up"], check=True)
+            if host:
+                os.makedirs(etc, exist_ok=True)
+                with open(os.path.join(etc, "hosts"), "w") as f:
+                    f.write(f"{HOST} {host}\n")
             dump_err = os.path.join(self.tmp, f"{name}.tcpdump")
             dump = subprocess.Popen(ex + ["tcpdump", "-i", "lo", "-Z", "root", "-U",
                                           "--immediate-mode", "-w", raw, "udp", "portrange",
@@ -97,8 +104,8 @@ class QuicCaptures:
                 "gtlsserver to bind")
             env = dict(os.environ, SSLKEYLOGFILE=keys)
             cli = subprocess.run(ex + ["gtlsclient", "-q", "--exit-on-all-streams-close",
-                                       "--timeout=10s", *client_args, HOST, str(PORT),
-                                       f"https://{HOST}:{PORT}/hello"],
+                                       "--timeout=10s", *client_args, host or HOST,
+                                       str(PORT), f"https://{host or HOST}:{PORT}/hello"],
                                  stdout=log, stderr=log, env=env, timeout=60)
             assert cli.returncode == 0, f"gtlsclient failed: see {log.name}"
             # tcpdump writes packets in order: once the end marker is in the
@@ -114,6 +121,7 @@ class QuicCaptures:
                     p.kill()
                     p.wait()
             subprocess.run(["ip", "netns", "del", ns])
+            shutil.rmtree(etc, ignore_errors=True)
             log.close()
         pkts = [p for p in self.packets_of(raw) if MARKER not in bytes(p)]
         assert pkts, f"tcpdump wrote nothing to {raw}"

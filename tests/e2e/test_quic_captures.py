@@ -213,3 +213,118 @@ def test_rules_check_the_certificate_over_quic(caps, trusted, tmp_path):
     rules.write_text(RULES % (other_ca, "drop"))
     alert = alert_of(read(caps.plain.pcap, "--rules", str(rules)))
     assert alert and failed(alert) == ["certificate.tls13_hidden"], failed(alert)
+
+
+# ---- fake Initials (issue 17): what the server discards never decides ----
+
+EVASION_RULES = """version: 1
+profiles:
+  web:
+    action: drop
+    sni:
+      deny: [blocked.lab.test]
+      message: server name on the deny list
+zones:
+  - name: all
+    profile: web
+"""
+
+
+@pytest.fixture(scope="module")
+def named(caps):
+    """A handshake to an allowed name and one to a denied name, both real."""
+    return (caps.make("allowed", host="allowed.lab.test"),
+            caps.make("blocked", host="blocked.lab.test"))
+
+
+def fake_of(initial, how):
+    """A copy of a real client Initial made so that the server discards it."""
+    p = initial.copy()
+    if how == "badsum":
+        p["UDP"].chksum = (p["UDP"].chksum + 1) & 0xffff or 1
+    elif how == "ttl":
+        p["IP"].ttl = 1
+        del p["IP"].chksum
+    elif how == "corrupt":
+        raw = bytearray(bytes(p["UDP"].payload))
+        raw[200] ^= 0x40          # inside the protected payload: AEAD fails
+        from scapy.all import Raw
+        p["UDP"].remove_payload()
+        p["UDP"].add_payload(Raw(bytes(raw)))
+        del p["UDP"].chksum
+    return p.__class__(bytes(p))
+
+
+def evasion_capture(caps, named, how, fake_first=True):
+    """The denied name's real handshake with the allowed name's first
+    Initial made into a fake (how) on the same ports, before it."""
+    allowed, blocked = named
+    real = with_client_port(caps.packets_of(blocked.pcap), blocked.client_port, 50123)
+    fake = with_client_port(caps.packets_of(allowed.pcap), allowed.client_port, 50123)[0]
+    for p in real:
+        p["IP"].ttl = 64
+        del p["IP"].chksum
+    real = [p.__class__(bytes(p)) for p in real]
+    fake = fake_of(fake, how)
+    fake.time = real[0].time - 0.001
+    pkts = [fake] + real if fake_first else real[:1] + [fake] + real[1:]
+    if not fake_first:
+        fake.time = real[0].time + 0.0001
+    return caps.write(f"fake-{how}-{int(fake_first)}", pkts)
+
+
+def judged(pcap, tmp_path, *extra):
+    rules = tmp_path / "evasion.yaml"
+    rules.write_text(EVASION_RULES)
+    events = read(pcap, "--rules", str(rules), *extra)
+    alerts = [e for e in events if e["event_type"] == "alert"]
+    anomalies = {e["anomaly"]["event"] for e in events if e["event_type"] == "anomaly"}
+    return one_of(quic_events(events)), alerts, anomalies
+
+
+def one_of(evs):
+    assert len(evs) == 1, evs
+    return evs[0]
+
+
+@pytest.mark.parametrize("checksums", ["auto", "verify"])
+@pytest.mark.parametrize("how", ["badsum", "ttl", "corrupt", "other_dcid"])
+def test_fake_initial_does_not_decide(caps, named, how, checksums, tmp_path):
+    """A fake Initial naming an allowed host ahead of the real one naming a
+    denied host: a bad UDP checksum, a TTL that runs out after the gateway,
+    a packet that does not authenticate, or a whole valid Initial to
+    another connection id. The real one is judged, and blocked."""
+    pcap = evasion_capture(caps, named, how)
+    ev, alerts, anomalies = judged(pcap, tmp_path, "--checksums", checksums)
+    assert ev["quic"]["sni"] == "blocked.lab.test"
+    assert [a["alert"]["action"] for a in alerts] == ["blocked"], alerts
+    assert "sni.denied" in " ".join(f["check"] for f in
+                                   alerts[0]["secaudit"]["policy"]["failed"])
+    if how == "badsum" and checksums == "verify":
+        assert "stream.evasion.bad_checksum" in anomalies, anomalies
+    if how == "corrupt":
+        assert "quic.failed_decrypt" in anomalies, anomalies
+
+
+def test_a_later_different_hello_is_judged_too(caps, named, tmp_path):
+    """The real hello first, then another authenticated one that disagrees
+    (which one the server kept cannot be known here): both are judged, the
+    disagreement is an anomaly, and the denied name blocks."""
+    pcap = evasion_capture(caps, named, "other_dcid", fake_first=False)
+    ev, alerts, anomalies = judged(pcap, tmp_path)
+    assert [a["alert"]["action"] for a in alerts] == ["blocked"], alerts
+    assert "quic.crypto_overlap_different_data" in anomalies, anomalies
+
+
+def test_no_false_positive_on_retransmission(caps, named, tmp_path):
+    """The allowed handshake with its first Initial sent twice (a plain
+    retransmission) is allowed, with no evasion anomaly."""
+    allowed, _ = named
+    pkts = caps.packets_of(allowed.pcap)
+    dup = pkts[0].copy()
+    dup.time = pkts[0].time + 0.0005
+    pcap = caps.write("retransmitted", pkts[:1] + [dup] + pkts[1:])
+    ev, alerts, anomalies = judged(pcap, tmp_path)
+    assert ev["quic"]["sni"] == "allowed.lab.test"
+    assert alerts == []
+    assert not [a for a in anomalies if "evasion" in a or "overlap" in a], anomalies
