@@ -86,6 +86,7 @@ struct read_pool {
 	bool filling;               /* ring[published % RING] holds packets */
 	/* the session cache's order (wait_turn) */
 	_Atomic unsigned waiters;
+	_Atomic uint64_t wake_at;   /* the least position a waiter needs */
 	pthread_mutex_t order_lock;
 	pthread_cond_t order_cv;
 	/* merged output */
@@ -105,8 +106,11 @@ static void advance(struct worker *w, uint64_t pos)
 	struct read_pool *p = w->pool;
 
 	atomic_store(&w->pos, pos);
-	if (atomic_load(&p->waiters)) {
+	/* Woken only when some waiter's need may be met, not at every packet;
+	 * the woken ones say their needs again. */
+	if (atomic_load(&p->waiters) && pos >= atomic_load(&p->wake_at)) {
 		pthread_mutex_lock(&p->order_lock);
+		atomic_store(&p->wake_at, UINT64_MAX);
 		pthread_cond_broadcast(&p->order_cv);
 		pthread_mutex_unlock(&p->order_lock);
 	}
@@ -133,13 +137,21 @@ static void wait_turn(void *arg)
 	struct read_pool *p = arg;
 	struct worker *me = self;
 	struct timespec ts;
+	uint64_t need;
 
 	if (!me || my_turn(me))
 		return;
+	need = me->j + (me->own ? 1 : 0);
 	atomic_fetch_add(&p->waiters, 1);
 	pthread_mutex_lock(&p->order_lock);
-	while (!my_turn(me)) {
-		/* A bounded wait as well: the wake-up is also sent by advance(). */
+	for (;;) {
+		/* The need is told before the check: a worker that moves past
+		 * it after the check sees it and wakes us. */
+		if (need < atomic_load(&p->wake_at))
+			atomic_store(&p->wake_at, need);
+		if (my_turn(me))
+			break;
+		/* bounded as well, should a wake-up be missed */
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += 10 * 1000 * 1000;
 		if (ts.tv_nsec >= 1000000000) {
@@ -502,6 +514,7 @@ struct read_pool *read_pool_new(const struct read_pool_config *c, char *err, siz
 	p->cache = sessioncache_new(SESSION_CACHE_SLOTS);
 	if (!p->w || !p->cache)
 		goto oom;
+	atomic_init(&p->wake_at, UINT64_MAX);
 	sessioncache_set_order(p->cache, wait_turn, p);
 	/* The same capture gives the same output every time. */
 	sessioncache_set_seed(p->cache, 0x5ec0a0d17ull);
