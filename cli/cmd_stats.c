@@ -31,13 +31,14 @@ static const struct { const char *name, *config, *socket; } daemons[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: secaudit stats [--agent | --server] [--json | --format text|json|prometheus]\n"
+	fprintf(f, "usage: secaudit stats [--monitor | --agent | --server]\n"
+		   "                      [--json | --format text|json|prometheus]\n"
 		   "                      [--config FILE | --socket PATH] [--timeout MS]\n"
 		   "Prints a running daemon's counters (secaudit-monitor's, or with\n"
 		   "--agent / --server secaudit-agent's or secaudit-server's): a table\n"
 		   "by default, the JSON line the daemon wrote with --json, the\n"
 		   "Prometheus text format with --format prometheus.\n"
-		   "  --agent, --server  that daemon instead of the monitor\n"
+		   "  --monitor, --agent, --server  which daemon (default --monitor)\n"
 		   "  --config FILE  the daemon's configuration: its stats_socket\n"
 		   "                 (default /etc/secaudit/DAEMON.yaml when it exists)\n"
 		   "  --socket PATH  the stats socket itself (default /run/secaudit/DAEMON.sock)\n"
@@ -113,6 +114,8 @@ int cmd_stats(int argc, char **argv)
 		} else if (!strcmp(argv[k], "--config") && k + 1 < argc) {
 			config = argv[++k];
 			config_given = true;
+		} else if (!strcmp(argv[k], "--monitor")) {
+			d = 0;
 		} else if (!strcmp(argv[k], "--agent")) {
 			d = 1;
 		} else if (!strcmp(argv[k], "--server")) {

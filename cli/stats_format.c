@@ -30,35 +30,37 @@ struct walk {
 /* Values that go up and down are gauges; the rest only count up. The
  * Prometheus names of gauges are given here (a gauge may not end in
  * _total, which the kernel's name for waiting packets does; a time is a
- * _timestamp_seconds). NULL daemon: any. */
-static const struct { const char *daemon, *name, *prom, *help; } gauges[] = {
-	{ NULL, "uptime", "uptime_seconds", "Seconds since the daemon started." },
+ * _timestamp_seconds; durations are in seconds, the base unit promtool
+ * wants: the daemons' milliseconds are written as seconds with "ms").
+ * NULL daemon: any. */
+static const struct { const char *daemon, *name, *prom, *help; bool ms; } gauges[] = {
+	{ NULL, "uptime", "uptime_seconds", "Seconds since the daemon started.", false },
 	{ "monitor", "nfq.kernel.queue_total", "nfq_kernel_waiting_packets",
-	  "Packets waiting in the kernel queue for a verdict." },
+	  "Packets waiting in the kernel queue for a verdict.", false },
 	{ "agent", "kernel.backlog", "kernel_backlog_records",
-	  "Records waiting in the kernel's audit backlog." },
+	  "Records waiting in the kernel's audit backlog.", false },
 	{ "agent", "spool.packages", "spool_packages",
-	  "Packages in the spool that the server has not acknowledged." },
-	{ "agent", "spool.bytes", "spool_bytes", "Bytes of the spool's packages." },
+	  "Packages in the spool that the server has not acknowledged.", false },
+	{ "agent", "spool.bytes", "spool_bytes", "Bytes of the spool's packages.", false },
 	{ "agent", "sender.connected", "connected",
-	  "1 while a session with the server is up." },
+	  "1 while a session with the server is up.", false },
 	{ "agent", "sender.last_ack", "last_ack_timestamp_seconds",
-	  "Unix time of the server's last acknowledgement (0: none yet)." },
-	{ "server", "connections.open", "connections_open", "Agent connections open now." },
+	  "Unix time of the server's last acknowledgement (0: none yet).", false },
+	{ "server", "connections.open", "connections_open", "Agent connections open now.", false },
 	{ "server", "last_seen", "agent_last_seen_timestamp_seconds",
-	  "Unix time of the last frame from the agent (certificate subject)." },
+	  "Unix time of the last frame from the agent (certificate subject).", false },
 	{ "monitor", "probe.in_flight", "probe_in_flight",
-	  "Probes of TLS 1.3 servers running now." },
-	{ "monitor", "probe.cache_entries", "probe_cache_entries", "Probe answers cached." },
-	{ "monitor", "probe.latency_ms_p50", "probe_wait_ms_p50",
-	  "Median wait of a session for its probe's answer (bucket bound, ms)." },
-	{ "monitor", "probe.latency_ms_p90", "probe_wait_ms_p90",
-	  "90th percentile wait of a session for its probe's answer (bucket bound, ms)." },
-	{ "monitor", "probe.latency_ms_p99", "probe_wait_ms_p99",
-	  "99th percentile wait of a session for its probe's answer (bucket bound, ms)." },
-	{ "monitor", "probe.probe_ms_max", "probe_duration_ms_max", "Longest probe (ms)." },
-	{ "monitor", "probe.probe_ms_mean", "probe_duration_ms_mean",
-	  "Mean probe duration (ms)." },
+	  "Probes of TLS 1.3 servers running now.", false },
+	{ "monitor", "probe.cache_entries", "probe_cache_entries", "Probe answers cached.", false },
+	{ "monitor", "probe.latency_ms_p50", "probe_wait_seconds_p50",
+	  "Median wait of a session for its probe's answer (bucket bound).", true },
+	{ "monitor", "probe.latency_ms_p90", "probe_wait_seconds_p90",
+	  "90th percentile wait of a session for its probe's answer (bucket bound).", true },
+	{ "monitor", "probe.latency_ms_p99", "probe_wait_seconds_p99",
+	  "99th percentile wait of a session for its probe's answer (bucket bound).", true },
+	{ "monitor", "probe.probe_ms_max", "probe_duration_seconds_max", "Longest probe.", true },
+	{ "monitor", "probe.probe_ms_mean", "probe_duration_seconds_mean", "Mean probe duration.",
+	  true },
 };
 
 /* The gauge entry of name for this daemon, or -1. */
@@ -492,7 +494,11 @@ static void render_prometheus(const struct walk *w, struct buf *out)
 			buf_printf(out, "%s", metric);
 			if (labelled(t))
 				prom_label(out, t->key, t->label);
-			buf_printf(out, " %" PRIu64 "\n", t->v);
+			if (g >= 0 && gauges[g].ms)
+				buf_printf(out, " %" PRIu64 ".%03u\n", t->v / 1000,
+					   (unsigned)(t->v % 1000));
+			else
+				buf_printf(out, " %" PRIu64 "\n", t->v);
 		}
 	}
 }

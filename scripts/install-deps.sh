@@ -23,7 +23,7 @@ BUILD="build-essential pkg-config clang libclang-rt-14-dev llvm
 TEST="python3 python3-pytest python3-yaml python3-jsonschema python3-scapy
  openssl gnutls-bin curl iproute2 iptables conntrack tcpdump procps
  postgresql auditd sqlite3 jq tshark ngtcp2-client ngtcp2-server
- systemd systemd-container man-db logrotate mandoc prometheus debhelper lintian
+ systemd systemd-container man-db logrotate mandoc prometheus prometheus-node-exporter debhelper lintian
  postfix dovecot-imapd dovecot-pop3d dovecot-managesieved slapd ldap-utils vsftpd prosody
  mariadb-server mariadb-client-core dante-server
  chromium libnss3-tools"

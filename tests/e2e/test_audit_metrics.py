@@ -3,7 +3,9 @@ read with `secaudit stats --agent|--server` as a table, JSON and Prometheus'
 text format (`promtool check metrics` must accept it), moving with real
 traffic: events shipped and stored, alerts written, certificates refused
 (bad, revoked, none), a protocol breach, a replayed package, and the agent
-reconnecting to a restarted server. The monitor's are in tests/ops/test_stats.py."""
+reconnecting to a restarted server; and a real Prometheus scraping all
+three daemons through node-exporter's textfile collector, as deploy.md
+says. The monitor's own formats are in tests/ops/test_stats.py."""
 import json
 import os
 import shutil
@@ -12,6 +14,8 @@ import ssl
 import subprocess
 import sys
 import time
+import urllib.parse
+import urllib.request
 
 import pytest
 
@@ -192,3 +196,90 @@ def test_socket_found_through_the_agents_configuration(tmp_path):
     r = subprocess.run([h.CLI, "stats", "--agent", "--config", conf],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 2 and "keeps no stats socket" in r.stderr, r.stderr
+
+
+def get_json(url):
+    with urllib.request.urlopen(url, timeout=10) as r:
+        return json.loads(r.read())
+
+
+def test_prometheus_scrapes_all_three(lab, tmp_path):
+    """The deploy.md route end to end: `secaudit stats --format prometheus`
+    of the monitor, the agent and the server into node-exporter's textfile
+    collector, scraped by a real Prometheus every second; what Prometheus
+    stores moves with the traffic."""
+    for tool, pkg in (("prometheus", "prometheus"),
+                      ("prometheus-node-exporter", "prometheus-node-exporter"),
+                      ("ip", "iproute2")):
+        if not shutil.which(tool):
+            pytest.fail(f"'{tool}' is missing (Debian package {pkg}; scripts/install-deps.sh)")
+    if os.geteuid() != 0 or not os.path.exists("/proc/net/netfilter/nfnetlink_queue"):
+        pytest.skip("the monitor on NFQUEUE needs root and the kernel's nfnetlink_queue")
+    socks = {d: tmp_path / f"{d}.sock" for d in ("monitor", "agent", "server")}
+    textdir = tmp_path / "textfile"
+    textdir.mkdir()
+    ns = f"sa{os.getpid()}pm"
+    conf = tmp_path / "monitor.yaml"
+    conf.write_text(f"version: 1\nrules: {h.ROOT}/rules/default.yaml\n"
+                    f"stats_socket: {socks['monitor']}\nnfqueue: {{queues: \"5\"}}\n"
+                    f"alert_log: {tmp_path}/alerts.json\n")
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    procs = []
+    try:
+        procs.append(h.Proc(["ip", "netns", "exec", ns, h.BIN / "secaudit-monitor",
+                             "--config", conf], tmp_path / "monitor.log"))
+        lab.server("--user", "root", "--stats-socket", socks["server"])
+        r, w = os.pipe()
+        lab.agent("--stdin", "--stats-socket", socks["agent"], stdin=r)
+        os.close(r)
+        os.write(w, h.synth_events(20, tag="p").encode())
+        assert lab.wait_count(20) == 20
+        nport, pport = h.free_port(), h.free_port()
+        procs.append(h.Proc(["prometheus-node-exporter", f"--web.listen-address=127.0.0.1:{nport}",
+                             "--collector.disable-defaults", "--collector.textfile",
+                             f"--collector.textfile.directory={textdir}"],
+                            tmp_path / "node-exporter.log"))
+        (tmp_path / "prometheus.yml").write_text(
+            "global: {scrape_interval: 1s}\nscrape_configs:\n  - job_name: secaudit\n"
+            f"    static_configs: [{{targets: ['127.0.0.1:{nport}']}}]\n")
+        procs.append(h.Proc(["prometheus", f"--config.file={tmp_path}/prometheus.yml",
+                             f"--storage.tsdb.path={tmp_path}/tsdb",
+                             f"--web.listen-address=127.0.0.1:{pport}"],
+                            tmp_path / "prometheus.log"))
+
+        def textfiles():
+            for d, sock in socks.items():
+                wait_for(f"{d}'s stats socket", lambda: os.path.exists(sock))
+                out = stats(d, sock, "--format", "prometheus")
+                (textdir / f"{d}.prom.tmp").write_text(out)
+                os.rename(textdir / f"{d}.prom.tmp", textdir / f"{d}.prom")
+
+        def query(expr):
+            try:
+                res = get_json(f"http://127.0.0.1:{pport}/api/v1/query?"
+                               + urllib.parse.urlencode({"query": expr}))["data"]["result"]
+            except OSError:
+                return None
+            return float(res[0]["value"][1]) if res else None
+
+        textfiles()
+        wait_for("Prometheus to store the server's events",
+                 lambda: query("secaudit_server_stored_events_total") == 20, 90)
+        assert query("secaudit_agent_events_total") == 20
+        assert query("secaudit_monitor_uptime_seconds") is not None
+        assert query('secaudit_monitor_packets_total{queue="5"}') == 0
+        assert query("node_textfile_scrape_error") == 0
+        os.write(w, h.synth_events(30, start_serial=100, tag="q").encode())
+        assert lab.wait_count(50) == 50
+        wait_for("the agent to be acknowledged", lambda: jstats(
+            "agent", socks["agent"])["spool"]["packages"] == 0)
+        textfiles()
+        wait_for("Prometheus to see the counters move",
+                 lambda: query("secaudit_server_stored_events_total") == 50, 90)
+        assert query("secaudit_agent_events_total") == 50
+        assert query("increase(secaudit_server_stored_events_total[1h])") > 0
+        os.close(w)
+    finally:
+        for p in procs:
+            p.stop()
+        subprocess.run(["ip", "netns", "del", ns])

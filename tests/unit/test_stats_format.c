@@ -180,3 +180,16 @@ Test(stats_format, a_daemon_name_that_is_no_metric_name_is_refused)
 	free(render("{\"daemon\":\"\",\"x\":1}", STATS_PROMETHEUS, &rc));
 	cr_assert_eq(rc, -EPROTO);
 }
+
+Test(stats_format, milliseconds_are_written_as_seconds)
+{
+	int rc;
+	char *s = render("{\"probe\":{\"latency_ms_p50\":1500,\"probe_ms_max\":7}}",
+			 STATS_PROMETHEUS, &rc);
+
+	cr_assert_eq(rc, 0);
+	cr_assert(strstr(s, "# TYPE secaudit_monitor_probe_wait_seconds_p50 gauge\n"
+			    "secaudit_monitor_probe_wait_seconds_p50 1.500\n"), "%s", s);
+	cr_assert(strstr(s, "secaudit_monitor_probe_duration_seconds_max 0.007\n"), "%s", s);
+	free(s);
+}
