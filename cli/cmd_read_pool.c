@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -350,7 +351,8 @@ static void merge(struct read_pool *p, struct round *r)
 	}
 	if (p->out.oom)
 		p->err = p->err ? p->err : ENOMEM;
-	write_out(p, false);
+	/* live (a round a packet): every event as soon as it is known */
+	write_out(p, p->cfg.round_packets == 1);
 }
 
 /* Merges the finished rounds in order; with wait, also waits for the
@@ -496,6 +498,7 @@ static void pool_free(struct read_pool *p)
 struct read_pool *read_pool_new(const struct read_pool_config *c, char *err, size_t errlen)
 {
 	struct read_pool *p = calloc(1, sizeof(*p));
+	sigset_t all, old;
 	unsigned i;
 	int rc;
 
@@ -536,9 +539,14 @@ struct read_pool *read_pool_new(const struct read_pool_config *c, char *err, siz
 		inspector_share_cache(w->in, p->cache);
 		inspector_on_event(w->in, on_event, w);
 	}
+	/* Workers block every signal (they inherit the mask): a SIGINT must
+	 * reach the reader, whose wait for packets it ends (read -i). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (i = 0; i < p->n; i++) {
 		rc = pthread_create(&p->w[i].thread, NULL, worker_main, &p->w[i]);
 		if (rc) {
+			pthread_sigmask(SIG_SETMASK, &old, NULL);
 			snprintf(err, errlen, "cannot start a worker thread: %s", strerror(rc));
 			/* the started ones end with an empty last round; the
 			 * others are not waited for */
@@ -549,6 +557,7 @@ struct read_pool *read_pool_new(const struct read_pool_config *c, char *err, siz
 		}
 		p->started++;
 	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return p;
 oom:
 	snprintf(err, errlen, "out of memory");
