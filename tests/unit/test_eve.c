@@ -2,12 +2,16 @@
  * eve: the custom field names (Suricata's `custom: [...]`) and the cache of
  * formatted certificate facts, which must write exactly what formatting
  * every time would, for a hit, a miss and a slot taken over by another
- * certificate.
+ * certificate; monitor.yaml's eve_custom.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
+#include "daemon/daemon_config.h"
 #include "engine/eve.h"
 #include "engine/eve_certs.h"
 #include "json.h"
@@ -95,4 +99,40 @@ Test(eve, cert_cache_writes_what_formatting_writes)
 	buf_free(&want);
 	buf_free(&got);
 	eve_certs_free(cache);
+}
+
+/* monitor.yaml's eve_custom: the same names, refused with file:line. */
+static bool load_config(const char *text, struct daemon_config *c, char *err, size_t n)
+{
+	char path[] = "/tmp/test_eve_XXXXXX";
+	int fd = mkstemp(path);
+	FILE *f;
+	bool ok;
+
+	cr_assert(fd >= 0);
+	f = fdopen(fd, "w");
+	fputs(text, f);
+	fclose(f);
+	daemon_config_default(c);
+	ok = daemon_config_load(c, path, err, n);
+	unlink(path);
+	return ok;
+}
+
+Test(eve, daemon_config_eve_custom)
+{
+	struct daemon_config c;
+	char err[512];
+
+	cr_assert(load_config("version: 1\n", &c, err, sizeof(err)), "%s", err);
+	cr_assert_eq(c.eve_custom, 0);
+	cr_assert(load_config("version: 1\neve_custom: [chain, certificate, sni]\n", &c, err,
+			      sizeof(err)), "%s", err);
+	cr_assert_eq(c.eve_custom, EVE_CUSTOM_CHAIN | EVE_CUSTOM_CERTIFICATE);
+	cr_assert(load_config("version: 1\neve_custom: client_chain\n", &c, err, sizeof(err)),
+		  "%s", err);
+	cr_assert_eq(c.eve_custom, EVE_CUSTOM_CLIENT_CHAIN);
+	cr_assert_not(load_config("version: 1\neve_custom: [chain, chian]\n", &c, err,
+				  sizeof(err)));
+	cr_assert(strstr(err, ":2:") && strstr(err, "'chian'"), "%s", err);
 }
