@@ -160,9 +160,9 @@ void eve_fp_compute(struct eve_fp *fp, const struct tls_session *s)
 		fp->ch[i].ja3 = fp_ja3(ch, &fp->text, fp->ch[i].ja3_md5);
 		fp->ch[i].ja3_off = at;
 		fp->ch[i].ja3_len = fp->text.len - at;
-		fp->ch[i].ja4 = fp_ja4(ch, s->quic, fp->ch[i].ja4_s);
 		at = fp->text.len;
-		fp->ch[i].ja4r = fp_ja4_raw(ch, s->quic, &fp->text);
+		fp->ch[i].ja4r = fp_ja4_both(ch, s->quic, fp->ch[i].ja4_s, &fp->ch[i].ja4,
+					     &fp->text);
 		fp->ch[i].ja4r_off = at;
 		fp->ch[i].ja4r_len = fp->text.len - at;
 	}

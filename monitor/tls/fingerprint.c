@@ -324,31 +324,47 @@ static void ja4_build(const struct tls_client_hello *ch, bool quic, struct ja4_p
 	}
 }
 
-bool fp_ja4(const struct tls_client_hello *ch, bool quic, char out[FP_JA4_LEN])
+/* The hashed JA4 of built parts. */
+static bool ja4_hashed(const struct ja4_parts *p, char out[FP_JA4_LEN])
 {
 	static const char zeros[] = "000000000000";
-	struct ja4_parts p;
 	char b[JA4_HASH_LEN + 1], c[JA4_HASH_LEN + 1];
 
-	if (ch->sslv2_format)
-		return false;
 	pthread_once(&md_once, md_fetch);
-	ja4_build(ch, quic, &p);
-	if (p.b.len == 0)
+	if (p->b.len == 0)
 		memcpy(b, zeros, sizeof(zeros));
-	else if (!digest_hex(md_sha256, p.b.s, p.b.len, b, JA4_HASH_LEN))
+	else if (!digest_hex(md_sha256, p->b.s, p->b.len, b, JA4_HASH_LEN))
 		return false;
-	if (p.c_empty)
+	if (p->c_empty)
 		memcpy(c, zeros, sizeof(zeros));
-	else if (!digest_hex(md_sha256, p.c.s, p.c.len, c, JA4_HASH_LEN))
+	else if (!digest_hex(md_sha256, p->c.s, p->c.len, c, JA4_HASH_LEN))
 		return false;
 	_Static_assert(JA4_A_LEN + 2 * JA4_HASH_LEN + 3 <= FP_JA4_LEN, "FP_JA4_LEN too small");
-	memcpy(out, p.a, JA4_A_LEN);
+	memcpy(out, p->a, JA4_A_LEN);
 	out[JA4_A_LEN] = '_';
 	memcpy(out + JA4_A_LEN + 1, b, JA4_HASH_LEN);
 	out[JA4_A_LEN + 1 + JA4_HASH_LEN] = '_';
 	memcpy(out + JA4_A_LEN + 2 + JA4_HASH_LEN, c, JA4_HASH_LEN + 1);
 	return true;
+}
+
+static void ja4_raw(const struct ja4_parts *p, struct buf *str)
+{
+	buf_puts(str, p->a);
+	buf_putc(str, '_');
+	buf_put(str, p->b.s, p->b.len);
+	buf_putc(str, '_');
+	buf_put(str, p->c.s, p->c.len);
+}
+
+bool fp_ja4(const struct tls_client_hello *ch, bool quic, char out[FP_JA4_LEN])
+{
+	struct ja4_parts p;
+
+	if (ch->sslv2_format)
+		return false;
+	ja4_build(ch, quic, &p);
+	return ja4_hashed(&p, out);
 }
 
 bool fp_ja4_raw(const struct tls_client_hello *ch, bool quic, struct buf *str)
@@ -358,10 +374,20 @@ bool fp_ja4_raw(const struct tls_client_hello *ch, bool quic, struct buf *str)
 	if (ch->sslv2_format)
 		return false;
 	ja4_build(ch, quic, &p);
-	buf_puts(str, p.a);
-	buf_putc(str, '_');
-	buf_put(str, p.b.s, p.b.len);
-	buf_putc(str, '_');
-	buf_put(str, p.c.s, p.c.len);
+	ja4_raw(&p, str);
+	return true;
+}
+
+bool fp_ja4_both(const struct tls_client_hello *ch, bool quic, char out[FP_JA4_LEN],
+		 bool *hashed, struct buf *str)
+{
+	struct ja4_parts p;
+
+	*hashed = false;
+	if (ch->sslv2_format)
+		return false;
+	ja4_build(ch, quic, &p);
+	*hashed = ja4_hashed(&p, out);
+	ja4_raw(&p, str);
 	return true;
 }

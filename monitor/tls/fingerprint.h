@@ -33,5 +33,10 @@ bool fp_ja4(const struct tls_client_hello *ch, bool quic, char out[FP_JA4_LEN]);
  * when no extension is left and no signature algorithm was sent, as the
  * reference tool prints). False for an SSLv2-format hello. */
 bool fp_ja4_raw(const struct tls_client_hello *ch, bool quic, struct buf *str);
+/* Both from one pass over the hello (a log event writes both): JA4 in out
+ * (*hashed: fp_ja4's result) and JA4_r appended to str; returns
+ * fp_ja4_raw's result. */
+bool fp_ja4_both(const struct tls_client_hello *ch, bool quic, char out[FP_JA4_LEN],
+		 bool *hashed, struct buf *str);
 
 #endif
