@@ -5,6 +5,7 @@
 # to build/bench/results.md; figures worth keeping are copied by hand into
 # bench/RESULTS.md with the date and machine. Then, as root, bench/inline.py
 # measures the gateway with and without the monitor in the namespace lab,
+# bench/probe.py what tls13_certificates: probe adds to a TLS 1.3 handshake,
 # and bench/quic.py does both for QUIC; bench/central.py measures the
 # server storing gateway alerts and the monitor shipping them.
 #   RUNS=3 (alternated repetitions, median of RUNS for each tool; tshark,
@@ -153,6 +154,9 @@ if [ "$(id -u)" = 0 ]; then
 	echo
 	echo "bench: inline, through the namespace lab (about 2 minutes)"
 	/usr/bin/python3 bench/inline.py build/bin | tee -a "$OUT/results.md"
+	echo
+	echo "bench: tls13_certificates: probe, first (probed) and cached TLS 1.3 handshakes (about a minute)"
+	/usr/bin/python3 bench/probe.py build/bin | tee -a "$OUT/results.md"
 else
 	echo "bench: SKIPPED the inline part: it needs root (network namespaces, NFQUEUE)"
 fi
