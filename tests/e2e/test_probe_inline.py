@@ -226,9 +226,14 @@ def test_probe_timeout_follows_the_default_alert(gwp):
     assert rc != 124 and established(out), out
     assert secs >= TIMEOUT_MS / 1000 - 0.2, secs
     hits = alerts_for(gwp.monitor, FILTERED)
-    assert len(hits) == 1
+    assert len(hits) == 1, "judged once, retransmissions included"
     assert checks(hits[0]) == [("certificate.probe_failed", "alert")]
     assert hits[0]["secaudit"]["policy"]["failed"][0]["observed"].startswith("timeout")
+    # Held that long, the server sends its unacknowledged flight again (its
+    # retransmission timeout is far under the hold): every copy is held with
+    # the original and released with it, none judged again (one alert).
+    st = probe_stats(gwp.monitor)
+    assert st["held_packets"] >= 2 and st["released_packets"] == st["held_packets"], st
 
 
 def test_client_certificate_request_is_reported(gwp):
