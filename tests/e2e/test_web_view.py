@@ -44,8 +44,9 @@ GW_A, GW_B = "O=SecureAudit test,CN=gw-a", "O=SecureAudit test,CN=gw-b"
 class Web:
     """A server with its web view, a viewer and a revoked certificate."""
 
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, pg=None):
         self.lab = h.Lab(tmp)
+        self.lab.pg = pg
         ca = self.lab.ca
         self.viewer = ca.issue("viewer")
         self.revoked = ca.issue("revoked-viewer")
@@ -159,11 +160,10 @@ def store_blocks(web):
     return expired, cipher
 
 
-@pytest.fixture
-def web(tmp_path):
+def start(tmp_path, pg=None):
     if not h.SERVER.exists() or not h.AGENT.exists():
         skip_loudly(f"secaudit-server/agent not built in {h.BIN}")
-    w = Web(tmp_path)
+    w = Web(tmp_path, pg)
     try:
         src = tmp_path / "ev.log"
         src.write_text(h.synth_events(3, tag="web"))
@@ -171,9 +171,33 @@ def web(tmp_path):
         assert agent.wait(60) == 0, agent.text()
         assert w.lab.wait_count(3, sql="SELECT count(*) FROM alerts") == 3, w.server.text()
         w.expired, w.cipher = store_blocks(w)
-        yield w
-    finally:
+    except BaseException:
         w.close()
+        raise
+    return w
+
+
+@pytest.fixture
+def web(tmp_path):
+    w = start(tmp_path)
+    yield w
+    w.close()
+
+
+@pytest.fixture
+def web_pg(tmp_path):
+    """The same over a PostgreSQL store (a throw-away server, its own
+    database): the view's read-only session and its jsonb reading."""
+    try:
+        pg = h.Postgres()
+    except RuntimeError as e:
+        skip_loudly(f"PostgreSQL store test needs a server: {e}")
+    try:
+        w = start(tmp_path, pg)
+        yield w
+        w.close()
+    finally:
+        pg.stop()
 
 
 def gateways(blocks):
@@ -185,6 +209,15 @@ def gateways(blocks):
 
 
 def test_json_endpoints(web):
+    check_json(web)
+
+
+def test_json_endpoints_postgresql(web_pg):
+    check_json(web_pg)
+    assert "web: store" not in web_pg.server.text()
+
+
+def check_json(web):
     blocks = web.api("/api/blocks")["blocks"]
     gw = gateways(blocks)
     assert gw == {GW_A: ["old.alpha-corp.test"] * 2,
@@ -265,6 +298,21 @@ def test_refusals(web):
     # the server still serves, and the channel was never held up
     assert web.api("/api/checks")["checks"][0]["check"] == "cipher_suite"
     assert web.server.alive()
+
+
+def test_crl_change_applies_without_restart(web):
+    late = web.lab.ca.issue("late-viewer")
+    args = ["--cert", str(late[0]), "--key", str(late[1]), "--fail"]
+    assert web.curl("/api/checks", cert=False, extra=args).returncode == 0
+    web.lab.ca.revoke(late[0])
+    assert web.lab.ca.crl() == web.crl       # the file the server was given
+    end = time.time() + 30
+    while time.time() < end and web.curl("/api/checks", cert=False,
+                                         extra=args).returncode == 0:
+        time.sleep(0.2)
+    assert web.curl("/api/checks", cert=False, extra=args).returncode != 0
+    assert "web: certificates, CA and CRL reloaded" in web.server.text()
+    assert web.api("/api/checks")["checks"], "the viewer still gets in"
 
 
 # ---- the browser ----
