@@ -3,6 +3,7 @@ secaudit-server with SQLite and real secaudit-agent processes on 127.0.0.1.
 Agents read auditd's dispatcher format on stdin here; test_audit_kernel.py
 covers the kernel source."""
 import collections
+import errno
 import json
 import os
 import shutil
@@ -353,8 +354,22 @@ def test_query_table_json_and_counts(lab):
     assert table[0].startswith("TIME") and len(table) == 3
 
 
+def fill_disk(path):
+    """Write zeros to path until the file system is full."""
+    chunk = b"\0" * (1 << 20)
+    with open(path, "wb", buffering=0) as f:
+        while True:
+            try:
+                f.write(chunk)
+            except OSError as e:
+                if e.errno != errno.ENOSPC:
+                    raise
+                if len(chunk) == 1:
+                    return
+                chunk = chunk[:len(chunk) // 2]
+
+
 def test_disk_full_server_does_not_acknowledge(lab):
-    import subprocess
     if lab.pg:
         pytest.skip("disk full is tested with SQLite on a small tmpfs; the "
                     "PostgreSQL backend maps SQLSTATE 53100 the same way, untested")
@@ -362,31 +377,41 @@ def test_disk_full_server_does_not_acknowledge(lab):
         pytest.skip("not root: cannot mount a small tmpfs for the store")
     full = lab.tmp / "full"
     full.mkdir()
-    # 2 MiB: room for the schema (alerts tables too) and the first packages'
-    # WAL pages, so some are stored before the disk fills; with 600k the very
-    # first package sometimes found it full (0 stored, the test failed)
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs",
+    # The disk is filled by a file once the first events are stored, so when
+    # it fills does not depend on the schema's or the WAL's size (a 2 MiB
+    # tmpfs left no room for the first package once gateway_events existed)
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs",
                         str(full)], capture_output=True, text=True)
     if r.returncode != 0:
         pytest.skip(f"cannot mount tmpfs: {r.stderr.strip()}")
     try:
         lab.db = full / "audit.db"
         server = lab.server(store=f"sqlite:{lab.db}")
-        n = 6000
-        src = lab.tmp / "ev.log"
-        src.write_text(h.synth_events(n, tag="full"))
-        agent = lab.agent("--stdin", "--batch-events", "100", stdin=open(src))
-        end = time.time() + 20
+        n, first = 6000, 500
+        r, w = os.pipe()
+        agent = lab.agent("--stdin", "--batch-events", "100", stdin=r)
+        os.close(r)
+        feed = os.fdopen(w, "w")
+        feed.write(h.synth_events(first, tag="full"))
+        feed.flush()
+        assert lab.wait_count(first) == first, server.text()
+        filler = full / "filler"
+        fill_disk(filler)
+        feed.write(h.synth_events(n - first, start_serial=first + 1, tag="full"))
+        feed.close()
+        end = time.time() + 30
         while time.time() < end and "not acknowledged" not in server.text():
             time.sleep(0.1)
         assert "not acknowledged" in server.text(), server.text()
-        time.sleep(0.5)
         assert agent.alive()
+        end = time.time() + 10
+        while time.time() < end and "error 2: store" not in agent.text():
+            time.sleep(0.1)
         assert "error 2: store" in agent.text(), agent.text()
         stored = lab.count("SELECT count(*) FROM events")
-        assert 0 < stored < n, (stored, server.text())
+        assert first <= stored < n, (stored, server.text())
         # room again: everything arrives, nothing twice
-        subprocess.run(["mount", "-o", "remount,size=64m", str(full)], check=True)
+        filler.unlink()
         assert agent.wait(60) == 0, agent.text()
         exactly_once(lab, n, "full")
         server.stop()
