@@ -230,8 +230,9 @@ static void guess_client(struct flow *f, int side, const struct decoded *d)
 }
 
 /*
- * Inline, the server's SYN+ACK never reaches the engine (only the client's
- * SYN does, as a copy: syn_from_source). Without an anchor, the server half
+ * Inline, the SYNs reach the engine only as NFLOG copies (syn_from_source),
+ * which the kernel may not deliver (its log buffer full, or setup-gateway's
+ * copy rule missing on an older deployment). Without an anchor, the server half
  * would start at whichever server segment reached us first, and a server
  * that reorders its first flight could make it start mid-record. Once the
  * client's SYN anchored the client half, the client's first acknowledgement
