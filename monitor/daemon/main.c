@@ -201,14 +201,6 @@ static int on_packet(void *arg, struct nfqueue_packet *p)
 		return inspector_hold(w->in, p->id, p->mark) == 0 ? NFQUEUE_HOLD : NFQUEUE_DROP;
 	}
 	decided = engine_last_decided(inspector_engine(w->in));
-	/* A packet of a flow refused before it (queued behind the deciding
-	 * one, or sent again): dropped as its flow was, its resets already
-	 * sent. */
-	if (v != ENGINE_ACCEPT && engine_last_repeated(inspector_engine(w->in))) {
-		w->n.drop_flow++;
-		flush_log(w);
-		return NFQUEUE_DROP_FLOW;
-	}
 	/* Evasion: a packet the receiver would discard is dropped alone; a
 	 * conflicting copy leaves with the judged bytes. */
 	act = engine_last_action(inspector_engine(w->in), &p->new_data, &p->new_len);

@@ -24,7 +24,6 @@ struct engine {
 	uint64_t latest_us;         /* the latest packet time seen */
 	uint64_t index;             /* the number of the packet being handled */
 	bool last_decided;
-	bool last_repeated;         /* the last packet's flow was refused before it */
 	bool last_from_server;      /* the last packet's sender is its flow's server */
 	struct engine_counters n;
 	engine_syn_fn syn_fn;       /* NULL: every flow's SYN is shown, or none */
@@ -794,7 +793,6 @@ static enum engine_verdict handle_udp(struct engine *e, const struct decoded *d,
 	es->last_us = ts_us;
 	es->pkt_src = d->pkt_src;
 	v = es->verdict;
-	e->last_repeated = v != ENGINE_ACCEPT;
 	if (es->inspecting && es->quic) {
 		if (e->sink.packet)
 			e->sink.packet(e->sink.arg, es, ts_us);
@@ -834,7 +832,6 @@ static enum engine_verdict handle(struct engine *e, enum decode_result r,
 	int side;
 
 	e->last_decided = false;
-	e->last_repeated = false;
 	e->last_from_server = false;
 	e->action = ENGINE_PKT_PASS;
 	/* Every packet, whatever it is, moves the clock: an engine handed
@@ -861,7 +858,6 @@ static enum engine_verdict handle(struct engine *e, enum decode_result r,
 	f = es->flow;
 	es->last_us = ts_us;
 	es->pkt_src = d->pkt_src;
-	e->last_repeated = es->verdict != ENGINE_ACCEPT;
 	/* the SYNs first: the flow's evidence is kept in packet order */
 	if (created && !(d->tcp_flags & TCP_SYN) && e->syn_fn)
 		syn_from_source(e, es, side, d, ts_us);
@@ -911,11 +907,7 @@ static enum engine_verdict handle(struct engine *e, enum decode_result r,
 			e->last_decided = true;
 			flow_remove(e->flows, f);
 		}
-	} else if (e->last_decided && e->cfg.forget_decided && v == ENGINE_ACCEPT) {
-		/* A refused flow is kept: the packets queued behind the one that
-		 * decided (a hello's later segments, the rest of a server's
-		 * flight) reach the engine before the kernel's mark applies, and
-		 * forgotten they would start a new mid-stream flow, accepted. */
+	} else if (e->last_decided && e->cfg.forget_decided) {
 		e->n.forgotten++;
 		flow_remove(e->flows, f);
 	}
@@ -1019,11 +1011,6 @@ void engine_foreach_session(struct engine *e, void (*fn)(void *arg, struct engin
 bool engine_last_decided(const struct engine *e)
 {
 	return e->last_decided;
-}
-
-bool engine_last_repeated(const struct engine *e)
-{
-	return e->last_repeated;
 }
 
 bool engine_last_from_server(const struct engine *e)

@@ -246,11 +246,6 @@ enum engine_pkt_action engine_last_action(const struct engine *e, const uint8_t 
  * ended). Inline, such a flow may leave the queue. False for packets that
  * belong to no flow (pure ACKs, non-TCP). */
 bool engine_last_decided(const struct engine *e);
-/* Whether the flow of the packet just handled was refused (drop or
- * reject) before it: a packet queued behind the deciding one or a
- * retransmission. Its verdict repeats the flow's; nothing was judged anew,
- * so nothing (resets, counts) is to be done again. */
-bool engine_last_repeated(const struct engine *e);
 /* Whether the packet just handled was sent by the server of its flow
  * (false for packets that belong to no flow). */
 bool engine_last_from_server(const struct engine *e);

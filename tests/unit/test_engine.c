@@ -723,29 +723,6 @@ Test(engine, drop_verdict_sticks_to_the_flow)
 	cr_assert_geq(counters().dropped, 4);
 }
 
-/* Inline, a refused flow is not forgotten: packets already queued behind
- * the deciding one (the client's next flight here) would otherwise start a
- * new mid-stream flow and be accepted. They repeat the flow's verdict,
- * flagged as repeated so the daemon does not reset or count twice. */
-Test(engine, refused_flow_is_kept_inline)
-{
-	struct engine_config cfg;
-
-	engine_config_default(&cfg);
-	cfg.max_flows = 64;
-	cfg.forget_decided = true;
-	new_engine(&cfg);
-	R.drop_on = TLS_EV_CLIENT_HELLO;
-	handshake_tcp();
-	cr_assert_eq(send_data(1, T12_0, sizeof(T12_0), 1448), ENGINE_DROP);
-	cr_assert(engine_last_decided(E));
-	cr_assert_not(engine_last_repeated(E));
-	cr_assert_eq(send_data(1, T12_2, sizeof(T12_2), 1448), ENGINE_DROP);
-	cr_assert(engine_last_repeated(E));
-	cr_expect_eq(counters().forgotten, 0);
-	cr_expect_eq(counters().flows, 1);
-}
-
 Test(engine, drop_on_a_later_milestone)
 {
 	R.drop_on = TLS_EV_CERTIFICATE;
