@@ -266,6 +266,21 @@ def version_of(deb):
                           check=True).stdout.strip()
 
 
+def installed_daemons_running():
+    """Processes of the installed daemons in this PID namespace: the
+    systemd container (systemd_box) runs its own in its own namespace."""
+    ours = os.readlink("/proc/self/ns/pid")
+    found = []
+    for p in os.listdir("/proc"):
+        try:
+            if (p.isdigit() and os.readlink(f"/proc/{p}/ns/pid") == ours and
+                    os.readlink(f"/proc/{p}/exe").startswith("/usr/sbin/secaudit-")):
+                found.append(p)
+        except OSError:
+            continue            # gone meanwhile, or a kernel thread
+    return found
+
+
 def test_install_upgrade_remove_purge(debs, lintian, systemd_box, machine, tmp_path):
     root = machine
     order = [debs[p] for p in PACKAGES]
@@ -303,9 +318,7 @@ def test_install_upgrade_remove_purge(debs, lintian, systemd_box, machine, tmp_p
     # nothing started: the units are installed disabled, no such process runs
     assert not root.run("sh", "-c", "ls /etc/systemd/system/*.wants/secaudit-* 2>/dev/null"
                         ).stdout.strip()
-    assert not [p for p in os.listdir("/proc") if p.isdigit() and
-                os.path.exists(f"/proc/{p}/exe") and
-                os.readlink(f"/proc/{p}/exe").startswith("/usr/sbin/secaudit-")]
+    assert not installed_daemons_running()
     # the installed configuration checks
     r = root.run("/usr/sbin/secaudit-monitor", "--config", "/etc/secaudit/monitor.yaml",
                  "--test-config")
