@@ -372,7 +372,7 @@ out:
  */
 static bool hs_keys(struct quic_session *q, struct tls_session *tls)
 {
-	const struct keylog_entry *k;
+	struct keylog_entry k;
 	const struct keylog_secret *sec;
 	int dir;
 
@@ -381,11 +381,10 @@ static bool hs_keys(struct quic_session *q, struct tls_session *tls)
 	if (!tls->keylog || !tls->n_client_hellos || !q->server_hello || tls->version != 0x0304)
 		return false;
 	q->hs_state = HS_NONE;
-	k = keylog_find(tls->keylog, tls->client_hello[0].random);
-	if (!k)
+	if (!keylog_find(tls->keylog, tls->client_hello[0].random, &k))
 		return false;
 	for (dir = 0; dir < 2; dir++) {
-		sec = dir == TLS_TO_SERVER ? &k->client_hs : &k->server_hs;
+		sec = dir == TLS_TO_SERVER ? &k.client_hs : &k.server_hs;
 		if (!sec->len)
 			continue;
 		if (quic_secret_keys(q->version, tls->suite, sec->b, sec->len, &q->hs_keys[dir])) {

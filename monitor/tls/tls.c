@@ -537,20 +537,19 @@ static void set_resumption(struct tls_session *s, enum tls_resumption r)
  * tls_feed_handshake_decrypted(). */
 static bool start_decryption(struct tls_session *s)
 {
-	const struct keylog_entry *k;
+	struct keylog_entry k;
 	const struct keylog_secret *sec;
 	int d;
 
 	if (!s->keylog || s->quic || s->version != 0x0304 || !s->n_client_hellos || s->dec)
 		return false;
-	k = keylog_find(s->keylog, s->client_hello[0].random);
-	if (!k)
+	if (!keylog_find(s->keylog, s->client_hello[0].random, &k))
 		return false;
 	s->dec = calloc(1, sizeof(*s->dec));
 	if (!s->dec)
 		return false;
 	for (d = 0; d < 2; d++) {
-		sec = d == TLS_TO_SERVER ? &k->client_hs : &k->server_hs;
+		sec = d == TLS_TO_SERVER ? &k.client_hs : &k.server_hs;
 		if (!sec->len)
 			continue;
 		if (tls13dec_init(&s->dec->d[d], s->suite, sec->b, sec->len)) {

@@ -35,7 +35,7 @@ Test(keylog, keeps_handshake_secrets_and_folds_lines)
 		"CLIENT_HANDSHAKE_TRAFFIC_SECRET " R1 " " S48 "\n"
 		"SERVER_HANDSHAKE_TRAFFIC_SECRET " R1 " " S48;
 	uint8_t r[32];
-	const struct keylog_entry *e;
+	struct keylog_entry e;
 	unsigned bad = 99;
 	struct keylog *kl = keylog_parse(text, strlen(text), &bad);
 
@@ -43,18 +43,16 @@ Test(keylog, keeps_handshake_secrets_and_folds_lines)
 	cr_assert_eq(bad, 0);
 	cr_assert_eq(keylog_count(kl), 2);
 	random_of(R1, r);
-	e = keylog_find(kl, r);
-	cr_assert_not_null(e);
-	cr_assert_eq(e->server_hs.len, 48);
-	cr_assert_eq(e->client_hs.len, 48);
-	cr_assert_eq(e->server_hs.b[0], 0xc0);
+	cr_assert(keylog_find(kl, r, &e));
+	cr_assert_eq(e.server_hs.len, 48);
+	cr_assert_eq(e.client_hs.len, 48);
+	cr_assert_eq(e.server_hs.b[0], 0xc0);
 	random_of(R2, r);
-	e = keylog_find(kl, r);
-	cr_assert_not_null(e);
-	cr_assert_eq(e->client_hs.len, 32);
-	cr_assert_eq(e->server_hs.len, 0);
+	cr_assert(keylog_find(kl, r, &e));
+	cr_assert_eq(e.client_hs.len, 32);
+	cr_assert_eq(e.server_hs.len, 0);
 	r[0] ^= 1;
-	cr_assert_null(keylog_find(kl, r));
+	cr_assert_not(keylog_find(kl, r, &e));
 	keylog_free(kl);
 }
 
@@ -83,4 +81,89 @@ Test(keylog, load_reports_the_path)
 	cr_assert_null(keylog_load("/nonexistent/keys", NULL, err, sizeof(err)));
 	cr_assert_str_eq(err, "/nonexistent/keys: No such file or directory");
 	keylog_free(NULL);
+}
+
+/* A line for connection i (its random: i big-endian in the last 4 bytes). */
+static int line_of(char *out, size_t len, unsigned i, const char *label)
+{
+	return snprintf(out, len, "%s %056x%08x " S32 "\n", label, 0u, i);
+}
+
+static bool has(struct keylog *kl, unsigned i)
+{
+	struct keylog_entry e;
+	uint8_t r[32] = { 0 };
+
+	r[28] = (uint8_t)(i >> 24);
+	r[29] = (uint8_t)(i >> 16);
+	r[30] = (uint8_t)(i >> 8);
+	r[31] = (uint8_t)i;
+	return keylog_find(kl, r, &e);
+}
+
+/* A flood of lines keeps the newest max_entries connections, the oldest
+ * going first; a second line of a kept connection completes it. */
+Test(keylog, bounded_table_keeps_the_newest)
+{
+	struct keylog *kl = keylog_new(100, 0);
+	char line[256];
+	unsigned i, bad = 0;
+
+	cr_assert_not_null(kl);
+	for (i = 0; i < 100000; i++) {
+		line_of(line, sizeof(line), i, "CLIENT_HANDSHAKE_TRAFFIC_SECRET");
+		cr_assert_eq(keylog_add(kl, line, strlen(line), i, &bad), 1);
+	}
+	cr_assert_eq(bad, 0);
+	cr_assert_eq(keylog_count(kl), 100);
+	cr_assert_eq(keylog_evicted(kl), 100000 - 100);
+	cr_assert_not(has(kl, 0));
+	cr_assert_not(has(kl, 99899));
+	cr_assert(has(kl, 99900));
+	cr_assert(has(kl, 99999));
+	line_of(line, sizeof(line), 99950, "SERVER_HANDSHAKE_TRAFFIC_SECRET");
+	cr_assert_eq(keylog_add(kl, line, strlen(line), 100000, &bad), 1);
+	cr_assert_eq(keylog_count(kl), 100);
+	keylog_free(kl);
+}
+
+/* Entries older than the age limit go, when lines come and on expiry. */
+Test(keylog, age_limit)
+{
+	struct keylog *kl = keylog_new(0, 1000);
+	char line[256];
+
+	cr_assert_not_null(kl);
+	line_of(line, sizeof(line), 1, "CLIENT_HANDSHAKE_TRAFFIC_SECRET");
+	keylog_add(kl, line, strlen(line), 10000, NULL);
+	line_of(line, sizeof(line), 2, "CLIENT_HANDSHAKE_TRAFFIC_SECRET");
+	keylog_add(kl, line, strlen(line), 10500, NULL);
+	line_of(line, sizeof(line), 3, "CLIENT_HANDSHAKE_TRAFFIC_SECRET");
+	keylog_add(kl, line, strlen(line), 11200, NULL);
+	cr_assert_not(has(kl, 1));
+	cr_assert(has(kl, 2));
+	cr_assert(has(kl, 3));
+	keylog_expire(kl, 12100);
+	cr_assert_not(has(kl, 2));
+	cr_assert(has(kl, 3));
+	cr_assert_eq(keylog_count(kl), 1);
+	keylog_free(kl);
+}
+
+/* An unlimited table grows past its first allocation and finds them all. */
+Test(keylog, grows_without_losing)
+{
+	struct keylog *kl = keylog_new(0, 0);
+	char line[256];
+	unsigned i;
+
+	for (i = 0; i < 5000; i++) {
+		line_of(line, sizeof(line), i, "SERVER_HANDSHAKE_TRAFFIC_SECRET");
+		keylog_add(kl, line, strlen(line), 0, NULL);
+	}
+	cr_assert_eq(keylog_count(kl), 5000);
+	for (i = 0; i < 5000; i++)
+		cr_assert(has(kl, i), "lost %u", i);
+	cr_assert_eq(keylog_evicted(kl), 0);
+	keylog_free(kl);
 }

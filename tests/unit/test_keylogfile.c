@@ -1,0 +1,244 @@
+/*
+ * keylogfile: a key log file followed as a server writes it (appended
+ * lines, a line written in two parts, truncation, replacement under the
+ * same name, a file made after the follower started, overlong lines), and
+ * the follower's thread woken by inotify.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "io/keylogfile.h"
+#include "tls/keylog.h"
+
+#define S32 "5ffd428ef757083789734506d9301243283857a4e9c1ed12bcf310cf54dc8768"
+
+static char dir[64], path[128];
+
+static void setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/test_keylogfile.XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/keys", dir);
+}
+
+static void teardown(void)
+{
+	char p[256];
+
+	snprintf(p, sizeof(p), "%s.1", path);
+	unlink(p);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void line_of(char *out, size_t len, unsigned i)
+{
+	snprintf(out, len, "SERVER_HANDSHAKE_TRAFFIC_SECRET %056x%08x " S32 "\n", 0u, i);
+}
+
+static bool has(struct keylog *kl, unsigned i)
+{
+	struct keylog_entry e;
+	uint8_t r[32] = { 0 };
+
+	r[30] = (uint8_t)(i >> 8);
+	r[31] = (uint8_t)i;
+	return keylog_find(kl, r, &e);
+}
+
+/* Appends to path (made if missing), as a server's key log callback does. */
+static void append(const char *p, const char *text, size_t len)
+{
+	int fd = open(p, O_WRONLY | O_APPEND | O_CREAT, 0600);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, text, len), (ssize_t)len);
+	close(fd);
+}
+
+static void append_line(unsigned i)
+{
+	char line[256];
+
+	line_of(line, sizeof(line), i);
+	append(path, line, strlen(line));
+}
+
+TestSuite(keylogfile, .init = setup, .fini = teardown);
+
+Test(keylogfile, appended_lines_and_a_line_in_two_parts)
+{
+	struct keylog *kl = keylog_new(0, 0);
+	char err[256], line[256];
+	struct keylogfile *kf = keylogfile_new(path, kl, err, sizeof(err));
+	struct keylogfile_counters n;
+
+	cr_assert_not_null(kf, "%s", err);
+	cr_assert_eq(keylogfile_poll(kf, 1), 0); /* no file yet */
+	append_line(1);
+	append_line(2);
+	cr_assert_eq(keylogfile_poll(kf, 2), 2);
+	cr_assert(has(kl, 1) && has(kl, 2));
+	cr_assert_eq(keylogfile_poll(kf, 3), 0); /* nothing new: nothing read again */
+	line_of(line, sizeof(line), 3);
+	append(path, line, 40);                  /* the server is still writing it */
+	cr_assert_eq(keylogfile_poll(kf, 4), 0);
+	cr_assert_not(has(kl, 3));
+	append(path, line + 40, strlen(line) - 40);
+	cr_assert_eq(keylogfile_poll(kf, 5), 1);
+	cr_assert(has(kl, 3));
+	keylogfile_counters(kf, &n);
+	cr_assert_eq(n.secrets, 3);
+	cr_assert_eq(n.bad_lines, 0);
+	keylogfile_free(kf);
+	keylog_free(kl);
+}
+
+Test(keylogfile, truncated_in_place_is_read_from_its_start)
+{
+	struct keylog *kl = keylog_new(0, 0);
+	char err[256];
+	struct keylogfile *kf = keylogfile_new(path, kl, err, sizeof(err));
+	struct keylogfile_counters n;
+
+	append_line(1);
+	append_line(2);
+	cr_assert_eq(keylogfile_poll(kf, 1), 2);
+	cr_assert_eq(truncate(path, 0), 0);
+	append_line(7);
+	cr_assert_eq(keylogfile_poll(kf, 2), 1);
+	cr_assert(has(kl, 7));
+	keylogfile_counters(kf, &n);
+	cr_assert_eq(n.truncations, 1);
+	keylogfile_free(kf);
+	keylog_free(kl);
+}
+
+Test(keylogfile, rotated_file_is_finished_then_the_new_one_read)
+{
+	struct keylog *kl = keylog_new(0, 0);
+	char err[256], old[256];
+	struct keylogfile *kf = keylogfile_new(path, kl, err, sizeof(err));
+	struct keylogfile_counters n;
+
+	append_line(1);
+	cr_assert_eq(keylogfile_poll(kf, 1), 1);
+	snprintf(old, sizeof(old), "%s.1", path);
+	cr_assert_eq(rename(path, old), 0);
+	append_line(2);             /* made anew under the name */
+	{
+		char line[256];
+
+		line_of(line, sizeof(line), 9);
+		append(old, line, strlen(line)); /* a last line into the rotated one */
+	}
+	cr_assert_eq(keylogfile_poll(kf, 2), 2);
+	cr_assert(has(kl, 2) && has(kl, 9));
+	keylogfile_counters(kf, &n);
+	cr_assert_eq(n.reopens, 1);
+	append_line(3);
+	cr_assert_eq(keylogfile_poll(kf, 3), 1);
+	cr_assert(has(kl, 3));
+	keylogfile_free(kf);
+	keylog_free(kl);
+}
+
+Test(keylogfile, overlong_and_malformed_lines_are_counted)
+{
+	struct keylog *kl = keylog_new(0, 0);
+	char err[256], junk[3000];
+	struct keylogfile *kf = keylogfile_new(path, kl, err, sizeof(err));
+	struct keylogfile_counters n;
+
+	memset(junk, 'a', sizeof(junk));
+	append(path, junk, sizeof(junk));   /* no newline yet: longer than any line */
+	cr_assert_eq(keylogfile_poll(kf, 1), 0);
+	append(path, "\nnot a key line\n", 16);
+	append_line(4);
+	cr_assert_eq(keylogfile_poll(kf, 2), 1);
+	cr_assert(has(kl, 4));
+	keylogfile_counters(kf, &n);
+	cr_assert_eq(n.bad_lines, 2);
+	keylogfile_free(kf);
+	keylog_free(kl);
+}
+
+Test(keylogfile, a_missing_directory_is_refused)
+{
+	struct keylog *kl = keylog_new(0, 0);
+	char err[256] = "";
+
+	cr_assert_null(keylogfile_new("/nonexistent/dir/keys", kl, err, sizeof(err)));
+	cr_assert_str_eq(err, "/nonexistent/dir: No such file or directory");
+	keylog_free(kl);
+}
+
+/* A memory bound under a flood of lines through the file. */
+Test(keylogfile, flood_stays_bounded)
+{
+	struct keylog *kl = keylog_new(64, 0);
+	char err[256], line[256];
+	struct keylogfile *kf = keylogfile_new(path, kl, err, sizeof(err));
+	FILE *f = fopen(path, "w");
+	unsigned i;
+
+	cr_assert_not_null(f);
+	for (i = 0; i < 20000; i++) {
+		line_of(line, sizeof(line), i & 0xffff);
+		fputs(line, f);
+	}
+	fclose(f);
+	cr_assert_eq(keylogfile_poll(kf, 1), 20000);
+	cr_assert_eq(keylog_count(kl), 64);
+	cr_assert(has(kl, 19999 & 0xffff));
+	keylogfile_free(kf);
+	keylog_free(kl);
+}
+
+static pthread_mutex_t woke_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t woke_cond = PTHREAD_COND_INITIALIZER;
+static unsigned woke;
+
+static void notify(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&woke_lock);
+	woke++;
+	pthread_cond_broadcast(&woke_cond);
+	pthread_mutex_unlock(&woke_lock);
+}
+
+/* The thread reads a line within moments of its writing (inotify), not
+ * at its next periodic poll; and stops when freed. */
+Test(keylogfile, thread_follows_and_notifies)
+{
+	struct keylog *kl = keylog_new(0, 0);
+	char err[256];
+	struct keylogfile *kf = keylogfile_new(path, kl, err, sizeof(err));
+	struct timespec t0, t1, until;
+	double ms;
+
+	cr_assert_eq(keylogfile_start(kf, notify, NULL), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	append_line(5);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 30;
+	pthread_mutex_lock(&woke_lock);
+	while (!woke)
+		cr_assert_eq(pthread_cond_timedwait(&woke_cond, &woke_lock, &until), 0,
+			     "not notified within 30 s");
+	pthread_mutex_unlock(&woke_lock);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	cr_assert(has(kl, 5));
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	cr_log_info("line to table: %.2f ms", ms);
+	keylogfile_free(kf);
+	keylog_free(kl);
+}
