@@ -1,5 +1,6 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,34 +51,37 @@ bool nfq_feed_parse_line(struct nfq_feed *feed, const char *line)
 	return true;
 }
 
-/* Runs tool -t filter with its output on a pipe; lines to the parser. */
+/* Runs tool -t filter with its output on a pipe; lines to the parser.
+ * posix_spawn, not fork: the daemon's tables are resident by now
+ * (table_mem.h), and a fork would mark every page of them copy-on-write,
+ * so that each first write after it faults again on the packet path. */
 static void read_save(struct nfq_feed *feed, const char *tool)
 {
 	char line[4096];
+	char *argv[] = { (char *)tool, (char *)"-t", (char *)"filter", NULL };
+	posix_spawn_file_actions_t fa;
 	int fds[2], status;
 	pid_t pid;
 	FILE *f;
 
-	if (pipe(fds) < 0)
+	if (pipe2(fds, O_CLOEXEC) < 0)
 		return;
-	pid = fork();
+	if (posix_spawn_file_actions_init(&fa)) {
+		close(fds[0]);
+		close(fds[1]);
+		return;
+	}
+	/* dup2 clears the copy's close-on-exec flag: only stdout stays */
+	if (posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO) ||
+	    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0) ||
+	    posix_spawnp(&pid, tool, &fa, NULL, argv, environ))
+		pid = -1;
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[1]);
 	if (pid < 0) {
 		close(fds[0]);
-		close(fds[1]);
 		return;
 	}
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_WRONLY);
-
-		dup2(fds[1], STDOUT_FILENO);
-		if (devnull >= 0)
-			dup2(devnull, STDERR_FILENO);
-		close(fds[0]);
-		close(fds[1]);
-		execlp(tool, tool, "-t", "filter", (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
 	f = fdopen(fds[0], "r");
 	if (!f) {
 		close(fds[0]);

@@ -1,6 +1,7 @@
 #include "policy/sessioncache.h"
 
 #include "hashseed.h"
+#include "table_mem.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -42,7 +43,7 @@ struct sessioncache *sessioncache_new(size_t slots)
 		return NULL;
 	while (n < slots && n < ((size_t)1 << 30))
 		n <<= 1;
-	sc->e = calloc(n, sizeof(*sc->e));
+	sc->e = table_calloc(n, sizeof(*sc->e));
 	if (!sc->e) {
 		free(sc);
 		return NULL;

@@ -16,6 +16,7 @@
 #include "stream/flow.h"
 
 #include "hashseed.h"
+#include "table_mem.h"
 
 #define FLOW_ID_BITS 53
 #define FLOW_ID_MASK ((1ULL << FLOW_ID_BITS) - 1)
@@ -115,7 +116,7 @@ struct flow_table *flow_table_new(size_t max_flows, flow_app_free_fn app_free, v
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return NULL;
-	t->bucket = calloc(n, sizeof(*t->bucket));
+	t->bucket = table_calloc(n, sizeof(*t->bucket));
 	if (!t->bucket) {
 		free(t);
 		return NULL;

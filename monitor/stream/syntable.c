@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "table_mem.h"
+
 struct syn_slot {
 	uint8_t used, family;
 	uint16_t cport, sport;
@@ -28,7 +30,7 @@ struct syntable *syntable_new(size_t slots)
 
 	while ((n < slots || n < SYNTABLE_WAYS) && n < ((size_t)1 << 30))
 		n <<= 1;
-	t = calloc(1, sizeof(*t) + n * sizeof(t->slot[0]));
+	t = table_calloc(1, sizeof(*t) + n * sizeof(t->slot[0]));
 	if (t)
 		t->mask = n / SYNTABLE_WAYS - 1;
 	return t;
