@@ -13,7 +13,7 @@ void buf_free(struct buf *b)
 	b->oom = false;
 }
 
-bool buf_reserve(struct buf *b, size_t n)
+bool buf_grow(struct buf *b, size_t n)
 {
 	size_t want, cap;
 	char *p;
@@ -37,26 +37,6 @@ bool buf_reserve(struct buf *b, size_t n)
 fail:
 	b->oom = true;
 	return false;
-}
-
-void buf_put(struct buf *b, const void *p, size_t n)
-{
-	if (n == 0 || !buf_reserve(b, n))
-		return;
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-}
-
-void buf_puts(struct buf *b, const char *s)
-{
-	buf_put(b, s, strlen(s));
-}
-
-void buf_putc(struct buf *b, char c)
-{
-	if (!buf_reserve(b, 1))
-		return;
-	b->data[b->len++] = c;
 }
 
 void buf_printf(struct buf *b, const char *fmt, ...)

@@ -8,18 +8,6 @@ void json_init(struct json *j, struct buf *out)
 	j->out = out;
 }
 
-/* Emits the separator a new value needs: none right after a key. */
-static void json_sep(struct json *j)
-{
-	if (j->after_key) {
-		j->after_key = false;
-		return;
-	}
-	if (j->need_comma[j->depth])
-		buf_putc(j->out, ',');
-	j->need_comma[j->depth] = true;
-}
-
 static void json_open(struct json *j, char c)
 {
 	json_sep(j);
@@ -41,13 +29,17 @@ void json_object_end(struct json *j) { json_close(j, '}'); }
 void json_array_begin(struct json *j) { json_open(j, '['); }
 void json_array_end(struct json *j) { json_close(j, ']'); }
 
-void json_key(struct json *j, const char *key)
+void json_key_n(struct json *j, const char *key, size_t n)
 {
 	json_sep(j);
-	buf_putc(j->out, '"');
-	json_escape(j->out, key, strlen(key));
-	buf_put(j->out, "\":", 2);
 	j->after_key = true;
+	if (!buf_reserve(j->out, n + 3))
+		return;
+	j->out->data[j->out->len++] = '"';
+	memcpy(j->out->data + j->out->len, key, n);
+	j->out->len += n;
+	memcpy(j->out->data + j->out->len, "\":", 2);
+	j->out->len += 2;
 }
 
 void json_string_n(struct json *j, const char *s, size_t n)
@@ -56,11 +48,6 @@ void json_string_n(struct json *j, const char *s, size_t n)
 	buf_putc(j->out, '"');
 	json_escape(j->out, s, n);
 	buf_putc(j->out, '"');
-}
-
-void json_string(struct json *j, const char *s)
-{
-	json_string_n(j, s, strlen(s));
 }
 
 void json_string_plain(struct json *j, const char *s)
@@ -98,36 +85,6 @@ void json_null(struct json *j)
 {
 	json_sep(j);
 	buf_put(j->out, "null", 4);
-}
-
-void json_raw(struct json *j, const char *text, size_t n)
-{
-	json_sep(j);
-	buf_put(j->out, text, n);
-}
-
-void json_kv_str(struct json *j, const char *key, const char *s)
-{
-	json_key(j, key);
-	json_string(j, s);
-}
-
-void json_kv_int(struct json *j, const char *key, int64_t v)
-{
-	json_key(j, key);
-	json_int(j, v);
-}
-
-void json_kv_uint(struct json *j, const char *key, uint64_t v)
-{
-	json_key(j, key);
-	json_uint(j, v);
-}
-
-void json_kv_bool(struct json *j, const char *key, bool v)
-{
-	json_key(j, key);
-	json_bool(j, v);
 }
 
 /* Length of the valid UTF-8 sequence at s (max n bytes), or 0 if invalid. */

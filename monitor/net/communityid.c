@@ -15,14 +15,15 @@
 #include <string.h>
 
 #include <openssl/evp.h>
-#include <openssl/sha.h>
+
+#include "digest.h"
 
 void communityid_v1(uint16_t seed, uint8_t family, uint8_t proto, const uint8_t a[static 16],
 		    uint16_t pa, const uint8_t b[static 16], uint16_t pb,
 		    char out[static COMMUNITYID_LEN])
 {
 	size_t alen = family == 6 ? 16 : 4;
-	uint8_t in[2 + 16 + 16 + 2 + 4], md[SHA_DIGEST_LENGTH];
+	uint8_t in[2 + 16 + 16 + 2 + 4], md[DIGEST_MAX_LEN];
 	const uint8_t *lo = a, *hi = b;
 	uint16_t plo = pa, phi = pb;
 	int cmp = memcmp(a, b, alen);
@@ -46,8 +47,9 @@ void communityid_v1(uint16_t seed, uint8_t family, uint8_t proto, const uint8_t 
 	in[n++] = (uint8_t)plo;
 	in[n++] = (uint8_t)(phi >> 8);
 	in[n++] = (uint8_t)phi;
-	SHA1(in, n, md);
+	if (!digest(DIGEST_SHA1, in, n, md))
+		memset(md, 0, sizeof(md));
 	memcpy(out, "1:", 2);
 	/* 20 bytes are 28 base64 characters with their padding, then NUL. */
-	EVP_EncodeBlock((unsigned char *)out + 2, md, sizeof(md));
+	EVP_EncodeBlock((unsigned char *)out + 2, md, 20);
 }

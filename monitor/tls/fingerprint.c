@@ -14,43 +14,38 @@
  * with the current ALPN rule (a non-alphanumeric first or last byte prints
  * the first and last hex digits of the value instead).
  *
- * The digests come from OpenSSL EVP; the MD5 and SHA-256 implementations
- * are fetched once per process (fetching is a locked provider lookup, too
- * slow for every hello) and kept for its lifetime.
+ * The digests come from OpenSSL EVP (common/digest: fetched once per
+ * process).
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
+#include "digest.h"
 #include "tls/fingerprint.h"
 
 /* Longest JA3 / JA4_r text a hello within the tls.h caps can produce:
  * 256 suites and 64 extensions, groups and sigalgs of at most 6 bytes each. */
 #define FP_TEXT_MAX 4096
 
+/* Not NUL-terminated: s[0..len) is the text. Only len needs a start value
+ * (zeroing the whole array per hello cost more than writing it). */
 struct fp_text {
 	size_t len;
 	char s[FP_TEXT_MAX];
 };
 
-static void text_puts(struct fp_text *t, const char *s)
+static void text_put(struct fp_text *t, const char *s, size_t n)
 {
-	size_t n = strlen(s);
-
-	if (n > sizeof(t->s) - 1 - t->len)
-		n = sizeof(t->s) - 1 - t->len;
+	if (n > sizeof(t->s) - t->len)
+		n = sizeof(t->s) - t->len;
 	memcpy(t->s + t->len, s, n);
 	t->len += n;
-	t->s[t->len] = '\0';
 }
 
 static void text_putc(struct fp_text *t, char c)
 {
-	char s[2] = { c, '\0' };
-
-	text_puts(t, s);
+	if (t->len < sizeof(t->s))
+		t->s[t->len++] = c;
 }
 
 /* Hand-rolled: JA3 strings hold hundreds of numbers per hello, and the
@@ -58,47 +53,33 @@ static void text_putc(struct fp_text *t, char c)
 static void text_dec(struct fp_text *t, unsigned v)
 {
 	char s[12];
-	size_t i = sizeof(s) - 1;
+	size_t i = sizeof(s);
 
-	s[i] = '\0';
 	do {
 		s[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	text_puts(t, s + i);
+	text_put(t, s + i, sizeof(s) - i);
 }
 
 static void text_hex4(struct fp_text *t, uint16_t v)
 {
 	static const char digits[] = "0123456789abcdef";
-	char s[5] = { digits[v >> 12], digits[(v >> 8) & 15], digits[(v >> 4) & 15],
-		      digits[v & 15], '\0' };
+	char s[4] = { digits[v >> 12], digits[(v >> 8) & 15], digits[(v >> 4) & 15],
+		      digits[v & 15] };
 
-	text_puts(t, s);
+	text_put(t, s, sizeof(s));
 }
 
-static pthread_once_t md_once = PTHREAD_ONCE_INIT;
-static EVP_MD *md_md5;
-static EVP_MD *md_sha256;
-
-/* Never freed: they live as long as the process, like OpenSSL's own
- * provider store (a static pointer keeps them reachable for LSan). */
-static void md_fetch(void)
-{
-	md_md5 = EVP_MD_fetch(NULL, "MD5", NULL);
-	md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-}
-
-/* Lower-case hex of the first `nhex` digits of md(text); false if the
+/* Lower-case hex of the first `nhex` digits of alg(text); false if the
  * digest is unavailable (e.g. MD5 under a FIPS-only provider). */
-static bool digest_hex(const EVP_MD *md, const char *text, size_t len,
+static bool digest_hex(enum digest_alg alg, const char *text, size_t len,
 		       char *out, size_t nhex)
 {
 	static const char hex[] = "0123456789abcdef";
-	unsigned char d[EVP_MAX_MD_SIZE];
-	unsigned int dlen = 0;
+	uint8_t d[DIGEST_MAX_LEN];
 
-	if (!md || !EVP_Digest(text, len, d, &dlen, md, NULL) || nhex > 2 * (size_t)dlen)
+	if (nhex > 2 * digest_len(alg) || !digest(alg, text, len, d))
 		return false;
 	for (size_t i = 0; i < nhex; i++)
 		out[i] = hex[(i & 1) ? d[i / 2] & 0x0f : d[i / 2] >> 4];
@@ -127,8 +108,7 @@ static void text_dec_list(struct fp_text *t, const uint16_t *v, size_t n, size_t
 /* The text is complete, hashed, and appended to str; false if MD5 failed. */
 static bool finish_md5(const struct fp_text *t, struct buf *str, char md5[FP_MD5_HEX])
 {
-	pthread_once(&md_once, md_fetch);
-	if (!digest_hex(md_md5, t->s, t->len, md5, FP_MD5_HEX - 1))
+	if (!digest_hex(DIGEST_MD5, t->s, t->len, md5, FP_MD5_HEX - 1))
 		return false;
 	buf_put(str, t->s, t->len);
 	return true;
@@ -136,7 +116,9 @@ static bool finish_md5(const struct fp_text *t, struct buf *str, char md5[FP_MD5
 
 bool fp_ja3(const struct tls_client_hello *ch, struct buf *str, char md5[FP_MD5_HEX])
 {
-	struct fp_text t = { 0 };
+	struct fp_text t;
+
+	t.len = 0;
 
 	if (ch->sslv2_format)
 		return false;
@@ -158,7 +140,9 @@ bool fp_ja3(const struct tls_client_hello *ch, struct buf *str, char md5[FP_MD5_
 
 bool fp_ja3s(const struct tls_server_hello *sh, struct buf *str, char md5[FP_MD5_HEX])
 {
-	struct fp_text t = { 0 };
+	struct fp_text t;
+
+	t.len = 0;
 
 	text_dec(&t, sh->legacy_version);
 	text_putc(&t, ',');
@@ -305,12 +289,10 @@ static void ja4_build(const struct tls_client_hello *ch, bool quic, struct ja4_p
 	p->a[10] = '\0';
 
 	p->b.len = 0;
-	p->b.s[0] = '\0';
 	m = sorted_copy(ch->suites, n_suites, false, sorted);
 	text_hex_list(&p->b, sorted, m);
 
 	p->c.len = 0;
-	p->c.s[0] = '\0';
 	m = sorted_copy(ch->exts, n_exts, true, sorted);
 	p->c_empty = m == 0;
 	text_hex_list(&p->c, sorted, m);
@@ -330,14 +312,13 @@ static bool ja4_hashed(const struct ja4_parts *p, char out[FP_JA4_LEN])
 	static const char zeros[] = "000000000000";
 	char b[JA4_HASH_LEN + 1], c[JA4_HASH_LEN + 1];
 
-	pthread_once(&md_once, md_fetch);
 	if (p->b.len == 0)
 		memcpy(b, zeros, sizeof(zeros));
-	else if (!digest_hex(md_sha256, p->b.s, p->b.len, b, JA4_HASH_LEN))
+	else if (!digest_hex(DIGEST_SHA256, p->b.s, p->b.len, b, JA4_HASH_LEN))
 		return false;
 	if (p->c_empty)
 		memcpy(c, zeros, sizeof(zeros));
-	else if (!digest_hex(md_sha256, p->c.s, p->c.len, c, JA4_HASH_LEN))
+	else if (!digest_hex(DIGEST_SHA256, p->c.s, p->c.len, c, JA4_HASH_LEN))
 		return false;
 	_Static_assert(JA4_A_LEN + 2 * JA4_HASH_LEN + 3 <= FP_JA4_LEN, "FP_JA4_LEN too small");
 	memcpy(out, p->a, JA4_A_LEN);

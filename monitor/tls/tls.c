@@ -15,9 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "cursor.h"
+#include "digest.h"
 #include "tls/keylog.h"
 #include "tls/tls13dec.h"
 #include "tls/tls_names.h"
@@ -88,7 +87,8 @@ static void flag(struct tls_session *s, enum anomaly a)
  * only links nothing. */
 static void ticket_hash(const struct cursor *c, uint8_t out[static TLS_TICKET_HASH_LEN])
 {
-	if (EVP_Digest(cur_ptr(c), cur_left(c), out, NULL, EVP_sha256(), NULL) != 1)
+	_Static_assert(TLS_TICKET_HASH_LEN == DIGEST_MAX_LEN, "a SHA-256 is 32 bytes");
+	if (!digest(DIGEST_SHA256, cur_ptr(c), cur_left(c), out))
 		memset(out, 0, TLS_TICKET_HASH_LEN);
 }
 

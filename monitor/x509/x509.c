@@ -11,6 +11,7 @@
 
 #include "buf.h"
 #include "cursor.h"
+#include "digest.h"
 #include "hashseed.h"
 
 #include <arpa/inet.h>
@@ -445,15 +446,14 @@ static void hex_colon_lower(const uint8_t *p, size_t n, char *out)
 
 static int digests(struct x509_cert *xc)
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n;
+	uint8_t md[DIGEST_MAX_LEN];
 
-	if (!EVP_Digest(xc->der, xc->der_len, md, &n, EVP_sha1(), NULL) || n != 20)
+	if (!digest(DIGEST_SHA1, xc->der, xc->der_len, md))
 		return -EINVAL;
-	hex_colon_lower(md, n, xc->sha1);
-	if (!EVP_Digest(xc->der, xc->der_len, md, &n, EVP_sha256(), NULL) || n != 32)
+	hex_colon_lower(md, 20, xc->sha1);
+	if (!digest(DIGEST_SHA256, xc->der, xc->der_len, md))
 		return -EINVAL;
-	hex_colon_lower(md, n, xc->sha256);
+	hex_colon_lower(md, 32, xc->sha256);
 	return 0;
 }
 
