@@ -270,15 +270,17 @@ static void release_held(void *arg, const uint32_t *ids, const uint32_t *marks, 
 		return;
 	}
 	w->n.drop_flow++;
+	if (!pkt)
+		return;             /* a QUIC flight: UDP has no reset */
 	if (v == ENGINE_REJECT) {
 		w->n.rejects++;
-		if (pkt && w->inj && inject_rst_both(w->inj, pkt, len) == 0)
+		if (w->inj && inject_rst_both(w->inj, pkt, len) == 0)
 			w->n.rsts_sent += 2;
 		else
 			w->n.rst_errors++;
 	} else if (w->m->cfg.drop_resets_server) {
 		/* the held packets are the server's: reset their sender */
-		if (pkt && w->inj && inject_rst_one(w->inj, pkt, len, 1) == 0)
+		if (w->inj && inject_rst_one(w->inj, pkt, len, 1) == 0)
 			w->n.rsts_sent++;
 		else
 			w->n.rst_errors++;

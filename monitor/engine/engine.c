@@ -792,6 +792,7 @@ static enum engine_verdict handle_udp(struct engine *e, const struct decoded *d,
 	}
 	es->last_us = ts_us;
 	es->pkt_src = d->pkt_src;
+	e->last_from_server = side != f->client;
 	v = es->verdict;
 	if (es->inspecting && es->quic) {
 		if (e->sink.packet)

@@ -278,7 +278,7 @@ static void probe_ask(struct inspector *in, struct engine_session *es, struct ju
 	if (!jd->offer)
 		return;             /* judged as a failed probe at the ServerHello */
 	probe_offer_from_hello(jd->offer, pf->family, pf->server_addr, pf->server_port,
-			       &es->tls.client_hello[0]);
+			       &es->tls.client_hello[0], es->quic != NULL);
 	jd->asked_us = mono_us();
 	if (prober_get(in->prober, jd->offer, jd->asked_us, &e) == PROBER_READY) {
 		jd->answer = e;
@@ -297,9 +297,15 @@ static void probe_ask(struct inspector *in, struct engine_session *es, struct ju
  * the profile's action says; accept for the flow once it is decided). */
 static void hold_release(struct inspector *in, struct judged *jd, enum engine_verdict v)
 {
+	/* UDP has no reset: a refused QUIC flight is dropped, and no packet
+	 * is handed over to reset its sender */
+	bool quic = jd->es->quic != NULL;
+
+	if (quic && v == ENGINE_REJECT)
+		v = ENGINE_DROP;
 	if (jd->n_held && in->release)
 		in->release(in->release_arg, jd->held_id, jd->held_mark, jd->n_held, v,
-			    jd->es->final, jd->held_pkt, jd->held_len);
+			    jd->es->final, quic ? NULL : jd->held_pkt, quic ? 0 : jd->held_len);
 	in->pn.released += jd->n_held;
 	jd->n_held = 0;
 	jd->hold_until = 0;
@@ -644,7 +650,7 @@ enum engine_verdict inspector_ip_packet(struct inspector *in, const uint8_t *pkt
 	if (v == ENGINE_ACCEPT && jd && jd->hold_until &&
 	    engine_last_from_server(in->engine)) {
 		in->last_held = true;
-		if (!jd->held_pkt && (jd->held_pkt = malloc(len))) {
+		if (!jd->held_pkt && !jd->es->quic && (jd->held_pkt = malloc(len))) {
 			memcpy(jd->held_pkt, pkt, len);
 			jd->held_len = len;
 		}

@@ -90,8 +90,12 @@ void inspector_on_judged(struct inspector *in, inspector_judged_fn fn, void *arg
  * ran out (on_probe_failure), and gives their held packets a verdict
  * through `release`: v is the flow's (ENGINE_ACCEPT, ENGINE_DROP or
  * ENGINE_REJECT), decided whether its judging is over (accepted for the
- * flow), pkt/len the first held packet (for resets). A flow that goes while
- * held releases its packets with ENGINE_DROP. p is borrowed.
+ * flow), pkt/len the first held packet (for resets; NULL for a QUIC flow,
+ * whose refusal is ENGINE_DROP: UDP has no reset). A QUIC flow's held
+ * datagrams are the server's from its Initial with the ServerHello on
+ * (Initial and Handshake packets: the certificate is in the latter). A
+ * flow that goes while held releases its packets with ENGINE_DROP. p is
+ * borrowed.
  */
 #define INSPECTOR_MAX_HELD 32
 #define INSPECTOR_LATENCY_BUCKETS 14

@@ -1095,7 +1095,9 @@ bool policy_wants_probe(const struct policy *p, const struct policy_flow *flow,
 	const struct tls_client_hello *ch = s->n_client_hellos ? &s->client_hello[0] : NULL;
 	unsigned i;
 
-	if (st->final || !st->zone || !ch || st->probe != POLICY_PROBE_NONE || s->quic ||
+	/* QUIC too: its certificates are as hidden as TLS 1.3's, and the
+	 * probe asks the same server over TCP (probe.h) */
+	if (st->final || !st->zone || !ch || st->probe != POLICY_PROBE_NONE ||
 	    !p->profiles[p->zones[st->zone - 1].profile].tls13_probe ||
 	    p->zones[st->zone - 1].no_probe)
 		return false;

@@ -41,16 +41,69 @@ const char *probe_status_name(enum probe_status s)
 	return (unsigned)s < PROBE_STATUS_COUNT ? status_names[s] : "unknown";
 }
 
+/* Appends one protocol id to an ALPN list, unless it is there already or
+ * the list is full. */
+static void alpn_add(struct tls_alpn_list *l, const char *id, size_t len)
+{
+	unsigned i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->id[i].len == len && !memcmp(l->buf + l->id[i].off, id, len))
+			return;
+	if (!len || len > 255 || l->n >= TLS_MAX_ALPN || len > sizeof(l->buf) - l->used)
+		return;
+	memcpy(l->buf + l->used, id, len);
+	l->id[l->n].off = l->used;
+	l->id[l->n].len = (uint8_t)len;
+	l->n++;
+	l->used = (uint16_t)(l->used + len);
+}
+
+static bool alpn_is(const uint8_t *id, size_t len, const char *name, bool prefix)
+{
+	size_t n = strlen(name);
+
+	return prefix ? len >= n && !memcmp(id, name, n) : len == n && !memcmp(id, name, n);
+}
+
+/* A QUIC client's ALPN as the same client would offer it over TCP: HTTP/3
+ * (h3, and the drafts' h3-NN) is HTTP/2 or HTTP/1.1 there (RFC 9114 3.1),
+ * DNS over QUIC (doq, doq-i*) is DNS over TLS, "dot" (RFC 9250 4.1.1,
+ * RFC 7858); any other id is kept. */
+static void alpn_over_tcp(struct tls_alpn_list *out, const struct tls_alpn_list *in)
+{
+	unsigned i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < in->n; i++) {
+		const uint8_t *id = in->buf + in->id[i].off;
+		size_t len = in->id[i].len;
+
+		if (alpn_is(id, len, "h3", false) || alpn_is(id, len, "h3-", true)) {
+			alpn_add(out, "h2", 2);
+			alpn_add(out, "http/1.1", 8);
+		} else if (alpn_is(id, len, "doq", true)) {
+			alpn_add(out, "dot", 3);
+		} else {
+			alpn_add(out, (const char *)id, len);
+		}
+	}
+}
+
 void probe_offer_from_hello(struct probe_offer *o, int family, const uint8_t addr[16],
-			    uint16_t port, const struct tls_client_hello *ch)
+			    uint16_t port, const struct tls_client_hello *ch, bool quic)
 {
 	memset(o, 0, sizeof(*o));
 	o->family = family;
 	memcpy(o->addr, addr, 16);
 	o->port = port;
+	o->quic = quic;
 	o->has_sni = ch->has_sni;
 	memcpy(o->sni, ch->sni, sizeof(o->sni));
-	o->alpn = ch->alpn;
+	if (quic)
+		alpn_over_tcp(&o->alpn, &ch->alpn);
+	else
+		o->alpn = ch->alpn;
 	o->n_sigalgs = ch->n_sigalgs;
 	memcpy(o->sigalgs, ch->sigalgs, sizeof(o->sigalgs));
 	o->n_groups = ch->n_groups;
@@ -224,8 +277,8 @@ static int wait_fd(int fd, short events, uint64_t deadline)
 }
 
 /* A non-blocking connect to the destination; the socket or -errno. */
-static int connect_to(const struct probe_offer *o, uint32_t mark, uint64_t deadline,
-		      struct probe_result *r)
+static int connect_to(const struct probe_offer *o, uint16_t port, uint32_t mark,
+		      uint64_t deadline, struct probe_result *r)
 {
 	struct sockaddr_storage ss = { 0 };
 	socklen_t sl;
@@ -237,14 +290,14 @@ static int connect_to(const struct probe_offer *o, uint32_t mark, uint64_t deadl
 
 		a->sin6_family = AF_INET6;
 		memcpy(&a->sin6_addr, o->addr, 16);
-		a->sin6_port = htons(o->port);
+		a->sin6_port = htons(port);
 		sl = sizeof(*a);
 	} else {
 		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
 
 		a->sin_family = AF_INET;
 		memcpy(&a->sin_addr, o->addr, 4);
-		a->sin_port = htons(o->port);
+		a->sin_port = htons(port);
 		sl = sizeof(*a);
 	}
 	fd = socket(o->family == AF_INET6 ? AF_INET6 : AF_INET,
@@ -341,7 +394,13 @@ int probe_run(const struct probe_offer *o, const struct probe_config *cfg,
 	int fd, rc = 0;
 
 	memset(r, 0, sizeof(*r));
-	fd = connect_to(o, cfg->mark, deadline, r);
+	r->port = o->port;
+	fd = connect_to(o, r->port, cfg->mark, deadline, r);
+	if (fd < 0 && o->quic && r->status == PROBE_REFUSED && o->port != 443) {
+		/* nothing on TCP at the QUIC port: the HTTPS origin's */
+		r->port = 443;
+		fd = connect_to(o, r->port, cfg->mark, deadline, r);
+	}
 	if (fd < 0) {
 		rc = r->status == PROBE_ERROR ? fd : 0;
 		goto out;

@@ -10,6 +10,13 @@
  * server sent a CertificateRequest, and closes without application data (a
  * close_notify, then the socket). OpenSSL does the TLS.
  *
+ * A QUIC session is probed over TCP (`quic` in the offer): the same
+ * address, the QUIC port's number, then 443 when that port refuses TCP
+ * (the origin an HTTP/3 server advertises its QUIC port from), its ALPN
+ * mapped to TLS over TCP (h3 and h3-* to h2 and http/1.1, doq to dot). A
+ * server that speaks QUIC only fails the probe (refused, reset or timeout)
+ * and its sessions follow on_probe_failure: the probe has no QUIC stack.
+ *
  * probe_run() blocks the calling thread for at most the timeout: it is
  * meant for the prober's pool threads, never for a queue thread. A server
  * that closes first makes the probe's close_notify a write to a closed
@@ -30,6 +37,7 @@ struct probe_offer {
 	int family;                 /* AF_INET or AF_INET6 */
 	uint8_t addr[16];           /* network order; IPv4 in the first 4 bytes */
 	uint16_t port;
+	bool quic;                  /* the client's session is QUIC: probed over TCP */
 	bool has_sni;
 	char sni[256];
 	struct tls_alpn_list alpn;
@@ -40,9 +48,10 @@ struct probe_offer {
 	bool status_request;
 };
 
-/* Fills an offer from the destination and the client's (first) hello. */
+/* Fills an offer from the destination and the client's (first) hello;
+ * quic: the hello came in QUIC Initials (its ALPN is mapped, see above). */
 void probe_offer_from_hello(struct probe_offer *o, int family, const uint8_t addr[16],
-			    uint16_t port, const struct tls_client_hello *ch);
+			    uint16_t port, const struct tls_client_hello *ch, bool quic);
 
 enum probe_status {
 	PROBE_OK = 0,               /* the chain was read */
@@ -73,6 +82,7 @@ struct probe_result {
 	bool cert_request;          /* the server asked for a client certificate */
 	uint16_t version, suite;    /* negotiated, 0 when the handshake failed */
 	uint64_t latency_us;        /* from connect to the chain (or the failure) */
+	uint16_t port;              /* the TCP port that answered (a QUIC offer's may be 443) */
 };
 
 struct probe_config {

@@ -69,7 +69,7 @@ void prober_config_default(struct prober_config *c)
 static void offer_digest(const struct probe_offer *o, uint8_t out[32])
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	uint8_t head[1 + 16 + 2 + 1];
+	uint8_t head[1 + 16 + 2 + 1 + 1];
 	uint16_t nsni = o->has_sni ? (uint16_t)strnlen(o->sni, sizeof(o->sni)) : 0xffff;
 
 	head[0] = (uint8_t)o->family;
@@ -77,6 +77,7 @@ static void offer_digest(const struct probe_offer *o, uint8_t out[32])
 	head[17] = (uint8_t)(o->port >> 8);
 	head[18] = (uint8_t)o->port;
 	head[19] = o->status_request;
+	head[20] = o->quic;         /* probed over TCP, maybe at another port */
 	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
 	    EVP_DigestUpdate(md, head, sizeof(head)) != 1 ||
 	    EVP_DigestUpdate(md, &nsni, sizeof(nsni)) != 1 ||

@@ -429,3 +429,46 @@ Test(prober, the_cache_is_bounded_and_destinations_rate_limited)
 	server_stop(&sv);
 	prober_free(p);
 }
+
+static void alpn_put(struct tls_alpn_list *l, const char *id)
+{
+	size_t len = strlen(id);
+
+	memcpy(l->buf + l->used, id, len);
+	l->id[l->n].off = l->used;
+	l->id[l->n].len = (uint8_t)len;
+	l->n++;
+	l->used = (uint16_t)(l->used + len);
+}
+
+static bool alpn_at(const struct tls_alpn_list *l, unsigned i, const char *id)
+{
+	return i < l->n && l->id[i].len == strlen(id) &&
+	       !memcmp(l->buf + l->id[i].off, id, l->id[i].len);
+}
+
+/* A QUIC client's offer is probed over TCP: HTTP/3 becomes HTTP/2 and
+ * HTTP/1.1 (once, whatever drafts were offered), DNS over QUIC DNS over
+ * TLS, others kept; a TCP client's ALPN is kept as it is. */
+Test(probe, a_quic_offer_maps_its_alpn_to_tls_over_tcp)
+{
+	struct tls_client_hello ch = { .has_sni = true };
+	const uint8_t addr[16] = { 198, 18, 2, 2 };
+	struct probe_offer o;
+
+	snprintf(ch.sni, sizeof(ch.sni), "www.test.example");
+	alpn_put(&ch.alpn, "h3");
+	alpn_put(&ch.alpn, "h3-29");
+	alpn_put(&ch.alpn, "doq");
+	alpn_put(&ch.alpn, "x-own");
+	probe_offer_from_hello(&o, AF_INET, addr, 443, &ch, true);
+	cr_assert(o.quic);
+	cr_assert_eq(o.alpn.n, 4);
+	cr_assert(alpn_at(&o.alpn, 0, "h2") && alpn_at(&o.alpn, 1, "http/1.1"));
+	cr_assert(alpn_at(&o.alpn, 2, "dot") && alpn_at(&o.alpn, 3, "x-own"));
+	cr_assert_str_eq(o.sni, "www.test.example");
+	probe_offer_from_hello(&o, AF_INET, addr, 443, &ch, false);
+	cr_assert_not(o.quic);
+	cr_assert_eq(o.alpn.n, 4);
+	cr_assert(alpn_at(&o.alpn, 0, "h3") && alpn_at(&o.alpn, 1, "h3-29"));
+}

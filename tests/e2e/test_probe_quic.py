@@ -1,0 +1,183 @@
+"""tls13_certificates: probe for QUIC sessions, inline, in the namespace lab.
+
+QUIC hides the server's certificate as TLS 1.3 does (it comes in Handshake
+packets). The monitor probes the same server over TCP: the address the
+client chose, the QUIC port's number (then 443), the client's SNI, its
+ALPN mapped (h3 to h2, http/1.1). Debian's ngtcp2 example server
+(gtlsserver, GnuTLS) answers QUIC, and tls13_server.py (OpenSSL) TLS over
+TCP on the same address and port with the same certificate, as an HTTPS
+site serving both does. The server's datagrams from its Initial on are held
+in the kernel queue until the probe answers, then released or dropped:
+
+- a server with a certificate of the trusted lab CA passes (the client's
+  HTTP/3 download completes; only the missing OCSP staple is told, an
+  alert, so that the log shows the session), twice: the second verdict
+  from the cache;
+- a self-signed one is blocked, certificate.self_signed named, never
+  tls13_hidden: the client never gets the server's flight (no download);
+- a QUIC-only server (nothing on TCP at its address) fails the probe and
+  follows on_probe_failure (drop here), the probe's failure named.
+"""
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from lab import lab, skip_loudly  # noqa: F401
+from monitor_lab import SECAUDIT, Monitor, need_binaries, open_dir
+from test_probe_inline import SERVER, make_pki
+
+GOOD, SELF, QUIC_ONLY = 443, 8443, 9443
+TIMEOUT_MS = 3000
+
+RULES = """version: 1
+profiles:
+  strict:
+    action: reject
+    certificate:
+      ca_file: ca.pem
+      require_ocsp_staple: true
+      checks: {{ocsp_staple_missing: alert}}
+    tls13_certificates: probe
+  failclosed:
+    action: reject
+    certificate: {{ca_file: ca.pem}}
+    tls13_certificates: probe
+    on_probe_failure: drop
+zones:
+  - {{name: quic-only, profile: failclosed, match: {{ports: [{quic_only}]}}}}
+  - {{name: lab, profile: strict}}
+"""
+
+
+@pytest.fixture
+def gwq(lab, tmp_path):  # noqa: F811
+    need_binaries()
+    for b in ("gtlsclient", "gtlsserver"):
+        if not shutil.which(b):
+            skip_loudly(f"{b} missing (Debian ngtcp2-client / ngtcp2-server; "
+                        "scripts/install-deps.sh installs them)")
+    hosts = Path("/etc/netns", lab.ns("cli"))
+    with open_dir() as d:
+        make_pki(d)
+        www = Path(d, "www")
+        www.mkdir()
+        (www / "hello").write_text("hello over QUIC, its certificate probed\n")
+        lab.quic_logs = {}
+        # QUIC and TLS over TCP at one address and port, one certificate;
+        # the QUIC-only server at the server's IPv6 address, where nothing
+        # listens on TCP
+        for port, name, addr in ((GOOD, "good", lab.SRV4), (SELF, "self", lab.SRV4),
+                                 (QUIC_ONLY, "good", lab.SRV6)):
+            log = Path(d, f"quic.{port}")
+            lab.spawn("srv", "gtlsserver", "--no-quic-dump", "-d", www, addr, port,
+                      f"{d}/{name}.key", f"{d}/{name}.pem", stdout=open(log, "w"),
+                      stderr=open(log, "a"))
+            lab.quic_logs[port] = log
+            if port != QUIC_ONLY:
+                lab.spawn("srv", sys.executable, SERVER, f"{d}/{name}.pem", f"{d}/{name}.key",
+                          addr, str(port), f"{d}/done.{port}")
+                lab.wait_tcp_listen("srv", port)
+        deadline = time.monotonic() + 10
+        while len(lab.run("srv", "ss", "-Hlun").stdout.splitlines()) < 3:
+            assert time.monotonic() < deadline, "the QUIC servers did not start"
+            time.sleep(0.05)
+        hosts.mkdir(parents=True, exist_ok=True)
+        (hosts / "hosts").write_text(f"{lab.SRV4} good.lab.test self.lab.test\n"
+                                     f"{lab.SRV6} quic-only.lab.test\n")
+        rules = Path(d, "rules.yaml")
+        rules.write_text(RULES.format(quic_only=QUIC_ONLY))
+        chk = lab.run("gw", SECAUDIT, "rules", "check", rules, check=False)
+        assert chk.returncode == 0 and "warning" not in chk.stderr, chk.stdout + chk.stderr
+        log, sock = Monitor.paths(lab)
+        conf = Path(d, "monitor.yaml")
+        conf.write_text(f"version: 1\nrules: {rules}\nalert_log: {log}\nstats_socket: {sock}\n"
+                        f"probe: {{timeout_ms: {TIMEOUT_MS}, cache_ttl: 5m}}\n")
+        ports = f"{GOOD},{SELF},{QUIC_ONLY}"
+        lab.run("gw", SECAUDIT, "setup-gateway", "--apply", "--ports", ports, "--quic-ports",
+                ports)
+        lab.monitor = Monitor(lab, config=str(conf))
+        lab.dl = Path(d, "dl")
+        lab.dl.mkdir()
+        try:
+            yield lab
+        finally:
+            shutil.rmtree(hosts, ignore_errors=True)
+
+
+def quic_get(lab, name, port, timeout=6):
+    """gtlsclient fetches /hello from name:port over HTTP/3; the body it
+    saved, or None. The body is the server's answer after its handshake
+    completed: what the client got, not what it claims."""
+    for f in lab.dl.iterdir():
+        f.unlink()
+    lab.run("cli", "timeout", timeout + 2, "gtlsclient", "--no-quic-dump", "--no-http-dump",
+            f"--handshake-timeout={timeout}s", "--timeout=3s", "--download", lab.dl,
+            "--exit-on-all-streams-close", name, port, f"https://{name}:{port}/hello",
+            check=False, timeout=timeout + 10)
+    body = lab.dl / "hello"
+    return body.read_text() if body.exists() else None
+
+
+def events_for(mon, kind, sni, n=1, timeout=5):
+    deadline = time.monotonic() + timeout
+    while True:
+        hits = [e for e in mon.events(kind) if e.get("quic", {}).get("sni") == sni]
+        if len(hits) >= n or time.monotonic() > deadline:
+            return hits
+        time.sleep(0.05)
+
+
+def checks(alert):
+    return [(f["check"], f["action"]) for f in alert["secaudit"]["policy"]["failed"]]
+
+
+def test_trusted_quic_server_passes_then_from_cache(gwq):
+    mon = gwq.monitor
+    for n, cached in ((1, False), (2, True)):
+        assert quic_get(gwq, "good.lab.test", GOOD) == \
+            "hello over QUIC, its certificate probed\n"
+        # the log has an alert only: the missing staple (an alert), so
+        # the chain itself passed
+        ev = events_for(mon, "alert", "good.lab.test", n)
+        assert len(ev) == n, mon.events()
+        assert checks(ev[-1]) == [("certificate.ocsp_staple_missing", "alert")], ev[-1]
+        assert ev[-1]["alert"]["action"] == "allowed"
+        sec = ev[-1]["secaudit"]
+        assert sec["certificate"] == {"source": "probe", "cached": cached}, sec
+        assert sec["tls"]["server_chain"][0]["subject"] == "CN=good.lab.test", sec["tls"]
+    st = mon.stats()["probe"]
+    assert st["probes"] == 1 and st["cache_hits"] == 1, st
+    # the first session's flight waited for its probe; the cached one not
+    assert st["held_packets"] >= 1 and st["released_packets"] == st["held_packets"], st
+
+
+def test_self_signed_quic_server_blocked(gwq):
+    mon = gwq.monitor
+    assert quic_get(gwq, "self.lab.test", SELF) is None
+    hits = events_for(mon, "alert", "self.lab.test")
+    assert len(hits) == 1, mon.alerts()
+    a = hits[0]
+    assert a["app_proto"] == "quic" and a["alert"]["action"] == "blocked", a
+    names = [c for c, _ in checks(a)]
+    assert "certificate.self_signed" in names and "tls13_hidden" not in names, names
+    assert a["secaudit"]["certificate"] == {"source": "probe", "cached": False}
+    # the server answered the client; the gateway dropped what it sent
+    assert "con recv packet" in gwq.quic_logs[SELF].read_text()
+    st = mon.stats()
+    assert st["probe"]["held_packets"] >= 1, st["probe"]
+    assert st["rst_errors"] == 0, st      # UDP: no reset tried
+
+
+def test_quic_only_server_follows_on_probe_failure(gwq):
+    mon = gwq.monitor
+    assert quic_get(gwq, "quic-only.lab.test", QUIC_ONLY) is None
+    hits = events_for(mon, "alert", "quic-only.lab.test")
+    assert len(hits) == 1, mon.alerts()
+    a = hits[0]
+    assert a["alert"]["action"] == "blocked", a
+    failed = a["secaudit"]["policy"]["failed"]
+    assert [f["check"] for f in failed] == ["certificate.probe_failed"], failed
+    assert "refused" in failed[0]["observed"], failed
