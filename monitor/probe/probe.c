@@ -394,13 +394,10 @@ int probe_run(const struct probe_offer *o, const struct probe_config *cfg,
 	int fd, rc = 0;
 
 	memset(r, 0, sizeof(*r));
-	r->port = o->port;
-	fd = connect_to(o, r->port, cfg->mark, deadline, r);
-	if (fd < 0 && o->quic && r->status == PROBE_REFUSED && o->port != 443) {
+	fd = connect_to(o, o->port, cfg->mark, deadline, r);
+	if (fd < 0 && o->quic && r->status == PROBE_REFUSED && o->port != 443)
 		/* nothing on TCP at the QUIC port: the HTTPS origin's */
-		r->port = 443;
-		fd = connect_to(o, r->port, cfg->mark, deadline, r);
-	}
+		fd = connect_to(o, 443, cfg->mark, deadline, r);
 	if (fd < 0) {
 		rc = r->status == PROBE_ERROR ? fd : 0;
 		goto out;

@@ -82,7 +82,6 @@ struct probe_result {
 	bool cert_request;          /* the server asked for a client certificate */
 	uint16_t version, suite;    /* negotiated, 0 when the handshake failed */
 	uint64_t latency_us;        /* from connect to the chain (or the failure) */
-	uint16_t port;              /* the TCP port that answered (a QUIC offer's may be 443) */
 };
 
 struct probe_config {
