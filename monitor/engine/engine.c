@@ -71,9 +71,13 @@ void engine_config_default(struct engine_config *cfg)
 	};
 }
 
-static bool worth_logging(const struct tls_session *s)
+/* A TLS handshake was seen, or a Google QUIC CHLO (QUIC Crypto, no TLS). */
+static bool worth_logging(const struct engine_session *es)
 {
-	return s->is_tls && (s->n_client_hellos || s->n_server_hellos || s->n_alerts);
+	const struct tls_session *s = &es->tls;
+
+	return (s->is_tls && (s->n_client_hellos || s->n_server_hellos || s->n_alerts)) ||
+	       (es->quic && es->quic->gquic.n_hellos);
 }
 
 /* Logs the session once and releases what inspection held. */
@@ -81,7 +85,7 @@ static void end_inspection(struct engine *e, struct engine_session *es, uint64_t
 {
 	struct flow *f = es->flow;
 
-	if (!es->logged && es->has_tls && worth_logging(&es->tls)) {
+	if (!es->logged && es->has_tls && worth_logging(es)) {
 		e->n.tls_sessions++;
 		if (es->quic)
 			e->n.quic_sessions++;
@@ -591,7 +595,7 @@ static enum engine_verdict after_feed(struct engine *e, struct engine_session *e
 
 	if (bits)
 		report(e, es, d, bits, ts_us);
-	if (es->tls.is_tls)
+	if (es->tls.is_tls || (ev & QUIC_EV_GQUIC_HELLO))
 		es->has_tls = true;
 	if (ev & TLS_EV_NOT_TLS)
 		e->n.not_tls_flows++;

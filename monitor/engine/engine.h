@@ -118,7 +118,7 @@ struct engine_session {
 	enum engine_verdict verdict; /* the flow's verdict so far */
 	bool inspecting;             /* still in the handshake phase */
 	bool logged;                 /* session_end was called */
-	bool has_tls;                /* tls holds a session worth logging */
+	bool has_tls;                /* tls (or quic->gquic) holds a session worth logging */
 	void *user;                  /* the sink's per-flow state */
 	uint64_t anomalies;          /* every anomaly reported for the flow */
 	/* Set by the sink when its verdict can no longer change (the policy

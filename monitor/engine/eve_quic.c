@@ -3,6 +3,9 @@
  */
 #include "engine/eve_quic.h"
 
+#include <string.h>
+
+#include "tls/fingerprint.h"
 #include "tls/tls_names.h"
 
 /* Suricata names the extensions IANA had registered up to 59, and two
@@ -68,6 +71,34 @@ static void put_fp(struct json *j, const char *key, const char *md5, const struc
 	json_object_end(j);
 }
 
+/* Google QUIC: the CHLO's user agent, and each CHLO's CYU fingerprint
+ * (its version and tags, MD5) for the versions Suricata gives one. */
+static void put_gquic(struct json *j, const struct gquic_facts *g)
+{
+	char cyu[GQUIC_CYU_LEN], md5[FP_MD5_HEX];
+	uint32_t i;
+	bool open = false;
+
+	if (g->has_ua)
+		json_kv_str(j, "ua", g->ua);
+	for (i = 0; i < g->n_hellos && i < GQUIC_MAX_HELLOS; i++) {
+		if (!gquic_cyu_string(g->version, &g->hello[i], cyu) ||
+		    !fp_md5_hex(cyu, strlen(cyu), md5))
+			continue;
+		if (!open) {
+			json_key(j, "cyu");
+			json_array_begin(j);
+			open = true;
+		}
+		json_object_begin(j);
+		json_kv_str(j, "hash", md5);
+		json_kv_str(j, "string", cyu);
+		json_object_end(j);
+	}
+	if (open)
+		json_array_end(j);
+}
+
 void eve_quic_fields(struct json *j, const struct engine_session *es, const struct eve_fp *fp)
 {
 	const struct tls_session *s = &es->tls;
@@ -81,6 +112,9 @@ void eve_quic_fields(struct json *j, const struct engine_session *es, const stru
 	json_kv_str(j, "version", version);
 	if (ch && ch->has_sni)
 		json_kv_str(j, "sni", ch->sni);
+	else if (!ch && es->quic->gquic.has_sni)
+		json_kv_str(j, "sni", es->quic->gquic.sni);
+	put_gquic(j, &es->quic->gquic);
 	if (ch && fp->ch[0].ja3)
 		put_fp(j, "ja3", fp->ch[0].ja3_md5, fp, fp->ch[0].ja3_off, fp->ch[0].ja3_len);
 	if (s->n_server_hellos && fp->sh[last].ok)
@@ -139,6 +173,8 @@ void eve_quic_extra(struct json *j, const struct quic_session *q)
 	json_kv_uint(j, "version_negotiation", q->version_negotiation);
 	json_kv_uint(j, "restarts", q->restarts);
 	json_kv_uint(j, "hellos_replaced", q->hellos_replaced);
+	if (q->gquic.n_hellos)
+		json_kv_uint(j, "gquic_chlos", q->gquic.n_hellos);
 	if (q->n_vn_versions) {
 		json_key(j, "offered_versions");
 		json_array_begin(j);

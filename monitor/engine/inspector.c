@@ -118,6 +118,8 @@ static void policy_flow_of(const struct inspector *in, const struct engine_sessi
 	pf->anomalies = es->anomalies;
 	pf->cache = in->cache;
 	pf->pre = &es->pre;
+	if (es->quic && es->quic->gquic.n_hellos)
+		pf->gquic = &es->quic->gquic;
 }
 
 static enum engine_verdict verdict_of(enum policy_action a)

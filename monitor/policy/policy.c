@@ -23,6 +23,7 @@
 #include "tls/fingerprint.h"
 #include "policy/rules.h"
 #include "policy/sessioncache.h"
+#include "quic/quic.h"
 #include "tls/tls_names.h"
 #include "x509/x509.h"
 
@@ -163,10 +164,19 @@ static bool ports_have(const struct policy_ports *pp, uint16_t port)
 	return false;
 }
 
+/* The server name the client asked for: its ClientHello's, or its
+ * Google QUIC CHLO's; NULL when none. */
+static const char *sni_of(const struct policy_flow *f, const struct tls_session *s)
+{
+	if (s->n_client_hellos)
+		return s->client_hello[0].has_sni ? s->client_hello[0].sni : NULL;
+	return f->gquic && f->gquic->has_sni ? f->gquic->sni : NULL;
+}
+
 static uint16_t choose_zone(const struct policy *p, const struct policy_flow *f,
 			    const struct tls_session *s)
 {
-	const struct tls_client_hello *ch = s->n_client_hellos ? &s->client_hello[0] : NULL;
+	const char *sni = sni_of(f, s);
 	size_t i;
 
 	for (i = 0; i < p->n_zones; i++) {
@@ -180,7 +190,7 @@ static uint16_t choose_zone(const struct policy *p, const struct policy_flow *f,
 			continue;
 		if (z->ports.n && !ports_have(&z->ports, f->server_port))
 			continue;
-		if (z->match_sni && !(ch && ch->has_sni && policy_strset_has(&z->sni, ch->sni)))
+		if (z->match_sni && !(sni && policy_strset_has(&z->sni, sni)))
 			continue;
 		return (uint16_t)(i + 1);
 	}
@@ -370,6 +380,31 @@ static void alpn_offered(const struct ectx *e, const struct tls_client_hello *ch
 	}
 	failed(e, POLICY_CHK_ALPN_NOT_ALLOWED, -1, "QUIC ALPN offered: %s%s", a->n ? id : "none",
 	       a->n > 1 ? " ... (none allowed)" : "");
+}
+
+/*
+ * A Google QUIC CHLO (quic/gquic.h): QUIC Crypto, not TLS. What the policy
+ * can judge of it is its server name (zone, lists, a missing SNI); a
+ * profile that lists the TLS versions it allows refuses a handshake that
+ * is none of them. The server answers encrypted: nothing more will come.
+ */
+static void stage_gquic(const struct ectx *e)
+{
+	const struct gquic_facts *g = e->flow->gquic;
+	char v[9];
+
+	if (pending(e, POLICY_CHK_MISSING_SNI)) {
+		if (!g->has_sni)
+			failed(e, POLICY_CHK_MISSING_SNI, -1, "no SNI tag in the CHLO");
+		else
+			judged(e, POLICY_CHK_MISSING_SNI);
+	}
+	list_check(e, POLICY_CHK_SNI_DENIED, POLICY_CHK_SNI_NOT_ALLOWED, &e->pr->sni_deny,
+		   &e->pr->sni_allow, e->pr->has_sni_allow, g->has_sni ? g->sni : NULL, "SNI");
+	if (pending(e, POLICY_CHK_VERSION)) {
+		quic_version_str(g->version, v);
+		failed(e, POLICY_CHK_VERSION, -1, "Google QUIC %s (QUIC Crypto, not TLS)", v);
+	}
 }
 
 static void stage_client_hello(const struct ectx *e)
@@ -976,7 +1011,7 @@ static enum policy_action evaluate(const struct policy *p, const struct policy_f
 	if (!st->zone) {
 		uint16_t z;
 
-		if (!s->n_client_hellos && !end && !(new_ev & PRETLS_EV_FACTS))
+		if (!s->n_client_hellos && !flow->gquic && !end && !(new_ev & PRETLS_EV_FACTS))
 			return st->action;
 		/* Facts of a STARTTLS exchange, before any ClientHello: the
 		 * zone is chosen now (without SNI) only if its profile judges
@@ -989,17 +1024,18 @@ static enum policy_action evaluate(const struct policy *p, const struct policy_f
 	}
 	e.pr = &p->profiles[p->zones[st->zone - 1].profile];
 	stage_starttls(&e);
-	if (s->quic && e.pr->quic_allow) {
+	if ((s->quic || flow->gquic) && e.pr->quic_allow) {
 		st->final = true;
 		return st->action;
 	}
-	if (s->quic && pending(&e, POLICY_CHK_QUIC))
-		failed(&e, POLICY_CHK_QUIC, -1, "QUIC %s%s", s->n_client_hellos &&
-		       s->client_hello[0].has_sni ? "to " : "",
-		       s->n_client_hellos ? s->client_hello[0].sni : "");
+	if ((s->quic || flow->gquic) && pending(&e, POLICY_CHK_QUIC))
+		failed(&e, POLICY_CHK_QUIC, -1, "QUIC %s%s", sni_of(flow, s) ? "to " : "",
+		       sni_of(flow, s) ? sni_of(flow, s) : "");
 	stage_anomalies(&e, not_tls);
 	if (s->n_client_hellos)
 		stage_client_hello(&e);
+	else if (flow->gquic)
+		stage_gquic(&e);
 	if (s->n_client_hellos && (ev & TLS_EV_SERVER_HELLO) && s->n_server_hellos) {
 		stage_server_hello(&e);
 		tls13 = s->version >= 0x0304 || (s->version >> 8) == 0x7f;

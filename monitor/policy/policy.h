@@ -26,6 +26,7 @@
 
 #include "app/pretls.h"
 #include "json.h"
+#include "quic/gquic.h"
 #include "tls/tls.h"
 
 struct policy;
@@ -79,6 +80,11 @@ struct policy_flow {
 	struct sessioncache *cache;
 	/* The clear-text exchange before TLS (STARTTLS), or NULL. */
 	const struct pretls *pre;
+	/* A Google QUIC connection's CHLO facts (QUIC Crypto: no TLS hello),
+	 * or NULL: its server name meets the zones and lists as a
+	 * ClientHello's does, the profile's `quic` setting applies, and a
+	 * profile that lists TLS versions refuses it (not TLS). */
+	const struct gquic_facts *gquic;
 };
 
 #define POLICY_MAX_FAILURES 16

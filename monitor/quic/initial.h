@@ -6,7 +6,7 @@
  * client's Destination Connection ID and a salt fixed by the version, so an
  * observer can read them: this module derives those keys (OpenSSL HKDF) and
  * removes header protection (AES-ECB or ChaCha20) and packet protection
- * (AES-GCM or ChaCha20-Poly1305; the Initials' is AES-128-GCM). It knows QUIC v1, v2 and the IETF drafts 23-34. Pure: no
+ * (AES-GCM or ChaCha20-Poly1305; the Initials' is AES-128-GCM). It knows QUIC v1, v2, the IETF drafts 23-34 and Google's Q050, T050 and T051. Pure: no
  * I/O, no globals; each call allocates and frees its own OpenSSL contexts.
  */
 #ifndef SECAUDIT_QUIC_INITIAL_H
@@ -36,7 +36,8 @@ struct quic_keys {
 	uint8_t hp[32];
 };
 
-/* True for the versions whose Initial salt is known (v1, v2, drafts 23-34). */
+/* True for the versions whose Initial salt is known (v1, v2, drafts 23-34,
+ * Q050, T050, T051). */
 bool quic_version_known(uint32_t version);
 /* The packet type of a long header's first byte for a known version. */
 enum quic_long_type quic_long_type(uint32_t version, uint8_t first);

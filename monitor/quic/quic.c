@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cursor.h"
+#include "quic/varint.h"
 #include "tls/keylog.h"
 
 #define HDR_LONG   0x80
@@ -47,27 +48,11 @@ static void flag(struct quic_session *q, enum anomaly a)
 
 void quic_version_str(uint32_t version, char out[9])
 {
-	snprintf(out, 9, "%x", version);
-}
-
-/* RFC 9000 16: the two high bits of the first byte give the length. */
-static bool varint(struct cursor *c, uint64_t *v)
-{
-	uint8_t b;
-	unsigned n, i;
-
-	if (!cur_peek_u8(c, 0, &b))
-		return false;
-	n = 1u << (b >> 6);
-	if (cur_left(c) < n)
-		return false;
-	cur_u8(c, &b);
-	*v = b & 0x3f;
-	for (i = 1; i < n; i++) {
-		cur_u8(c, &b);
-		*v = *v << 8 | b;
-	}
-	return true;
+	if (version == 0x51303339u || gquic_version_plain(version))
+		snprintf(out, 9, "%c%c%c%c", (char)(version >> 24), (char)(version >> 16),
+			 (char)(version >> 8), (char)version);
+	else
+		snprintf(out, 9, "%x", version);
 }
 
 bool quic_starts_connection(const uint8_t *dgram, size_t len, bool *from_client)
@@ -76,6 +61,10 @@ bool quic_starts_connection(const uint8_t *dgram, size_t len, bool *from_client)
 	uint32_t version;
 	uint8_t first;
 
+	if (gquic_starts_connection(dgram, len)) {
+		*from_client = true;
+		return true;
+	}
 	if (!cur_u8(&c, &first) || !(first & HDR_LONG) || !cur_u32(&c, &version))
 		return false;
 	if (version == 0) {
@@ -114,6 +103,7 @@ struct deliver_ctx {
 	bool check;         /* frames() only compares CRYPTO data: differs */
 	bool differs;
 	unsigned ev;
+	bool google;        /* T050/T051: Google QUIC's frame types */
 };
 
 static void deliver(void *arg, const uint8_t *data, size_t len)
@@ -151,25 +141,34 @@ static void frames(struct quic_session *q, struct deliver_ctx *d, struct cursor 
 	const uint8_t *data;
 
 	while (cur_left(&c)) {
-		if (!varint(&c, &type))
+		if (!quic_varint(&c, &type))
 			goto bad;
+		/* T050/T051 carry TLS in Google QUIC's frames: CRYPTO is 0x08,
+		 * PING 0x07; its other frames (ACK, STOP_WAITING...) are laid
+		 * out otherwise and carry no handshake bytes: stop there. */
+		if (d->google && type == 0x08)
+			type = 0x06;
+		else if (d->google && type == 0x07)
+			type = 0x01;
+		else if (d->google && type != 0x00)
+			return;
 		switch (type) {
 		case 0x00: /* PADDING */
 		case 0x01: /* PING */
 			break;
 		case 0x02: /* ACK: largest, delay, range count, first range, ranges */
 		case 0x03: /* ACK with ECN counts */
-			if (!varint(&c, &v) || !varint(&c, &v) || !varint(&c, &count) ||
-			    !varint(&c, &v) || count > cur_left(&c))
+			if (!quic_varint(&c, &v) || !quic_varint(&c, &v) || !quic_varint(&c, &count) ||
+			    !quic_varint(&c, &v) || count > cur_left(&c))
 				goto bad;
 			for (i = 0; i < count; i++)
-				if (!varint(&c, &v) || !varint(&c, &v))
+				if (!quic_varint(&c, &v) || !quic_varint(&c, &v))
 					goto bad;
-			if (type == 0x03 && (!varint(&c, &v) || !varint(&c, &v) || !varint(&c, &v)))
+			if (type == 0x03 && (!quic_varint(&c, &v) || !quic_varint(&c, &v) || !quic_varint(&c, &v)))
 				goto bad;
 			break;
 		case 0x06: /* CRYPTO: offset, length, data */
-			if (!varint(&c, &off) || !varint(&c, &n) || n > cur_left(&c) ||
+			if (!quic_varint(&c, &off) || !quic_varint(&c, &n) || n > cur_left(&c) ||
 			    !cur_bytes(&c, &data, (size_t)n))
 				goto bad;
 			if (d->check)
@@ -179,7 +178,7 @@ static void frames(struct quic_session *q, struct deliver_ctx *d, struct cursor 
 				crypto_frame(q, d, off, data, (size_t)n);
 			break;
 		case 0x1c: /* CONNECTION_CLOSE: error, frame type, reason */
-			if (!varint(&c, &v) || !varint(&c, &off) || !varint(&c, &n) ||
+			if (!quic_varint(&c, &v) || !quic_varint(&c, &off) || !quic_varint(&c, &n) ||
 			    n > cur_left(&c) || !cur_skip(&c, (size_t)n))
 				goto bad;
 			if (d->check)
@@ -300,6 +299,25 @@ static void another_hello(struct quic_session *q, struct tls_session *tls)
 	q->hellos_replaced++;
 }
 
+/* What reading a client's gQUIC frames gave (gquic.h's bits): the
+ * milestone, anomalies, and a CHLO that named another server than the one
+ * before, which is judged afresh as a replaced IETF hello is. */
+static void gquic_read(struct quic_session *q, struct deliver_ctx *d, unsigned r)
+{
+	if (r & GQUIC_BAD_PKT)
+		flag(q, ANOM_QUIC_INVALID_PACKET);
+	if (r & GQUIC_BAD_FRAME)
+		flag(q, ANOM_QUIC_INVALID_FRAME);
+	if (!(r & GQUIC_HELLO))
+		return;
+	d->ev |= QUIC_EV_GQUIC_HELLO;
+	if (q->gquic.sni_changed) {
+		q->gquic.sni_changed = false;
+		flag(q, ANOM_QUIC_CRYPTO_OVERLAP_DIFF);
+		q->hellos_replaced++;
+	}
+}
+
 /*
  * Decrypts one Initial packet (pkt_len bytes at pkt, packet number at
  * pn_off) and reads its frames. The keys come from the client's first
@@ -339,6 +357,7 @@ static void initial_packet(struct quic_session *q, struct deliver_ctx *d, uint32
 		flag(q, ANOM_QUIC_FAILED_DECRYPT);
 		goto out;
 	}
+	d->google = version == GQUIC_T050 || version == GQUIC_T051;
 	if (d->dir == TLS_TO_SERVER && q->restart_pending && q->initial[TLS_TO_SERVER])
 		restart(q, d->tls, dcid, dcid_len, scid, scid_len);
 	if (d->dir == TLS_TO_SERVER && !q->server_hello && q->crypto[TLS_TO_SERVER].cap) {
@@ -357,7 +376,10 @@ static void initial_packet(struct quic_session *q, struct deliver_ctx *d, uint32
 	}
 	if ((int64_t)pn > q->largest_pn[d->dir])
 		q->largest_pn[d->dir] = (int64_t)pn;
-	frames(q, d, cur_make(payload, payload_len));
+	if (version != GQUIC_Q050)
+		frames(q, d, cur_make(payload, payload_len));
+	else if (d->dir == TLS_TO_SERVER)
+		gquic_read(q, d, gquic_frames(&q->gquic, version, payload, payload_len));
 out:
 	if (copy != stack)
 		free(copy);
@@ -493,14 +515,14 @@ static bool long_packet(struct quic_session *q, struct deliver_ctx *d, struct cu
 		*c = cur_make(NULL, 0);
 		return true;
 	case QUIC_INITIAL:
-		if (!varint(&hdr, &token_len) || token_len > cur_left(&hdr) ||
+		if (!quic_varint(&hdr, &token_len) || token_len > cur_left(&hdr) ||
 		    !cur_skip(&hdr, (size_t)token_len))
 			goto bad;
 		break;
 	default:
 		break;
 	}
-	if (!varint(&hdr, &length) || length > cur_left(&hdr))
+	if (!quic_varint(&hdr, &length) || length > cur_left(&hdr))
 		goto bad;
 	pn_off = (size_t)(cur_ptr(&hdr) - start);
 	switch (quic_long_type(version, first)) {
@@ -523,32 +545,47 @@ bad:
 	return false;
 }
 
-unsigned quic_feed(struct quic_session *q, struct tls_session *tls, enum tls_dir dir,
-		   const uint8_t *dgram, size_t len)
+/* RFC 9000 12.2: long header packets may be coalesced; a short header
+ * packet can only be the last; senders may pad the datagram with zeros
+ * after the last packet. */
+static void packets(struct quic_session *q, struct deliver_ctx *d, struct cursor c)
 {
-	struct deliver_ctx d = { tls, dir, false, false, false, 0 };
-	struct cursor c = cur_make(dgram, len);
 	uint8_t first;
 
-	/* RFC 9000 12.2: long header packets may be coalesced; a short
-	 * header packet can only be the last; senders may pad the datagram
-	 * with zeros after the last packet. */
 	while (cur_peek_u8(&c, 0, &first)) {
 		if (!(first & HDR_LONG)) {
 			if (first & HDR_FIXED)
-				q->short_hdr[dir]++;
+				q->short_hdr[d->dir]++;
 			break;
 		}
-		if (!long_packet(q, &d, &c))
+		if (!long_packet(q, d, &c))
 			break;
-		if ((d.ev & TLS_EV_SERVER_HELLO) && !q->server_hello) {
+		if ((d->ev & TLS_EV_SERVER_HELLO) && !q->server_hello) {
 			/* The rest of the handshake is in Handshake packets,
 			 * the next of them maybe in this datagram. */
 			q->server_hello = true;
-			tls->encrypted[0] = tls->encrypted[1] = true;
+			d->tls->encrypted[0] = d->tls->encrypted[1] = true;
 			quic_crypto_free(&q->crypto[0]);
 			quic_crypto_free(&q->crypto[1]);
 		}
+	}
+}
+
+unsigned quic_feed(struct quic_session *q, struct tls_session *tls, enum tls_dir dir,
+		   const uint8_t *dgram, size_t len)
+{
+	struct deliver_ctx d = { .tls = tls, .dir = dir };
+	uint32_t version;
+
+	if (q->gquic.n_hellos && dir == TLS_TO_CLIENT)
+		q->server_hello = true; /* QUIC Crypto: encrypted from here on */
+	if (dir == TLS_TO_SERVER && gquic_starts_connection(dgram, len)) {
+		/* Q043-Q046: one packet per datagram, its CHLO in the clear */
+		gquic_read(q, &d, gquic_packet(&q->gquic, dgram, len, &version));
+		if (!q->first_version)
+			q->first_version = version;
+	} else {
+		packets(q, &d, cur_make(dgram, len));
 	}
 	/* Encrypted for the observer: at the ServerHello without the key
 	 * log's secrets; with them once the server's flight was read, or

@@ -30,6 +30,13 @@
  * the key log's secrets, only once the server's Finished was read (or its
  * Handshake packets did not open).
  *
+ * Google QUIC (quic/gquic.h): a Q043-Q046 client datagram's CHLO is read in
+ * the clear, a Q050 one from its decrypted Initial; its facts go to the
+ * session's gquic field, not to the TLS session (QUIC Crypto is not TLS),
+ * and quic_feed() reports QUIC_EV_GQUIC_HELLO. A later CHLO naming another
+ * server counts as a replaced hello, as for IETF QUIC. T050 and T051 carry
+ * TLS in IETF-style Initials and are read as the drafts are.
+ *
  * Ownership: the session owns its buffers; quic_session_free() releases
  * them. The TLS session passed to quic_feed() is the caller's.
  */
@@ -41,10 +48,15 @@
 #include <stdint.h>
 
 #include "quic/crypto.h"
+#include "quic/gquic.h"
 #include "quic/initial.h"
 #include "tls/tls.h"
 
 #define QUIC_MAX_VN_VERSIONS 8
+
+/* quic_feed(): a Google QUIC CHLO was read (gquic facts changed); beside
+ * the TLS_EV_* bits, as PRETLS_EV_FACTS is. */
+#define QUIC_EV_GQUIC_HELLO 0x4000u
 
 struct quic_session {
 	/* facts */
@@ -66,10 +78,12 @@ struct quic_session {
 	uint32_t vn_versions[QUIC_MAX_VN_VERSIONS];
 	bool connection_close[2];      /* CONNECTION_CLOSE in an Initial, per sender */
 	uint64_t close_error[2];       /* its error code */
-	bool server_hello;             /* the server's hello was read */
+	bool server_hello;             /* the server's hello was read (gQUIC
+					* QUIC Crypto: the server answered) */
 	uint32_t restarts;             /* handshakes read afresh after a VN or Retry */
 	uint32_t hellos_replaced;      /* client hellos that disagreed with the one before */
 	uint64_t anomalies;            /* enum anomaly bits not yet taken */
+	struct gquic_facts gquic;      /* Google QUIC's CHLOs (Q043-Q050) */
 	/* private */
 	bool keyed;                    /* keys[] hold keys of keyed_version */
 	bool restart_pending;          /* a VN or Retry came: the next hello restarts */
@@ -94,7 +108,7 @@ void quic_session_free(struct quic_session *q);
 /*
  * One UDP datagram's payload sent in direction dir. Returns the TLS_EV_*
  * milestones it completed (tls_feed_handshake's, plus TLS_EV_ENCRYPTED at
- * the ServerHello). Never fails: malformed input sets anomaly bits
+ * the ServerHello, and QUIC_EV_GQUIC_HELLO). Never fails: malformed input sets anomaly bits
  * (quic.invalid_packet, quic.failed_decrypt, quic.invalid_frame,
  * quic.crypto_overlap_different_data, quic.crypto_frag_too_long) and skips
  * what cannot be read.
@@ -115,7 +129,8 @@ uint64_t quic_take_anomalies(struct quic_session *q);
 bool quic_starts_connection(const uint8_t *dgram, size_t len, bool *from_client);
 
 /* "1", "ff00001d", "6b3343cf": the version as Suricata writes quic.version
- * (lower-case hex without leading zeros). out holds 9 bytes. */
+ * (lower-case hex without leading zeros; the gQUIC versions it knows, Q039
+ * and Q043-Q046, by name: "Q043"). out holds 9 bytes. */
 void quic_version_str(uint32_t version, char out[9]);
 
 #endif

@@ -105,10 +105,15 @@ static void text_dec_list(struct fp_text *t, const uint16_t *v, size_t n, size_t
 	}
 }
 
+bool fp_md5_hex(const char *text, size_t len, char md5[FP_MD5_HEX])
+{
+	return digest_hex(DIGEST_MD5, text, len, md5, FP_MD5_HEX - 1);
+}
+
 /* The text is complete, hashed, and appended to str; false if MD5 failed. */
 static bool finish_md5(const struct fp_text *t, struct buf *str, char md5[FP_MD5_HEX])
 {
-	if (!digest_hex(DIGEST_MD5, t->s, t->len, md5, FP_MD5_HEX - 1))
+	if (!fp_md5_hex(t->s, t->len, md5))
 		return false;
 	buf_put(str, t->s, t->len);
 	return true;

@@ -22,6 +22,10 @@
  * str->oom (md5 is still right). Thread-safe; no allocation of its own
  * beyond str. */
 bool fp_ja3(const struct tls_client_hello *ch, struct buf *str, char md5[FP_MD5_HEX]);
+/* The MD5 of len bytes of text in lower-case hex (JA3's hash, and the
+ * CYU fingerprint's of a Google QUIC CHLO). False when OpenSSL offers no
+ * MD5. Thread-safe. */
+bool fp_md5_hex(const char *text, size_t len, char md5[FP_MD5_HEX]);
 /* JA3S: "771,49200,65281-11-35-23" and its MD5; same contract as fp_ja3
  * (false only when MD5 is unavailable). */
 bool fp_ja3s(const struct tls_server_hello *sh, struct buf *str, char md5[FP_MD5_HEX]);

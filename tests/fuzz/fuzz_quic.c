@@ -1,7 +1,8 @@
 /*
  * fuzz_quic: the QUIC decoder fed one connection's datagrams.
  *
- * Input: mode u8 (bit 0: v2 instead of v1 for built packets), then
+ * Input: mode u8 (the version of built packets: bit 0 v2, bit 1 Google's
+ * Q050, whose frames hold QUIC Crypto CHLOs, bit 2 T051; else v1), then
  * datagrams: u16 header (bit 15: 0 client to server, 1 server to client;
  * bit 14: build; bits 0-13: length), then that many bytes (a short last one
  * takes what is left). A plain datagram goes to quic_feed() as it is. A
@@ -11,8 +12,10 @@
  * the frame parser, CRYPTO reassembly and the TLS parser past the AEAD
  * check they would otherwise never pass.
  *
- * Checked: each milestone is reported once; the counters stay within their
- * arrays; memory is released (ASan).
+ * Plain datagrams reach Google QUIC's Q043-Q046 CHLO reader too.
+ *
+ * Checked: each milestone is reported once (a gQUIC CHLO may come again);
+ * the counters stay within their arrays; memory is released (ASan).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -69,7 +72,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	version = (data[0] & 1) ? QUIC_V2 : QUIC_V1;
+	version = (data[0] & 2) ? GQUIC_Q050 : (data[0] & 4) ? GQUIC_T051 :
+		  (data[0] & 1) ? QUIC_V2 : QUIC_V1;
 	quic_session_init(&q);
 	tls_session_init(&s, NULL);
 	while (off + 2 <= size) {
@@ -86,6 +90,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else {
 			ev = quic_feed(&q, &s, dir, data + off, len);
 		}
+		ev &= ~QUIC_EV_GQUIC_HELLO;
 		FUZZ_CHECK((ev & seen) == 0, "milestones %#x reported again", ev & seen);
 		seen |= ev;
 		off += len;
@@ -100,6 +105,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(q.crypto[0].delivered <= QUIC_CRYPTO_MAX && q.crypto[1].delivered <= QUIC_CRYPTO_MAX,
 		   "CRYPTO streams of %u and %u bytes", (unsigned)q.crypto[0].delivered,
 		   (unsigned)q.crypto[1].delivered);
+	FUZZ_CHECK(memchr(q.gquic.sni, 0, sizeof(q.gquic.sni)) &&
+		   memchr(q.gquic.ua, 0, sizeof(q.gquic.ua)), "SNI or UAID not NUL-terminated");
+	for (unsigned i = 0; i < q.gquic.n_hellos && i < GQUIC_MAX_HELLOS; i++)
+		FUZZ_CHECK(q.gquic.hello[i].n_tags <= GQUIC_MAX_TAGS, "%u tags",
+			   (unsigned)q.gquic.hello[i].n_tags);
 	quic_session_free(&q);
 	tls_session_free(&s);
 	return 0;

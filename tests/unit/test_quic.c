@@ -67,9 +67,12 @@ Test(quic_initial, versions_and_types)
 	cr_expect(quic_version_known(0xff00001bu));  /* draft-27 */
 	cr_expect(quic_version_known(0xff000022u));  /* draft-34 */
 	cr_expect(!quic_version_known(0xff000016u)); /* draft-22: other salt */
-	cr_expect(!quic_version_known(0x51303530u)); /* Google Q050 */
+	cr_expect(quic_version_known(0x51303530u));  /* Google Q050, T050, T051 */
+	cr_expect(quic_version_known(0x54303530u));
+	cr_expect(quic_version_known(0x54303531u));
+	cr_expect(!quic_version_known(0x51303436u)); /* Q046: not protected */
 	cr_expect(!quic_version_known(0));
-	cr_expect_eq(quic_initial_keys(0x51303530u, cid, 8, false, &k), -EINVAL);
+	cr_expect_eq(quic_initial_keys(0x51303436u, cid, 8, false, &k), -EINVAL);
 	cr_expect_eq(quic_initial_keys(QUIC_V1, cid, 21, false, &k), -EINVAL);
 	/* RFC 9000 17.2 table 5, RFC 9369 3.2 */
 	cr_expect_eq(quic_long_type(QUIC_V1, 0xc3), QUIC_INITIAL);
