@@ -18,6 +18,9 @@
  * packet and mark the connection denied (the kernel drops the rest of the
  * flow), reject also resets both ends; a flow whose inspection is over is
  * marked accepted, so the kernel stops queueing it (engine_last_decided).
+ * The packets already queued behind a refused flow's deciding one are
+ * dropped as repeats (engine_last_repeated): no second reset, counted as
+ * verdicts.drop_repeated, not as refusals.
  *
  * Reload (SIGHUP): the main thread reads the configuration file again and
  * applies the command line over it, as at start, then compiles the rules it
@@ -87,6 +90,7 @@
 struct worker_counts {
 	uint64_t packets, accept, accept_flow, drop_flow, rejects, rsts_sent, rst_errors;
 	uint64_t evasion_drops;          /* packets dropped alone (evasion) */
+	uint64_t drop_repeated;          /* packets of flows refused before them */
 	uint64_t log_errors;
 	struct inspector_counters in;
 	struct inspector_probe_counters probe;
@@ -201,6 +205,14 @@ static int on_packet(void *arg, struct nfqueue_packet *p)
 		return inspector_hold(w->in, p->id, p->mark) == 0 ? NFQUEUE_HOLD : NFQUEUE_DROP;
 	}
 	decided = engine_last_decided(inspector_engine(w->in));
+	/* A packet of a flow refused before it (queued behind the deciding
+	 * one, or sent again before the mark applied): dropped as its flow
+	 * was, its resets sent and its refusal counted already. */
+	if (v != ENGINE_ACCEPT && engine_last_repeated(inspector_engine(w->in))) {
+		w->n.drop_repeated++;
+		flush_log(w);
+		return NFQUEUE_DROP_FLOW;
+	}
 	/* Evasion: a packet the receiver would discard is dropped alone; a
 	 * conflicting copy leaves with the judged bytes. */
 	act = engine_last_action(inspector_engine(w->in), &p->new_data, &p->new_len);
@@ -401,6 +413,7 @@ static void counts_json(struct json *j, const struct worker_counts *c)
 	json_kv_uint(j, "drop_flow", c->drop_flow);
 	json_kv_uint(j, "reject", c->rejects);
 	json_kv_uint(j, "drop_packet", c->evasion_drops);
+	json_kv_uint(j, "drop_repeated", c->drop_repeated);
 	json_object_end(j);
 	evasion_json(j, &c->eng);
 	json_kv_uint(j, "alerts", c->in.alerts);
@@ -419,6 +432,7 @@ static void add_counts(struct worker_counts *t, const struct worker_counts *c)
 	t->drop_flow += c->drop_flow;
 	t->rejects += c->rejects;
 	t->evasion_drops += c->evasion_drops;
+	t->drop_repeated += c->drop_repeated;
 	t->eng.evasion_dropped += c->eng.evasion_dropped;
 	t->eng.evasion_rewritten += c->eng.evasion_rewritten;
 	t->eng.csum_checked += c->eng.csum_checked;

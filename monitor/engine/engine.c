@@ -24,6 +24,7 @@ struct engine {
 	uint64_t latest_us;         /* the latest packet time seen */
 	uint64_t index;             /* the number of the packet being handled */
 	bool last_decided;
+	bool last_repeated;         /* the last packet's flow was refused before it */
 	bool last_from_server;      /* the last packet's sender is its flow's server */
 	struct engine_counters n;
 	engine_syn_fn syn_fn;       /* NULL: every flow's SYN is shown, or none */
@@ -105,6 +106,18 @@ static void end_inspection(struct engine *e, struct engine_session *es, uint64_t
 	es->has_tls = false;
 }
 
+/* Frees the flow's session (its inspection ended). */
+static void session_free(struct engine *e, struct flow *f)
+{
+	struct engine_session *es = f->app;
+
+	if (e->sink.user_free)
+		e->sink.user_free(e->sink.arg, es);
+	free(es->quic);
+	free(es);
+	f->app = NULL;
+}
+
 static void flow_gone(void *ctx, struct flow *f)
 {
 	struct engine *e = ctx;
@@ -114,11 +127,7 @@ static void flow_gone(void *ctx, struct flow *f)
 		return;
 	es->pkt_src = PKT_SRC_FLOW_END;
 	end_inspection(e, es, es->last_us);
-	if (e->sink.user_free)
-		e->sink.user_free(e->sink.arg, es);
-	free(es->quic);
-	free(es);
-	f->app = NULL;
+	session_free(e, f);
 }
 
 struct engine *engine_new(const struct engine_config *cfg, const struct engine_sink *sink)
@@ -300,26 +309,23 @@ static void syn_copies(struct engine *e, struct engine_session *es,
 	}
 }
 
-/* A flow whose SYN the engine was not shown: the SYN source may know it. */
+/* A flow whose SYN the engine was not shown, anchored by what the SYN
+ * source said of it (conn). */
 static void syn_from_source(struct engine *e, struct engine_session *es, int side,
-			    const struct decoded *d, uint64_t ts_us)
+			    const struct syntable_conn *conn, uint64_t ts_us)
 {
-	struct syntable_conn conn;
-	int client;
+	int client = conn->client_is_src ? side : !side;
 
-	if (!e->syn_fn(e->syn_arg, d, &conn))
-		return;
-	client = conn.client_is_src ? side : !side;
 	flow_set_client(es->flow, client);
-	stream_syn(&es->flow->half[client], conn.client.isn);
-	peer_syn(es, client, &conn.client, false);
-	if (conn.server.seen) {
-		stream_syn(&es->flow->half[!client], conn.server.isn);
-		peer_syn(es, !client, &conn.server, false);
+	stream_syn(&es->flow->half[client], conn->client.isn);
+	peer_syn(es, client, &conn->client, false);
+	if (conn->server.seen) {
+		stream_syn(&es->flow->half[!client], conn->server.isn);
+		peer_syn(es, !client, &conn->server, false);
 	}
 	es->client_syn = true;
 	e->n.syns_from_source++;
-	syn_copies(e, es, &conn, ts_us);
+	syn_copies(e, es, conn, ts_us);
 }
 
 void engine_set_syn_source(struct engine *e, engine_syn_fn fn, void *arg)
@@ -546,6 +552,63 @@ static void count_verdict(struct engine *e, enum engine_verdict v)
 		e->n.rejected++;
 }
 
+/*
+ * Inline, a refused flow (v: drop or reject) stays in the table without
+ * its session: the packets queued behind the one that decided (a hello's
+ * later segments, the rest of a server's flight) reach the engine before
+ * the kernel's conntrack mark stops the flow, and were it forgotten they
+ * would start a new mid-stream flow and be accepted. Inspection ends here,
+ * so the session is logged now with what was seen (its event and alert are
+ * not left for the flow's expiry), and all that is kept is the flow's key
+ * and verdict (flow->verdict) until the flow expires, a RST or both FINs
+ * end it, or a new connection takes its addresses and ports (handle()).
+ */
+static void refuse(struct engine *e, struct engine_session *es, enum engine_verdict v,
+		   uint64_t ts_us)
+{
+	struct flow *f = es->flow;
+
+	end_inspection(e, es, ts_us);
+	session_free(e, f);
+	f->verdict = (uint8_t)v;
+	e->n.refused++;
+}
+
+/* A packet of a refused flow (refuse()): the flow's verdict, without
+ * parsing, judging or logging anything, flagged as a repeat
+ * (engine_last_repeated) so that its resets are not sent again nor the
+ * refusal counted again. */
+static enum engine_verdict repeat(struct engine *e, struct flow *f, const struct decoded *d,
+				  int side)
+{
+	enum engine_verdict v = (enum engine_verdict)f->verdict;
+
+	e->last_decided = true;
+	e->last_repeated = true;
+	e->last_from_server = side != f->client;
+	e->n.repeated++;
+	if (d->tcp_flags & TCP_FIN)
+		f->half[side].fin = true;
+	if ((d->tcp_flags & TCP_RST) || (f->half[0].fin && f->half[1].fin))
+		flow_remove(e->flows, f);
+	count_verdict(e, v);
+	return v;
+}
+
+/* Inline, a decided flow (verdict v) leaves the engine's care: the kernel
+ * stops queueing an accepted one, which is forgotten; a refused one is
+ * kept refused. */
+static void settle(struct engine *e, struct engine_session *es, enum engine_verdict v,
+		   uint64_t ts_us)
+{
+	if (v != ENGINE_ACCEPT) {
+		refuse(e, es, v, ts_us);
+		return;
+	}
+	e->n.forgotten++;
+	flow_remove(e->flows, es->flow);
+}
+
 /* The flow's evasion setting, asked of the sink once. */
 static void evasion_setting(struct engine *e, struct engine_session *es, uint64_t ts_us)
 {
@@ -556,10 +619,11 @@ static void evasion_setting(struct engine *e, struct engine_session *es, uint64_
 
 /*
  * A packet its receiver would discard (why): never judged; inline dropped
- * (normalize), the flow dropped (drop) or let go as it is (alert). The flow
- * is kept even when decided: the kernel may not tie such a packet to its
- * connection (conntrack takes one with a bad checksum for invalid), so the
- * flow's next packet carries the decision to the conntrack mark.
+ * (normalize), the flow dropped (drop) or let go as it is (alert). A flow
+ * dropped here is kept refused inline (refuse()): the kernel may not tie
+ * such a packet to its connection (conntrack takes one with a bad checksum
+ * for invalid), so the flow's next packet carries the decision to the
+ * conntrack mark.
  */
 static enum engine_verdict kept_out(struct engine *e, struct engine_session *es,
 				    const struct decoded *d, enum anomaly why, uint64_t ts_us)
@@ -574,6 +638,8 @@ static enum engine_verdict kept_out(struct engine *e, struct engine_session *es,
 	v = es->verdict;
 	e->last_decided = v != ENGINE_ACCEPT;
 	count_verdict(e, v);
+	if (e->last_decided && e->cfg.forget_decided)
+		refuse(e, es, v, ts_us);
 	return v;
 }
 
@@ -702,8 +768,10 @@ static struct engine_session *session_of(struct engine *e, struct flow *f, uint6
 {
 	struct engine_session *es = f->app;
 
-	if (es)
+	if (es) {
+		es->last_index = e->index;
 		return es;
+	}
 	es = calloc(1, sizeof(*es));
 	if (!es) {
 		flow_remove(e->flows, f);
@@ -716,20 +784,19 @@ static struct engine_session *session_of(struct engine *e, struct flow *f, uint6
 	es->inspecting = true;
 	tls_session_init(&es->tls, e->certs);
 	tls_session_set_keylog(&es->tls, e->cfg.keylog);
+	es->last_index = e->index;
 	f->app = es;
 	e->n.flows++;
 	return es;
 }
 
-/* The packet's flow (made if new, an eviction reported) and its session;
- * NULL when neither can be had. */
-static struct engine_session *session_for_packet(struct engine *e, const struct decoded *d,
-						 uint64_t ts_us, int *side, bool *created)
+/* The packet's flow, made if new (an eviction reported); NULL when memory
+ * is short. */
+static struct flow *flow_for_packet(struct engine *e, const struct decoded *d, uint64_t ts_us,
+				    int *side, bool *created)
 {
 	bool evicted;
 	struct flow *f = flow_get(e->flows, d, ts_us, side, created, &evicted);
-
-	struct engine_session *es;
 
 	if (!f)
 		return NULL;
@@ -737,10 +804,24 @@ static struct engine_session *session_for_packet(struct engine *e, const struct 
 		f->id = flow_id_of(e->index + 1);
 	if (evicted && e->sink.anomaly)
 		e->sink.anomaly(e->sink.arg, NULL, d, ANOM_STREAM_FLOW_TABLE_FULL, ts_us);
-	es = session_of(e, f, ts_us);
-	if (es)
-		es->last_index = e->index;
-	return es;
+	return f;
+}
+
+/*
+ * Whether a TCP packet on a refused flow's addresses and ports belongs to
+ * a new connection rather than to the refused one: a SYN, or (inline,
+ * where SYNs are not queued) a SYN the SYN source saw after the refused
+ * flow began (a late copy of the refused connection's own SYN is older;
+ * taking it consumes it). *known: *conn holds what the SYN source said.
+ */
+static bool reopened(struct engine *e, const struct flow *f, const struct decoded *d,
+		     struct syntable_conn *conn, bool *known)
+{
+	if ((d->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN)
+		return true;
+	*known = e->syn_fn && e->syn_fn(e->syn_arg, d, conn) &&
+		 conn->client_pkt.wall_us >= f->first_us;
+	return *known;
 }
 
 static void expire(struct engine *e, uint64_t ts_us)
@@ -781,10 +862,18 @@ static enum engine_verdict handle_udp(struct engine *e, const struct decoded *d,
 	opens = quic_starts_connection(d->payload, d->payload_len, &from_client);
 	if (!opens && !flow_find(e->flows, d))
 		return ENGINE_ACCEPT;
-	es = session_for_packet(e, d, ts_us, &side, &created);
+	f = flow_for_packet(e, d, ts_us, &side, &created);
+	if (!f)
+		return ENGINE_ACCEPT;
+	/* A refused QUIC flow: when its first datagram is the one dropped,
+	 * conntrack never confirms the connection, so the kernel keeps no
+	 * mark and queues the client's retransmissions again; they get the
+	 * same verdict without judging (and alerting) anew. */
+	if (f->verdict)
+		return repeat(e, f, d, side);
+	es = session_of(e, f, ts_us);
 	if (!es)
 		return ENGINE_ACCEPT;
-	f = es->flow;
 	if (created) {
 		es->quic = malloc(sizeof(*es->quic));
 		if (!es->quic) {
@@ -814,15 +903,9 @@ static enum engine_verdict handle_udp(struct engine *e, const struct decoded *d,
 	if (v == ENGINE_REJECT)
 		v = ENGINE_DROP; /* UDP has no reset: the Initials are dropped */
 	e->last_decided = v != ENGINE_ACCEPT || !es->inspecting;
-	/* A dropped flow is kept: when its first datagram is the one dropped,
-	 * conntrack never confirms the connection, so the kernel keeps no
-	 * mark and queues the client's retransmissions again; the flow here
-	 * gives them the same verdict without judging (and alerting) anew. */
-	if (e->last_decided && e->cfg.forget_decided && v == ENGINE_ACCEPT) {
-		e->n.forgotten++;
-		flow_remove(e->flows, f);
-	}
 	count_verdict(e, v);
+	if (e->last_decided && e->cfg.forget_decided)
+		settle(e, es, v, ts_us);
 	return v;
 }
 
@@ -831,12 +914,14 @@ static enum engine_verdict handle(struct engine *e, enum decode_result r,
 {
 	struct decoded no_rst;
 	struct engine_session *es;
+	struct syntable_conn conn;
 	enum engine_verdict v;
 	struct flow *f;
-	bool created;
+	bool created, known = false;
 	int side;
 
 	e->last_decided = false;
+	e->last_repeated = false;
 	e->last_from_server = false;
 	e->action = ENGINE_PKT_PASS;
 	/* Every packet, whatever it is, moves the clock: an engine handed
@@ -857,15 +942,26 @@ static enum engine_verdict handle(struct engine *e, enum decode_result r,
 	/* A pure ACK carries nothing to inspect and starts nothing. */
 	if (!d->payload_len && !(d->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)))
 		return ENGINE_ACCEPT;
-	es = session_for_packet(e, d, ts_us, &side, &created);
+	f = flow_for_packet(e, d, ts_us, &side, &created);
+	if (!f)
+		return ENGINE_ACCEPT;
+	if (f->verdict) {
+		if (!reopened(e, f, d, &conn, &known))
+			return repeat(e, f, d, side);
+		flow_remove(e->flows, f);
+		f = flow_for_packet(e, d, ts_us, &side, &created);
+		if (!f)
+			return ENGINE_ACCEPT;
+	}
+	es = session_of(e, f, ts_us);
 	if (!es)
 		return ENGINE_ACCEPT;
-	f = es->flow;
 	es->last_us = ts_us;
 	es->pkt_src = d->pkt_src;
 	/* the SYNs first: the flow's evidence is kept in packet order */
-	if (created && !(d->tcp_flags & TCP_SYN) && e->syn_fn)
-		syn_from_source(e, es, side, d, ts_us);
+	if (created && !(d->tcp_flags & TCP_SYN) && e->syn_fn &&
+	    (known || e->syn_fn(e->syn_arg, d, &conn)))
+		syn_from_source(e, es, side, &conn, ts_us);
 	if (es->inspecting && e->sink.packet)
 		e->sink.packet(e->sink.arg, es, ts_us);
 	if (es->inspecting && es->verdict == ENGINE_ACCEPT) {
@@ -913,8 +1009,7 @@ static enum engine_verdict handle(struct engine *e, enum decode_result r,
 			flow_remove(e->flows, f);
 		}
 	} else if (e->last_decided && e->cfg.forget_decided) {
-		e->n.forgotten++;
-		flow_remove(e->flows, f);
+		settle(e, es, v, ts_us);
 	}
 	if (e->action == ENGINE_PKT_REWRITE) {
 		checksum_tcp_fix(e->rewrite, e->pkt, d);
@@ -1018,6 +1113,11 @@ bool engine_last_decided(const struct engine *e)
 	return e->last_decided;
 }
 
+bool engine_last_repeated(const struct engine *e)
+{
+	return e->last_repeated;
+}
+
 bool engine_last_from_server(const struct engine *e)
 {
 	return e->last_from_server;
@@ -1031,10 +1131,16 @@ void engine_counters(const struct engine *e, struct engine_counters *out)
 	x509_cache_stats(e->certs, &out->cert_lookups, &out->cert_parses, &entries);
 }
 
-void engine_decide(struct engine *e, struct engine_session *es, enum engine_verdict v,
+bool engine_decide(struct engine *e, struct engine_session *es, enum engine_verdict v,
 		   uint64_t ts_us)
 {
 	es->verdict = strongest(es->verdict, v);
-	if (es->final && es->inspecting && e->cfg.forget_decided)
+	if (!e->cfg.forget_decided)
+		return false;
+	if (es->final && es->inspecting && !quic_hello_open(es))
 		end_inspection(e, es, ts_us);
+	if (es->verdict == ENGINE_ACCEPT && es->inspecting)
+		return false;
+	settle(e, es, es->quic && es->verdict == ENGINE_REJECT ? ENGINE_DROP : es->verdict, ts_us);
+	return true;
 }

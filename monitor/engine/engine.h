@@ -76,8 +76,11 @@ struct engine_config {
 	size_t stream_memcap;      /* out-of-order bytes over all flows */
 	size_t cert_cache;         /* unreferenced distinct certificates kept */
 	/* Inline use: a decided flow is taken off the queue by the kernel (its
-	 * conntrack mark), so the engine will not see its FIN; forget it at
-	 * once instead of holding it until it times out. */
+	 * conntrack mark), so the engine will not see its FIN; an accepted one
+	 * is forgotten at once instead of held until it times out. A refused
+	 * one (drop, reject) has its session logged at once and only its key
+	 * and verdict kept: the packets queued behind the one that decided
+	 * get the same verdict unparsed (engine_last_repeated()). */
 	bool forget_decided;
 	/* The exception policy: the verdict for a flow whose handshake the
 	 * engine cannot follow whole because a reassembly limit was reached
@@ -201,6 +204,8 @@ struct engine_counters {
 	uint64_t inspected_packets;  /* packets that went through reassembly */
 	uint64_t accepted, dropped, rejected;
 	uint64_t forgotten;          /* decided flows forgotten (forget_decided) */
+	uint64_t refused;            /* refused flows kept without their session (forget_decided) */
+	uint64_t repeated;           /* packets given a refused flow's verdict unparsed */
 	uint64_t exceptions;         /* flows that hit a reassembly limit in their handshake */
 	uint64_t syns_from_source;   /* flows anchored by a SYN from the SYN source */
 	uint64_t cert_lookups, cert_parses;
@@ -246,6 +251,11 @@ enum engine_pkt_action engine_last_action(const struct engine *e, const uint8_t 
  * ended). Inline, such a flow may leave the queue. False for packets that
  * belong to no flow (pure ACKs, non-TCP). */
 bool engine_last_decided(const struct engine *e);
+/* Whether the packet just handled belongs to a flow refused before it (a
+ * packet queued behind the one that decided, or sent again; inline only):
+ * it got the flow's verdict without being parsed, and nothing is to be
+ * done again for it (resets, counts of refusals). */
+bool engine_last_repeated(const struct engine *e);
 /* Whether the packet just handled was sent by the server of its flow
  * (false for packets that belong to no flow). */
 bool engine_last_from_server(const struct engine *e);
@@ -253,8 +263,12 @@ bool engine_last_from_server(const struct engine *e);
  * A verdict reached outside a packet (a probe answered while the server's
  * flight was held): the flow's verdict becomes the stronger of its own and
  * v, and a session the sink marked final is logged now, as after a packet.
+ * Inline (forget_decided), a flow so decided then leaves as after a packet
+ * (an accepted one forgotten, a refused one kept refused): true when it
+ * did, es and the sink's user state are then freed. Never frees another
+ * flow's (engine_foreach_session() may call it for the flow it gives).
  */
-void engine_decide(struct engine *e, struct engine_session *es, enum engine_verdict v,
+bool engine_decide(struct engine *e, struct engine_session *es, enum engine_verdict v,
 		   uint64_t ts_us);
 /* Sets the SYN source (fn NULL: none, the default). */
 void engine_set_syn_source(struct engine *e, engine_syn_fn fn, void *arg);
@@ -277,7 +291,8 @@ void engine_tick(struct engine *e, uint64_t ts_us);
 void engine_flush(struct engine *e);
 
 void engine_counters(const struct engine *e, struct engine_counters *out);
-/* Calls fn for every flow's session, oldest first (fn may not end flows). */
+/* Calls fn for every flow's session, oldest first (fn may end the flow it
+ * is given through engine_decide(), no other). */
 void engine_foreach_session(struct engine *e, void (*fn)(void *arg, struct engine_session *es),
 			    void *arg);
 

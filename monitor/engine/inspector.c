@@ -577,7 +577,7 @@ void inspector_free(struct inspector *in)
 	free(in);
 }
 
-static void resolve(struct inspector *in, struct engine_session *es, struct judged *jd,
+static bool resolve(struct inspector *in, struct engine_session *es, struct judged *jd,
 		    uint64_t ts_us);
 
 /* Before a policy goes: alerts still owed are written with the policy
@@ -593,7 +593,8 @@ static void retire(void *arg, struct engine_session *es)
 		/* The policy that asked for the probe goes: the held flight is
 		 * judged by it now, with what the probe answered so far. */
 		probe_judge(in, es, jd, es->last_us, "rules reloaded before the probe answered");
-		resolve(in, es, jd, es->last_us);
+		if (resolve(in, es, jd, es->last_us))
+			return;     /* decided: the flow's state is gone */
 	}
 	if (jd->answer)
 		prober_put(in->prober, jd->answer);
@@ -683,15 +684,17 @@ int inspector_hold(struct inspector *in, uint32_t id, uint32_t mark)
 	return 0;
 }
 
-/* A held flow judged outside a packet: its verdict goes to the engine (the
- * session is logged now if decided) and to the held packets. */
-static void resolve(struct inspector *in, struct engine_session *es, struct judged *jd,
+/* A held flow judged outside a packet: its verdict goes to the held
+ * packets, then to the engine (the session is logged now if decided, and
+ * inline the flow leaves as after a packet). True when es and jd are gone
+ * (engine_decide()); the held packets were released first, once. */
+static bool resolve(struct inspector *in, struct engine_session *es, struct judged *jd,
 		    uint64_t ts_us)
 {
 	enum engine_verdict v = milestone_tail(in, es, jd, 0, jd->st.action, ts_us);
 
 	hold_release(in, jd, v);
-	engine_decide(in->engine, es, v, ts_us);
+	return engine_decide(in->engine, es, v, ts_us);
 }
 
 uint64_t inspector_probes(struct inspector *in, uint64_t ts_us)

@@ -311,10 +311,12 @@ size_t flow_expire_all(struct flow_table *t, uint64_t now_us, uint64_t idle_us)
 
 void flow_foreach(struct flow_table *t, void (*fn)(void *arg, struct flow *f), void *arg)
 {
-	struct flow *f;
+	struct flow *f, *next;
 
-	for (f = t->lru_head; f; f = f->lru_next)
+	for (f = t->lru_head; f; f = next) {
+		next = f->lru_next;
 		fn(arg, f);
+	}
 }
 
 size_t flow_count(const struct flow_table *t)

@@ -41,6 +41,9 @@ struct flow {
 	uint64_t first_us, last_us;
 	uint8_t client;            /* side (0/1) of the client */
 	bool client_known;         /* from a SYN or flow_set_client() */
+	/* The caller's: what it keeps of a flow it is done with once app is
+	 * freed (the engine keeps a refused flow's verdict); 0 when made. */
+	uint8_t verdict;
 	uint32_t pkts[2];          /* per side */
 	uint64_t bytes[2];         /* payload bytes per side */
 	struct stream_half half[2];/* reassembly of what each side sent */
@@ -97,7 +100,8 @@ size_t flow_expire(struct flow_table *t, uint64_t now_us, uint64_t idle_us);
  * packet times went backwards the least recently used flow is not the
  * oldest, and only this removes exactly the idle ones. */
 size_t flow_expire_all(struct flow_table *t, uint64_t now_us, uint64_t idle_us);
-/* Calls fn for every flow, oldest first; fn may not remove flows. */
+/* Calls fn for every flow, oldest first; fn may remove the flow it is
+ * given, no other. */
 void flow_foreach(struct flow_table *t, void (*fn)(void *arg, struct flow *f), void *arg);
 size_t flow_count(const struct flow_table *t);
 

@@ -36,6 +36,7 @@ struct sinkrec {
 	char shown[8];
 	uint64_t shown_ts[8];
 	unsigned n_shown;
+	struct engine_session *es;   /* the last flow a milestone came from */
 };
 
 static struct sinkrec R;
@@ -51,6 +52,7 @@ static enum engine_verdict on_milestone(void *arg, struct engine_session *es, un
 	struct sinkrec *r = arg;
 
 	r->n_milestones++;
+	r->es = es;
 	r->ev_twice |= r->ev_all & ev;
 	r->ev_all |= ev;
 	if (!es->user) {
@@ -723,6 +725,250 @@ Test(engine, drop_verdict_sticks_to_the_flow)
 	cr_assert_geq(counters().dropped, 4);
 }
 
+/* ---- inline: a refused flow is kept refused (forget_decided) ---- */
+
+static void new_inline_engine(void)
+{
+	struct engine_config cfg;
+
+	engine_config_default(&cfg);
+	cfg.max_flows = 64;
+	cfg.forget_decided = true;
+	new_engine(&cfg);
+}
+
+/* One segment of n bytes from the server at sseq (which moves on), and
+ * whether its verdict was a repeat of a refused flow's. */
+static enum engine_verdict server_segment(const uint8_t *p, size_t n, bool *repeated)
+{
+	enum engine_verdict v = send_at(0, sseq, TB_ACK | TB_PSH, p, n);
+
+	sseq += (uint32_t)n;
+	*repeated = engine_last_repeated(E);
+	return v;
+}
+
+/* Inline, a flow refused at the server's Certificate, whose flight comes
+ * in small segments (all queued before the kernel's mark applies): the
+ * segment that completes the Certificate decides and logs the session;
+ * every later packet of the flow, either way, is dropped as a repeat,
+ * unparsed; the session is logged once, also when the flow expires. */
+Test(engine, refused_flow_is_kept_and_logged_at_the_refusal)
+{
+	unsigned milestones = 0, before = 0, after = 0;
+	size_t off, k, seg = 40;
+	enum engine_verdict v;
+	bool rep;
+
+	new_inline_engine();
+	R.drop_on = TLS_EV_CERTIFICATE;
+	handshake_tcp();
+	cr_assert_eq(send_data(1, T12_0, sizeof(T12_0), 1448), ENGINE_ACCEPT);
+	for (off = 0; off < sizeof(T12_1); off += k) {
+		k = sizeof(T12_1) - off < seg ? sizeof(T12_1) - off : seg;
+		v = server_segment(T12_1 + off, k, &rep);
+		if (!milestones && v == ENGINE_ACCEPT) {
+			cr_assert_not(rep);
+			before++;
+			continue;
+		}
+		cr_assert_eq(v, ENGINE_DROP);
+		cr_assert(engine_last_decided(E));
+		if (!milestones) {
+			/* the deciding segment: judged, not a repeat, logged now */
+			cr_assert_not(rep);
+			cr_assert(R.ev_all & TLS_EV_CERTIFICATE);
+			cr_assert_eq(R.sessions_ended, 1, "logged at the refusal");
+			cr_assert_eq(R.users_freed, R.users, "the sink's state went with it");
+			milestones = R.n_milestones;
+			continue;
+		}
+		cr_assert(rep, "segment at %zu after the refusal", off);
+		after++;
+	}
+	cr_assert_gt(before, 0);
+	cr_assert_gt(after, 3, "the rest of the flight came after the refusal");
+	/* the client's next flight and a retransmission of the deciding bytes */
+	cr_assert_eq(send_data(1, T12_2, sizeof(T12_2), 1448), ENGINE_DROP);
+	cr_assert(engine_last_repeated(E));
+	cr_assert_eq(send_at(0, sseq - 200, TB_ACK, T12_1 + sizeof(T12_1) - 200, 200), ENGINE_DROP);
+	cr_assert(engine_last_repeated(E));
+	cr_assert(engine_last_from_server(E));
+	cr_assert_eq(R.n_milestones, milestones, "nothing parsed after the refusal");
+	cr_assert_eq(counters().refused, 1);
+	cr_assert_eq(counters().repeated, after + 2);
+	cr_assert_eq(counters().forgotten, 0);
+	cr_assert_eq(counters().flows, 1);
+	/* the flow expires (another flow's packet much later): nothing more */
+	now += 200ULL * 1000000;
+	C.cport++;
+	handshake_tcp();
+	engine_flush(E);
+	cr_assert_eq(R.sessions_ended, 1);
+}
+
+/* Offline (secaudit read) nothing changes: the flow is followed to the
+ * end of its handshake for its event, its verdict sticking. */
+Test(engine, refused_flow_offline_is_followed)
+{
+	R.drop_on = TLS_EV_CERTIFICATE;
+	handshake_tcp();
+	send_flights(T12, TB_N(T12), 100);
+	cr_assert(R.ev_all & TLS_EV_HANDSHAKE_DONE);
+	cr_assert_eq(R.sessions_ended, 1);
+	cr_assert_not(engine_last_repeated(E));
+	cr_assert_eq(counters().refused, 0);
+	cr_assert_eq(counters().repeated, 0);
+}
+
+/* A RST ends a refused flow, as FINs from both ends do: a later packet on
+ * its addresses and ports starts a new flow. */
+Test(engine, rst_or_fins_end_a_refused_flow)
+{
+	new_inline_engine();
+	R.drop_on = TLS_EV_CLIENT_HELLO;
+	handshake_tcp();
+	cr_assert_eq(send_data(1, T12_0, sizeof(T12_0), 1448), ENGINE_DROP);
+	cr_assert_eq(send_at(0, sseq, TB_RST | TB_ACK, NULL, 0), ENGINE_DROP);
+	cr_assert(engine_last_repeated(E));
+	cr_assert_eq(send_data(0, T12_1, 100, 100), ENGINE_ACCEPT, "a new (mid-stream) flow");
+	cr_assert_eq(counters().flows, 2);
+
+	C.cport++;
+	handshake_tcp();
+	cr_assert_eq(send_data(1, T12_0, sizeof(T12_0), 1448), ENGINE_DROP);
+	cr_assert_eq(send_at(1, cseq, TB_FIN | TB_ACK, NULL, 0), ENGINE_DROP);
+	cr_assert_eq(send_at(0, sseq, TB_FIN | TB_ACK, NULL, 0), ENGINE_DROP);
+	cr_assert(engine_last_repeated(E));
+	cr_assert_eq(send_data(0, T12_1, 100, 100), ENGINE_ACCEPT);
+	cr_assert_eq(counters().flows, 4);
+	cr_assert_eq(counters().refused, 2);
+}
+
+/* The SYN source (inline) tells a new connection on a refused flow's
+ * addresses and ports (a client reusing its port) from the refused one: a
+ * SYN seen since the refused flow began starts a new flow, judged anew;
+ * a late copy of the refused connection's own SYN does not. */
+static uint64_t syn_wall_us;
+
+static bool syn_at(void *arg, const struct decoded *d, struct syntable_conn *out)
+{
+	(void)arg;
+	if (!syn_wall_us || d->dport != C.sport)
+		return false;
+	memset(out, 0, sizeof(*out));
+	out->client_is_src = true;
+	out->client.seen = true;
+	out->client.isn = cseq - 1;
+	out->client_pkt.wall_us = syn_wall_us;
+	syn_wall_us = 0;            /* taken: consumed */
+	return true;
+}
+
+Test(engine, a_new_connection_on_a_refused_flows_ports_is_judged_anew)
+{
+	uint64_t first;
+
+	new_inline_engine();
+	engine_set_syn_source(E, syn_at, NULL);
+	R.drop_on = TLS_EV_CLIENT_HELLO;
+	first = now + 1000;
+	cr_assert_eq(send_data(1, T12_0, sizeof(T12_0), 1448), ENGINE_DROP);
+	cr_assert_eq(R.n_milestones, 1);
+	/* a late copy of the refused connection's SYN: still a repeat */
+	syn_wall_us = first - 3000;
+	cr_assert_eq(send_data(1, T12_2, sizeof(T12_2), 1448), ENGINE_DROP);
+	cr_assert(engine_last_repeated(E));
+	cr_assert_eq(syn_wall_us, 0, "asked");
+	/* the client opens a new connection from the same port */
+	syn_wall_us = now + 500;
+	cseq = 777000;
+	R.drop_on = 0;
+	cr_assert_eq(send_data(1, T12_0, sizeof(T12_0), 1448), ENGINE_ACCEPT);
+	cr_assert_not(engine_last_repeated(E));
+	cr_assert_eq(R.n_milestones, 2, "its hello judged");
+	cr_assert_eq(counters().flows, 2);
+	cr_assert_eq(counters().syns_from_source, 1);
+}
+
+/* The same mistake on other paths: a STARTTLS exchange refused on its
+ * clear-text facts, and the exception policy (drop) failing a flow closed
+ * at a reassembly limit: what follows is dropped unparsed. */
+Test(engine, refused_starttls_flow_is_kept_inline)
+{
+	static const char banner[] = "220 mx.lab.test ESMTP\r\n";
+	static const char ehlo[] = "EHLO client\r\n";
+	static const char caps[] = "250-mx.lab.test\r\n250 STARTTLS\r\n";
+	static const char starttls[] = "STARTTLS\r\n";
+
+	new_inline_engine();
+	C.sport = 25;
+	R.drop_on = PRETLS_EV_FACTS;
+	handshake_tcp();
+	cr_assert_eq(send_data(0, banner, strlen(banner), 1448), ENGINE_ACCEPT);
+	cr_assert_eq(send_data(1, ehlo, strlen(ehlo), 1448), ENGINE_ACCEPT);
+	cr_assert_eq(send_data(0, caps, strlen(caps), 1448), ENGINE_DROP);
+	cr_assert_not(engine_last_repeated(E));
+	cr_assert_eq(send_data(1, starttls, strlen(starttls), 1448), ENGINE_DROP);
+	cr_assert(engine_last_repeated(E));
+	cr_assert_eq(send_data(1, T12_0, sizeof(T12_0), 1448), ENGINE_DROP);
+	cr_assert(engine_last_repeated(E));
+	cr_assert_eq(R.ev_all, PRETLS_EV_FACTS, "no hello parsed: %#x", R.ev_all);
+	cr_assert_eq(counters().refused, 1);
+}
+
+Test(engine, exception_drop_inline_keeps_the_flow_refused)
+{
+	struct engine_config cfg;
+	uint32_t off;
+
+	engine_config_default(&cfg);
+	cfg.max_flows = 64;
+	cfg.max_ooo_segments = 2;
+	cfg.exception_verdict = ENGINE_DROP;
+	cfg.forget_decided = true;
+	new_engine(&cfg);
+	handshake_tcp();
+	for (off = 40; off < 40 + 4 * 10; off += 10)
+		send_at(1, cseq + off, TB_ACK, T12_0 + off, 10);
+	cr_assert_eq(counters().exceptions, 1);
+	cr_assert_eq(counters().refused, 1);
+	/* the hole filled: nothing of the hello is parsed, all is dropped */
+	cr_assert_eq(send_at(1, cseq, TB_ACK, T12_0, sizeof(T12_0)), ENGINE_DROP);
+	cr_assert(engine_last_repeated(E));
+	cr_assert_eq(R.ev_all, 0);
+}
+
+/* A verdict reached outside a packet (a probe's answer, or its held
+ * flight's deadline): the flow leaves as after a packet, refused and kept
+ * refused, or accepted and forgotten. */
+Test(engine, decided_outside_a_packet_leaves_inline)
+{
+	new_inline_engine();
+	handshake_tcp();
+	cr_assert_eq(send_data(1, T12_0, sizeof(T12_0), 1448), ENGINE_ACCEPT);
+	cr_assert_not_null(R.es);
+	R.es->final = true;
+	cr_assert(engine_decide(E, R.es, ENGINE_REJECT, now));
+	cr_assert_eq(R.sessions_ended, 1);
+	cr_assert_eq(R.users_freed, R.users);
+	cr_assert_eq(send_data(0, T12_1, sizeof(T12_1), 1448), ENGINE_REJECT);
+	cr_assert(engine_last_repeated(E));
+	cr_assert_eq(counters().refused, 1);
+
+	C.cport++;
+	R.es = NULL;
+	handshake_tcp();
+	cr_assert_eq(send_data(1, T12_0, sizeof(T12_0), 1448), ENGINE_ACCEPT);
+	cr_assert_not_null(R.es);
+	cr_assert_not(engine_decide(E, R.es, ENGINE_ACCEPT, now), "not final: inspected on");
+	R.es->final = true;
+	cr_assert(engine_decide(E, R.es, ENGINE_ACCEPT, now));
+	cr_assert_eq(R.sessions_ended, 2);
+	cr_assert_eq(counters().forgotten, 1);
+	cr_assert_eq(counters().flows, 2);
+}
+
 Test(engine, drop_on_a_later_milestone)
 {
 	R.drop_on = TLS_EV_CERTIFICATE;
@@ -847,10 +1093,18 @@ Test(engine, dropped_quic_flow_is_kept_inline)
 	R.drop_on = TLS_EV_CLIENT_HELLO;
 	cr_assert_eq(send_udp(1, rfc_client, sizeof(rfc_client)), ENGINE_DROP);
 	cr_assert(engine_last_decided(E));
+	cr_assert_not(engine_last_repeated(E));
+	cr_expect_eq(R.sessions_ended, 1, "logged at the refusal");
 	cr_assert_eq(send_udp(1, rfc_client, sizeof(rfc_client)), ENGINE_DROP);
+	cr_assert(engine_last_repeated(E));
+	cr_assert_eq(send_udp(0, rfc_server, sizeof(rfc_server)), ENGINE_DROP);
+	cr_assert(engine_last_repeated(E));
 	cr_expect_eq(R.n_milestones, 1);
 	cr_expect_eq(counters().flows, 1);
 	cr_expect_eq(counters().forgotten, 0);
+	cr_expect_eq(counters().refused, 1);
+	engine_flush(E);
+	cr_expect_eq(R.sessions_ended, 1);
 }
 
 /* ---- evasion: the bytes judged are the bytes the receiver takes in ---- */
