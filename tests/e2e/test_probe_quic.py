@@ -30,7 +30,8 @@ from monitor_lab import SECAUDIT, Monitor, need_binaries, open_dir
 from test_probe_inline import SERVER, make_pki
 
 GOOD, SELF, QUIC_ONLY = 443, 8443, 9443
-TIMEOUT_MS = 3000
+TIMEOUT_MS = 4000
+PROBE_DELAY_MS = 1000
 
 RULES = """version: 1
 profiles:
@@ -77,7 +78,10 @@ def gwq(lab, tmp_path):  # noqa: F811
                       stderr=open(log, "a"))
             lab.quic_logs[port] = log
             if port != QUIC_ONLY:
-                lab.spawn("srv", sys.executable, SERVER, f"{d}/{name}.pem", f"{d}/{name}.key",
+                # its handshakes delayed: the QUIC server answers the
+                # client first, so its flight is held for the probe
+                lab.spawn("srv", "env", f"TLS13_SERVER_DELAY_MS={PROBE_DELAY_MS}",
+                          sys.executable, SERVER, f"{d}/{name}.pem", f"{d}/{name}.key",
                           addr, str(port), f"{d}/done.{port}")
                 lab.wait_tcp_listen("srv", port)
         deadline = time.monotonic() + 10
@@ -150,7 +154,8 @@ def test_trusted_quic_server_passes_then_from_cache(gwq):
         assert sec["tls"]["server_chain"][0]["subject"] == "CN=good.lab.test", sec["tls"]
     st = mon.stats()["probe"]
     assert st["probes"] == 1 and st["cache_hits"] == 1, st
-    # the first session's flight waited for its probe; the cached one not
+    # the first session's flight waited for its probe (slower than the
+    # QUIC server by PROBE_DELAY_MS); the cached one not
     assert st["held_packets"] >= 1 and st["released_packets"] == st["held_packets"], st
 
 

@@ -11,14 +11,21 @@ With CLIENT_CA it asks every client for a certificate (CertificateRequest),
 and takes a handshake without one. It writes one line to LOG per completed
 handshake ("done <peer address>"): what the server saw, not what a client
 claims. After a handshake it sends "ok\\n" and closes.
+
+TLS13_SERVER_DELAY_MS in the environment delays each handshake (the
+server reads nothing before): a probe of it is then slower than the
+client's own handshake with another server at that address.
 """
+import os
 import socket
 import ssl
 import sys
 import threading
+import time
 
 cert, key, addr, port, path = sys.argv[1:6]
 client_ca = sys.argv[6] if len(sys.argv) > 6 else None
+delay = float(os.environ.get("TLS13_SERVER_DELAY_MS", "0")) / 1000
 log = open(path, "a", buffering=1)
 lock = threading.Lock()
 
@@ -37,6 +44,7 @@ lsock.listen(256)
 
 def serve(c, peer):
     try:
+        time.sleep(delay)
         c.settimeout(10)
         with ctx.wrap_socket(c, server_side=True) as s:
             with lock:
