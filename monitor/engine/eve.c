@@ -106,8 +106,10 @@ static void put_addr(struct json *j, const char *key, int family, const uint8_t 
 	json_kv_str(j, key, text);
 }
 
-void eve_begin(struct json *j, const char *event_type, const struct engine_session *es,
-	       const struct decoded *d, uint64_t ts_us)
+/* timestamp, flow_id, event_type: what differs between two events of one
+ * session written at one moment. */
+static void put_head(struct json *j, const char *event_type, const struct engine_session *es,
+		     uint64_t ts_us)
 {
 	char ts[40];
 
@@ -117,6 +119,12 @@ void eve_begin(struct json *j, const char *event_type, const struct engine_sessi
 	if (es)
 		json_kv_uint(j, "flow_id", es->flow->id);
 	json_kv_str(j, "event_type", event_type);
+}
+
+/* The flow's addresses, ports and ids (from es, or from d when es is NULL):
+ * the same in every event of the session. */
+static void put_flow(struct json *j, const struct engine_session *es, const struct decoded *d)
+{
 	if (es) {
 		const struct flow_key *k = &es->flow->key;
 		int c = es->flow->client;
@@ -145,6 +153,13 @@ void eve_begin(struct json *j, const char *event_type, const struct engine_sessi
 	}
 	if (!es && d)
 		json_kv_str(j, "pkt_src", decode_pkt_src_name(d->pkt_src));
+}
+
+void eve_begin(struct json *j, const char *event_type, const struct engine_session *es,
+	       const struct decoded *d, uint64_t ts_us)
+{
+	put_head(j, event_type, es, ts_us);
+	put_flow(j, es, d);
 }
 
 void eve_fp_compute(struct eve_fp *fp, const struct tls_session *s)
@@ -619,17 +634,32 @@ void eve_pretls(struct json *j, const struct pretls *pre)
 	json_object_end(j);
 }
 
+/* A kept part: bytes [from, to) of out, less the comma that separated it
+ * from what came before (json_raw writes the separator the splice needs). */
+static void keep_part(struct eve_parts *k, const struct buf *out, size_t from, size_t to,
+		      size_t *end)
+{
+	if (from < to && out->data[from] == ',')
+		from++;
+	buf_put(&k->text, out->data + from, to - from);
+	*end = k->text.len;
+}
+
 void eve_flow_event(struct buf *out, const struct eve_writer *w, const char *event_type,
 		    const struct engine_session *es, uint64_t ts_us, eve_fields_fn fields,
-		    void *arg)
+		    void *arg, struct eve_parts *keep)
 {
 	struct eve_fp fp;
 	struct json j;
+	size_t at[5];
 
 	eve_fp_compute(&fp, &es->tls);
 	json_init(&j, out);
-	eve_begin(&j, event_type, es, NULL, ts_us);
+	put_head(&j, event_type, es, ts_us);
+	at[0] = out->len;
+	put_flow(&j, es, NULL);
 	json_kv_str(&j, "app_proto", es->quic ? "quic" : "tls");
+	at[1] = out->len;
 	if (fields)
 		fields(&j, EVE_AT_TOP, arg);
 	if (es->quic)
@@ -638,8 +668,10 @@ void eve_flow_event(struct buf *out, const struct eve_writer *w, const char *eve
 		eve_tls_fields(&j, w, &es->tls, &es->pre, &fp);
 	json_key(&j, "secaudit");
 	json_object_begin(&j);
+	at[2] = out->len;
 	eve_certificate_source(&j, &es->tls);
 	eve_pretls(&j, &es->pre);
+	at[3] = out->len;
 	if (fields)
 		fields(&j, EVE_AT_SECAUDIT, arg);
 	if (es->quic) {
@@ -648,12 +680,66 @@ void eve_flow_event(struct buf *out, const struct eve_writer *w, const char *eve
 	}
 	json_key(&j, "tls");
 	eve_tls_extra(&j, w, &es->tls, &fp);
+	at[4] = out->len;
 	eve_fp_free(&fp);
 	if (fields)
 		fields(&j, EVE_AT_END, arg);
 	json_object_end(&j);
 	json_object_end(&j);
 	buf_putc(out, '\n');
+	if (!keep)
+		return;
+	/* The parts are kept only from a whole event without keys of its own. */
+	buf_reset(&keep->text);
+	keep->text.oom = false;
+	keep->es = NULL;
+	if (fields || out->oom)
+		return;
+	keep_part(keep, out, at[0], at[1], &keep->end[0]);
+	/* the tls/quic object, without the `,"secaudit":{` after it */
+	keep_part(keep, out, at[1], at[2] - strlen(",\"secaudit\":{"), &keep->end[1]);
+	keep_part(keep, out, at[2], at[3], &keep->end[2]);
+	keep_part(keep, out, at[3], at[4], &keep->end[3]);
+	if (!keep->text.oom) {
+		keep->es = es;
+		keep->ts_us = ts_us;
+	}
+}
+
+bool eve_flow_event_again(struct buf *out, const struct eve_parts *kept, const char *event_type,
+			  const struct engine_session *es, uint64_t ts_us, eve_fields_fn fields,
+			  void *arg)
+{
+	const char *t = kept->text.data;
+	struct json j;
+
+	if (!kept->es || kept->es != es || kept->ts_us != ts_us)
+		return false;
+	json_init(&j, out);
+	put_head(&j, event_type, es, ts_us);
+	json_raw(&j, t, kept->end[0]);
+	if (fields)
+		fields(&j, EVE_AT_TOP, arg);
+	json_raw(&j, t + kept->end[0], kept->end[1] - kept->end[0]);
+	json_key(&j, "secaudit");
+	json_object_begin(&j);
+	if (kept->end[2] > kept->end[1])
+		json_raw(&j, t + kept->end[1], kept->end[2] - kept->end[1]);
+	if (fields)
+		fields(&j, EVE_AT_SECAUDIT, arg);
+	json_raw(&j, t + kept->end[2], kept->end[3] - kept->end[2]);
+	if (fields)
+		fields(&j, EVE_AT_END, arg);
+	json_object_end(&j);
+	json_object_end(&j);
+	buf_putc(out, '\n');
+	return true;
+}
+
+void eve_parts_free(struct eve_parts *k)
+{
+	buf_free(&k->text);
+	k->es = NULL;
 }
 
 void eve_anomaly_event(struct buf *out, const struct engine_session *es,

@@ -97,9 +97,34 @@ enum eve_at {
 	EVE_AT_END,        /* in "secaudit", last (the evidence) */
 };
 typedef void (*eve_fields_fn)(struct json *j, enum eve_at at, void *arg);
+
+/*
+ * What an event about a session shares with another event about the same
+ * session at the same moment (an alert written right after the session's
+ * tls event carries the same tls object, as Suricata's does): the flow's
+ * fields and the tls/quic and secaudit objects, as formatted text. An
+ * alert copies them instead of formatting them again.
+ */
+struct eve_parts {
+	struct buf text;                    /* the parts back to back, owned */
+	size_t end[4];                      /* where each part ends in text */
+	const struct engine_session *es;    /* whose; NULL: nothing kept */
+	uint64_t ts_us;
+};
+
+/* keep, when not NULL, is given the event's shared parts (an event with
+ * fields of its own keeps nothing: keep->es is then NULL). */
 void eve_flow_event(struct buf *out, const struct eve_writer *w, const char *event_type,
 		    const struct engine_session *es, uint64_t ts_us, eve_fields_fn fields,
-		    void *arg);
+		    void *arg, struct eve_parts *keep);
+/* The same line as eve_flow_event would write, from parts kept for es at
+ * ts_us; false (nothing written) when kept holds other parts. The caller
+ * must make sure es has not changed since they were kept. */
+bool eve_flow_event_again(struct buf *out, const struct eve_parts *kept, const char *event_type,
+			  const struct engine_session *es, uint64_t ts_us, eve_fields_fn fields,
+			  void *arg);
+/* Frees the kept text; the struct may be reused. */
+void eve_parts_free(struct eve_parts *k);
 
 /* Complete lines. */
 void eve_anomaly_event(struct buf *out, const struct engine_session *es,

@@ -30,6 +30,9 @@ struct inspector {
 	enum inspector_format format;
 	struct buf *out;
 	struct eve_writer eve;      /* owns eve.certs */
+	/* A session's tls event as on_session_end wrote it, for the alert
+	 * that follows at once (es NULL at any other time). */
+	struct eve_parts shared;
 	struct inspector_counters n;
 	/* evidence pcaps (evidence_dir NULL: none) */
 	const char *evidence_dir;
@@ -228,7 +231,8 @@ static void emit_alert(struct inspector *in, const struct engine_session *es, st
 		alert_text(in, jd, &h);
 		return;
 	}
-	eve_flow_event(in->out, &in->eve, "alert", es, ts_us, alert_fields, &a);
+	if (!eve_flow_event_again(in->out, &in->shared, "alert", es, ts_us, alert_fields, &a))
+		eve_flow_event(in->out, &in->eve, "alert", es, ts_us, alert_fields, &a, NULL);
 }
 
 /* ---- probes (tls13_certificates: probe) ---------------------------------- */
@@ -436,11 +440,12 @@ static void on_session_end(void *arg, struct engine_session *es, uint64_t ts_us)
 		event_begins(in, es);
 	if (in->format == INSPECTOR_EVE)
 		eve_flow_event(in->out, &in->eve, es->quic ? "quic" : "tls", es, ts_us, NULL,
-			       NULL);
+			       NULL, jd && !jd->alerted ? &in->shared : NULL);
 	else if (in->format == INSPECTOR_TEXT)
 		transcript_session(in->out, in->on_event ? 0 : in->n.sessions, es);
 	if (jd) {
 		emit_alert(in, es, jd, ts_us);
+		in->shared.es = NULL;
 		report(in, es, jd);
 	}
 }
@@ -574,6 +579,7 @@ void inspector_free(struct inspector *in)
 	engine_free(in->engine);
 	sessioncache_free(in->own_cache);
 	eve_certs_free(in->eve.certs);
+	eve_parts_free(&in->shared);
 	free(in);
 }
 

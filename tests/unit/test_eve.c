@@ -2,7 +2,9 @@
  * eve: the custom field names (Suricata's `custom: [...]`) and the cache of
  * formatted certificate facts, which must write exactly what formatting
  * every time would, for a hit, a miss and a slot taken over by another
- * certificate; monitor.yaml's eve_custom.
+ * certificate; an alert written from the parts kept of its session's tls
+ * event, which must be the line formatting it would give; monitor.yaml's
+ * eve_custom.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -99,6 +101,72 @@ Test(eve, cert_cache_writes_what_formatting_writes)
 	buf_free(&want);
 	buf_free(&got);
 	eve_certs_free(cache);
+}
+
+/* An alert's own keys, at each place eve_flow_event offers. */
+static void alert_keys(struct json *j, enum eve_at at, void *arg)
+{
+	static const char *const names[] = { "alert", "policy", "evidence" };
+
+	json_kv_str(j, names[at], arg);
+}
+
+/* The alert, formatted and from the kept parts of the tls event before it,
+ * byte for byte, with and without a secaudit key before the policy (the
+ * STARTTLS object) and with a client chain-less TLS 1.2 hello. */
+Test(eve, alert_from_kept_parts_is_the_formatted_alert)
+{
+	struct eve_writer w = { 0, NULL };
+	struct eve_parts kept = { 0 };
+	struct flow flow = { .key = { .family = 4, .proto = 6, .port = { 40000, 443 },
+				      .addr = { { 198, 18, 1, 2 }, { 198, 18, 2, 2 } } },
+			     .id = 12345, .client = 0 };
+	struct engine_session *es = calloc(1, sizeof(*es));
+	struct buf tls = { 0 }, want = { 0 }, got = { 0 };
+	const uint64_t ts = 1700000000123456ull;
+
+	cr_assert(es);
+	es->flow = &flow;
+	es->community_id = true;
+	es->has_tls = true;
+	es->tls.n_client_hellos = 1;
+	es->tls.client_hello[0].legacy_version = 0x0303;
+	es->tls.client_hello[0].record_version = 0x0301;
+	es->tls.client_hello[0].has_sni = true;
+	strcpy(es->tls.client_hello[0].sni, "a.test");
+	es->tls.client_hello[0].n_suites = 2;
+	es->tls.client_hello[0].suites[0] = 0xc02f;
+	es->tls.client_hello[0].suites[1] = 0x1301;
+	es->tls.n_server_hellos = 1;
+	es->tls.server_hello[0].legacy_version = 0x0303;
+	es->tls.server_hello[0].suite = 0xc02f;
+	es->tls.version = 0x0303;
+	es->tls.suite = 0xc02f;
+	for (int pre = 0; pre < 2; pre++) {
+		es->pre.proto = pre ? PRETLS_SMTP : PRETLS_NONE;
+		buf_reset(&tls);
+		buf_reset(&want);
+		buf_reset(&got);
+		eve_flow_event(&tls, &w, "tls", es, ts, NULL, NULL, &kept);
+		eve_flow_event(&want, &w, "alert", es, ts, alert_keys, "x", NULL);
+		cr_assert(eve_flow_event_again(&got, &kept, "alert", es, ts, alert_keys, "x"));
+		cr_assert_eq(got.len, want.len, "%s\n%s", buf_cstr(&got), buf_cstr(&want));
+		cr_assert(!memcmp(got.data, want.data, want.len), "%s\n%s", buf_cstr(&got),
+			  buf_cstr(&want));
+		cr_assert(strstr(buf_cstr(&want), pre ? "\"starttls\"" : "\"secaudit\":{\"policy\""),
+			  "%s", want.data);
+		/* another moment, or another session: nothing kept for it */
+		cr_assert_not(eve_flow_event_again(&got, &kept, "alert", es, ts + 1, alert_keys, "x"));
+		cr_assert_not(eve_flow_event_again(&got, &kept, "alert", es + 1, ts, alert_keys, "x"));
+	}
+	/* an event with keys of its own keeps nothing */
+	eve_flow_event(&tls, &w, "alert", es, ts, alert_keys, "x", &kept);
+	cr_assert_not(eve_flow_event_again(&got, &kept, "alert", es, ts, alert_keys, "x"));
+	eve_parts_free(&kept);
+	buf_free(&tls);
+	buf_free(&want);
+	buf_free(&got);
+	free(es);
 }
 
 /* monitor.yaml's eve_custom: the same names, refused with file:line. */
