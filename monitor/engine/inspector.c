@@ -655,9 +655,12 @@ enum engine_verdict inspector_ip_packet(struct inspector *in, const uint8_t *pkt
 	jd = in->cur ? in->cur->user : NULL;
 	/* The server's flight of a flow whose probe has not answered: every
 	 * packet of it waits (retransmissions too: the engine does not judge
-	 * bytes twice, and their verdict is the original's). */
+	 * bytes twice, and their verdict is the original's), but one the
+	 * engine drops as its receiver would discard it (a fake: bad
+	 * checksum, TTL too low) is dropped alone at once. */
 	if (v == ENGINE_ACCEPT && jd && jd->hold_until &&
-	    engine_last_from_server(in->engine)) {
+	    engine_last_from_server(in->engine) &&
+	    engine_last_action(in->engine, NULL, NULL) != ENGINE_PKT_DROP) {
 		in->last_held = true;
 		if (!jd->held_pkt && !jd->es->quic && (jd->held_pkt = malloc(len))) {
 			memcpy(jd->held_pkt, pkt, len);

@@ -1,19 +1,27 @@
 /*
  * inspector inline (forget_decided, as secaudit-monitor runs it), with a
- * real policy and the EVE writer: a session refused in the middle of the
+ * real policy and the EVE writer (and, at the end, a QUIC flight held for
+ * its probe): a session refused in the middle of the
  * server's flight is written at the refusal, once. The packet that decides
  * writes its tls event and its alert; the packets queued behind it (the
  * rest of the flight, the client's next one, a retransmission) are dropped
  * unparsed and write nothing; the flow's end writes nothing again.
  */
 #include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "engine/inspector.h"
+#include "hexfile.h"
 #include "policy/policy.h"
 #include "policy/rules.h"
+#include "probe/prober.h"
 #include "tlsbuild.h"
 
 /* a14's leaf has an RSA 2048 key: refused at the Certificate */
@@ -128,4 +136,198 @@ Test(inspector, refused_session_is_written_once_at_the_refusal)
 	cr_assert_eq(n.alerts, 1);
 	cr_assert_eq(n.blocked, 1);
 	cr_assert_eq(n.sessions, 1);
+}
+
+/* ---- a QUIC flight held for its probe ------------------------------------
+ *
+ * RFC 9001's sample Initials (appendix A: the client's ClientHello for
+ * example.com, the server's ServerHello) between 127.0.0.1 and a local
+ * port where a TCP listener never answers: the probe of the QUIC session
+ * (over TCP, probe.h) stays unanswered until its timeout. The server's
+ * datagrams from its Initial on are held; fakes of the server's side that
+ * come meanwhile do not decide the flow: one its receiver would discard
+ * (a bad UDP checksum) is dropped alone, an unauthenticated one and a
+ * second authenticated ServerHello are held with the flight; nothing is
+ * released before the probe's answer, and then all of it with the verdict
+ * (here the probe's failure, on_probe_failure: drop).
+ */
+static const char QUIC_RULES[] =
+	"version: 1\n"
+	"profiles:\n"
+	"  p:\n"
+	"    action: reject\n"
+	"    certificate: {trust: none}\n"
+	"    tls13_certificates: probe\n"
+	"    on_probe_failure: drop\n"
+	"zones:\n"
+	"  - name: all\n"
+	"    profile: p\n";
+
+struct released {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned probes_done, calls, n;
+	uint32_t ids[INSPECTOR_MAX_HELD];
+	enum engine_verdict v;
+	bool had_pkt;
+};
+
+static struct released REL = { .lock = PTHREAD_MUTEX_INITIALIZER,
+			       .cond = PTHREAD_COND_INITIALIZER };
+
+static void probe_done(void *arg)
+{
+	struct released *r = arg;
+
+	pthread_mutex_lock(&r->lock);
+	r->probes_done++;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+}
+
+static void on_release(void *arg, const uint32_t *ids, const uint32_t *marks, unsigned n,
+		       enum engine_verdict v, bool decided, const uint8_t *pkt, size_t len)
+{
+	struct released *r = arg;
+
+	(void)marks;
+	(void)decided;
+	(void)len;
+	r->calls++;
+	r->n = n;
+	memcpy(r->ids, ids, n * sizeof(*ids));
+	r->v = v;
+	r->had_pkt = pkt != NULL;
+}
+
+/* An IPv4/UDP datagram between 127.0.0.1:50000 and 127.0.0.1:port with a
+ * correct UDP checksum, or a wrong one (bad_sum). */
+static size_t udp_packet(uint8_t *out, uint16_t port, int to_server, const uint8_t *payload,
+			 size_t len, bool bad_sum)
+{
+	uint16_t sport = to_server ? 50000 : port, dport = to_server ? port : 50000, sum;
+	uint32_t pseudo = 0x7f00 + 0x0001 + 0x7f00 + 0x0001 + 17 + 8 + (uint32_t)len;
+	size_t i;
+
+	memset(out, 0, 28);
+	out[0] = 0x45;
+	out[2] = (uint8_t)((28 + len) >> 8);
+	out[3] = (uint8_t)(28 + len);
+	out[8] = 64;
+	out[9] = 17;
+	out[12] = out[16] = 127;
+	out[15] = out[19] = 1;
+	sum = tb_csum(out, 20, 0);
+	out[10] = (uint8_t)(sum >> 8);
+	out[11] = (uint8_t)sum;
+	out[20] = (uint8_t)(sport >> 8);
+	out[21] = (uint8_t)sport;
+	out[22] = (uint8_t)(dport >> 8);
+	out[23] = (uint8_t)dport;
+	out[24] = (uint8_t)((8 + len) >> 8);
+	out[25] = (uint8_t)(8 + len);
+	memcpy(out + 28, payload, len);
+	for (i = 0; i < 8 + len; i += 2)
+		pseudo += (uint32_t)(out[20 + i] << 8 | (i + 1 < 8 + len ? out[21 + i] : 0));
+	while (pseudo >> 16)
+		pseudo = (pseudo & 0xffff) + (pseudo >> 16);
+	sum = (uint16_t)~pseudo;
+	if (bad_sum)
+		sum ^= 0x5a5a;
+	out[26] = (uint8_t)(sum >> 8);
+	out[27] = (uint8_t)sum;
+	return 28 + len;
+}
+
+Test(inspector_probe, a_held_quic_flight_waits_for_the_probe_whatever_fakes_come)
+{
+	uint8_t cinit[1300], sinit[1300], pkt[1400], bad[1300];
+	size_t clen = hex_load("tests/unit/data/quic/rfc9001-a2-client-initial.hex", cinit,
+			       sizeof(cinit));
+	size_t slen = hex_load("tests/unit/data/quic/rfc9001-a3-server-initial.hex", sinit,
+			       sizeof(sinit));
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
+	socklen_t sl = sizeof(sa);
+	struct prober_config pc;
+	struct engine_config cfg;
+	struct policy_error err;
+	struct policy *pol;
+	struct prober *pr;
+	struct inspector *in;
+	struct buf out = { 0 };
+	uint64_t t = 1700000000ULL * 1000000;
+	uint16_t port;
+	size_t n;
+	int lfd;
+
+	/* a listener that never accepts: the kernel completes the TCP
+	 * handshake, nobody speaks TLS, the probe waits for its timeout */
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert(lfd >= 0 && bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+		  listen(lfd, 8) == 0 && getsockname(lfd, (struct sockaddr *)&sa, &sl) == 0);
+	port = ntohs(sa.sin_port);
+	pol = rules_load_buffer("quic.yaml", QUIC_RULES, strlen(QUIC_RULES), ".", 0, &err);
+	cr_assert_not_null(pol, "%s:%u: %s", err.file, err.line, err.message);
+	prober_config_default(&pc);
+	pc.probe.timeout_ms = 400;
+	pr = prober_new(&pc, probe_done, &REL);
+	cr_assert_not_null(pr);
+	engine_config_default(&cfg);
+	cfg.forget_decided = true;
+	cfg.checksums = ENGINE_CSUM_VERIFY;
+	in = inspector_new(&cfg, pol, INSPECTOR_ALERTS, &out);
+	cr_assert_not_null(in);
+	/* the hold outlasts the probe: the probe's answer decides */
+	inspector_set_prober(in, pr, 60000, on_release, &REL);
+
+	n = udp_packet(pkt, port, 1, cinit, clen, false);
+	cr_assert_eq(inspector_ip_packet(in, pkt, n, t, 0), ENGINE_ACCEPT);
+	cr_assert_not(inspector_last_held(in), "the client's Initial passes");
+
+	n = udp_packet(pkt, port, 0, sinit, slen, false);
+	cr_assert_eq(inspector_ip_packet(in, pkt, n, t + 1000, 0), ENGINE_ACCEPT);
+	cr_assert(inspector_last_held(in), "the server's Initial waits for the probe");
+	cr_assert_eq(inspector_hold(in, 1, 0), 0);
+
+	/* a fake its receiver discards: dropped alone, not held */
+	n = udp_packet(pkt, port, 0, sinit, slen, true);
+	inspector_ip_packet(in, pkt, n, t + 2000, 0);
+	cr_assert_not(inspector_last_held(in));
+	cr_assert_eq(engine_last_action(inspector_engine(in), NULL, NULL), ENGINE_PKT_DROP);
+	cr_assert_not(engine_last_decided(inspector_engine(in)), "the flow is not decided");
+
+	/* one that does not authenticate, and a second ServerHello: held */
+	memcpy(bad, sinit, slen);
+	bad[slen - 1] ^= 1;
+	n = udp_packet(pkt, port, 0, bad, slen, false);
+	cr_assert_eq(inspector_ip_packet(in, pkt, n, t + 3000, 0), ENGINE_ACCEPT);
+	cr_assert(inspector_last_held(in));
+	cr_assert_eq(inspector_hold(in, 2, 0), 0);
+	n = udp_packet(pkt, port, 0, sinit, slen, false);
+	cr_assert_eq(inspector_ip_packet(in, pkt, n, t + 4000, 0), ENGINE_ACCEPT);
+	cr_assert(inspector_last_held(in));
+	cr_assert_not(engine_last_decided(inspector_engine(in)));
+	cr_assert_eq(inspector_hold(in, 3, 0), 0);
+
+	inspector_probes(in, t + 5000);
+	cr_assert_eq(REL.calls, 0, "released before the probe answered");
+
+	pthread_mutex_lock(&REL.lock);
+	while (!REL.probes_done)
+		pthread_cond_wait(&REL.cond, &REL.lock);
+	pthread_mutex_unlock(&REL.lock);
+	inspector_probes(in, t + 500000);
+	cr_assert_eq(REL.calls, 1);
+	cr_assert_eq(REL.n, 3);
+	cr_assert(REL.ids[0] == 1 && REL.ids[1] == 2 && REL.ids[2] == 3);
+	cr_assert_eq(REL.v, ENGINE_DROP, "a refused QUIC flight is dropped (no reset in UDP)");
+	cr_assert_not(REL.had_pkt, "no packet handed over for resets");
+	cr_assert(strstr((const char *)out.data, "certificate.probe_failed"), "%.*s",
+		  (int)out.len, (const char *)out.data);
+
+	inspector_free(in);
+	prober_free(pr);
+	policy_free(pol);
+	buf_free(&out);
+	close(lfd);
 }
