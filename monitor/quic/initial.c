@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 
+#include "evpfetch.h"
 #include "quic/gquic.h"
 #include "tls/tls13dec.h"
 
@@ -102,11 +103,11 @@ static const EVP_CIPHER *cipher_of(uint16_t suite)
 {
 	switch (suite) {
 	case 0x1301:
-		return EVP_aes_128_gcm();
+		return evpfetch_cipher(EVPFETCH_AES_128_GCM);
 	case 0x1302:
-		return EVP_aes_256_gcm();
+		return evpfetch_cipher(EVPFETCH_AES_256_GCM);
 	case 0x1303:
-		return EVP_chacha20_poly1305();
+		return evpfetch_cipher(EVPFETCH_CHACHA20_POLY1305);
 	default:
 		return NULL;
 	}
@@ -118,14 +119,12 @@ static int hkdf_extract(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt,
 {
 	OSSL_PARAM params[5], *p = params;
 	int mode = EVP_KDF_HKDF_MODE_EXTRACT_ONLY, rc = -EIO;
-	EVP_KDF_CTX *ctx = NULL;
-	EVP_KDF *kdf;
+	EVP_KDF *kdf = evpfetch_hkdf();
+	EVP_KDF_CTX *ctx;
 
-	kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
 	if (!kdf)
 		return -EIO;
 	ctx = EVP_KDF_CTX_new(kdf);
-	EVP_KDF_free(kdf);
 	if (!ctx)
 		return -EIO;
 	*p++ = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
@@ -206,10 +205,10 @@ static int hp_mask(const struct quic_keys *k, const uint8_t sample[SAMPLE_LEN],
 	/* RFC 9001 5.4.4: ChaCha20 with the sample as counter and nonce,
 	 * its first 5 bytes of keystream the mask. */
 	if (k->suite == 0x1303)
-		c = EVP_chacha20();
+		c = evpfetch_cipher(EVPFETCH_CHACHA20);
 	else
-		c = k->suite == 0x1302 ? EVP_aes_256_ecb() : EVP_aes_128_ecb();
-	if (!ctx)
+		c = evpfetch_cipher(k->suite == 0x1302 ? EVPFETCH_AES_256_ECB : EVPFETCH_AES_128_ECB);
+	if (!ctx || !c)
 		goto out;
 	if (k->suite == 0x1303) {
 		if (EVP_EncryptInit_ex(ctx, c, NULL, k->hp, sample) == 1 &&

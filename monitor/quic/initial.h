@@ -7,7 +7,9 @@
  * observer can read them: this module derives those keys (OpenSSL HKDF) and
  * removes header protection (AES-ECB or ChaCha20) and packet protection
  * (AES-GCM or ChaCha20-Poly1305; the Initials' is AES-128-GCM). It knows QUIC v1, v2, the IETF drafts 23-34 and Google's Q050, T050 and T051. Pure: no
- * I/O, no globals; each call allocates and frees its own OpenSSL contexts.
+ * I/O, no globals of its own (the OpenSSL algorithms come from common/evpfetch,
+ * fetched once per process); each call allocates and frees its own OpenSSL
+ * contexts.
  */
 #ifndef SECAUDIT_QUIC_INITIAL_H
 #define SECAUDIT_QUIC_INITIAL_H

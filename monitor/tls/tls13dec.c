@@ -10,19 +10,21 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 
+#include "evpfetch.h"
+
 struct suite {
 	uint16_t code;
 	uint8_t key_len, tag_len;
 	bool sha384, ccm;
-	const EVP_CIPHER *(*cipher)(void);
+	enum evpfetch_cipher cipher;
 };
 
 static const struct suite suites[] = {
-	{ 0x1301, 16, 16, false, false, EVP_aes_128_gcm },
-	{ 0x1302, 32, 16, true, false, EVP_aes_256_gcm },
-	{ 0x1303, 32, 16, false, false, EVP_chacha20_poly1305 },
-	{ 0x1304, 16, 16, false, true, EVP_aes_128_ccm },
-	{ 0x1305, 16, 8, false, true, EVP_aes_128_ccm },
+	{ 0x1301, 16, 16, false, false, EVPFETCH_AES_128_GCM },
+	{ 0x1302, 32, 16, true, false, EVPFETCH_AES_256_GCM },
+	{ 0x1303, 32, 16, false, false, EVPFETCH_CHACHA20_POLY1305 },
+	{ 0x1304, 16, 16, false, true, EVPFETCH_AES_128_CCM },
+	{ 0x1305, 16, 8, false, true, EVPFETCH_AES_128_CCM },
 };
 
 static const struct suite *suite_of(uint16_t code)
@@ -61,7 +63,7 @@ int tls13dec_expand_label(const char *md, const uint8_t *secret, size_t secret_l
 	uint8_t info[2 + 1 + 6 + TLS13DEC_MAX_LABEL + 1];
 	size_t ll = strlen(label), n = 0;
 	OSSL_PARAM params[5], *p = params;
-	EVP_KDF *kdf;
+	EVP_KDF *kdf = evpfetch_hkdf();
 	EVP_KDF_CTX *kctx = NULL;
 	int mode = EVP_KDF_HKDF_MODE_EXPAND_ONLY, rc = -EIO;
 
@@ -75,7 +77,6 @@ int tls13dec_expand_label(const char *md, const uint8_t *secret, size_t secret_l
 	memcpy(info + n, label, ll);
 	n += ll;
 	info[n++] = 0;   /* empty context */
-	kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
 	if (!kdf)
 		return -EIO;
 	kctx = EVP_KDF_CTX_new(kdf);
@@ -90,7 +91,6 @@ int tls13dec_expand_label(const char *md, const uint8_t *secret, size_t secret_l
 		rc = 0;
 out:
 	EVP_KDF_CTX_free(kctx);
-	EVP_KDF_free(kdf);
 	return rc;
 }
 
@@ -114,7 +114,9 @@ int tls13dec_init(struct tls13dec *d, uint16_t suite, const uint8_t *secret, siz
 	d->ctx = EVP_CIPHER_CTX_new();
 	if (!d->ctx)
 		return -ENOMEM;
-	d->cipher = s->cipher();
+	d->cipher = evpfetch_cipher(s->cipher);
+	if (!d->cipher)
+		return -EIO;
 	d->tag_len = s->tag_len;
 	d->ccm = s->ccm;
 	return 0;
