@@ -5,10 +5,7 @@
  *
  *   uptime, records (audit record lines read), bad_records, events,
  *   kernel{lost, backlog}   the kernel's audit status (kernel source only)
- *   spool{packages, bytes}  held, not yet acknowledged
- *   spool{dropped_packages, dropped_events}   overflow (drop-oldest)
- *   sender{sent_packages, acks, acked_packages, reconnects, connected,
- *          last_ack}        last_ack: wall time (s) of the last ACK, 0: none
+ *   spool{...}, sender{...} the spool's and sender's (sender_stats_json)
  *
  * Called on the reader thread, which owns the grouper; the sender's
  * values are atomics and the spool's are read under its lock.

@@ -13,15 +13,21 @@
      /api/blocks and / over and over (the view's own thread and read-only
      store handle: the channel should not notice).
   2. The monitor's handshake rate with central shipping on against off: the
-     namespace lab of tests/e2e/lab.py, secaudit-monitor on the gateway with
-     the same monitor.yaml but for its central: section (every handshake's
-     tls event shipped to a secaudit-server in the gateway's namespace),
-     openssl s_time -new TLS 1.3 for STIME_SECONDS, ROUNDS rounds of off
-     then on, alternated so drift on a busy machine hits both alike; the
-     median of the rounds' on/off ratios (aim: at least 0.98); and the
-     monitor's own CPU per handshake on and off (what bounds its handshake
-     rate when the monitor is the limit; steadier than rates on a loaded
-     machine).
+     namespace lab of tests/e2e/lab.py, secaudit-monitor on the gateway,
+     openssl s_time -new TLS 1.3 for STIME_SECONDS, ROUNDS rounds of three
+     monitors alternated (so drift on a busy machine hits all alike):
+       alerts  no central:, the default local log (alerts only);
+       off     no central:, log_sessions: true: the same local log as on
+               (a tls event per handshake), so on/off is what shipping
+               itself costs;
+       on      central: shipping alert and tls events to a secaudit-server
+               in the gateway's namespace.
+     The aim's figure is on/off of the handshake rate (the median of the
+     rounds' ratios; aim at least 0.98); on/alerts is what a user turning
+     central: on pays in all (the tls events written as well). Beside the
+     rates, the monitor's own CPU per handshake in each mode, and that of
+     the shipping threads (central-ship, central-send) alone: steadier
+     than rates on a loaded machine.
 
 Needs root for part 2 (network namespaces, NFQUEUE). Prints a Markdown
 table, also written to build/bench/central.md.
@@ -30,6 +36,7 @@ Usage: bench/central.py [BIN_DIR]   (default build/bin)
 
 import json
 import os
+import re
 import socket
 import sqlite3
 import ssl
@@ -46,20 +53,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 import audit_helpers as h  # noqa: E402
 import lab as labmod  # noqa: E402
+from benchlib import alternate, cpu_seconds, machine, publish, start_monitor  # noqa: E402
 
 BIN = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "build" / "bin")
 CAPTURE = ROOT.parent / "shared" / "corpus" / "generated" / "a15_tls12_expired_cert.pcap"
 DEMO_RULES = ROOT / "rules" / "demo.yaml"
 LINES_PER_GATEWAY = int(os.environ.get("CENTRAL_LINES", 20000))
 BATCH, WINDOW = 100, 64
-STIME_SECONDS, ROUNDS = 6, 5
+STIME_SECONDS, ROUNDS = 5, 8
 STORE_ROUNDS = 2
-
-
-def cpu_seconds(pid):
-    """user + system CPU seconds of a process, all its threads."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+MODES = ("alerts", "off", "on")
 
 
 def frame(ftype, payload):
@@ -206,14 +209,28 @@ def store_rate(tmp, web):
 def s_time(lab):
     r = lab.run("cli", "openssl", "s_time", "-connect", f"{lab.SRV4}:443", "-new",
                 "-time", STIME_SECONDS, "-tls1_3", timeout=60, check=False)
-    import re
     m = re.search(r"(\d+) connections in (\d+) real seconds", r.stdout)
     if not m:
         raise RuntimeError(f"s_time printed no rate:\n{r.stdout}{r.stderr}")
-    return int(m.group(1)) / float(m.group(2))
+    return int(m.group(1)), float(m.group(2))
+
+
+def thread_cpu(pid, names):
+    """CPU seconds of the threads of pid whose name is in names."""
+    total = 0
+    for t in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            if (t / "comm").read_text().strip() in names:
+                f = (t / "stat").read_text().rsplit(")", 1)[1].split()
+                total += int(f[11]) + int(f[12])
+        except FileNotFoundError:
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def shipping_ratio(tmp):
+    """{mode: [(handshakes, seconds, monitor CPU s, shipping threads' CPU s)]}
+    and the tls events the server stored."""
     lab = labmod.Lab(tmp / "lab")
     (tmp / "lab").mkdir()
     os.chmod(tmp / "lab", 0o755)
@@ -242,7 +259,7 @@ def shipping_ratio(tmp):
         sock = str(Path(lab.tmp) / "monitor.sock")
         base = {"version": 1, "rules": str(rules), "alert_log": log, "stats_socket": sock,
                 "nfqueue": {"queues": "0"}}
-        conf = {"off": dict(base), "on": dict(base, central={
+        conf = {"alerts": base, "off": dict(base, log_sessions=True), "on": dict(base, central={
             "server": f"127.0.0.1:{port}", "server_name": "localhost",
             "cert": str(gcert[0]), "key": str(gcert[1]), "ca": str(ca.cert),
             "spool": str(Path(lab.tmp) / "spool"), "heartbeat": "1s"})}
@@ -250,24 +267,19 @@ def shipping_ratio(tmp):
         for k, v in conf.items():
             paths[k] = Path(lab.tmp) / f"monitor-{k}.yaml"
             paths[k].write_text(json.dumps(v))
-        rates = {"off": [], "on": []}
-        cpu, hs = {"off": 0.0, "on": 0.0}, {"off": 0.0, "on": 0.0}
-        for _ in range(ROUNDS):
-            for mode in ("off", "on"):
-                err = open(Path(lab.tmp) / f"monitor-{mode}.err", "w+")
-                mon = lab.spawn("gw", BIN / "secaudit-monitor", "--config", paths[mode],
-                                stderr=err)
-                deadline = time.monotonic() + 10
-                while "enforcing" not in Path(err.name).read_text():
-                    if mon.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError("monitor did not start: " + Path(err.name).read_text())
-                    time.sleep(0.02)
-                cpu0 = cpu_seconds(mon.pid)
-                rate = s_time(lab)
-                cpu[mode] += cpu_seconds(mon.pid) - cpu0
-                hs[mode] += rate * STIME_SECONDS
-                rates[mode].append(rate)
-                lab.stop(mon)
+
+        def measure(mode, _round):
+            mon = start_monitor(lab, BIN / "secaudit-monitor", paths[mode],
+                                Path(lab.tmp) / f"monitor-{mode}.err")
+            cpu0 = cpu_seconds(mon.pid)
+            ship0 = thread_cpu(mon.pid, ("central-ship", "central-send"))
+            n, secs = s_time(lab)
+            cpu = cpu_seconds(mon.pid) - cpu0
+            ship = thread_cpu(mon.pid, ("central-ship", "central-send")) - ship0
+            lab.stop(mon)
+            return n, secs, cpu, ship
+
+        runs = alternate(ROUNDS, MODES, measure)
         c = sqlite3.connect(db)
         shipped = c.execute("SELECT count(*) FROM gateway_events WHERE event_type='tls'") \
             .fetchone()[0]
@@ -275,25 +287,48 @@ def shipping_ratio(tmp):
         lab.stop(srv)
     finally:
         lab.down()
-    # the monitor's own CPU per handshake (all its threads, the shipper's
-    # and sender's included): what shipping costs it, whatever the load
-    us = {k: cpu[k] / hs[k] * 1e6 for k in cpu}
-    return rates, shipped, us
+    return runs, shipped
+
+
+def shipping_rows(runs, shipped):
+    rate = {m: [n / secs for n, secs, _, _ in r] for m, r in runs.items()}
+    hs = {m: sum(n for n, _, _, _ in r) for m, r in runs.items()}
+    us = {m: sum(cpu for _, _, cpu, _ in r) / hs[m] * 1e6 for m, r in runs.items()}
+    ship_us = sum(s for _, _, _, s in runs["on"]) / hs["on"] * 1e6
+    on_off = [b / a for a, b in zip(rate["off"], rate["on"])]
+    on_alerts = [b / a for a, b in zip(rate["alerts"], rate["on"])]
+    pooled = (hs["on"] / sum(s for _, s, _, _ in runs["on"])) / \
+        (hs["off"] / sum(s for _, s, _, _ in runs["off"]))
+    med = {m: statistics.median(v) for m, v in rate.items()}
+    return [
+        f"| TLS 1.3 handshakes/s through the monitor, central shipping on (s_time -new "
+        f"{STIME_SECONDS} s, median of {ROUNDS} rounds alternated with off and alerts) "
+        f"| {med['on']:.0f} | off (the same local log, no shipping): {med['off']:.0f}; "
+        f"**on/off {statistics.median(on_off):.3f}** (median of the rounds' ratios: "
+        f"{', '.join(f'{r:.2f}' for r in on_off)}; pooled {pooled:.3f}; aim >= 0.98); "
+        f"{shipped} tls events stored by the server |",
+        f"| the same against a monitor writing alerts only (alerts: no central:, no "
+        f"tls events) | {med['on']:.0f} | alerts: {med['alerts']:.0f}; on/alerts "
+        f"{statistics.median(on_alerts):.3f} (rounds: "
+        f"{', '.join(f'{r:.2f}' for r in on_alerts)}): shipping plus writing a tls event "
+        f"per handshake |",
+        f"| the monitor's CPU per handshake (user + system, all threads), central "
+        f"shipping on | {us['on']:.0f} µs | off: {us['off']:.0f} µs (off/on "
+        f"{us['off'] / us['on']:.3f}); alerts: {us['alerts']:.0f} µs; the shipping "
+        f"threads (central-ship, central-send) alone: {ship_us:.1f} µs per handshake |",
+    ]
 
 
 def main():
     tmp = Path(tempfile.mkdtemp(prefix="secaudit-bench-central-"))
     os.chmod(tmp, 0o755)
     rows = ["| measure | figure | reference in the same run |", "|---|---|---|"]
-    rate = {False: [], True: []}
-    per_cpu = {False: [], True: []}
-    pages = 0
-    for i in range(STORE_ROUNDS):
-        for web in (False, True):
-            stored, wall, cpu, p = store_rate(tmp / f"store-{i}-{web}", web)
-            rate[web].append(stored / wall)
-            per_cpu[web].append(stored / cpu)
-            pages += p
+    runs = alternate(STORE_ROUNDS, (False, True),
+                     lambda web, i: store_rate(tmp / f"store-{i}-{web}", web))
+    rate = {web: [n / wall for n, wall, _, _ in r] for web, r in runs.items()}
+    per_cpu = {web: [n / cpu for n, _, cpu, _ in r] for web, r in runs.items()}
+    pages = sum(p for _, _, _, p in runs[True])
+    stored = runs[False][0][0]
     off, on = statistics.median(rate[False]), statistics.median(rate[True])
     rows.append(f"| gateway alerts stored per second, two gateways at once (SQLite, "
                 f"{stored} rows a run, packages of {BATCH}, window {WINDOW}; median of "
@@ -308,26 +343,8 @@ def main():
     if os.geteuid() != 0:
         rows.append("| monitor handshakes/s, central on/off | not measured: needs root | |")
     else:
-        rates, shipped, us = shipping_ratio(tmp)
-        off, on = statistics.median(rates["off"]), statistics.median(rates["on"])
-        ratios = [b / a for a, b in zip(rates["off"], rates["on"])]
-        per_round = ", ".join(f"{r:.3f}" for r in ratios)
-        rows.append(f"| TLS 1.3 handshakes/s through the monitor, central shipping on "
-                    f"(median of {ROUNDS}, s_time -new {STIME_SECONDS} s) | {on:.0f} "
-                    f"| off: {off:.0f}; on/off {statistics.median(ratios):.3f}, median of the "
-                    f"rounds ({per_round}); {shipped} tls events stored by the server |")
-        rows.append(f"| the monitor's CPU per handshake (user + system, all threads), "
-                    f"central shipping on | {us['on']:.0f} µs | off: {us['off']:.0f} µs; "
-                    f"off/on {us['off'] / us['on']:.3f} (the handshake capacity ratio "
-                    f"where the monitor is the limit) |")
-    rows.append(f"\nmachine: {os.cpu_count()} cores; "
-                f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
-                f"load {' '.join(open('/proc/loadavg').read().split()[:3])}\n")
-    table = "\n".join(rows)
-    print(table)
-    out = ROOT / "build" / "bench"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "central.md").write_text(table + "\n")
+        rows += shipping_rows(*shipping_ratio(tmp))
+    publish("central", "\n".join(rows) + f"\n\n{machine()}\n")
 
 
 if __name__ == "__main__":

@@ -35,12 +35,12 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "e2e"))
 import lab as labmod  # noqa: E402
+from benchlib import machine, publish, start_monitor  # noqa: E402
 
 BIN = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "build" / "bin")
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 600
@@ -124,17 +124,6 @@ def pct(v, q):
     return s[min(len(s) - 1, int(q * len(s)))]
 
 
-def start_monitor(lab, tmp, conf):
-    err = open(tmp / "monitor.err", "w+")
-    mon = lab.spawn("gw", BIN / "secaudit-monitor", "--config", conf, stderr=err)
-    deadline = time.monotonic() + 20
-    while "enforcing" not in Path(err.name).read_text():
-        if mon.poll() is not None or time.monotonic() > deadline:
-            sys.exit("bench/probe.py: the monitor did not start: " + Path(err.name).read_text())
-        time.sleep(0.02)
-    return mon
-
-
 def main():
     if os.geteuid() != 0:
         sys.exit("bench/probe.py: needs root (network namespaces, iptables, NFQUEUE)")
@@ -160,7 +149,7 @@ def main():
                       lab.SRV4, str(port), tmp / f"done-{port}.log")
             lab.wait_tcp_listen("srv", port)
         lab.run("gw", BIN / "secaudit", "setup-gateway", "--apply", "--ports", str(PORT))
-        mon = start_monitor(lab, tmp, conf)
+        mon = start_monitor(lab, BIN / "secaudit-monitor", conf, tmp / "monitor.err", timeout=20)
         timed(lab, "cli", 5, ["none", "off", "cached"], start=1000000)   # warm, fills the cache
         per = max(1, N // ROUNDS)
         for r in range(ROUNDS):
@@ -200,14 +189,8 @@ def main():
     rows.append(f"monitor's probe counters: {st['probes']} probes, {st['cache_hits']} cache hits, "
                 f"{st['held_packets']} held packets, wait p50/p90/p99 ≤ "
                 f"{st['latency_ms_p50']}/{st['latency_ms_p90']}/{st['latency_ms_p99']} ms")
-    rows.append(f"machine: {os.cpu_count()} cores; "
-                f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; "
-                f"load {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
-    text = "\n".join(rows)
-    print(text)
-    out = ROOT / "build" / "bench"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "probe.md").write_text(text + "\n")
+    rows.append(machine())
+    publish("probe", "\n".join(rows))
 
 
 if __name__ == "__main__":

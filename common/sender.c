@@ -74,6 +74,29 @@ void sender_reload(struct sender *s)
 	sender_wake(s);
 }
 
+void sender_stats_json(struct sender *s, struct json *j)
+{
+	struct spool_stats ss;
+
+	spool_get_stats(s->spool, &ss);
+	json_key(j, "spool");
+	json_object_begin(j);
+	json_kv_uint(j, "packages", ss.held_packages);
+	json_kv_uint(j, "bytes", ss.held_bytes);
+	json_kv_uint(j, "dropped_packages", ss.dropped_packages);
+	json_kv_uint(j, "dropped_events", ss.dropped_events);
+	json_object_end(j);
+	json_key(j, "sender");
+	json_object_begin(j);
+	json_kv_uint(j, "sent_packages", atomic_load(&s->sent_packages));
+	json_kv_uint(j, "acks", atomic_load(&s->acks));
+	json_kv_uint(j, "acked_packages", atomic_load(&s->acked_packages));
+	json_kv_uint(j, "reconnects", atomic_load(&s->reconnects));
+	json_kv_uint(j, "connected", atomic_load(&s->connected));
+	json_kv_uint(j, "last_ack", atomic_load(&s->last_ack));
+	json_object_end(j);
+}
+
 /* A new TLS context from the files, swapped in; the old one stays when the
  * files fail. Called between connections only. */
 static void reload_tls(struct sender *s)

@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "json.h"
 #include "spool.h"
 #include "tls_ctx.h"
 
@@ -66,5 +67,15 @@ void sender_wake(struct sender *s);
 /* Asks for the TLS files to be read again; async-signal-safe (an atomic
  * store and a write to an eventfd), so a signal handler may call it. */
 void sender_reload(struct sender *s);
+/*
+ * The spool's and the sender's counters as two members of an open JSON
+ * object, the same in every daemon's stats line (statsock.h):
+ *   spool{packages, bytes}  held, not yet acknowledged
+ *   spool{dropped_packages, dropped_events}   overflow (drop-oldest)
+ *   sender{sent_packages, acks, acked_packages, reconnects, connected,
+ *          last_ack}        last_ack: wall time (s) of the last ACK, 0: none
+ * Any thread: atomics, and the spool's values read under its lock.
+ */
+void sender_stats_json(struct sender *s, struct json *j);
 
 #endif

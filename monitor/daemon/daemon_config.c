@@ -34,6 +34,7 @@ void daemon_config_default(struct daemon_config *c)
 	c->central.spool_max = 256ull << 20;
 	c->central.ring = 8u << 20;
 	c->central.heartbeat = 10;
+	c->central.batch_ms = 1000;
 	c->central.n_events = 2;
 	snprintf(c->central.events[0], sizeof(c->central.events[0]), "alert");
 	snprintf(c->central.events[1], sizeof(c->central.events[1]), "tls");
@@ -296,7 +297,7 @@ static bool probe_key(struct cctx *x, struct daemon_config *c, const yaml_node_t
 
 static const char *const central_keys[] = {
 	"server", "server_name", "cert", "key", "ca", "crl", "spool", "spool_max", "ring",
-	"heartbeat", "events", NULL
+	"heartbeat", "batch_ms", "events", NULL
 };
 
 /* The event types a monitor writes (engine/eve.c): what central.events may name. */
@@ -369,6 +370,13 @@ static bool central_key(struct cctx *x, struct daemon_config *c, const yaml_node
 		ce->heartbeat = (unsigned)u;
 		return true;
 	}
+	if (!strcmp(key, "batch_ms")) {
+		if (!get_num(x, v, key, false, 10000, &u) ||
+		    (u < 10 && !yamldoc_fail(&x->yd, v, "central.batch_ms must be 10 to 10000")))
+			return false;
+		ce->batch_ms = (unsigned)u;
+		return true;
+	}
 	if (!strcmp(key, "events"))
 		return central_events(x, ce, v);
 	return yamldoc_fail(&x->yd, k, "unknown key '%s' in central", key);
@@ -390,7 +398,8 @@ static bool central(struct cctx *x, struct daemon_config *c, const yaml_node_t *
 
 static const char *const top_keys[] = {
 	"version", "rules", "alert_log", "log", "evidence", "stats_socket", "stats_interval",
-	"community_id", "community_id_seed", "eve_custom", "drop_resets_server", "user", "group",
+	"community_id", "community_id_seed", "eve_custom", "drop_resets_server", "log_sessions",
+	"user", "group",
 	"nfqueue", "limits", "probe", "central", NULL
 };
 
@@ -450,6 +459,8 @@ static bool top_key(struct cctx *x, struct daemon_config *c, const yaml_node_t *
 	}
 	if (!strcmp(key, "drop_resets_server"))
 		return yamldoc_bool(&x->yd, v, key, &c->drop_resets_server);
+	if (!strcmp(key, "log_sessions"))
+		return yamldoc_bool(&x->yd, v, key, &c->log_sessions);
 	if (!strcmp(key, "user"))
 		return get_name(x, v, key, c->user, sizeof(c->user));
 	if (!strcmp(key, "group"))

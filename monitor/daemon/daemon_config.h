@@ -19,12 +19,15 @@
  *   eve_custom: [NAMES]     tls fields beyond Suricata's default ones, as its
  *                           `custom: [...]` names them (certificate, chain, ...)
  *   drop_resets_server: BOOL   `drop` resets the server's end (default true)
+ *   log_sessions: BOOL      a tls/quic event per session in alert_log too
+ *                           (default false; implied by central shipping them)
  *   user, group: NAMES      run as these after opening the sockets
  *   probe: { threads, max_pending, cache_size, cache_ttl, negative_ttl (s/m/h),
  *            timeout_ms, rate_global (per second), rate_per_destination (per
  *            minute) }   the prober of `tls13_certificates: probe` profiles
  *   central: { server: HOST:PORT, server_name, cert, key, ca, crl, spool,
- *              spool_max, ring, heartbeat, events: [alert, tls, ...] }
+ *              spool_max, ring, heartbeat, batch_ms (10..10000, default
+ *              1000), events: [alert, tls, ...] }
  *                           ship the events to secaudit-server (docs/central.md);
  *                           server, cert, key and ca are required when present
  * Unknown keys are errors. Relative paths are relative to the file.
@@ -58,6 +61,7 @@ struct daemon_central {
 	uint64_t spool_max;                /* bytes; default 256 MiB */
 	uint64_t ring;                     /* bytes between the queue threads and the shipper */
 	unsigned heartbeat;                /* seconds */
+	unsigned batch_ms;                 /* a spool write per batch; default 1000 */
 	unsigned n_events;
 	char events[DAEMON_CENTRAL_TYPES][16];   /* default alert, tls */
 };
@@ -73,6 +77,7 @@ struct daemon_config {
 	bool fail_closed;
 	bool gso;
 	bool drop_resets_server;           /* `drop` sends the server a RST (default) */
+	bool log_sessions;                 /* tls/quic events in the log, not only alerts */
 	unsigned eve_custom;               /* EVE_CUSTOM_* (engine/eve.h) */
 	unsigned stats_interval;           /* seconds; 0: no stats events */
 	uint32_t queue_maxlen, rcvbuf;     /* 0: the adapter's defaults */

@@ -552,19 +552,9 @@ static void render_stats(void *arg, struct json *j)
 		json_object_end(j);
 	}
 	if (m->ship) {
-		struct shipper_stats st;
-
-		shipper_get_stats(m->ship, &st);
 		json_key(j, "central");
 		json_object_begin(j);
-		json_kv_uint(j, "offered", st.offered);
-		json_kv_uint(j, "shipped", st.shipped);
-		json_kv_uint(j, "ring_dropped", st.ring_dropped);
-		json_kv_uint(j, "spool_errors", st.spool_errors);
-		json_kv_uint(j, "acked_packages", st.acked_packages);
-		json_kv_uint(j, "spool_held_packages", st.spool_held_packages);
-		json_kv_uint(j, "spool_dropped_packages", st.spool_dropped_packages);
-		json_kv_uint(j, "spool_dropped_events", st.spool_dropped_events);
+		shipper_stats_json(m->ship, j);
 		json_object_end(j);
 	}
 	json_key(j, "queues");
@@ -707,8 +697,8 @@ static const char *central_change(const struct daemon_central *a, const struct d
 		return "central.ca/crl";
 	if (strcmp(a->spool, b->spool) || a->spool_max != b->spool_max)
 		return "central.spool/spool_max";
-	if (a->ring != b->ring || a->heartbeat != b->heartbeat)
-		return "central.ring/heartbeat";
+	if (a->ring != b->ring || a->heartbeat != b->heartbeat || a->batch_ms != b->batch_ms)
+		return "central.ring/heartbeat/batch_ms";
 	if (a->n_events != b->n_events)
 		return "central.events";
 	for (i = 0; i < a->n_events; i++)
@@ -738,6 +728,8 @@ static const char *restart_only_change(const struct daemon_config *cur,
 		return "nfqueue (fail_closed, gso, max_len, rcvbuf)";
 	if (cur->drop_resets_server != next->drop_resets_server)
 		return "drop_resets_server";
+	if (cur->log_sessions != next->log_sessions)
+		return "log_sessions";
 	if (cur->mark_mask != next->mark_mask || cur->mark_accept != next->mark_accept ||
 	    cur->mark_deny != next->mark_deny || cur->mark_inject != next->mark_inject)
 		return "nfqueue marks";
@@ -1154,7 +1146,7 @@ static void central_opts(const struct daemon_central *c, struct shipper_opts *o)
 	o->spool_dir = c->spool;
 	o->spool_max = c->spool_max;
 	o->ring_bytes = (size_t)c->ring;
-	o->batch_ms = 200;
+	o->batch_ms = c->batch_ms;
 	o->batch_events = 1000;
 	o->n_types = c->n_events;
 	for (i = 0; i < c->n_events && i < SHIPPER_MAX_TYPES; i++)
@@ -1181,12 +1173,14 @@ static bool syn_source(void *arg, const struct decoded *d, struct syntable_conn 
 }
 
 /* The log holds alerts and anomalies; and a tls (quic) event per session
- * when central: ships those: the local log stays the whole of what went to
- * the server. */
+ * with log_sessions, or when central: ships those: the local log stays the
+ * whole of what went to the server. */
 static enum inspector_format log_format(const struct daemon_config *c)
 {
 	unsigned i;
 
+	if (c->log_sessions)
+		return INSPECTOR_EVE;
 	for (i = 0; c->central.server[0] && i < c->central.n_events; i++)
 		if (!strcmp(c->central.events[i], "tls") || !strcmp(c->central.events[i], "quic"))
 			return INSPECTOR_EVE;

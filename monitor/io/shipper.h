@@ -14,7 +14,10 @@
  *
  * shipper_offer copies whole EVE lines into the ring under a mutex that is
  * only ever held for a copy or a swap of two buffers, so a queue thread
- * never waits for a disk or the network. A full ring drops the lines
+ * never waits for a disk or the network. It wakes the shipper only for a
+ * batch's first line, or when the ring passes half full: the batch then
+ * costs one wake-up, one spool write (one fdatasync) and one wake-up of
+ * the sender, whatever the number of events. A full ring drops the lines
  * offered (counted, logged, reported to the server as lost); a full spool
  * drops its oldest packages (spool.h, SPOOL_DROP_OLDEST; counted, logged).
  * The local alert log is written by the caller as before: shipping is a
@@ -40,7 +43,7 @@ struct shipper_opts {
 	const char *spool_dir;
 	uint64_t spool_max;		/* bytes */
 	size_t ring_bytes;
-	unsigned batch_ms;		/* a batch goes to the spool after this long */
+	unsigned batch_ms;		/* a batch goes to the spool this long after its first line */
 	unsigned batch_events;		/* ... or when it holds this many */
 	unsigned n_types;
 	const char *types[SHIPPER_MAX_TYPES];	/* event_type values shipped */
@@ -51,8 +54,7 @@ struct shipper_stats {
 	uint64_t ring_dropped;		/* lines lost to a full ring */
 	uint64_t shipped;		/* lines of the chosen types put in the spool */
 	uint64_t spool_errors;		/* batches the spool could not take */
-	uint64_t acked_packages;	/* packages the server committed */
-	uint64_t spool_held_packages, spool_dropped_packages, spool_dropped_events;
+	uint64_t spool_dropped_events;	/* lines lost with the oldest packages */
 };
 
 struct shipper;
@@ -70,6 +72,10 @@ void shipper_offer(struct shipper *s, const char *lines, size_t len);
 /* The TLS files are read again before the next connection (SIGHUP). */
 void shipper_reload(struct shipper *s);
 void shipper_get_stats(struct shipper *s, struct shipper_stats *st);
+/* The stats above as members of an open JSON object (offered, shipped,
+ * ring_dropped, spool_errors), then the spool's and the sender's
+ * (sender_stats_json): the agent's names. */
+void shipper_stats_json(struct shipper *s, struct json *j);
 /* Spools what the ring holds, stops the threads, frees. Accepts NULL. */
 void shipper_free(struct shipper *s);
 

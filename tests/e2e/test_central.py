@@ -234,8 +234,8 @@ def test_two_gateways_blocked_sessions_once_each(central):
                        "('tls', 'alert')").fetchone()[0] == 0
     con.close()
     st = c.monitors["a"].stats()["central"]
-    assert st["ring_dropped"] == 0 and st["spool_dropped_packages"] == 0, st
-    assert st["acked_packages"] >= 1 and st["shipped"] >= 12, st
+    assert st["ring_dropped"] == 0 and st["spool"]["dropped_packages"] == 0, st
+    assert st["sender"]["acked_packages"] >= 1 and st["shipped"] >= 12, st
 
 
 def test_server_killed_mid_stream_nothing_lost_nothing_doubled(central):
@@ -296,7 +296,7 @@ def test_revoked_gateway_certificate_refused_nothing_stored(central):
     assert con.execute("SELECT count(*) FROM gateway_events").fetchone()[0] == 0
     con.close()
     deadline = time.monotonic() + 30     # kept in the spool for a retry
-    while mon.stats()["central"]["spool_held_packages"] < 1:
+    while mon.stats()["central"]["spool"]["packages"] < 1:
         assert time.monotonic() < deadline, mon.stats()["central"]
         time.sleep(0.1)
 
@@ -362,9 +362,9 @@ def test_full_spool_drops_oldest_counted_and_reported(central):
     for _ in range(20):
         c.labs["a"].sh("cli", blocked_loop(c.labs["a"], 10), timeout=240)
         sessions += 10
-        if mon.stats()["central"]["spool_dropped_packages"]:
+        if mon.stats()["central"]["spool"]["dropped_packages"]:
             break
-    assert mon.stats()["central"]["spool_dropped_packages"], mon.stats()["central"]
+    assert mon.stats()["central"]["spool"]["dropped_packages"], mon.stats()["central"]
     assert len(local_blocked(mon)) == sessions     # every session judged
     deadline = time.monotonic() + 30
     while not [e for e in mon.events("anomaly")
@@ -372,11 +372,11 @@ def test_full_spool_drops_oldest_counted_and_reported(central):
         assert time.monotonic() < deadline, mon.stats().get("central")
         time.sleep(0.1)
     st = mon.stats()["central"]
-    assert st["spool_dropped_packages"] >= 1 and st["spool_dropped_events"] >= 1, st
+    assert st["spool"]["dropped_packages"] >= 1 and st["spool"]["dropped_events"] >= 1, st
     assert st["ring_dropped"] == 0, st
     c.server()
     deadline = time.monotonic() + 60
-    while mon.stats()["central"]["spool_held_packages"]:
+    while mon.stats()["central"]["spool"]["packages"]:
         assert time.monotonic() < deadline, mon.stats()["central"]
         time.sleep(0.2)
     got = stored_blocked(c.db, "a")

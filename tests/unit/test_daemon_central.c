@@ -39,6 +39,8 @@ Test(daemon_central, off_by_default_and_defaults)
 	cr_assert_str_eq(c.central.events[0], "alert");
 	cr_assert_str_eq(c.central.events[1], "tls");
 	cr_assert_eq(c.central.spool_max, 256ull << 20);
+	cr_assert_eq(c.central.batch_ms, 1000);
+	cr_assert_not(c.log_sessions);
 }
 
 Test(daemon_central, every_key)
@@ -51,7 +53,8 @@ Test(daemon_central, every_key)
 		       "  server_name: audit.lab.test\n"
 		       "  cert: gw.pem\n  key: /k/gw.key\n  ca: /k/ca.pem\n  crl: /k/ca.crl\n"
 		       "  spool: /var/spool/x\n  spool_max: 1MiB\n  ring: 64KiB\n"
-		       "  heartbeat: 2m\n  events: [alert, anomaly, quic]\n",
+		       "  heartbeat: 2m\n  batch_ms: 50\n  events: [alert, anomaly, quic]\n"
+		       "log_sessions: true\n",
 		       &c, err, sizeof(err)), "%s", err);
 	cr_assert_str_eq(c.central.server, "audit.lab.test:6514");
 	cr_assert_str_eq(c.central.server_name, "audit.lab.test");
@@ -61,6 +64,8 @@ Test(daemon_central, every_key)
 	cr_assert_eq(c.central.spool_max, 1u << 20);
 	cr_assert_eq(c.central.ring, 65536);
 	cr_assert_eq(c.central.heartbeat, 120);
+	cr_assert_eq(c.central.batch_ms, 50);
+	cr_assert(c.log_sessions);
 	cr_assert_eq(c.central.n_events, 3);
 	cr_assert_str_eq(c.central.events[2], "quic");
 }
@@ -77,6 +82,8 @@ Test(daemon_central, refusals_name_the_place)
 		  "at least 16KiB" },
 		{ "central:\n  server: a:1\n  cert: c\n  key: k\n  ca: a\n  sever: x\n",
 		  "unknown key 'sever' in central" },
+		{ "central:\n  server: a:1\n  cert: c\n  key: k\n  ca: a\n  batch_ms: 5\n",
+		  "central.batch_ms must be 10 to 10000" },
 	};
 	struct daemon_config c;
 	char err[512];

@@ -193,3 +193,20 @@ Test(stats_format, milliseconds_are_written_as_seconds)
 	cr_assert(strstr(s, "secaudit_monitor_probe_duration_seconds_max 0.007\n"), "%s", s);
 	free(s);
 }
+
+Test(stats_format, monitor_central_spool_is_a_gauge)
+{
+	int rc;
+	char *s = render("{\"central\":{\"shipped\":9,\"spool\":{\"packages\":2,\"bytes\":300,"
+			 "\"dropped_packages\":1},\"sender\":{\"acked_packages\":5,"
+			 "\"connected\":1}}}", STATS_PROMETHEUS, &rc);
+
+	cr_assert_eq(rc, 0);
+	cr_assert(strstr(s, "# TYPE secaudit_monitor_central_spool_packages gauge\n"
+			    "secaudit_monitor_central_spool_packages 2\n"), "%s", s);
+	cr_assert(strstr(s, "secaudit_monitor_central_spool_bytes 300\n"), "%s", s);
+	cr_assert(strstr(s, "secaudit_monitor_central_connected 1\n"), "%s", s);
+	cr_assert(strstr(s, "secaudit_monitor_central_spool_dropped_packages_total 1\n"), "%s", s);
+	cr_assert(strstr(s, "secaudit_monitor_central_sender_acked_packages_total 5\n"), "%s", s);
+	free(s);
+}
