@@ -15,6 +15,7 @@ Use:  from lab import lab  (the fixture) in a test module, then
       def test_x(lab): lab.run("cli", "curl", "-sk", f"https://{lab.SRV4}/")
 """
 
+import contextlib
 import itertools
 import os
 import re
@@ -204,23 +205,30 @@ class Lab:
         self.created = []
 
 
+@contextlib.contextmanager
+def built(lb, what="the namespace lab"):
+    """lb (a Lab, or anything with up() -> reason or None, and down()) built,
+    or a loud skip with the reason; torn down however the block ends."""
+    try:
+        try:
+            why = lb.up()
+        except (RuntimeError, OSError) as e:
+            why = f"cannot build {what}: {e}"
+        if why:
+            skip_loudly(why)
+        yield lb
+    finally:
+        lb.down()
+
+
 @pytest.fixture
 def lab(tmp_path):
     """A fresh cli/gw/srv lab per test; skips (loudly) where it cannot run."""
     why = lab_missing()
     if why:
         skip_loudly(why)
-    lb = Lab(tmp_path)
-    try:
-        try:
-            why = lb.up()
-        except (RuntimeError, OSError) as e:
-            why = f"cannot build the namespace lab: {e}"
-        if why:
-            skip_loudly(why)
+    with built(Lab(tmp_path)) as lb:
         yield lb
-    finally:
-        lb.down()
 
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))

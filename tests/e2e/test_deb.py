@@ -50,6 +50,22 @@ def need_tools():
 NO_MANDB = "rm -f {root}/var/lib/man-db/auto-update"
 
 
+def hold_mounts(cmds):
+    """A process in a private mount namespace where the shell commands cmds
+    ran, kept alive for nsenter: (the process, None), or (None, what it said)
+    when a command failed (it has exited then)."""
+    holder = subprocess.Popen(
+        ["unshare", "--mount", "--propagation", "private", "sh", "-c",
+         " && ".join(cmds) + " && echo ready && exec sleep 100000"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    line = holder.stdout.readline().strip()
+    if line == "ready":
+        return holder, None
+    holder.kill()
+    holder.wait()
+    return None, line
+
+
 class Root:
     """A mount namespace whose /etc, /usr, /var and /run are overlays of
     the machine's: commands run there through nsenter."""
@@ -62,13 +78,8 @@ class Root:
             mounts.append(f"mount -t overlay overlay -o lowerdir=/{top},"
                           f"upperdir={tmp}/{top}/upper,workdir={tmp}/{top}/work /{top}")
         mounts.append(NO_MANDB.format(root=""))
-        self.holder = subprocess.Popen(
-            ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-             " && ".join(mounts) + " && echo ready && exec sleep 100000"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        line = self.holder.stdout.readline().strip()
-        if line != "ready":
-            self.close()
+        self.holder, line = hold_mounts(mounts)
+        if not self.holder:
             pytest.skip(f"no private overlays of /etc, /usr, /var, /run: {line!r}")
 
     def run(self, *args, check=False):
@@ -203,13 +214,8 @@ class Container:
                 f"printf %s '{UNIT_TARGET}' > {r}/etc/systemd/system/s4units.target",
                 f"printf %s '{UNIT_SERVICE}' > {r}/etc/systemd/system/s4units.service"]
         self.debdir = debdir
-        self.holder = subprocess.Popen(
-            ["unshare", "--mount", "--propagation", "private", "sh", "-c",
-             " && ".join(prep) + " && echo ready && exec sleep 100000"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        line = self.holder.stdout.readline().strip()
-        if line != "ready":
-            self.close()
+        self.holder, line = hold_mounts(prep)
+        if not self.holder:
             pytest.fail(f"cannot lay the container's overlay root: {line!r}")
 
     def boot(self, timeout=400):

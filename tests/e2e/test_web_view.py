@@ -423,52 +423,45 @@ def test_browser_over_two_real_monitors(browser_home):
     (test_central's lab: namespaces, NFQUEUE, real openssl handshakes); the
     browser, in the server's namespace, shows each gateway's blocked SNI
     and the check that failed them."""
-    from lab import lab_missing
+    from lab import built, lab_missing
     from test_central import CENTRAL_NAME, Central, blocked_loop, wait_stored
     why = lab_missing()
     if why:
         skip_loudly(why)
-    c = Central(browser_home / "central")
     (browser_home / "central").mkdir()
     b = None
-    try:
+    with built(Central(browser_home / "central"), "the central lab") as c:
         try:
-            why = c.up()
-        except (RuntimeError, OSError) as e:
-            why = f"cannot build the central lab: {e}"
-        if why:
-            skip_loudly(why)
-        c.server("--web", "127.0.0.1:8443")
-        c.labs["a"].wait_tcp_listen("central", 8443)
-        sni = {"a": "blocked.lab.test", "b": "x.denied.lab.test"}
-        count = {"a": 3, "b": 2}
-        for name in ("a", "b"):
-            c.monitor(name)
-            c.labs[name].sh("cli", blocked_loop(c.labs[name], count[name], sni[name]),
-                            timeout=120)
-        for name in ("a", "b"):
-            assert len(wait_stored(c, name, count[name])) == count[name], c.server_log()
-        # the check the monitors' own logs name for every block
-        checks = {f["check"] for name in ("a", "b") for a in c.monitors[name].alerts()
-                  for f in a["secaudit"]["policy"]["failed"]}
-        assert len(checks) == 1, checks
-        check = checks.pop()
-        b = Browser(c.ca.cert, f"https://{CENTRAL_NAME}:8443", browser_home / "central-view",
-                    cert=c.ca.issue("viewer"), netns=c.labs["a"].ns("central"),
-                    resolve=f"MAP {CENTRAL_NAME} 127.0.0.1")
-        r = b.run("/blocks", "--dump-dom")
-        dom = r.stdout
-        assert "Recent blocks per gateway" in dom, (dom, r.stderr[-2000:])
-        gw_a = dom.index("<h2>O=SecureAudit test,CN=gw-a <small>3 blocked</small>")
-        gw_b = dom.index("<h2>O=SecureAudit test,CN=gw-b <small>2 blocked</small>")
-        part_a = dom[gw_a:gw_b] if gw_a < gw_b else dom[gw_a:]
-        part_b = dom[gw_b:gw_a] if gw_b < gw_a else dom[gw_b:]
-        assert part_a.count(f"<td>{sni['a']}</td>") == 3 and sni["b"] not in part_a
-        assert part_b.count(f"<td>{sni['b']}</td>") == 2 and sni["a"] not in part_b
-        dom = b.run("/", "--dump-dom").stdout
-        top = dom[dom.index("Top failed checks"):]
-        assert f"<td>{check}</td><td class=\"n\">5</td>" in top, top
-    finally:
-        if b:
-            b.close()
-        c.down()
+            c.server("--web", "127.0.0.1:8443")
+            c.labs["a"].wait_tcp_listen("central", 8443)
+            sni = {"a": "blocked.lab.test", "b": "x.denied.lab.test"}
+            count = {"a": 3, "b": 2}
+            for name in ("a", "b"):
+                c.monitor(name)
+                c.labs[name].sh("cli", blocked_loop(c.labs[name], count[name], sni[name]),
+                                timeout=120)
+            for name in ("a", "b"):
+                assert len(wait_stored(c, name, count[name])) == count[name], c.server_log()
+            # the check the monitors' own logs name for every block
+            checks = {f["check"] for name in ("a", "b") for a in c.monitors[name].alerts()
+                      for f in a["secaudit"]["policy"]["failed"]}
+            assert len(checks) == 1, checks
+            check = checks.pop()
+            b = Browser(c.ca.cert, f"https://{CENTRAL_NAME}:8443",
+                        browser_home / "central-view", cert=c.ca.issue("viewer"), netns=c.labs["a"].ns("central"),
+                        resolve=f"MAP {CENTRAL_NAME} 127.0.0.1")
+            r = b.run("/blocks", "--dump-dom")
+            dom = r.stdout
+            assert "Recent blocks per gateway" in dom, (dom, r.stderr[-2000:])
+            gw_a = dom.index("<h2>O=SecureAudit test,CN=gw-a <small>3 blocked</small>")
+            gw_b = dom.index("<h2>O=SecureAudit test,CN=gw-b <small>2 blocked</small>")
+            part_a = dom[gw_a:gw_b] if gw_a < gw_b else dom[gw_a:]
+            part_b = dom[gw_b:gw_a] if gw_b < gw_a else dom[gw_b:]
+            assert part_a.count(f"<td>{sni['a']}</td>") == 3 and sni["b"] not in part_a
+            assert part_b.count(f"<td>{sni['b']}</td>") == 2 and sni["a"] not in part_b
+            dom = b.run("/", "--dump-dom").stdout
+            top = dom[dom.index("Top failed checks"):]
+            assert f"<td>{check}</td><td class=\"n\">5</td>" in top, top
+        finally:
+            if b:
+                b.close()
