@@ -3,7 +3,9 @@
  * monitor shipped to secaudit-server, filtered, as a table, JSON lines or
  * counts; --join-audit lists under each blocked session the audit events
  * of the host at its source address (an agent whose last session came from
- * there) within a time window: which process opened the connection.
+ * there) within a time window: which process opened the connection. Where
+ * some of those events name the session's destination address and port in
+ * a SOCKADDR record (connect), only those are listed.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -62,19 +64,39 @@ struct join {
 	const struct store_gw_row *r;
 	struct store *s;
 	double window;
-	unsigned n;
+	struct audit_event ev;	/* the audit event's records, parsed */
+	bool print;		/* false: count only */
+	bool by_socket;		/* only the events whose socket is the session's */
+	unsigned n, socket_matches;
 };
 
-static int print_audit(void *ctx, const struct store_row *a)
+/* Whether the event's socket address (SOCKADDR) is the session's
+ * destination, i.e. the process connected where the gateway saw it go. */
+static bool to_destination(struct join *j, const struct store_row *a)
+{
+	if (!audit_event_parse((const uint8_t *)a->raw, strlen(a->raw), &j->ev) ||
+	    j->ev.sock_port < 0)
+		return false;
+	return j->ev.sock_port == j->r->dest_port && !strcmp(j->ev.sock_ip, j->r->dest_ip);
+}
+
+static int on_audit(void *ctx, const struct store_row *a)
 {
 	struct join *j = ctx;
-	char ts[40];
+	bool to_dest = to_destination(j, a);
+	char ts[40], dest[80] = "";
 
+	j->socket_matches += to_dest;
+	if (!j->print || (j->by_socket && !to_dest))
+		return 0;
 	cli_iso_time(a->time, ts, sizeof(ts));
-	printf("    audit %s %s %s %s pid %lld uid %lld %s %s\n", ts, cn_of(a->agent),
+	if (to_dest)
+		snprintf(dest, sizeof(dest), " to %s:%lld", j->r->dest_ip,
+			 (long long)j->r->dest_port);
+	printf("    audit %s %s %s %s pid %lld uid %lld %s %s%s\n", ts, cn_of(a->agent),
 	       *a->syscall_name ? a->syscall_name : a->type,
 	       a->success < 0 ? "-" : a->success ? "ok" : "failed", (long long)a->pid,
-	       (long long)a->uid, *a->exe ? a->exe : a->comm, a->args_json);
+	       (long long)a->uid, *a->exe ? a->exe : a->comm, a->args_json, dest);
 	j->n++;
 	return 0;
 }
@@ -87,7 +109,27 @@ static int join_agent(void *ctx, const char *agent)
 				  .since = j->r->time - j->window,
 				  .until = j->r->time + j->window };
 
-	return store_query(j->s, &f, print_audit, j) < 0;
+	return store_query(j->s, &f, on_audit, j) < 0;
+}
+
+/* Counts the events that name the session's destination, then lists
+ * those, or every event of the window when none does. */
+static int join_session(struct gw_print *p, const struct store_gw_row *r)
+{
+	struct join j = { .r = r, .s = p->s, .window = p->window };
+	int rc = store_agents_at(p->s, r->src_ip, join_agent, &j);
+
+	if (rc >= 0) {
+		j.print = true;
+		j.by_socket = j.socket_matches > 0;
+		rc = store_agents_at(p->s, r->src_ip, join_agent, &j);
+	}
+	audit_event_free(&j.ev);
+	if (rc < 0)
+		return -1;
+	if (!j.n)
+		printf("    audit: no agent's events from %s within %g s\n", r->src_ip, p->window);
+	return 0;
 }
 
 static int print_one(struct gw_print *p, const struct store_gw_row *r)
@@ -104,15 +146,8 @@ static int print_one(struct gw_print *p, const struct store_gw_row *r)
 	       *r->action ? r->action : "-", r->src_ip, (long long)r->src_port, r->dest_ip,
 	       (long long)r->dest_port, *r->sni ? r->sni : "-", *r->checks ? "[" : "",
 	       r->checks, *r->checks ? "]" : "");
-	if (p->window > 0 && !strcmp(r->action, "blocked") && *r->src_ip) {
-		struct join j = { r, p->s, p->window, 0 };
-
-		if (store_agents_at(p->s, r->src_ip, join_agent, &j) < 0)
-			return -1;
-		if (!j.n)
-			printf("    audit: no agent's events from %s within %g s\n", r->src_ip,
-			       p->window);
-	}
+	if (p->window > 0 && !strcmp(r->action, "blocked") && *r->src_ip)
+		return join_session(p, r);
 	return 0;
 }
 

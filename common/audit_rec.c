@@ -6,10 +6,12 @@
 #include "audit_rec.h"
 #include "json.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 static bool cur_eq(const struct cursor *c, const char *s)
 {
@@ -282,6 +284,34 @@ static uint64_t val_hex(struct cursor v)
 	return x;
 }
 
+/*
+ * A SOCKADDR record's saddr: the struct sockaddr as the kernel copied it
+ * from the process, in hex. AF_INET (family 2, host order, i.e. "0200" on
+ * the little-endian machines the agent runs on) and AF_INET6 (10) keep the
+ * port (network order) and the address; other families are ignored.
+ */
+static void sockaddr_field(struct audit_event *ev, struct cursor v)
+{
+	uint8_t raw[28], hi, lo;
+	struct cursor sa;
+	uint16_t family, port;
+	size_t n = 0;
+
+	while (n < sizeof(raw) && cur_u8(&v, &hi) && hexval(hi) >= 0 && cur_u8(&v, &lo) &&
+	       hexval(lo) >= 0)
+		raw[n++] = (uint8_t)(hexval(hi) << 4 | hexval(lo));
+	sa = cur_make(raw, n);
+	if (!cur_u16_le(&sa, &family) || !cur_u16(&sa, &port))
+		return;
+	if (family == AF_INET && cur_left(&sa) >= 4)
+		inet_ntop(AF_INET, cur_ptr(&sa), ev->sock_ip, sizeof(ev->sock_ip));
+	else if (family == AF_INET6 && cur_skip(&sa, 4) && cur_left(&sa) >= 16)
+		inet_ntop(AF_INET6, cur_ptr(&sa), ev->sock_ip, sizeof(ev->sock_ip));
+	else
+		return;
+	ev->sock_port = port;
+}
+
 static void add_list(char *list, size_t sz, const char *item)
 {
 	size_t n = strlen(list);
@@ -374,6 +404,8 @@ static void record_fields(struct audit_event *ev, const char *type,
 			add_list(ev->nametypes, sizeof(ev->nametypes), tmp);
 		} else if (!strcmp(type, "CWD") && cur_eq(&key, "cwd")) {
 			audit_value_string(val, q, ev->cwd, sizeof(ev->cwd), ' ');
+		} else if (!strcmp(type, "SOCKADDR") && cur_eq(&key, "saddr")) {
+			sockaddr_field(ev, val);
 		} else if (!strcmp(type, "PROCTITLE") && cur_eq(&key, "proctitle")) {
 			audit_value_string(val, q, ev->proctitle,
 					   sizeof(ev->proctitle), ' ');
@@ -430,6 +462,7 @@ static void event_reset(struct audit_event *ev)
 	ev->success = -1;
 	ev->exit = ev->pid = ev->ppid = ev->uid = ev->auid = -1;
 	ev->euid = ev->gid = ev->ses = -1;
+	ev->sock_port = -1;
 }
 
 bool audit_event_parse(const uint8_t *text, size_t len, struct audit_event *ev)

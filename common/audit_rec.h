@@ -93,6 +93,11 @@ struct audit_event {
 	uint32_t npaths;
 	/* PATH nametype values (NORMAL, CREATE, DELETE, ...), comma-separated */
 	char nametypes[128];
+	/* A SOCKADDR record's saddr when it is an IPv4 or IPv6 socket address
+	 * (the peer of connect, sendto, ...): text address, port; "" and -1
+	 * otherwise */
+	char sock_ip[46];
+	int sock_port;
 };
 
 /*

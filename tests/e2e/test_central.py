@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 import audit_helpers as h
-from lab import Lab, lab_missing, make_cert, s_client, skip_loudly, start_tls_server
+from lab import Lab, built, lab_missing, make_cert, s_client, skip_loudly, start_tls_server
 from monitor_lab import RULES, SECAUDIT, Monitor, need_binaries
 
 PORT = 7443
@@ -133,17 +133,8 @@ def central(tmp_path):
     need_binaries()
     if not h.SERVER.exists():
         skip_loudly(f"{h.SERVER} is not built (run make)")
-    c = Central(tmp_path)
-    try:
-        try:
-            why = c.up()
-        except (RuntimeError, OSError) as e:
-            why = f"cannot build the central lab: {e}"
-        if why:
-            skip_loudly(why)
+    with built(Central(tmp_path), "the central lab") as c:
         yield c
-    finally:
-        c.down()
 
 
 def blocked_loop(lb, n, sni="blocked.lab.test"):
@@ -303,7 +294,9 @@ def test_revoked_gateway_certificate_refused_nothing_stored(central):
 
 def test_join_audit_names_the_process_of_a_blocked_session(central):
     """An agent on lab A's client host (records its connect calls) and a
-    blocked session from that host: --join-audit lists the connect under it."""
+    blocked session from that host: --join-audit lists the connect to the
+    session's destination (address and port of its SOCKADDR record) under
+    it, and not the host's other connect of the same moment."""
     c = central
     c.server()
     c.monitor("a")
@@ -311,13 +304,19 @@ def test_join_audit_names_the_process_of_a_blocked_session(central):
     lb.sh("cli", blocked_loop(lb, 1), timeout=60)
     assert len(wait_stored(c, "a", 1)) == 1
     t = int(time.time())
-    connect = (f"type=SYSCALL msg=audit({t}.100:4242): arch=c000003e syscall=42 "
-               f"success=no exit=-104 a0=3 a1=5 a2=10 a3=0 items=0 ppid=1 pid=3131 "
-               f"auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 egid=1000 "
-               f"sgid=1000 fsgid=1000 tty=pts0 ses=3 comm=\"openssl\" "
-               f"exe=\"/usr/bin/openssl\" key=\"secaudit-connect\"\n"
-               f"type=SOCKADDR msg=audit({t}.100:4242): saddr=0200 01BBC6120202\n"
-               f"type=PROCTITLE msg=audit({t}.100:4242): proctitle=6F70656E73736C\n")
+    # the kernel's records of two connects: the blocked session's (to
+    # 198.18.2.2:443, reset) and another process's (to 198.18.2.2:80)
+    connect = "".join(
+        f"type=SYSCALL msg=audit({t}.100:{serial}): arch=c000003e syscall=42 "
+        f"success={ok} exit={ex} a0=3 a1=5 a2=10 a3=0 items=0 ppid=1 pid={pid} "
+        f"auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 egid=1000 "
+        f"sgid=1000 fsgid=1000 tty=pts0 ses=3 comm=\"{comm}\" "
+        f"exe=\"/usr/bin/{comm}\" key=\"secaudit-connect\"\n"
+        f"type=SOCKADDR msg=audit({t}.100:{serial}): saddr=0200{port:04X}C6120202"
+        f"0000000000000000\n"
+        f"type=PROCTITLE msg=audit({t}.100:{serial}): proctitle={comm.encode().hex()}\n"
+        for serial, ok, ex, pid, comm, port in ((4242, "no", -104, 3131, "openssl", 443),
+                                                (4243, "yes", 0, 3132, "curl", 80)))
     cert, key = c.host_cert
     agent = lb.spawn("cli", h.AGENT, "--server", f"{LINKS['a'][1]}:{PORT}",
                      "--server-name", CENTRAL_NAME, "--cert", cert, "--key", key,
@@ -333,6 +332,7 @@ def test_join_audit_names_the_process_of_a_blocked_session(central):
     audit = [ln for ln in lines if ln.lstrip().startswith("audit ")]
     assert len(audit) == 1, out
     assert "host-a" in audit[0] and "connect" in audit[0] and "/usr/bin/openssl" in audit[0]
+    assert audit[0].endswith(" to 198.18.2.2:443"), out
 
 
 def test_sighup_refuses_a_central_change_by_name_and_keeps_shipping(central):

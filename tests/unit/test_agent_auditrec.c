@@ -168,6 +168,35 @@ Test(auditrec, openat_event)
 	collected_free(&c);
 }
 
+/* SOCKADDR's saddr: the peer of a connect, IPv4 and IPv6; others ignored. */
+Test(auditrec, sockaddr_of_connect)
+{
+	static const struct { const char *saddr, *ip; int port; } cases[] = {
+		{ "020001BBC61202020000000000000000", "198.18.2.2", 443 },
+		{ "0A0001BB0000000020010DB8000200000000000000000002000000000", "2001:db8:2::2",
+		  443 },
+		{ "01002F72756E2F6E7363642F736F636B657400", "", -1 },	/* AF_UNIX */
+		{ "0200", "", -1 },					/* cut short */
+		{ "020001BBC612", "", -1 },				/* no whole address */
+		{ "02zz01BBC6120202", "", -1 },				/* not hex */
+	};
+	struct audit_event ev = { 0 };
+	char text[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "type=SYSCALL msg=audit(1795427038.100:42): arch=c000003e syscall=42 "
+			 "success=yes exit=0 pid=7 comm=\"curl\"\n"
+			 "type=SOCKADDR msg=audit(1795427038.100:42): saddr=%s\n", cases[i].saddr);
+		cr_assert(audit_event_parse((const uint8_t *)text, strlen(text), &ev));
+		cr_assert_str_eq(ev.syscall_name, "connect");
+		cr_assert_str_eq(ev.sock_ip, cases[i].ip, "case %zu", i);
+		cr_assert_eq(ev.sock_port, cases[i].port, "case %zu", i);
+	}
+	audit_event_free(&ev);
+}
+
 /* Kernel order: records of two events interleave; EOE closes each. */
 Test(auditrec, eoe_grouping_interleaved)
 {
