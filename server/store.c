@@ -5,6 +5,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +147,54 @@ int store_gateway_package(struct store *s, const char *gateway, uint64_t stream,
 			  double received)
 {
 	return s->be->gw_package(s->b, gateway, stream, seq, n_events, body, received);
+}
+
+#define COL(row, field, kind) { #field, STORE_COL_##kind, offsetof(struct row, field) }
+
+static const struct store_col event_cols[] = {
+	COL(store_row, agent, TEXT), COL(store_row, stream, INT), COL(store_row, seq, INT),
+	COL(store_row, time, REAL), COL(store_row, serial, INT), COL(store_row, type, TEXT),
+	COL(store_row, records, TEXT), COL(store_row, syscall_name, TEXT),
+	COL(store_row, syscall, INT), COL(store_row, arch, INT), COL(store_row, success, INT),
+	COL(store_row, exit, INT), COL(store_row, pid, INT), COL(store_row, ppid, INT),
+	COL(store_row, uid, INT), COL(store_row, auid, INT), COL(store_row, euid, INT),
+	COL(store_row, gid, INT), COL(store_row, ses, INT), COL(store_row, tty, TEXT),
+	COL(store_row, comm, TEXT), COL(store_row, exe, TEXT), COL(store_row, cwd, TEXT),
+	COL(store_row, key, TEXT),
+	/* the columns' names differ from the fields' */
+	{ "args", STORE_COL_TEXT, offsetof(struct store_row, args_json) },
+	{ "paths", STORE_COL_TEXT, offsetof(struct store_row, paths_json) },
+	COL(store_row, raw, TEXT),
+};
+
+static const struct store_col gw_cols[] = {
+	COL(store_gw_row, gateway, TEXT), COL(store_gw_row, stream, INT),
+	COL(store_gw_row, seq, INT), COL(store_gw_row, idx, INT),
+	COL(store_gw_row, time, REAL), COL(store_gw_row, event_type, TEXT),
+	COL(store_gw_row, src_ip, TEXT), COL(store_gw_row, src_port, INT),
+	COL(store_gw_row, dest_ip, TEXT), COL(store_gw_row, dest_port, INT),
+	COL(store_gw_row, proto, TEXT), COL(store_gw_row, flow_id, INT),
+	COL(store_gw_row, sni, TEXT), COL(store_gw_row, action, TEXT),
+	COL(store_gw_row, checks, TEXT), COL(store_gw_row, rule, TEXT),
+	COL(store_gw_row, profile, TEXT), COL(store_gw_row, zone, TEXT),
+	COL(store_gw_row, json, TEXT),
+};
+
+const struct store_cols store_event_cols = {
+	event_cols, sizeof(event_cols) / sizeof(event_cols[0]), "events"
+};
+const struct store_cols store_gw_cols = {
+	gw_cols, sizeof(gw_cols) / sizeof(gw_cols[0]), "gateway_events"
+};
+
+void store_cols_select(struct buf *sql, const struct store_cols *c)
+{
+	size_t i;
+
+	buf_puts(sql, "SELECT ");
+	for (i = 0; i < c->n; i++)
+		buf_printf(sql, "%s%s", i ? ", " : "", c->v[i].name);
+	buf_printf(sql, " FROM %s", c->table);
 }
 
 int store_gw_where(struct buf *sql, const struct store_gw_filter *f, bool dollar,

@@ -49,11 +49,31 @@ struct store_backend {
 	int (*audit_alerts)(struct store_be *b, long limit, store_audit_alert_fn fn, void *ctx);
 };
 
-/* The columns of gateway_events a row is read with, in store_gw_row's
- * order (both backends SELECT this). */
-#define STORE_GW_COLUMNS \
-	"gateway, stream, seq, idx, time, event_type, src_ip, src_port, dest_ip," \
-	" dest_port, proto, flow_id, sni, action, checks, rule, profile, zone, json"
+/*
+ * How a query's result columns fill a row struct (store_row, store_gw_row):
+ * one map per table, in SELECT order, read by each backend's one row
+ * reader. TEXT: a const char * ("" for NULL); INT: an int64_t (-1 for
+ * NULL); REAL: a double.
+ */
+enum store_col_kind { STORE_COL_TEXT, STORE_COL_INT, STORE_COL_REAL };
+
+struct store_col {
+	const char *name;
+	enum store_col_kind kind;
+	size_t off;		/* offsetof the field in the row struct */
+};
+
+struct store_cols {
+	const struct store_col *v;
+	size_t n;
+	const char *table;
+};
+
+extern const struct store_cols store_event_cols;	/* events -> store_row */
+extern const struct store_cols store_gw_cols;		/* gateway_events -> store_gw_row */
+
+/* Appends "SELECT c1, c2, ... FROM table" to sql. */
+void store_cols_select(struct buf *sql, const struct store_cols *c);
 
 /* Max parameters store_gw_where makes. */
 #define STORE_GW_MAX_PARAMS 12

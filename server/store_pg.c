@@ -441,6 +441,23 @@ static int64_t num_at(PGresult *r, int row, int col)
 	return PQgetisnull(r, row, col) ? -1 : strtoll(PQgetvalue(r, row, col), NULL, 10);
 }
 
+/* The row reader: result row i into row, as the map says. */
+static void read_row(PGresult *r, int i, const struct store_cols *c, void *row)
+{
+	size_t k;
+
+	for (k = 0; k < c->n; k++) {
+		char *field = (char *)row + c->v[k].off;
+
+		if (c->v[k].kind == STORE_COL_TEXT)
+			*(const char **)field = PQgetvalue(r, i, (int)k);
+		else if (c->v[k].kind == STORE_COL_INT)
+			*(int64_t *)field = num_at(r, i, (int)k);
+		else
+			*(double *)field = strtod(PQgetvalue(r, i, (int)k), NULL);
+	}
+}
+
 static int pg_query(struct store_be *s, const struct store_filter *f,
 		  store_row_fn fn, void *ctx)
 {
@@ -451,10 +468,7 @@ static int pg_query(struct store_be *s, const struct store_filter *f,
 	PGresult *r;
 	int n, i, rc = 0;
 
-	buf_puts(&sql, "SELECT agent, stream, seq, time, serial, type, records,"
-		 " syscall_name, syscall, arch, success, exit, pid, ppid, uid,"
-		 " auid, euid, gid, ses, tty, comm, exe, cwd, key, args, paths,"
-		 " raw FROM events");
+	store_cols_select(&sql, &store_event_cols);
 	n = where(&sql, f, params, num);
 	buf_puts(&sql, " ORDER BY time, agent, stream, seq, idx");
 	if (f->limit > 0)
@@ -464,33 +478,7 @@ static int pg_query(struct store_be *s, const struct store_filter *f,
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)
 		return fail(s, "query", r);
 	for (i = 0; i < PQntuples(r); i++) {
-		row.agent = PQgetvalue(r, i, 0);
-		row.stream = num_at(r, i, 1);
-		row.seq = num_at(r, i, 2);
-		row.time = strtod(PQgetvalue(r, i, 3), NULL);
-		row.serial = num_at(r, i, 4);
-		row.type = PQgetvalue(r, i, 5);
-		row.records = PQgetvalue(r, i, 6);
-		row.syscall_name = PQgetvalue(r, i, 7);
-		row.syscall = num_at(r, i, 8);
-		row.arch = num_at(r, i, 9);
-		row.success = num_at(r, i, 10);
-		row.exit = num_at(r, i, 11);
-		row.pid = num_at(r, i, 12);
-		row.ppid = num_at(r, i, 13);
-		row.uid = num_at(r, i, 14);
-		row.auid = num_at(r, i, 15);
-		row.euid = num_at(r, i, 16);
-		row.gid = num_at(r, i, 17);
-		row.ses = num_at(r, i, 18);
-		row.tty = PQgetvalue(r, i, 19);
-		row.comm = PQgetvalue(r, i, 20);
-		row.exe = PQgetvalue(r, i, 21);
-		row.cwd = PQgetvalue(r, i, 22);
-		row.key = PQgetvalue(r, i, 23);
-		row.args_json = PQgetvalue(r, i, 24);
-		row.paths_json = PQgetvalue(r, i, 25);
-		row.raw = PQgetvalue(r, i, 26);
+		read_row(r, i, &store_event_cols, &row);
 		if (fn(ctx, &row))
 			break;
 	}
@@ -612,7 +600,7 @@ static int pg_gw_query(struct store_be *s, const struct store_gw_filter *f,
 	PGresult *r;
 	int n, i;
 
-	buf_puts(&sql, "SELECT " STORE_GW_COLUMNS " FROM gateway_events");
+	store_cols_select(&sql, &store_gw_cols);
 	n = store_gw_where(&sql, f, true, params, num);
 	buf_puts(&sql, f->newest ? " ORDER BY time DESC, gateway, stream, seq DESC, idx DESC"
 				 : " ORDER BY time, gateway, stream, seq, idx");
@@ -623,25 +611,7 @@ static int pg_gw_query(struct store_be *s, const struct store_gw_filter *f,
 	if (PQresultStatus(r) != PGRES_TUPLES_OK)
 		return fail(s, "gateway events", r);
 	for (i = 0; i < PQntuples(r); i++) {
-		row.gateway = PQgetvalue(r, i, 0);
-		row.stream = num_at(r, i, 1);
-		row.seq = num_at(r, i, 2);
-		row.idx = num_at(r, i, 3);
-		row.time = strtod(PQgetvalue(r, i, 4), NULL);
-		row.event_type = PQgetvalue(r, i, 5);
-		row.src_ip = PQgetvalue(r, i, 6);
-		row.src_port = num_at(r, i, 7);
-		row.dest_ip = PQgetvalue(r, i, 8);
-		row.dest_port = num_at(r, i, 9);
-		row.proto = PQgetvalue(r, i, 10);
-		row.flow_id = num_at(r, i, 11);
-		row.sni = PQgetvalue(r, i, 12);
-		row.action = PQgetvalue(r, i, 13);
-		row.checks = PQgetvalue(r, i, 14);
-		row.rule = PQgetvalue(r, i, 15);
-		row.profile = PQgetvalue(r, i, 16);
-		row.zone = PQgetvalue(r, i, 17);
-		row.json = PQgetvalue(r, i, 18);
+		read_row(r, i, &store_gw_cols, &row);
 		if (fn(ctx, &row))
 			break;
 	}

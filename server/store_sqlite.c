@@ -404,6 +404,23 @@ static int64_t col_num(sqlite3_stmt *st, int i)
 							: sqlite3_column_int64(st, i);
 }
 
+/* The row reader: the current result row into row, as the map says. */
+static void read_row(sqlite3_stmt *st, const struct store_cols *c, void *row)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++) {
+		char *field = (char *)row + c->v[i].off;
+
+		if (c->v[i].kind == STORE_COL_TEXT)
+			*(const char **)field = col_text(st, (int)i);
+		else if (c->v[i].kind == STORE_COL_INT)
+			*(int64_t *)field = col_num(st, (int)i);
+		else
+			*(double *)field = sqlite3_column_double(st, (int)i);
+	}
+}
+
 static int sq_query(struct store_be *s, const struct store_filter *f,
 		store_row_fn fn, void *ctx)
 {
@@ -412,10 +429,7 @@ static int sq_query(struct store_be *s, const struct store_filter *f,
 	struct store_row r;
 	int rc = 0;
 
-	buf_puts(&sql, "SELECT agent, stream, seq, time, serial, type, records,"
-		 " syscall_name, syscall, arch, success, exit, pid, ppid, uid,"
-		 " auid, euid, gid, ses, tty, comm, exe, cwd, key, args, paths,"
-		 " raw FROM events");
+	store_cols_select(&sql, &store_event_cols);
 	where(&sql, f);
 	buf_puts(&sql, " ORDER BY time, agent, stream, seq, idx");
 	if (f->limit > 0)
@@ -426,33 +440,7 @@ static int sq_query(struct store_be *s, const struct store_filter *f,
 	}
 	bind_filter(st, f);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r.agent = col_text(st, 0);
-		r.stream = sqlite3_column_int64(st, 1);
-		r.seq = sqlite3_column_int64(st, 2);
-		r.time = sqlite3_column_double(st, 3);
-		r.serial = sqlite3_column_int64(st, 4);
-		r.type = col_text(st, 5);
-		r.records = col_text(st, 6);
-		r.syscall_name = col_text(st, 7);
-		r.syscall = col_num(st, 8);
-		r.arch = col_num(st, 9);
-		r.success = col_num(st, 10);
-		r.exit = col_num(st, 11);
-		r.pid = col_num(st, 12);
-		r.ppid = col_num(st, 13);
-		r.uid = col_num(st, 14);
-		r.auid = col_num(st, 15);
-		r.euid = col_num(st, 16);
-		r.gid = col_num(st, 17);
-		r.ses = col_num(st, 18);
-		r.tty = col_text(st, 19);
-		r.comm = col_text(st, 20);
-		r.exe = col_text(st, 21);
-		r.cwd = col_text(st, 22);
-		r.key = col_text(st, 23);
-		r.args_json = col_text(st, 24);
-		r.paths_json = col_text(st, 25);
-		r.raw = col_text(st, 26);
+		read_row(st, &store_event_cols, &r);
 		if (fn(ctx, &r))
 			break;
 	}
@@ -644,7 +632,7 @@ static int sq_gw_query(struct store_be *s, const struct store_gw_filter *f,
 	struct store_gw_row r;
 	int rc;
 
-	buf_puts(&sql, "SELECT " STORE_GW_COLUMNS " FROM gateway_events");
+	store_cols_select(&sql, &store_gw_cols);
 	buf_puts(&tail, f->newest ? " ORDER BY time DESC, gateway, stream, seq DESC, idx DESC"
 				  : " ORDER BY time, gateway, stream, seq, idx");
 	if (f->limit > 0)
@@ -653,25 +641,7 @@ static int sq_gw_query(struct store_be *s, const struct store_gw_filter *f,
 	if (rc < 0)
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r.gateway = col_text(st, 0);
-		r.stream = sqlite3_column_int64(st, 1);
-		r.seq = sqlite3_column_int64(st, 2);
-		r.idx = sqlite3_column_int64(st, 3);
-		r.time = sqlite3_column_double(st, 4);
-		r.event_type = col_text(st, 5);
-		r.src_ip = col_text(st, 6);
-		r.src_port = col_num(st, 7);
-		r.dest_ip = col_text(st, 8);
-		r.dest_port = col_num(st, 9);
-		r.proto = col_text(st, 10);
-		r.flow_id = col_num(st, 11);
-		r.sni = col_text(st, 12);
-		r.action = col_text(st, 13);
-		r.checks = col_text(st, 14);
-		r.rule = col_text(st, 15);
-		r.profile = col_text(st, 16);
-		r.zone = col_text(st, 17);
-		r.json = col_text(st, 18);
+		read_row(st, &store_gw_cols, &r);
 		if (fn(ctx, &r))
 			break;
 	}
