@@ -3,7 +3,9 @@
  * nfq_nlmsg_* helpers over a plain netlink socket of our own, so verdicts of
  * one round (a batch plus the single verdicts that follow it) leave in one
  * send(); the kernel's nfnetlink processes the messages of a datagram in
- * order.
+ * order. Packets come in by recvmmsg(), up to NFQ_RECV_MSGS a call: a
+ * wake-up for one packet costs one receive, not a second one to learn that
+ * the socket is empty.
  */
 #include "io/nfq.h"
 
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <sys/uio.h>
 #include <linux/netfilter.h>
 #include <linux/netlink.h>
 #include <sys/socket.h>
@@ -28,6 +31,11 @@
 /* A single verdict with a mark is 40 bytes; room for a full round. */
 #define NFQ_WBUF_SIZE    ((NFQUEUE_BATCH_MAX + 2) * 64)
 #define NFQ_ROUND_MAX    1024   /* datagrams per dispatch before returning */
+/* Datagrams per receive call (one packet message each): each has its own
+ * buffer of NFQ_RBUF_SIZE, allocated once. */
+#define NFQ_RECV_MSGS    8
+/* Verdicts waiting for the next send whose residence is measured. */
+#define NFQ_PENDING_MAX  128
 #define NFQ_ACK_TIMEOUT_MS 2000
 
 struct nfqueue {
@@ -43,8 +51,15 @@ struct nfqueue {
 	unsigned batch_n;
 	uint64_t holding;        /* packets held, their verdict not yet sent */
 	size_t wlen;
+	/* receive times of the verdicts in wbuf (residence), and of the
+	 * packet in the callback now (0: not measured, a held one's release) */
+	uint64_t pending_us[NFQ_PENDING_MAX];
+	unsigned pending_n;
+	uint64_t cur_us;
 	struct nfqueue_stats st;
-	uint8_t *rbuf;
+	struct mmsghdr msgs[NFQ_RECV_MSGS];
+	struct iovec iov[NFQ_RECV_MSGS];
+	uint8_t *rbuf;           /* NFQ_RECV_MSGS buffers of NFQ_RBUF_SIZE */
 	uint8_t *mbuf;           /* a verdict with a modified packet; allocated on first use */
 	uint8_t wbuf[NFQ_WBUF_SIZE];
 };
@@ -91,6 +106,39 @@ static uint32_t attr_be32(const struct nlattr *a)
 	if (attr_len(a) >= sizeof(v))
 		memcpy(&v, attr_data(a), sizeof(v));
 	return ntohl(v);
+}
+
+/* Histogram bucket of a residence: b such that d <= 2^b µs, the last
+ * bucket for anything longer. */
+static unsigned residence_bucket(uint64_t d)
+{
+	unsigned b = 0;
+
+	while (b < NFQUEUE_RESIDENCE_BUCKETS - 1 && d > (1ull << b))
+		b++;
+	return b;
+}
+
+/* The verdicts in wbuf have just been sent: count how long each packet
+ * stayed in user space. */
+static void residence_sent(struct nfqueue *q)
+{
+	uint64_t now;
+	unsigned i;
+
+	if (!q->pending_n)
+		return;
+	now = now_monotonic_us();
+	for (i = 0; i < q->pending_n; i++)
+		STAT_ADD(q, residence_us[residence_bucket(now - q->pending_us[i])], 1);
+	q->pending_n = 0;
+}
+
+/* A verdict for the packet in hand joins wbuf. */
+static void residence_add(struct nfqueue *q)
+{
+	if (q->cur_us && q->pending_n < NFQ_PENDING_MAX)
+		q->pending_us[q->pending_n++] = q->cur_us;
 }
 
 static int send_all(struct nfqueue *q, const void *p, size_t n)
@@ -146,11 +194,13 @@ static void flush(struct nfqueue *q)
 	if (send_all(q, q->wbuf, q->wlen) < 0)
 		STAT_ADD(q, send_errors, 1);
 	q->wlen = 0;
+	residence_sent(q);
 }
 
 static void make_room(struct nfqueue *q)
 {
-	if (q->batch_n >= NFQUEUE_BATCH_MAX || q->wlen + 2 * 64 > sizeof(q->wbuf))
+	if (q->batch_n >= NFQUEUE_BATCH_MAX || q->wlen + 2 * 64 > sizeof(q->wbuf) ||
+	    q->pending_n >= NFQ_PENDING_MAX)
 		flush(q);
 }
 
@@ -180,6 +230,8 @@ static int verdict_modified(struct nfqueue *q, uint32_t id, int v, uint32_t mark
 	STAT_ADD(q, modified, 1);
 	if (send_all(q, q->mbuf, nlh->nlmsg_len) < 0)
 		STAT_ADD(q, send_errors, 1);
+	residence_add(q);
+	residence_sent(q);
 	return 0;
 }
 
@@ -192,6 +244,7 @@ static void verdict(struct nfqueue *q, uint32_t id, int v, uint32_t mark)
 		q->batch_id = id;
 		q->batch_n++;
 		STAT_ADD(q, accepted, 1);
+		residence_add(q);
 		make_room(q);
 		return;
 	}
@@ -226,6 +279,7 @@ static void verdict(struct nfqueue *q, uint32_t id, int v, uint32_t mark)
 		nfq_nlmsg_verdict_put_mark(nlh, (mark & ~q->cfg.mark_mask) | bits);
 	}
 	wbuf_commit(q, nlh);
+	residence_add(q);
 	make_room(q);
 }
 
@@ -275,6 +329,7 @@ static void handle_packet(struct nfqueue *q, const struct nlmsghdr *nlh, uint64_
 	p.id = id;
 	p.mark = mark;
 	p.now_us = now_us;
+	q->cur_us = now_us;
 	v = q->on_packet(q->arg, &p);
 	if (v < NFQUEUE_ACCEPT || v > NFQUEUE_HOLD) {
 		STAT_ADD(q, callback_errors, 1);
@@ -316,11 +371,17 @@ static int handle_datagram(struct nfqueue *q, const uint8_t *buf, size_t n, uint
 	return packets;
 }
 
-/* One non-blocking receive; 1 handled, 0 nothing there, <0 fatal. */
-static int receive_one(struct nfqueue *q, int *packets)
+/* One non-blocking receive of up to NFQ_RECV_MSGS datagrams, each
+ * handled; 1 when some came (or the call should be repeated), 0 nothing
+ * there, <0 fatal. */
+static int receive_some(struct nfqueue *q, int *packets)
 {
-	ssize_t r = recv(q->fd, q->rbuf, NFQ_RBUF_SIZE, MSG_DONTWAIT | MSG_TRUNC);
+	uint64_t now;
+	int r, i;
 
+	for (i = 0; i < NFQ_RECV_MSGS; i++)
+		q->msgs[i].msg_hdr.msg_flags = 0;
+	r = recvmmsg(q->fd, q->msgs, NFQ_RECV_MSGS, MSG_DONTWAIT | MSG_TRUNC, NULL);
 	if (r < 0) {
 		switch (errno) {
 		case EAGAIN:
@@ -340,12 +401,17 @@ static int receive_one(struct nfqueue *q, int *packets)
 			return -errno;
 		}
 	}
-	if ((size_t)r > NFQ_RBUF_SIZE) {
-		STAT_ADD(q, recv_errors, 1);
-		return 1;
+	now = now_monotonic_us();
+	for (i = 0; i < r; i++) {
+		if ((q->msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ||
+		    q->msgs[i].msg_len > NFQ_RBUF_SIZE) {
+			STAT_ADD(q, recv_errors, 1);
+			continue;
+		}
+		*packets += handle_datagram(q, q->iov[i].iov_base, q->msgs[i].msg_len, now);
 	}
-	*packets += handle_datagram(q, q->rbuf, (size_t)r, now_monotonic_us());
-	return 1;
+	/* Fewer than asked for: the socket is empty now. */
+	return r == NFQ_RECV_MSGS ? 1 : r > 0 ? 2 : 0;
 }
 
 int nfqueue_dispatch(struct nfqueue *q, int timeout_ms)
@@ -360,9 +426,9 @@ int nfqueue_dispatch(struct nfqueue *q, int timeout_ms)
 		if (r == 0)
 			return 0;
 	}
-	for (i = 0; i < NFQ_ROUND_MAX; i++) {
-		r = receive_one(q, &packets);
-		if (r <= 0)
+	for (i = 0; i < NFQ_ROUND_MAX; i += NFQ_RECV_MSGS) {
+		r = receive_some(q, &packets);
+		if (r != 1)
 			break;
 	}
 	flush(q);
@@ -376,11 +442,15 @@ void nfqueue_flush_verdicts(struct nfqueue *q)
 
 int nfqueue_release(struct nfqueue *q, uint32_t id, int v, uint32_t mark)
 {
+	uint64_t cur_us = q->cur_us;
+
 	if (!q->holding || v < NFQUEUE_ACCEPT || v > NFQUEUE_DROP_FLOW)
 		return -EINVAL;
 	q->holding--;
 	STAT_ADD(q, released, 1);
+	q->cur_us = 0;          /* it waited for its answer, not for us */
 	verdict(q, id, v, mark);
+	q->cur_us = cur_us;
 	flush(q);
 	return 0;
 }
@@ -440,7 +510,7 @@ static int configure(struct nfqueue *q)
 		r = poll(&pfd, 1, (int)((deadline - now) / 1000u) + 1);
 		if (r < 0 && errno != EINTR)
 			return -errno;
-		while ((r = receive_one(q, &packets)) > 0 && q->cfg_status == 1)
+		while ((r = receive_some(q, &packets)) == 1 && q->cfg_status == 1)
 			;
 		if (r < 0)
 			return r;
@@ -477,9 +547,15 @@ struct nfqueue *nfqueue_open(const struct nfqueue_config *cfg, nfqueue_packet_fn
 	q->on_packet = on_packet;
 	q->arg = arg;
 	r = -ENOMEM;
-	q->rbuf = malloc(NFQ_RBUF_SIZE);
+	q->rbuf = malloc((size_t)NFQ_RECV_MSGS * NFQ_RBUF_SIZE);
 	if (!q->rbuf)
 		goto fail;
+	for (int i = 0; i < NFQ_RECV_MSGS; i++) {
+		q->iov[i].iov_base = q->rbuf + (size_t)i * NFQ_RBUF_SIZE;
+		q->iov[i].iov_len = NFQ_RBUF_SIZE;
+		q->msgs[i].msg_hdr.msg_iov = &q->iov[i];
+		q->msgs[i].msg_hdr.msg_iovlen = 1;
+	}
 	q->fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
 	if (q->fd < 0 || bind(q->fd, (struct sockaddr *)&local, sizeof(local)) < 0) {
 		r = -errno;
@@ -552,6 +628,8 @@ void nfqueue_get_stats(const struct nfqueue *q, struct nfqueue_stats *out)
 	STAT_GET(nl_errors);
 	STAT_GET(held);
 	STAT_GET(released);
+	for (unsigned b = 0; b < NFQUEUE_RESIDENCE_BUCKETS; b++)
+		STAT_GET(residence_us[b]);
 }
 
 int nfqueue_kernel_stats(uint16_t queue, struct nfqueue_kernel_stats *out)
@@ -603,6 +681,19 @@ void nfqueue_stats_json(struct json *j, const struct nfqueue_stats *s,
 	json_kv_uint(j, "nl_errors", s->nl_errors);
 	json_kv_uint(j, "held", s->held);
 	json_kv_uint(j, "released", s->released);
+	/* [upper bound µs, packets] of each bucket that has any; the last
+	 * bucket's bound stands for "longer" */
+	json_key(j, "residence_us");
+	json_array_begin(j);
+	for (unsigned b = 0; b < NFQUEUE_RESIDENCE_BUCKETS; b++) {
+		if (!s->residence_us[b])
+			continue;
+		json_array_begin(j);
+		json_uint(j, 1ull << b);
+		json_uint(j, s->residence_us[b]);
+		json_array_end(j);
+	}
+	json_array_end(j);
 	if (k) {
 		json_key(j, "kernel");
 		json_object_begin(j);

@@ -24,9 +24,9 @@
  * `unbypassed`).
  *
  * Loop order of nfqueue_dispatch(): wait (poll) up to the timeout for the socket
- * to become readable; then receive datagrams without blocking until none is
- * left or NFQUEUE_BATCH_MAX verdicts are pending; for each packet call the
- * callback; consecutive plain accepts are answered by one batch verdict
+ * to become readable; then receive datagrams without blocking, several a call
+ * (recvmmsg), until none is left or NFQUEUE_BATCH_MAX verdicts are pending;
+ * for each packet call the callback; consecutive plain accepts are answered by one batch verdict
  * (NFQNL_MSG_VERDICT_BATCH), any other verdict is sent singly after the batch
  * that precedes it, all verdicts gathered in one send (a verdict carrying
  * a modified packet is sent alone, after the ones before it); ENOBUFS (the kernel
@@ -52,6 +52,7 @@
 #define NFQUEUE_MARK_INJECT  0x00100000u
 
 #define NFQUEUE_BATCH_MAX 64
+#define NFQUEUE_RESIDENCE_BUCKETS 18   /* 1 µs .. 65 ms, and longer */
 
 /* What the callback returns for a packet. */
 enum nfqueue_verdict {
@@ -126,6 +127,11 @@ struct nfqueue_stats {
 	uint64_t nl_errors;      /* error replies from the kernel to verdicts */
 	uint64_t held;           /* NFQUEUE_HOLD answers */
 	uint64_t released;       /* their verdicts, given by nfqueue_release() */
+	/* How long packets stayed in user space, from their receive to the
+	 * send of their verdict (the callback's time and the batching's), as
+	 * a histogram: bucket b counts residences of at most 2^b µs (the
+	 * last one: longer). Held packets are not counted. */
+	uint64_t residence_us[NFQUEUE_RESIDENCE_BUCKETS];
 };
 
 /* The kernel's own counters of a queue (/proc/net/netfilter/nfnetlink_queue,
