@@ -49,6 +49,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -674,6 +675,28 @@ static bool parse_queues(const char *s, bool range, unsigned *first, unsigned *l
 
 /* After --apply without --fail-closed: a queue the rules now feed with
  * --queue-bypass but that no monitor listens on lets its TLS pass unjudged. */
+/* Several queues: one monitor thread each, best pinned one per CPU (those
+ * that take the NIC's RX interrupts, docs/deploy.md). Suggests the first
+ * CPUs this process may use as the monitor's queue_cpu list. */
+static void pin_hint(const struct sg_opts *o, const char *prefix)
+{
+	unsigned want = o->q_last - o->q_first + 1u, n = 0, cpu;
+	char list[256] = "";
+	cpu_set_t set;
+	size_t len = 0;
+
+	if (want < 2 || sched_getaffinity(0, sizeof(set), &set) < 0)
+		return;
+	for (cpu = 0; cpu < CPU_SETSIZE && n < want && len + 8 < sizeof(list); cpu++)
+		if (CPU_ISSET(cpu, &set))
+			len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%u", n++ ? "," : "",
+						cpu);
+	printf("%s%u queues, one monitor thread each: pin them one per CPU, the CPUs that take "
+	       "the NIC's RX queues' interrupts (docs/deploy.md, Pinning), e.g. nfqueue.queue_cpu: "
+	       "\"%s\" or secaudit-monitor --queue-cpu %s%s\n", prefix, want, list, list,
+	       n < want ? " (fewer CPUs than queues: the list repeats)" : "");
+}
+
 static void warn_unserved(const struct sg_opts *o)
 {
 	unsigned q;
@@ -828,6 +851,8 @@ int cmd_setup_gateway(int argc, char **argv)
 		printf("# secaudit setup-gateway: queues %u:%u, ports %s, QUIC ports %s, %s\n",
 		       o.q_first, o.q_last, o.ports, o.quic_ports ? o.quic_ports : "none",
 		       o.fail_closed ? "fail-closed" : "fail-open (--queue-bypass)");
+	if (o.mode == SG_PRINT)
+		pin_hint(&o, "# ");
 	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
 		if ((i == 0 && !o.v4) || (i == 1 && !o.v6))
 			continue;
@@ -849,6 +874,7 @@ int cmd_setup_gateway(int argc, char **argv)
 		       SG_CHAIN, o.input ? ", INPUT" : "", o.output ? ", OUTPUT" : "", o.ports,
 		       o.quic_ports ? o.quic_ports : "none", queues,
 		       o.fail_closed ? "fail-closed" : "fail-open (--queue-bypass)");
+		pin_hint(&o, "secaudit setup-gateway: ");
 		if (!o.fail_closed)
 			warn_unserved(&o);
 	} else if (!r && o.mode == SG_REMOVE) {

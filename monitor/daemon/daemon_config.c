@@ -85,6 +85,33 @@ bool daemon_parse_queues(const char *s, uint16_t *first, uint16_t *last)
 	return true;
 }
 
+bool daemon_parse_cpus(const char *s, uint16_t cpus[static DAEMON_MAX_QUEUES], unsigned *n)
+{
+	uint16_t out[DAEMON_MAX_QUEUES], a, b;
+	unsigned k = 0, c;
+	char *end;
+
+	for (;;) {
+		if (!parse_u16(s, &end, &a))
+			return false;
+		b = a;
+		if (*end == '-' && !parse_u16(end + 1, &end, &b))
+			return false;
+		if (b < a || b >= DAEMON_MAX_CPU || (unsigned)(b - a) >= DAEMON_MAX_QUEUES - k)
+			return false;
+		for (c = a; c <= b; c++)
+			out[k++] = (uint16_t)c;
+		if (!*end)
+			break;
+		if (*end != ',')
+			return false;
+		s = end + 1;
+	}
+	memcpy(cpus, out, k * sizeof(out[0]));
+	*n = k;
+	return true;
+}
+
 struct cctx {
 	struct yamldoc yd;
 	const char *path;
@@ -179,7 +206,7 @@ static bool each_pair(struct cctx *x, const yaml_node_t *map, const char *what,
 
 static const char *const nfqueue_keys[] = {
 	"queues", "max_len", "rcvbuf", "gso", "fail_closed", "mark_mask", "mark_accept",
-	"mark_deny", "mark_inject", NULL
+	"mark_deny", "mark_inject", "queue_cpu", NULL
 };
 
 static bool nfqueue_key(struct cctx *x, struct daemon_config *c, const yaml_node_t *k,
@@ -190,6 +217,14 @@ static bool nfqueue_key(struct cctx *x, struct daemon_config *c, const yaml_node
 	if (!strcmp(key, "queues")) {
 		if (!yamldoc_scalar(v) || !daemon_parse_queues(yamldoc_scalar(v), &c->q_first, &c->q_last))
 			return yamldoc_fail(&x->yd, v, "%s must be N or N:M (at most 64 queues)", key);
+		return true;
+	}
+	if (!strcmp(key, "queue_cpu")) {
+		if (!yamldoc_scalar(v) || !daemon_parse_cpus(yamldoc_scalar(v), c->queue_cpu,
+							     &c->n_queue_cpu))
+			return yamldoc_fail(&x->yd, v, "%s must be a CPU list such as \"0,1\" or "
+					    "\"0-3\" (CPUs below %d, at most %d)", key,
+					    DAEMON_MAX_CPU, DAEMON_MAX_QUEUES);
 		return true;
 	}
 	if (!strcmp(key, "max_len"))

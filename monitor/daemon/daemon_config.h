@@ -6,7 +6,10 @@
  *   version: 1
  *   rules: PATH
  *   nfqueue: { queues: N | "N:M", max_len, rcvbuf (bytes, KiB/MiB suffixes),
- *              gso, fail_closed, mark_mask, mark_accept, mark_deny, mark_inject }
+ *              gso, fail_closed, mark_mask, mark_accept, mark_deny, mark_inject,
+ *              queue_cpu: "LIST" (CPUs, e.g. "0,1" or "2-3": the thread of
+ *              the i-th queue runs on the i-th CPU, the list taken again from
+ *              its start when shorter) }
  *   limits: { max_flows, flow_timeout (s/m/h), stream_memcap, max_ooo_bytes,
  *             max_ooo_segments, cert_cache, exception_policy: pass | drop }
  *   alert_log: PATH         EVE alert log (append); absent: standard output
@@ -43,6 +46,7 @@
 
 #define DAEMON_PATH_MAX 4096
 #define DAEMON_MAX_QUEUES 64
+#define DAEMON_MAX_CPU 1024     /* CPU_SETSIZE: the CPUs queue_cpu can name */
 /* Where the monitor's unit, `secaudit alerts` and `secaudit stats` look
  * when no --config is given. */
 #define DAEMON_CONFIG_DEFAULT "/etc/secaudit/monitor.yaml"
@@ -74,6 +78,10 @@ struct daemon_config {
 	char user[64];                     /* "" : keep running as root */
 	char group[64];                    /* "" : the user's group */
 	uint16_t q_first, q_last;
+	/* queue_cpu: the CPU of each queue's thread, in queue order, repeated
+	 * over the queues when shorter; n_queue_cpu 0: not pinned */
+	uint16_t queue_cpu[DAEMON_MAX_QUEUES];
+	unsigned n_queue_cpu;
 	bool fail_closed;
 	bool gso;
 	bool drop_resets_server;           /* `drop` sends the server a RST (default) */
@@ -97,6 +105,11 @@ bool daemon_parse_exception_policy(const char *s, enum engine_verdict *v);
 
 /* Parses "N" or "N:M" (N <= M, M - N < DAEMON_MAX_QUEUES). */
 bool daemon_parse_queues(const char *s, uint16_t *first, uint16_t *last);
+
+/* Parses a CPU list, "N[-M][,N[-M]]..." (CPUs below DAEMON_MAX_CPU, at most
+ * DAEMON_MAX_QUEUES of them in all), into cpus in the order written;
+ * *n their count. False, with cpus and *n untouched, on anything else. */
+bool daemon_parse_cpus(const char *s, uint16_t cpus[static DAEMON_MAX_QUEUES], unsigned *n);
 
 /*
  * Reads the file over c (keys absent from the file keep c's values). On

@@ -4,13 +4,16 @@
  *   secaudit-monitor [--config FILE] [--rules FILE] [--queue N|N:M]
  *                    [--log FILE] [--stats-socket PATH] [--stats-interval S]
  *                    [--user NAME] [--evidence DIR] [--fail-closed]
- *                    [--test-config]
+ *                    [--queue-cpu LIST] [--test-config]
  *
  * Settings come from the --config file (daemon_config.h), then the flags.
  *
  * Threads. One worker per NFQUEUE queue, each with its own inspector
  * (engine, flows, certificate cache, session cache) and RST injector; they
- * share only the compiled policy, which is immutable. The main thread owns
+ * share only the compiled policy, which is immutable. A worker is named
+ * sa-queue-N (N its queue) and, with --queue-cpu / queue_cpu:, runs only on
+ * its CPU: the one that takes the NIC's RX queue feeding it, so a packet is
+ * judged where its softirq ran (docs/deploy.md). The main thread owns
  * the signals (signalfd), the stats socket, the periodic `stats` event and
  * rule reloads; it never touches a worker's inspector.
  *
@@ -49,6 +52,7 @@
 #include <sys/eventfd.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -717,6 +721,9 @@ static const char *restart_only_change(const struct daemon_config *cur,
 
 	if (cur->q_first != next->q_first || cur->q_last != next->q_last)
 		return "nfqueue.queues";
+	if (cur->n_queue_cpu != next->n_queue_cpu ||
+	    memcmp(cur->queue_cpu, next->queue_cpu, cur->n_queue_cpu * sizeof(cur->queue_cpu[0])))
+		return "nfqueue.queue_cpu";
 	if (strcmp(cur->user, next->user) || strcmp(cur->group, next->group))
 		return "user/group";
 	if (strcmp(cur->stats_socket, next->stats_socket))
@@ -905,6 +912,7 @@ static void usage(FILE *f)
 		"                        [--log FILE] [--stats-socket PATH|none]\n"
 		"                        [--stats-interval S] [--user NAME] [--evidence DIR]\n"
 		"                        [--fail-closed] [--exception-policy pass|drop]\n"
+		"                        [--queue-cpu LIST]\n"
 		"                        [--test-config] [--help | --version]\n"
 		"Inline TLS inspection on NFQUEUE queue(s); see docs/deploy.md.\n"
 		"Signals: HUP reloads the rules and reopens the log, USR1 reopens the log,\n"
@@ -965,6 +973,9 @@ static bool parse_args(int argc, char **argv, struct daemon_config *cfg, bool *t
 		else if (!strcmp(a, "--user") && strlen(v) < sizeof(cfg->user))
 			snprintf(cfg->user, sizeof(cfg->user), "%s", v);
 		else if (!strcmp(a, "--queue") && daemon_parse_queues(v, &cfg->q_first, &cfg->q_last))
+			;
+		else if (!strcmp(a, "--queue-cpu") && daemon_parse_cpus(v, cfg->queue_cpu,
+									 &cfg->n_queue_cpu))
 			;
 		else if (!strcmp(a, "--stats-interval") && (u = strtoul(v, &end, 10), !*end && *v &&
 							      u <= 86400))
@@ -1066,6 +1077,9 @@ static int test_config(const struct monitor *m, const struct policy *p)
 	policy_lint(p, print_warning, NULL);
 	printf("queues: %u:%u (%u thread%s)\n", c->q_first, c->q_last, c->q_last - c->q_first + 1,
 	       c->q_last > c->q_first ? "s" : "");
+	for (unsigned i = 0; c->n_queue_cpu && i <= (unsigned)(c->q_last - c->q_first); i++)
+		printf("queue %u: thread on CPU %u\n", c->q_first + i,
+		       c->queue_cpu[i % c->n_queue_cpu]);
 	printf("log: %s\n", c->log[0] ? c->log : "standard output");
 	printf("stats socket: %s, stats event every %u s\n",
 	       c->stats_socket[0] ? c->stats_socket : "none", c->stats_interval);
@@ -1256,18 +1270,52 @@ static int start_workers(struct monitor *m)
 	return 0;
 }
 
+/* queue_cpu: the i-th worker's CPU into attr; an error names a CPU this
+ * process may not use (offline, or outside its cpuset). */
+static int pin_attr(const struct monitor *m, unsigned i, pthread_attr_t *attr)
+{
+	unsigned cpu = m->cfg.queue_cpu[i % m->cfg.n_queue_cpu];
+	cpu_set_t allowed, set;
+
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0)
+		return -errno;
+	if (!CPU_ISSET(cpu, &allowed)) {
+		fprintf(stderr, "secaudit-monitor: queue %u: CPU %u is not one this process may "
+			"run on (offline, or outside its cpuset: see nproc, taskset -p)\n",
+			m->w[i].queue, cpu);
+		return -EINVAL;
+	}
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return -pthread_attr_setaffinity_np(attr, sizeof(set), &set);
+}
+
 static int run_threads(struct monitor *m)
 {
+	pthread_attr_t attr;
+	char name[16];
 	unsigned i;
 	int r;
 
 	for (i = 0; i < m->n_workers; i++) {
-		r = pthread_create(&m->w[i].thread, NULL, worker_main, &m->w[i]);
+		r = -pthread_attr_init(&attr);
+		if (!r && m->cfg.n_queue_cpu)
+			r = pin_attr(m, i, &attr);
+		if (!r)
+			r = -pthread_create(&m->w[i].thread, &attr, worker_main, &m->w[i]);
+		pthread_attr_destroy(&attr);
+		if (r == -EPERM && m->cfg.n_queue_cpu)
+			/* the shipped unit's SystemCallFilter leaves @resources out */
+			fprintf(stderr, "secaudit-monitor: queue_cpu: sched_setaffinity is refused "
+				"(under systemd: a drop-in with SystemCallFilter=sched_setaffinity, "
+				"docs/deploy.md)\n");
 		if (r) {
 			atomic_store(&m->stop, true);
-			return -r;
+			return r;
 		}
 		m->w[i].started = true;
+		snprintf(name, sizeof(name), "sa-queue-%u", m->w[i].queue);
+		pthread_setname_np(m->w[i].thread, name);
 	}
 	return 0;
 }
@@ -1381,7 +1429,7 @@ int main(int argc, char **argv)
 	struct monitor *m = calloc(1, sizeof(*m));
 	bool test_only = false;
 	char err_text[DAEMON_PATH_MAX + 700];
-	int sfd = -1, rc = 1, err = 0;
+	int sfd = -1, rc = 1, err = 0, r;
 	sigset_t set;
 	unsigned i;
 
@@ -1456,8 +1504,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "secaudit-monitor: central: %s\n", err_text);
 		goto out;
 	}
-	if (run_threads(m) < 0)
+	r = run_threads(m);
+	if (r < 0) {
+		fprintf(stderr, "secaudit-monitor: starting the queue threads: %s\n", strerror(-r));
 		goto out;
+	}
 	fprintf(stderr, "secaudit-monitor: enforcing %s on queue%s %u:%u (%s)\n", m->cfg.rules,
 		m->n_workers > 1 ? "s" : "", m->cfg.q_first, m->cfg.q_last,
 		m->cfg.fail_closed ? "fail-closed" : "fail-open");

@@ -7,32 +7,14 @@
 #include <unistd.h>
 
 #include "daemon/daemon_config.h"
-
-static char path[64];
-
-static bool load(const char *text, struct daemon_config *c, char *err, size_t n)
-{
-	FILE *f;
-	int fd;
-
-	snprintf(path, sizeof(path), "/tmp/test_central.XXXXXX");
-	fd = mkstemp(path);
-	cr_assert(fd >= 0);
-	f = fdopen(fd, "w");
-	fputs(text, f);
-	fclose(f);
-	daemon_config_default(c);
-	bool ok = daemon_config_load(c, path, err, n);
-	unlink(path);
-	return ok;
-}
+#include "daemon_load.h"
 
 Test(daemon_central, off_by_default_and_defaults)
 {
 	struct daemon_config c;
 	char err[512];
 
-	cr_assert(load("version: 1\n", &c, err, sizeof(err)), "%s", err);
+	cr_assert(daemon_load_text("version: 1\n", &c, err, sizeof(err)), "%s", err);
 	cr_assert_str_eq(c.central.server, "");
 	cr_assert_str_eq(c.central.spool, DAEMON_CENTRAL_SPOOL);
 	cr_assert_eq(c.central.n_events, 2);
@@ -48,7 +30,7 @@ Test(daemon_central, every_key)
 	struct daemon_config c;
 	char err[512];
 
-	cr_assert(load("central:\n"
+	cr_assert(daemon_load_text("central:\n"
 		       "  server: audit.lab.test:6514\n"
 		       "  server_name: audit.lab.test\n"
 		       "  cert: gw.pem\n  key: /k/gw.key\n  ca: /k/ca.pem\n  crl: /k/ca.crl\n"
@@ -90,7 +72,7 @@ Test(daemon_central, refusals_name_the_place)
 	size_t i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		cr_assert_not(load(cases[i].text, &c, err, sizeof(err)), "%s", cases[i].text);
+		cr_assert_not(daemon_load_text(cases[i].text, &c, err, sizeof(err)), "%s", cases[i].text);
 		cr_assert(strstr(err, cases[i].want), "case %zu: %s", i, err);
 		cr_assert(strstr(err, ":2:") || strstr(err, ":3:") || strstr(err, ":4:") ||
 			  strstr(err, ":5:") || strstr(err, ":6:") || strstr(err, ":1:"),

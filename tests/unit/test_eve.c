@@ -14,6 +14,7 @@
 
 #include "buf.h"
 #include "daemon/daemon_config.h"
+#include "daemon_load.h"
 #include "engine/eve.h"
 #include "engine/eve_certs.h"
 #include "json.h"
@@ -170,37 +171,20 @@ Test(eve, alert_from_kept_parts_is_the_formatted_alert)
 }
 
 /* monitor.yaml's eve_custom: the same names, refused with file:line. */
-static bool load_config(const char *text, struct daemon_config *c, char *err, size_t n)
-{
-	char path[] = "/tmp/test_eve_XXXXXX";
-	int fd = mkstemp(path);
-	FILE *f;
-	bool ok;
-
-	cr_assert(fd >= 0);
-	f = fdopen(fd, "w");
-	fputs(text, f);
-	fclose(f);
-	daemon_config_default(c);
-	ok = daemon_config_load(c, path, err, n);
-	unlink(path);
-	return ok;
-}
-
 Test(eve, daemon_config_eve_custom)
 {
 	struct daemon_config c;
 	char err[512];
 
-	cr_assert(load_config("version: 1\n", &c, err, sizeof(err)), "%s", err);
+	cr_assert(daemon_load_text("version: 1\n", &c, err, sizeof(err)), "%s", err);
 	cr_assert_eq(c.eve_custom, 0);
-	cr_assert(load_config("version: 1\neve_custom: [chain, certificate, sni]\n", &c, err,
+	cr_assert(daemon_load_text("version: 1\neve_custom: [chain, certificate, sni]\n", &c, err,
 			      sizeof(err)), "%s", err);
 	cr_assert_eq(c.eve_custom, EVE_CUSTOM_CHAIN | EVE_CUSTOM_CERTIFICATE);
-	cr_assert(load_config("version: 1\neve_custom: client_chain\n", &c, err, sizeof(err)),
+	cr_assert(daemon_load_text("version: 1\neve_custom: client_chain\n", &c, err, sizeof(err)),
 		  "%s", err);
 	cr_assert_eq(c.eve_custom, EVE_CUSTOM_CLIENT_CHAIN);
-	cr_assert_not(load_config("version: 1\neve_custom: [chain, chian]\n", &c, err,
+	cr_assert_not(daemon_load_text("version: 1\neve_custom: [chain, chian]\n", &c, err,
 				  sizeof(err)));
 	cr_assert(strstr(err, ":2:") && strstr(err, "'chian'"), "%s", err);
 }
