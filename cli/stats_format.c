@@ -69,6 +69,8 @@ static const struct { const char *daemon, *name, *prom, *help; bool ms; } gauges
 	{ "monitor", "probe.probe_ms_max", "probe_duration_seconds_max", "Longest probe.", true },
 	{ "monitor", "probe.probe_ms_mean", "probe_duration_seconds_mean", "Mean probe duration.",
 	  true },
+	{ "monitor", "keylog.entries", "keylog_entries",
+	  "Connections whose key log secrets are kept (--keylog).", false },
 };
 
 /* The gauge entry of name for this daemon, or -1. */

@@ -24,6 +24,8 @@ void daemon_config_default(struct daemon_config *c)
 	c->stats_interval = 60;
 	c->gso = true;
 	c->drop_resets_server = true;
+	c->keylog_wait_ms = DAEMON_KEYLOG_WAIT_MS;
+	c->keylog_max_entries = DAEMON_KEYLOG_MAX_ENTRIES;
 	c->mark_mask = NFQUEUE_MARK_MASK;
 	c->mark_accept = NFQUEUE_MARK_ACCEPT;
 	c->mark_deny = NFQUEUE_MARK_DENY;
@@ -435,7 +437,8 @@ static const char *const top_keys[] = {
 	"version", "rules", "alert_log", "log", "evidence", "stats_socket", "stats_interval",
 	"community_id", "community_id_seed", "eve_custom", "drop_resets_server", "log_sessions",
 	"user", "group",
-	"nfqueue", "limits", "probe", "central", NULL
+	"nfqueue", "limits", "probe", "central", "keylog", "keylog_wait_ms", "keylog_max_entries",
+	NULL
 };
 
 static bool top_key(struct cctx *x, struct daemon_config *c, const yaml_node_t *k,
@@ -455,6 +458,20 @@ static bool top_key(struct cctx *x, struct daemon_config *c, const yaml_node_t *
 		return get_path(x, v, key, c->log, sizeof(c->log));
 	if (!strcmp(key, "evidence"))
 		return get_path(x, v, key, c->evidence, sizeof(c->evidence));
+	if (!strcmp(key, "keylog"))
+		return get_path(x, v, key, c->keylog, sizeof(c->keylog));
+	if (!strcmp(key, "keylog_wait_ms")) {
+		if (!get_num(x, v, key, false, 10000, &u))
+			return false;
+		c->keylog_wait_ms = (unsigned)u;
+		return true;
+	}
+	if (!strcmp(key, "keylog_max_entries")) {
+		if (!get_num(x, v, key, false, 1u << 24, &u))
+			return false;
+		c->keylog_max_entries = (uint32_t)u;
+		return true;
+	}
 	if (!strcmp(key, "stats_socket")) {
 		if (yamldoc_scalar(v) && (!*yamldoc_scalar(v) || !strcmp(yamldoc_scalar(v), "none"))) {
 			c->stats_socket[0] = 0;

@@ -28,6 +28,12 @@
  *   probe: { threads, max_pending, cache_size, cache_ttl, negative_ttl (s/m/h),
  *            timeout_ms, rate_global (per second), rate_per_destination (per
  *            minute) }   the prober of `tls13_certificates: probe` profiles
+ *   keylog: PATH            an NSS key log file (SSLKEYLOGFILE, openssl s_server
+ *                           -keylogfile) followed as it grows: TLS 1.3 handshakes
+ *                           of the servers writing it are decrypted and judged
+ *   keylog_wait_ms: N       how long a TLS 1.3 server flight is held for its
+ *                           secrets to appear in it (default 50)
+ *   keylog_max_entries: N   connections whose secrets are kept (default 65536)
  *   central: { server: HOST:PORT, server_name, cert, key, ca, crl, spool,
  *              spool_max, ring, heartbeat, batch_ms (10..10000, default
  *              1000), events: [alert, tls, ...] }
@@ -50,6 +56,11 @@
 /* Where the monitor's unit, `secaudit alerts` and `secaudit stats` look
  * when no --config is given. */
 #define DAEMON_CONFIG_DEFAULT "/etc/secaudit/monitor.yaml"
+
+/* A key log's secrets are kept this long: they serve one handshake. */
+#define DAEMON_KEYLOG_MAX_AGE_S 120
+#define DAEMON_KEYLOG_WAIT_MS 50
+#define DAEMON_KEYLOG_MAX_ENTRIES 65536
 
 #define DAEMON_CENTRAL_TYPES 8
 /* Where the events go when central: names no spool. */
@@ -75,6 +86,9 @@ struct daemon_config {
 	char log[DAEMON_PATH_MAX];         /* "" : standard output */
 	char stats_socket[DAEMON_PATH_MAX];/* "" : no socket */
 	char evidence[DAEMON_PATH_MAX];    /* "" : none */
+	char keylog[DAEMON_PATH_MAX];      /* "" : none */
+	unsigned keylog_wait_ms;
+	uint32_t keylog_max_entries;
 	char user[64];                     /* "" : keep running as root */
 	char group[64];                    /* "" : the user's group */
 	uint16_t q_first, q_last;

@@ -4,7 +4,7 @@
  *   secaudit-monitor [--config FILE] [--rules FILE] [--queue N|N:M]
  *                    [--log FILE] [--stats-socket PATH] [--stats-interval S]
  *                    [--user NAME] [--evidence DIR] [--fail-closed]
- *                    [--queue-cpu LIST] [--test-config]
+ *                    [--queue-cpu LIST] [--keylog FILE] [--test-config]
  *
  * Settings come from the --config file (daemon_config.h), then the flags.
  *
@@ -72,6 +72,7 @@
 #include "daemon/daemon_config.h"
 #include "engine/eve.h"
 #include "io/inject.h"
+#include "io/keylogfile.h"
 #include "engine/inspector.h"
 #include "json.h"
 #include "io/nfq.h"
@@ -84,6 +85,7 @@
 #include "tls_ctx.h"
 #include "io/synlog.h"
 #include "probe/prober.h"
+#include "tls/keylog.h"
 #include "version.h"
 
 #define WORKER_POLL_MS 200
@@ -98,6 +100,7 @@ struct worker_counts {
 	uint64_t log_errors;
 	struct inspector_counters in;
 	struct inspector_probe_counters probe;
+	struct inspector_keys_counters keys;
 	struct engine_counters eng;
 };
 
@@ -109,7 +112,7 @@ struct worker {
 	struct nfqueue *q;
 	struct inspector *in;
 	struct inject *inj;
-	int wake_fd;                     /* eventfd: a probe answered */
+	int wake_fd;                     /* eventfd: a probe answered, or key log lines came */
 	uint64_t hold_due;               /* monotonic µs of the next held flight's deadline */
 	struct buf out;
 	struct worker_counts n;          /* the worker's own */
@@ -130,6 +133,8 @@ struct monitor {
 	struct statsock *ss;
 	struct synlog *synlog;          /* clients' SYNs (NFLOG); NULL: none */
 	struct prober *prober;          /* tls13_certificates: probe; NULL: none */
+	struct keylog *keylog;          /* --keylog's secrets; NULL: none */
+	struct keylogfile *keylog_file; /* follows the file into keylog */
 	struct shipper *ship;           /* central: events to the server; NULL: none */
 	uint64_t reloads, reload_failures, start_us;
 	uint64_t log_reopen_failures;
@@ -303,8 +308,9 @@ static void release_held(void *arg, const uint32_t *ids, const uint32_t *marks, 
 	}
 }
 
-/* The prober's done callback (a pool thread): wakes every queue thread. */
-static void probe_done(void *arg)
+/* A probe answered (the prober's pool) or key log lines came (the key
+ * log's follower): wakes every queue thread, to judge what waited. */
+static void wake_workers(void *arg)
 {
 	struct monitor *m = arg;
 	uint64_t one = 1;
@@ -325,7 +331,7 @@ static int worker_wait(struct worker *w)
 	uint64_t now, v;
 	int timeout = WORKER_POLL_MS, r = 0;
 
-	if (!w->m->prober)
+	if (w->wake_fd < 0)
 		return nfqueue_dispatch(w->q, WORKER_POLL_MS);
 	if (w->hold_due) {
 		now = clock_us(CLOCK_MONOTONIC);
@@ -347,6 +353,7 @@ static void publish(struct worker *w)
 {
 	inspector_counters(w->in, &w->n.in);
 	inspector_probe_counters(w->in, &w->n.probe);
+	inspector_keys_counters(w->in, &w->n.keys);
 	engine_counters(inspector_engine(w->in), &w->n.eng);
 	pthread_mutex_lock(&w->lock);
 	w->snap = w->n;
@@ -455,6 +462,9 @@ static void add_counts(struct worker_counts *t, const struct worker_counts *c)
 	t->eng.not_tls_flows += c->eng.not_tls_flows;
 	t->eng.inspected_packets += c->eng.inspected_packets;
 	t->eng.exceptions += c->eng.exceptions;
+	t->keys.waits += c->keys.waits;
+	t->keys.found += c->keys.found;
+	t->keys.missed += c->keys.missed;
 	t->probe.asked += c->probe.asked;
 	t->probe.cache_hits += c->probe.cache_hits;
 	t->probe.failed += c->probe.failed;
@@ -518,6 +528,27 @@ static void probe_json(struct json *j, struct prober *p, const struct inspector_
 	json_object_end(j);
 }
 
+/* --keylog: the file's follower, the table, and the flights held for it. */
+static void keylog_json(struct json *j, struct monitor *m, const struct inspector_keys_counters *c)
+{
+	struct keylogfile_counters f;
+
+	keylogfile_counters(m->keylog_file, &f);
+	json_key(j, "keylog");
+	json_object_begin(j);
+	json_kv_uint(j, "secrets", f.secrets);
+	json_kv_uint(j, "bad_lines", f.bad_lines);
+	json_kv_uint(j, "reopens", f.reopens);
+	json_kv_uint(j, "truncations", f.truncations);
+	json_kv_uint(j, "read_errors", f.read_errors);
+	json_kv_uint(j, "entries", keylog_count(m->keylog));
+	json_kv_uint(j, "evicted", keylog_evicted(m->keylog));
+	json_kv_uint(j, "held_flights", c->waits);
+	json_kv_uint(j, "found_while_held", c->found);
+	json_kv_uint(j, "missing", c->missed);
+	json_object_end(j);
+}
+
 /* The members of the stats object: totals, then one entry per queue. */
 static void render_stats(void *arg, struct json *j)
 {
@@ -543,6 +574,8 @@ static void render_stats(void *arg, struct json *j)
 	counts_json(j, &total);
 	if (m->prober)
 		probe_json(j, m->prober, &total.probe);
+	if (m->keylog_file)
+		keylog_json(j, m, &total.keys);
 	if (m->synlog) {
 		struct synlog_counters sc;
 
@@ -730,6 +763,9 @@ static const char *restart_only_change(const struct daemon_config *cur,
 		return "stats_socket";
 	if (strcmp(cur->evidence, next->evidence))
 		return "evidence";
+	if (strcmp(cur->keylog, next->keylog) || cur->keylog_wait_ms != next->keylog_wait_ms ||
+	    cur->keylog_max_entries != next->keylog_max_entries)
+		return "keylog";
 	if (cur->fail_closed != next->fail_closed || cur->gso != next->gso ||
 	    cur->queue_maxlen != next->queue_maxlen || cur->rcvbuf != next->rcvbuf)
 		return "nfqueue (fail_closed, gso, max_len, rcvbuf)";
@@ -912,7 +948,7 @@ static void usage(FILE *f)
 		"                        [--log FILE] [--stats-socket PATH|none]\n"
 		"                        [--stats-interval S] [--user NAME] [--evidence DIR]\n"
 		"                        [--fail-closed] [--exception-policy pass|drop]\n"
-		"                        [--queue-cpu LIST]\n"
+		"                        [--queue-cpu LIST] [--keylog FILE]\n"
 		"                        [--test-config] [--help | --version]\n"
 		"Inline TLS inspection on NFQUEUE queue(s); see docs/deploy.md.\n"
 		"Signals: HUP reloads the rules and reopens the log, USR1 reopens the log,\n"
@@ -968,6 +1004,8 @@ static bool parse_args(int argc, char **argv, struct daemon_config *cfg, bool *t
 		else if (!strcmp(a, "--exception-policy") &&
 			 daemon_parse_exception_policy(v, &cfg->engine.exception_verdict))
 			;
+		else if (!strcmp(a, "--keylog") && strlen(v) < sizeof(cfg->keylog))
+			snprintf(cfg->keylog, sizeof(cfg->keylog), "%s", v);
 		else if (!strcmp(a, "--evidence") && strlen(v) < sizeof(cfg->evidence))
 			snprintf(cfg->evidence, sizeof(cfg->evidence), "%s", v);
 		else if (!strcmp(a, "--user") && strlen(v) < sizeof(cfg->user))
@@ -1201,6 +1239,29 @@ static enum inspector_format log_format(const struct daemon_config *c)
 	return INSPECTOR_ALERTS;
 }
 
+/* --keylog: the table the queue threads look up in and the follower
+ * that fills it, with what the file holds already (read now, while the
+ * daemon may still open it as root: the descriptor stays; a file rotated
+ * later is opened as the daemon's user). */
+static int open_keylog(struct monitor *m)
+{
+	char err[DAEMON_PATH_MAX + 100];
+
+	m->keylog = keylog_new(m->cfg.keylog_max_entries,
+			       (uint64_t)DAEMON_KEYLOG_MAX_AGE_S * 1000000);
+	if (!m->keylog)
+		return -ENOMEM;
+	m->keylog_file = keylogfile_new(m->cfg.keylog, m->keylog, err, sizeof(err));
+	if (!m->keylog_file) {
+		fprintf(stderr, "secaudit-monitor: keylog %s\n", err);
+		return -EINVAL;
+	}
+	keylogfile_poll(m->keylog_file, clock_us(CLOCK_MONOTONIC));
+	m->cfg.engine.keylog = m->keylog;
+	m->cfg.engine.keylog_wait = true;
+	return 0;
+}
+
 static int start_workers(struct monitor *m)
 {
 	struct nfqueue_config qc = { 0 };
@@ -1218,11 +1279,13 @@ static int start_workers(struct monitor *m)
 	 * mark at the SYN, so neither they (OUTPUT) nor the server's answers
 	 * (INPUT) are ever queued, even with --input/--output. */
 	m->cfg.probe.probe.mark = m->cfg.mark_accept;
-	m->prober = prober_new(&m->cfg.probe, probe_done, m);
+	m->prober = prober_new(&m->cfg.probe, wake_workers, m);
 	if (!m->prober)
 		fprintf(stderr, "secaudit-monitor: no prober (%s): TLS 1.3 sessions of "
 			"tls13_certificates: probe profiles follow on_probe_failure\n",
 			strerror(errno));
+	if (m->cfg.keylog[0] && open_keylog(m) < 0)
+		return -EINVAL;
 	qc.gso = m->cfg.gso;
 	qc.fail_open = !m->cfg.fail_closed;
 	qc.queue_maxlen = m->cfg.queue_maxlen;
@@ -1249,13 +1312,16 @@ static int start_workers(struct monitor *m)
 			inspector_set_evidence(w->in, m->cfg.evidence, DLT_RAW, EVIDENCE_BUDGET);
 		if (m->synlog)
 			engine_set_syn_source(inspector_engine(w->in), syn_source, m->synlog);
-		if (m->prober) {
+		if (m->prober || m->keylog) {
 			w->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 			if (w->wake_fd < 0)
 				return -errno;
+		}
+		if (m->prober)
 			inspector_set_prober(w->in, m->prober, m->cfg.probe.probe.timeout_ms,
 					     release_held, w);
-		}
+		if (m->keylog)
+			inspector_set_keylog_wait(w->in, m->cfg.keylog_wait_ms, release_held, w);
 		w->inj = inject_open(m->cfg.mark_inject, &err);
 		if (!w->inj)
 			fprintf(stderr, "secaudit-monitor: no RST injection (%s): reject drops "
@@ -1341,9 +1407,13 @@ static void stop_workers(struct monitor *m)
 		pthread_mutex_destroy(&w->lock);
 	}
 	/* After the inspectors (they return the prober's entries), before the
-	 * wake-up descriptors its threads write to. */
+	 * wake-up descriptors its threads (and the key log's) write to. */
 	prober_free(m->prober);
 	m->prober = NULL;
+	keylogfile_free(m->keylog_file);
+	m->keylog_file = NULL;
+	keylog_free(m->keylog);
+	m->keylog = NULL;
 	for (i = 0; m->w && i < m->n_workers; i++)
 		if (m->w[i].wake_fd >= 0)
 			close(m->w[i].wake_fd);
@@ -1507,6 +1577,10 @@ int main(int argc, char **argv)
 	r = run_threads(m);
 	if (r < 0) {
 		fprintf(stderr, "secaudit-monitor: starting the queue threads: %s\n", strerror(-r));
+		goto out;
+	}
+	if (m->keylog_file && (err = keylogfile_start(m->keylog_file, wake_workers, m)) < 0) {
+		fprintf(stderr, "secaudit-monitor: keylog %s: %s\n", m->cfg.keylog, strerror(-err));
 		goto out;
 	}
 	fprintf(stderr, "secaudit-monitor: enforcing %s on queue%s %u:%u (%s)\n", m->cfg.rules,

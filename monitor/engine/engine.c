@@ -785,6 +785,8 @@ static struct engine_session *session_of(struct engine *e, struct flow *f, uint6
 	tls_session_init(&es->tls, e->certs);
 	tls_session_set_keylog(&es->tls, e->cfg.keylog);
 	es->last_index = e->index;
+	if (e->cfg.keylog_wait)
+		tls_session_wait_keys(&es->tls);
 	f->app = es;
 	e->n.flows++;
 	return es;
@@ -1129,6 +1131,14 @@ void engine_counters(const struct engine *e, struct engine_counters *out)
 
 	*out = e->n;
 	x509_cache_stats(e->certs, &out->cert_lookups, &out->cert_parses, &entries);
+}
+
+enum engine_verdict engine_keys_retry(struct engine *e, struct engine_session *es, bool last,
+				      uint64_t ts_us)
+{
+	if (!es->inspecting || es->tls.keys != TLS_KEYS_WAITING)
+		return es->verdict;
+	return after_feed(e, es, NULL, tls_session_keys_retry(&es->tls, last), ts_us);
 }
 
 bool engine_decide(struct engine *e, struct engine_session *es, enum engine_verdict v,

@@ -92,6 +92,10 @@ struct engine_config {
 	 * in it are decrypted up to each side's Finished. NULL: none. Borrowed;
 	 * must outlive the engine. */
 	const struct keylog *keylog;
+	/* Inline, a key log that grows (secaudit-monitor --keylog): TLS 1.3
+	 * sessions whose secrets are missing at the ServerHello wait for them
+	 * (tls_session_wait_keys, engine_keys_retry). */
+	bool keylog_wait;
 	/* Events carry the flow's Community ID v1 (Suricata's community_id)
 	 * with this seed. On by default, seed 0, as Suricata's option. */
 	bool community_id;
@@ -270,6 +274,15 @@ bool engine_last_from_server(const struct engine *e);
  */
 bool engine_decide(struct engine *e, struct engine_session *es, enum engine_verdict v,
 		   uint64_t ts_us);
+/*
+ * A session waiting for its key log secrets (engine_config.keylog_wait):
+ * looks for them again (`last`: gives up waiting). What its kept records
+ * then show goes to the sink's milestone callback as a packet's would
+ * (anomalies reported, inspection ended when decided). Returns the flow's
+ * verdict; es stays valid.
+ */
+enum engine_verdict engine_keys_retry(struct engine *e, struct engine_session *es, bool last,
+				      uint64_t ts_us);
 /* Sets the SYN source (fn NULL: none, the default). */
 void engine_set_syn_source(struct engine *e, engine_syn_fn fn, void *arg);
 

@@ -538,7 +538,7 @@ void eve_tls_extra(struct json *j, const struct eve_writer *w, const struct tls_
 		put_chain_detail(j, w, "client_chain", &s->client_chain);
 	if (s->ocsp)
 		json_kv_bool(j, "ocsp_stapled", true);
-	if (s->keys != TLS_KEYS_NONE)
+	if (s->keys == TLS_KEYS_DECRYPTING || s->keys == TLS_KEYS_FAILED)
 		json_kv_str(j, "keylog", s->keys == TLS_KEYS_DECRYPTING ? "decrypted" : "failed");
 	for (i = 0; i < 2; i++) {
 		if (!s->cert_verify[i])

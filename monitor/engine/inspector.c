@@ -51,6 +51,9 @@ struct inspector {
 	struct engine_session *cur;  /* the flow of the packet being handled */
 	bool last_held;
 	struct inspector_probe_counters pn;
+	/* TLS 1.3 flights waiting for their key log secrets (0: no wait) */
+	uint64_t keywait_us;
+	struct inspector_keys_counters kn;
 	inspector_event_fn on_event; /* NULL: nobody asked */
 	void *on_event_arg;
 };
@@ -77,6 +80,7 @@ struct judged {
 	bool listed;                /* on in->waiting */
 	uint64_t asked_us;          /* monotonic, when the probe was asked for */
 	uint64_t hold_until;        /* monotonic deadline of the held flight; 0: none held */
+	bool keys_wait;             /* the flight waits for its key log secrets (until hold_until) */
 	unsigned n_held;
 	uint32_t held_id[INSPECTOR_MAX_HELD], held_mark[INSPECTOR_MAX_HELD];
 	uint8_t *held_pkt;          /* the first held packet, for resets */
@@ -366,6 +370,65 @@ static enum engine_verdict milestone_tail(struct inspector *in, struct engine_se
 					  struct judged *jd, unsigned ev, enum policy_action a,
 					  uint64_t ts_us);
 
+/* ---- key log secrets awaited (secaudit-monitor --keylog) ----------------- */
+
+/* A TLS 1.3 ServerHello whose secrets the key log does not hold yet: if
+ * the profile has certificates to judge, the server's flight is held for
+ * keywait_us while the server's line may still come; else it is followed
+ * at once as without keys. */
+static enum policy_action keys_wait_start(struct inspector *in, struct engine_session *es,
+					  struct judged *jd, uint64_t ts_us)
+{
+	struct policy_flow pf;
+	unsigned ev;
+
+	if (in->keywait_us && in->release && !jd->st.final &&
+	    policy_wants_certificates(jd->policy, &jd->st)) {
+		jd->keys_wait = true;
+		jd->hold_until = mono_us() + in->keywait_us;
+		in->kn.waits++;
+		wait_list_add(in, jd);
+		return jd->st.action;
+	}
+	ev = tls_session_keys_retry(&es->tls, true);
+	policy_flow_of(in, es, &pf);
+	return policy_evaluate(jd->policy, &pf, &es->tls, ev, &jd->st, (time_t)(ts_us / 1000000));
+}
+
+/* A flight waiting for its secrets: looks for them again, and gives up at
+ * its deadline (now >= it). Found, the flight is decrypted and judged (the
+ * engine calls on_milestone); given up, it is judged as without keys, which
+ * may start the wait for a probe (tls13_certificates: probe). Then the held
+ * packets get the flow's verdict, unless they wait for that probe, and the
+ * engine is told (engine_decide): true when the flow was decided, es and
+ * jd are then gone. */
+static bool keys_check(struct inspector *in, struct judged *jd, uint64_t now, uint64_t ts_us)
+{
+	struct engine_session *es = jd->es;
+	uint64_t until = jd->hold_until;
+	bool last = now >= until;
+	enum engine_verdict v;
+
+	jd->keys_wait = false;
+	jd->hold_until = 0;
+	v = engine_keys_retry(in->engine, es, last, ts_us);
+	if (es->inspecting && es->tls.keys == TLS_KEYS_WAITING) {
+		jd->keys_wait = true;
+		jd->hold_until = until;
+		return false;
+	}
+	if (es->tls.keys == TLS_KEYS_DECRYPTING || es->tls.keys == TLS_KEYS_FAILED)
+		in->kn.found++;
+	else
+		in->kn.missed++;
+	if (jd->hold_until)
+		return false;       /* held on, for the probe now */
+	if (!jd->offer)
+		wait_list_remove(in, jd);
+	hold_release(in, jd, v);
+	return engine_decide(in->engine, es, v, ts_us);
+}
+
 static enum engine_verdict on_milestone(void *arg, struct engine_session *es, unsigned ev,
 					uint64_t ts_us)
 {
@@ -374,8 +437,11 @@ static enum engine_verdict on_milestone(void *arg, struct engine_session *es, un
 	struct policy_flow pf;
 	enum policy_action a;
 
-	if (!jd)
+	if (!jd) {
+		/* nothing judges it: no reason to wait for its secrets */
+		tls_session_keys_retry(&es->tls, true);
 		return ENGINE_ACCEPT;
+	}
 	if (es->quic && es->quic->hellos_replaced != jd->hellos_replaced) {
 		jd->hellos_replaced = es->quic->hellos_replaced;
 		policy_state_rehello(&jd->st);
@@ -387,6 +453,8 @@ static enum engine_verdict on_milestone(void *arg, struct engine_session *es, un
 	if (in->prober && (ev & TLS_EV_CLIENT_HELLO) &&
 	    policy_wants_probe(jd->policy, &pf, &es->tls, &jd->st))
 		probe_ask(in, es, jd, &pf);
+	if (es->tls.keys == TLS_KEYS_WAITING && !jd->keys_wait)
+		a = keys_wait_start(in, es, jd, ts_us);
 	if (jd->st.probe_due && !jd->st.final) {
 		if (jd->answer || (!jd->offer && !jd->hold_until))
 			/* answered already (a cached verdict adds no latency),
@@ -595,6 +663,9 @@ static void retire(void *arg, struct engine_session *es)
 
 	if (!jd)
 		return;
+	/* judged without more waiting */
+	if (jd->keys_wait && keys_check(in, jd, UINT64_MAX, es->last_us))
+		return;             /* decided: the flow's state is gone */
 	if (jd->hold_until) {
 		/* The policy that asked for the probe goes: the held flight is
 		 * judged by it now, with what the probe answered so far. */
@@ -715,6 +786,12 @@ uint64_t inspector_probes(struct inspector *in, uint64_t ts_us)
 
 	for (jd = in->waiting; jd; jd = next) {
 		next = jd->next;
+		if (jd->keys_wait) {
+			if (!keys_check(in, jd, now, ts_us) && jd->hold_until &&
+			    (!due || jd->hold_until < due))
+				due = jd->hold_until;
+			continue;
+		}
 		if (!jd->answer && jd->offer &&
 		    prober_get(in->prober, jd->offer, now, &e) == PROBER_READY)
 			jd->answer = e;
@@ -748,6 +825,19 @@ void inspector_set_prober(struct inspector *in, struct prober *p, unsigned hold_
 	in->hold_us = (uint64_t)hold_ms * 1000;
 	in->release = release;
 	in->release_arg = arg;
+}
+
+void inspector_set_keylog_wait(struct inspector *in, unsigned wait_ms,
+				inspector_release_fn release, void *arg)
+{
+	in->keywait_us = (uint64_t)wait_ms * 1000;
+	in->release = release;
+	in->release_arg = arg;
+}
+
+void inspector_keys_counters(const struct inspector *in, struct inspector_keys_counters *out)
+{
+	*out = in->kn;
 }
 
 void inspector_probe_counters(const struct inspector *in, struct inspector_probe_counters *out)

@@ -126,6 +126,27 @@ struct inspector_probe_counters {
 void inspector_probe_counters(const struct inspector *in, struct inspector_probe_counters *out);
 
 /*
+ * Key log secrets awaited (secaudit-monitor --keylog, with an engine
+ * configured with keylog_wait): a TLS 1.3 session whose secrets its key
+ * log does not hold at the ServerHello, and whose profile has certificate
+ * requirements to judge, has its server's flight held as for a probe
+ * (inspector_last_held, inspector_hold) for at most wait_ms. Each call of
+ * inspector_probes() (after the key log grew, and at the deadline it
+ * returns) looks again: found, the flight is decrypted and judged, the
+ * certificates with source `keylog`; at the deadline it is judged as
+ * without keys (the probe then, for a `tls13_certificates: probe`
+ * profile). Held packets are released through `release` as for probes.
+ */
+void inspector_set_keylog_wait(struct inspector *in, unsigned wait_ms,
+			       inspector_release_fn release, void *arg);
+struct inspector_keys_counters {
+	uint64_t waits;             /* flights held for their secrets */
+	uint64_t found;             /* of which: the secrets came in time */
+	uint64_t missed;            /* of which: they did not */
+};
+void inspector_keys_counters(const struct inspector *in, struct inspector_keys_counters *out);
+
+/*
  * For a caller that merges several inspectors' output in a deterministic
  * order (secaudit read --threads): fn is called before each event, alert
  * line or transcript is written to out, with the flow it tells of (NULL:

@@ -1042,7 +1042,11 @@ static enum policy_action evaluate(const struct policy *p, const struct policy_f
 		resumed = s->resumption != TLS_RESUME_NONE;
 		if (resumed)
 			stage_resumption(&e);
+		/* Secrets still awaited inline (tls_session_wait_keys): the
+		 * flight will be read, or the wait given up, before more is
+		 * judged; a flow that ends meanwhile stayed hidden. */
 		hidden = tls13 && !resumed && s->keys != TLS_KEYS_DECRYPTING &&
+			 !(s->keys == TLS_KEYS_WAITING && !flow_end) &&
 			 s->cert_source != TLS_CERTS_PROBE;
 		if (hidden && st->probe == POLICY_PROBE_WAITING && !flow_end) {
 			/* The chain is being probed: certificate requirements wait
@@ -1142,6 +1146,21 @@ bool policy_wants_probe(const struct policy *p, const struct policy_flow *flow,
 			st->probe = POLICY_PROBE_WAITING;
 			return true;
 		}
+	return false;
+}
+
+bool policy_wants_certificates(const struct policy *p, const struct policy_state *st)
+{
+	const struct policy_profile *pr;
+	unsigned chk;
+
+	if (st->final || !st->zone)
+		return false;
+	pr = &p->profiles[p->zones[st->zone - 1].profile];
+	for (chk = 0; chk < POLICY_CHK_COUNT; chk++)
+		if (((CERT_CHECKS | CLIENT_CHECKS) & BIT(chk)) && pr->rule[chk] &&
+		    !(st->judged & BIT(chk)))
+			return true;
 	return false;
 }
 

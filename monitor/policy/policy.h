@@ -167,6 +167,10 @@ enum policy_action policy_finish(const struct policy *p, const struct policy_flo
  */
 bool policy_wants_probe(const struct policy *p, const struct policy_flow *flow,
 			const struct tls_session *s, struct policy_state *st);
+/* Whether a certificate requirement of the flow's profile (the server's
+ * or the client's) is still to be judged: a TLS 1.3 session's flight is
+ * worth waiting for its key log secrets (secaudit-monitor --keylog). */
+bool policy_wants_certificates(const struct policy *p, const struct policy_state *st);
 /* The probe failed (reason: for the alert's observed value, e.g. "timeout:
  * no answer in 3000 ms"): the profile's on_probe_failure judges it, then
  * what is left is judged. Same return as policy_evaluate(). */

@@ -16,8 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
+
+#include "hashseed.h"
 
 #define KEYLOG_MAX_FILE (256u * 1024 * 1024)
 #define KEYLOG_MAX_ENTRIES (1u << 30)
@@ -105,8 +105,7 @@ struct keylog *keylog_new(size_t max_entries, uint64_t max_age_us)
 
 	if (!kl)
 		return NULL;
-	if (getrandom(&kl->seed, sizeof(kl->seed), GRND_NONBLOCK) != sizeof(kl->seed))
-		kl->seed = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)kl;
+	kl->seed = hashseed_new(kl);
 	kl->max = max_entries && max_entries < KEYLOG_MAX_ENTRIES ? max_entries :
 								  KEYLOG_MAX_ENTRIES;
 	kl->max_age = max_age_us;

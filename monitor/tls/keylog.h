@@ -52,7 +52,7 @@ struct keylog *keylog_new(size_t max_entries, uint64_t max_age_us);
  * newline counts as a line: a caller following a growing file passes whole
  * lines only). now_us: the caller's monotonic clock, for the age limit
  * (entries older than max_age_us go first). Returns the number of
- * connections whose secrets were added or completed; *bad_lines (may be
+ * handshake secrets read (a line each); *bad_lines (may be
  * NULL) is increased by the malformed lines; -ENOMEM when out of memory
  * (the lines before are kept).
  */

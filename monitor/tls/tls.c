@@ -55,6 +55,10 @@ struct tls_dir_state {
 	uint32_t hs_len;  /* bytes of a split handshake message held in hs */
 	uint32_t hs_cap;
 	uint8_t *hs;
+	/* TLS_KEYS_WAITING: the protected records (headers included) kept
+	 * until the secrets come or are given up for */
+	uint32_t kept_len, kept_cap;
+	uint8_t *kept;
 	uint8_t rec[REC_HDR + REC_MAX];
 };
 
@@ -118,6 +122,11 @@ void tls_session_set_keylog(struct tls_session *s, const struct keylog *kl)
 	s->keylog = kl;
 }
 
+void tls_session_wait_keys(struct tls_session *s)
+{
+	s->wait_keys = true;
+}
+
 static void decrypt_free(struct tls_session *s)
 {
 	if (!s->dec)
@@ -147,8 +156,10 @@ void tls_session_free(struct tls_session *s)
 	s->ocsp = NULL;
 	decrypt_free(s);
 	for (d = 0; d < 2; d++) {
-		if (s->dir[d])
+		if (s->dir[d]) {
 			free(s->dir[d]->hs);
+			free(s->dir[d]->kept);
+		}
 		free(s->dir[d]);
 		s->dir[d] = NULL;
 	}
@@ -625,8 +636,15 @@ static unsigned parse_server_hello(struct tls_session *s, struct cursor msg)
 		if (sh->has_psk)
 			set_resumption(s, TLS_RESUME_PSK);
 		/* With the key log's secrets the flight is read like TLS 1.2's,
-		 * and its end is the server's Finished. */
-		if (!start_decryption(s))
+		 * and its end is the server's Finished. Inline the server may
+		 * write them just as it sends the flight: its records wait for
+		 * them (tls_session_keys_retry). */
+		if (start_decryption(s))
+			;
+		else if (s->wait_keys && s->keylog && !s->quic && s->keys == TLS_KEYS_NONE &&
+			 s->n_client_hellos)
+			s->keys = TLS_KEYS_WAITING;
+		else
 			ev |= TLS_EV_SERVER_DONE | TLS_EV_ENCRYPTED;
 	} else if (ch && sh->session_id_len && sh->session_id_len == ch->session_id_len &&
 		   !memcmp(sh->session_id, ch->session_id, sh->session_id_len)) {
@@ -1196,6 +1214,47 @@ static bool final_server_hello_seen(const struct tls_session *s)
 	return s->n_server_hellos && !s->server_hello[s->n_server_hellos - 1].is_hrr;
 }
 
+static unsigned keys_given_up(struct tls_session *s);
+
+/* A protected record kept while the secrets are awaited: false when the
+ * direction's TLS_MAX_HANDSHAKE is reached (the wait is then given up:
+ * the caller goes on as without keys). */
+static bool keep_record(struct tls_session *s, struct tls_dir_state *st, uint16_t version,
+			struct cursor body)
+{
+	size_t len = cur_left(&body), need = st->kept_len + REC_HDR + len;
+	uint8_t *p;
+
+	if (need > TLS_MAX_HANDSHAKE) {
+		s->given_up |= (uint16_t)keys_given_up(s);
+		return false;
+	}
+	if (need > st->kept_cap) {
+		size_t cap = st->kept_cap ? 2 * (size_t)st->kept_cap : 8192;
+
+		while (cap < need)
+			cap *= 2;
+		if (cap > TLS_MAX_HANDSHAKE)
+			cap = TLS_MAX_HANDSHAKE;
+		p = realloc(st->kept, cap);
+		if (!p) {
+			s->given_up |= (uint16_t)keys_given_up(s);
+			return false;
+		}
+		st->kept = p;
+		st->kept_cap = (uint32_t)cap;
+	}
+	p = st->kept + st->kept_len;
+	p[0] = CT_APPDATA;
+	p[1] = (uint8_t)(version >> 8);
+	p[2] = (uint8_t)version;
+	p[3] = (uint8_t)(len >> 8);
+	p[4] = (uint8_t)len;
+	memcpy(p + REC_HDR, cur_ptr(&body), len);
+	st->kept_len = (uint32_t)need;
+	return true;
+}
+
 static unsigned record(struct tls_session *s, enum tls_dir dir, struct tls_dir_state *st,
 		       uint8_t type, uint16_t version, struct cursor body)
 {
@@ -1240,6 +1299,8 @@ static unsigned record(struct tls_session *s, enum tls_dir dir, struct tls_dir_s
 	case CT_ALERT:
 		return alert_record(s, dir, body);
 	case CT_APPDATA:
+		if (s->keys == TLS_KEYS_WAITING && keep_record(s, st, version, body))
+			return 0;
 		if (s->dec && s->dec->on[dir])
 			return decrypted_record(s, dir, st, version, body);
 		appdata_record(s, dir);
@@ -1360,6 +1421,25 @@ static bool record_size(struct tls_session *s, struct tls_dir_state *st, const u
 	return true;
 }
 
+/* The milestones of bytes just parsed, with those they imply, each once. */
+static unsigned fed(struct tls_session *s, unsigned ev)
+{
+	ev |= s->given_up;
+	s->given_up = 0;
+	if (!s->done && handshake_over(s))
+		s->done = true;
+	if (s->done)
+		ev |= TLS_EV_HANDSHAKE_DONE;
+	/* Both sides encrypted, unless the key log still lets us read on (or
+	 * may yet). */
+	if (s->encrypted[0] && s->encrypted[1] && s->keys != TLS_KEYS_WAITING &&
+	    !(s->dec && (s->dec->on[0] || s->dec->on[1])))
+		ev |= TLS_EV_ENCRYPTED;
+	ev &= ~(unsigned)s->events; /* each milestone once */
+	s->events |= (uint16_t)ev;
+	return ev;
+}
+
 unsigned tls_feed(struct tls_session *s, enum tls_dir dir, const uint8_t *data, size_t len)
 {
 	struct tls_dir_state *st;
@@ -1444,16 +1524,61 @@ unsigned tls_feed(struct tls_session *s, enum tls_dir dir, const uint8_t *data, 
 		data += total;
 		len -= total;
 	}
-	if (!s->done && handshake_over(s))
-		s->done = true;
-	if (s->done)
-		ev |= TLS_EV_HANDSHAKE_DONE;
-	/* Both sides encrypted, unless the key log still lets us read on. */
-	if (s->encrypted[0] && s->encrypted[1] && !(s->dec && (s->dec->on[0] || s->dec->on[1])))
-		ev |= TLS_EV_ENCRYPTED;
-	ev &= ~(unsigned)s->events; /* each milestone once */
-	s->events |= (uint16_t)ev;
+	return fed(s, ev);
+}
+
+/* The kept records of both directions, the server's first (the client's
+ * come after its flight), parsed now: decrypted if the secrets came. */
+static unsigned replay_kept(struct tls_session *s)
+{
+	static const enum tls_dir order[2] = { TLS_TO_CLIENT, TLS_TO_SERVER };
+	struct tls_dir_state *st;
+	unsigned ev = 0, i;
+	uint8_t *kept;
+	uint32_t at, n, len;
+
+	for (i = 0; i < 2; i++) {
+		st = s->dir[order[i]];
+		if (!st || !st->kept)
+			continue;
+		kept = st->kept;
+		n = st->kept_len;
+		st->kept = NULL;
+		st->kept_len = st->kept_cap = 0;
+		for (at = 0; at + REC_HDR <= n && !s->done; at += REC_HDR + len) {
+			len = (uint32_t)(kept[at + 3] << 8 | kept[at + 4]);
+			ev |= record(s, order[i], st, CT_APPDATA,
+				     (uint16_t)(kept[at + 1] << 8 | kept[at + 2]),
+				     cur_make(kept + at + REC_HDR, len));
+		}
+		free(kept);
+	}
 	return ev;
+}
+
+/* Waits no more: the kept records are followed as without keys, and the
+ * server's flight is over as at a TLS 1.3 ServerHello without them. */
+static unsigned keys_given_up(struct tls_session *s)
+{
+	s->keys = TLS_KEYS_NONE;
+	return replay_kept(s) | TLS_EV_SERVER_DONE | TLS_EV_ENCRYPTED;
+}
+
+unsigned tls_session_keys_retry(struct tls_session *s, bool last)
+{
+	unsigned ev;
+
+	if (s->keys != TLS_KEYS_WAITING)
+		return 0;
+	s->keys = TLS_KEYS_NONE;
+	if (start_decryption(s))
+		ev = replay_kept(s);
+	else if (s->keys == TLS_KEYS_NONE && !last)
+		ev = (s->keys = TLS_KEYS_WAITING, 0);
+	else
+		ev = s->keys == TLS_KEYS_FAILED ? replay_kept(s) | TLS_EV_SERVER_DONE :
+						  keys_given_up(s);
+	return fed(s, ev);
 }
 
 /* QUIC carries handshake messages in CRYPTO frames, with no record layer

@@ -180,6 +180,8 @@ enum tls_keys {
 	TLS_KEYS_NONE = 0,          /* no key log, not TLS 1.3, or no secret for it */
 	TLS_KEYS_DECRYPTING,        /* the key log had the session's secrets */
 	TLS_KEYS_FAILED,            /* they did not decrypt it (ANOM_TLS_DECRYPT_FAILED) */
+	TLS_KEYS_WAITING,           /* not in the key log at the ServerHello, which may
+				     * get them yet (tls_session_wait_keys) */
 };
 
 /* Where the server's chain came from. */
@@ -248,6 +250,8 @@ struct tls_session {
 	/* private */
 	struct x509_cache *certs;
 	const struct keylog *keylog;
+	bool wait_keys;
+	uint16_t given_up;          /* milestones of a wait given up inside a record */
 	struct tls_decrypt *dec;
 	struct tls_dir_state *dir[2];
 };
@@ -264,6 +268,19 @@ void tls_session_init(struct tls_session *s, struct x509_cache *certs);
  * TLS_EV_SERVER_DONE at its Finished, TLS_EV_ENCRYPTED only once both
  * directions are read (or decryption failed). */
 void tls_session_set_keylog(struct tls_session *s, const struct keylog *kl);
+/*
+ * Inline, with a key log that grows while the monitor runs: a TLS 1.3
+ * session whose secrets are not in it at the ServerHello waits for them
+ * (keys TLS_KEYS_WAITING) instead of being followed as without keys: its
+ * protected records are kept (up to TLS_MAX_HANDSHAKE per direction, past
+ * which the wait is given up), and neither TLS_EV_SERVER_DONE nor
+ * TLS_EV_ENCRYPTED is reported, until tls_session_keys_retry() finds them
+ * (the kept records are then decrypted and parsed) or gives up (`last`:
+ * they are followed as without keys, with those two milestones). Returns
+ * the milestones reached, as tls_feed() does; 0 while still waiting.
+ */
+void tls_session_wait_keys(struct tls_session *s);
+unsigned tls_session_keys_retry(struct tls_session *s, bool last);
 /*
  * Facts about the server learned out of band (the gateway's probe of it):
  * its chain (n DER certificates, leaf first), stapled OCSP response (may be

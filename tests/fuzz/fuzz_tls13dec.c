@@ -7,7 +7,12 @@
  * reaches the decrypted EncryptedExtensions, CertificateRequest,
  * Certificate, CertificateVerify and Finished parsing, and inner types.
  *
- * Input: u8 suite index (mod 5, bit 7: the client offers early_data), then
+ * With bit 6 of the first byte the key log is empty at the ServerHello and
+ * the session waits for its secrets (inline --keylog): they are added
+ * after the first chunk and tls_session_keys_retry() parses the records
+ * kept meanwhile; a last retry gives up at the end.
+ *
+ * Input: u8 suite index (bits 0-6 mod 5, bit 7: the client offers early_data), then
  * chunks: u16 header (bit 15: 0 client to server, 1 server to client; bit
  * 14: seal; bits 0-13: length), then that many bytes. A sealed chunk's
  * first byte is its inner content type, the rest its content.
@@ -86,24 +91,25 @@ static size_t server_hello(uint8_t *out, uint16_t suite)
 	return record(out, 22, m, n);
 }
 
-static struct keylog *keylog_for(size_t hash_len)
+/* The key log lines of both handshake secrets; their length. */
+#define TEXT_MAX 512
+static size_t keylog_text(char *text, size_t hash_len)
 {
-	char text[512];
 	size_t n = 0, i;
 	int side;
 
 	for (side = 0; side < 2; side++) {
-		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s_HANDSHAKE_TRAFFIC_SECRET ",
+		n += (size_t)snprintf(text + n, TEXT_MAX - n, "%s_HANDSHAKE_TRAFFIC_SECRET ",
 				      side ? "SERVER" : "CLIENT");
 		for (i = 0; i < 32; i++)
-			n += (size_t)snprintf(text + n, sizeof(text) - n, "11");
+			n += (size_t)snprintf(text + n, TEXT_MAX - n, "11");
 		text[n++] = ' ';
 		for (i = 0; i < hash_len; i++)
-			n += (size_t)snprintf(text + n, sizeof(text) - n, "%02x",
+			n += (size_t)snprintf(text + n, TEXT_MAX - n, "%02x",
 					      (unsigned)(side * 16 + i));
 		text[n++] = '\n';
 	}
-	return keylog_parse(text, n, NULL);
+	return n;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -114,7 +120,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct tls13dec seal[2] = { { 0 }, { 0 } };
 	struct keylog *kl;
 	struct tls_session s;
+	char text[TEXT_MAX];
 	unsigned seen = 0, ev;
+	bool late, added;
 	uint16_t suite;
 	size_t off = 1, hl, n, i;
 	int side;
@@ -127,7 +135,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	suite = suites[(data[0] & 0x7f) % 5];
 	hl = tls13dec_hash_len(suite);
-	kl = keylog_for(hl);
+	late = data[0] & 0x40;
+	added = !late;
+	kl = late ? keylog_new(0, 0) : keylog_parse(text, keylog_text(text, hl), NULL);
+	if (!kl) {
+		x509_cache_free(cache);
+		return 0;
+	}
 	for (side = 0; side < 2; side++) {
 		for (i = 0; i < hl; i++)
 			secret[side][i] = (uint8_t)(side * 16 + i);
@@ -136,13 +150,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	tls_session_init(&s, cache);
 	tls_session_set_keylog(&s, kl);
+	if (late)
+		tls_session_wait_keys(&s);
 	n = client_hello(buf, suite, data[0] & 0x80);
 	seen |= tls_feed(&s, TLS_TO_SERVER, buf, n);
 	n = server_hello(buf, suite);
 	ev = tls_feed(&s, TLS_TO_CLIENT, buf, n);
 	FUZZ_CHECK((ev & seen) == 0, "milestones %#x reported again", ev & seen);
 	seen |= ev;
-	FUZZ_CHECK(s.keys == TLS_KEYS_DECRYPTING, "key log not used (keys %u)", s.keys);
+	FUZZ_CHECK(s.keys == (late ? TLS_KEYS_WAITING : TLS_KEYS_DECRYPTING),
+		   "key log not used (keys %u)", s.keys);
 	while (off + 2 <= size) {
 		uint16_t h = (uint16_t)(data[off] << 8 | data[off + 1]);
 		enum tls_dir dir = (h & 0x8000) ? TLS_TO_CLIENT : TLS_TO_SERVER;
@@ -160,13 +177,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		seen |= ev;
 		FUZZ_CHECK((seen & ~(unsigned)s.events) == 0, "milestones %#x not in events", seen);
 		off += len;
+		if (!added) {
+			added = true;
+			keylog_add(kl, text, keylog_text(text, hl), 0, NULL);
+			ev = tls_session_keys_retry(&s, false);
+			FUZZ_CHECK((ev & seen) == 0, "milestones %#x reported again", ev & seen);
+			seen |= ev;
+		}
 	}
+	ev = tls_session_keys_retry(&s, true);
+	FUZZ_CHECK((ev & seen) == 0, "milestones %#x reported again", ev & seen);
+	FUZZ_CHECK(s.keys != TLS_KEYS_WAITING, "still waiting after the last retry");
 	(void)tls_take_anomalies(&s);
 	FUZZ_CHECK(s.n_msgs <= TLS_MAX_MSGS, "%u messages", (unsigned)s.n_msgs);
 	FUZZ_CHECK(s.n_alerts <= TLS_MAX_ALERTS, "%u alerts", (unsigned)s.n_alerts);
 	FUZZ_CHECK(s.server_chain.n <= TLS_MAX_CHAIN && s.client_chain.n <= TLS_MAX_CHAIN,
 		   "chains of %u and %u", (unsigned)s.server_chain.n, (unsigned)s.client_chain.n);
-	FUZZ_CHECK(s.keys != TLS_KEYS_NONE, "key log forgotten");
+	FUZZ_CHECK(late || s.keys != TLS_KEYS_NONE, "key log forgotten");
 	tls_session_free(&s);
 	tls13dec_free(&seal[0]);
 	tls13dec_free(&seal[1]);

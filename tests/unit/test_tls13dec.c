@@ -285,6 +285,69 @@ Test(tls13dec, a_missing_key_changes_nothing)
 	wire_free(&other);
 }
 
+/* Inline (tls_session_wait_keys): the secrets come after the flight. Its
+ * records are kept, nothing says the flight is over, and once the secrets
+ * are there a retry decrypts what was kept: the same facts as when they
+ * were there from the start. */
+Test(tls13dec, secrets_that_come_late_decrypt_the_kept_flight)
+{
+	struct run r;
+	uint64_t anoms;
+	unsigned ev;
+	char want[60];
+
+	run_start(&r, "TLS_CHACHA20_POLY1305_SHA256", true);
+	keylog_free(r.kl);
+	r.kl = keylog_new(16, 0);
+	tls_session_set_keylog(&r.s, r.kl);
+	tls_session_wait_keys(&r.s);
+	/* The client's hello and the server's whole flight. */
+	r.w.n = 2;
+	ev = feed(&r.s, &r.w, 0, &anoms);
+	cr_assert_eq(r.s.keys, TLS_KEYS_WAITING);
+	cr_assert_eq(ev & (TLS_EV_SERVER_DONE | TLS_EV_ENCRYPTED | TLS_EV_CERTIFICATE), 0,
+		     "milestones %x", ev);
+	cr_assert_eq(tls_session_keys_retry(&r.s, false), 0);
+	cr_assert_eq(r.s.keys, TLS_KEYS_WAITING);
+	cr_assert_geq(keylog_add(r.kl, r.w.keylog.data, r.w.keylog.len, 0, NULL), 2);
+	ev = tls_session_keys_retry(&r.s, false);
+	cr_assert_eq(tls_take_anomalies(&r.s), 0);
+	cr_assert_eq(r.s.keys, TLS_KEYS_DECRYPTING);
+	cr_assert(ev & TLS_EV_CERTIFICATE, "milestones %x", ev);
+	cr_assert(ev & TLS_EV_SERVER_DONE, "milestones %x", ev);
+	cr_assert(ev & TLS_EV_CERT_REQUEST, "milestones %x", ev);
+	cr_assert_eq(r.s.server_chain.n, 1);
+	cr_assert_eq(r.s.cert_source, TLS_CERTS_KEYLOG);
+	sha1_hex(r.w.leaf_sha1, want);
+	cr_assert_str_eq(r.s.server_chain.cert[0]->sha1, want);
+	run_end(&r);
+}
+
+/* The secrets never come: the last retry follows the kept records as
+ * without keys, with the milestones a TLS 1.3 ServerHello gives then. */
+Test(tls13dec, a_wait_given_up_is_as_without_keys)
+{
+	struct run r;
+	uint64_t anoms;
+	unsigned ev;
+
+	run_start(&r, "TLS_AES_128_GCM_SHA256", false);
+	keylog_free(r.kl);
+	r.kl = keylog_new(16, 0);
+	tls_session_set_keylog(&r.s, r.kl);
+	tls_session_wait_keys(&r.s);
+	ev = feed(&r.s, &r.w, 0, &anoms);
+	cr_assert_eq(r.s.keys, TLS_KEYS_WAITING);
+	cr_assert_eq(ev & (TLS_EV_SERVER_DONE | TLS_EV_ENCRYPTED), 0);
+	ev = tls_session_keys_retry(&r.s, true);
+	cr_assert_eq(r.s.keys, TLS_KEYS_NONE);
+	cr_assert_eq(ev & (TLS_EV_SERVER_DONE | TLS_EV_ENCRYPTED),
+		     TLS_EV_SERVER_DONE | TLS_EV_ENCRYPTED, "milestones %x", ev);
+	cr_assert_eq(r.s.server_chain.n, 0);
+	cr_assert_eq(tls_session_keys_retry(&r.s, true), 0);
+	run_end(&r);
+}
+
 Test(tls13dec, seal_open_round_trip_and_tampering)
 {
 	static const uint16_t codes[] = { 0x1301, 0x1302, 0x1303, 0x1304, 0x1305 };
