@@ -27,6 +27,7 @@ import pytest
 
 from lab import lab, skip_loudly  # noqa: F401
 from monitor_lab import SECAUDIT, Monitor, need_binaries, open_dir
+from test_monitor_quic import quic_get
 from test_probe_inline import SERVER, make_pki
 
 GOOD, SELF, QUIC_ONLY = 443, 8443, 9443
@@ -111,18 +112,11 @@ def gwq(lab, tmp_path):  # noqa: F811
             shutil.rmtree(hosts, ignore_errors=True)
 
 
-def quic_get(lab, name, port, timeout=6):
-    """gtlsclient fetches /hello from name:port over HTTP/3; the body it
-    saved, or None. The body is the server's answer after its handshake
-    completed: what the client got, not what it claims."""
-    for f in lab.dl.iterdir():
-        f.unlink()
-    lab.run("cli", "timeout", timeout + 2, "gtlsclient", "--no-quic-dump", "--no-http-dump",
-            f"--handshake-timeout={timeout}s", "--timeout=3s", "--download", lab.dl,
-            "--exit-on-all-streams-close", name, port, f"https://{name}:{port}/hello",
-            check=False, timeout=timeout + 10)
-    body = lab.dl / "hello"
-    return body.read_text() if body.exists() else None
+def fetched(lab, name, port):
+    """The body of /hello that gtlsclient got over HTTP/3, or None: the
+    server's answer after its handshake completed, not what the client
+    claims."""
+    return quic_get(lab, name, port, timeout=6)[1]
 
 
 def events_for(mon, kind, sni, n=1, timeout=5):
@@ -141,7 +135,7 @@ def checks(alert):
 def test_trusted_quic_server_passes_then_from_cache(gwq):
     mon = gwq.monitor
     for n, cached in ((1, False), (2, True)):
-        assert quic_get(gwq, "good.lab.test", GOOD) == \
+        assert fetched(gwq, "good.lab.test", GOOD) == \
             "hello over QUIC, its certificate probed\n"
         # the log has an alert only: the missing staple (an alert), so
         # the chain itself passed
@@ -161,7 +155,7 @@ def test_trusted_quic_server_passes_then_from_cache(gwq):
 
 def test_self_signed_quic_server_blocked(gwq):
     mon = gwq.monitor
-    assert quic_get(gwq, "self.lab.test", SELF) is None
+    assert fetched(gwq, "self.lab.test", SELF) is None
     hits = events_for(mon, "alert", "self.lab.test")
     assert len(hits) == 1, mon.alerts()
     a = hits[0]
@@ -178,7 +172,7 @@ def test_self_signed_quic_server_blocked(gwq):
 
 def test_quic_only_server_follows_on_probe_failure(gwq):
     mon = gwq.monitor
-    assert quic_get(gwq, "quic-only.lab.test", QUIC_ONLY) is None
+    assert fetched(gwq, "quic-only.lab.test", QUIC_ONLY) is None
     hits = events_for(mon, "alert", "quic-only.lab.test")
     assert len(hits) == 1, mon.alerts()
     a = hits[0]
