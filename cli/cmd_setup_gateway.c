@@ -35,7 +35,10 @@
  *      monitor listens (--queue-bypass) unless --fail-closed;
  *   7. UDP to or from the QUIC ports whose first payload byte has the long
  *      header bit (RFC 9000 17.2: Initial, 0-RTT, Handshake, Retry, Version
- *      Negotiation) goes to the same queue, tested by BPF as in 6. Short
+ *      Negotiation), or is a Google QUIC public header with the version
+ *      flag and neither the reset nor the multipath flag (Q043's first
+ *      client packets, whose CHLO the monitor reads), goes to the same
+ *      queue, tested by BPF as in 6. Short
  *      header (1-RTT) packets never reach user space; neither does anything
  *      of a connection once it is judged (2, 3): the monitor decides at the
  *      server's Initial, so in practice a handshake queues two datagrams.
@@ -135,24 +138,30 @@ static const struct sock_filter bpf_payload6[] = {
 };
 
 /* IPv4 UDP: the first payload byte (after IHL*4 and the 8-byte UDP header)
- * has the QUIC long header bit. An empty datagram fails the load: not
- * queued. */
+ * has the QUIC long header bit, or, of the bits 0xc3 (IETF's long header
+ * and fixed bits, gQUIC's reset and version flags), only the version flag:
+ * a gQUIC public header with the version (an IETF short header has the
+ * fixed bit). An empty datagram fails the load: not queued. */
 static const struct sock_filter bpf_quic4[] = {
 	BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),         /* X = IHL*4 */
 	BPF_STMT(BPF_LD | BPF_B | BPF_IND, 8),          /* A = payload byte 0 */
-	BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x80, 0, 1),
+	BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x80, 2, 0),
+	BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xc3),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x01, 0, 1),
 	BPF_STMT(BPF_RET | BPF_K, 1),
 	BPF_STMT(BPF_RET | BPF_K, 0),
 };
 
-/* IPv6 UDP right after the fixed header: the same bit at 40 + 8. With
- * extension headers in between, the packet is queued. */
+/* IPv6 UDP right after the fixed header: the same test on the byte at
+ * 40 + 8. With extension headers in between, the packet is queued. */
 static const struct sock_filter bpf_quic6[] = {
 	BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 6),          /* next header */
 	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 17, 1, 0),
 	BPF_STMT(BPF_RET | BPF_K, 1),
 	BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 48),         /* payload byte 0 */
-	BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x80, 0, 1),
+	BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, 0x80, 2, 0),
+	BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0xc3),
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x01, 0, 1),
 	BPF_STMT(BPF_RET | BPF_K, 1),
 	BPF_STMT(BPF_RET | BPF_K, 0),
 };

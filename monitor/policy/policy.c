@@ -1017,7 +1017,7 @@ static enum policy_action evaluate(const struct policy *p, const struct policy_f
 		 * zone is chosen now (without SNI) only if its profile judges
 		 * them; otherwise it waits for the ClientHello as always. */
 		z = choose_zone(p, flow, s);
-		if (!s->n_client_hellos && !end &&
+		if (!s->n_client_hellos && !flow->gquic && !end &&
 		    !judges_starttls(&p->profiles[p->zones[z - 1].profile]))
 			return st->action;
 		st->zone = z;

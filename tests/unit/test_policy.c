@@ -14,6 +14,7 @@
 #include "policy/policy.h"
 #include "policy/rules.h"
 #include "policy/sessioncache.h"
+#include "quic/quic.h"
 #include "testpki.h"
 
 static const char policy_fmt[] =
@@ -1044,5 +1045,57 @@ Test(policy, tls13_probe_failure_follows_on_probe_failure)
 	probed_hello(&s, true);
 	cr_assert_eq(policy_evaluate(p, &f, &s, s.events, &st, time(NULL)), POLICY_ACTION_DROP);
 	cr_assert_str_eq(st.failures[0].observed, "probing is off in this zone");
+	policy_free(p);
+}
+
+/* Google QUIC: no TLS hello, the CHLO's facts in policy_flow.gquic. Its
+ * SNI picks the zone and meets the lists at the CHLO itself (inline, the
+ * first datagram is the one dropped), `quic: drop` applies, and a profile
+ * listing TLS versions refuses QUIC Crypto. */
+Test(policy, gquic_chlo_judged_at_once)
+{
+	static const char y[] =
+		"version: 1\n"
+		"profiles:\n"
+		"  web: {action: drop, sni: {deny: [x.test]}}\n"
+		"  tls: {action: drop, versions: {min: TLS1.2}}\n"
+		"  noquic: {quic: drop}\n"
+		"zones:\n"
+		"  - {name: tls, profile: tls, match: {sni: [strict.test]}}\n"
+		"  - {name: nq, profile: noquic, match: {ports: [8443]}}\n"
+		"  - {name: web, profile: web}\n";
+	struct policy_flow f = flow4("198.51.100.1");
+	struct gquic_facts g = { .version = 0x51303433u, .n_hellos = 1, .has_sni = true };
+	struct policy_error err;
+	struct policy_state st;
+	struct tls_session s;
+	struct policy *p = rules_load_buffer("gquic.yaml", y, strlen(y), ".", 0, &err);
+
+	cr_assert_not_null(p, "%s", err.message);
+	memset(&s, 0, sizeof(s));
+	f.gquic = &g;
+	strcpy(g.sni, "x.test");
+	memset(&st, 0, sizeof(st));
+	cr_expect_eq(policy_evaluate(p, &f, &s, QUIC_EV_GQUIC_HELLO, &st, time(NULL)), POLICY_ACTION_DROP);
+	cr_assert_eq(st.n_failures, 1);
+	cr_expect_str_eq(p->rules[st.failures[0].rule].id, "web.sni.denied");
+	cr_expect_str_eq(st.failures[0].observed, "SNI x.test");
+
+	strcpy(g.sni, "ok.test");
+	memset(&st, 0, sizeof(st));
+	cr_expect_eq(policy_evaluate(p, &f, &s, QUIC_EV_GQUIC_HELLO, &st, time(NULL)), POLICY_ACTION_NONE);
+	cr_expect_eq(st.n_failures, 0);
+
+	strcpy(g.sni, "strict.test");
+	memset(&st, 0, sizeof(st));
+	cr_expect_eq(policy_evaluate(p, &f, &s, QUIC_EV_GQUIC_HELLO, &st, time(NULL)), POLICY_ACTION_DROP);
+	cr_assert_eq(st.n_failures, 1);
+	cr_expect_str_eq(st.failures[0].observed, "Google QUIC Q043 (QUIC Crypto, not TLS)");
+
+	f.server_port = 8443;
+	strcpy(g.sni, "ok.test");
+	memset(&st, 0, sizeof(st));
+	cr_expect_eq(policy_evaluate(p, &f, &s, QUIC_EV_GQUIC_HELLO, &st, time(NULL)), POLICY_ACTION_DROP);
+	cr_expect_str_eq(p->rules[st.failures[0].rule].id, "noquic.quic");
 	policy_free(p);
 }
