@@ -84,7 +84,7 @@ int store_package(struct store *s, const char *agent, uint64_t stream,
 		  uint64_t seq, uint32_t n_events, const struct buf *body,
 		  double received)
 {
-	return s->be->package(s->b, agent, stream, seq, n_events, body, received);
+	return s->be->package(s->b, agent, stream, seq, n_events, body, received, false);
 }
 
 int store_commit(struct store *s)
@@ -146,7 +146,7 @@ int store_gateway_package(struct store *s, const char *gateway, uint64_t stream,
 			  uint64_t seq, uint32_t n_events, const struct buf *body,
 			  double received)
 {
-	return s->be->gw_package(s->b, gateway, stream, seq, n_events, body, received);
+	return s->be->package(s->b, gateway, stream, seq, n_events, body, received, true);
 }
 
 #define COL(row, field, kind) { #field, STORE_COL_##kind, offsetof(struct row, field) }

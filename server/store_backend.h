@@ -18,8 +18,9 @@ struct store_backend {
 	void (*close)(struct store_be *b);
 	const char *(*error)(struct store_be *b);
 	int (*begin)(struct store_be *b);
-	int (*package)(struct store_be *b, const char *agent, uint64_t stream, uint64_t seq,
-		       uint32_t n_events, const struct buf *body, double received);
+	/* store_package, and with gw store_gateway_package (who: the gateway) */
+	int (*package)(struct store_be *b, const char *who, uint64_t stream, uint64_t seq,
+		       uint32_t n_events, const struct buf *body, double received, bool gw);
 	int (*commit)(struct store_be *b);
 	void (*rollback)(struct store_be *b);
 	int (*committed)(struct store_be *b, const char *agent, uint64_t stream, uint64_t *seq);
@@ -34,9 +35,6 @@ struct store_backend {
 			    store_alert_fn fn, void *ctx);
 	int (*log_pos)(struct store_be *b, const char *log, struct store_log_pos *pos);
 	int (*set_log_pos)(struct store_be *b, const char *log, const struct store_log_pos *pos);
-	int (*gw_package)(struct store_be *b, const char *gateway, uint64_t stream,
-			  uint64_t seq, uint32_t n_events, const struct buf *body,
-			  double received);
 	int (*gw_query)(struct store_be *b, const struct store_gw_filter *f,
 			store_gw_fn fn, void *ctx);
 	/* col: a column of gateway_events, already checked by store.c */

@@ -293,27 +293,6 @@ static int copy_in(struct store_be *s, const char *table)
 	return rc;
 }
 
-static int pg_package(struct store_be *s, const char *agent, uint64_t stream,
-		    uint64_t seq, uint32_t n_events, const struct buf *body,
-		    double received)
-{
-	struct cursor c;
-	const uint8_t *ev;
-	size_t len;
-	uint32_t n;
-	int rc;
-
-	rc = insert_package(s, agent, stream, seq, n_events, body, received);
-	if (rc <= 0)
-		return rc;
-	buf_reset(&s->copy);
-	c = cur_make((const uint8_t *)body->data, body->len);
-	for (n = 0; aw_body_next(&c, &ev, &len) == 1; n++)
-		copy_row(s, agent, stream, seq, n, ev, len);
-	rc = copy_in(s, "events");
-	return rc < 0 ? rc : 1;
-}
-
 static void copy_gw_row(struct store_be *s, const char *gateway, uint64_t stream,
 			uint64_t seq, uint32_t idx, const uint8_t *text, size_t len,
 			double received)
@@ -342,9 +321,10 @@ static void copy_gw_row(struct store_be *s, const char *gateway, uint64_t stream
 	buf_putc(b, '\n');
 }
 
-static int pg_gw_package(struct store_be *s, const char *gateway, uint64_t stream,
-			 uint64_t seq, uint32_t n_events, const struct buf *body,
-			 double received)
+/* A package's events, audit events or a gateway's EVE lines, in one COPY
+ * into the open transaction after the package's row. */
+static int pg_package(struct store_be *s, const char *who, uint64_t stream, uint64_t seq,
+		      uint32_t n_events, const struct buf *body, double received, bool gw)
 {
 	struct cursor c;
 	const uint8_t *ev;
@@ -352,14 +332,18 @@ static int pg_gw_package(struct store_be *s, const char *gateway, uint64_t strea
 	uint32_t n;
 	int rc;
 
-	rc = insert_package(s, gateway, stream, seq, n_events, body, received);
+	rc = insert_package(s, who, stream, seq, n_events, body, received);
 	if (rc <= 0)
 		return rc;
 	buf_reset(&s->copy);
 	c = cur_make((const uint8_t *)body->data, body->len);
-	for (n = 0; aw_body_next(&c, &ev, &len) == 1; n++)
-		copy_gw_row(s, gateway, stream, seq, n, ev, len, received);
-	rc = copy_in(s, "gateway_events");
+	for (n = 0; aw_body_next(&c, &ev, &len) == 1; n++) {
+		if (gw)
+			copy_gw_row(s, who, stream, seq, n, ev, len, received);
+		else
+			copy_row(s, who, stream, seq, n, ev, len);
+	}
+	rc = copy_in(s, gw ? "gateway_events" : "events");
 	return rc < 0 ? rc : 1;
 }
 
@@ -736,7 +720,6 @@ const struct store_backend *store_pg_backend(void)
 		.alerts_after = pg_alerts_after,
 		.log_pos = pg_log_pos,
 		.set_log_pos = pg_set_log_pos,
-		.gw_package = pg_gw_package,
 		.gw_query = pg_gw_query,
 		.gw_count = pg_gw_count,
 		.agent_address = pg_agent_address,

@@ -284,32 +284,6 @@ static int insert_package(struct store_be *s, const char *agent, uint64_t stream
 	return sqlite3_changes(s->db) != 0;
 }
 
-static int sq_package(struct store_be *s, const char *agent, uint64_t stream,
-		  uint64_t seq, uint32_t n_events, const struct buf *body,
-		  double received)
-{
-	struct cursor c;
-	const uint8_t *ev;
-	size_t len;
-	uint32_t n;
-	int rc;
-
-	rc = insert_package(s, agent, stream, seq, n_events, body, received);
-	if (rc <= 0)
-		return rc;
-	c = cur_make((const uint8_t *)body->data, body->len);
-	for (n = 0; aw_body_next(&c, &ev, &len) == 1; n++) {
-		rc = insert_event(s, agent, stream, seq, n, ev, len);
-		if (rc == -EPROTO) {
-			/* a line without a stamp: keep the raw text all the same */
-			rc = 0;
-		}
-		if (rc < 0)
-			return rc == -ENOSPC ? -ENOSPC : -EIO;
-	}
-	return 1;
-}
-
 static int sq_committed(struct store_be *s, const char *agent, uint64_t stream,
 		    uint64_t *seq)
 {
@@ -585,9 +559,10 @@ static int insert_gw_event(struct store_be *s, const char *gateway, uint64_t str
 	return rc == SQLITE_DONE ? 0 : fail(s, "insert gateway event");
 }
 
-static int sq_gw_package(struct store_be *s, const char *gateway, uint64_t stream,
-			 uint64_t seq, uint32_t n_events, const struct buf *body,
-			 double received)
+/* A package's events, audit events or a gateway's EVE lines, into the
+ * open transaction after the package's row. */
+static int sq_package(struct store_be *s, const char *who, uint64_t stream, uint64_t seq,
+		      uint32_t n_events, const struct buf *body, double received, bool gw)
 {
 	struct cursor c;
 	const uint8_t *ev;
@@ -595,14 +570,19 @@ static int sq_gw_package(struct store_be *s, const char *gateway, uint64_t strea
 	uint32_t n;
 	int rc;
 
-	rc = insert_package(s, gateway, stream, seq, n_events, body, received);
+	rc = insert_package(s, who, stream, seq, n_events, body, received);
 	if (rc <= 0)
 		return rc;
 	c = cur_make((const uint8_t *)body->data, body->len);
 	for (n = 0; aw_body_next(&c, &ev, &len) == 1; n++) {
-		rc = insert_gw_event(s, gateway, stream, seq, n, ev, len, received);
+		rc = gw ? insert_gw_event(s, who, stream, seq, n, ev, len, received)
+			: insert_event(s, who, stream, seq, n, ev, len);
+		if (rc == -EPROTO) {
+			/* an audit event without a stamp: keep the raw text all the same */
+			rc = 0;
+		}
 		if (rc < 0)
-			return rc;
+			return rc == -ENOSPC ? -ENOSPC : -EIO;
 	}
 	return 1;
 }
@@ -762,7 +742,6 @@ const struct store_backend *store_sqlite_backend(void)
 		.alerts_after = sq_alerts_after,
 		.log_pos = sq_log_pos,
 		.set_log_pos = sq_set_log_pos,
-		.gw_package = sq_gw_package,
 		.gw_query = sq_gw_query,
 		.gw_count = sq_gw_count,
 		.agent_address = sq_agent_address,
