@@ -208,7 +208,11 @@ class Lab:
 @contextlib.contextmanager
 def built(lb, what="the namespace lab"):
     """lb (a Lab, or anything with up() -> reason or None, and down()) built,
-    or a loud skip with the reason; torn down however the block ends."""
+    or a loud skip with the reason (no root, namespaces, iptables or NFQUEUE
+    here: lab_missing; or up() failed); torn down however the block ends."""
+    why = lab_missing()
+    if why:
+        skip_loudly(why)
     try:
         try:
             why = lb.up()
@@ -224,9 +228,6 @@ def built(lb, what="the namespace lab"):
 @pytest.fixture
 def lab(tmp_path):
     """A fresh cli/gw/srv lab per test; skips (loudly) where it cannot run."""
-    why = lab_missing()
-    if why:
-        skip_loudly(why)
     with built(Lab(tmp_path)) as lb:
         yield lb
 

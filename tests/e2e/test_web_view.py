@@ -423,11 +423,8 @@ def test_browser_over_two_real_monitors(browser_home):
     (test_central's lab: namespaces, NFQUEUE, real openssl handshakes); the
     browser, in the server's namespace, shows each gateway's blocked SNI
     and the check that failed them."""
-    from lab import built, lab_missing
+    from lab import built
     from test_central import CENTRAL_NAME, Central, blocked_loop, wait_stored
-    why = lab_missing()
-    if why:
-        skip_loudly(why)
     (browser_home / "central").mkdir()
     b = None
     with built(Central(browser_home / "central"), "the central lab") as c:
