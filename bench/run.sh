@@ -168,7 +168,8 @@ echo "bench: QUIC (about a minute offline, two more inline)"
 /usr/bin/python3 bench/quic.py build/bin | tee -a "$OUT/results.md"
 
 # Central view: gateway alerts stored per second from two gateways, and (as
-# root) the monitor's handshake rate with central shipping on against off.
+# root) the monitor's handshake rate with central shipping on against off and
+# against a monitor writing alerts only, 8 alternated rounds.
 echo
-echo "bench: central shipping (about two minutes)"
+echo "bench: central shipping (about five minutes)"
 /usr/bin/python3 bench/central.py build/bin | tee -a "$OUT/results.md"
