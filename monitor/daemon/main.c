@@ -273,9 +273,10 @@ static int on_packet(void *arg, struct nfqueue_packet *p)
 
 /* The verdict of a held flight (inspector_set_prober): drop and reject as
  * a packet's would be (with their resets), accept for the flow once it is
- * decided. */
+ * decided; dropped as repeats when a packet refused the flow before. */
 static void release_held(void *arg, const uint32_t *ids, const uint32_t *marks, unsigned n,
-			 enum engine_verdict v, bool decided, const uint8_t *pkt, size_t len)
+			 enum engine_verdict v, bool decided, bool repeat, const uint8_t *pkt,
+			 size_t len)
 {
 	struct worker *w = arg;
 	int verdict = v != ENGINE_ACCEPT ? NFQUEUE_DROP_FLOW :
@@ -288,6 +289,10 @@ static void release_held(void *arg, const uint32_t *ids, const uint32_t *marks, 
 		nfqueue_release(w->q, ids[i], verdict, marks[i]);
 	if (v == ENGINE_ACCEPT) {
 		*(decided ? &w->n.accept_flow : &w->n.accept) += 1;
+		return;
+	}
+	if (repeat) {
+		w->n.drop_repeated += n;
 		return;
 	}
 	w->n.drop_flow++;
@@ -413,6 +418,8 @@ static void counts_json(struct json *j, const struct worker_counts *c)
 {
 	json_kv_uint(j, "packets", c->packets);
 	json_kv_uint(j, "flows", c->eng.flows);
+	json_kv_uint(j, "flows_forgotten", c->eng.forgotten);
+	json_kv_uint(j, "flows_refused", c->eng.refused);
 	json_kv_uint(j, "tls_sessions", c->eng.tls_sessions);
 	json_kv_uint(j, "not_tls_flows", c->eng.not_tls_flows);
 	json_kv_uint(j, "inspected_packets", c->eng.inspected_packets);
@@ -458,6 +465,8 @@ static void add_counts(struct worker_counts *t, const struct worker_counts *c)
 	t->in.anomalies += c->in.anomalies;
 	t->in.sessions += c->in.sessions;
 	t->eng.flows += c->eng.flows;
+	t->eng.forgotten += c->eng.forgotten;
+	t->eng.refused += c->eng.refused;
 	t->eng.tls_sessions += c->eng.tls_sessions;
 	t->eng.not_tls_flows += c->eng.not_tls_flows;
 	t->eng.inspected_packets += c->eng.inspected_packets;

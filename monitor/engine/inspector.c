@@ -304,7 +304,11 @@ static void probe_ask(struct inspector *in, struct engine_session *es, struct ju
 }
 
 /* Gives the held packets their verdict (drop and reject for the flow as
- * the profile's action says; accept for the flow once it is decided). */
+ * the profile's action says; accept for the flow once it is decided). A
+ * flow a packet refused while its flight was held (its verdict is no
+ * longer accept: judged flows reach the engine's verdict after this) had
+ * its resets sent and its refusal counted by that packet: its held ones
+ * are repeats. */
 static void hold_release(struct inspector *in, struct judged *jd, enum engine_verdict v)
 {
 	/* UDP has no reset: a refused QUIC flight is dropped, and no packet
@@ -315,7 +319,8 @@ static void hold_release(struct inspector *in, struct judged *jd, enum engine_ve
 		v = ENGINE_DROP;
 	if (jd->n_held && in->release)
 		in->release(in->release_arg, jd->held_id, jd->held_mark, jd->n_held, v,
-			    jd->es->final, quic ? NULL : jd->held_pkt, quic ? 0 : jd->held_len);
+			    jd->es->final, jd->es->verdict != ENGINE_ACCEPT,
+			    quic ? NULL : jd->held_pkt, quic ? 0 : jd->held_len);
 	in->pn.released += jd->n_held;
 	jd->n_held = 0;
 	jd->hold_until = 0;
@@ -593,8 +598,9 @@ static void on_user_free(void *arg, struct engine_session *es)
 		return;
 	if (in->cur == es)
 		in->cur = NULL;
-	/* A flow that goes while its flight is held (its client gave up, or
-	 * it timed out): nobody waits for those packets any more. */
+	/* A flow that goes while its flight is held (its client gave up, it
+	 * timed out, or a packet refused it): nobody waits for those packets
+	 * any more. */
 	hold_release(in, jd, ENGINE_DROP);
 	if (jd->answer)
 		prober_put(in->prober, jd->answer);

@@ -90,17 +90,19 @@ void inspector_on_judged(struct inspector *in, inspector_judged_fn fn, void *arg
  * ran out (on_probe_failure), and gives their held packets a verdict
  * through `release`: v is the flow's (ENGINE_ACCEPT, ENGINE_DROP or
  * ENGINE_REJECT), decided whether its judging is over (accepted for the
- * flow), pkt/len the first held packet (for resets; NULL for a QUIC flow,
- * whose refusal is ENGINE_DROP: UDP has no reset). A QUIC flow's held
- * datagrams are the server's from its Initial with the ServerHello on
- * (Initial and Handshake packets: the certificate is in the latter). A
- * flow that goes while held releases its packets with ENGINE_DROP. p is
- * borrowed.
+ * flow), repeat whether a packet refused the flow while it was held (that
+ * packet sent the resets and counted the refusal: the held ones are
+ * dropped as its repeats), pkt/len the first held packet (for resets; NULL
+ * for a QUIC flow, whose refusal is ENGINE_DROP: UDP has no reset). A QUIC
+ * flow's held datagrams are the server's from its Initial with the
+ * ServerHello on (Initial and Handshake packets: the certificate is in the
+ * latter). A flow that goes while held releases its packets with
+ * ENGINE_DROP, each id once. p is borrowed.
  */
 #define INSPECTOR_MAX_HELD 32
 #define INSPECTOR_LATENCY_BUCKETS 14
 typedef void (*inspector_release_fn)(void *arg, const uint32_t *ids, const uint32_t *marks,
-				     unsigned n, enum engine_verdict v, bool decided,
+				     unsigned n, enum engine_verdict v, bool decided, bool repeat,
 				     const uint8_t *pkt, size_t len);
 struct prober;
 void inspector_set_prober(struct inspector *in, struct prober *p, unsigned hold_ms,

@@ -178,6 +178,18 @@ def probe_stats(mon):
     return mon.stats()["probe"]
 
 
+def flows_left(mon, forgotten, refused, timeout=5):
+    """The monitor's stats once at least `forgotten` decided flows were
+    forgotten (accepted) and `refused` kept refused (or the time ran out)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        st = mon.stats()
+        if (st["flows_forgotten"] >= forgotten and st["flows_refused"] >= refused) or \
+                time.monotonic() > deadline:
+            return st
+        time.sleep(0.05)
+
+
 def test_trusted_server_passes_then_from_cache(gwp):
     mon = gwp.monitor
     for n, cached in ((1, False), (2, True)):
@@ -230,6 +242,9 @@ def test_probe_reset_follows_on_probe_failure_drop(gwp):
     assert observed.startswith(("refused", "reset")), observed
     st = probe_stats(gwp.monitor)
     assert st["failures"]["refused"] + st["failures"]["reset"] == 1, st
+    st = flows_left(gwp.monitor, 0, 1)
+    assert (st["flows_forgotten"], st["flows_refused"]) == (0, 1), st
+    assert st["verdicts"]["drop_flow"] == 1, st["verdicts"]
 
 
 def test_probe_timeout_follows_the_default_alert(gwp):
@@ -246,6 +261,11 @@ def test_probe_timeout_follows_the_default_alert(gwp):
     # the original and released with it, none judged again (one alert).
     st = probe_stats(gwp.monitor)
     assert st["held_packets"] >= 2 and st["released_packets"] == st["held_packets"], st
+    # The deadline decided the flow: it left the table then, as after a
+    # packet (it stayed until its idle timeout), its flight released once.
+    st = flows_left(gwp.monitor, 1, 0)
+    assert st["flows_forgotten"] >= 1 and st["flows_refused"] == 0, st
+    assert st["verdicts"]["drop_flow"] == 0, st["verdicts"]
 
 
 def test_client_certificate_request_is_reported(gwp):
