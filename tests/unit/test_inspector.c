@@ -169,7 +169,7 @@ struct released {
 	unsigned probes_done, calls, n;
 	uint32_t ids[INSPECTOR_MAX_HELD];
 	enum engine_verdict v;
-	bool had_pkt;
+	bool had_pkt, repeat;
 };
 
 static struct released REL = { .lock = PTHREAD_MUTEX_INITIALIZER,
@@ -186,7 +186,8 @@ static void probe_done(void *arg)
 }
 
 static void on_release(void *arg, const uint32_t *ids, const uint32_t *marks, unsigned n,
-		       enum engine_verdict v, bool decided, const uint8_t *pkt, size_t len)
+		       enum engine_verdict v, bool decided, bool repeat, const uint8_t *pkt,
+		       size_t len)
 {
 	struct released *r = arg;
 
@@ -198,6 +199,7 @@ static void on_release(void *arg, const uint32_t *ids, const uint32_t *marks, un
 	memcpy(r->ids, ids, n * sizeof(*ids));
 	r->v = v;
 	r->had_pkt = pkt != NULL;
+	r->repeat = repeat;
 }
 
 /* An IPv4/UDP datagram between 127.0.0.1:50000 and 127.0.0.1:port with a
@@ -330,4 +332,201 @@ Test(inspector_probe, a_held_quic_flight_waits_for_the_probe_whatever_fakes_come
 	policy_free(pol);
 	buf_free(&out);
 	close(lfd);
+}
+
+/*
+ * A TCP TLS 1.3 flow whose server flight is held for a probe that does not
+ * answer (a listener that never speaks TLS, the probe's own timeout far
+ * off): at the hold's deadline on_probe_failure decides, the held packets
+ * are released once with that verdict, and the flow leaves the held state
+ * and the table as after a packet (refused: kept refused; allowed:
+ * forgotten). Nothing is released again when the inspector goes.
+ */
+static const char TCP_RULES[] =
+	"version: 1\n"
+	"profiles:\n"
+	"  p:\n"
+	"    action: reject\n"
+	"    certificate: {trust: none}\n"
+	"    tls13_certificates: probe\n"
+	"    on_probe_failure: %s\n"
+	"zones:\n"
+	"  - name: all\n"
+	"    profile: p\n";
+
+struct held_lab {
+	int lfd;
+	struct tb_conn c;
+	struct policy *pol;
+	struct prober *pr;
+	struct inspector *in;
+	struct buf out, p;
+	uint32_t cseq, sseq;
+	uint64_t t;
+};
+
+static void held_lab_up(struct held_lab *L, const char *on_failure, const struct engine_config *cfg)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
+	socklen_t sl = sizeof(sa);
+	struct prober_config pc;
+	struct policy_error err;
+	char rules[512];
+
+	memset(L, 0, sizeof(*L));
+	L->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert(L->lfd >= 0 && bind(L->lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+		  listen(L->lfd, 8) == 0 &&
+		  getsockname(L->lfd, (struct sockaddr *)&sa, &sl) == 0);
+	L->c = (struct tb_conn){ { 127, 0, 0, 1 }, { 127, 0, 0, 1 }, 50000, ntohs(sa.sin_port) };
+	snprintf(rules, sizeof(rules), TCP_RULES, on_failure);
+	L->pol = rules_load_buffer("tcp.yaml", rules, strlen(rules), ".", 0, &err);
+	cr_assert_not_null(L->pol, "%s:%u: %s", err.file, err.line, err.message);
+	prober_config_default(&pc);
+	pc.probe.timeout_ms = 20000;
+	L->pr = prober_new(&pc, probe_done, &REL);
+	cr_assert_not_null(L->pr);
+	L->in = inspector_new(cfg, L->pol, INSPECTOR_ALERTS, &L->out);
+	cr_assert_not_null(L->in);
+	inspector_set_prober(L->in, L->pr, 50, on_release, &REL);
+	L->cseq = 1000;
+	L->sseq = 900000;
+	L->t = 1700000000ULL * 1000000;
+}
+
+static void held_lab_down(struct held_lab *L)
+{
+	inspector_free(L->in);
+	prober_free(L->pr);
+	policy_free(L->pol);
+	buf_free(&L->out);
+	buf_free(&L->p);
+	close(L->lfd);
+}
+
+/* A segment at seq (the side's next one when seq is 0). */
+static enum engine_verdict held_send(struct held_lab *L, int to_server, uint32_t at,
+				     const void *data, size_t n)
+{
+	uint32_t *seq = to_server ? &L->cseq : &L->sseq;
+
+	tb_packet(&L->p, &L->c, to_server, at ? at : *seq, to_server ? L->sseq : L->cseq,
+		  TB_ACK | TB_PSH, data, n);
+	cr_assert_not(L->p.oom);
+	if (!at)
+		*seq += (uint32_t)n;
+	L->t += 1000;
+	return inspector_ip_packet(L->in, (const uint8_t *)L->p.data, L->p.len, L->t, 0);
+}
+
+/* The client's hello, then the server's flight and a retransmission of its
+ * end: both held. */
+static void held_flight(struct held_lab *L)
+{
+	cr_assert_eq(held_send(L, 1, 0, T13_0, sizeof(T13_0)), ENGINE_ACCEPT);
+	cr_assert_not(inspector_last_held(L->in));
+	cr_assert_eq(held_send(L, 0, 0, T13_1, sizeof(T13_1)), ENGINE_ACCEPT);
+	cr_assert(inspector_last_held(L->in), "the server's flight waits for the probe");
+	cr_assert_eq(inspector_hold(L->in, 1, 0), 0);
+	cr_assert_eq(held_send(L, 0, L->sseq - 70, T13_1 + sizeof(T13_1) - 70, 70),
+		     ENGINE_ACCEPT);
+	cr_assert(inspector_last_held(L->in));
+	cr_assert_eq(inspector_hold(L->in, 2, 0), 0);
+}
+
+/* Judges at the deadlines the inspector returns until something is
+ * released (bounded: the hold is 50 ms). */
+static void until_released(struct held_lab *L)
+{
+	int i;
+
+	for (i = 0; i < 500 && !REL.calls; i++) {
+		inspector_probes(L->in, L->t);
+		if (!REL.calls)
+			usleep(10000);
+	}
+	cr_assert_eq(REL.calls, 1, "released at the hold's deadline");
+}
+
+static struct engine_counters held_counters(struct held_lab *L)
+{
+	struct engine_counters n;
+
+	engine_counters(inspector_engine(L->in), &n);
+	return n;
+}
+
+Test(inspector_probe, a_held_flight_at_its_deadline_is_released_once_and_refused)
+{
+	struct inspector_probe_counters pn;
+	struct engine_config cfg;
+	struct held_lab L;
+
+	engine_config_default(&cfg);
+	cfg.forget_decided = true;
+	held_lab_up(&L, "drop", &cfg);
+	held_flight(&L);
+	until_released(&L);
+	cr_assert_eq(REL.n, 2);
+	cr_assert(REL.ids[0] == 1 && REL.ids[1] == 2);
+	cr_assert_eq(REL.v, ENGINE_DROP);
+	cr_assert(REL.had_pkt, "the first held packet, for the server's reset");
+	cr_assert_not(REL.repeat);
+	cr_assert(strstr((const char *)L.out.data, "certificate.probe_failed"), "%.*s",
+		  (int)L.out.len, (const char *)L.out.data);
+	cr_assert_eq(held_counters(&L).refused, 1, "the flow left the held state, refused");
+	/* a retransmission of the flight: dropped as a repeat, never held */
+	cr_assert_eq(held_send(&L, 0, L.sseq - 70, T13_1 + sizeof(T13_1) - 70, 70), ENGINE_DROP);
+	cr_assert_not(inspector_last_held(L.in));
+	cr_assert(engine_last_repeated(inspector_engine(L.in)));
+	inspector_probe_counters(L.in, &pn);
+	cr_assert_eq(pn.timeouts, 1);
+	cr_assert(pn.held == 2 && pn.released == 2, "%llu held, %llu released",
+		  (unsigned long long)pn.held, (unsigned long long)pn.released);
+	held_lab_down(&L);
+	cr_assert_eq(REL.calls, 1, "nothing released twice");
+}
+
+Test(inspector_probe, a_held_flight_allowed_at_its_deadline_leaves_the_table)
+{
+	struct engine_config cfg;
+	struct held_lab L;
+
+	engine_config_default(&cfg);
+	cfg.forget_decided = true;
+	held_lab_up(&L, "alert", &cfg);
+	held_flight(&L);
+	until_released(&L);
+	cr_assert_eq(REL.v, ENGINE_ACCEPT);
+	cr_assert_eq(held_counters(&L).forgotten, 1, "forgotten at the deadline");
+	cr_assert_eq(held_counters(&L).refused, 0);
+	held_lab_down(&L);
+	cr_assert_eq(REL.calls, 1, "nothing released twice");
+}
+
+/* A packet refuses the flow while its flight is held (the client's hello
+ * is followed by segments over the reassembly limit, the exception policy
+ * drop): that packet's verdict refuses it; the held packets are dropped as
+ * its repeats (no second reset or count). */
+Test(inspector_probe, a_held_flight_of_a_flow_refused_meanwhile_goes_as_repeats)
+{
+	struct engine_config cfg;
+	struct held_lab L;
+	uint32_t at;
+
+	engine_config_default(&cfg);
+	cfg.forget_decided = true;
+	cfg.max_ooo_segments = 1;
+	cfg.exception_verdict = ENGINE_DROP;
+	held_lab_up(&L, "alert", &cfg);
+	held_flight(&L);
+	for (at = L.cseq + 20; at < L.cseq + 60; at += 10)
+		held_send(&L, 1, at, T13_2, 5);
+	cr_assert_eq(held_counters(&L).exceptions, 1);
+	cr_assert_eq(held_counters(&L).refused, 1);
+	cr_assert_eq(REL.calls, 1, "released when the flow was refused");
+	cr_assert_eq(REL.v, ENGINE_DROP);
+	cr_assert(REL.repeat, "repeats of the refusing packet's verdict");
+	held_lab_down(&L);
+	cr_assert_eq(REL.calls, 1, "nothing released twice");
 }
