@@ -380,14 +380,15 @@ static enum engine_verdict milestone_tail(struct inspector *in, struct engine_se
 /* A TLS 1.3 ServerHello whose secrets the key log does not hold yet: if
  * the profile has certificates to judge, the server's flight is held for
  * keywait_us while the server's line may still come; else it is followed
- * at once as without keys. */
+ * at once as without keys. So it is when the probe's answer is there
+ * already (cached): a cached judgement adds no latency. */
 static enum policy_action keys_wait_start(struct inspector *in, struct engine_session *es,
 					  struct judged *jd, uint64_t ts_us)
 {
 	struct policy_flow pf;
 	unsigned ev;
 
-	if (in->keywait_us && in->release && !jd->st.final &&
+	if (in->keywait_us && in->release && !jd->st.final && !jd->answer &&
 	    policy_wants_certificates(jd->policy, &jd->st)) {
 		jd->keys_wait = true;
 		jd->hold_until = mono_us() + in->keywait_us;

@@ -16,9 +16,13 @@ keylog`):
   session is judged as without keys;
 - a server that writes no key log: today's behaviour (the flight is held
   keylog_wait_ms, then certificate.tls13_hidden under
-  tls13_certificates: alert).
+  tls13_certificates: alert); under tls13_certificates: probe the probe
+  judges it after the wait, and a second session, whose probe answer is
+  cached, is judged at once without waiting for secrets.
 """
 import json
+import os
+import sys
 import time
 from pathlib import Path
 
@@ -27,7 +31,8 @@ import pytest
 from lab import lab, skip_loudly  # noqa: F401
 from monitor_lab import SECAUDIT, Monitor, need_binaries, open_dir, ossl, received, s_client
 
-GOOD, SELF, LATE, BADKEY, NOKEYS = 8543, 8544, 8545, 8546, 8547
+GOOD, SELF, LATE, BADKEY, NOKEYS, PROBED = 8543, 8544, 8545, 8546, 8547, 8548
+SERVER = os.path.join(os.path.dirname(__file__), "tls13_server.py")
 WAIT_MS = 3000
 EC = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256")
 
@@ -41,7 +46,12 @@ profiles:
       require_ocsp_staple: true
       checks: {ocsp_staple_missing: alert}
     tls13_certificates: alert
+  probing:
+    action: reject
+    certificate: {ca_file: ca.pem}
+    tls13_certificates: probe
 zones:
+  - {name: probed, profile: probing, match: {ports: [8548]}}
   - {name: lab, profile: strict}
 """
 
@@ -80,6 +90,10 @@ def gwk(lab):  # noqa: F811
         s_server(lab, d, LATE, "self", Path(d, "late.keys"))
         s_server(lab, d, BADKEY, "good", Path(d, "bad.keys"))
         s_server(lab, d, NOKEYS, "self", None)
+        # threaded: the gateway's probe is served while the client is held
+        lab.spawn("srv", sys.executable, SERVER, f"{d}/self.pem", f"{d}/self.key", lab.SRV4,
+                  str(PROBED), f"{d}/done.{PROBED}")
+        lab.wait_tcp_listen("srv", PROBED)
         rules = Path(d, "rules.yaml")
         rules.write_text(RULES)
         chk = lab.run("gw", SECAUDIT, "rules", "check", rules, check=False)
@@ -89,7 +103,7 @@ def gwk(lab):  # noqa: F811
         conf.write_text(f"version: 1\nrules: {rules}\nalert_log: {log}\nstats_socket: {sock}\n"
                         f"keylog: {followed}\nkeylog_wait_ms: {WAIT_MS}\n")
         lab.run("gw", SECAUDIT, "setup-gateway", "--apply", "--ports",
-                ",".join(str(p) for p in (GOOD, SELF, LATE, BADKEY, NOKEYS)))
+                ",".join(str(p) for p in (GOOD, SELF, LATE, BADKEY, NOKEYS, PROBED)))
         lab.monitor = Monitor(lab, config=str(conf))
         lab.pki = d
         lab.followed = followed
@@ -241,3 +255,21 @@ def test_no_keys_is_todays_behaviour(gwk):
     assert checks(hits[0]) == [("certificate.tls13_hidden", "alert")], checks(hits[0])
     st = keylog_stats(gwk.monitor)
     assert st["missing"] >= 1, st
+
+
+def test_no_keys_falls_back_to_the_probe_then_its_cache(gwk):
+    mon = gwk.monitor
+    for n in (1, 2):
+        held = keylog_stats(mon)["held_flights"]
+        rc, out, _ = client(gwk, PROBED, "self")
+        assert rc != 0 and rc != 124 and "Finished" not in received(out), out
+        hits = alerts_for(mon, PROBED, n)
+        assert len(hits) == n, mon.alerts()
+        a = hits[-1]
+        assert a["alert"]["action"] == "blocked"
+        got = [c for c, _ in checks(a)]
+        assert "certificate.self_signed" in got and not any("tls13_hidden" in c for c in got), got
+        assert a["secaudit"]["certificate"] == {"source": "probe", "cached": n == 2}
+        # the first waited for its secrets, then for the probe; the second's
+        # cached answer was judged at once
+        assert keylog_stats(mon)["held_flights"] == held + (n == 1), keylog_stats(mon)
