@@ -37,7 +37,9 @@
  * batches of packets; once all have switched the old policy is freed.
  *
  * Alert log: one file descriptor opened O_APPEND, written by each worker
- * with whole lines after each packet that produced output. SIGUSR1 (and
+ * with whole lines after each round of packets (a refused packet's lines
+ * before its verdict, an accepted one's after the round's verdicts are
+ * sent, off the packet's path). SIGUSR1 (and
  * SIGHUP, after the reload) opens the path again and dup2()s the new file
  * over the old descriptor, so a rotated log is let go at once and no writer
  * ever sees a closed fd. A file the daemon creates while still root belongs
@@ -92,6 +94,7 @@
 #define RELOAD_WAIT_MS 5000
 #define LOG_RETRY_US (5 * 1000000ULL) /* between attempts to reopen the log */
 #define EVIDENCE_BUDGET (32u << 20)   /* bytes of handshake packets kept per queue thread */
+#define LOG_DEFER_MAX (64u << 10)     /* event bytes an accepting round holds back at most */
 
 struct worker_counts {
 	uint64_t packets, accept, accept_flow, drop_flow, rejects, rsts_sent, rst_errors;
@@ -267,7 +270,12 @@ static int on_packet(void *arg, struct nfqueue_packet *p)
 		}
 		break;
 	}
-	flush_log(w);
+	/* An accepted packet's event lines (its session's tls event) wait
+	 * for the end of the round, after the verdicts are sent (worker_main):
+	 * the write is off the packet's path. A refusal's are written before
+	 * its verdict, so its alert is in the log when its reset arrives. */
+	if (r == NFQUEUE_DROP_FLOW || w->out.len >= LOG_DEFER_MAX)
+		flush_log(w);
 	return r;
 }
 

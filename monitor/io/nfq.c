@@ -119,8 +119,9 @@ static unsigned residence_bucket(uint64_t d)
 	return b;
 }
 
-/* The verdicts in wbuf have just been sent: count how long each packet
- * stayed in user space. */
+/* The verdicts in wbuf are about to be sent: count how long each packet
+ * stayed in user space. (Not after the send: the kernel forwards an
+ * accepted packet within it, which is the same for any consumer.) */
 static void residence_sent(struct nfqueue *q)
 {
 	uint64_t now;
@@ -191,10 +192,10 @@ static void flush(struct nfqueue *q)
 	close_batch(q);
 	if (!q->wlen)
 		return;
+	residence_sent(q);
 	if (send_all(q, q->wbuf, q->wlen) < 0)
 		STAT_ADD(q, send_errors, 1);
 	q->wlen = 0;
-	residence_sent(q);
 }
 
 static void make_room(struct nfqueue *q)
@@ -228,10 +229,10 @@ static int verdict_modified(struct nfqueue *q, uint32_t id, int v, uint32_t mark
 	}
 	nfq_nlmsg_verdict_put_pkt(nlh, data, (uint32_t)len);
 	STAT_ADD(q, modified, 1);
-	if (send_all(q, q->mbuf, nlh->nlmsg_len) < 0)
-		STAT_ADD(q, send_errors, 1);
 	residence_add(q);
 	residence_sent(q);
+	if (send_all(q, q->mbuf, nlh->nlmsg_len) < 0)
+		STAT_ADD(q, send_errors, 1);
 	return 0;
 }
 

@@ -128,7 +128,8 @@ struct nfqueue_stats {
 	uint64_t held;           /* NFQUEUE_HOLD answers */
 	uint64_t released;       /* their verdicts, given by nfqueue_release() */
 	/* How long packets stayed in user space, from their receive to the
-	 * send of their verdict (the callback's time and the batching's), as
+	 * send of their verdict (the callback's time and the batching's; not
+	 * the send itself, in which the kernel forwards the packet), as
 	 * a histogram: bucket b counts residences of at most 2^b µs (the
 	 * last one: longer). Held packets are not counted. */
 	uint64_t residence_us[NFQUEUE_RESIDENCE_BUCKETS];
