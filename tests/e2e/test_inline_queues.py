@@ -7,6 +7,7 @@ flow's and an allowed one's interleaved; setup-gateway suggests the
 pinning for its queues."""
 
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -84,8 +85,8 @@ def test_batched_round_keeps_each_packets_decision(lab, probe_bin, tmp_path):
     """Handshakes to an allowed port and to a blocked one started together
     behind callbacks of 3 ms: the queue's rounds then answer several packets
     at once, drops with the flow mark between plain accepts. Every allowed
-    handshake completes, no blocked one does, and the kernel saw exactly one
-    packet of each blocked flow (its mark dropped the rest)."""
+    handshake completes, no blocked one does, and each blocked connection is
+    denied by its conntrack mark."""
     cert, key = make_cert(tmp_path)
     start_tls_server(lab, cert, key, port=443, extra=("-tls1_3",))
     start_tls_server(lab, cert, key, port=8443, extra=("-tls1_3",))
@@ -105,12 +106,25 @@ def test_batched_round_keeps_each_packets_decision(lab, probe_bin, tmp_path):
         out = c.communicate(timeout=20)[0].decode(errors="replace")
         done[port] += "CONNECTION ESTABLISHED" in out
     assert done == {443: n, 8443: 0}, done
-    st = probe.stats()["nfq"]
-    assert st["drop_flow"] == n, st
+    # the servers' last packets (close_notify) may still be on their way:
+    # wait until the kernel and the consumer agree on what was queued
+    deadline = time.monotonic() + 10
+    while True:
+        st = probe.stats()["nfq"]
+        queued = lab.queue_stats(0)["id_sequence"] - seq0
+        hist = dict((b, k) for b, k in st["residence_us"])
+        if (queued == st["packets"] == sum(hist.values()) and
+                probe.stats()["nfq"]["packets"] == st["packets"]):
+            break
+        assert time.monotonic() < deadline, (queued, st)
+        time.sleep(0.1)
+    # each blocked connection denied by its conntrack mark (a copy of its
+    # ClientHello sent again before the mark applied, a tail loss probe
+    # behind the slow round, is dropped with the mark too)
+    assert n <= st["drop_flow"] <= 2 * n, st
+    marks = re.findall(r"mark=(\d+)", lab.run("gw", "conntrack", "-L", "-p", "tcp", "--dport",
+                                              "8443", check=False).stdout)
+    assert marks.count(str(0x80000)) == n, marks
     assert st["callback_errors"] == st["nl_errors"] == st["send_errors"] == 0, st
-    # the blocked flows' retransmissions met their mark in the kernel
-    assert lab.queue_stats(0)["id_sequence"] - seq0 == st["packets"], st
-    hist = dict((b, k) for b, k in st["residence_us"])
-    assert sum(hist.values()) == st["packets"], st
     # some packet waited behind another's callback in its round: rounds of several
     assert sum(k for b, k in hist.items() if b > 4096) > 0, hist
