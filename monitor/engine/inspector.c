@@ -411,9 +411,9 @@ static enum policy_action keys_wait_start(struct inspector *in, struct engine_se
 static bool keys_check(struct inspector *in, struct judged *jd, uint64_t now, uint64_t ts_us)
 {
 	struct engine_session *es = jd->es;
+	enum engine_verdict before = es->verdict, v;
 	uint64_t until = jd->hold_until;
 	bool last = now >= until;
-	enum engine_verdict v;
 
 	jd->keys_wait = false;
 	jd->hold_until = 0;
@@ -431,6 +431,11 @@ static bool keys_check(struct inspector *in, struct judged *jd, uint64_t now, ui
 		return false;       /* held on, for the probe now */
 	if (!jd->offer)
 		wait_list_remove(in, jd);
+	/* The held packets are released as resolve() releases a probe's:
+	 * before the flow takes this verdict (engine_decide), so that a
+	 * refusal made now resets, and only one made by a packet meanwhile
+	 * counts them as its repeats. */
+	es->verdict = before;
 	hold_release(in, jd, v);
 	return engine_decide(in->engine, es, v, ts_us);
 }
