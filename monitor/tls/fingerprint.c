@@ -15,12 +15,13 @@
  * the first and last hex digits of the value instead).
  *
  * The digests come from OpenSSL EVP (common/digest: fetched once per
- * process).
+ * process), and each thread remembers the last ones it computed (memo).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "digest.h"
+#include "memo.h"
 #include "tls/fingerprint.h"
 
 /* Longest JA3 / JA4_r text a hello within the tls.h caps can produce:
@@ -76,14 +77,29 @@ static void text_hex4(struct fp_text *t, uint16_t v)
 static bool digest_hex(enum digest_alg alg, const char *text, size_t len,
 		       char *out, size_t nhex)
 {
+	/* A client sends the same hello, and a server answers alike, in
+	 * connection after connection: the digests of the texts seen last
+	 * on this thread are kept (a hit is a compare of the text, where a
+	 * digest was a tenth of writing an event). */
+	static __thread struct memo seen;
 	static const char hex[] = "0123456789abcdef";
+	uint32_t tag = (uint32_t)alg << 8 | (uint32_t)nhex;
 	uint8_t d[DIGEST_MAX_LEN];
+	const char *hit;
+	size_t n;
 
+	hit = memo_get(&seen, tag, text, len, &n);
+	if (hit && n == nhex) {
+		memcpy(out, hit, nhex);
+		out[nhex] = '\0';
+		return true;
+	}
 	if (nhex > 2 * digest_len(alg) || !digest(alg, text, len, d))
 		return false;
 	for (size_t i = 0; i < nhex; i++)
 		out[i] = hex[(i & 1) ? d[i / 2] & 0x0f : d[i / 2] >> 4];
 	out[nhex] = '\0';
+	memo_put(&seen, tag, text, len, out, nhex);
 	return true;
 }
 

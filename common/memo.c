@@ -1,0 +1,56 @@
+#include "memo.h"
+
+#include <string.h>
+
+/* FNV-1a, 64 bits: keys are short (a JA3 string, a list of codes). Never
+ * 0, which marks an empty slot. */
+static uint64_t memo_hash(uint32_t tag, const uint8_t *key, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ tag;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ key[i]) * 0x100000001b3ull;
+	return h ? h : 1;
+}
+
+static const struct memo_slot *find(const struct memo *m, uint64_t h, const void *key,
+				    size_t key_len)
+{
+	const struct memo_slot *s = &m->slot[h & (MEMO_SLOTS - 1)];
+
+	if (s->hash != h || s->key_len != key_len || memcmp(s->bytes, key, key_len))
+		return NULL;
+	return s;
+}
+
+const void *memo_get(const struct memo *m, uint32_t tag, const void *key, size_t key_len,
+		     size_t *len)
+{
+	const struct memo_slot *s;
+
+	if (key_len > MEMO_SLOT_BYTES)
+		return NULL;
+	s = find(m, memo_hash(tag, key, key_len), key, key_len);
+	if (!s)
+		return NULL;
+	*len = s->value_len;
+	return s->bytes + s->key_len;
+}
+
+void memo_put(struct memo *m, uint32_t tag, const void *key, size_t key_len, const void *value,
+	      size_t len)
+{
+	uint64_t h;
+	struct memo_slot *s;
+
+	if (key_len > MEMO_SLOT_BYTES || len > MEMO_SLOT_BYTES - key_len)
+		return;
+	h = memo_hash(tag, key, key_len);
+	s = &m->slot[h & (MEMO_SLOTS - 1)];
+	s->hash = h;
+	s->key_len = (uint16_t)key_len;
+	s->value_len = (uint16_t)len;
+	memcpy(s->bytes, key, key_len);
+	memcpy(s->bytes + key_len, value, len);
+}
