@@ -50,12 +50,15 @@ void json_string_n(struct json *j, const char *s, size_t n)
 	buf_putc(j->out, '"');
 }
 
-void json_string_plain(struct json *j, const char *s)
+void json_string_plain_n(struct json *j, const char *s, size_t n)
 {
 	json_sep(j);
-	buf_putc(j->out, '"');
-	buf_puts(j->out, s);
-	buf_putc(j->out, '"');
+	if (!buf_reserve(j->out, n + 2))
+		return;
+	j->out->data[j->out->len++] = '"';
+	memcpy(j->out->data + j->out->len, s, n);
+	j->out->len += n;
+	j->out->data[j->out->len++] = '"';
 }
 
 void json_int(struct json *j, int64_t v)

@@ -62,9 +62,14 @@ void json_int(struct json *j, int64_t v);
 void json_uint(struct json *j, uint64_t v);
 void json_bool(struct json *j, bool v);
 void json_null(struct json *j);
-/* Writes s as a string without escaping: only for text the program itself
- * owns (table names) that holds no '"', '\\' or control characters. */
-void json_string_plain(struct json *j, const char *s);
+/* Writes s (n bytes) as a string without escaping: only for text the
+ * program itself owns or made (table names, hex, numbers, timestamps,
+ * addresses) that holds no '"', '\\' or control characters. */
+void json_string_plain_n(struct json *j, const char *s, size_t n);
+static inline void json_string_plain(struct json *j, const char *s)
+{
+	json_string_plain_n(j, s, strlen(s));
+}
 /* Writes pre-formatted JSON text as one value (caller vouches for it). */
 static inline void json_raw(struct json *j, const char *text, size_t n)
 {
@@ -77,6 +82,12 @@ static inline void json_kv_str(struct json *j, const char *key, const char *s)
 {
 	json_key(j, key);
 	json_string(j, s);
+}
+
+static inline void json_kv_plain(struct json *j, const char *key, const char *s)
+{
+	json_key(j, key);
+	json_string_plain(j, s);
 }
 
 static inline void json_kv_int(struct json *j, const char *key, int64_t v)

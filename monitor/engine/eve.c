@@ -103,7 +103,7 @@ static void put_addr(struct json *j, const char *key, int family, const uint8_t 
 	char text[INET6_ADDRSTRLEN];
 
 	inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, text, sizeof(text));
-	json_kv_str(j, key, text);
+	json_kv_plain(j, key, text);
 }
 
 /* timestamp, flow_id, event_type: what differs between two events of one
@@ -115,10 +115,10 @@ static void put_head(struct json *j, const char *event_type, const struct engine
 
 	eve_timestamp(ts_us, ts);
 	json_object_begin(j);
-	json_kv_str(j, "timestamp", ts);
+	json_kv_plain(j, "timestamp", ts);
 	if (es)
 		json_kv_uint(j, "flow_id", es->flow->id);
-	json_kv_str(j, "event_type", event_type);
+	json_kv_plain(j, "event_type", event_type);
 }
 
 /* The flow's addresses, ports and ids (from es, or from d when es is NULL):
@@ -133,14 +133,14 @@ static void put_flow(struct json *j, const struct engine_session *es, const stru
 		json_kv_uint(j, "src_port", k->port[c]);
 		put_addr(j, "dest_ip", k->family, k->addr[!c]);
 		json_kv_uint(j, "dest_port", k->port[!c]);
-		json_kv_str(j, "proto", k->proto == 17 ? "UDP" : "TCP");
-		json_kv_str(j, "pkt_src", decode_pkt_src_name(es->pkt_src));
+		json_kv_plain(j, "proto", k->proto == 17 ? "UDP" : "TCP");
+		json_kv_plain(j, "pkt_src", decode_pkt_src_name(es->pkt_src));
 		if (es->community_id) {
 			char cid[COMMUNITYID_LEN];
 
 			communityid_v1(es->community_id_seed, k->family, k->proto, k->addr[c],
 				       k->port[c], k->addr[!c], k->port[!c], cid);
-			json_kv_str(j, "community_id", cid);
+			json_kv_plain(j, "community_id", cid);
 		}
 	} else if (d && d->family) {
 		put_addr(j, "src_ip", d->family, d->src);
@@ -149,10 +149,10 @@ static void put_flow(struct json *j, const struct engine_session *es, const stru
 			json_kv_uint(j, "src_port", d->sport);
 			json_kv_uint(j, "dest_port", d->dport);
 		}
-		json_kv_str(j, "proto", d->proto == 6 ? "TCP" : d->proto == 17 ? "UDP" : "IP");
+		json_kv_plain(j, "proto", d->proto == 6 ? "TCP" : d->proto == 17 ? "UDP" : "IP");
 	}
 	if (!es && d)
-		json_kv_str(j, "pkt_src", decode_pkt_src_name(d->pkt_src));
+		json_kv_plain(j, "pkt_src", decode_pkt_src_name(d->pkt_src));
 }
 
 void eve_begin(struct json *j, const char *event_type, const struct engine_session *es,
@@ -196,7 +196,7 @@ void eve_fp_free(struct eve_fp *fp)
 
 static void put_fp_text(struct json *j, const struct eve_fp *fp, size_t off, size_t len)
 {
-	json_string_n(j, fp->text.data ? fp->text.data + off : "", len);
+	json_string_plain_n(j, fp->text.data ? fp->text.data + off : "", len);
 }
 
 static const struct x509_cert *leaf(const struct tls_chain *c)
@@ -322,7 +322,7 @@ void eve_tls_fields(struct json *j, const struct eve_writer *w, const struct tls
 	if (ch && fp->ch[0].ja3) {
 		json_key(j, "ja3");
 		json_object_begin(j);
-		json_kv_str(j, "hash", fp->ch[0].ja3_md5);
+		json_kv_plain(j, "hash", fp->ch[0].ja3_md5);
 		json_key(j, "string");
 		put_fp_text(j, fp, fp->ch[0].ja3_off, fp->ch[0].ja3_len);
 		json_object_end(j);
@@ -330,13 +330,13 @@ void eve_tls_fields(struct json *j, const struct eve_writer *w, const struct tls
 	if (sh && fp->sh[last].ok) {
 		json_key(j, "ja3s");
 		json_object_begin(j);
-		json_kv_str(j, "hash", fp->sh[last].md5);
+		json_kv_plain(j, "hash", fp->sh[last].md5);
 		json_key(j, "string");
 		put_fp_text(j, fp, fp->sh[last].off, fp->sh[last].len);
 		json_object_end(j);
 	}
 	if (ch && fp->ch[0].ja4)
-		json_kv_str(j, "ja4", fp->ch[0].ja4_s);
+		json_kv_plain(j, "ja4", fp->ch[0].ja4_s);
 	if (ch)
 		put_alpn_list(j, "client_alpns", &ch->alpn);
 	if (sh && sh->has_alpn) {
@@ -435,7 +435,7 @@ static void put_client_hello(struct json *j, const struct tls_client_hello *ch,
 			     const struct eve_fp *fp, unsigned i)
 {
 	json_object_begin(j);
-	json_kv_str(j, "format", ch->sslv2_format ? "SSLv2" : "TLS");
+	json_kv_plain(j, "format", ch->sslv2_format ? "SSLv2" : "TLS");
 	put_version(j, "record_version", ch->record_version);
 	put_version(j, "version", ch->legacy_version);
 	if (ch->n_versions)
@@ -465,9 +465,9 @@ static void put_client_hello(struct json *j, const struct tls_client_hello *ch,
 	if (ch->early_data)
 		json_kv_bool(j, "early_data", true);
 	if (fp->ch[i].ja3)
-		json_kv_str(j, "ja3", fp->ch[i].ja3_md5);
+		json_kv_plain(j, "ja3", fp->ch[i].ja3_md5);
 	if (fp->ch[i].ja4)
-		json_kv_str(j, "ja4", fp->ch[i].ja4_s);
+		json_kv_plain(j, "ja4", fp->ch[i].ja4_s);
 	if (fp->ch[i].ja4r) {
 		json_key(j, "ja4_r");
 		put_fp_text(j, fp, fp->ch[i].ja4r_off, fp->ch[i].ja4r_len);
@@ -486,15 +486,15 @@ static void put_server_hello(struct json *j, const struct tls_server_hello *sh,
 	put_version(j, "version", sh->selected_version ? sh->selected_version : sh->legacy_version);
 	name = tls_suite_name(sh->suite);
 	if (name)
-		json_kv_str(j, "cipher", name);
+		json_kv_plain(j, "cipher", name);
 	json_kv_uint(j, "cipher_code", sh->suite);
 	if (sh->key_share && (name = tls_group_name(sh->key_share)))
-		json_kv_str(j, "key_share", name);
+		json_kv_plain(j, "key_share", name);
 	put_named_u16(j, "extensions", sh->exts, sh->n_exts, tls_ext_name);
 	if (sh->downgrade_tls11 || sh->downgrade_tls12)
-		json_kv_str(j, "downgrade_sentinel", sh->downgrade_tls12 ? "TLS 1.2" : "TLS 1.1");
+		json_kv_plain(j, "downgrade_sentinel", sh->downgrade_tls12 ? "TLS 1.2" : "TLS 1.1");
 	if (fp->sh[i].ok)
-		json_kv_str(j, "ja3s", fp->sh[i].md5);
+		json_kv_plain(j, "ja3s", fp->sh[i].md5);
 	json_object_end(j);
 }
 
@@ -516,15 +516,15 @@ void eve_tls_extra(struct json *j, const struct eve_writer *w, const struct tls_
 		put_server_hello(j, &s->server_hello[i], fp, i);
 	json_array_end(j);
 	if (s->suite && (name = tls_suite_name(s->suite)))
-		json_kv_str(j, "cipher", name);
+		json_kv_plain(j, "cipher", name);
 	if (s->kx_group && (name = tls_group_name(s->kx_group)))
-		json_kv_str(j, "key_exchange_group", name);
+		json_kv_plain(j, "key_exchange_group", name);
 	if (s->dh_p_bits)
 		json_kv_uint(j, "dh_bits", s->dh_p_bits);
 	if (s->n_server_hellos && s->server_hello[0].is_hrr)
 		json_kv_bool(j, "hello_retry_request", true);
 	if ((name = resumption_name(s->resumption)))
-		json_kv_str(j, "resumption", name);
+		json_kv_plain(j, "resumption", name);
 	if (s->server_chain.n)
 		put_chain_detail(j, w, "server_chain", &s->server_chain);
 	json_kv_bool(j, "server_certificate_visible", s->server_chain.n > 0);
@@ -532,14 +532,14 @@ void eve_tls_extra(struct json *j, const struct eve_writer *w, const struct tls_
 		json_kv_bool(j, "client_certificate_requested", true);
 		json_kv_uint(j, "ca_names", s->n_ca_names);
 	}
-	json_kv_str(j, "client_certificate",
+	json_kv_plain(j, "client_certificate",
 		    s->client_chain.n ? "sent" : s->client_chain.empty_message ? "empty" : "none");
 	if (s->client_chain.n)
 		put_chain_detail(j, w, "client_chain", &s->client_chain);
 	if (s->ocsp)
 		json_kv_bool(j, "ocsp_stapled", true);
 	if (s->keys == TLS_KEYS_DECRYPTING || s->keys == TLS_KEYS_FAILED)
-		json_kv_str(j, "keylog", s->keys == TLS_KEYS_DECRYPTING ? "decrypted" : "failed");
+		json_kv_plain(j, "keylog", s->keys == TLS_KEYS_DECRYPTING ? "decrypted" : "failed");
 	for (i = 0; i < 2; i++) {
 		if (!s->cert_verify[i])
 			continue;
@@ -562,15 +562,15 @@ void eve_tls_extra(struct json *j, const struct eve_writer *w, const struct tls_
 		const struct tls_alert *a = &s->alerts[i];
 
 		json_object_begin(j);
-		json_kv_str(j, "from", dir_name(a->dir));
+		json_kv_plain(j, "from", dir_name(a->dir));
 		if (a->encrypted) {
 			json_kv_bool(j, "encrypted", true);
 		} else {
-			json_kv_str(j, "level", a->level == 2 ? "fatal" :
+			json_kv_plain(j, "level", a->level == 2 ? "fatal" :
 					       a->level == 1 ? "warning" : "unknown");
 			json_kv_uint(j, "code", a->description);
 			name = tls_alert_name(a->description);
-			json_kv_str(j, "description", name ? name : "unknown");
+			json_kv_plain(j, "description", name ? name : "unknown");
 		}
 		json_object_end(j);
 	}
@@ -598,7 +598,7 @@ void eve_certificate_source(struct json *j, const struct tls_session *s)
 		return;
 	json_key(j, "certificate");
 	json_object_begin(j);
-	json_kv_str(j, "source", s->cert_source == TLS_CERTS_PROBE ? "probe" :
+	json_kv_plain(j, "source", s->cert_source == TLS_CERTS_PROBE ? "probe" :
 				 s->cert_source == TLS_CERTS_KEYLOG ? "keylog" : "handshake");
 	if (s->cert_source == TLS_CERTS_PROBE)
 		json_kv_bool(j, "cached", s->cert_cached);
@@ -658,7 +658,7 @@ void eve_flow_event(struct buf *out, const struct eve_writer *w, const char *eve
 	put_head(&j, event_type, es, ts_us);
 	at[0] = out->len;
 	put_flow(&j, es, NULL);
-	json_kv_str(&j, "app_proto", es->quic ? "quic" : "tls");
+	json_kv_plain(&j, "app_proto", es->quic ? "quic" : "tls");
 	at[1] = out->len;
 	if (fields)
 		fields(&j, EVE_AT_TOP, arg);
