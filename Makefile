@@ -5,7 +5,7 @@
 #   make demo    the main job on an embedded default
 #   make fuzz    libFuzzer campaign, FUZZ_SECONDS per harness (FUZZING.md)
 #   make memcheck  the corpus through secaudit read under valgrind
-#   make bench   benchmarks against the reference tools
+#   make bench   benchmarks against the reference tools (make bench-read: the offline part)
 # Modules are discovered: every .c in common/ monitor/<layer>/ agent/ server/
 # cli/ is built; <dir>/main.c (monitor/daemon/main.c) is a program's entry
 # point, the rest its library. monitor/'s layers and the direction their
@@ -59,7 +59,7 @@ UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all deps layers check unit unit-san corpus e2e ops demo fuzz fuzz-regress memcheck bench clean \
+.PHONY: all deps layers check unit unit-san corpus e2e ops demo fuzz fuzz-regress memcheck bench bench-read clean \
 	install uninstall dist deb FORCE
 all: $(PROGRAMS)
 
@@ -147,6 +147,12 @@ memcheck: all
 bench: all
 	@scripts/install-deps.sh --bench
 	@bench/run.sh
+
+# Only the offline part of make bench: secaudit read against the floor and
+# the reference tools on the bulk capture, memory, checksums (~5 minutes).
+bench-read: all
+	@scripts/install-deps.sh --bench
+	@bench/run.sh read
 
 # ---- installation (GNU directory variables; DESTDIR for packaging) ------
 # The configuration and state live where the system's daemons keep theirs

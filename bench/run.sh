@@ -11,7 +11,9 @@
 #   RUNS=3 (alternated repetitions, median of RUNS for each tool; tshark,
 #   ~25 s a run, runs once). Wall and CPU seconds are both printed: on a
 #   shared machine the CPU seconds are the steadier figure.
+#   `bench/run.sh read` (make bench-read): the offline part only.
 set -euo pipefail
+PART=${1:-all}
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-3}
 OUT=build/bench
@@ -148,6 +150,8 @@ for ((i = 0; i < RUNS; i++)); do
 	printf '  pair %d: verify %s s CPU, ignore %s s CPU, ratio %s\n' $((i + 1)) "${cpu[verify]}" \
 		"${cpu[ignore]}" "$(echo "scale=3; ${cpu[verify]} / ${cpu[ignore]}" | bc)"
 done | tee -a "$OUT/results.md"
+
+[ "$PART" = read ] && exit 0
 
 # Inline, through the namespace lab: gateway with and without the monitor.
 if [ "$(id -u)" = 0 ]; then
