@@ -299,6 +299,7 @@ static void handle_packet(struct nfqueue *q, const struct nlmsghdr *nlh, uint64_
 	}
 	memcpy(&ph, attr_data(attr[NFQA_PACKET_HDR]), sizeof(ph));
 	id = ntohl(ph.packet_id);
+	q->cur_us = now_us;      /* its verdict's residence counts from here */
 	if (attr[NFQA_MARK])
 		mark = attr_be32(attr[NFQA_MARK]);
 	p.data = (const uint8_t *)"";
@@ -330,7 +331,6 @@ static void handle_packet(struct nfqueue *q, const struct nlmsghdr *nlh, uint64_
 	p.id = id;
 	p.mark = mark;
 	p.now_us = now_us;
-	q->cur_us = now_us;
 	v = q->on_packet(q->arg, &p);
 	if (v < NFQUEUE_ACCEPT || v > NFQUEUE_HOLD) {
 		STAT_ADD(q, callback_errors, 1);
