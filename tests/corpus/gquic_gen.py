@@ -248,6 +248,11 @@ def captures():
                 len(tls_client_hello("docs.example.org", "h3-T051"))) +
                 tls_client_hello("docs.example.org", "h3-T051")))],
             {"version": "54303531", "sni": "docs.example.org", "ua": None, "cyu": []}),
+        "gquic-t050.pcap": (
+            [(True, protected_initial(b"T050", cid, b"\x08" + varint(0) + varint(
+                len(tls_client_hello("news.example.org", "h3-T050"))) +
+                tls_client_hello("news.example.org", "h3-T050")))],
+            {"version": "54303530", "sni": "news.example.org", "ua": None, "cyu": []}),
     }
     return out
 
