@@ -79,7 +79,7 @@ def engine_alert():
 
 class Shipper(threading.Thread):
     """One gateway's stream: packages sent as the window allows, ACKs read
-    by a second thread (as the sender's poll loop does both)."""
+    between them on the same thread."""
 
     def __init__(self, port, ca, cert, lines, stream):
         super().__init__()
@@ -90,46 +90,41 @@ class Shipper(threading.Thread):
         self.packages = [lines[i:i + BATCH] for i in range(0, len(lines), BATCH)]
         self.stream = stream
         self.acked = 0
-        self.cond = threading.Condition()
         self.error = None
 
-    def reader(self):
-        buf = b""
-        try:
-            while self.acked < len(self.packages):
-                d = self.t.recv(1 << 16)
-                if not d:
-                    raise RuntimeError("server closed")
-                buf += d
-                while len(buf) >= 8 and len(buf) >= 8 + struct.unpack(">I", buf[4:8])[0]:
-                    n = struct.unpack(">I", buf[4:8])[0]
-                    ftype, payload, buf = buf[3], buf[8:8 + n], buf[8 + n:]
-                    if ftype == 4:
-                        with self.cond:
-                            self.acked = struct.unpack(">Q", payload)[0]
-                            self.cond.notify()
-                    elif ftype != 2:
-                        raise RuntimeError(f"frame {ftype}: {payload!r}")
-        except Exception as e:  # noqa: BLE001 - reported by run()
-            self.error = e
-            with self.cond:
-                self.cond.notify()
+    def read_acks(self):
+        """Reads what the server sent so far (blocking for at least one
+        chunk): ACK frames move self.acked."""
+        d = self.t.recv(1 << 16)
+        if not d:
+            raise RuntimeError("server closed")
+        self.buf += d
+        while len(self.buf) >= 8 and len(self.buf) >= 8 + struct.unpack(">I", self.buf[4:8])[0]:
+            n = struct.unpack(">I", self.buf[4:8])[0]
+            ftype, payload, self.buf = self.buf[3], self.buf[8:8 + n], self.buf[8 + n:]
+            if ftype == 4:
+                self.acked = struct.unpack(">Q", payload)[0]
+            elif ftype != 2:
+                raise RuntimeError(f"frame {ftype}: {payload!r}")
 
     def run(self):
+        # One thread sends and reads: an SSL object must not be used by two
+        # threads at once (a reader thread beside the sender corrupted the
+        # TLS stream now and then, and the server closed it).
         self.start_t = time.perf_counter()
-        self.t.sendall(frame(1, struct.pack(">QQQH", self.stream, 1, len(self.packages), 2)
-                             + b"gw" + bytes([2, 2])))
-        rd = threading.Thread(target=self.reader)
-        rd.start()
-        for seq, pkg in enumerate(self.packages, 1):
-            with self.cond:
-                while seq - self.acked > WINDOW and not self.error:
-                    self.cond.wait(30)
-            if self.error:
-                break
-            body = b"".join(struct.pack(">I", len(x)) + x for x in pkg)
-            self.t.sendall(frame(3, struct.pack(">QBII", seq, 0, len(pkg), len(body)) + body))
-        rd.join(120)
+        self.buf = b""
+        try:
+            self.t.sendall(frame(1, struct.pack(">QQQH", self.stream, 1, len(self.packages), 2)
+                                 + b"gw" + bytes([2, 2])))
+            for seq, pkg in enumerate(self.packages, 1):
+                while seq - self.acked > WINDOW:
+                    self.read_acks()
+                body = b"".join(struct.pack(">I", len(x)) + x for x in pkg)
+                self.t.sendall(frame(3, struct.pack(">QBII", seq, 0, len(pkg), len(body)) + body))
+            while self.acked < len(self.packages):
+                self.read_acks()
+        except Exception as e:  # noqa: BLE001 - reported by the caller
+            self.error = e
         self.end_t = time.perf_counter()
         self.t.close()
 
