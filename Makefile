@@ -3,7 +3,7 @@
 #   make install PREFIX=/usr/local DESTDIR=   programs, presets, units, man pages, examples
 #   make deb     Debian packages in build/deb/ (docs/packaging.md)
 #   make demo    the main job on an embedded default
-#   make fuzz    libFuzzer campaign, FUZZ_SECONDS per harness (FUZZING.md)
+#   make fuzz    libFuzzer campaign, FUZZ_SECONDS per harness (FUZZ_ONLY: some; FUZZING.md)
 #   make memcheck  the corpus through secaudit read under valgrind
 #   make bench   benchmarks against the reference tools (make bench-read: the offline part)
 # Modules are discovered: every .c in common/ monitor/<layer>/ agent/ server/

@@ -15,6 +15,8 @@
 #              and the file stays as its regression input. Prints a table:
 #              executions, coverage (cov: edges, ft: features), corpus and
 #              findings per harness; the logs are in LOGDIR (build/fuzz/logs).
+# FUZZ_ONLY="fuzz_engine fuzz_quic" limits either mode to those harnesses
+# (a campaign on the code a change touched).
 # The harnesses are built with -DSECAUDIT_FUZZ: every hash seed is fixed,
 # so a saved input replays the path it took during the campaign.
 set -eu
@@ -25,9 +27,16 @@ mkdir -p "$logdir"
 
 harnesses=()
 for bin in "$prefix"_*; do
-	[ -x "$bin" ] && harnesses+=("$bin")
+	[ -x "$bin" ] || continue
+	if [ -n "${FUZZ_ONLY:-}" ] && [[ " $FUZZ_ONLY " != *" $(basename "$bin") "* ]]; then
+		continue
+	fi
+	harnesses+=("$bin")
 done
-[ ${#harnesses[@]} -gt 0 ] || { echo "fuzz: no harness found as ${prefix}_*" >&2; exit 1; }
+[ ${#harnesses[@]} -gt 0 ] || {
+	echo "fuzz: no harness found as ${prefix}_*${FUZZ_ONLY:+ among FUZZ_ONLY=\"$FUZZ_ONLY\"}" >&2
+	exit 1
+}
 
 replay() {
 	local bin=$1 name d status=0
