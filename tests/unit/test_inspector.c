@@ -448,6 +448,19 @@ static void until_released(struct held_lab *L)
 	cr_assert_eq(REL.calls, 1, "released at the hold's deadline");
 }
 
+/* The lab with forget_decided (as the monitor runs), its flight held and
+ * released at the hold's deadline with on_failure's verdict. */
+static void released_at_deadline(struct held_lab *L, const char *on_failure)
+{
+	struct engine_config cfg;
+
+	engine_config_default(&cfg);
+	cfg.forget_decided = true;
+	held_lab_up(L, on_failure, &cfg);
+	held_flight(L);
+	until_released(L);
+}
+
 static struct engine_counters held_counters(struct held_lab *L)
 {
 	struct engine_counters n;
@@ -459,14 +472,9 @@ static struct engine_counters held_counters(struct held_lab *L)
 Test(inspector_probe, a_held_flight_at_its_deadline_is_released_once_and_refused)
 {
 	struct inspector_probe_counters pn;
-	struct engine_config cfg;
 	struct held_lab L;
 
-	engine_config_default(&cfg);
-	cfg.forget_decided = true;
-	held_lab_up(&L, "drop", &cfg);
-	held_flight(&L);
-	until_released(&L);
+	released_at_deadline(&L, "drop");
 	cr_assert_eq(REL.n, 2);
 	cr_assert(REL.ids[0] == 1 && REL.ids[1] == 2);
 	cr_assert_eq(REL.v, ENGINE_DROP);
@@ -489,14 +497,9 @@ Test(inspector_probe, a_held_flight_at_its_deadline_is_released_once_and_refused
 
 Test(inspector_probe, a_held_flight_allowed_at_its_deadline_leaves_the_table)
 {
-	struct engine_config cfg;
 	struct held_lab L;
 
-	engine_config_default(&cfg);
-	cfg.forget_decided = true;
-	held_lab_up(&L, "alert", &cfg);
-	held_flight(&L);
-	until_released(&L);
+	released_at_deadline(&L, "alert");
 	cr_assert_eq(REL.v, ENGINE_ACCEPT);
 	cr_assert_eq(held_counters(&L).forgotten, 1, "forgotten at the deadline");
 	cr_assert_eq(held_counters(&L).refused, 0);
