@@ -1388,9 +1388,9 @@ static int run_threads(struct monitor *m)
 			r = -pthread_create(&m->w[i].thread, &attr, worker_main, &m->w[i]);
 		pthread_attr_destroy(&attr);
 		if (r == -EPERM && m->cfg.n_queue_cpu)
-			/* the shipped unit's SystemCallFilter leaves @resources out */
+			/* a unit's SystemCallFilter without it (the shipped one allows it) */
 			fprintf(stderr, "secaudit-monitor: queue_cpu: sched_setaffinity is refused "
-				"(under systemd: a drop-in with SystemCallFilter=sched_setaffinity, "
+				"(under systemd: SystemCallFilter must allow sched_setaffinity, "
 				"docs/deploy.md)\n");
 		if (r) {
 			atomic_store(&m->stop, true);

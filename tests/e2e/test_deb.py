@@ -420,6 +420,11 @@ def test_units_under_systemd(systemd_box):
         assert u["reload"] == {"rc": 0, "logged": True, "same_pid": True}, where
         assert u["show"]["NRestarts"] == "0", where
         assert u["stop"] == 0, where
+    # queue_cpu: "0,1" under the shipped unit's system call filter: each
+    # queue's thread on its own CPU
+    queues = {n.split("/")[0]: cpus for n, cpus in units["secaudit-monitor"]["threads"].items()
+              if n.startswith("sa-queue-")}
+    assert queues == {"sa-queue-0": "0", "sa-queue-1": "1"}, units["secaudit-monitor"]
     for unit in ("secaudit-monitor", "secaudit-server"):
         rot = units[unit]["postrotate"]
         assert rot["rc"] == 0 and rot["reopened"] and rot["same_pid"], (unit, rot)

@@ -93,7 +93,27 @@ def certificates():
     with open("/etc/systemd/system/secaudit-agent.service.d/stdin.conf", "w") as f:
         f.write("[Service]\nStandardInput=file:/run/s4units-audit.fifo\n")
     os.mkfifo("/run/s4units-audit.fifo", 0o600)
+    # the queue threads pinned, as monitor.yaml's comment shows (two queues)
+    sh("sed", "-i", 's/^  # queue_cpu: "0,1"/  queue_cpu: "0,1"/', f"{d}/monitor.yaml")
     sh("systemctl", "daemon-reload")
+
+
+def threads(pid):
+    """Each thread's name and the CPUs it may run on."""
+    out = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:                 # it has exited
+        return out
+    for tid in tids:
+        try:
+            name = open(f"/proc/{pid}/task/{tid}/comm").read().strip()
+            status = open(f"/proc/{pid}/task/{tid}/status").read()
+        except OSError:
+            continue
+        cpus = re.search(r"^Cpus_allowed_list:\s*(\S+)", status, re.M)
+        out[f"{name}/{tid}"] = cpus.group(1) if cpus else None
+    return out
 
 
 def events(n, start):
@@ -139,6 +159,10 @@ def main():
             # Type=simple is active at fork: wait for the daemon's own exec
             if pid and wait(f"{unit} exec", lambda: exe(pid).endswith(f"/{unit}")):
                 u["status"] = proc_status(pid)
+                if unit == "secaudit-monitor":    # its queue threads started and named
+                    wait("queue threads", lambda: sum(n.startswith("sa-queue-")
+                                                      for n in threads(pid)) == 2)
+                u["threads"] = threads(pid)
             u["security"] = security(unit)
         os.write(fifo, events(40, 1))
         wait("40 events stored", lambda: (stats("server") or {}).get(
