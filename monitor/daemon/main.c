@@ -21,9 +21,11 @@
  * packet and mark the connection denied (the kernel drops the rest of the
  * flow), reject also resets both ends; a flow whose inspection is over is
  * marked accepted, so the kernel stops queueing it (engine_last_decided).
- * The packets already queued behind a refused flow's deciding one are
- * dropped as repeats (engine_last_repeated): no second reset, counted as
- * verdicts.drop_repeated, not as refusals.
+ * The packets already queued behind a decided flow's deciding one take its
+ * verdict as repeats (engine_last_repeated): a refused flow's are dropped,
+ * without a second reset, counted as verdicts.drop_repeated, not as
+ * refusals; an accepted flow's are accepted (and marked again), counted as
+ * verdicts.accept_repeated, not as acceptances.
  *
  * Reload (SIGHUP): the main thread reads the configuration file again and
  * applies the command line over it, as at start, then compiles the rules it
@@ -100,6 +102,7 @@ struct worker_counts {
 	uint64_t packets, accept, accept_flow, drop_flow, rejects, rsts_sent, rst_errors;
 	uint64_t evasion_drops;          /* packets dropped alone (evasion) */
 	uint64_t drop_repeated;          /* packets of flows refused before them */
+	uint64_t accept_repeated;        /* packets of flows accepted before them */
 	uint64_t log_errors;
 	struct inspector_counters in;
 	struct inspector_probe_counters probe;
@@ -217,10 +220,15 @@ static int on_packet(void *arg, struct nfqueue_packet *p)
 		return inspector_hold(w->in, p->id, p->mark) == 0 ? NFQUEUE_HOLD : NFQUEUE_DROP;
 	}
 	decided = engine_last_decided(inspector_engine(w->in));
-	/* A packet of a flow refused before it (queued behind the deciding
-	 * one, or sent again before the mark applied): dropped as its flow
-	 * was, its resets sent and its refusal counted already. */
-	if (v != ENGINE_ACCEPT && engine_last_repeated(inspector_engine(w->in))) {
+	/* A packet of a flow decided before it (queued behind the deciding
+	 * one, or sent again before the mark applied): it goes as its flow
+	 * did, with the flow's mark; its resets were sent and its verdict
+	 * counted already. Nothing was logged for it. */
+	if (engine_last_repeated(inspector_engine(w->in))) {
+		if (v == ENGINE_ACCEPT) {
+			w->n.accept_repeated++;
+			return NFQUEUE_ACCEPT_FLOW;
+		}
 		w->n.drop_repeated++;
 		flush_log(w);
 		return NFQUEUE_DROP_FLOW;
@@ -428,6 +436,7 @@ static void counts_json(struct json *j, const struct worker_counts *c)
 	json_kv_uint(j, "flows", c->eng.flows);
 	json_kv_uint(j, "flows_forgotten", c->eng.forgotten);
 	json_kv_uint(j, "flows_refused", c->eng.refused);
+	json_kv_uint(j, "flows_lingering", c->eng.lingering);
 	json_kv_uint(j, "tls_sessions", c->eng.tls_sessions);
 	json_kv_uint(j, "not_tls_flows", c->eng.not_tls_flows);
 	json_kv_uint(j, "inspected_packets", c->eng.inspected_packets);
@@ -440,6 +449,7 @@ static void counts_json(struct json *j, const struct worker_counts *c)
 	json_kv_uint(j, "reject", c->rejects);
 	json_kv_uint(j, "drop_packet", c->evasion_drops);
 	json_kv_uint(j, "drop_repeated", c->drop_repeated);
+	json_kv_uint(j, "accept_repeated", c->accept_repeated);
 	json_object_end(j);
 	evasion_json(j, &c->eng);
 	json_kv_uint(j, "alerts", c->in.alerts);
@@ -459,6 +469,7 @@ static void add_counts(struct worker_counts *t, const struct worker_counts *c)
 	t->rejects += c->rejects;
 	t->evasion_drops += c->evasion_drops;
 	t->drop_repeated += c->drop_repeated;
+	t->accept_repeated += c->accept_repeated;
 	t->eng.evasion_dropped += c->eng.evasion_dropped;
 	t->eng.evasion_rewritten += c->eng.evasion_rewritten;
 	t->eng.csum_checked += c->eng.csum_checked;
@@ -475,6 +486,7 @@ static void add_counts(struct worker_counts *t, const struct worker_counts *c)
 	t->eng.flows += c->eng.flows;
 	t->eng.forgotten += c->eng.forgotten;
 	t->eng.refused += c->eng.refused;
+	t->eng.lingering += c->eng.lingering;
 	t->eng.tls_sessions += c->eng.tls_sessions;
 	t->eng.not_tls_flows += c->eng.not_tls_flows;
 	t->eng.inspected_packets += c->eng.inspected_packets;

@@ -24,7 +24,7 @@ struct engine {
 	uint64_t latest_us;         /* the latest packet time seen */
 	uint64_t index;             /* the number of the packet being handled */
 	bool last_decided;
-	bool last_repeated;         /* the last packet's flow was refused before it */
+	bool last_repeated;         /* the last packet's flow was decided before it */
 	bool last_from_server;      /* the last packet's sender is its flow's server */
 	struct engine_counters n;
 	engine_syn_fn syn_fn;       /* NULL: every flow's SYN is shown, or none */
@@ -65,6 +65,7 @@ void engine_config_default(struct engine_config *cfg)
 		.stream_memcap = 64ULL * 1024 * 1024,
 		.cert_cache = 4096,
 		.forget_decided = false,
+		.linger_us = 10ULL * 1000000,
 		.exception_verdict = ENGINE_ACCEPT,
 		.community_id = true,
 		.community_id_seed = 0,
@@ -148,6 +149,7 @@ struct engine *engine_new(const struct engine_config *cfg, const struct engine_s
 		engine_free(e);
 		return NULL;
 	}
+	flow_table_set_linger(e->flows, cfg->linger_us);
 	return e;
 }
 
@@ -553,31 +555,39 @@ static void count_verdict(struct engine *e, enum engine_verdict v)
 }
 
 /*
- * Inline, a refused flow (v: drop or reject) stays in the table without
- * its session: the packets queued behind the one that decided (a hello's
- * later segments, the rest of a server's flight) reach the engine before
- * the kernel's conntrack mark stops the flow, and were it forgotten they
- * would start a new mid-stream flow and be accepted. Inspection ends here,
- * so the session is logged now with what was seen (its event and alert are
- * not left for the flow's expiry), and all that is kept is the flow's key
- * and verdict (flow->verdict) until the flow expires, a RST or both FINs
+ * Inline, a decided flow (verdict v) stays in the table without its
+ * session: the packets queued behind the one that decided (a hello's
+ * later segments, the rest of a server's flight, the client's data sent
+ * right after its Finished) reach the engine before the kernel's
+ * conntrack mark stops the flow, and were it forgotten they would start a
+ * new mid-stream flow, inspected from the middle: an accepted session
+ * would log anomalies (tls.not_tls) and could be dropped by a policy that
+ * refuses non-TLS bytes; a refused one's rest would be accepted.
+ * Inspection ends here, so the session is logged now with what was seen
+ * (its event and alert are not left for the flow's expiry), and all that
+ * is kept is the flow's key and verdict (flow->verdict) on the table's
+ * linger list, until it has been idle for linger_us, a RST or both FINs
  * end it, or a new connection takes its addresses and ports (handle()).
  */
-static void refuse(struct engine *e, struct engine_session *es, enum engine_verdict v,
-		   uint64_t ts_us)
+static void keep_decided(struct engine *e, struct engine_session *es, enum engine_verdict v,
+			 uint64_t ts_us)
 {
 	struct flow *f = es->flow;
 
 	end_inspection(e, es, ts_us);
 	session_free(e, f);
 	f->verdict = (uint8_t)v;
-	e->n.refused++;
+	flow_linger(e->flows, f);
+	if (v == ENGINE_ACCEPT)
+		e->n.forgotten++;
+	else
+		e->n.refused++;
 }
 
-/* A packet of a refused flow (refuse()): the flow's verdict, without
+/* A packet of a decided flow (keep_decided()): the flow's verdict, without
  * parsing, judging or logging anything, flagged as a repeat
- * (engine_last_repeated) so that its resets are not sent again nor the
- * refusal counted again. */
+ * (engine_last_repeated) so that nothing is done again for it: no reset
+ * sent again, no refusal nor acceptance counted again. */
 static enum engine_verdict repeat(struct engine *e, struct flow *f, const struct decoded *d,
 				  int side)
 {
@@ -595,20 +605,6 @@ static enum engine_verdict repeat(struct engine *e, struct flow *f, const struct
 	return v;
 }
 
-/* Inline, a decided flow (verdict v) leaves the engine's care: the kernel
- * stops queueing an accepted one, which is forgotten; a refused one is
- * kept refused. */
-static void settle(struct engine *e, struct engine_session *es, enum engine_verdict v,
-		   uint64_t ts_us)
-{
-	if (v != ENGINE_ACCEPT) {
-		refuse(e, es, v, ts_us);
-		return;
-	}
-	e->n.forgotten++;
-	flow_remove(e->flows, es->flow);
-}
-
 /* The flow's evasion setting, asked of the sink once. */
 static void evasion_setting(struct engine *e, struct engine_session *es, uint64_t ts_us)
 {
@@ -620,7 +616,7 @@ static void evasion_setting(struct engine *e, struct engine_session *es, uint64_
 /*
  * A packet its receiver would discard (why): never judged; inline dropped
  * (normalize), the flow dropped (drop) or let go as it is (alert). A flow
- * dropped here is kept refused inline (refuse()): the kernel may not tie
+ * dropped here is kept refused inline (keep_decided()): the kernel may not tie
  * such a packet to its connection (conntrack takes one with a bad checksum
  * for invalid), so the flow's next packet carries the decision to the
  * conntrack mark.
@@ -639,7 +635,7 @@ static enum engine_verdict kept_out(struct engine *e, struct engine_session *es,
 	e->last_decided = v != ENGINE_ACCEPT;
 	count_verdict(e, v);
 	if (e->last_decided && e->cfg.forget_decided)
-		refuse(e, es, v, ts_us);
+		keep_decided(e, es, v, ts_us);
 	return v;
 }
 
@@ -810,9 +806,9 @@ static struct flow *flow_for_packet(struct engine *e, const struct decoded *d, u
 }
 
 /*
- * Whether a TCP packet on a refused flow's addresses and ports belongs to
- * a new connection rather than to the refused one: a SYN, or (inline,
- * where SYNs are not queued) a SYN the SYN source saw after the refused
+ * Whether a TCP packet on a decided flow's addresses and ports belongs to
+ * a new connection rather than to the decided one: a SYN, or (inline,
+ * where SYNs are not queued) a SYN the SYN source saw after the decided
  * flow began (a late copy of the refused connection's own SYN is older;
  * taking it consumes it). *known: *conn holds what the SYN source said.
  */
@@ -867,11 +863,12 @@ static enum engine_verdict handle_udp(struct engine *e, const struct decoded *d,
 	f = flow_for_packet(e, d, ts_us, &side, &created);
 	if (!f)
 		return ENGINE_ACCEPT;
-	/* A refused QUIC flow: when its first datagram is the one dropped,
-	 * conntrack never confirms the connection, so the kernel keeps no
-	 * mark and queues the client's retransmissions again; they get the
-	 * same verdict without judging (and alerting) anew. */
-	if (f->verdict)
+	/* A decided QUIC flow: the datagrams queued behind the deciding one
+	 * take its verdict. A refused one's first datagram may be the one
+	 * dropped: conntrack then never confirms the connection, so the
+	 * kernel keeps no mark and queues the client's retransmissions again;
+	 * they get the same verdict without judging (and alerting) anew. */
+	if (f->lingering)
 		return repeat(e, f, d, side);
 	es = session_of(e, f, ts_us);
 	if (!es)
@@ -907,7 +904,7 @@ static enum engine_verdict handle_udp(struct engine *e, const struct decoded *d,
 	e->last_decided = v != ENGINE_ACCEPT || !es->inspecting;
 	count_verdict(e, v);
 	if (e->last_decided && e->cfg.forget_decided)
-		settle(e, es, v, ts_us);
+		keep_decided(e, es, v, ts_us);
 	return v;
 }
 
@@ -947,7 +944,7 @@ static enum engine_verdict handle(struct engine *e, enum decode_result r,
 	f = flow_for_packet(e, d, ts_us, &side, &created);
 	if (!f)
 		return ENGINE_ACCEPT;
-	if (f->verdict) {
+	if (f->lingering) {
 		if (!reopened(e, f, d, &conn, &known))
 			return repeat(e, f, d, side);
 		flow_remove(e->flows, f);
@@ -1011,7 +1008,7 @@ static enum engine_verdict handle(struct engine *e, enum decode_result r,
 			flow_remove(e->flows, f);
 		}
 	} else if (e->last_decided && e->cfg.forget_decided) {
-		settle(e, es, v, ts_us);
+		keep_decided(e, es, v, ts_us);
 	}
 	if (e->action == ENGINE_PKT_REWRITE) {
 		checksum_tcp_fix(e->rewrite, e->pkt, d);
@@ -1130,6 +1127,7 @@ void engine_counters(const struct engine *e, struct engine_counters *out)
 	size_t entries;
 
 	*out = e->n;
+	out->lingering = flow_lingering(e->flows);
 	x509_cache_stats(e->certs, &out->cert_lookups, &out->cert_parses, &entries);
 }
 
@@ -1151,6 +1149,6 @@ bool engine_decide(struct engine *e, struct engine_session *es, enum engine_verd
 		end_inspection(e, es, ts_us);
 	if (es->verdict == ENGINE_ACCEPT && es->inspecting)
 		return false;
-	settle(e, es, es->quic && es->verdict == ENGINE_REJECT ? ENGINE_DROP : es->verdict, ts_us);
+	keep_decided(e, es, es->quic && es->verdict == ENGINE_REJECT ? ENGINE_DROP : es->verdict, ts_us);
 	return true;
 }

@@ -16,6 +16,8 @@
  * Inspection stops when the handshake is over: the flow stays in the table
  * (so later packets are not mistaken for new flows) but its reassembly
  * buffers and TLS session are released once the session has been logged.
+ * Inline (forget_decided) a decided flow then lingers briefly as its key
+ * and verdict only (linger_us).
  */
 #ifndef SECAUDIT_ENGINE_H
 #define SECAUDIT_ENGINE_H
@@ -76,12 +78,19 @@ struct engine_config {
 	size_t stream_memcap;      /* out-of-order bytes over all flows */
 	size_t cert_cache;         /* unreferenced distinct certificates kept */
 	/* Inline use: a decided flow is taken off the queue by the kernel (its
-	 * conntrack mark), so the engine will not see its FIN; an accepted one
-	 * is forgotten at once instead of held until it times out. A refused
-	 * one (drop, reject) has its session logged at once and only its key
-	 * and verdict kept: the packets queued behind the one that decided
-	 * get the same verdict unparsed (engine_last_repeated()). */
+	 * conntrack mark), so the engine will not see its FIN. Its session is
+	 * logged and freed at once (accepted: counted as forgotten; drop,
+	 * reject: as refused) and only its key and verdict are kept, for
+	 * linger_us of idleness: the packets queued behind the one that
+	 * decided, which reach the engine before the mark applies, get the
+	 * same verdict unparsed (engine_last_repeated()) instead of starting a
+	 * new mid-stream flow. */
 	bool forget_decided;
+	/* How long a decided flow so kept stays after its last packet (a
+	 * packet queued behind the decision comes within milliseconds; a
+	 * refused QUIC client's Initials, which no mark stops, come again
+	 * within seconds). Never longer than flow_timeout_us. */
+	uint64_t linger_us;
 	/* The exception policy: the verdict for a flow whose handshake the
 	 * engine cannot follow whole because a reassembly limit was reached
 	 * (segment limit, per-flow or global memcap: a gap in the handshake).
@@ -207,9 +216,10 @@ struct engine_counters {
 	uint64_t flows, tls_sessions, not_tls_flows;
 	uint64_t inspected_packets;  /* packets that went through reassembly */
 	uint64_t accepted, dropped, rejected;
-	uint64_t forgotten;          /* decided flows forgotten (forget_decided) */
+	uint64_t forgotten;          /* accepted flows kept without their session (forget_decided) */
 	uint64_t refused;            /* refused flows kept without their session (forget_decided) */
-	uint64_t repeated;           /* packets given a refused flow's verdict unparsed */
+	uint64_t repeated;           /* packets given a decided flow's verdict unparsed */
+	uint64_t lingering;          /* now: decided flows kept (a gauge, not a count) */
 	uint64_t exceptions;         /* flows that hit a reassembly limit in their handshake */
 	uint64_t syns_from_source;   /* flows anchored by a SYN from the SYN source */
 	uint64_t cert_lookups, cert_parses;
@@ -255,10 +265,10 @@ enum engine_pkt_action engine_last_action(const struct engine *e, const uint8_t 
  * ended). Inline, such a flow may leave the queue. False for packets that
  * belong to no flow (pure ACKs, non-TCP). */
 bool engine_last_decided(const struct engine *e);
-/* Whether the packet just handled belongs to a flow refused before it (a
+/* Whether the packet just handled belongs to a flow decided before it (a
  * packet queued behind the one that decided, or sent again; inline only):
- * it got the flow's verdict without being parsed, and nothing is to be
- * done again for it (resets, counts of refusals). */
+ * it got the flow's verdict (accept, drop or reject) without being parsed,
+ * and nothing is to be done again for it (resets, counts of verdicts). */
 bool engine_last_repeated(const struct engine *e);
 /* Whether the packet just handled was sent by the server of its flow
  * (false for packets that belong to no flow). */
@@ -268,8 +278,9 @@ bool engine_last_from_server(const struct engine *e);
  * flight was held): the flow's verdict becomes the stronger of its own and
  * v, and a session the sink marked final is logged now, as after a packet.
  * Inline (forget_decided), a flow so decided then leaves as after a packet
- * (an accepted one forgotten, a refused one kept refused): true when it
- * did, es and the sink's user state are then freed. Never frees another
+ * (its session freed, its key and verdict kept: forgotten if accepted,
+ * refused if not): true when it did, es and the sink's user state are
+ * then freed. Never frees another
  * flow's (engine_foreach_session() may call it for the flow it gives).
  */
 bool engine_decide(struct engine *e, struct engine_session *es, enum engine_verdict v,

@@ -3,9 +3,9 @@
  *
  * A chained hash table (power-of-two buckets, at least one per flow, so
  * chains stay short) on the canonical key, hashed with a per-table random
- * seed so that crafted addresses cannot predict collisions; plus one
- * doubly-linked LRU list (head = least recently used) for expiry and for
- * eviction when full. A lookup hashes 40 bytes and compares one key: no
+ * seed so that crafted addresses cannot predict collisions; plus two
+ * doubly-linked LRU lists (head = least recently used), the live flows and
+ * the lingering ones, for expiry and for eviction when full. A lookup hashes 40 bytes and compares one key: no
  * allocation, no system call.
  */
 #include <arpa/inet.h>
@@ -21,12 +21,18 @@
 #define FLOW_ID_BITS 53
 #define FLOW_ID_MASK ((1ULL << FLOW_ID_BITS) - 1)
 
+struct lru {
+	struct flow *head, *tail;
+};
+
 struct flow_table {
 	struct flow **bucket;
 	size_t mask;                /* buckets - 1 */
 	size_t count, max;
 	uint64_t seed;
-	struct flow *lru_head, *lru_tail;
+	struct lru live, linger;
+	size_t lingering;           /* flows on the linger list */
+	uint64_t linger_us;         /* 0: the caller's idle time */
 	flow_app_free_fn app_free;
 	void *ctx;
 	const struct stream_limits *lim;
@@ -134,28 +140,54 @@ void flow_table_set_stream_limits(struct flow_table *t, const struct stream_limi
 	t->lim = lim;
 }
 
-static void lru_unlink(struct flow_table *t, struct flow *f)
+void flow_table_set_linger(struct flow_table *t, uint64_t linger_us)
+{
+	t->linger_us = linger_us;
+}
+
+/* The list f is on. */
+static struct lru *lru_of(struct flow_table *t, const struct flow *f)
+{
+	return f->lingering ? &t->linger : &t->live;
+}
+
+static void lru_unlink(struct lru *l, struct flow *f)
 {
 	if (f->lru_prev)
 		f->lru_prev->lru_next = f->lru_next;
 	else
-		t->lru_head = f->lru_next;
+		l->head = f->lru_next;
 	if (f->lru_next)
 		f->lru_next->lru_prev = f->lru_prev;
 	else
-		t->lru_tail = f->lru_prev;
+		l->tail = f->lru_prev;
 	f->lru_prev = f->lru_next = NULL;
 }
 
-static void lru_append(struct flow_table *t, struct flow *f)
+static void lru_append(struct lru *l, struct flow *f)
 {
-	f->lru_prev = t->lru_tail;
+	f->lru_prev = l->tail;
 	f->lru_next = NULL;
-	if (t->lru_tail)
-		t->lru_tail->lru_next = f;
+	if (l->tail)
+		l->tail->lru_next = f;
 	else
-		t->lru_head = f;
-	t->lru_tail = f;
+		l->head = f;
+	l->tail = f;
+}
+
+void flow_linger(struct flow_table *t, struct flow *f)
+{
+	if (f->lingering)
+		return;
+	lru_unlink(&t->live, f);
+	f->lingering = true;
+	t->lingering++;
+	lru_append(&t->linger, f);
+}
+
+size_t flow_lingering(const struct flow_table *t)
+{
+	return t->lingering;
 }
 
 static void flow_destroy(struct flow_table *t, struct flow *f)
@@ -176,21 +208,29 @@ void flow_remove(struct flow_table *t, struct flow *f)
 		link = &(*link)->hnext;
 	if (*link)
 		*link = f->hnext;
-	lru_unlink(t, f);
+	lru_unlink(lru_of(t, f), f);
+	if (f->lingering)
+		t->lingering--;
 	t->count--;
 	flow_destroy(t, f);
 }
 
-void flow_table_free(struct flow_table *t)
+static void destroy_all(struct flow_table *t, struct lru *l)
 {
 	struct flow *f, *next;
 
-	if (!t)
-		return;
-	for (f = t->lru_head; f; f = next) {
+	for (f = l->head; f; f = next) {
 		next = f->lru_next;
 		flow_destroy(t, f);
 	}
+}
+
+void flow_table_free(struct flow_table *t)
+{
+	if (!t)
+		return;
+	destroy_all(t, &t->live);
+	destroy_all(t, &t->linger);
 	free(t->bucket);
 	free(t);
 }
@@ -242,13 +282,18 @@ struct flow *flow_get(struct flow_table *t, const struct decoded *d, uint64_t no
 	h = key_hash(&k, t->seed);
 	f = lookup(t, &k, h);
 	if (f) {
-		if (f != t->lru_tail) {
-			lru_unlink(t, f);
-			lru_append(t, f);
+		struct lru *l = lru_of(t, f);
+
+		if (f != l->tail) {
+			lru_unlink(l, f);
+			lru_append(l, f);
 		}
 	} else {
-		if (t->count >= t->max && t->lru_head) {
-			flow_remove(t, t->lru_head);
+		/* a lingering flow is only remembered: it goes first */
+		if (t->count >= t->max && t->linger.head) {
+			flow_remove(t, t->linger.head);
+		} else if (t->count >= t->max && t->live.head) {
+			flow_remove(t, t->live.head);
 			if (evicted)
 				*evicted = true;
 		}
@@ -263,7 +308,7 @@ struct flow *flow_get(struct flow_table *t, const struct decoded *d, uint64_t no
 		stream_half_init(&f->half[1]);
 		f->hnext = t->bucket[h & t->mask];
 		t->bucket[h & t->mask] = f;
-		lru_append(t, f);
+		lru_append(&t->live, f);
 		t->count++;
 		if (created)
 			*created = true;
@@ -281,25 +326,40 @@ void flow_set_client(struct flow *f, int side)
 	f->client_known = true;
 }
 
-size_t flow_expire(struct flow_table *t, uint64_t now_us, uint64_t idle_us)
+static uint64_t cutoff_of(uint64_t now_us, uint64_t idle_us)
 {
-	uint64_t cutoff = now_us > idle_us ? now_us - idle_us : 0;
+	return now_us > idle_us ? now_us - idle_us : 0;
+}
+
+/* The lingering flows' idle time: their own, never longer than others'. */
+static uint64_t linger_idle(const struct flow_table *t, uint64_t idle_us)
+{
+	return t->linger_us && t->linger_us < idle_us ? t->linger_us : idle_us;
+}
+
+static size_t expire_lru(struct flow_table *t, struct lru *l, uint64_t cutoff)
+{
 	size_t n = 0;
 
-	while (t->lru_head && t->lru_head->last_us < cutoff) {
-		flow_remove(t, t->lru_head);
+	while (l->head && l->head->last_us < cutoff) {
+		flow_remove(t, l->head);
 		n++;
 	}
 	return n;
 }
 
-size_t flow_expire_all(struct flow_table *t, uint64_t now_us, uint64_t idle_us)
+size_t flow_expire(struct flow_table *t, uint64_t now_us, uint64_t idle_us)
 {
-	uint64_t cutoff = now_us > idle_us ? now_us - idle_us : 0;
+	return expire_lru(t, &t->live, cutoff_of(now_us, idle_us)) +
+	       expire_lru(t, &t->linger, cutoff_of(now_us, linger_idle(t, idle_us)));
+}
+
+static size_t expire_walk(struct flow_table *t, struct lru *l, uint64_t cutoff)
+{
 	struct flow *f, *next;
 	size_t n = 0;
 
-	for (f = t->lru_head; f; f = next) {
+	for (f = l->head; f; f = next) {
 		next = f->lru_next;
 		if (f->last_us < cutoff) {
 			flow_remove(t, f);
@@ -309,14 +369,26 @@ size_t flow_expire_all(struct flow_table *t, uint64_t now_us, uint64_t idle_us)
 	return n;
 }
 
-void flow_foreach(struct flow_table *t, void (*fn)(void *arg, struct flow *f), void *arg)
+size_t flow_expire_all(struct flow_table *t, uint64_t now_us, uint64_t idle_us)
+{
+	return expire_walk(t, &t->live, cutoff_of(now_us, idle_us)) +
+	       expire_walk(t, &t->linger, cutoff_of(now_us, linger_idle(t, idle_us)));
+}
+
+static void foreach_lru(struct lru *l, void (*fn)(void *arg, struct flow *f), void *arg)
 {
 	struct flow *f, *next;
 
-	for (f = t->lru_head; f; f = next) {
+	for (f = l->head; f; f = next) {
 		next = f->lru_next;
 		fn(arg, f);
 	}
+}
+
+void flow_foreach(struct flow_table *t, void (*fn)(void *arg, struct flow *f), void *arg)
+{
+	foreach_lru(&t->live, fn, arg);
+	foreach_lru(&t->linger, fn, arg);
 }
 
 size_t flow_count(const struct flow_table *t)

@@ -17,6 +17,12 @@
  * is empty and freeing it again does nothing).
  * Single-threaded: one table per thread. Flow ids are unique over all the
  * tables of a process.
+ *
+ * A flow the caller is done with but wants to recognise a little longer
+ * (the engine's decided flows, inline: key and verdict only) can be made
+ * to linger (flow_linger()): it moves to a second LRU list, expires after
+ * its own shorter idle time (flow_table_set_linger()) and is the first to
+ * be evicted when the table is full, before any live flow.
  */
 #ifndef SECAUDIT_FLOW_H
 #define SECAUDIT_FLOW_H
@@ -44,6 +50,7 @@ struct flow {
 	/* The caller's: what it keeps of a flow it is done with once app is
 	 * freed (the engine keeps a refused flow's verdict); 0 when made. */
 	uint8_t verdict;
+	bool lingering;            /* flow_linger() was called */
 	uint32_t pkts[2];          /* per side */
 	uint64_t bytes[2];         /* payload bytes per side */
 	struct stream_half half[2];/* reassembly of what each side sent */
@@ -72,6 +79,14 @@ void flow_table_free(struct flow_table *t);
  * must outlive the table). Without it halves are freed without accounting. */
 void flow_table_set_stream_limits(struct flow_table *t, const struct stream_limits *lim);
 
+/* How long a lingering flow may stay idle before it expires (0, the
+ * default: as long as any flow). */
+void flow_table_set_linger(struct flow_table *t, uint64_t linger_us);
+/* Makes f linger (see above); its app state should be freed already. */
+void flow_linger(struct flow_table *t, struct flow *f);
+/* How many of the table's flows linger. */
+size_t flow_lingering(const struct flow_table *t);
+
 /*
  * Finds or creates the flow of a decoded packet and marks it used at now_us
  * (last_us; first_us of a new flow), counting the packet and its payload
@@ -79,7 +94,8 @@ void flow_table_set_stream_limits(struct flow_table *t, const struct stream_limi
  * sender. *created tells whether it is new. A SYN without ACK makes the
  * sender the client, SYN+ACK the receiver, while the client is not known.
  * When the table is full, the least recently used flow is evicted first
- * (app_free called) and *evicted is set. side, created and evicted may be
+ * (app_free called): a lingering one if there is any, else a live one, and
+ * then *evicted is set. side, created and evicted may be
  * NULL. A new flow's stream halves are initialised (stream_half_init()).
  * NULL only when memory is short. No allocation unless a flow is created.
  */
@@ -92,16 +108,17 @@ struct flow *flow_find(struct flow_table *t, const struct decoded *d);
 void flow_set_client(struct flow *f, int side);
 /* Removes and frees one flow (calls app_free). */
 void flow_remove(struct flow_table *t, struct flow *f);
-/* Removes flows idle since before now_us - idle_us, least recently used
- * first, stopping at the first one still active; returns how many. */
+/* Removes flows idle since before now_us - idle_us (lingering ones: the
+ * linger time), least recently used first, stopping at the first one
+ * still active; returns how many. */
 size_t flow_expire(struct flow_table *t, uint64_t now_us, uint64_t idle_us);
 /* The same, without stopping: every flow idle since before now_us -
  * idle_us, the whole table walked (least recently used first). When
  * packet times went backwards the least recently used flow is not the
  * oldest, and only this removes exactly the idle ones. */
 size_t flow_expire_all(struct flow_table *t, uint64_t now_us, uint64_t idle_us);
-/* Calls fn for every flow, oldest first; fn may remove the flow it is
- * given, no other. */
+/* Calls fn for every flow, oldest first (the live ones, then the
+ * lingering ones); fn may remove the flow it is given, no other. */
 void flow_foreach(struct flow_table *t, void (*fn)(void *arg, struct flow *f), void *arg);
 size_t flow_count(const struct flow_table *t);
 

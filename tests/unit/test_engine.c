@@ -6,6 +6,7 @@
  * QUIC over UDP (the RFC 9001 Appendix A packets).
  */
 #include <criterion/criterion.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -967,6 +968,185 @@ Test(engine, decided_outside_a_packet_leaves_inline)
 	cr_assert_eq(R.sessions_ended, 2);
 	cr_assert_eq(counters().forgotten, 1);
 	cr_assert_eq(counters().flows, 2);
+	cr_assert_eq(send_data(0, T12_1, sizeof(T12_1), 1448), ENGINE_ACCEPT);
+	cr_assert(engine_last_repeated(E), "kept accepted");
+}
+
+/* ---- inline: an accepted flow is kept accepted, briefly ---- */
+
+/* An inline engine whose decided flows linger linger_s seconds. */
+static void new_lingering_engine(uint64_t linger_s)
+{
+	struct engine_config cfg;
+
+	engine_config_default(&cfg);
+	cfg.max_flows = 64;
+	cfg.forget_decided = true;
+	cfg.linger_us = linger_s * 1000000;
+	new_engine(&cfg);
+}
+
+/* A TLS 1.2 session accepted for good at its ServerHello, the server's
+ * flight in 40-byte segments all queued before the kernel's mark applies:
+ * returns how many segments came after the deciding one. */
+static unsigned accepted_at_server_hello(void)
+{
+	unsigned milestones = 0, after = 0, ended = R.sessions_ended;
+	size_t off, k, seg = 40;
+	enum engine_verdict v;
+	bool rep;
+
+	R.final_on = TLS_EV_SERVER_HELLO;
+	handshake_tcp();
+	cr_assert_eq(send_data(1, T12_0, sizeof(T12_0), 1448), ENGINE_ACCEPT);
+	cr_assert_not(engine_last_decided(E));
+	for (off = 0; off < sizeof(T12_1); off += k) {
+		k = sizeof(T12_1) - off < seg ? sizeof(T12_1) - off : seg;
+		v = server_segment(T12_1 + off, k, &rep);
+		cr_assert_eq(v, ENGINE_ACCEPT);
+		if (milestones) {
+			cr_assert(rep, "segment at %zu after the acceptance", off);
+			cr_assert(engine_last_decided(E));
+			cr_assert(engine_last_from_server(E));
+			after++;
+		} else if (engine_last_decided(E)) {
+			/* the deciding segment: judged, not a repeat, logged now */
+			cr_assert_not(rep);
+			cr_assert(R.ev_all & TLS_EV_SERVER_HELLO);
+			cr_assert_eq(R.sessions_ended, ended + 1, "logged at the acceptance");
+			cr_assert_eq(R.users_freed, R.users, "the session went");
+			milestones = R.n_milestones;
+		} else {
+			cr_assert_not(rep);
+		}
+	}
+	cr_assert_gt(milestones, 0, "decided at the ServerHello");
+	cr_assert_eq(R.n_milestones, milestones, "nothing parsed after the acceptance");
+	return after;
+}
+
+/* The packets queued behind an acceptance (the rest of the server's
+ * flight, the client's next flight) pass as repeats: unparsed, no event,
+ * no anomaly, no new flow; the flow lingers as its key and verdict. */
+Test(engine, accepted_flow_is_kept_and_its_queued_packets_repeat)
+{
+	unsigned after;
+
+	new_inline_engine();
+	after = accepted_at_server_hello();
+	cr_assert_gt(after, 3, "the rest of the flight came after the acceptance");
+	cr_assert_eq(send_data(1, T12_2, sizeof(T12_2), 1448), ENGINE_ACCEPT);
+	cr_assert(engine_last_repeated(E));
+	cr_assert_not(engine_last_from_server(E));
+	cr_assert_eq(R.n_anomalies, 0, "%#llx", (unsigned long long)R.anomalies);
+	cr_assert_eq(R.sessions_ended, 1);
+	cr_assert_eq(counters().flows, 1);
+	cr_assert_eq(counters().forgotten, 1);
+	cr_assert_eq(counters().refused, 0);
+	cr_assert_eq(counters().repeated, after + 1);
+	cr_assert_eq(counters().tls_sessions, 1);
+	cr_assert_eq(counters().not_tls_flows, 0);
+	cr_assert_eq(counters().lingering, 1);
+	/* the end of the connection (were it still queued) ends the flow */
+	cr_assert_eq(send_at(1, cseq, TB_FIN | TB_ACK, NULL, 0), ENGINE_ACCEPT);
+	cr_assert_eq(send_at(0, sseq, TB_FIN | TB_ACK, NULL, 0), ENGINE_ACCEPT);
+	cr_assert(engine_last_repeated(E));
+	cr_assert_eq(counters().lingering, 0);
+}
+
+/* A lingering flow, accepted or refused, goes once it has been idle for
+ * the linger time, long before the flow timeout (120 s): a later packet of
+ * it starts a new (mid-stream) flow. Until then it repeats. */
+static void lingers_for(unsigned drop_on)
+{
+	uint16_t port = C.cport;
+
+	new_lingering_engine(3);
+	R.drop_on = drop_on;
+	R.final_on = TLS_EV_SERVER_HELLO;
+	handshake_tcp();
+	send_data(1, T12_0, sizeof(T12_0), 1448);
+	if (!drop_on)
+		send_data(0, T12_1, sizeof(T12_1), 1448);
+	cr_assert(engine_last_decided(E));
+	cr_assert_eq(counters().lingering, 1);
+	/* another flow's packets move the clock: 2.5 s idle, still there */
+	C.cport++;
+	now += 2500000;
+	handshake_tcp();
+	C.cport = port;
+	cr_assert_eq(counters().lingering, 1);
+	cr_assert_eq(send_data(0, T12_1, 100, 100), drop_on ? ENGINE_DROP : ENGINE_ACCEPT);
+	cr_assert(engine_last_repeated(E), "a repeat refreshes the linger");
+	C.cport++;
+	now += 2500000;
+	handshake_tcp();
+	cr_assert_eq(counters().lingering, 1, "2.5 s after its last repeat");
+	now += 1500000;
+	handshake_tcp();
+	cr_assert_eq(counters().lingering, 0, "gone 4 s after its last packet");
+	cr_assert_eq(counters().flows, 2, "the other one lives on");
+	C.cport = port;
+	R.drop_on = 0;
+	R.final_on = 0;
+	cr_assert_eq(send_data(0, T12_1, 100, 100), ENGINE_ACCEPT);
+	cr_assert_not(engine_last_repeated(E));
+	cr_assert_eq(counters().flows, 3, "a new (mid-stream) flow");
+}
+
+Test(engine, accepted_flow_lingers_briefly)
+{
+	lingers_for(0);
+	cr_assert_eq(counters().forgotten, 1);
+}
+
+Test(engine, refused_flow_lingers_briefly)
+{
+	lingers_for(TLS_EV_CLIENT_HELLO);
+	cr_assert_eq(counters().refused, 1);
+}
+
+/* A lingering flow holds its flow entry only: what the session held is
+ * freed (heap in use per kept flow: the entry and the allocator's
+ * overhead). */
+Test(engine, a_kept_flow_holds_no_session)
+{
+	struct mallinfo2 before, after;
+	const unsigned n = 32;
+	unsigned i;
+
+	new_inline_engine();
+	accepted_at_server_hello();     /* warm the caches (certificates) */
+	before = mallinfo2();
+	for (i = 0; i < n; i++) {
+		C.cport++;
+		cseq = 1000;
+		sseq = 900000;
+		accepted_at_server_hello();
+	}
+	after = mallinfo2();
+	cr_assert_eq(counters().lingering, n + 1);
+	cr_assert_eq(R.users_freed, R.users);
+	cr_assert_leq((after.uordblks - before.uordblks) / n, sizeof(struct flow) + 32,
+		      "%zu bytes per kept flow (an entry is %zu)",
+		      (after.uordblks - before.uordblks) / n, sizeof(struct flow));
+}
+
+/* A flow allowed while its judging goes on (not final) is inspected on,
+ * never kept: its next segments are parsed. */
+Test(engine, accepted_but_not_final_is_inspected_on)
+{
+	new_inline_engine();
+	handshake_tcp();
+	cr_assert_eq(send_data(1, T12_0, sizeof(T12_0), 1448), ENGINE_ACCEPT);
+	cr_assert_eq(send_data(0, T12_1, 100, 40), ENGINE_ACCEPT);
+	cr_assert_not(engine_last_decided(E));
+	cr_assert_not(engine_last_repeated(E));
+	cr_assert_eq(counters().lingering, 0);
+	sseq -= 100;
+	send_data(0, T12_1, sizeof(T12_1), 1448);
+	cr_assert(R.ev_all & TLS_EV_CERTIFICATE, "parsed on");
+	cr_assert_eq(counters().repeated, 0);
 }
 
 Test(engine, drop_on_a_later_milestone)

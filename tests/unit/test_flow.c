@@ -366,3 +366,48 @@ Test(flow, free_null)
 	flow_table_free(NULL);
 	cr_assert_eq(L->n, 0);
 }
+
+/* Lingering flows: their own (shorter) idle time, evicted before any
+ * live flow when the table is full, counted apart, still found and
+ * visited. */
+Test(flow, lingering_flows_expire_sooner_and_go_first)
+{
+	struct flow_table *t = flow_table_new(3, on_free, L);
+	struct decoded p[4];
+	struct flow *f[4];
+	uint64_t id2;
+	bool evicted;
+	int i;
+
+	flow_table_set_linger(t, 100);
+	for (i = 0; i < 4; i++)
+		p[i] = pkt4(B, (uint16_t)(40000 + i), A, 443, TCP_ACK, 10);
+	for (i = 0; i < 3; i++)
+		f[i] = flow_get(t, &p[i], 10 + i, NULL, NULL, NULL);
+	id2 = f[2]->id;
+	flow_linger(t, f[2]);
+	flow_linger(t, f[2]);           /* once is enough */
+	cr_assert(f[2]->lingering);
+	cr_assert_eq(flow_lingering(t), 1);
+	cr_assert_eq(flow_find(t, &p[2]), f[2]);
+	/* full: the lingering flow goes, though the others are older */
+	f[3] = flow_get(t, &p[3], 20, NULL, NULL, &evicted);
+	cr_assert_not(evicted, "a lingering flow's eviction loses nothing live");
+	cr_assert_eq(L->n, 1);
+	cr_assert_eq(L->id[0], id2);
+	cr_assert_null(flow_find(t, &p[2]));
+	cr_assert_eq(flow_lingering(t), 0);
+	/* a lingering flow expires after its own idle time */
+	flow_linger(t, f[3]);
+	cr_assert_eq(flow_expire(t, 100, 1000), 0);
+	cr_assert_eq(flow_expire(t, 121, 1000), 1, "idle 101 > 100");
+	cr_assert_null(flow_find(t, &p[3]));
+	cr_assert_eq(flow_count(t), 2);
+	/* never longer than the others' */
+	f[3] = flow_get(t, &p[3], 200, NULL, NULL, NULL);
+	flow_linger(t, f[3]);
+	flow_table_set_linger(t, 5000);
+	cr_assert_eq(flow_expire_all(t, 1300, 1000), 3, "live ones idle > 1000, and it");
+	flow_table_free(t);
+	cr_assert_eq(L->n, 5);
+}
