@@ -6,8 +6,10 @@
  * short last packet takes what is left). Mode bits 0-1 pick the link type
  * (DLT_RAW, EN10MB, LINUX_SLL, LINUX_SLL2); bit 2: a small flow table and
  * small reassembly limits, so eviction and memcaps are reached; bits 4-7:
- * the milestones (shifted) on which the sink answers DROP. Packets are
- * 1 ms apart; bit 3 makes them 200 s apart so flows expire.
+ * the milestones (shifted) on which the sink answers DROP; bit 4 also
+ * runs the engine inline (forget_decided: decided flows kept as key and
+ * verdict, later packets repeats, lingering 10 s). Packets are 1 ms
+ * apart; bit 3 makes them 200 s apart so flows expire.
  *
  * Checked: session_end at most once per flow and only for TLS, user_free
  * exactly once for every user state made, verdicts in range.
@@ -111,6 +113,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		cfg.max_flows = 64;
 	}
+	cfg.forget_decided = (mode & 0x10) != 0;
 	e = engine_new(&cfg, &sink);
 	if (!e)
 		return 0;

@@ -1149,6 +1149,34 @@ Test(engine, accepted_but_not_final_is_inspected_on)
 	cr_assert_eq(counters().repeated, 0);
 }
 
+/* Another way a flow is accepted for good: a STARTTLS exchange judged
+ * whole on its clear-text facts; what follows is accepted unparsed,
+ * logging nothing. */
+Test(engine, accepted_starttls_flow_is_kept_inline)
+{
+	static const char banner[] = "220 mx.lab.test ESMTP\r\n";
+	static const char ehlo[] = "EHLO client\r\n";
+	static const char caps[] = "250-mx.lab.test\r\n250 STARTTLS\r\n";
+	static const char starttls[] = "STARTTLS\r\n";
+
+	new_inline_engine();
+	C.sport = 25;
+	R.final_on = PRETLS_EV_FACTS;
+	handshake_tcp();
+	cr_assert_eq(send_data(0, banner, strlen(banner), 1448), ENGINE_ACCEPT);
+	cr_assert_eq(send_data(1, ehlo, strlen(ehlo), 1448), ENGINE_ACCEPT);
+	cr_assert_eq(send_data(0, caps, strlen(caps), 1448), ENGINE_ACCEPT);
+	cr_assert(engine_last_decided(E));
+	cr_assert_not(engine_last_repeated(E));
+	cr_assert_eq(send_data(1, starttls, strlen(starttls), 1448), ENGINE_ACCEPT);
+	cr_assert(engine_last_repeated(E));
+	cr_assert_eq(send_data(1, T12_0, sizeof(T12_0), 1448), ENGINE_ACCEPT);
+	cr_assert(engine_last_repeated(E));
+	cr_assert_eq(R.ev_all, PRETLS_EV_FACTS, "no hello parsed: %#x", R.ev_all);
+	cr_assert_eq(counters().forgotten, 1);
+	cr_assert_eq(R.n_anomalies, 0);
+}
+
 Test(engine, drop_on_a_later_milestone)
 {
 	R.drop_on = TLS_EV_CERTIFICATE;
