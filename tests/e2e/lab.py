@@ -38,6 +38,18 @@ def skip_loudly(reason):
     pytest.skip(reason)
 
 
+def polled(fetch, done, timeout=5, every=0.05):
+    """fetch()'s value once done(value) holds, or its last when timeout
+    seconds have passed: callers assert on it, so a shortfall fails showing
+    what there was."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = fetch()
+        if done(got) or time.monotonic() > deadline:
+            return got
+        time.sleep(every)
+
+
 def lab_missing():
     """Why the lab cannot run here, or None."""
     if os.geteuid() != 0:
@@ -59,6 +71,7 @@ class Lab:
         self.tmp = str(tmpdir)
         self.procs = []
         self.created = []
+        self.etc = []
 
     def ns(self, role):
         """Full namespace name of role cli, gw or srv."""
@@ -105,13 +118,29 @@ class Lab:
 
     def wait_tcp_listen(self, role, port, timeout=10):
         """Waits until something in `role` listens on TCP `port`."""
+        self._wait_bound(role, "-Hltn", f"TCP {port}", port, timeout)
+
+    def wait_udp_listen(self, role, port, timeout=10):
+        """Waits until something in `role` has bound UDP `port`."""
+        self._wait_bound(role, "-Hlun", f"UDP {port}", port, timeout)
+
+    def _wait_bound(self, role, ss_flags, what, port, timeout):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            r = self.run(role, "ss", "-Hltn", f"sport = :{port}", check=False)
+            r = self.run(role, "ss", ss_flags, f"sport = :{port}", check=False)
             if r.stdout.strip():
                 return
             time.sleep(0.05)
-        raise AssertionError(f"nothing listens on {role}:{port} after {timeout}s")
+        raise AssertionError(f"nothing listens on {role} {what} after {timeout}s")
+
+    def hosts(self, role, text):
+        """The /etc/hosts that programs in role see (ip netns exec mounts
+        /etc/netns/<namespace>/hosts over it); removed at teardown."""
+        d = os.path.join("/etc/netns", self.ns(role))
+        os.makedirs(d, exist_ok=True)
+        self.etc.append(d)
+        with open(os.path.join(d, "hosts"), "w") as f:
+            f.write(text)
 
     # -- netfilter helpers ----------------------------------------------
     def ruleset(self):
@@ -203,6 +232,9 @@ class Lab:
         for name in reversed(self.created):
             subprocess.run(["ip", "netns", "del", name], capture_output=True)
         self.created = []
+        for d in self.etc:
+            shutil.rmtree(d, ignore_errors=True)
+        self.etc = []
 
 
 @contextlib.contextmanager

@@ -1,6 +1,6 @@
-"""What the monitor's end-to-end tests share: the binaries, the monitor
-running in the lab's gateway namespace, and reading what an openssl client
-experienced."""
+"""What the monitor's end-to-end tests share: the binaries, the lab's
+certificates and rules, the monitor running in the lab's gateway namespace
+and what it logged, and what an openssl or QUIC client experienced."""
 
 import contextlib
 import json
@@ -12,13 +12,18 @@ import subprocess
 import time
 from pathlib import Path
 
-from lab import REPO, skip_loudly
+import yaml
+
+from lab import REPO, polled, skip_loudly
 
 BIN = Path(os.environ.get("SECAUDIT_BIN", os.path.join(REPO, "build", "bin")))
 MONITOR = BIN / "secaudit-monitor"
 SECAUDIT = BIN / "secaudit"
 RULES = os.path.join(REPO, "rules", "demo.yaml")
 GOOD_PORT = 443
+# A threaded TLS 1.3 server on OpenSSL that records each handshake it completed
+TLS13_SERVER = os.path.join(os.path.dirname(__file__), "tls13_server.py")
+EC = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256")
 
 
 def need_binaries():
@@ -41,6 +46,74 @@ def open_dir():
 
 def ossl(*args, cwd):
     subprocess.run(["openssl"] + list(args), cwd=cwd, check=True, capture_output=True)
+
+
+def make_lab_pki(d):
+    """In d: ca (CN=lab-ca, the CA the rules trust), good and expired
+    (signed by ca, for good.lab.test and expired.lab.test), self (self-signed,
+    self.lab.test); each NAME.pem with NAME.key."""
+    ossl("req", "-x509", *EC, "-nodes", "-days", "2", "-subj", "/CN=lab-ca", "-keyout",
+         "ca.key", "-out", "ca.pem", cwd=d)
+    for name, dates in (("good", ("-days", "2")),
+                        ("expired", ("-startdate", "20200101000000Z", "-enddate",
+                                     "20200201000000Z"))):
+        ossl("req", "-new", *EC, "-nodes", "-subj", f"/CN={name}.lab.test", "-addext",
+             f"subjectAltName=DNS:{name}.lab.test", "-keyout", f"{name}.key", "-out",
+             f"{name}.csr", cwd=d)
+        db = Path(d, f"{name}.db")
+        db.mkdir()
+        (db / "index").write_text("")
+        Path(d, f"{name}.cnf").write_text(
+            f"[ca]\ndefault_ca=d\n[d]\ndatabase={db}/index\nnew_certs_dir={db}\n"
+            "default_md=sha256\npolicy=p\ncopy_extensions=copy\nserial=" + f"{db}/serial\n"
+            "[p]\ncommonName=supplied\n")
+        (db / "serial").write_text("1000\n")
+        ossl("ca", "-batch", "-config", f"{name}.cnf", "-cert", "ca.pem", "-keyfile", "ca.key",
+             "-in", f"{name}.csr", "-out", f"{name}.pem", "-notext", *dates, cwd=d)
+    ossl("req", "-x509", *EC, "-nodes", "-days", "2", "-subj", "/CN=self.lab.test",
+         "-addext", "subjectAltName=DNS:self.lab.test", "-keyout", "self.key", "-out",
+         "self.pem", cwd=d)
+
+
+# -- rules -----------------------------------------------------------------------
+DENIED = "server name on the deny list"
+# drops a hello that names blocked.lab.test, with DENIED as its alert's signature
+SNI_DENY = {"action": "drop", "sni": {"deny": ["blocked.lab.test"], "message": DENIED}}
+# drops every QUIC session of its zone
+QUIC_DROP = {"action": "drop", "quic": "drop"}
+
+
+def lab_ca_profile(tls13, staple=False, **more):
+    """A profile refusing what fails its checks, trusting make_lab_pki's CA
+    (ca.pem beside the rules), TLS 1.3's encrypted certificates judged as
+    tls13 says (alert, probe); staple: a missing OCSP staple is told as an
+    alert, so an accepted session writes one too. more: further settings."""
+    cert = {"ca_file": "ca.pem"}
+    if staple:
+        cert.update(require_ocsp_staple=True, checks={"ocsp_staple_missing": "alert"})
+    return {"action": "reject", "certificate": cert, "tls13_certificates": tls13, **more}
+
+
+def rules_yaml(profiles, zones, description=None):
+    """A rules file's text: profiles (name: settings), then zones in order,
+    each (name, profile, ports), ports None for one that takes every session."""
+    doc = {"version": 1}
+    if description:
+        doc["description"] = description
+    doc["profiles"] = profiles
+    doc["zones"] = [{"name": name, "profile": profile,
+                     **({"match": {"ports": list(ports)}} if ports else {})}
+                    for name, profile, ports in zones]
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+def whole_lines(path):
+    """The lines of path that are complete (none while it does not exist):
+    its writer may be amid the last one as it is read."""
+    if not os.path.exists(path):
+        return []
+    text = Path(path).read_text()
+    return text[:text.rfind("\n") + 1].splitlines()
 
 
 # -- the monitor -----------------------------------------------------------------
@@ -72,13 +145,26 @@ class Monitor:
         return Path(self.err_path).read_text()
 
     def events(self, kind=None):
-        if not os.path.exists(self.log):
-            return []
-        out = [json.loads(line) for line in Path(self.log).read_text().splitlines() if line]
+        out = [json.loads(line) for line in whole_lines(self.log) if line]
         return [e for e in out if kind is None or e["event_type"] == kind]
 
     def alerts(self):
         return self.events("alert")
+
+    def alerts_where(self, match, n=1, timeout=5):
+        """The alerts for which match(alert) holds, once there are n of them
+        or timeout seconds have passed: callers assert how many, so a
+        shortfall fails showing what was logged."""
+        return polled(lambda: [a for a in self.alerts() if match(a)],
+                      lambda hits: len(hits) >= n, timeout)
+
+    def alerts_to(self, port, n=1, timeout=10):
+        """alerts_where() for the sessions to port."""
+        return self.alerts_where(lambda a: a["dest_port"] == port, n, timeout)
+
+    def quic_alerts(self, sni, n=1, timeout=10):
+        """alerts_where() for the QUIC sessions whose hello named sni."""
+        return self.alerts_where(lambda a: a.get("quic", {}).get("sni") == sni, n, timeout)
 
     def stats(self):
         r = self.lab.run("gw", SECAUDIT, "stats", "--json", "--socket", self.sock)
@@ -109,19 +195,45 @@ def received(out):
     return re.findall(r"<<< .*?Handshake \[length [0-9a-f]+\], (\w+)", out)
 
 
+def established(out):
+    """The s_client output of a handshake that completed with a verified
+    chain."""
+    return "Verify return code: 0 (ok)" in out and "Finished" in received(out)
+
+
 def was_reset(out):
     return bool(re.search(r"errno=104|reset by peer", out, re.I))
 
 
 def alert_with(mon, signature, timeout=2):
-    deadline = time.monotonic() + timeout
-    while True:
-        hits = [a for a in mon.alerts() if a["alert"]["signature"] == signature]
-        if hits or time.monotonic() > deadline:
-            return hits
-        time.sleep(0.05)
+    return mon.alerts_where(lambda a: a["alert"]["signature"] == signature, timeout=timeout)
 
 
+def failed_checks(alert):
+    """(check, action) of each policy check the alert's session failed."""
+    return [(f["check"], f["action"]) for f in alert["secaudit"]["policy"]["failed"]]
+
+
+def start_monitor(lab, d, rules, ports, quic_ports=(), **conf):
+    """The gateway set up to queue ports (TCP) and quic_ports (UDP), and
+    secaudit-monitor started on d/monitor.yaml: rules (text, written to
+    d/rules.yaml, which `secaudit rules check` must pass without an error or
+    a warning), the log and socket of Monitor.paths(lab), and conf's
+    settings. Returns the Monitor, also kept as lab.monitor."""
+    path = Path(d, "rules.yaml")
+    path.write_text(rules)
+    chk = lab.run("gw", SECAUDIT, "rules", "check", path, check=False)
+    assert chk.returncode == 0 and "warning" not in chk.stderr, chk.stdout + chk.stderr
+    log, sock = Monitor.paths(lab)
+    config = Path(d, "monitor.yaml")
+    config.write_text(yaml.safe_dump({"version": 1, "rules": str(path), "alert_log": log,
+                                      "stats_socket": sock, **conf}, sort_keys=False))
+    queued = ["--ports", ",".join(map(str, ports))]
+    if quic_ports:
+        queued += ["--quic-ports", ",".join(map(str, quic_ports))]
+    lab.run("gw", SECAUDIT, "setup-gateway", "--apply", *queued)
+    lab.monitor = Monitor(lab, config=str(config))
+    return lab.monitor
 
 
 def stopped_before_certificate(lab, *args, port):
@@ -139,3 +251,24 @@ def stopped_before_certificate(lab, *args, port):
     assert len(hits) == 1, lab.monitor.alerts()
     assert hits[0]["alert"]["action"] == "blocked"
     return hits
+
+
+# -- QUIC ------------------------------------------------------------------------
+def need_ngtcp2():
+    for b in ("gtlsclient", "gtlsserver"):
+        if not shutil.which(b):
+            skip_loudly(f"{b} missing (Debian ngtcp2-client / ngtcp2-server; "
+                        "scripts/install-deps.sh installs them)")
+
+
+def quic_get(lab, name, port, timeout=4):
+    """gtlsclient fetches /hello from name:port over HTTP/3 into the
+    directory lab.dl; returns (exit status, the body it saved or None)."""
+    for f in lab.dl.iterdir():
+        f.unlink()
+    r = lab.run("cli", "timeout", timeout + 2, "gtlsclient", "--no-quic-dump", "--no-http-dump",
+                f"--handshake-timeout={timeout}s", "--timeout=2s", "--download", lab.dl,
+                "--exit-on-all-streams-close", name, port, f"https://{name}:{port}/hello",
+                check=False, timeout=timeout + 10)
+    body = lab.dl / "hello"
+    return r.returncode, body.read_text() if body.exists() else None

@@ -9,7 +9,6 @@ server records every datagram it receives: that record, not the client's
 view, tells whether a denied hello got through.
 """
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -17,32 +16,16 @@ from pathlib import Path
 import pytest
 
 from lab import lab, skip_loudly  # noqa: F401
-from monitor_lab import SECAUDIT, Monitor, need_binaries
+from monitor_lab import DENIED, QUIC_DROP, SNI_DENY, need_binaries, rules_yaml, start_monitor
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "corpus"))
 import gquic_gen  # noqa: E402
 
 PORT, NO_QUIC = 443, 9443
 
-RULES = """\
-version: 1
-description: Google QUIC end-to-end (tests/e2e/test_monitor_gquic.py)
-profiles:
-  web:
-    action: drop
-    sni:
-      deny: [blocked.lab.test]
-      message: server name on the deny list
-  tcp-only:
-    action: drop
-    quic: drop
-zones:
-  - name: no-quic
-    profile: tcp-only
-    match: {ports: [%d]}
-  - name: web
-    profile: web
-""" % NO_QUIC
+RULES = rules_yaml({"web": SNI_DENY, "tcp-only": QUIC_DROP},
+                   [("no-quic", "tcp-only", [NO_QUIC]), ("web", "web", None)],
+                   description="Google QUIC end-to-end (tests/e2e/test_monitor_gquic.py)")
 
 # Records "<port> <client port>" per datagram, flushed at once.
 SERVER = """
@@ -99,15 +82,9 @@ def ggw(lab, tmp_path):
     log = open(lab.received, "w")
     lab.spawn("srv", sys.executable, tmp_path / "server.py", lab.SRV4, str(PORT), str(NO_QUIC),
               stdout=log)
-    deadline = time.monotonic() + 10
-    while len(lab.run("srv", "ss", "-Hlun").stdout.splitlines()) < 2:
-        assert time.monotonic() < deadline, "the UDP server did not start"
-        time.sleep(0.05)
-    rules = tmp_path / "gquic.yaml"
-    rules.write_text(RULES)
-    lab.run("gw", SECAUDIT, "setup-gateway", "--apply", "--ports", "443",
-            "--quic-ports", f"{PORT},{NO_QUIC}")
-    lab.monitor = Monitor(lab, str(rules))
+    for port in (PORT, NO_QUIC):
+        lab.wait_udp_listen("srv", port)
+    start_monitor(lab, tmp_path, RULES, [443], quic_ports=[PORT, NO_QUIC])
     lab.tmpdir = tmp_path
     yield lab
 
@@ -156,7 +133,7 @@ def test_denied_name_never_reaches_the_server(ggw, version, written, sport):
     a = alerts[0]
     assert a["proto"] == "UDP" and a["app_proto"] == "quic"
     assert a["alert"]["action"] == "blocked"
-    assert a["alert"]["signature"] == "server name on the deny list"
+    assert a["alert"]["signature"] == DENIED
     assert a["quic"]["sni"] == "blocked.lab.test"
     assert a["quic"]["version"] == written
     assert a["quic"]["ua"] == gquic_gen.UA

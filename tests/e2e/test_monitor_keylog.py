@@ -21,52 +21,22 @@ keylog`):
   cached, is judged at once without waiting for secrets.
 """
 import json
-import os
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from lab import lab, skip_loudly  # noqa: F401
-from monitor_lab import SECAUDIT, Monitor, need_binaries, open_dir, ossl, received, s_client
+from lab import lab, polled  # noqa: F401
+from monitor_lab import (TLS13_SERVER, established, failed_checks, lab_ca_profile, make_lab_pki,
+                         need_binaries, open_dir, received, rules_yaml, s_client, start_monitor,
+                         whole_lines)
 
 GOOD, SELF, LATE, BADKEY, NOKEYS, PROBED = 8543, 8544, 8545, 8546, 8547, 8548
-SERVER = os.path.join(os.path.dirname(__file__), "tls13_server.py")
 WAIT_MS = 3000
-EC = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256")
 
-RULES = """version: 1
-profiles:
-  strict:
-    action: reject
-    versions: [TLS1.3]
-    certificate:
-      ca_file: ca.pem
-      require_ocsp_staple: true
-      checks: {ocsp_staple_missing: alert}
-    tls13_certificates: alert
-  probing:
-    action: reject
-    certificate: {ca_file: ca.pem}
-    tls13_certificates: probe
-zones:
-  - {name: probed, profile: probing, match: {ports: [8548]}}
-  - {name: lab, profile: strict}
-"""
-
-
-def make_pki(d):
-    ossl("req", "-x509", *EC, "-nodes", "-days", "2", "-subj", "/CN=lab-ca", "-keyout",
-         "ca.key", "-out", "ca.pem", cwd=d)
-    ossl("req", "-new", *EC, "-nodes", "-subj", "/CN=good.lab.test", "-addext",
-         "subjectAltName=DNS:good.lab.test", "-keyout", "good.key", "-out", "good.csr", cwd=d)
-    Path(d, "ext.cnf").write_text("subjectAltName=DNS:good.lab.test\n")
-    ossl("x509", "-req", "-in", "good.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-         "-CAcreateserial", "-days", "2", "-extfile", "ext.cnf", "-out", "good.pem", cwd=d)
-    ossl("req", "-x509", *EC, "-nodes", "-days", "2", "-subj", "/CN=self.lab.test",
-         "-addext", "subjectAltName=DNS:self.lab.test", "-keyout", "self.key", "-out",
-         "self.pem", cwd=d)
+RULES = rules_yaml({"strict": lab_ca_profile("alert", staple=True, versions=["TLS1.3"]),
+                    "probing": lab_ca_profile("probe")},
+                   [("probed", "probing", [PROBED]), ("lab", "strict", None)])
 
 
 def s_server(lab, d, port, name, keylog):
@@ -82,7 +52,7 @@ def s_server(lab, d, port, name, keylog):
 def gwk(lab):  # noqa: F811
     need_binaries()
     with open_dir() as d:
-        make_pki(d)
+        make_lab_pki(d)
         followed = Path(d, "keys.log")
         s_server(lab, d, GOOD, "good", followed)
         s_server(lab, d, SELF, "self", followed)
@@ -91,20 +61,11 @@ def gwk(lab):  # noqa: F811
         s_server(lab, d, BADKEY, "good", Path(d, "bad.keys"))
         s_server(lab, d, NOKEYS, "self", None)
         # threaded: the gateway's probe is served while the client is held
-        lab.spawn("srv", sys.executable, SERVER, f"{d}/self.pem", f"{d}/self.key", lab.SRV4,
+        lab.spawn("srv", sys.executable, TLS13_SERVER, f"{d}/self.pem", f"{d}/self.key", lab.SRV4,
                   str(PROBED), f"{d}/done.{PROBED}")
         lab.wait_tcp_listen("srv", PROBED)
-        rules = Path(d, "rules.yaml")
-        rules.write_text(RULES)
-        chk = lab.run("gw", SECAUDIT, "rules", "check", rules, check=False)
-        assert chk.returncode == 0, chk.stdout + chk.stderr
-        log, sock = Monitor.paths(lab)
-        conf = Path(d, "monitor.yaml")
-        conf.write_text(f"version: 1\nrules: {rules}\nalert_log: {log}\nstats_socket: {sock}\n"
-                        f"keylog: {followed}\nkeylog_wait_ms: {WAIT_MS}\n")
-        lab.run("gw", SECAUDIT, "setup-gateway", "--apply", "--ports",
-                ",".join(str(p) for p in (GOOD, SELF, LATE, BADKEY, NOKEYS, PROBED)))
-        lab.monitor = Monitor(lab, config=str(conf))
+        start_monitor(lab, d, RULES, (GOOD, SELF, LATE, BADKEY, NOKEYS, PROBED),
+                      keylog=str(followed), keylog_wait_ms=WAIT_MS)
         lab.pki = d
         lab.followed = followed
         yield lab
@@ -125,42 +86,20 @@ def client_bg(lab, port, name, timeout=20):
     return p, out
 
 
-def established(out):
-    return "Verify return code: 0 (ok)" in out and "Finished" in received(out)
-
-
-def alerts_for(mon, port, n=1, timeout=10):
-    deadline = time.monotonic() + timeout
-    while True:
-        hits = [a for a in mon.alerts() if a["dest_port"] == port]
-        if len(hits) >= n or time.monotonic() > deadline:
-            return hits
-        time.sleep(0.05)
-
-
-def checks(alert):
-    return [(f["check"], f["action"]) for f in alert["secaudit"]["policy"]["failed"]]
-
-
 def keylog_stats(mon):
     return mon.stats()["keylog"]
 
 
 def wait_held(mon, n, timeout=15):
-    deadline = time.monotonic() + timeout
-    while keylog_stats(mon)["held_flights"] < n:
-        assert time.monotonic() < deadline, keylog_stats(mon)
-        time.sleep(0.02)
+    st = polled(lambda: keylog_stats(mon), lambda st: st["held_flights"] >= n, timeout,
+                every=0.02)
+    assert st["held_flights"] >= n, st
 
 
 def wait_lines(path, n, timeout=10):
-    deadline = time.monotonic() + timeout
-    while True:
-        lines = path.read_text().splitlines() if path.exists() else []
-        if len([x for x in lines if "HANDSHAKE_TRAFFIC_SECRET" in x]) >= n or \
-           time.monotonic() > deadline:
-            return lines
-        time.sleep(0.02)
+    return polled(lambda: whole_lines(path),
+                  lambda lines: len([x for x in lines if "HANDSHAKE_TRAFFIC_SECRET" in x]) >= n,
+                  timeout, every=0.02)
 
 
 def test_self_signed_blocked_before_the_client_finishes(gwk):
@@ -168,11 +107,11 @@ def test_self_signed_blocked_before_the_client_finishes(gwk):
     assert rc != 0 and rc != 124, out
     assert "Finished" not in received(out), out
     assert "no peer certificate available" in out, out
-    hits = alerts_for(gwk.monitor, SELF)
+    hits = gwk.monitor.alerts_to(SELF)
     assert len(hits) == 1, gwk.monitor.alerts()
     a = hits[0]
     assert a["alert"]["action"] == "blocked"
-    got = [c for c, _ in checks(a)]
+    got = [c for c, _ in failed_checks(a)]
     assert "certificate.self_signed" in got and not any("tls13_hidden" in c for c in got), got
     assert a["secaudit"]["certificate"]["source"] == "keylog"
     assert a["tls"]["subject"] == "CN=self.lab.test"
@@ -181,11 +120,11 @@ def test_self_signed_blocked_before_the_client_finishes(gwk):
 def test_lab_ca_server_passes(gwk):
     rc, out, _ = client(gwk, GOOD, "good")
     assert rc != 124 and established(out), out
-    hits = alerts_for(gwk.monitor, GOOD)
+    hits = gwk.monitor.alerts_to(GOOD)
     assert len(hits) == 1, gwk.monitor.alerts()
     a = hits[0]
     # only the staple, an alert: the decrypted chain itself passed
-    assert checks(a) == [("certificate.ocsp_staple_missing", "alert")], checks(a)
+    assert failed_checks(a) == [("certificate.ocsp_staple_missing", "alert")], failed_checks(a)
     assert a["alert"]["action"] == "allowed"
     assert a["secaudit"]["certificate"]["source"] == "keylog"
     assert a["tls"]["subject"] == "CN=good.lab.test" and a["tls"]["issuerdn"] == "CN=lab-ca"
@@ -205,9 +144,9 @@ def test_late_line_judged_when_it_comes(gwk):
     assert p.wait(timeout=30) not in (0, 124)
     text = out.read_text()
     assert "Finished" not in received(text), text
-    hits = alerts_for(mon, LATE)
+    hits = mon.alerts_to(LATE)
     assert len(hits) == 1, mon.alerts()
-    got = [c for c, _ in checks(hits[0])]
+    got = [c for c, _ in failed_checks(hits[0])]
     assert "certificate.self_signed" in got and not any("tls13_hidden" in c for c in got), got
     assert hits[0]["secaudit"]["certificate"]["source"] == "keylog"
     st = keylog_stats(mon)
@@ -231,16 +170,14 @@ def test_secrets_that_do_not_decrypt_give_an_anomaly(gwk):
     with open(gwk.followed, "a") as f:
         f.write("\n".join(bad) + "\n")
     assert p.wait(timeout=30) != 124
-    hits = alerts_for(mon, BADKEY)
+    hits = mon.alerts_to(BADKEY)
     assert len(hits) == 1, mon.alerts()
-    got = [c for c, _ in checks(hits[0])]
+    got = [c for c, _ in failed_checks(hits[0])]
     # judged as without keys: the certificate stayed hidden
     assert "certificate.tls13_hidden" in got, got
-    deadline = time.monotonic() + 10
-    while not [e for e in mon.events("anomaly") if e["dest_port"] == BADKEY]:
-        assert time.monotonic() < deadline, mon.events("anomaly")
-        time.sleep(0.05)
-    an = [e for e in mon.events("anomaly") if e["dest_port"] == BADKEY]
+    an = polled(lambda: [e for e in mon.events("anomaly") if e["dest_port"] == BADKEY], bool,
+                timeout=10)
+    assert an, mon.events("anomaly")
     assert any("decrypt" in json.dumps(e["anomaly"]) for e in an), an
     assert mon.proc.poll() is None
 
@@ -250,9 +187,9 @@ def test_no_keys_is_todays_behaviour(gwk):
     # tls13_certificates: alert: the session goes on once the wait is over
     assert rc != 124 and "Finished" in received(out), out
     assert secs >= WAIT_MS / 1000 - 0.2, secs
-    hits = alerts_for(gwk.monitor, NOKEYS)
+    hits = gwk.monitor.alerts_to(NOKEYS)
     assert len(hits) == 1, gwk.monitor.alerts()
-    assert checks(hits[0]) == [("certificate.tls13_hidden", "alert")], checks(hits[0])
+    assert failed_checks(hits[0]) == [("certificate.tls13_hidden", "alert")], failed_checks(hits[0])
     st = keylog_stats(gwk.monitor)
     assert st["missing"] >= 1, st
 
@@ -263,11 +200,11 @@ def test_no_keys_falls_back_to_the_probe_then_its_cache(gwk):
         held = keylog_stats(mon)["held_flights"]
         rc, out, _ = client(gwk, PROBED, "self")
         assert rc != 0 and rc != 124 and "Finished" not in received(out), out
-        hits = alerts_for(mon, PROBED, n)
+        hits = mon.alerts_to(PROBED, n)
         assert len(hits) == n, mon.alerts()
         a = hits[-1]
         assert a["alert"]["action"] == "blocked"
-        got = [c for c, _ in checks(a)]
+        got = [c for c, _ in failed_checks(a)]
         assert "certificate.self_signed" in got and not any("tls13_hidden" in c for c in got), got
         assert a["secaudit"]["certificate"] == {"source": "probe", "cached": n == 2}
         # the first waited for its secrets, then for the probe; the second's

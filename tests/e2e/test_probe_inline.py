@@ -20,91 +20,39 @@ judges the probed chain with the profile's certificate checks:
   sensitive zone's `client_certificate: required` fails a server that
   does not ask for one.
 """
-import os
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from lab import lab  # noqa: F401
-from monitor_lab import SECAUDIT, Monitor, need_binaries, open_dir, ossl, received, s_client
+from lab import lab, polled  # noqa: F401
+from monitor_lab import (TLS13_SERVER, established, failed_checks, lab_ca_profile, make_lab_pki,
+                         need_binaries, open_dir, received, rules_yaml, s_client,
+                         start_monitor)
 
 GOOD, SELF, EXPIRED, ASKS, NOASK, RESETS, FILTERED = 8443, 8444, 8445, 8446, 8447, 8448, 8449
 TIMEOUT_MS = 1500
-SERVER = os.path.join(os.path.dirname(__file__), "tls13_server.py")
-EC = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256")
 
-RULES = """version: 1
-profiles:
-  strict:
-    action: reject
-    versions: [TLS1.3]
-    certificate:
-      ca_file: ca.pem
-      require_ocsp_staple: true
-      checks: {{ocsp_staple_missing: alert}}
-    tls13_certificates: probe
-  failclosed:
-    action: reject
-    certificate: {{ca_file: ca.pem}}
-    tls13_certificates: probe
-    on_probe_failure: drop
-  failopen:
-    action: reject
-    certificate: {{ca_file: ca.pem}}
-    tls13_certificates: probe
-  sensitive:
-    action: reject
-    certificate:
-      ca_file: ca.pem
-      require_ocsp_staple: true
-      checks: {{ocsp_staple_missing: alert}}
-    client_certificate: {{required: true, ca_file: ca.pem}}
-    tls13_certificates: probe
-zones:
-  - {{name: resets, profile: failclosed, match: {{ports: [{resets}]}}}}
-  - {{name: filtered, profile: failopen, match: {{ports: [{filtered}]}}}}
-  - {{name: sensitive, profile: sensitive, match: {{ports: [{asks}, {noask}]}}}}
-  - {{name: lab, profile: strict}}
-"""
-
-
-def make_pki(d):
-    """ca (trusted), good and expired (signed by ca), selfsigned."""
-    ossl("req", "-x509", *EC, "-nodes", "-days", "2", "-subj", "/CN=lab-ca", "-keyout",
-         "ca.key", "-out", "ca.pem", cwd=d)
-    for name, dates in (("good", ("-days", "2")),
-                        ("expired", ("-startdate", "20200101000000Z", "-enddate",
-                                     "20200201000000Z"))):
-        ossl("req", "-new", *EC, "-nodes", "-subj", f"/CN={name}.lab.test", "-addext",
-             f"subjectAltName=DNS:{name}.lab.test", "-keyout", f"{name}.key", "-out",
-             f"{name}.csr", cwd=d)
-        db = Path(d, f"{name}.db")
-        db.mkdir()
-        (db / "index").write_text("")
-        Path(d, f"{name}.cnf").write_text(
-            f"[ca]\ndefault_ca=d\n[d]\ndatabase={db}/index\nnew_certs_dir={db}\n"
-            "default_md=sha256\npolicy=p\ncopy_extensions=copy\nserial=" + f"{db}/serial\n"
-            "[p]\ncommonName=supplied\n")
-        (db / "serial").write_text("1000\n")
-        ossl("ca", "-batch", "-config", f"{name}.cnf", "-cert", "ca.pem", "-keyfile", "ca.key",
-             "-in", f"{name}.csr", "-out", f"{name}.pem", "-notext", *dates, cwd=d)
-    ossl("req", "-x509", *EC, "-nodes", "-days", "2", "-subj", "/CN=self.lab.test",
-         "-addext", "subjectAltName=DNS:self.lab.test", "-keyout", "self.key", "-out",
-         "self.pem", cwd=d)
+RULES = rules_yaml(
+    {"strict": lab_ca_profile("probe", staple=True, versions=["TLS1.3"]),
+     "failclosed": lab_ca_profile("probe", on_probe_failure="drop"),
+     "failopen": lab_ca_profile("probe"),
+     "sensitive": lab_ca_profile("probe", staple=True,
+                                 client_certificate={"required": True, "ca_file": "ca.pem"})},
+    [("resets", "failclosed", [RESETS]), ("filtered", "failopen", [FILTERED]),
+     ("sensitive", "sensitive", [ASKS, NOASK]), ("lab", "strict", None)])
 
 
 @pytest.fixture
 def gwp(lab, tmp_path):  # noqa: F811
     need_binaries()
     with open_dir() as d:
-        make_pki(d)
+        make_lab_pki(d)
         servers = {GOOD: "good", SELF: "self", EXPIRED: "expired", ASKS: "good", NOASK: "good",
                    RESETS: "good", FILTERED: "good"}
         for port, name in servers.items():
             extra = (f"{d}/ca.pem",) if port == ASKS else ()
-            lab.spawn("srv", sys.executable, SERVER, f"{d}/{name}.pem", f"{d}/{name}.key",
+            lab.spawn("srv", sys.executable, TLS13_SERVER, f"{d}/{name}.pem", f"{d}/{name}.key",
                       lab.SRV4, str(port), f"{d}/done.{port}", *extra)
         for port in servers:
             lab.wait_tcp_listen("srv", port)
@@ -114,18 +62,8 @@ def gwp(lab, tmp_path):  # noqa: F811
                 RESETS, "-j", "REJECT", "--reject-with", "tcp-reset")
         lab.run("srv", "iptables", "-A", "INPUT", "-s", lab.GWS4, "-p", "tcp", "--dport",
                 FILTERED, "-j", "DROP")
-        rules = Path(d, "rules.yaml")
-        rules.write_text(RULES.format(resets=RESETS, filtered=FILTERED, asks=ASKS,
-                                      noask=NOASK))
-        chk = lab.run("gw", SECAUDIT, "rules", "check", rules, check=False)
-        assert chk.returncode == 0 and "warning" not in chk.stderr, chk.stdout + chk.stderr
-        log, sock = Monitor.paths(lab)
-        conf = Path(d, "monitor.yaml")
-        conf.write_text(f"version: 1\nrules: {rules}\nalert_log: {log}\nstats_socket: {sock}\n"
-                        f"probe: {{timeout_ms: {TIMEOUT_MS}, cache_ttl: 5m}}\n")
-        ports = ",".join(str(p) for p in servers)
-        lab.run("gw", SECAUDIT, "setup-gateway", "--apply", "--ports", ports)
-        lab.monitor = Monitor(lab, config=str(conf))
+        start_monitor(lab, d, RULES, servers,
+                      probe={"timeout_ms": TIMEOUT_MS, "cache_ttl": "5m"})
         lab.pki = d
         yield lab
 
@@ -134,20 +72,6 @@ def client(lab, port, name, *extra, timeout=8):
     rc, out, secs = s_client(lab, "-tls1_3", "-servername", f"{name}.lab.test", "-CAfile",
                              f"{lab.pki}/ca.pem", *extra, port=port, timeout=timeout)
     return rc, out, secs
-
-
-def established(out):
-    return "Verify return code: 0 (ok)" in out and "Finished" in received(out)
-
-
-def alerts_for(mon, port, n=1, timeout=5):
-    """The alerts about sessions to port, once there are n (or the time ran out)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        hits = [a for a in mon.alerts() if a["dest_port"] == port]
-        if len(hits) >= n or time.monotonic() > deadline:
-            return hits
-        time.sleep(0.05)
 
 
 def served(lab, port):
@@ -162,16 +86,7 @@ def served_n(lab, port, n, timeout=5):
     """served(), once it holds n handshakes (or the time ran out): the
     server writes its line after reading the client's Finished, which may
     be after the client has exited."""
-    deadline = time.monotonic() + timeout
-    while True:
-        got = served(lab, port)
-        if len(got) >= n or time.monotonic() > deadline:
-            return got
-        time.sleep(0.05)
-
-
-def checks(alert):
-    return [(f["check"], f["action"]) for f in alert["secaudit"]["policy"]["failed"]]
+    return polled(lambda: served(lab, port), lambda got: len(got) >= n, timeout)
 
 
 def probe_stats(mon):
@@ -181,13 +96,8 @@ def probe_stats(mon):
 def flows_left(mon, forgotten, refused, timeout=5):
     """The monitor's stats once at least `forgotten` decided flows were
     forgotten (accepted) and `refused` kept refused (or the time ran out)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        st = mon.stats()
-        if (st["flows_forgotten"] >= forgotten and st["flows_refused"] >= refused) or \
-                time.monotonic() > deadline:
-            return st
-        time.sleep(0.05)
+    return polled(mon.stats, lambda st: st["flows_forgotten"] >= forgotten and
+                  st["flows_refused"] >= refused, timeout)
 
 
 def test_trusted_server_passes_then_from_cache(gwp):
@@ -196,11 +106,11 @@ def test_trusted_server_passes_then_from_cache(gwp):
         rc, out, _ = client(gwp, GOOD, "good")
         assert rc != 124 and established(out), out
         assert served_n(gwp, GOOD, n) == [f"done {gwp.CLI4}"] * n
-        hits = alerts_for(mon, GOOD, n)
+        hits = mon.alerts_to(GOOD, n)
         assert len(hits) == n, hits
         a = hits[-1]
         # only the staple, an alert: the chain itself passed
-        assert checks(a) == [("certificate.ocsp_staple_missing", "alert")], a["secaudit"]["policy"]["failed"]
+        assert failed_checks(a) == [("certificate.ocsp_staple_missing", "alert")], a
         assert a["alert"]["action"] == "allowed"
         assert a["secaudit"]["certificate"] == {"source": "probe", "cached": cached}
         tls = a["tls"]
@@ -221,11 +131,11 @@ def test_bad_certificate_blocked_before_the_client_has_the_flight(gwp, port, nam
     assert received(out) == [], out
     assert "no peer certificate available" in out, out
     assert not served(gwp, port), "the server completed a handshake the policy refused"
-    hits = alerts_for(gwp.monitor, port)
+    hits = gwp.monitor.alerts_to(port)
     assert len(hits) == 1, gwp.monitor.alerts()
     a = hits[0]
     assert a["alert"]["action"] == "blocked"
-    got = [c for c, _ in checks(a)]
+    got = [c for c, _ in failed_checks(a)]
     assert check in got and not any("tls13_hidden" in c for c in got), got
     assert a["secaudit"]["certificate"]["source"] == "probe"
     assert a["tls"]["subject"] == f"CN={name}.lab.test"
@@ -234,9 +144,9 @@ def test_bad_certificate_blocked_before_the_client_has_the_flight(gwp, port, nam
 def test_probe_reset_follows_on_probe_failure_drop(gwp):
     rc, out, _ = client(gwp, RESETS, "good")
     assert rc != 0 and received(out) == [], out
-    hits = alerts_for(gwp.monitor, RESETS)
+    hits = gwp.monitor.alerts_to(RESETS)
     assert len(hits) == 1
-    (chk, action), = checks(hits[0])
+    (chk, action), = failed_checks(hits[0])
     assert (chk, action) == ("certificate.probe_failed", "drop")
     observed = hits[0]["secaudit"]["policy"]["failed"][0]["observed"]
     assert observed.startswith(("refused", "reset")), observed
@@ -252,9 +162,9 @@ def test_probe_timeout_follows_the_default_alert(gwp):
     # alert: the held flight goes once the probe has failed, the client completes
     assert rc != 124 and established(out), out
     assert secs >= TIMEOUT_MS / 1000 - 0.2, secs
-    hits = alerts_for(gwp.monitor, FILTERED)
+    hits = gwp.monitor.alerts_to(FILTERED)
     assert len(hits) == 1, "judged once, retransmissions included"
-    assert checks(hits[0]) == [("certificate.probe_failed", "alert")]
+    assert failed_checks(hits[0]) == [("certificate.probe_failed", "alert")]
     assert hits[0]["secaudit"]["policy"]["failed"][0]["observed"].startswith("timeout")
     # Held that long, the server sends its unacknowledged flight again (its
     # retransmission timeout is far under the hold): every copy is held with
@@ -273,18 +183,18 @@ def test_client_certificate_request_is_reported(gwp):
     the probe saw of client authentication."""
     rc, out, _ = client(gwp, ASKS, "good")
     assert rc != 124 and established(out), out
-    hits = alerts_for(gwp.monitor, ASKS)
+    hits = gwp.monitor.alerts_to(ASKS)
     assert len(hits) == 1
-    assert checks(hits[0]) == [("certificate.ocsp_staple_missing", "alert")]
+    assert failed_checks(hits[0]) == [("certificate.ocsp_staple_missing", "alert")]
     assert hits[0]["secaudit"]["tls"]["client_certificate_requested"] is True
     assert hits[0]["secaudit"]["certificate"]["source"] == "probe"
     # the server that does not ask fails the sensitive zone's requirement
     rc, out, _ = client(gwp, NOASK, "good")
     assert rc != 0 and received(out) == [], out
-    hits = alerts_for(gwp.monitor, NOASK)
+    hits = gwp.monitor.alerts_to(NOASK)
     assert len(hits) == 1
     failed = hits[0]["secaudit"]["policy"]["failed"]
-    assert ("client_certificate.missing", "reject") in checks(hits[0]), failed
+    assert ("client_certificate.missing", "reject") in failed_checks(hits[0]), failed
     assert [f["observed"] for f in failed if f["check"] == "client_certificate.missing"] == \
         ["server did not request a client certificate"]
     assert "client_certificate_requested" not in hits[0]["secaudit"]["tls"]

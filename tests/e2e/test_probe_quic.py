@@ -18,53 +18,30 @@ in the kernel queue until the probe answers, then released or dropped:
 - a QUIC-only server (nothing on TCP at its address) fails the probe and
   follows on_probe_failure (drop here), the probe's failure named.
 """
-import shutil
 import sys
-import time
-from pathlib import Path
 
 import pytest
 
-from lab import lab, skip_loudly  # noqa: F401
-from monitor_lab import SECAUDIT, Monitor, need_binaries, open_dir
-from test_monitor_quic import quic_get
-from test_probe_inline import SERVER, make_pki
+from lab import lab  # noqa: F401
+from monitor_lab import (TLS13_SERVER, failed_checks, lab_ca_profile, make_lab_pki, need_binaries,
+                         need_ngtcp2, open_dir, quic_get, rules_yaml, start_monitor)
 
 GOOD, SELF, QUIC_ONLY = 443, 8443, 9443
 TIMEOUT_MS = 4000
 PROBE_DELAY_MS = 1000
 
-RULES = """version: 1
-profiles:
-  strict:
-    action: reject
-    certificate:
-      ca_file: ca.pem
-      require_ocsp_staple: true
-      checks: {{ocsp_staple_missing: alert}}
-    tls13_certificates: probe
-  failclosed:
-    action: reject
-    certificate: {{ca_file: ca.pem}}
-    tls13_certificates: probe
-    on_probe_failure: drop
-zones:
-  - {{name: quic-only, profile: failclosed, match: {{ports: [{quic_only}]}}}}
-  - {{name: lab, profile: strict}}
-"""
+RULES = rules_yaml({"strict": lab_ca_profile("probe", staple=True),
+                    "failclosed": lab_ca_profile("probe", on_probe_failure="drop")},
+                   [("quic-only", "failclosed", [QUIC_ONLY]), ("lab", "strict", None)])
 
 
 @pytest.fixture
 def gwq(lab, tmp_path):  # noqa: F811
     need_binaries()
-    for b in ("gtlsclient", "gtlsserver"):
-        if not shutil.which(b):
-            skip_loudly(f"{b} missing (Debian ngtcp2-client / ngtcp2-server; "
-                        "scripts/install-deps.sh installs them)")
-    hosts = Path("/etc/netns", lab.ns("cli"))
+    need_ngtcp2()
     with open_dir() as d:
-        make_pki(d)
-        www = Path(d, "www")
+        make_lab_pki(d)
+        www = d / "www"
         www.mkdir()
         (www / "hello").write_text("hello over QUIC, its certificate probed\n")
         lab.quic_logs = {}
@@ -73,43 +50,27 @@ def gwq(lab, tmp_path):  # noqa: F811
         # listens on TCP
         for port, name, addr in ((GOOD, "good", lab.SRV4), (SELF, "self", lab.SRV4),
                                  (QUIC_ONLY, "good", lab.SRV6)):
-            log = Path(d, f"quic.{port}")
+            log = d / f"quic.{port}"
             lab.spawn("srv", "gtlsserver", "--no-quic-dump", "-d", www, addr, port,
                       f"{d}/{name}.key", f"{d}/{name}.pem", stdout=open(log, "w"),
                       stderr=open(log, "a"))
             lab.quic_logs[port] = log
+            lab.wait_udp_listen("srv", port)
             if port != QUIC_ONLY:
                 # its handshakes delayed: the QUIC server answers the
                 # client first, so its flight is held for the probe
                 lab.spawn("srv", "env", f"TLS13_SERVER_DELAY_MS={PROBE_DELAY_MS}",
-                          sys.executable, SERVER, f"{d}/{name}.pem", f"{d}/{name}.key",
+                          sys.executable, TLS13_SERVER, f"{d}/{name}.pem", f"{d}/{name}.key",
                           addr, str(port), f"{d}/done.{port}")
                 lab.wait_tcp_listen("srv", port)
-        deadline = time.monotonic() + 10
-        while len(lab.run("srv", "ss", "-Hlun").stdout.splitlines()) < 3:
-            assert time.monotonic() < deadline, "the QUIC servers did not start"
-            time.sleep(0.05)
-        hosts.mkdir(parents=True, exist_ok=True)
-        (hosts / "hosts").write_text(f"{lab.SRV4} good.lab.test self.lab.test\n"
-                                     f"{lab.SRV6} quic-only.lab.test\n")
-        rules = Path(d, "rules.yaml")
-        rules.write_text(RULES.format(quic_only=QUIC_ONLY))
-        chk = lab.run("gw", SECAUDIT, "rules", "check", rules, check=False)
-        assert chk.returncode == 0 and "warning" not in chk.stderr, chk.stdout + chk.stderr
-        log, sock = Monitor.paths(lab)
-        conf = Path(d, "monitor.yaml")
-        conf.write_text(f"version: 1\nrules: {rules}\nalert_log: {log}\nstats_socket: {sock}\n"
-                        f"probe: {{timeout_ms: {TIMEOUT_MS}, cache_ttl: 5m}}\n")
-        ports = f"{GOOD},{SELF},{QUIC_ONLY}"
-        lab.run("gw", SECAUDIT, "setup-gateway", "--apply", "--ports", ports, "--quic-ports",
-                ports)
-        lab.monitor = Monitor(lab, config=str(conf))
-        lab.dl = Path(d, "dl")
+        lab.hosts("cli", f"{lab.SRV4} good.lab.test self.lab.test\n"
+                         f"{lab.SRV6} quic-only.lab.test\n")
+        ports = (GOOD, SELF, QUIC_ONLY)
+        start_monitor(lab, d, RULES, ports, quic_ports=ports,
+                      probe={"timeout_ms": TIMEOUT_MS, "cache_ttl": "5m"})
+        lab.dl = d / "dl"
         lab.dl.mkdir()
-        try:
-            yield lab
-        finally:
-            shutil.rmtree(hosts, ignore_errors=True)
+        yield lab
 
 
 def fetched(lab, name, port):
@@ -119,19 +80,6 @@ def fetched(lab, name, port):
     return quic_get(lab, name, port, timeout=6)[1]
 
 
-def events_for(mon, kind, sni, n=1, timeout=5):
-    deadline = time.monotonic() + timeout
-    while True:
-        hits = [e for e in mon.events(kind) if e.get("quic", {}).get("sni") == sni]
-        if len(hits) >= n or time.monotonic() > deadline:
-            return hits
-        time.sleep(0.05)
-
-
-def checks(alert):
-    return [(f["check"], f["action"]) for f in alert["secaudit"]["policy"]["failed"]]
-
-
 def test_trusted_quic_server_passes_then_from_cache(gwq):
     mon = gwq.monitor
     for n, cached in ((1, False), (2, True)):
@@ -139,9 +87,9 @@ def test_trusted_quic_server_passes_then_from_cache(gwq):
             "hello over QUIC, its certificate probed\n"
         # the log has an alert only: the missing staple (an alert), so
         # the chain itself passed
-        ev = events_for(mon, "alert", "good.lab.test", n)
+        ev = mon.quic_alerts("good.lab.test", n)
         assert len(ev) == n, mon.events()
-        assert checks(ev[-1]) == [("certificate.ocsp_staple_missing", "alert")], ev[-1]
+        assert failed_checks(ev[-1]) == [("certificate.ocsp_staple_missing", "alert")], ev[-1]
         assert ev[-1]["alert"]["action"] == "allowed"
         sec = ev[-1]["secaudit"]
         assert sec["certificate"] == {"source": "probe", "cached": cached}, sec
@@ -156,11 +104,11 @@ def test_trusted_quic_server_passes_then_from_cache(gwq):
 def test_self_signed_quic_server_blocked(gwq):
     mon = gwq.monitor
     assert fetched(gwq, "self.lab.test", SELF) is None
-    hits = events_for(mon, "alert", "self.lab.test")
+    hits = mon.quic_alerts("self.lab.test")
     assert len(hits) == 1, mon.alerts()
     a = hits[0]
     assert a["app_proto"] == "quic" and a["alert"]["action"] == "blocked", a
-    names = [c for c, _ in checks(a)]
+    names = [c for c, _ in failed_checks(a)]
     assert "certificate.self_signed" in names and "tls13_hidden" not in names, names
     assert a["secaudit"]["certificate"] == {"source": "probe", "cached": False}
     # the server answered the client; the gateway dropped what it sent
@@ -173,7 +121,7 @@ def test_self_signed_quic_server_blocked(gwq):
 def test_quic_only_server_follows_on_probe_failure(gwq):
     mon = gwq.monitor
     assert fetched(gwq, "quic-only.lab.test", QUIC_ONLY) is None
-    hits = events_for(mon, "alert", "quic-only.lab.test")
+    hits = mon.quic_alerts("quic-only.lab.test")
     assert len(hits) == 1, mon.alerts()
     a = hits[0]
     assert a["alert"]["action"] == "blocked", a

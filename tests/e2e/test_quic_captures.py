@@ -11,7 +11,7 @@ import subprocess
 import pytest
 
 from lab import make_cert
-from monitor_lab import SECAUDIT, need_binaries
+from monitor_lab import SECAUDIT, SNI_DENY, need_binaries, rules_yaml
 from quic_captures import PORT, QuicCaptures, from_client, need_quic_tools, with_client_port
 
 
@@ -217,17 +217,7 @@ def test_rules_check_the_certificate_over_quic(caps, trusted, tmp_path):
 
 # ---- fake Initials (issue 17): what the server discards never decides ----
 
-EVASION_RULES = """version: 1
-profiles:
-  web:
-    action: drop
-    sni:
-      deny: [blocked.lab.test]
-      message: server name on the deny list
-zones:
-  - name: all
-    profile: web
-"""
+EVASION_RULES = rules_yaml({"web": SNI_DENY}, [("all", "web", None)])
 
 
 @pytest.fixture(scope="module")
