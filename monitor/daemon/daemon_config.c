@@ -249,7 +249,7 @@ static bool nfqueue_key(struct cctx *x, struct daemon_config *c, const yaml_node
 }
 
 static const char *const limits_keys[] = {
-	"exception_policy", "flow_timeout", "max_flows", "stream_memcap", "cert_cache",
+	"exception_policy", "flow_timeout", "flow_linger", "max_flows", "stream_memcap", "cert_cache",
 	"max_ooo_bytes", "max_ooo_segments", NULL
 };
 
@@ -266,10 +266,10 @@ static bool limits_key(struct cctx *x, struct daemon_config *c, const yaml_node_
 			return yamldoc_fail(&x->yd, v, "%s must be pass or drop", key);
 		return true;
 	}
-	if (!strcmp(key, "flow_timeout")) {
+	if (!strcmp(key, "flow_timeout") || !strcmp(key, "flow_linger")) {
 		if (!get_num(x, v, key, true, 86400, &u) || (!u && !yamldoc_fail(&x->yd, v, "%s must be > 0", key)))
 			return false;
-		c->engine.flow_timeout_us = u * 1000000;
+		*(key[5] == 't' ? &c->engine.flow_timeout_us : &c->engine.linger_us) = u * 1000000;
 		return true;
 	}
 	if (!strcmp(key, "max_flows") || !strcmp(key, "stream_memcap") ||

@@ -10,7 +10,8 @@
  *              queue_cpu: "LIST" (CPUs, e.g. "0,1" or "2-3": the thread of
  *              the i-th queue runs on the i-th CPU, the list taken again from
  *              its start when shorter) }
- *   limits: { max_flows, flow_timeout (s/m/h), stream_memcap, max_ooo_bytes,
+ *   limits: { max_flows, flow_timeout (s/m/h), flow_linger (s/m/h: how long a
+ *             decided flow is remembered after its last packet), stream_memcap, max_ooo_bytes,
  *             max_ooo_segments, cert_cache, exception_policy: pass | drop }
  *   alert_log: PATH         EVE alert log (append); absent: standard output
  *                           (`log:`, its older name, is read the same)

@@ -806,6 +806,7 @@ static const char *restart_only_change(const struct daemon_config *cur,
 	    cur->mark_deny != next->mark_deny || cur->mark_inject != next->mark_inject)
 		return "nfqueue marks";
 	if (a->max_flows != b->max_flows || a->flow_timeout_us != b->flow_timeout_us ||
+	    a->linger_us != b->linger_us ||
 	    a->max_ooo_bytes != b->max_ooo_bytes || a->max_ooo_segments != b->max_ooo_segments ||
 	    a->stream_memcap != b->stream_memcap || a->cert_cache != b->cert_cache ||
 	    a->exception_verdict != b->exception_verdict)
@@ -1181,8 +1182,9 @@ static int test_config(const struct monitor *m, const struct policy *p)
 	}
 	printf("reassembly limit hit in a handshake: %s (exception policy)\n",
 	       c->engine.exception_verdict == ENGINE_ACCEPT ? "pass" : "drop");
-	printf("flows per queue: %zu, idle timeout %llu s\n", c->engine.max_flows,
-	       (unsigned long long)(c->engine.flow_timeout_us / 1000000));
+	printf("flows per queue: %zu, idle timeout %llu s, decided flows kept %llu s\n",
+	       c->engine.max_flows, (unsigned long long)(c->engine.flow_timeout_us / 1000000),
+	       (unsigned long long)(c->engine.linger_us / 1000000));
 	printf("reassembly: stream_memcap %zu bytes, max_ooo_bytes %u, max_ooo_segments %u; "
 	       "cert_cache %zu\n", c->engine.stream_memcap, c->engine.max_ooo_bytes,
 	       c->engine.max_ooo_segments, c->engine.cert_cache);

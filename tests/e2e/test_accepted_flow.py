@@ -122,6 +122,7 @@ def test_packets_queued_behind_the_acceptance_pass_as_repeats(bursty, tls):
     assert st["verdicts"]["drop_flow"] == 0, st["verdicts"]
     assert st["verdicts"]["accept_flow"] == rounds, st["verdicts"]
     assert st["flows_forgotten"] == rounds, st
+    assert st["flows_lingering"] >= 1, st      # kept 10 s after their last packet
     assert st["verdicts"]["accept_repeated"] >= 1, (
         f"in {rounds} rounds no segment was queued behind the accepted one: "
         f"the test did not exercise the case ({st['verdicts']})")

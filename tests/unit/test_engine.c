@@ -892,10 +892,11 @@ Test(engine, a_new_connection_on_a_refused_flows_ports_is_judged_anew)
 	cr_assert_eq(counters().syns_from_source, 1);
 }
 
-/* The same mistake on other paths: a STARTTLS exchange refused on its
- * clear-text facts, and the exception policy (drop) failing a flow closed
- * at a reassembly limit: what follows is dropped unparsed. */
-Test(engine, refused_starttls_flow_is_kept_inline)
+/* The same mistake on other paths: a STARTTLS exchange judged whole on
+ * its clear-text facts, refused (drop_on) or accepted for good, and the
+ * exception policy (drop) failing a flow closed at a reassembly limit:
+ * what follows takes the verdict (v) unparsed, logging nothing. */
+static void starttls_flow_is_kept(unsigned drop_on, enum engine_verdict v)
 {
 	static const char banner[] = "220 mx.lab.test ESMTP\r\n";
 	static const char ehlo[] = "EHLO client\r\n";
@@ -904,18 +905,32 @@ Test(engine, refused_starttls_flow_is_kept_inline)
 
 	new_inline_engine();
 	C.sport = 25;
-	R.drop_on = PRETLS_EV_FACTS;
+	R.drop_on = drop_on;
+	R.final_on = PRETLS_EV_FACTS;
 	handshake_tcp();
 	cr_assert_eq(send_data(0, banner, strlen(banner), 1448), ENGINE_ACCEPT);
 	cr_assert_eq(send_data(1, ehlo, strlen(ehlo), 1448), ENGINE_ACCEPT);
-	cr_assert_eq(send_data(0, caps, strlen(caps), 1448), ENGINE_DROP);
+	cr_assert_eq(send_data(0, caps, strlen(caps), 1448), v);
+	cr_assert(engine_last_decided(E));
 	cr_assert_not(engine_last_repeated(E));
-	cr_assert_eq(send_data(1, starttls, strlen(starttls), 1448), ENGINE_DROP);
+	cr_assert_eq(send_data(1, starttls, strlen(starttls), 1448), v);
 	cr_assert(engine_last_repeated(E));
-	cr_assert_eq(send_data(1, T12_0, sizeof(T12_0), 1448), ENGINE_DROP);
+	cr_assert_eq(send_data(1, T12_0, sizeof(T12_0), 1448), v);
 	cr_assert(engine_last_repeated(E));
 	cr_assert_eq(R.ev_all, PRETLS_EV_FACTS, "no hello parsed: %#x", R.ev_all);
+	cr_assert_eq(R.n_anomalies, 0);
+}
+
+Test(engine, refused_starttls_flow_is_kept_inline)
+{
+	starttls_flow_is_kept(PRETLS_EV_FACTS, ENGINE_DROP);
 	cr_assert_eq(counters().refused, 1);
+}
+
+Test(engine, accepted_starttls_flow_is_kept_inline)
+{
+	starttls_flow_is_kept(0, ENGINE_ACCEPT);
+	cr_assert_eq(counters().forgotten, 1);
 }
 
 Test(engine, exception_drop_inline_keeps_the_flow_refused)
@@ -1149,32 +1164,42 @@ Test(engine, accepted_but_not_final_is_inspected_on)
 	cr_assert_eq(counters().repeated, 0);
 }
 
-/* Another way a flow is accepted for good: a STARTTLS exchange judged
- * whole on its clear-text facts; what follows is accepted unparsed,
- * logging nothing. */
-Test(engine, accepted_starttls_flow_is_kept_inline)
+/* The exception policy (pass) lets a flow over a reassembly limit go on,
+ * judged on what follows the hole; once that decides it, it is kept
+ * accepted like any other: later packets repeat, nothing is reported
+ * again. */
+Test(engine, exception_pass_inline_keeps_the_decided_flow)
 {
-	static const char banner[] = "220 mx.lab.test ESMTP\r\n";
-	static const char ehlo[] = "EHLO client\r\n";
-	static const char caps[] = "250-mx.lab.test\r\n250 STARTTLS\r\n";
-	static const char starttls[] = "STARTTLS\r\n";
+	struct engine_config cfg;
+	unsigned anomalies, i;
+	uint32_t off;
+	bool rep;
 
-	new_inline_engine();
-	C.sport = 25;
-	R.final_on = PRETLS_EV_FACTS;
+	engine_config_default(&cfg);
+	cfg.max_flows = 64;
+	cfg.max_ooo_segments = 2;
+	cfg.forget_decided = true;
+	new_engine(&cfg);
+	R.final_on = TLS_EV_SERVER_HELLO;
 	handshake_tcp();
-	cr_assert_eq(send_data(0, banner, strlen(banner), 1448), ENGINE_ACCEPT);
-	cr_assert_eq(send_data(1, ehlo, strlen(ehlo), 1448), ENGINE_ACCEPT);
-	cr_assert_eq(send_data(0, caps, strlen(caps), 1448), ENGINE_ACCEPT);
-	cr_assert(engine_last_decided(E));
-	cr_assert_not(engine_last_repeated(E));
-	cr_assert_eq(send_data(1, starttls, strlen(starttls), 1448), ENGINE_ACCEPT);
-	cr_assert(engine_last_repeated(E));
-	cr_assert_eq(send_data(1, T12_0, sizeof(T12_0), 1448), ENGINE_ACCEPT);
-	cr_assert(engine_last_repeated(E));
-	cr_assert_eq(R.ev_all, PRETLS_EV_FACTS, "no hello parsed: %#x", R.ev_all);
+	for (off = 40; off < 40 + 4 * 10; off += 10)
+		send_at(1, cseq + off, TB_ACK, T12_0 + off, 10);
+	cr_assert_eq(counters().exceptions, 1);
+	cr_assert_eq(counters().lingering, 0, "not decided by the hole alone");
+	/* the server's flight: its ServerHello decides */
+	for (i = 0; !engine_last_decided(E); i++) {
+		cr_assert_lt(i * 40 + 40, sizeof(T12_1), "never decided");
+		cr_assert_eq(server_segment(T12_1 + i * 40, 40, &rep), ENGINE_ACCEPT);
+		cr_assert_not(rep);
+	}
 	cr_assert_eq(counters().forgotten, 1);
-	cr_assert_eq(R.n_anomalies, 0);
+	anomalies = R.n_anomalies;
+	cr_assert_eq(server_segment(T12_1 + i * 40, 40, &rep), ENGINE_ACCEPT);
+	cr_assert(rep, "the rest of the flight repeats");
+	cr_assert_eq(send_at(1, cseq + 200, TB_ACK, T12_0 + 200, 100), ENGINE_ACCEPT);
+	cr_assert(engine_last_repeated(E));
+	cr_assert_eq(R.n_anomalies, anomalies, "nothing reported again");
+	cr_assert_eq(counters().flows, 1);
 }
 
 Test(engine, drop_on_a_later_milestone)
@@ -1313,6 +1338,58 @@ Test(engine, dropped_quic_flow_is_kept_inline)
 	cr_expect_eq(counters().refused, 1);
 	engine_flush(E);
 	cr_expect_eq(R.sessions_ended, 1);
+}
+
+/* Inline, a QUIC flow allowed (final) at its client's hello stays open
+ * until the server's Initial (quic_hello_open: another client hello may
+ * still come and must be judged); then it is kept accepted and what
+ * follows repeats. */
+Test(engine, accepted_quic_flow_is_kept_after_the_server_initial)
+{
+	new_inline_engine();
+	load_rfc();
+	R.final_on = TLS_EV_CLIENT_HELLO | TLS_EV_SERVER_HELLO;
+	cr_assert_eq(send_udp(1, rfc_client, sizeof(rfc_client)), ENGINE_ACCEPT);
+	cr_assert_not(engine_last_decided(E), "open until the server answers");
+	cr_assert_eq(send_udp(1, rfc_client, sizeof(rfc_client)), ENGINE_ACCEPT);
+	cr_assert_not(engine_last_repeated(E), "a second client Initial is judged");
+	cr_assert_eq(send_udp(0, rfc_server, sizeof(rfc_server)), ENGINE_ACCEPT);
+	cr_assert(engine_last_decided(E));
+	cr_assert_not(engine_last_repeated(E));
+	cr_expect_eq(R.sessions_ended, 1);
+	cr_assert_eq(send_udp(0, rfc_server, sizeof(rfc_server)), ENGINE_ACCEPT);
+	cr_assert(engine_last_repeated(E));
+	cr_assert_eq(send_udp(1, rfc_client, sizeof(rfc_client)), ENGINE_ACCEPT);
+	cr_assert(engine_last_repeated(E));
+	cr_expect_eq(counters().forgotten, 1);
+	cr_expect_eq(counters().flows, 1);
+	cr_expect_eq(counters().lingering, 1);
+	cr_expect_eq(R.n_anomalies, 0);
+}
+
+/* A TLS session inside an HTTP CONNECT tunnel, accepted at its
+ * ServerHello: the rest of the server's flight repeats. */
+Test(engine, accepted_proxied_flow_is_kept_inline)
+{
+	static const char req[] = "CONNECT www.alpha-corp.test:443 HTTP/1.1\r\n\r\n";
+	static const char resp[] = "HTTP/1.1 200 Connection established\r\n\r\n";
+	bool rep;
+
+	new_inline_engine();
+	C.sport = 3128;
+	R.final_on = TLS_EV_SERVER_HELLO;
+	handshake_tcp();
+	cr_assert_eq(send_data(1, req, strlen(req), 1448), ENGINE_ACCEPT);
+	cr_assert_eq(send_data(0, resp, strlen(resp), 1448), ENGINE_ACCEPT);
+	cr_assert_eq(send_data(1, T12_0, sizeof(T12_0), 1448), ENGINE_ACCEPT);
+	cr_assert_not(engine_last_decided(E));
+	cr_assert_eq(server_segment(T12_1, 200, &rep), ENGINE_ACCEPT);
+	cr_assert(engine_last_decided(E));
+	cr_assert_not(rep);
+	cr_assert_eq(server_segment(T12_1 + 200, 200, &rep), ENGINE_ACCEPT);
+	cr_assert(rep);
+	cr_assert_eq(counters().forgotten, 1);
+	cr_assert_eq(R.n_anomalies, 0);
 }
 
 /* ---- evasion: the bytes judged are the bytes the receiver takes in ---- */
