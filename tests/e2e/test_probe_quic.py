@@ -101,13 +101,20 @@ def test_trusted_quic_server_passes_then_from_cache(gwq):
     assert st["held_packets"] >= 1 and st["released_packets"] == st["held_packets"], st
 
 
-def test_self_signed_quic_server_blocked(gwq):
-    mon = gwq.monitor
-    assert fetched(gwq, "self.lab.test", SELF) is None
-    hits = mon.quic_alerts("self.lab.test")
-    assert len(hits) == 1, mon.alerts()
+def blocked(lab, name, port):
+    """A download the gateway must stop: the client gets no body; the one
+    alert about name, a blocked QUIC session, is returned."""
+    assert fetched(lab, name, port) is None
+    hits = lab.monitor.quic_alerts(name)
+    assert len(hits) == 1, lab.monitor.alerts()
     a = hits[0]
     assert a["app_proto"] == "quic" and a["alert"]["action"] == "blocked", a
+    return a
+
+
+def test_self_signed_quic_server_blocked(gwq):
+    mon = gwq.monitor
+    a = blocked(gwq, "self.lab.test", SELF)
     names = [c for c, _ in failed_checks(a)]
     assert "certificate.self_signed" in names and "tls13_hidden" not in names, names
     assert a["secaudit"]["certificate"] == {"source": "probe", "cached": False}
@@ -119,12 +126,7 @@ def test_self_signed_quic_server_blocked(gwq):
 
 
 def test_quic_only_server_follows_on_probe_failure(gwq):
-    mon = gwq.monitor
-    assert fetched(gwq, "quic-only.lab.test", QUIC_ONLY) is None
-    hits = mon.quic_alerts("quic-only.lab.test")
-    assert len(hits) == 1, mon.alerts()
-    a = hits[0]
-    assert a["alert"]["action"] == "blocked", a
+    a = blocked(gwq, "quic-only.lab.test", QUIC_ONLY)
     failed = a["secaudit"]["policy"]["failed"]
     assert [f["check"] for f in failed] == ["certificate.probe_failed"], failed
     assert "refused" in failed[0]["observed"], failed

@@ -151,14 +151,15 @@ Test(inspector, refused_session_is_written_once_at_the_refusal)
  * released before the probe's answer, and then all of it with the verdict
  * (here the probe's failure, on_probe_failure: drop).
  */
-static const char QUIC_RULES[] =
+/* TLS 1.3 certificates probed, nothing trusted: on_probe_failure (%s) decides. */
+static const char PROBE_RULES[] =
 	"version: 1\n"
 	"profiles:\n"
 	"  p:\n"
 	"    action: reject\n"
 	"    certificate: {trust: none}\n"
 	"    tls13_certificates: probe\n"
-	"    on_probe_failure: drop\n"
+	"    on_probe_failure: %s\n"
 	"zones:\n"
 	"  - name: all\n"
 	"    profile: p\n";
@@ -200,6 +201,46 @@ static void on_release(void *arg, const uint32_t *ids, const uint32_t *marks, un
 	r->v = v;
 	r->had_pkt = pkt != NULL;
 	r->repeat = repeat;
+}
+
+static struct policy *probing_policy(const char *on_failure)
+{
+	struct policy_error err;
+	struct policy *pol;
+	char rules[512];
+
+	snprintf(rules, sizeof(rules), PROBE_RULES, on_failure);
+	pol = rules_load_buffer("probe.yaml", rules, strlen(rules), ".", 0, &err);
+	cr_assert_not_null(pol, "%s:%u: %s", err.file, err.line, err.message);
+	return pol;
+}
+
+/* A loopback TCP listener that never accepts: the kernel completes the
+ * handshake, nobody speaks TLS, so a probe of it waits for its timeout.
+ * Returns its descriptor; *port is its port. */
+static int silent_listener(uint16_t *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	cr_assert(fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+		  listen(fd, 8) == 0 && getsockname(fd, (struct sockaddr *)&sa, &sl) == 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* A prober whose probes give up after timeout_ms, telling REL when one is done. */
+static struct prober *test_prober(unsigned timeout_ms)
+{
+	struct prober_config pc;
+	struct prober *pr;
+
+	prober_config_default(&pc);
+	pc.probe.timeout_ms = timeout_ms;
+	pr = prober_new(&pc, probe_done, &REL);
+	cr_assert_not_null(pr);
+	return pr;
 }
 
 /* An IPv4/UDP datagram between 127.0.0.1:50000 and 127.0.0.1:port with a
@@ -248,11 +289,7 @@ Test(inspector_probe, a_held_quic_flight_waits_for_the_probe_whatever_fakes_come
 			       sizeof(cinit));
 	size_t slen = hex_load("tests/unit/data/quic/rfc9001-a3-server-initial.hex", sinit,
 			       sizeof(sinit));
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
-	socklen_t sl = sizeof(sa);
-	struct prober_config pc;
 	struct engine_config cfg;
-	struct policy_error err;
 	struct policy *pol;
 	struct prober *pr;
 	struct inspector *in;
@@ -262,18 +299,9 @@ Test(inspector_probe, a_held_quic_flight_waits_for_the_probe_whatever_fakes_come
 	size_t n;
 	int lfd;
 
-	/* a listener that never accepts: the kernel completes the TCP
-	 * handshake, nobody speaks TLS, the probe waits for its timeout */
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	cr_assert(lfd >= 0 && bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-		  listen(lfd, 8) == 0 && getsockname(lfd, (struct sockaddr *)&sa, &sl) == 0);
-	port = ntohs(sa.sin_port);
-	pol = rules_load_buffer("quic.yaml", QUIC_RULES, strlen(QUIC_RULES), ".", 0, &err);
-	cr_assert_not_null(pol, "%s:%u: %s", err.file, err.line, err.message);
-	prober_config_default(&pc);
-	pc.probe.timeout_ms = 400;
-	pr = prober_new(&pc, probe_done, &REL);
-	cr_assert_not_null(pr);
+	lfd = silent_listener(&port);
+	pol = probing_policy("drop");
+	pr = test_prober(400);
 	engine_config_default(&cfg);
 	cfg.forget_decided = true;
 	cfg.checksums = ENGINE_CSUM_VERIFY;
@@ -342,18 +370,6 @@ Test(inspector_probe, a_held_quic_flight_waits_for_the_probe_whatever_fakes_come
  * and the table as after a packet (refused: kept refused; allowed:
  * forgotten). Nothing is released again when the inspector goes.
  */
-static const char TCP_RULES[] =
-	"version: 1\n"
-	"profiles:\n"
-	"  p:\n"
-	"    action: reject\n"
-	"    certificate: {trust: none}\n"
-	"    tls13_certificates: probe\n"
-	"    on_probe_failure: %s\n"
-	"zones:\n"
-	"  - name: all\n"
-	"    profile: p\n";
-
 struct held_lab {
 	int lfd;
 	struct tb_conn c;
@@ -367,25 +383,13 @@ struct held_lab {
 
 static void held_lab_up(struct held_lab *L, const char *on_failure, const struct engine_config *cfg)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001) };
-	socklen_t sl = sizeof(sa);
-	struct prober_config pc;
-	struct policy_error err;
-	char rules[512];
+	uint16_t port;
 
 	memset(L, 0, sizeof(*L));
-	L->lfd = socket(AF_INET, SOCK_STREAM, 0);
-	cr_assert(L->lfd >= 0 && bind(L->lfd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-		  listen(L->lfd, 8) == 0 &&
-		  getsockname(L->lfd, (struct sockaddr *)&sa, &sl) == 0);
-	L->c = (struct tb_conn){ { 127, 0, 0, 1 }, { 127, 0, 0, 1 }, 50000, ntohs(sa.sin_port) };
-	snprintf(rules, sizeof(rules), TCP_RULES, on_failure);
-	L->pol = rules_load_buffer("tcp.yaml", rules, strlen(rules), ".", 0, &err);
-	cr_assert_not_null(L->pol, "%s:%u: %s", err.file, err.line, err.message);
-	prober_config_default(&pc);
-	pc.probe.timeout_ms = 20000;
-	L->pr = prober_new(&pc, probe_done, &REL);
-	cr_assert_not_null(L->pr);
+	L->lfd = silent_listener(&port);
+	L->c = (struct tb_conn){ { 127, 0, 0, 1 }, { 127, 0, 0, 1 }, 50000, port };
+	L->pol = probing_policy(on_failure);
+	L->pr = test_prober(20000);
 	L->in = inspector_new(cfg, L->pol, INSPECTOR_ALERTS, &L->out);
 	cr_assert_not_null(L->in);
 	inspector_set_prober(L->in, L->pr, 50, on_release, &REL);

@@ -170,6 +170,22 @@ static const char *judge(const struct policy_flow *f, struct tls_session *s, str
 	return ids;
 }
 
+/* judge() of s with the test PKI's OCSP response file name stapled. */
+static const char *judge_stapled(const struct policy_flow *f, struct tls_session *s,
+				 struct policy_state *st, const char *name, time_t now)
+{
+	const char *ids;
+	size_t len;
+
+	s->ocsp = testpki_read(name, &len);
+	s->ocsp_len = (uint32_t)len;
+	ids = judge(f, s, st, now);
+	free(s->ocsp);
+	s->ocsp = NULL;
+	s->ocsp_len = 0;
+	return ids;
+}
+
 static const char *judge_leaf(const char *dst, const char *sni, const char *leaf, time_t now,
 			      struct policy_state *st)
 {
@@ -330,26 +346,19 @@ Test(policy, stapled_ocsp)
 	struct policy_flow f = flow4("198.51.100.1");
 	struct policy_state st;
 	struct tls_session s;
-	size_t len;
-	uint8_t *der = testpki_read("revoked.ocsp", &len);
 
 	session(&s, "good.test", "revoked.crt");
-	s.ocsp = der;
-	s.ocsp_len = (uint32_t)len;
-	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "strict.certificate.revoked");
+	cr_assert_str_eq(judge_stapled(&f, &s, &st, "revoked.ocsp", time(NULL)),
+			 "strict.certificate.revoked");
 	cr_assert_str_eq(st.failures[0].observed, "revoked (stapled OCSP response)");
-	free(der);
 
 	/* require_ocsp_staple: none fails, a good one passes. */
 	session(&s, "ocsp.good.test", "good.crt");
 	s.server_chain.cert[0] = certs[n_certs - 1];
 	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)),
 			 "ocsp.certificate.hostname ocsp.certificate.ocsp_staple_missing");
-	der = testpki_read("good.ocsp", &len);
-	s.ocsp = der;
-	s.ocsp_len = (uint32_t)len;
-	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "ocsp.certificate.hostname");
-	free(der);
+	cr_assert_str_eq(judge_stapled(&f, &s, &st, "good.ocsp", time(NULL)),
+			 "ocsp.certificate.hostname");
 }
 
 Test(policy, stapled_ocsp_must_verify_and_be_current)
@@ -357,34 +366,23 @@ Test(policy, stapled_ocsp_must_verify_and_be_current)
 	struct policy_flow f = flow4("198.51.100.1");
 	struct policy_state st;
 	struct tls_session s;
-	size_t len;
-	uint8_t *der = testpki_read("rogue.ocsp", &len);
 
 	/* Signed by a key the issuer never certified. */
 	session(&s, "good.test", "good.crt");
-	s.ocsp = der;
-	s.ocsp_len = (uint32_t)len;
-	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "strict.certificate.ocsp_invalid");
+	cr_assert_str_eq(judge_stapled(&f, &s, &st, "rogue.ocsp", time(NULL)),
+			 "strict.certificate.ocsp_invalid");
 	cr_assert_eq(st.action, POLICY_ACTION_DROP);
 	cr_assert(!strncmp(st.failures[0].observed, "signature: ", 11), "%s", st.failures[0].observed);
 	cr_assert(strstr(pol->rules[st.failures[0].rule].required, "signed for the issuer"));
-	free(der);
 
 	/* Past its nextUpdate. */
-	der = testpki_read("stale.ocsp", &len);
-	s.ocsp = der;
-	s.ocsp_len = (uint32_t)len;
-	cr_assert_str_eq(judge(&f, &s, &st, time(NULL) + 120), "strict.certificate.ocsp_invalid");
+	cr_assert_str_eq(judge_stapled(&f, &s, &st, "stale.ocsp", time(NULL) + 120),
+			 "strict.certificate.ocsp_invalid");
 	cr_assert(!strncmp(st.failures[0].observed, "stale: nextUpdate", 17), "%s",
 		  st.failures[0].observed);
-	free(der);
 
 	/* A good one, from the issuer's delegated responder, passes. */
-	der = testpki_read("delegated.ocsp", &len);
-	s.ocsp = der;
-	s.ocsp_len = (uint32_t)len;
-	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "");
-	free(der);
+	cr_assert_str_eq(judge_stapled(&f, &s, &st, "delegated.ocsp", time(NULL)), "");
 }
 
 Test(policy, certificate_checks_carry_their_own_action)
