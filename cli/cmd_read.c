@@ -73,7 +73,7 @@ static int read_dir(const char *dir, struct read_pool *pool)
 	qsort(names, n, sizeof(*names), name_cmp);
 	for (i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		if (capture_file(path, read_pool_packet, pool, err, sizeof(err))) {
+		if (read_pool_file(pool, path, err, sizeof(err))) {
 			fprintf(stderr, "secaudit read: %s: %s\n", path, err);
 			rc = 1;
 		}
@@ -258,7 +258,7 @@ int cmd_read(int argc, char **argv)
 	pc.format = eve ? INSPECTOR_EVE : INSPECTOR_TEXT;
 	pc.eve_custom = custom;
 	/* Live, each packet's output is written before the next is awaited. */
-	pc.round_packets = iface ? 1 : 512;
+	pc.round_packets = iface ? 1 : 4096;
 	pool = read_pool_new(&pc, err, sizeof(err));
 	if (!pool) {
 		fprintf(stderr, "secaudit read: %s\n", err);
@@ -287,7 +287,7 @@ int cmd_read(int argc, char **argv)
 		for (i = optind; i < argc; i++) {
 			if (!stat(argv[i], &st) && S_ISDIR(st.st_mode)) {
 				rc |= read_dir(argv[i], pool);
-			} else if (capture_file(argv[i], read_pool_packet, pool, err, sizeof(err))) {
+			} else if (read_pool_file(pool, argv[i], err, sizeof(err))) {
 				fprintf(stderr, "secaudit read: %s: %s\n", argv[i], err);
 				rc = 1;
 			}

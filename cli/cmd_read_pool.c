@@ -12,22 +12,28 @@
 #include "cmd_read_pool.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "buf.h"
 #include "engine/eve.h"
+#include "io/capture.h"
+#include "io/pcapfile.h"
 #include "net/decode.h"
 #include "policy/sessioncache.h"
 
 #define RING 8
 #define SESSION_CACHE_SLOTS 65536
-#define OUT_FLUSH (1u << 20)     /* bytes gathered before each write(2) */
+#define READ_BLOCK (256u << 10)  /* bytes a read(2) of a capture file asks for */
+#define ROUND_BYTES (256u << 10) /* a round read from a file holds about this */
 
 /* Output of one worker about one key: bytes [start, end) of its buffer. */
 struct seg {
@@ -91,9 +97,10 @@ struct read_pool {
 	pthread_mutex_t order_lock;
 	pthread_cond_t order_cv;
 	/* merged output */
-	struct buf out;
-	struct seg *sorted;
-	size_t cap_sorted;
+	struct seg *sorted;         /* a round's segments in key order */
+	struct iovec *iov;          /* their bytes, for writev */
+	size_t cap_sorted;          /* of both */
+	struct buf numbers;         /* a round's transcript numbers */
 	unsigned long sessions;     /* transcripts numbered so far */
 	int err;                    /* first errno of the output */
 };
@@ -277,23 +284,30 @@ static void *worker_main(void *arg)
 
 /* ---- the reader --------------------------------------------------------- */
 
-static void write_out(struct read_pool *p, bool all)
+/* Writes the iovecs gathered for a round, all of them (short writes go
+ * on where they stopped). The first errno is kept in p->err. */
+static void write_iov(struct read_pool *p, struct iovec *iov, size_t n)
 {
-	size_t at = 0;
-	ssize_t n;
+	ssize_t w;
 
-	if (p->out.len < (all ? 1u : OUT_FLUSH))
-		return;
-	while (at < p->out.len && !p->err) {
-		n = write(p->cfg.out_fd, p->out.data + at, p->out.len - at);
-		if (n < 0 && errno == EINTR)
+	while (n && !p->err) {
+		w = writev(p->cfg.out_fd, iov, (int)(n < IOV_MAX ? n : IOV_MAX));
+		if (w < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			p->err = n < 0 ? errno : EIO;
-		else
-			at += (size_t)n;
+		if (w <= 0) {
+			p->err = w < 0 ? errno : EIO;
+			return;
+		}
+		while (n && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
 	}
-	buf_reset(&p->out);
 }
 
 static int seg_cmp(const void *a, const void *b)
@@ -309,10 +323,19 @@ static int seg_cmp(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Writes round r's output of every worker in key order. */
+/* Whether segment s is a transcript, which comes as "# ..." and takes
+ * its number from its place in the merged output. */
+static bool numbered(const struct read_pool *p, const struct round *r, const struct seg *s)
+{
+	return p->cfg.format == INSPECTOR_TEXT && s->end - s->start >= 2 &&
+	       !memcmp(r->w[s->worker].out.data + s->start, "# ", 2);
+}
+
+/* Writes round r's output of every worker in key order, straight from
+ * the workers' buffers (one writev, no copy into a buffer of the merge). */
 static void merge(struct read_pool *p, struct round *r)
 {
-	size_t total = 0, n = 0, i;
+	size_t total = 0, n = 0, i, numbers = 0;
 	unsigned k;
 
 	for (k = 0; k < p->n; k++) {
@@ -320,39 +343,54 @@ static void merge(struct read_pool *p, struct round *r)
 		if (r->w[k].out.oom)
 			p->err = p->err ? p->err : ENOMEM;
 	}
-	if (total > p->cap_sorted) {
-		struct seg *s = realloc(p->sorted, total * sizeof(*s));
+	/* a transcript's "#N" is a piece of its own: twice the segments */
+	if (2 * total > p->cap_sorted) {
+		struct seg *s = realloc(p->sorted, 2 * total * sizeof(*s));
+		struct iovec *v = realloc(p->iov, 2 * total * sizeof(*v));
 
-		if (!s) {
+		if (s)
+			p->sorted = s;
+		if (v)
+			p->iov = v;
+		if (!s || !v) {
 			p->err = p->err ? p->err : ENOMEM;
 			return;
 		}
-		p->sorted = s;
-		p->cap_sorted = total;
+		p->cap_sorted = 2 * total;
 	}
 	for (k = 0; k < p->n; k++)
 		for (i = 0; i < r->w[k].n_seg; i++)
 			if (r->w[k].seg[i].end > r->w[k].seg[i].start)
 				p->sorted[n++] = r->w[k].seg[i];
 	qsort(p->sorted, n, sizeof(*p->sorted), seg_cmp);
-	for (i = 0; i < n; i++) {
+	/* The transcripts' numbers go to p->numbers first (it may move as it
+	 * grows), the iovecs are made after. */
+	buf_reset(&p->numbers);
+	for (i = 0; i < n; i++)
+		if (numbered(p, r, &p->sorted[i])) {
+			buf_printf(&p->numbers, "#%lu", ++p->sessions);
+			buf_putc(&p->numbers, '\0');
+		}
+	if (p->numbers.oom) {
+		p->err = p->err ? p->err : ENOMEM;
+		return;
+	}
+	for (i = 0, total = 0; i < n; i++) {
 		const struct seg *s = &p->sorted[i];
-		const char *text = r->w[s->worker].out.data + s->start;
+		char *text = r->w[s->worker].out.data + s->start;
 		size_t len = s->end - s->start;
 
-		/* A transcript comes as "# ..."; its number is its place in
-		 * the merged output. */
-		if (p->cfg.format == INSPECTOR_TEXT && len >= 2 && !memcmp(text, "# ", 2)) {
-			buf_printf(&p->out, "#%lu", ++p->sessions);
+		if (numbered(p, r, s)) {
+			char *num = p->numbers.data + numbers;
+
+			p->iov[total++] = (struct iovec){ num, strlen(num) };
+			numbers += strlen(num) + 1;
 			text++;
 			len--;
 		}
-		buf_put(&p->out, text, len);
+		p->iov[total++] = (struct iovec){ text, len };
 	}
-	if (p->out.oom)
-		p->err = p->err ? p->err : ENOMEM;
-	/* live (a round a packet): every event as soon as it is known */
-	write_out(p, p->cfg.round_packets == 1);
+	write_iov(p, p->iov, total);
 }
 
 /* Merges the finished rounds in order; with wait, also waits for the
@@ -408,15 +446,22 @@ static struct round *filling(struct read_pool *p)
 	return r;
 }
 
-static uint64_t side_hash(const uint8_t *addr, uint16_t port)
+static uint64_t mix(uint64_t x)
 {
-	uint64_t h = 0xcbf29ce484222325ull;
-	unsigned i;
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return x;
+}
 
-	for (i = 0; i < 16; i++)
-		h = (h ^ addr[i]) * 0x100000001b3ull;
-	h = (h ^ port) * 0x100000001b3ull;
-	return h;
+/* One side of a flow, a word at a time (the reader hashes every packet). */
+static uint64_t side_hash(const uint8_t addr[static 16], uint16_t port)
+{
+	uint64_t a, b;
+
+	memcpy(&a, addr, 8);
+	memcpy(&b, addr + 8, 8);
+	return mix(a ^ mix(b ^ port));
 }
 
 /* The worker of a packet's flow: the same for both directions (the sum of
@@ -424,43 +469,149 @@ static uint64_t side_hash(const uint8_t *addr, uint16_t port)
 static unsigned owner_of(const struct read_pool *p, int dlt, const uint8_t *pkt, size_t len)
 {
 	struct decoded d;
-	uint64_t h;
 
 	if (p->n == 1)
 		return 0;
 	memset(&d, 0, sizeof(d));
 	decode_packet(dlt, pkt, len, &d);
-	h = side_hash(d.src, d.sport) + side_hash(d.dst, d.dport) + d.proto;
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 33;
-	return (unsigned)(h % p->n);
+	return (unsigned)(mix(side_hash(d.src, d.sport) + side_hash(d.dst, d.dport) + d.proto) %
+			  p->n);
 }
 
-void read_pool_packet(void *pool, int dlt, const uint8_t *pkt, size_t len, uint64_t ts_us)
+/* Counts the packet at r->data's off in, and hands the round over when it
+ * is full. */
+static void add_packet(struct read_pool *p, struct round *r, int dlt, size_t off, uint32_t len,
+		       uint64_t ts_us)
 {
-	struct read_pool *p = pool;
-	struct round *r = filling(p);
-	struct pkt *pk = &r->pkt[r->n];
+	struct pkt *pk = &r->pkt[r->n++];
 
 	pk->ts_us = ts_us;
-	pk->off = r->data.len;
-	pk->len = (uint32_t)len;
+	pk->off = off;
+	pk->len = len;
 	pk->dlt = dlt;
-	pk->owner = owner_of(p, dlt, pkt, len);
-	buf_put(&r->data, pkt, len);
-	if (r->data.oom) {
-		p->err = p->err ? p->err : ENOMEM;
-		return;
-	}
-	r->n++;
+	pk->owner = owner_of(p, dlt, (const uint8_t *)r->data.data + off, len);
 	p->next_index++;
+}
+
+/* After a packet: a full round goes to the workers; now and then the
+ * finished ones are written. */
+static void round_check(struct read_pool *p, const struct round *r)
+{
 	if (r->n == p->cfg.round_packets) {
 		publish(p, false);
 		merge_done(p, p->cfg.round_packets == 1);
 	} else if ((r->n & 63) == 0) {
 		merge_done(p, false);
 	}
+}
+
+void read_pool_packet(void *pool, int dlt, const uint8_t *pkt, size_t len, uint64_t ts_us)
+{
+	struct read_pool *p = pool;
+	struct round *r = filling(p);
+	size_t off = r->data.len;
+
+	buf_put(&r->data, pkt, len);
+	if (r->data.oom) {
+		p->err = p->err ? p->err : ENOMEM;
+		return;
+	}
+	add_packet(p, r, dlt, off, (uint32_t)len, ts_us);
+	round_check(p, r);
+}
+
+/*
+ * The records of a classic pcap file from fd (past its header), read in
+ * blocks straight into the rounds: a round is handed over when it holds
+ * ROUND_BYTES (or round_packets), and the part of a record at its end goes
+ * on to the next. *handed counts the packets given; *rest says a record is
+ * left to libpcap (one pcapfile does not take, or the file's cut end).
+ * 0, or -1 with a message in err.
+ */
+static int read_blocks(struct read_pool *p, int fd, const struct pcapfile *pf, int dlt,
+		       uint64_t *handed, bool *rest, char *err, size_t errlen)
+{
+	struct round *r = filling(p), *next;
+	size_t at = r->data.len;    /* the first byte of r->data not parsed */
+	struct pcapfile_packet pk;
+	enum pcapfile_result res;
+	bool eof = false;
+	ssize_t n;
+
+	*rest = false;
+	for (;;) {
+		if (!eof) {
+			if (!buf_reserve(&r->data, READ_BLOCK))
+				goto oom;
+			n = read(fd, r->data.data + r->data.len, READ_BLOCK);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				snprintf(err, errlen, "%s", strerror(errno));
+				return -1;
+			}
+			eof = n == 0;
+			r->data.len += (size_t)n;
+		}
+		res = PCAPFILE_MORE;
+		while (r->n < p->cfg.round_packets &&
+		       (res = pcapfile_next(pf, (const uint8_t *)r->data.data + at, r->data.len - at,
+					    &pk)) == PCAPFILE_PACKET) {
+			add_packet(p, r, dlt, (size_t)(pk.data - (const uint8_t *)r->data.data),
+				   pk.caplen, pk.ts_us);
+			at += pk.size;
+			(*handed)++;
+		}
+		if (res == PCAPFILE_OTHER) {
+			*rest = true;
+			break;
+		}
+		if (r->n == p->cfg.round_packets || (r->n && r->data.len >= ROUND_BYTES)) {
+			publish(p, false);
+			merge_done(p, false);
+			next = filling(p);
+			buf_put(&next->data, r->data.data + at, r->data.len - at);
+			if (next->data.oom)
+				goto oom;
+			r = next;
+			at = 0;
+			continue;
+		}
+		if (eof) {
+			*rest = at < r->data.len;
+			break;
+		}
+		merge_done(p, false);
+	}
+	/* what is left of the file is not packets of this round */
+	r->data.len = at;
+	return 0;
+oom:
+	snprintf(err, errlen, "out of memory");
+	return -1;
+}
+
+int read_pool_file(struct read_pool *p, const char *path, char *err, size_t errlen)
+{
+	uint8_t head[PCAPFILE_HEADER_LEN];
+	struct pcapfile pf;
+	uint64_t handed = 0;
+	bool rest = true;
+	int fd = -1, dlt, rc = 0;
+
+	if (strcmp(path, "-") && (fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0 &&
+	    read(fd, head, sizeof(head)) == (ssize_t)sizeof(head) &&
+	    pcapfile_header(head, sizeof(head), &pf) &&
+	    !capture_file_info(path, &dlt, &pf.snaplen, err, errlen)) {
+		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+		rc = read_blocks(p, fd, &pf, dlt, &handed, &rest, err, errlen);
+	}
+	if (fd >= 0)
+		close(fd);
+	/* libpcap reads what this reader does not, and says what is wrong */
+	if (!rc && rest)
+		rc = capture_file_from(path, handed, read_pool_packet, p, err, errlen);
+	return rc;
 }
 
 /* ---- life --------------------------------------------------------------- */
@@ -485,8 +636,9 @@ static void pool_free(struct read_pool *p)
 	}
 	free(p->w);
 	sessioncache_free(p->cache);
-	buf_free(&p->out);
+	buf_free(&p->numbers);
 	free(p->sorted);
+	free(p->iov);
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->published_cv);
 	pthread_cond_destroy(&p->done_cv);
@@ -576,7 +728,6 @@ int read_pool_finish(struct read_pool *p, struct inspector_counters *n, uint64_t
 	merge_done(p, true);
 	for (i = 0; i < p->started; i++)
 		pthread_join(p->w[i].thread, NULL);
-	write_out(p, true);
 	if (n)
 		memset(n, 0, sizeof(*n));
 	for (i = 0; i < p->n && (n || per_worker); i++) {

@@ -5,8 +5,8 @@
  * sends each flow to one of N worker engines by a symmetric hash of its
  * innermost addresses and ports (both directions, a tunnel's inner flow,
  * alike), and hands the packets over in rounds: a round holds up to a few
- * hundred packets copied once into one buffer that every worker reads
- * (no copy per worker). Workers share nothing but the session cache: each
+ * thousand packets in one buffer that every worker reads (no copy per
+ * worker; a classic pcap file is read straight into it). Workers share nothing but the session cache: each
  * has its own engine, flow table, certificate caches and output buffer. A
  * worker handles its own packets and only ticks its clock with the others
  * (engine_tick), so flows expire at the same packet whatever N is.
@@ -55,6 +55,14 @@ struct read_pool_config {
 struct read_pool *read_pool_new(const struct read_pool_config *c, char *err, size_t errlen);
 /* A capture_fn: the next packet of the input (pool is the read_pool). */
 void read_pool_packet(void *pool, int dlt, const uint8_t *pkt, size_t len, uint64_t ts_us);
+/*
+ * The packets of a capture file ("-": standard input), as read_pool_packet
+ * would be given them: a classic pcap file is read in large blocks straight
+ * into the rounds, whose packets the workers read in place; anything else
+ * (pcapng, standard input, a record libpcap would cut) through libpcap.
+ * 0, or -1 with a message in err (the packets before it were handled).
+ */
+int read_pool_file(struct read_pool *p, const char *path, char *err, size_t errlen);
 /*
  * End of input: every engine flushes, the rest of the output is written,
  * the workers stop and their counters are summed into n (may be NULL);

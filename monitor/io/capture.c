@@ -22,6 +22,28 @@ static uint64_t ts_of(const struct pcap_pkthdr *h, int nano)
 
 int capture_file(const char *path, capture_fn fn, void *arg, char *err, size_t errlen)
 {
+	return capture_file_from(path, 0, fn, arg, err, errlen);
+}
+
+int capture_file_info(const char *path, int *dlt, uint32_t *snaplen, char *err, size_t errlen)
+{
+	char ebuf[PCAP_ERRBUF_SIZE];
+	pcap_t *p = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO,
+							     ebuf);
+
+	if (!p) {
+		snprintf(err, errlen, "%s", ebuf);
+		return -1;
+	}
+	*dlt = pcap_datalink(p);
+	*snaplen = (uint32_t)pcap_snapshot(p);
+	pcap_close(p);
+	return 0;
+}
+
+int capture_file_from(const char *path, uint64_t skip, capture_fn fn, void *arg, char *err,
+		      size_t errlen)
+{
 	char ebuf[PCAP_ERRBUF_SIZE];
 	struct pcap_pkthdr *h;
 	const u_char *data;
@@ -49,8 +71,13 @@ int capture_file(const char *path, capture_fn fn, void *arg, char *err, size_t e
 	}
 	dlt = pcap_datalink(p);
 	nano = pcap_get_tstamp_precision(p) == PCAP_TSTAMP_PRECISION_NANO;
-	while ((rc = pcap_next_ex(p, &h, &data)) == 1)
+	while ((rc = pcap_next_ex(p, &h, &data)) == 1) {
+		if (skip) {
+			skip--;
+			continue;
+		}
 		fn(arg, dlt, data, h->caplen, ts_of(h, nano));
+	}
 	/* A capture cut short (truncated file) still gave what it had. */
 	if (rc == PCAP_ERROR)
 		snprintf(err, errlen, "%s", pcap_geterr(p));

@@ -16,6 +16,12 @@ typedef void (*capture_fn)(void *arg, int dlt, const uint8_t *pkt, size_t caplen
 
 /* Reads every packet of a file. 0, or -1 with a message in err. */
 int capture_file(const char *path, capture_fn fn, void *arg, char *err, size_t errlen);
+/* The same, the first `skip` packets passed over (read by someone else). */
+int capture_file_from(const char *path, uint64_t skip, capture_fn fn, void *arg, char *err,
+		      size_t errlen);
+/* What libpcap makes of a file's header: its link type (DLT_*) and the
+ * snapshot length it holds records to. 0, or -1 with a message in err. */
+int capture_file_info(const char *path, int *dlt, uint32_t *snaplen, char *err, size_t errlen);
 
 /* Captures on iface (with an optional BPF filter) until *stop becomes
  * non-zero (checked at least every 100 ms). 0, or -1 with err. */
