@@ -7,7 +7,8 @@
  * round in order and, for each of its packets, records which key the
  * output it writes belongs to (a segment of its buffer); at the end of the
  * round its buffer and segments are swapped into the round, and the
- * reader sorts the round's segments of all workers by key and writes them.
+ * reader sorts the round's segments of all workers by key and writes them
+ * with one writev, straight from the workers' buffers.
  */
 #include "cmd_read_pool.h"
 
