@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -72,7 +73,9 @@ int audit_conn_read(struct audit_conn *c)
 			total += rc;
 			continue;
 		}
+		c->read_errno = errno;
 		err = SSL_get_error(c->ssl, rc);
+		c->read_err = err;
 		if (err == SSL_ERROR_ZERO_RETURN)
 			return total ? total : -EPIPE;
 		if (ssl_retry(c, rc) == 0)
@@ -81,6 +84,23 @@ int audit_conn_read(struct audit_conn *c)
 		return total ? total : (err == SSL_ERROR_SYSCALL ? -EPIPE : -EIO);
 	}
 	return total;
+}
+
+void audit_conn_read_why(struct audit_conn *c, char *out, size_t n)
+{
+	unsigned long e = ERR_peek_last_error();
+
+	if (c->read_err == SSL_ERROR_ZERO_RETURN)
+		snprintf(out, n, "closed by the peer (close_notify)");
+	else if (e)
+		ERR_error_string_n(e, out, n);
+	else if (c->read_err == SSL_ERROR_SYSCALL && c->read_errno)
+		snprintf(out, n, "%s", strerror(c->read_errno));
+	else if (c->read_err == SSL_ERROR_SYSCALL)
+		snprintf(out, n, "connection closed without close_notify");
+	else
+		snprintf(out, n, "TLS read failed (SSL error %d)", c->read_err);
+	ERR_clear_error();
 }
 
 int audit_conn_flush(struct audit_conn *c)

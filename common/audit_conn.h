@@ -30,6 +30,8 @@ struct audit_conn {
 	size_t in_off;
 	struct buf out;
 	size_t out_off;
+	int read_err;		/* SSL_get_error of the read that failed */
+	int read_errno;		/* errno then, for SSL_ERROR_SYSCALL */
 };
 
 /* Takes ownership of fd; 0 or -ENOMEM. */
@@ -39,8 +41,12 @@ int audit_conn_init(struct audit_conn *c, int fd, SSL_CTX *ctx, bool server);
 int audit_conn_handshake(struct audit_conn *c);
 /* Reads what is available. >0 bytes read, 0 nothing now, -EPIPE at the
  * peer's close, -EIO on error; after an error OpenSSL's error queue holds
- * the reason and the caller clears it (ERR_clear_error). */
+ * the reason: audit_conn_read_why says it and clears the queue (or the
+ * caller clears it, ERR_clear_error). */
 int audit_conn_read(struct audit_conn *c);
+/* Why the last audit_conn_read failed, in words (OpenSSL's error string,
+ * the system's, or the peer's close_notify); clears the error queue. */
+void audit_conn_read_why(struct audit_conn *c, char *out, size_t n);
 /* Writes pending output. 0 (all written or would block) or -EIO. */
 int audit_conn_flush(struct audit_conn *c);
 /*

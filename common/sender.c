@@ -301,11 +301,8 @@ static int session(struct sender *s, bool *got_ack)
 		wait_io(s, &c, (int)(s->o->heartbeat_ms / 2));
 		rc = audit_conn_read(&c);
 		if (rc < 0) {
-			unsigned long reason = ERR_peek_last_error();
-
-			logmsg("connection to %s closed by the server%s%s", s->o->server,
-			       reason ? ": " : "", reason ? ERR_reason_error_string(reason) : "");
-			ERR_clear_error();
+			audit_conn_read_why(&c, why, sizeof(why));
+			logmsg("connection to %s closed by the server: %s", s->o->server, why);
 			/* an ERROR frame may still be in the buffer */
 		} else if (rc > 0) {
 			last_in = now_ms();

@@ -24,11 +24,14 @@
 #include "audit_conn.h"
 #include "audit_rules.h"
 #include "audit_wire.h"
+#include "lograte.h"
 #include "logmsg.h"
 #include "privdrop.h"
 #include "server_stats.h"
 #include "statsock.h"
 #include "store.h"
+
+#define CLOSED_LOG_BURST 20	/* lines a minute about closed connections */
 
 enum conn_state { CS_HANDSHAKE, CS_HELLO, CS_STREAM, CS_CLOSING };
 
@@ -170,6 +173,7 @@ struct server {
 	struct alert_log *alerts;	/* NULL: no analysis */
 	struct buf line;		/* an alert line being made */
 	bool alert_failed;		/* the open transaction lost an alert */
+	struct lograte closed_log;	/* lines about connections closed on a read */
 };
 
 static void conn_drop(struct server *s, size_t i)
@@ -452,6 +456,26 @@ static void on_frame(struct server *s, struct agent_conn *a, struct aw_frame *f)
 	}
 }
 
+/* A connection dropped on a failed read: one line naming the peer and the
+ * reason, at most CLOSED_LOG_BURST a minute (a flood of bad peers must not
+ * fill the log; the next line told says how many were not). */
+static void note_closed(struct server *s, const struct agent_conn *a, const char *why)
+{
+	char part[64] = "", more[80] = "";
+	size_t left = a->c.in.len - a->c.in_off;
+	uint64_t held;
+
+	if (!lograte_allow(&s->closed_log, now_ms(), &held))
+		return;
+	if (left)
+		snprintf(part, sizeof(part), " (%zu bytes of a frame unfinished)", left);
+	if (held)
+		snprintf(more, sizeof(more), "; %llu more closed connections not logged",
+			 (unsigned long long)held);
+	logmsg("closing %s (%s): %s%s%s", a->peer,
+	       a->subject[0] ? a->subject : "no identity", why, part, more);
+}
+
 /* Returns false when the connection is to be dropped now. */
 static bool conn_input(struct server *s, struct agent_conn *a)
 {
@@ -477,12 +501,18 @@ static bool conn_input(struct server *s, struct agent_conn *a)
 		a->state = CS_HELLO;
 	}
 	rc = audit_conn_read(&a->c);
-	if (rc < 0 && a->c.in.len == a->c.in_off) {
-		/* the peer closed; a verify failure on our side shows up here too */
+	if (rc < 0) {
+		/* the peer closed, or its bytes were not TLS; a verify failure on
+		 * our side shows up here too. What input is left is an unfinished
+		 * frame (whole ones were taken when they came): it cannot end now,
+		 * and the socket would wake the loop at once for ever. */
 		if (a->state == CS_HELLO && !a->subject[0]) {
 			s->st.refused[server_stats_refusal(a->c.ssl)]++;
 			tls_ctx_why(a->c.ssl, why, sizeof(why));
 			logmsg("refused %s: %s", a->peer, why);
+		} else {
+			audit_conn_read_why(&a->c, why, sizeof(why));
+			note_closed(s, a, why);
 		}
 		ERR_clear_error();
 		return false;
@@ -597,7 +627,8 @@ static int drop_root(const struct server_opts *o)
 
 int server_run(const struct server_opts *o)
 {
-	struct server s = { .o = o, .st = { .start_ms = now_ms() } };
+	struct server s = { .o = o, .st = { .start_ms = now_ms() },
+			    .closed_log = { .burst = CLOSED_LOG_BURST, .window_ms = 60000 } };
 	struct pollfd *pfd = NULL;
 	struct sigaction sa = { 0 };
 	char err[512];

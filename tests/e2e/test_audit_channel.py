@@ -301,6 +301,78 @@ def test_bad_frames_rejected_others_unaffected(lab, bad):
                ("malformed", "oversized", "header says")), server.text()
 
 
+def closing_line(server, port, timeout=20):
+    """The server's log line about the connection from local port `port`."""
+    end = time.time() + timeout
+    while time.time() < end:
+        lines = [x for x in server.text().splitlines()
+                 if f"closing 127.0.0.1:{port} " in x]
+        if lines:
+            return lines
+        time.sleep(0.05)
+    raise AssertionError(f"no line about port {port}:\n{server.text()}")
+
+
+@pytest.mark.parametrize("how", ["mid-record", "garbage", "mid-frame", "close_notify"])
+def test_failed_read_logged_with_identity_and_reason(lab, how):
+    """A connection the server drops on a failed TLS read gets one line in
+    its log: the peer, its certificate's identity, OpenSSL's reason."""
+    server = lab.server()
+    c = RawClient(lab)
+    c.send(hello(31))
+    assert c.frame()[0] == 2
+    port = c.s.getsockname()[1]
+    if how == "mid-record":
+        # a TLS application_data record's header promising 300 bytes, 10 sent
+        os.write(c.s.fileno(), b"\x17\x03\x03\x01\x2c" + b"x" * 10)
+        c.s.shutdown(socket.SHUT_RDWR)
+        want = "unexpected eof"
+    elif how == "garbage":
+        os.write(c.s.fileno(), b"GARBAGE!" * 8)
+        want = "SSL routines"
+    elif how == "mid-frame":
+        c.send(frame(3, b"\x00" * 40)[:20])    # 20 of a frame's 48 bytes
+        c.s.shutdown(socket.SHUT_RDWR)
+        want = "(20 bytes of a frame unfinished)"
+    else:
+        c.s.unwrap()
+        want = "closed by the peer (close_notify)"
+    lines = closing_line(server, port)
+    c.close()
+    assert len(lines) == 1, lines
+    assert "agent-1" in lines[0] and want in lines[0], lines[0]
+    assert server.alive()
+
+
+def test_failed_reads_flood_is_rate_limited(lab):
+    """Forty peers sending garbage: twenty lines, the rest counted and not
+    logged; the server stays up and serves a good agent."""
+    server = lab.server()
+    for _ in range(40):
+        c = RawClient(lab)
+        c.send(hello(32))
+        assert c.frame()[0] == 2
+        os.write(c.s.fileno(), b"GARBAGE!" * 8)
+        c.close()
+    end = time.time() + 30
+    while time.time() < end and server.text().count("closing 127.0.0.1:") < 20:
+        time.sleep(0.05)
+    # a good agent served after the flood: by then every garbage peer's
+    # input was read (one loop, in order of arrival)
+    r, w = os.pipe()
+    good = lab.agent("--stdin", stdin=r)
+    os.close(r)
+    os.write(w, h.synth_events(10, tag="flood").encode())
+    os.close(w)
+    assert good.wait(30) == 0, good.text()
+    exactly_once(lab, 10, "flood")
+    told = [x for x in server.text().splitlines() if "closing 127.0.0.1:" in x]
+    # twenty a minute: the test takes seconds, so the flood's window is one
+    assert len(told) == 20, told
+    assert all("SSL routines" in x for x in told), told
+    assert server.alive()
+
+
 def test_spool_overflow_drops_oldest_and_reports(lab):
     # no server: packages pile up in a spool capped at 20 kB
     src = lab.tmp / "ev.log"
