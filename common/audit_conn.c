@@ -57,8 +57,13 @@ int audit_conn_read(struct audit_conn *c)
 {
 	int rc, total = 0, err;
 
-	/* compact consumed input */
-	if (c->in_off) {
+	/* Consumed input is dropped when moving what follows costs no more
+	 * than what it frees, or when the cap would stop the reading. What
+	 * follows is a frame still coming (a package of up to AW_MAX_PAYLOAD
+	 * arrives in many reads): moving it at every read copied it over and
+	 * over (memmove was a tenth of secaudit-server's time in perf). */
+	if (c->in_off && (c->in_off >= c->in.len - c->in_off ||
+			  c->in.len >= AUDIT_CONN_IN_MAX / 2)) {
 		memmove(c->in.data, c->in.data + c->in_off, c->in.len - c->in_off);
 		c->in.len -= c->in_off;
 		c->in_off = 0;

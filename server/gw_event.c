@@ -2,37 +2,13 @@
 #include "gw_event.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include <json-c/json.h>
-
-static void copy_str(char *out, size_t n, struct json_object *o)
-{
-	const char *s;
-
-	if (!o || !json_object_is_type(o, json_type_string))
-		return;
-	s = json_object_get_string(o);
-	snprintf(out, n, "%s", s ? s : "");
-}
-
-static struct json_object *get(struct json_object *o, const char *key)
-{
-	struct json_object *v = NULL;
-
-	if (o && json_object_is_type(o, json_type_object))
-		json_object_object_get_ex(o, key, &v);
-	return v;
-}
-
-static int64_t get_int(struct json_object *o)
-{
-	if (!o || !json_object_is_type(o, json_type_int))
-		return -1;
-	return json_object_get_int64(o);
-}
+#include <yajl/yajl_parse.h>
 
 bool gw_event_time(const char *s, double *out)
 {
@@ -76,87 +52,289 @@ bool gw_event_time(const char *s, double *out)
 	return true;
 }
 
-/* Joins failed[].check with commas; finds the rule of the alert's sid. */
-static void policy_fields(struct gw_event *ev, struct json_object *policy, int64_t sid)
+/*
+ * The line is read by yajl's event parser: no tree is built, only the
+ * keys the store indexes are looked at (json-c's tree of a 6 KB alert,
+ * every certificate field a node, was about a third of the server's time
+ * per row). Where each value lands follows the stack of open containers
+ * and the key each was opened under.
+ */
+#define GW_DEPTH 32		/* containers open at once; deeper fails, as json-c did */
+#define GW_RULES 16		/* failed[] entries remembered for the alert's sid */
+
+enum gw_ctx { C_OTHER, C_ROOT, C_TLS, C_ALERT, C_SECAUDIT, C_POLICY, C_FAILED, C_ITEM };
+
+enum gw_key {
+	K_OTHER, K_TIMESTAMP, K_FLOW_ID, K_SRC_PORT, K_DEST_PORT, K_EVENT_TYPE, K_PROTO,
+	K_SRC_IP, K_DEST_IP, K_TLS, K_ALERT, K_SECAUDIT, K_SNI, K_ACTION, K_SIGNATURE_ID,
+	K_POLICY, K_PROFILE, K_ZONE, K_FAILED, K_CHECK, K_SID, K_RULE,
+};
+
+static const struct {
+	enum gw_ctx in;
+	const char *name;
+	enum gw_key key;
+} gw_keys[] = {
+	{ C_ROOT, "timestamp", K_TIMESTAMP }, { C_ROOT, "flow_id", K_FLOW_ID },
+	{ C_ROOT, "src_port", K_SRC_PORT }, { C_ROOT, "dest_port", K_DEST_PORT },
+	{ C_ROOT, "event_type", K_EVENT_TYPE }, { C_ROOT, "proto", K_PROTO },
+	{ C_ROOT, "src_ip", K_SRC_IP }, { C_ROOT, "dest_ip", K_DEST_IP },
+	{ C_ROOT, "tls", K_TLS }, { C_ROOT, "alert", K_ALERT },
+	{ C_ROOT, "secaudit", K_SECAUDIT }, { C_TLS, "sni", K_SNI },
+	{ C_ALERT, "action", K_ACTION }, { C_ALERT, "signature_id", K_SIGNATURE_ID },
+	{ C_SECAUDIT, "policy", K_POLICY }, { C_POLICY, "profile", K_PROFILE },
+	{ C_POLICY, "zone", K_ZONE }, { C_POLICY, "failed", K_FAILED },
+	{ C_ITEM, "check", K_CHECK }, { C_ITEM, "sid", K_SID }, { C_ITEM, "rule", K_RULE },
+};
+
+struct gw_parse {
+	struct gw_event *ev;
+	int depth;				/* containers open */
+	bool object;				/* the line is an object */
+	enum gw_ctx ctx[GW_DEPTH];		/* what each one is */
+	enum gw_key key;			/* the key of the value that comes */
+	char ts[40];				/* "timestamp", converted at the end */
+	int64_t sid;				/* alert.signature_id, -1: none */
+	/* the failed[] entry being read, and those with a sid and a rule */
+	char check[GW_CHECKS], rule[GW_FIELD];
+	bool has_check;
+	int64_t item_sid;
+	struct { int64_t sid; char rule[GW_FIELD]; } rules[GW_RULES];
+	unsigned n_rules;
+};
+
+/* A JSON string's bytes into a fixed field, cut at a NUL (the C string
+ * json-c handed out ended there) or at the field's size. */
+static void put_str(char *out, size_t n, const unsigned char *s, size_t len)
 {
-	struct json_object *failed = get(policy, "failed");
-	size_t i, n, used = 0;
+	const unsigned char *nul = memchr(s, 0, len);
 
-	copy_str(ev->profile, sizeof(ev->profile), get(policy, "profile"));
-	copy_str(ev->zone, sizeof(ev->zone), get(policy, "zone"));
-	if (!failed || !json_object_is_type(failed, json_type_array))
-		return;
-	n = json_object_array_length(failed);
-	for (i = 0; i < n; i++) {
-		struct json_object *f = json_object_array_get_idx(failed, i);
-		struct json_object *check = get(f, "check");
-		const char *c;
-		size_t cl;
+	if (nul)
+		len = (size_t)(nul - s);
+	if (len >= n)
+		len = n - 1;
+	memcpy(out, s, len);
+	out[len] = '\0';
+}
 
-		if (sid >= 0 && !ev->rule[0] && get_int(get(f, "sid")) == sid)
-			copy_str(ev->rule, sizeof(ev->rule), get(f, "rule"));
-		if (!check || !json_object_is_type(check, json_type_string))
-			continue;
-		c = json_object_get_string(check);
-		cl = strlen(c);
-		/* a check that does not fit whole is left out, never cut */
-		if (used + !!used + cl + 1 > sizeof(ev->checks))
-			continue;
+static enum gw_ctx here(const struct gw_parse *p)
+{
+	return p->depth ? p->ctx[p->depth - 1] : C_OTHER;
+}
+
+static int on_key(void *arg, const unsigned char *k, size_t len)
+{
+	struct gw_parse *p = arg;
+	enum gw_ctx c = here(p);
+	size_t i;
+
+	p->key = K_OTHER;
+	for (i = 0; i < sizeof(gw_keys) / sizeof(gw_keys[0]); i++)
+		if (gw_keys[i].in == c && strlen(gw_keys[i].name) == len &&
+		    !memcmp(gw_keys[i].name, k, len)) {
+			p->key = gw_keys[i].key;
+			break;
+		}
+	return 1;
+}
+
+/* A container opens: what it is follows from where and under which key. */
+static int open_ctx(struct gw_parse *p, bool map)
+{
+	enum gw_ctx c = C_OTHER, up = here(p);
+
+	if (p->depth == GW_DEPTH)
+		return 0;
+	if (!p->depth)
+		c = map ? C_ROOT : C_OTHER;
+	else if (up == C_FAILED)
+		c = map ? C_ITEM : C_OTHER;
+	else if (map && p->key == K_TLS)
+		c = C_TLS;
+	else if (map && p->key == K_ALERT)
+		c = C_ALERT;
+	else if (map && p->key == K_SECAUDIT)
+		c = C_SECAUDIT;
+	else if (map && p->key == K_POLICY)
+		c = C_POLICY;
+	else if (!map && p->key == K_FAILED)
+		c = C_FAILED;
+	if (!p->depth && c != C_ROOT)
+		return 0;	/* a line that is not an object */
+	if (c == C_ROOT)
+		p->object = true;
+	if (c == C_ITEM) {
+		p->check[0] = p->rule[0] = '\0';
+		p->has_check = false;
+		p->item_sid = -1;
+	}
+	p->ctx[p->depth++] = c;
+	p->key = K_OTHER;
+	return 1;
+}
+
+static int on_start_map(void *arg)
+{
+	return open_ctx(arg, true);
+}
+
+static int on_start_array(void *arg)
+{
+	return open_ctx(arg, false);
+}
+
+/* A failed[] entry ends: its check joins the list (one that does not fit
+ * whole is left out, never cut); its rule is kept for the alert's sid. */
+static void end_item(struct gw_parse *p)
+{
+	struct gw_event *ev = p->ev;
+	size_t used = strlen(ev->checks), cl = strlen(p->check);
+
+	if (p->has_check && used + !!used + cl + 1 <= sizeof(ev->checks)) {
 		if (used)
 			ev->checks[used++] = ',';
-		memcpy(ev->checks + used, c, cl + 1);
-		used += cl;
+		memcpy(ev->checks + used, p->check, cl + 1);
+	}
+	if (p->item_sid >= 0 && p->rule[0] && p->n_rules < GW_RULES) {
+		p->rules[p->n_rules].sid = p->item_sid;
+		memcpy(p->rules[p->n_rules].rule, p->rule, strlen(p->rule) + 1);
+		p->n_rules++;
 	}
 }
 
+static int on_end(void *arg)
+{
+	struct gw_parse *p = arg;
+
+	if (here(p) == C_ITEM)
+		end_item(p);
+	p->depth--;
+	p->key = K_OTHER;
+	return 1;
+}
+
+static int on_string(void *arg, const unsigned char *s, size_t len)
+{
+	struct gw_parse *p = arg;
+	struct gw_event *ev = p->ev;
+
+	switch (p->key) {
+	case K_TIMESTAMP:	put_str(p->ts, sizeof(p->ts), s, len); break;
+	case K_EVENT_TYPE:	put_str(ev->event_type, sizeof(ev->event_type), s, len); break;
+	case K_PROTO:		put_str(ev->proto, sizeof(ev->proto), s, len); break;
+	case K_SRC_IP:		put_str(ev->src_ip, sizeof(ev->src_ip), s, len); break;
+	case K_DEST_IP:		put_str(ev->dest_ip, sizeof(ev->dest_ip), s, len); break;
+	case K_SNI:		put_str(ev->sni, sizeof(ev->sni), s, len); break;
+	case K_ACTION:		put_str(ev->action, sizeof(ev->action), s, len); break;
+	case K_PROFILE:		put_str(ev->profile, sizeof(ev->profile), s, len); break;
+	case K_ZONE:		put_str(ev->zone, sizeof(ev->zone), s, len); break;
+	case K_CHECK:
+		/* kept whole or not at all (end_item) */
+		put_str(p->check, sizeof(p->check), s, len);
+		p->has_check = strlen(p->check) == strnlen((const char *)s, len);
+		break;
+	case K_RULE:		put_str(p->rule, sizeof(p->rule), s, len); break;
+	default:		break;
+	}
+	p->key = K_OTHER;
+	return 1;
+}
+
+/* An integer is a number without fraction or exponent (json-c's int);
+ * beyond int64 it is cut to the limit, as json-c did. */
+static int on_number(void *arg, const char *s, size_t len)
+{
+	struct gw_parse *p = arg;
+	struct gw_event *ev = p->ev;
+	char num[32];
+	int64_t v;
+
+	if (p->key == K_OTHER || memchr(s, '.', len) || memchr(s, 'e', len) ||
+	    memchr(s, 'E', len) || len >= sizeof(num)) {
+		p->key = K_OTHER;
+		return 1;
+	}
+	memcpy(num, s, len);
+	num[len] = '\0';
+	v = strtoll(num, NULL, 10);
+	switch (p->key) {
+	case K_FLOW_ID:		ev->flow_id = v; break;
+	case K_SRC_PORT:	ev->src_port = v; break;
+	case K_DEST_PORT:	ev->dest_port = v; break;
+	case K_SIGNATURE_ID:	p->sid = v; break;
+	case K_SID:		p->item_sid = v; break;
+	default:		break;
+	}
+	p->key = K_OTHER;
+	return 1;
+}
+
+/* null and true/false: a value of the wrong type, ignored */
+static int on_scalar(void *arg)
+{
+	((struct gw_parse *)arg)->key = K_OTHER;
+	return 1;
+}
+
+static int on_bool(void *arg, int v)
+{
+	(void)v;
+	return on_scalar(arg);
+}
+
+static const yajl_callbacks gw_callbacks = {
+	.yajl_null = on_scalar,
+	.yajl_boolean = on_bool,
+	.yajl_number = on_number,
+	.yajl_string = on_string,
+	.yajl_start_map = on_start_map,
+	.yajl_map_key = on_key,
+	.yajl_end_map = on_end,
+	.yajl_start_array = on_start_array,
+	.yajl_end_array = on_end,
+};
+
 bool gw_event_parse(const char *line, size_t len, struct gw_event *ev)
 {
-	struct json_tokener *tok = NULL;
-	struct json_object *root = NULL, *alert, *secaudit;
-	int64_t sid;
+	struct gw_parse parse, *p = &parse;
+	yajl_handle h;
 	bool ok = false;
+	unsigned i;
 
 	memset(ev, 0, sizeof(*ev));
 	ev->flow_id = ev->src_port = ev->dest_port = -1;
-	if (len > (size_t)INT32_MAX)
+	/* the scalars only: the text buffers (5 KB) are written before they
+	 * are read (zeroing them for each line showed in perf) */
+	p->ev = ev;
+	p->depth = 0;
+	p->object = false;
+	p->key = K_OTHER;
+	p->ts[0] = '\0';
+	p->sid = -1;
+	p->n_rules = 0;
+	h = yajl_alloc(&gw_callbacks, NULL, p);
+	if (!h)
 		goto out;
-	tok = json_tokener_new();
-	if (!tok)
+	/* bytes that are not UTF-8 pass as they are (the monitor escapes
+	 * them; json-c did not check either) */
+	yajl_config(h, yajl_dont_validate_strings, 1);
+	if (yajl_parse(h, (const unsigned char *)line, len) != yajl_status_ok ||
+	    yajl_complete_parse(h) != yajl_status_ok || !p->object)
 		goto out;
-	root = json_tokener_parse_ex(tok, line, (int)len);
-	if (!root || json_tokener_get_error(tok) != json_tokener_success ||
-	    !json_object_is_type(root, json_type_object))
-		goto out;
-	{
-		struct json_object *ts = get(root, "timestamp");
-
-		if (ts && json_object_is_type(ts, json_type_string) &&
-		    !gw_event_time(json_object_get_string(ts), &ev->time))
-			ev->time = 0;
-	}
-	ev->flow_id = get_int(get(root, "flow_id"));
-	ev->src_port = get_int(get(root, "src_port"));
-	ev->dest_port = get_int(get(root, "dest_port"));
-	copy_str(ev->event_type, sizeof(ev->event_type), get(root, "event_type"));
-	copy_str(ev->proto, sizeof(ev->proto), get(root, "proto"));
-	copy_str(ev->src_ip, sizeof(ev->src_ip), get(root, "src_ip"));
-	copy_str(ev->dest_ip, sizeof(ev->dest_ip), get(root, "dest_ip"));
-	copy_str(ev->sni, sizeof(ev->sni), get(get(root, "tls"), "sni"));
-	alert = get(root, "alert");
-	copy_str(ev->action, sizeof(ev->action), get(alert, "action"));
-	sid = get_int(get(alert, "signature_id"));
-	secaudit = get(root, "secaudit");
-	policy_fields(ev, get(secaudit, "policy"), sid);
-	if (!ev->rule[0] && sid >= 0)
-		snprintf(ev->rule, sizeof(ev->rule), "%lld", (long long)sid);
+	if (p->ts[0] && !gw_event_time(p->ts, &ev->time))
+		ev->time = 0;
+	for (i = 0; p->sid >= 0 && i < p->n_rules && !ev->rule[0]; i++)
+		if (p->rules[i].sid == p->sid)
+			memcpy(ev->rule, p->rules[i].rule, strlen(p->rules[i].rule) + 1);
+	if (!ev->rule[0] && p->sid >= 0)
+		snprintf(ev->rule, sizeof(ev->rule), "%lld", (long long)p->sid);
 	ok = true;
 out:
 	if (!ok) {
 		memset(ev, 0, sizeof(*ev));
 		ev->flow_id = ev->src_port = ev->dest_port = -1;
 	}
-	json_object_put(root);
-	if (tok)
-		json_tokener_free(tok);
+	if (h)
+		yajl_free(h);
 	return ok;
 }

@@ -1,8 +1,9 @@
 /*
  * gw_event: the columns of a gateway event (one EVE JSON line of
  * secaudit-monitor, docs/events.md) that the store indexes. The line is
- * untrusted text from the network: json-c parses it; values are copied
- * into fixed buffers (longer ones are cut) so the struct owns nothing.
+ * untrusted text from the network: yajl's event parser reads it (no tree
+ * is built); values are copied into fixed buffers (longer ones are cut)
+ * so the struct owns nothing.
  */
 #ifndef SECAUDIT_GW_EVENT_H
 #define SECAUDIT_GW_EVENT_H

@@ -293,3 +293,78 @@ Test(gw_event, wrong_types_are_ignored)
 	cr_assert_not(gw_event_parse("[1,2]", 5, &ev));
 	cr_assert_not(gw_event_parse("{\"a\":", 5, &ev));
 }
+
+static bool parse(const char *l, struct gw_event *ev)
+{
+	return gw_event_parse(l, strlen(l), ev);
+}
+
+Test(gw_event, the_alerts_rule_whichever_comes_first)
+{
+	struct gw_event ev;
+	const char *failed = "\"secaudit\":{\"policy\":{\"profile\":\"p\",\"zone\":\"z\","
+			     "\"failed\":[{\"check\":\"a\",\"sid\":7,\"rule\":\"r7\"},"
+			     "{\"rule\":\"r9\",\"sid\":9,\"check\":\"b\"},{\"check\":\"c\"}]}}";
+	char l[512];
+
+	snprintf(l, sizeof(l), "{\"alert\":{\"signature_id\":9},%s}", failed);
+	cr_assert(parse(l, &ev));
+	cr_assert_str_eq(ev.rule, "r9");
+	cr_assert_str_eq(ev.checks, "a,b,c");
+	cr_assert_str_eq(ev.profile, "p");
+	cr_assert_str_eq(ev.zone, "z");
+	/* the policy before the alert: the rule is found all the same */
+	snprintf(l, sizeof(l), "{%s,\"alert\":{\"signature_id\":7}}", failed);
+	cr_assert(parse(l, &ev));
+	cr_assert_str_eq(ev.rule, "r7");
+	/* no entry has the sid: the sid itself */
+	snprintf(l, sizeof(l), "{%s,\"alert\":{\"signature_id\":8}}", failed);
+	cr_assert(parse(l, &ev));
+	cr_assert_str_eq(ev.rule, "8");
+}
+
+Test(gw_event, values_only_where_the_eve_format_puts_them)
+{
+	struct gw_event ev;
+
+	/* "sni" at the top and "action" under tls are other keys */
+	cr_assert(parse("{\"sni\":\"x\",\"tls\":{\"action\":\"a\",\"sni\":\"a\\\"b\\u00e9\"},"
+			"\"flow_id\":1e3,\"dest_port\":99999999999999999999}", &ev));
+	cr_assert_str_eq(ev.sni, "a\"b\xc3\xa9");
+	cr_assert_str_eq(ev.action, "");
+	cr_assert_eq(ev.flow_id, -1, "a number with an exponent is not an integer");
+	cr_assert_eq(ev.dest_port, INT64_MAX);
+	/* a check longer than the column is left out, never cut */
+	{
+		char l[3000];
+		char big[2000];
+
+		memset(big, 'x', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		snprintf(l, sizeof(l), "{\"secaudit\":{\"policy\":{\"failed\":[{\"check\":\"%s\"},"
+			 "{\"check\":\"ok\"}]}}}", big);
+		cr_assert(parse(l, &ev));
+		cr_assert_str_eq(ev.checks, "ok");
+	}
+}
+
+Test(gw_event, not_an_object_or_too_deep_is_refused)
+{
+	struct gw_event ev;
+	char deep[200] = "{\"a\":";
+	int i;
+
+	cr_assert_not(parse("1", &ev));
+	cr_assert_not(parse("\"s\"", &ev));
+	cr_assert_not(parse("{} {}", &ev));
+	cr_assert_not(parse("{\"flow_id\":1", &ev));
+	cr_assert_eq(ev.flow_id, -1, "a refused line leaves no value behind");
+	for (i = 0; i < 40; i++)
+		strcat(deep, "[");
+	for (i = 0; i < 40; i++)
+		strcat(deep, "]");
+	strcat(deep, "}");
+	cr_assert_not(parse(deep, &ev));
+	cr_assert(parse("{\"a\":[[[[{\"b\":[]}]]]],\"event_type\":\"tls\"}", &ev));
+	cr_assert_str_eq(ev.event_type, "tls");
+}
