@@ -10,29 +10,23 @@ After a handshake it sends "ok\\n" and closes. Old versions are accepted
 is recorded, not refused before the callback runs.
 """
 import hashlib
-import socket
 import ssl
 import sys
-import threading
+
+from tls_serve import Log, serve_forever
 
 cert, key, addr, port, path = sys.argv[1:6]
-log = open(path, "a", buffering=1)
-lock = threading.Lock()
-
-
-def note(line):
-    with lock:
-        log.write(line + "\n")
+log = Log(path)
 
 
 def on_message(conn, direction, version, content_type, msg_type, data):
     # a ClientHello handshake message read from the wire (RFC 8446 4.1.2)
     if direction == "read" and int(content_type) == 22 and data[:1] == b"\x01":
-        note("hello " + hashlib.sha256(bytes(data)).hexdigest())
+        log.note("hello " + hashlib.sha256(bytes(data)).hexdigest())
 
 
 def on_sni(sslobj, name, ctx):
-    note(f"sni {name}")
+    log.note(f"sni {name}")
 
 
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -42,23 +36,4 @@ ctx.set_ciphers("ALL:@SECLEVEL=0")
 ctx.sni_callback = on_sni
 ctx._msg_callback = on_message
 
-lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-lsock.bind((addr, int(port)))
-lsock.listen(256)
-
-
-def serve(c):
-    try:
-        c.settimeout(10)
-        with ctx.wrap_socket(c, server_side=True) as s:
-            s.sendall(b"ok\n")
-    except (OSError, ssl.SSLError):
-        pass
-    finally:
-        c.close()
-
-
-while True:
-    c, _ = lsock.accept()
-    threading.Thread(target=serve, args=(c,), daemon=True).start()
+serve_forever(ctx, addr, port)

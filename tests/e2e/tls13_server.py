@@ -17,17 +17,14 @@ server reads nothing before): a probe of it is then slower than the
 client's own handshake with another server at that address.
 """
 import os
-import socket
 import ssl
 import sys
-import threading
-import time
+
+from tls_serve import Log, serve_forever
 
 cert, key, addr, port, path = sys.argv[1:6]
 client_ca = sys.argv[6] if len(sys.argv) > 6 else None
-delay = float(os.environ.get("TLS13_SERVER_DELAY_MS", "0")) / 1000
-log = open(path, "a", buffering=1)
-lock = threading.Lock()
+log = Log(path)
 
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(cert, key)
@@ -36,26 +33,5 @@ if client_ca:
     ctx.load_verify_locations(client_ca)
     ctx.verify_mode = ssl.CERT_OPTIONAL
 
-lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-lsock.bind((addr, int(port)))
-lsock.listen(256)
-
-
-def serve(c, peer):
-    try:
-        time.sleep(delay)
-        c.settimeout(10)
-        with ctx.wrap_socket(c, server_side=True) as s:
-            with lock:
-                log.write(f"done {peer[0]}\n")
-            s.sendall(b"ok\n")
-    except (OSError, ssl.SSLError):
-        pass
-    finally:
-        c.close()
-
-
-while True:
-    conn, peer = lsock.accept()
-    threading.Thread(target=serve, args=(conn, peer), daemon=True).start()
+serve_forever(ctx, addr, port, on_handshake=lambda peer: log.note(f"done {peer}"),
+              delay=float(os.environ.get("TLS13_SERVER_DELAY_MS", "0")) / 1000)

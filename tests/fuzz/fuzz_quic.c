@@ -23,43 +23,11 @@
 
 #include "quic/quic.h"
 #include "fuzz_check.h"
+#include "../unit/quicbuild.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const uint8_t cid[8] = { 0x83, 0x94, 0xc8, 0xf0, 0x3e, 0x51, 0x57, 0x08 };
-
-/* Header (first byte, version, DCID, SCID, token length 0, 2-byte Length),
- * 4-byte packet number, frames, PADDING to 20 bytes, tag room. */
-static size_t build(uint8_t *out, uint32_t version, enum tls_dir dir, uint32_t pn,
-		    const uint8_t *frames, size_t n)
-{
-	struct quic_keys k;
-	size_t plain = n < 20 ? 20 : n, length = 4 + plain + 16, at = 0, pn_off;
-
-	if (quic_initial_keys(version, cid, sizeof(cid), dir == TLS_TO_CLIENT, &k))
-		return 0;
-	out[at++] = (uint8_t)(0xc3 | quic_long_type_bits(version, QUIC_INITIAL));
-	out[at++] = (uint8_t)(version >> 24);
-	out[at++] = (uint8_t)(version >> 16);
-	out[at++] = (uint8_t)(version >> 8);
-	out[at++] = (uint8_t)version;
-	out[at++] = sizeof(cid);
-	memcpy(out + at, cid, sizeof(cid));
-	at += sizeof(cid);
-	out[at++] = 0;
-	out[at++] = 0;
-	out[at++] = (uint8_t)(0x40 | length >> 8);
-	out[at++] = (uint8_t)length;
-	pn_off = at;
-	out[at++] = (uint8_t)(pn >> 24);
-	out[at++] = (uint8_t)(pn >> 16);
-	out[at++] = (uint8_t)(pn >> 8);
-	out[at++] = (uint8_t)pn;
-	memcpy(out + at, frames, n);
-	memset(out + at + n, 0, plain - n);
-	at += plain + 16;
-	return quic_protect(&k, out, at, pn_off, pn) ? 0 : at;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -85,7 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (len > size - off)
 			len = size - off;
 		if (h & 0x4000) {
-			n = build(pkt, version, dir, pn[dir]++, data + off, len);
+			n = qb_initial(pkt, version, dir == TLS_TO_CLIENT, cid, sizeof(cid), pn[dir]++,
+				       data + off, len, 20);
 			ev = n ? quic_feed(&q, &s, dir, pkt, n) : 0;
 		} else {
 			ev = quic_feed(&q, &s, dir, data + off, len);

@@ -15,6 +15,7 @@
 #include "tls/keylog.h"
 #include "tls/tls.h"
 #include "hexfile.h"
+#include "quicbuild.h"
 
 #define DATA "tests/unit/data/quic/"
 
@@ -28,32 +29,42 @@ static void expect_hex(const uint8_t *got, size_t n, const char *want)
 	cr_expect(memcmp(got, w, n) == 0, "bytes differ from %s", want);
 }
 
+/* The client's and the server's Initial keys of version for the RFC's DCID:
+ * want holds the client's key, IV and header protection key, then the
+ * server's. */
+static void expect_initial_keys(uint32_t version, const char *const want[6])
+{
+	struct quic_keys k[2];
+	int server;
+
+	for (server = 0; server < 2; server++) {
+		cr_assert_eq(quic_initial_keys(version, rfc_dcid, 8, server, &k[server]), 0);
+		expect_hex(k[server].key, 16, want[3 * server]);
+		expect_hex(k[server].iv, 12, want[3 * server + 1]);
+		expect_hex(k[server].hp, 16, want[3 * server + 2]);
+	}
+}
+
 Test(quic_initial, rfc9001_a1_keys)
 {
-	struct quic_keys c, s;
+	static const char *const want[6] = {
+		"1f369613dd76d5467730efcbe3b1a22d", "fa044b2f42a3fd3b46fb255c",
+		"9f50449e04a0e810283a1e9933adedd2", "cf3a5331653c364c88f0f379b6067e37",
+		"0ac1493ca1905853b0bba03e", "c206b8d9b9f0f37644430b490eeaa314",
+	};
 
-	cr_assert_eq(quic_initial_keys(QUIC_V1, rfc_dcid, 8, false, &c), 0);
-	cr_assert_eq(quic_initial_keys(QUIC_V1, rfc_dcid, 8, true, &s), 0);
-	expect_hex(c.key, 16, "1f369613dd76d5467730efcbe3b1a22d");
-	expect_hex(c.iv, 12, "fa044b2f42a3fd3b46fb255c");
-	expect_hex(c.hp, 16, "9f50449e04a0e810283a1e9933adedd2");
-	expect_hex(s.key, 16, "cf3a5331653c364c88f0f379b6067e37");
-	expect_hex(s.iv, 12, "0ac1493ca1905853b0bba03e");
-	expect_hex(s.hp, 16, "c206b8d9b9f0f37644430b490eeaa314");
+	expect_initial_keys(QUIC_V1, want);
 }
 
 Test(quic_initial, rfc9369_a1_keys)
 {
-	struct quic_keys c, s;
+	static const char *const want[6] = {
+		"8b1a0bc121284290a29e0971b5cd045d", "91f73e2351d8fa91660e909f",
+		"45b95e15235d6f45a6b19cbcb0294ba9", "82db637861d55e1d011f19ea71d5d2a7",
+		"dd13c276499c0249d3310652", "edf6d05c83121201b436e16877593c3a",
+	};
 
-	cr_assert_eq(quic_initial_keys(QUIC_V2, rfc_dcid, 8, false, &c), 0);
-	cr_assert_eq(quic_initial_keys(QUIC_V2, rfc_dcid, 8, true, &s), 0);
-	expect_hex(c.key, 16, "8b1a0bc121284290a29e0971b5cd045d");
-	expect_hex(c.iv, 12, "91f73e2351d8fa91660e909f");
-	expect_hex(c.hp, 16, "45b95e15235d6f45a6b19cbcb0294ba9");
-	expect_hex(s.key, 16, "82db637861d55e1d011f19ea71d5d2a7");
-	expect_hex(s.iv, 12, "dd13c276499c0249d3310652");
-	expect_hex(s.hp, 16, "edf6d05c83121201b436e16877593c3a");
+	expect_initial_keys(QUIC_V2, want);
 }
 
 Test(quic_initial, versions_and_types)
@@ -212,42 +223,14 @@ Test(quic_session, keylog_does_not_claim_decryption)
 	keylog_free(kl);
 }
 
-/* Builds a v1/v2 Initial: header, 4-byte packet number pn, frames, then
- * PADDING up to pad bytes of plaintext; protected with keys from cid. */
-static size_t build(uint8_t *out, uint32_t version, bool server, const uint8_t *key_cid,
-		    const uint8_t *dcid, uint8_t dcid_len, uint32_t pn, const uint8_t *frames,
-		    size_t flen, size_t pad)
+/* qb_initial() of a client's Initial to dcid, which must succeed. */
+static size_t build(uint8_t *out, uint32_t version, const uint8_t dcid[8], uint32_t pn,
+		    const uint8_t *frames, size_t flen, size_t pad)
 {
-	struct quic_keys k;
-	size_t at = 0, plain = flen > pad ? flen : pad, length = 4 + plain + 16, pn_off;
+	size_t n = qb_initial(out, version, false, dcid, 8, pn, frames, flen, pad);
 
-	cr_assert_eq(quic_initial_keys(version, key_cid, 8, server, &k), 0);
-	out[at++] = (uint8_t)(0xc0 | quic_long_type_bits(version, QUIC_INITIAL) | 3);
-	out[at++] = (uint8_t)(version >> 24);
-	out[at++] = (uint8_t)(version >> 16);
-	out[at++] = (uint8_t)(version >> 8);
-	out[at++] = (uint8_t)version;
-	out[at++] = dcid_len;
-	memcpy(out + at, dcid, dcid_len);
-	at += dcid_len;
-	out[at++] = server ? 4 : 0;
-	if (server) {
-		memcpy(out + at, "srv1", 4);
-		at += 4;
-	}
-	out[at++] = 0;                               /* token length */
-	out[at++] = (uint8_t)(0x40 | length >> 8);   /* 2-byte varint */
-	out[at++] = (uint8_t)length;
-	pn_off = at;
-	out[at++] = (uint8_t)(pn >> 24);
-	out[at++] = (uint8_t)(pn >> 16);
-	out[at++] = (uint8_t)(pn >> 8);
-	out[at++] = (uint8_t)pn;
-	memcpy(out + at, frames, flen);
-	memset(out + at + flen, 0, plain - flen);
-	at += plain + 16;
-	cr_assert_eq(quic_protect(&k, out, at, pn_off, pn), 0);
-	return at;
+	cr_assert_neq(n, 0);
+	return n;
 }
 
 /* The RFC's ClientHello, taken from its sample packet. */
@@ -289,11 +272,11 @@ Test(quic_session, hello_over_two_packets_out_of_order)
 	quic_session_init(&q);
 	tls_session_init(&tls, NULL);
 	f = crypto_frame(frames, 100, ch + 100, 145);
-	n = build(dgram, QUIC_V2, false, rfc_dcid, rfc_dcid, 8, 0, frames, f, 1162);
+	n = build(dgram, QUIC_V2, rfc_dcid, 0, frames, f, 1162);
 	cr_expect_eq(quic_feed(&q, &tls, TLS_TO_SERVER, dgram, n), 0);
 	cr_expect_eq(tls.n_client_hellos, 0);
 	f = crypto_frame(frames, 0, ch, 100);
-	n = build(dgram, QUIC_V2, false, rfc_dcid, rfc_dcid, 8, 1, frames, f, 1162);
+	n = build(dgram, QUIC_V2, rfc_dcid, 1, frames, f, 1162);
 	cr_expect_eq(quic_feed(&q, &tls, TLS_TO_SERVER, dgram, n), TLS_EV_CLIENT_HELLO);
 	cr_expect_str_eq(tls.client_hello[0].sni, "example.com");
 	cr_expect_eq(q.version, QUIC_V2);
@@ -318,7 +301,7 @@ Test(quic_session, crypto_overlap_that_disagrees)
 	f = crypto_frame(frames, 100, ch + 100, 145);
 	f += crypto_frame(frames + f, 0, ch, 120);
 	f += crypto_frame(frames + f, 50, bad + 50, 20); /* a "retransmission" that lies */
-	n = build(dgram, QUIC_V1, false, rfc_dcid, rfc_dcid, 8, 0, frames, f, 1162);
+	n = build(dgram, QUIC_V1, rfc_dcid, 0, frames, f, 1162);
 	cr_expect_eq(quic_feed(&q, &tls, TLS_TO_SERVER, dgram, n), TLS_EV_CLIENT_HELLO);
 	cr_expect_str_eq(tls.client_hello[0].sni, "example.com", "the first copy wins");
 	cr_expect_eq(quic_take_anomalies(&q), 1ULL << ANOM_QUIC_CRYPTO_OVERLAP_DIFF);
@@ -335,7 +318,7 @@ Test(quic_session, bad_lengths_and_undecryptable)
 
 	rfc_client_hello(ch);
 	f = crypto_frame(frames, 0, ch, 245);
-	n = build(dgram, QUIC_V1, false, rfc_dcid, rfc_dcid, 8, 0, frames, f, 1162);
+	n = build(dgram, QUIC_V1, rfc_dcid, 0, frames, f, 1162);
 	quic_session_init(&q);
 	tls_session_init(&tls, NULL);
 	/* The Length field claims more than the datagram holds. */
@@ -349,19 +332,19 @@ Test(quic_session, bad_lengths_and_undecryptable)
 	/* A CRYPTO frame whose length runs past the packet. */
 	frames[3] = 0x7f;
 	frames[4] = 0xff;
-	n = build(dgram, QUIC_V1, false, rfc_dcid, rfc_dcid, 8, 1, frames, 30, 1162);
+	n = build(dgram, QUIC_V1, rfc_dcid, 1, frames, 30, 1162);
 	quic_feed(&q, &tls, TLS_TO_SERVER, dgram, n);
 	cr_expect_eq(quic_take_anomalies(&q), 1ULL << ANOM_QUIC_INVALID_FRAME);
 	/* A STREAM frame has no place in an Initial. */
 	frames[0] = 0x08;
-	n = build(dgram, QUIC_V1, false, rfc_dcid, rfc_dcid, 8, 2, frames, 30, 1162);
+	n = build(dgram, QUIC_V1, rfc_dcid, 2, frames, 30, 1162);
 	quic_feed(&q, &tls, TLS_TO_SERVER, dgram, n);
 	cr_expect_eq(quic_take_anomalies(&q), 1ULL << ANOM_QUIC_INVALID_FRAME);
 	/* An offset past the reassembly cap. */
 	frames[0] = 0x06;
 	frames[1] = 0x80; frames[2] = 0x01; frames[3] = 0x00; frames[4] = 0x00;
 	frames[5] = 0x01; frames[6] = 0x00;
-	n = build(dgram, QUIC_V1, false, rfc_dcid, rfc_dcid, 8, 3, frames, 8, 1162);
+	n = build(dgram, QUIC_V1, rfc_dcid, 3, frames, 8, 1162);
 	quic_feed(&q, &tls, TLS_TO_SERVER, dgram, n);
 	cr_expect_eq(quic_take_anomalies(&q), 1ULL << ANOM_QUIC_CRYPTO_TOO_LONG);
 	cr_expect_eq(tls.n_client_hellos, 0);
@@ -408,7 +391,7 @@ Test(quic_session, retry_version_negotiation_coalesced)
 	/* The client's Initial to the new CID, keyed by it, coalesced with a
 	 * Handshake packet and a short header packet. */
 	f = crypto_frame(frames, 0, ch, 245);
-	n = build(dgram, QUIC_V1, false, retry_cid, retry_cid, 8, 0, frames, f, 300);
+	n = build(dgram, QUIC_V1, retry_cid, 0, frames, f, 300);
 	memcpy(dgram + n, "\xe0\x00\x00\x00\x01\x08\x01\x02\x03\x04\x05\x06\x07\x08\x00\x05"
 			  "abcde", 21);
 	n += 21;
@@ -440,13 +423,13 @@ Test(quic_session, version_negotiation_restarts_the_handshake)
 	quic_session_init(&q);
 	tls_session_init(&tls, NULL);
 	f = crypto_frame(frames, 0, ch, 245);
-	v2n = build(dgram, QUIC_V2, false, rfc_dcid, rfc_dcid, 8, 0, frames, f, 1162);
+	v2n = build(dgram, QUIC_V2, rfc_dcid, 0, frames, f, 1162);
 	cr_expect_eq(quic_feed(&q, &tls, TLS_TO_SERVER, dgram, v2n), TLS_EV_CLIENT_HELLO);
 	memcpy(vn, "\x80\x00\x00\x00\x00\x00\x08\x83\x94\xc8\xf0\x3e\x51\x57\x08"
 		   "\x00\x00\x00\x01", 19);
 	cr_expect_eq(quic_feed(&q, &tls, TLS_TO_CLIENT, vn, 19), 0);
 	f = crypto_frame(frames, 0, other, 245);
-	n = build(dgram, QUIC_V1, false, rfc_dcid, rfc_dcid, 8, 0, frames, f, 1162);
+	n = build(dgram, QUIC_V1, rfc_dcid, 0, frames, f, 1162);
 	cr_expect_eq(quic_feed(&q, &tls, TLS_TO_SERVER, dgram, n), TLS_EV_CLIENT_HELLO);
 	cr_expect_eq(q.version, QUIC_V1);
 	cr_expect_eq(q.restarts, 1);
@@ -456,7 +439,7 @@ Test(quic_session, version_negotiation_restarts_the_handshake)
 	cr_expect_eq(quic_take_anomalies(&q), 0, "no overlap: the first attempt is over");
 	/* the refused version's Initial again: ignored, no overlap */
 	f = crypto_frame(frames, 0, ch, 245);
-	n = build(dgram, QUIC_V2, false, rfc_dcid, rfc_dcid, 8, 1, frames, f, 1162);
+	n = build(dgram, QUIC_V2, rfc_dcid, 1, frames, f, 1162);
 	cr_expect_eq(quic_feed(&q, &tls, TLS_TO_SERVER, dgram, n), 0);
 	cr_expect_eq(q.version, QUIC_V1);
 	cr_expect_eq(quic_take_anomalies(&q), 0);
@@ -479,7 +462,7 @@ Test(quic_session, forged_initial_does_not_change_the_keys)
 	tls_session_init(&tls, NULL);
 	feed_file(&q, &tls, TLS_TO_SERVER, DATA "rfc9001-a2-client-initial.hex");
 	f = crypto_frame(frames, 0, ch, 245);
-	n = build(dgram, QUIC_V1, false, other, other, 8, 5, frames, f, 1162);
+	n = build(dgram, QUIC_V1, other, 5, frames, f, 1162);
 	dgram[300] ^= 1;
 	cr_expect_eq(quic_feed(&q, &tls, TLS_TO_SERVER, dgram, n), 0);
 	cr_expect_eq(quic_take_anomalies(&q), 1ULL << ANOM_QUIC_FAILED_DECRYPT);
