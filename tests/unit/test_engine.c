@@ -1196,7 +1196,7 @@ Test(engine, exception_pass_inline_keeps_the_decided_flow)
 	anomalies = R.n_anomalies;
 	cr_assert_eq(server_segment(T12_1 + i * 40, 40, &rep), ENGINE_ACCEPT);
 	cr_assert(rep, "the rest of the flight repeats");
-	cr_assert_eq(send_at(1, cseq + 200, TB_ACK, T12_0 + 200, 100), ENGINE_ACCEPT);
+	cr_assert_eq(send_at(1, cseq + 100, TB_ACK, T12_0 + 100, 100), ENGINE_ACCEPT);
 	cr_assert(engine_last_repeated(E));
 	cr_assert_eq(R.n_anomalies, anomalies, "nothing reported again");
 	cr_assert_eq(counters().flows, 1);
