@@ -14,7 +14,8 @@
  *
  * shipper_offer copies whole EVE lines into the ring under a mutex that is
  * only ever held for a copy or a swap of two buffers, so a queue thread
- * never waits for a disk or the network. It wakes the shipper only for a
+ * never waits for a disk or the network, and does nothing else (the lines
+ * are counted and sorted by type on the shipper thread). It wakes the shipper only for a
  * batch's first line, or when the ring passes half full: the batch then
  * costs one wake-up, one spool write (one fdatasync) and one wake-up of
  * the sender, whatever the number of events. A full ring drops the lines
@@ -50,7 +51,8 @@ struct shipper_opts {
 };
 
 struct shipper_stats {
-	uint64_t offered;		/* lines offered by the queue threads */
+	uint64_t offered;		/* lines offered by the queue threads (those
+					 * still in the ring count once taken) */
 	uint64_t ring_dropped;		/* lines lost to a full ring */
 	uint64_t shipped;		/* lines of the chosen types put in the spool */
 	uint64_t spool_errors;		/* batches the spool could not take */
