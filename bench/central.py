@@ -23,15 +23,24 @@
        on      central: shipping alert and tls events to a secaudit-server
                in the gateway's namespace.
      The aim's figure is on/off of the handshake rate (the median of the
-     rounds' ratios; aim at least 0.98); on/alerts is what a user turning
-     central: on pays in all (the tls events written as well). Beside the
-     rates, the monitor's own CPU per handshake in each mode, and that of
-     the shipping threads (central-ship, central-send) alone: steadier
-     than rates on a loaded machine.
+     rounds' ratios, with the pooled ratio and the spread; aim at least
+     0.98); on/alerts is what a user turning central: on pays in all (the
+     tls events written as well). Beside the rates, what the ratio
+     includes: the CPU share (of one core) of the monitor, of the server
+     and of the whole machine in each mode, and the CPU per handshake of
+     the monitor's queue threads, its shipping threads (central-ship,
+     central-send) and the server. The server runs on the same cores as
+     the client, the TLS server and the monitor here, so on a machine whose
+     cores are all busy the rate ratio is about the ratio of the machine's
+     CPU per handshake, the server's included: that figure is printed too.
 
 Needs root for part 2 (network namespaces, NFQUEUE). Prints a Markdown
 table, also written to build/bench/central.md.
-Usage: bench/central.py [BIN_DIR]   (default build/bin)
+Usage: bench/central.py [BIN_DIR] [--ref REF_BIN_DIR]   (default build/bin)
+  --ref: part 1 also runs REF_BIN_DIR's secaudit-server (a build before a
+  change), alternated with BIN_DIR's, and prints the two rows-per-CPU-second
+  figures and their ratio.
+Environment: CENTRAL_ROUNDS (16), CENTRAL_LINES (20000 a gateway).
 """
 
 import json
@@ -55,12 +64,18 @@ import audit_helpers as h  # noqa: E402
 import lab as labmod  # noqa: E402
 from benchlib import alternate, cpu_seconds, machine, publish, start_monitor  # noqa: E402
 
-BIN = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "build" / "bin")
+ARGS = sys.argv[1:]
+REF = None
+if "--ref" in ARGS:
+    i = ARGS.index("--ref")
+    REF = Path(ARGS[i + 1])
+    del ARGS[i:i + 2]
+BIN = Path(ARGS[0] if ARGS else ROOT / "build" / "bin")
 CAPTURE = ROOT.parent / "shared" / "corpus" / "generated" / "a15_tls12_expired_cert.pcap"
 DEMO_RULES = ROOT / "rules" / "demo.yaml"
 LINES_PER_GATEWAY = int(os.environ.get("CENTRAL_LINES", 20000))
 BATCH, WINDOW = 100, 64
-STIME_SECONDS, ROUNDS = 5, 8
+STIME_SECONDS, ROUNDS = 5, int(os.environ.get("CENTRAL_ROUNDS", 16))
 STORE_ROUNDS = 2
 MODES = ("alerts", "off", "on")
 
@@ -151,9 +166,10 @@ class WebReader(threading.Thread):
             self.pages += 1
 
 
-def store_rate(tmp, web):
+def store_rate(tmp, web, server_bin=None):
     """(rows stored, wall seconds, the server's CPU seconds (all its
-    threads), web pages served meanwhile)."""
+    threads), web pages served meanwhile). server_bin: the secaudit-server
+    to run (default BIN's)."""
     tmp.mkdir(parents=True)
     ca = h.CA(tmp / "ca", "Bench CA")
     server_cert = ca.issue("server")
@@ -161,7 +177,8 @@ def store_rate(tmp, web):
     port, web_port = h.free_port(), h.free_port()
     db = tmp / "central.db"
     err = open(tmp / "server.log", "w")
-    srv = subprocess.Popen([str(BIN / "secaudit-server"), "--listen", f"127.0.0.1:{port}",
+    srv = subprocess.Popen([str(server_bin or BIN / "secaudit-server"), "--listen",
+                            f"127.0.0.1:{port}",
                             "--cert", str(server_cert[0]), "--key", str(server_cert[1]),
                             "--ca", str(ca.cert), "--store", f"sqlite:{db}",
                             "--user", "root"] + (["--web", str(web_port)] if web else []),
@@ -211,11 +228,12 @@ def s_time(lab):
 
 
 def thread_cpu(pid, names):
-    """CPU seconds of the threads of pid whose name is in names."""
+    """CPU seconds of the threads of pid whose name starts with one of
+    names."""
     total = 0
     for t in Path(f"/proc/{pid}/task").iterdir():
         try:
-            if (t / "comm").read_text().strip() in names:
+            if (t / "comm").read_text().strip().startswith(names):
                 f = (t / "stat").read_text().rsplit(")", 1)[1].split()
                 total += int(f[11]) + int(f[12])
         except FileNotFoundError:
@@ -223,9 +241,22 @@ def thread_cpu(pid, names):
     return total / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy():
+    """CPU seconds the whole machine spent busy so far (all cores: user,
+    nice, system, irq, softirq, steal)."""
+    f = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, f[:8])
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+SHIP_THREADS = ("central-ship", "central-send")
+
+
 def shipping_ratio(tmp):
-    """{mode: [(handshakes, seconds, monitor CPU s, shipping threads' CPU s)]}
-    and the tls events the server stored."""
+    """{mode: [round dicts: handshakes n, seconds secs, CPU seconds of the
+    monitor mon, its queue threads queue, its shipping threads ship, the
+    server srv and the whole machine busy]} and the tls events the server
+    stored."""
     lab = labmod.Lab(tmp / "lab")
     (tmp / "lab").mkdir()
     os.chmod(tmp / "lab", 0o755)
@@ -263,16 +294,19 @@ def shipping_ratio(tmp):
             paths[k] = Path(lab.tmp) / f"monitor-{k}.yaml"
             paths[k].write_text(json.dumps(v))
 
+        def snapshot(mon):
+            return {"mon": cpu_seconds(mon.pid), "queue": thread_cpu(mon.pid, ("sa-queue-",)),
+                    "ship": thread_cpu(mon.pid, SHIP_THREADS), "srv": cpu_seconds(srv.pid),
+                    "busy": machine_busy()}
+
         def measure(mode, _round):
             mon = start_monitor(lab, BIN / "secaudit-monitor", paths[mode],
                                 Path(lab.tmp) / f"monitor-{mode}.err")
-            cpu0 = cpu_seconds(mon.pid)
-            ship0 = thread_cpu(mon.pid, ("central-ship", "central-send"))
+            before = snapshot(mon)
             n, secs = s_time(lab)
-            cpu = cpu_seconds(mon.pid) - cpu0
-            ship = thread_cpu(mon.pid, ("central-ship", "central-send")) - ship0
+            after = snapshot(mon)
             lab.stop(mon)
-            return n, secs, cpu, ship
+            return dict({k: after[k] - before[k] for k in after}, n=n, secs=secs)
 
         runs = alternate(ROUNDS, MODES, measure)
         c = sqlite3.connect(db)
@@ -285,32 +319,53 @@ def shipping_ratio(tmp):
     return runs, shipped
 
 
+def spread(v):
+    """min-max and the interquartile range of a list, as text."""
+    q = statistics.quantiles(v, n=4) if len(v) > 1 else [v[0]] * 3
+    return f"{min(v):.2f}-{max(v):.2f}, quartiles {q[0]:.2f}-{q[2]:.2f}"
+
+
 def shipping_rows(runs, shipped):
-    rate = {m: [n / secs for n, secs, _, _ in r] for m, r in runs.items()}
-    hs = {m: sum(n for n, _, _, _ in r) for m, r in runs.items()}
-    us = {m: sum(cpu for _, _, cpu, _ in r) / hs[m] * 1e6 for m, r in runs.items()}
-    ship_us = sum(s for _, _, _, s in runs["on"]) / hs["on"] * 1e6
+    rate = {m: [r["n"] / r["secs"] for r in rs] for m, rs in runs.items()}
+    total = {m: {k: sum(r[k] for r in rs) for k in rs[0]} for m, rs in runs.items()}
+    hs = {m: total[m]["n"] for m in runs}
+    us = {m: {k: total[m][k] / hs[m] * 1e6 for k in ("mon", "queue", "ship", "srv", "busy")}
+          for m in runs}
+    share = {m: {k: total[m][k] / total[m]["secs"] * 100 for k in ("mon", "srv", "busy")}
+             for m in runs}
     on_off = [b / a for a, b in zip(rate["off"], rate["on"])]
     on_alerts = [b / a for a, b in zip(rate["alerts"], rate["on"])]
-    pooled = (hs["on"] / sum(s for _, s, _, _ in runs["on"])) / \
-        (hs["off"] / sum(s for _, s, _, _ in runs["off"]))
+    pooled = (hs["on"] / total["on"]["secs"]) / (hs["off"] / total["off"]["secs"])
     med = {m: statistics.median(v) for m, v in rate.items()}
+    cores = os.cpu_count()
     return [
         f"| TLS 1.3 handshakes/s through the monitor, central shipping on (s_time -new "
         f"{STIME_SECONDS} s, median of {ROUNDS} rounds alternated with off and alerts) "
         f"| {med['on']:.0f} | off (the same local log, no shipping): {med['off']:.0f}; "
-        f"**on/off {statistics.median(on_off):.3f}** (median of the rounds' ratios: "
-        f"{', '.join(f'{r:.2f}' for r in on_off)}; pooled {pooled:.3f}; aim >= 0.98); "
+        f"**on/off {statistics.median(on_off):.3f}** (median of the rounds' ratios; "
+        f"pooled {pooled:.3f}; spread {spread(on_off)}; aim >= 0.98); "
         f"{shipped} tls events stored by the server |",
         f"| the same against a monitor writing alerts only (alerts: no central:, no "
         f"tls events) | {med['on']:.0f} | alerts: {med['alerts']:.0f}; on/alerts "
-        f"{statistics.median(on_alerts):.3f} (rounds: "
-        f"{', '.join(f'{r:.2f}' for r in on_alerts)}): shipping plus writing a tls event "
-        f"per handshake |",
+        f"{statistics.median(on_alerts):.3f} (spread {spread(on_alerts)}): shipping plus "
+        f"writing a tls event per handshake |",
+        f"| what the rate ratio includes: CPU share of one core during the rounds, "
+        f"on / off / alerts | monitor {share['on']['mon']:.0f}% / {share['off']['mon']:.0f}% / "
+        f"{share['alerts']['mon']:.0f}% | secaudit-server {share['on']['srv']:.0f}% / "
+        f"{share['off']['srv']:.0f}% / {share['alerts']['srv']:.0f}%; the whole machine "
+        f"{share['on']['busy']:.0f}% / {share['off']['busy']:.0f}% / "
+        f"{share['alerts']['busy']:.0f}% of {cores * 100}% ({cores} cores; client, TLS "
+        f"server, monitor, secaudit-server and anything else running) |",
         f"| the monitor's CPU per handshake (user + system, all threads), central "
-        f"shipping on | {us['on']:.0f} µs | off: {us['off']:.0f} µs (off/on "
-        f"{us['off'] / us['on']:.3f}); alerts: {us['alerts']:.0f} µs; the shipping "
-        f"threads (central-ship, central-send) alone: {ship_us:.1f} µs per handshake |",
+        f"shipping on | {us['on']['mon']:.0f} µs | off: {us['off']['mon']:.0f} µs (off/on "
+        f"{us['off']['mon'] / us['on']['mon']:.3f}); alerts: {us['alerts']['mon']:.0f} µs; "
+        f"its queue threads: on {us['on']['queue']:.0f} µs, off {us['off']['queue']:.0f} µs; "
+        f"its shipping threads (central-ship, central-send): {us['on']['ship']:.1f} µs |",
+        f"| the machine's CPU per handshake (all processes), on | {us['on']['busy']:.0f} µs "
+        f"| off: {us['off']['busy']:.0f} µs: with every core busy the rate ratio can be at "
+        f"most about off/on = {us['off']['busy'] / us['on']['busy']:.3f}; of the difference, "
+        f"secaudit-server storing the tls events takes {us['on']['srv']:.1f} µs per handshake "
+        f"(off: {us['off']['srv']:.1f}) |",
     ]
 
 
@@ -320,6 +375,11 @@ def main():
     rows = ["| measure | figure | reference in the same run |", "|---|---|---|"]
     runs = alternate(STORE_ROUNDS, (False, True),
                      lambda web, i: store_rate(tmp / f"store-{i}-{web}", web))
+    if REF:
+        ref = alternate(STORE_ROUNDS, ("this", "ref"), lambda which, i: store_rate(
+            tmp / f"store-{which}-{i}", False,
+            REF / "secaudit-server" if which == "ref" else None))
+        ref_cpu = {w: statistics.median(n / cpu for n, _, cpu, _ in r) for w, r in ref.items()}
     rate = {web: [n / wall for n, wall, _, _ in r] for web, r in runs.items()}
     per_cpu = {web: [n / cpu for n, _, cpu, _ in r] for web, r in runs.items()}
     pages = sum(p for _, _, _, p in runs[True])
@@ -335,6 +395,10 @@ def main():
                 f"{pages} pages served meanwhile; "
                 f"{statistics.median(per_cpu[True]):,.0f} rows per CPU-second of the server, "
                 f"its web thread's included |")
+    if REF:
+        rows.append(f"| rows per CPU-second of the server, this build against {REF} (alternated, "
+                    f"median of {STORE_ROUNDS}) | {ref_cpu['this']:,.0f} | reference: "
+                    f"{ref_cpu['ref']:,.0f}; ratio {ref_cpu['this'] / ref_cpu['ref']:.2f} |")
     if os.geteuid() != 0:
         rows.append("| monitor handshakes/s, central on/off | not measured: needs root | |")
     else:

@@ -173,7 +173,8 @@ echo "bench: QUIC (about a minute offline, two more inline)"
 
 # Central view: gateway alerts stored per second from two gateways, and (as
 # root) the monitor's handshake rate with central shipping on against off and
-# against a monitor writing alerts only, 8 alternated rounds.
+# against a monitor writing alerts only, 16 alternated rounds of 5 s, with the
+# CPU shares that the rate ratio includes (CENTRAL_ROUNDS to change).
 echo
-echo "bench: central shipping (about five minutes)"
+echo "bench: central shipping (about eight minutes)"
 /usr/bin/python3 bench/central.py build/bin | tee -a "$OUT/results.md"
