@@ -57,6 +57,10 @@ struct pkt {
 	uint32_t len;
 	int dlt;
 	unsigned owner;
+	/* with several workers, the reader's decode, which chose the owner
+	 * (over the round's data as published: it moves no more) */
+	enum decode_result res;
+	struct decoded d;
 };
 
 struct round {
@@ -254,7 +258,10 @@ static void *worker_main(void *arg)
 			w->j = r->first + i;
 			w->own = pk->owner == w->id;
 			advance(w, w->j);
-			if (w->own)
+			if (w->own && p->n > 1)
+				inspector_packet_decoded(w->in, (const uint8_t *)r->data.data + pk->off,
+							 pk->len, pk->res, &pk->d, pk->ts_us);
+			else if (w->own)
 				inspector_packet(w->in, pk->dlt, (const uint8_t *)r->data.data + pk->off,
 						 pk->len, pk->ts_us);
 			else
@@ -417,10 +424,47 @@ static void merge_done(struct read_pool *p, bool wait)
 	}
 }
 
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	return x;
+}
+
+/* One side of a flow, a word at a time (the reader hashes every packet). */
+static uint64_t side_hash(const uint8_t addr[static 16], uint16_t port)
+{
+	uint64_t a, b;
+
+	memcpy(&a, addr, 8);
+	memcpy(&b, addr + 8, 8);
+	return mix(a ^ mix(b ^ port));
+}
+
+/* The worker of a decoded packet's flow: the same for both directions
+ * (the sum of the sides' hashes), from the innermost header decode found. */
+static unsigned owner_of(const struct read_pool *p, const struct decoded *d)
+{
+	return (unsigned)(mix(side_hash(d->src, d->sport) + side_hash(d->dst, d->dport) + d->proto) %
+			  p->n);
+}
+
 static void publish(struct read_pool *p, bool last)
 {
 	struct round *r = &p->ring[p->published % RING];
+	unsigned i;
 
+	/* With several workers, each packet is decoded here to find its
+	 * flow's worker, which then handles it as decoded. */
+	for (i = 0; p->n > 1 && i < r->n; i++) {
+		struct pkt *pk = &r->pkt[i];
+
+		memset(&pk->d, 0, sizeof(pk->d));
+		pk->res = decode_packet(pk->dlt, (const uint8_t *)r->data.data + pk->off, pk->len,
+					&pk->d);
+		pk->owner = owner_of(p, &pk->d);
+	}
 	r->last = last;
 	pthread_mutex_lock(&p->lock);
 	r->pending = p->started;
@@ -447,38 +491,6 @@ static struct round *filling(struct read_pool *p)
 	return r;
 }
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	return x;
-}
-
-/* One side of a flow, a word at a time (the reader hashes every packet). */
-static uint64_t side_hash(const uint8_t addr[static 16], uint16_t port)
-{
-	uint64_t a, b;
-
-	memcpy(&a, addr, 8);
-	memcpy(&b, addr + 8, 8);
-	return mix(a ^ mix(b ^ port));
-}
-
-/* The worker of a packet's flow: the same for both directions (the sum of
- * the sides' hashes), from the innermost header decode found. */
-static unsigned owner_of(const struct read_pool *p, int dlt, const uint8_t *pkt, size_t len)
-{
-	struct decoded d;
-
-	if (p->n == 1)
-		return 0;
-	memset(&d, 0, sizeof(d));
-	decode_packet(dlt, pkt, len, &d);
-	return (unsigned)(mix(side_hash(d.src, d.sport) + side_hash(d.dst, d.dport) + d.proto) %
-			  p->n);
-}
-
 /* Counts the packet at r->data's off in, and hands the round over when it
  * is full. */
 static void add_packet(struct read_pool *p, struct round *r, int dlt, size_t off, uint32_t len,
@@ -490,7 +502,7 @@ static void add_packet(struct read_pool *p, struct round *r, int dlt, size_t off
 	pk->off = off;
 	pk->len = len;
 	pk->dlt = dlt;
-	pk->owner = owner_of(p, dlt, (const uint8_t *)r->data.data + off, len);
+	pk->owner = 0;
 	p->next_index++;
 }
 

@@ -1023,6 +1023,13 @@ enum engine_verdict engine_packet(struct engine *e, int dlt, const uint8_t *pkt,
 {
 	struct decoded d;
 
+	return engine_packet_decoded(e, pkt, len, decode_packet(dlt, pkt, len, &d), &d, ts_us);
+}
+
+enum engine_verdict engine_packet_decoded(struct engine *e, const uint8_t *pkt, size_t len,
+					  enum decode_result r, const struct decoded *d,
+					  uint64_t ts_us)
+{
 	enum engine_verdict v;
 
 	e->n.packets++;
@@ -1030,7 +1037,7 @@ enum engine_verdict engine_packet(struct engine *e, int dlt, const uint8_t *pkt,
 	e->pkt = pkt;
 	e->pkt_len = len;
 	e->pkt_flags = 0;
-	v = handle(e, decode_packet(dlt, pkt, len, &d), &d, ts_us);
+	v = handle(e, r, d, ts_us);
 	e->index++;
 	return v;
 }

@@ -249,6 +249,12 @@ void engine_free(struct engine *e);
  * for this packet. ts_us: packet time (capture time, or CLOCK_REALTIME). */
 enum engine_verdict engine_packet(struct engine *e, int dlt, const uint8_t *pkt, size_t len,
 				  uint64_t ts_us);
+/* The same packet, already decoded (decode_packet() gave r and d over
+ * pkt): secaudit read's reader decodes every packet to choose its worker,
+ * and the worker need not do it again. d is not kept. */
+enum engine_verdict engine_packet_decoded(struct engine *e, const uint8_t *pkt, size_t len,
+					  enum decode_result r, const struct decoded *d,
+					  uint64_t ts_us);
 /* A packet that starts at its IP header (NFQUEUE); flags: ENGINE_PKT_*. */
 enum engine_verdict engine_ip_packet(struct engine *e, const uint8_t *pkt, size_t len,
 				     uint64_t ts_us, unsigned flags);

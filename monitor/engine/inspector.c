@@ -719,9 +719,18 @@ void inspector_set_evidence(struct inspector *in, const char *dir, int dlt, size
 enum engine_verdict inspector_packet(struct inspector *in, int dlt, const uint8_t *pkt,
 				     size_t len, uint64_t ts_us)
 {
+	struct decoded d;
+
+	return inspector_packet_decoded(in, pkt, len, decode_packet(dlt, pkt, len, &d), &d, ts_us);
+}
+
+enum engine_verdict inspector_packet_decoded(struct inspector *in, const uint8_t *pkt, size_t len,
+					     enum decode_result r, const struct decoded *d,
+					     uint64_t ts_us)
+{
 	in->pkt = pkt;
 	in->pkt_len = len;
-	return engine_packet(in->engine, dlt, pkt, len, ts_us);
+	return engine_packet_decoded(in->engine, pkt, len, r, d, ts_us);
 }
 
 enum engine_verdict inspector_ip_packet(struct inspector *in, const uint8_t *pkt, size_t len,

@@ -58,6 +58,10 @@ void inspector_set_evidence(struct inspector *in, const char *dir, int dlt, size
 
 enum engine_verdict inspector_packet(struct inspector *in, int dlt, const uint8_t *pkt,
 				     size_t len, uint64_t ts_us);
+/* The same, already decoded (engine_packet_decoded()). */
+enum engine_verdict inspector_packet_decoded(struct inspector *in, const uint8_t *pkt, size_t len,
+					     enum decode_result r, const struct decoded *d,
+					     uint64_t ts_us);
 /* flags: ENGINE_PKT_* (engine_ip_packet()). */
 enum engine_verdict inspector_ip_packet(struct inspector *in, const uint8_t *pkt, size_t len,
 					uint64_t ts_us, unsigned flags);
