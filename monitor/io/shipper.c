@@ -16,6 +16,7 @@
 
 #define SHIPPER_LOG_EVERY_S 10	/* between two notes about a full ring */
 #define SHIPPER_TOUCHED (2u << 20)	/* of each ring buffer, faulted in at start */
+#define SHIPPER_SLICE_MS 50		/* the ring is emptied this often in a batch */
 
 struct shipper {
 	struct shipper_opts o;
@@ -211,45 +212,80 @@ static void note_drops(struct shipper *s, uint64_t dropped)
 	s->dropped_note_at = t;
 }
 
-/* Waits under s->lock until the batch is due: batch_ms after its first
- * line, or earlier when the ring is half full or the shipper stops. */
-static void wait_batch(struct shipper *s)
+static void add_ms(struct timespec *t, unsigned ms)
+{
+	t->tv_nsec += (long)(ms % 1000) * 1000000;
+	t->tv_sec += ms / 1000 + t->tv_nsec / 1000000000;
+	t->tv_nsec %= 1000000000;
+}
+
+static bool before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/*
+ * Waits under s->lock for the next slice of a batch: SHIPPER_SLICE_MS, or
+ * less when the batch (due at *end) ends first, the ring is half full or
+ * the shipper stops. True when the batch is due. The ring is emptied at
+ * every slice, not once per batch: a ring that holds a whole second of
+ * events is cold in the cache when a queue thread copies into it (a cache
+ * miss per line it writes); a slice's worth stays warm. The slices wake
+ * the shipper alone, on its clock: the queue threads still signal only a
+ * batch's first line.
+ */
+static bool wait_slice(struct shipper *s, const struct timespec *end)
 {
 	struct timespec until;
 
+	clock_gettime(CLOCK_REALTIME, &until);
+	add_ms(&until, SHIPPER_SLICE_MS);
+	if (!before(&until, end))
+		until = *end;
+	while (!s->stopping && s->ring.len < s->o.ring_bytes / 2)
+		if (pthread_cond_timedwait(&s->cond, &s->lock, &until) == ETIMEDOUT)
+			return !before(&until, end);
+	return true;
+}
+
+/* Waits under s->lock for a batch's first line (or the stop). */
+static void wait_first(struct shipper *s)
+{
 	while (!s->ring.len && !s->stopping) {
 		s->idle = true;
 		pthread_cond_wait(&s->cond, &s->lock);
 	}
 	s->idle = false;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_nsec += (long)(s->o.batch_ms % 1000) * 1000000;
-	until.tv_sec += s->o.batch_ms / 1000 + until.tv_nsec / 1000000000;
-	until.tv_nsec %= 1000000000;
-	while (!s->stopping && s->ring.len < s->o.ring_bytes / 2)
-		if (pthread_cond_timedwait(&s->cond, &s->lock, &until) == ETIMEDOUT)
-			break;
 }
 
 static void *ship_main(void *arg)
 {
 	struct shipper *s = arg;
+	struct timespec end;
 	struct buf tmp;
 	uint64_t dropped;
-	bool stopping;
+	bool stopping, due;
 
 	for (;;) {
 		pthread_mutex_lock(&s->lock);
-		wait_batch(s);
-		tmp = s->work;		/* empty: swap it with the ring */
-		s->work = s->ring;
-		s->ring = tmp;
-		stopping = s->stopping;
-		dropped = s->ring_dropped;
-		pthread_mutex_unlock(&s->lock);
-		atomic_store(&s->snd.kernel_lost, dropped);	/* STATS: lost before the spool */
+		wait_first(s);
+		clock_gettime(CLOCK_REALTIME, &end);
+		add_ms(&end, s->o.batch_ms);
+		do {
+			due = wait_slice(s, &end);
+			tmp = s->work;		/* empty: swap it with the ring */
+			s->work = s->ring;
+			s->ring = tmp;
+			stopping = s->stopping;
+			dropped = s->ring_dropped;
+			pthread_mutex_unlock(&s->lock);
+			/* STATS: lost before the spool */
+			atomic_store(&s->snd.kernel_lost, dropped);
+			take_lines(s);
+			if (!due)
+				pthread_mutex_lock(&s->lock);
+		} while (!due);
 		note_drops(s, dropped);
-		take_lines(s);
 		spool_batch(s);		/* one spool write (one fsync) per batch */
 		if (stopping)
 			break;

@@ -18,7 +18,9 @@
  * are counted and sorted by type on the shipper thread). It wakes the shipper only for a
  * batch's first line, or when the ring passes half full: the batch then
  * costs one wake-up, one spool write (one fdatasync) and one wake-up of
- * the sender, whatever the number of events. A full ring drops the lines
+ * the sender, whatever the number of events. Within a batch the shipper
+ * empties the ring every 50 ms on its own clock (a small ring stays warm
+ * in the cache for the queue threads' copies). A full ring drops the lines
  * offered (counted, logged, reported to the server as lost); a full spool
  * drops its oldest packages (spool.h, SPOOL_DROP_OLDEST; counted, logged).
  * The local alert log is written by the caller as before: shipping is a
