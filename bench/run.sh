@@ -43,6 +43,7 @@ CMDS=(
 	"secaudit read --eve ($THREADS threads)|build/bin/secaudit read --eve -o $OUT/bulk.eve $BULK"
 	"secaudit read --eve --rules bench|build/bin/secaudit read --eve --rules bench/policy.yaml -o $OUT/bulk-rules.eve $BULK"
 	"secaudit read --eve --rules default|build/bin/secaudit read --eve --rules rules/default.yaml -o $OUT/bulk-default.eve $BULK"
+	"secaudit read --eve --rules default --threads $THREADS|build/bin/secaudit read --eve --rules rules/default.yaml --threads $THREADS -o $OUT/bulk-default-n.eve $BULK"
 	"secaudit read (transcript)|build/bin/secaudit read -o $OUT/bulk.txt $BULK"
 )
 command -v ndpiReader >/dev/null && CMDS+=("ndpiReader -q|ndpiReader -i $BULK -q")
@@ -77,6 +78,8 @@ done
 # scheduling): on the bulk capture too.
 cmp -s "$OUT/bulk-1.eve" "$OUT/bulk.eve" ||
 	{ echo "bench: read --eve gave different output with 1 and $THREADS threads"; exit 1; }
+cmp -s "$OUT/bulk-default.eve" "$OUT/bulk-default-n.eve" ||
+	{ echo "bench: read --rules gave different output with 1 and $THREADS threads"; exit 1; }
 
 tls_events=$(grep -c '"event_type":"tls"' "$OUT/bulk.eve" || true)
 mine=${WALL["secaudit read --eve ($THREADS threads)"]}
