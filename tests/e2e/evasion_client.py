@@ -22,6 +22,8 @@ import time
 
 from scapy.all import IP, TCP, AsyncSniffer, conf, fragment, sr1
 
+import tls_hello
+
 conf.verb = 0
 PORT = 443
 DST = None
@@ -33,10 +35,9 @@ SNIFFER = None      # one capture of the server's packets for every attempt
 
 
 def client_hello(name, kind="normal"):
-    """A real ClientHello record from OpenSSL (Python's ssl, memory BIOs)."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
+    """A real ClientHello record from OpenSSL, of an old version (kind
+    version) or TLS 1.2 only with two suites (ja4)."""
+    ctx = tls_hello.client_context()
     if kind == "version":
         ctx.set_ciphers("ALL:@SECLEVEL=0")
         ctx.minimum_version = ssl.TLSVersion.TLSv1
@@ -44,13 +45,7 @@ def client_hello(name, kind="normal"):
     elif kind == "ja4":
         ctx.maximum_version = ssl.TLSVersion.TLSv1_2
         ctx.set_ciphers("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256")
-    inc, out = ssl.MemoryBIO(), ssl.MemoryBIO()
-    obj = ctx.wrap_bio(inc, out, server_hostname=name)
-    try:
-        obj.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    return out.read()
+    return tls_hello.client_hello(name, ctx)
 
 
 class Conn:

@@ -22,6 +22,7 @@ import pytest
 from lab import lab  # noqa: F401
 from monitor_lab import (SECAUDIT, Monitor, alert_with, need_binaries, ossl, received,
                          s_client, stopped_before_certificate, was_reset)
+from tls_hello import E2E
 
 CASES = {  # port: (certificate, rule id in the alert)
     9001: ("selfsigned", "certificate.self_signed"),
@@ -260,22 +261,7 @@ def test_client_hello_over_several_segments_is_judged(gwc):
 
 # Python's TLS stack writes a real ClientHello into memory; the clients
 # below send it their own way.
-CLIENT_HELLO = r"""
-import ssl
-
-
-def client_hello(sni):
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE
-    inb, outb = ssl.MemoryBIO(), ssl.MemoryBIO()
-    tls = ctx.wrap_bio(inb, outb, server_hostname=sni)
-    try:
-        tls.do_handshake()
-    except ssl.SSLWantReadError:
-        pass
-    return outb.read()
-"""
+CLIENT_HELLO = f"import sys\nsys.path.insert(0, {E2E!r})\nfrom tls_hello import client_hello\n"
 
 TINY_CLIENT = CLIENT_HELLO + r"""
 import socket, sys, time
