@@ -27,6 +27,11 @@ from lab import skip_loudly
 
 CHROMIUM = shutil.which("chromium")
 POLICY_DIR = Path("/etc/chromium/policies/managed")
+# Every test browser's policy names every address these tests serve on
+# (any port): chromium takes a policy from one file only when several set
+# it, so a file with one base alone would leave other runs' browsers to
+# wait for a certificate choice no one makes (headless: until the timeout).
+POLICY_PATTERNS = ["https://localhost", "https://central.lab.test"]
 
 RULE = ("version: 1\nrules:\n  - id: web-true\n    sid: 3900777\n"
         "    message: \"true ran <with> 'quotes'\"\n    severity: 2\n"
@@ -327,6 +332,15 @@ def chromium_missing():
     return None
 
 
+def remove_stale_policies():
+    """The policy files of test runs that were killed before close(): one
+    naming another base could be the one chromium takes."""
+    for f in POLICY_DIR.glob("secaudit-test-*.json"):
+        pid = f.name.split("-")[2]
+        if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+            f.unlink(missing_ok=True)
+
+
 class Browser:
     """chromium headless with its own HOME: an NSS database trusting ca and
     holding cert (if any); a managed policy file (removed by close) makes
@@ -349,9 +363,10 @@ class Browser:
                   "-out", p12, "-passout", "pass:")
             h.run("pk12util", "-i", p12, "-d", nss, "-W", "")
         POLICY_DIR.mkdir(parents=True, exist_ok=True)
+        remove_stale_policies()
         self.policy = POLICY_DIR / f"secaudit-test-{os.getpid()}-{home.name}.json"
-        pattern = json.dumps({"pattern": base, "filter": {}})
-        self.policy.write_text(json.dumps({"AutoSelectCertificateForUrls": [pattern]}))
+        patterns = [json.dumps({"pattern": p, "filter": {}}) for p in POLICY_PATTERNS]
+        self.policy.write_text(json.dumps({"AutoSelectCertificateForUrls": patterns}))
 
     def run(self, path, *what):
         argv = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
