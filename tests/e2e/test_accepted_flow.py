@@ -5,9 +5,10 @@ decision, unparsed, and start nothing new.
 The server (openssl s_server -WWW) sends its flight in many small
 segments in one burst (the client advertises a small MSS, the server's
 route a large initial window, its link no segmentation offload), so the
-segments after the one that decides the session (the ServerHello of a TLS
-1.3 session, whose certificates are hidden; the end of the flight of a
-TLS 1.2 one) are already queued when the monitor accepts it. The policy
+segments after the one that decides a TLS 1.3 session (its ServerHello:
+the certificates are hidden) are already queued when the monitor accepts
+it. A TLS 1.2 session is decided at the end of a flight, with something
+queued behind it only now and then (see the test). The policy
 drops non-TLS bytes on the TLS port (`anomalies: not_tls: drop`), as a
 strict gateway would.
 
@@ -100,12 +101,20 @@ def test_packets_queued_behind_the_acceptance_pass_as_repeats(bursty, tls):
     lab = bursty
     mon = lab.monitor
     rounds = 0
-    # Each round is one accepted session; normally the first one already
-    # has segments queued behind its deciding one.
+    # Each round is one accepted session. A TLS 1.3 one is decided at its
+    # ServerHello, with the rest of the server's flight behind it in the
+    # same burst: the first round already has segments queued behind the
+    # deciding one. A TLS 1.2 one is decided at the end of a flight, and
+    # whether anything of the flow is queued behind that packet (the
+    # client's ACKs of the flight) depends on how fast the monitor keeps up
+    # (about one round in ten here, fewer on a loaded machine): its rounds
+    # check that nothing goes wrong whenever it happens, and the repeats
+    # themselves are asserted for TLS 1.3 (and for both versions by the
+    # engine's unit tests).
     while rounds < ROUNDS:
         rounds += 1
         assert fetch(lab, tls) == lab.body_sha, f"round {rounds}: the body arrived damaged"
-        if mon.stats()["verdicts"].get("accept_repeated", 0):
+        if tls == "1.3" and mon.stats()["verdicts"].get("accept_repeated", 0):
             break
     events = mon.events()
     anomalies = [e for e in events if e["event_type"] == "anomaly"]
@@ -123,6 +132,10 @@ def test_packets_queued_behind_the_acceptance_pass_as_repeats(bursty, tls):
     assert st["verdicts"]["accept_flow"] == rounds, st["verdicts"]
     assert st["flows_forgotten"] == rounds, st
     assert st["flows_lingering"] >= 1, st      # kept 10 s after their last packet
+    print(f"TLS {tls}: {st['verdicts']['accept_repeated']} packets queued behind the "
+          f"acceptance in {rounds} rounds")
+    if tls == "1.2":
+        return
     assert st["verdicts"]["accept_repeated"] >= 1, (
         f"in {rounds} rounds no segment was queued behind the accepted one: "
         f"the test did not exercise the case ({st['verdicts']})")
