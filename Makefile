@@ -22,7 +22,7 @@ FUZZ_JOBS ?= 2
 # The one version of every program (--version, the stats): common/version.c.
 VERSION ?= 0.9.0
 
-PKGS    := libpcap libnetfilter_queue libnetfilter_log libmnl openssl yaml-0.1 sqlite3 libpq zlib json-c yajl
+PKGS    := libpcap libnetfilter_queue libnetfilter_log libmnl openssl yaml-0.1 sqlite3 libpq zlib yajl
 CPPFLAGS += -Icommon -Imonitor -Iagent -Iserver -Icli -D_GNU_SOURCE \
 	    $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 CFLAGS  ?= $(if $(DEBUG),-O0,-O2) -g

@@ -11,11 +11,11 @@ set -eu
 # the tools they run: iptables for setup-gateway (and iptables-save, read
 # by the monitor at start), conntrack to look at decided flows.
 RUNTIME="libpcap0.8 libnetfilter-queue1 libnetfilter-log1 libmnl0 libnfnetlink0
- libssl3 libyaml-0-2 libsqlite3-0 libpq5 zlib1g libjson-c5 libyajl2 iptables conntrack"
+ libssl3 libyaml-0-2 libsqlite3-0 libpq5 zlib1g libyajl2 iptables conntrack"
 
 BUILD="build-essential pkg-config clang libclang-rt-14-dev llvm
  libpcap-dev libnetfilter-queue-dev libnetfilter-log-dev libmnl-dev libnfnetlink-dev
- libssl-dev libyaml-dev libsqlite3-dev libpq-dev zlib1g-dev libjson-c-dev libyajl-dev libcriterion-dev"
+ libssl-dev libyaml-dev libsqlite3-dev libpq-dev zlib1g-dev libyajl-dev libcriterion-dev"
 # dovecot-managesieved, mariadb-server, mariadb-client-core and dante-server:
 # the STARTTLS lab's ManageSieve, MariaDB and SOCKS proxy (66 s to install here).
 # chromium and libnss3-tools: the web view's test in a real browser with a
