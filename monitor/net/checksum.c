@@ -12,12 +12,36 @@
 #define PROTO_TCP 6
 #define PROTO_UDP 17
 
+/*
+ * The 16-bit words of [p, p + n) added to acc. The bulk is read four bytes
+ * at a time into a 64-bit sum in the machine's byte order and folded: the
+ * one's complement sum commutes with swapping the bytes of every word
+ * (RFC 1071 section 2(B)), so on a little-endian machine the folded sum is
+ * swapped once at the end. The extent is the decoder's, within the packet;
+ * the last 0-3 bytes go through the cursor as before. Every byte of every
+ * packet passes here: a 16-bit read per step was the engine's largest
+ * single cost.
+ */
 static uint32_t sum_bytes(const uint8_t *p, size_t n, uint32_t acc)
 {
-	struct cursor c = cur_make(p, n);
+	uint64_t wide = 0;
+	uint32_t w32;
+	size_t i = 0;
+	struct cursor c;
 	uint16_t w;
 	uint8_t b;
 
+	for (; n - i >= 4; i += 4) {
+		memcpy(&w32, p + i, 4);
+		wide += w32;
+	}
+	while (wide >> 16)
+		wide = (wide & 0xffff) + (wide >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	wide = (uint16_t)((wide >> 8) | (wide << 8));
+#endif
+	acc += (uint32_t)wide;
+	c = cur_make(p + i, n - i);
 	while (cur_u16(&c, &w))
 		acc += w;
 	if (cur_u8(&c, &b))
