@@ -649,10 +649,13 @@ void eve_flow_event(struct buf *out, const struct eve_writer *w, const char *eve
 		    const struct engine_session *es, uint64_t ts_us, eve_fields_fn fields,
 		    void *arg, struct eve_parts *keep)
 {
+	struct eve_writer brief = { 0, w->certs, true };
 	struct eve_fp fp;
 	struct json j;
 	size_t at[5];
 
+	if (w->beside)
+		w = &brief;
 	eve_fp_compute(&fp, &es->tls);
 	json_init(&j, out);
 	put_head(&j, event_type, es, ts_us);
@@ -674,12 +677,14 @@ void eve_flow_event(struct buf *out, const struct eve_writer *w, const char *eve
 	at[3] = out->len;
 	if (fields)
 		fields(&j, EVE_AT_SECAUDIT, arg);
-	if (es->quic) {
+	if (es->quic && !w->beside) {
 		json_key(&j, "quic");
 		eve_quic_extra(&j, es->quic);
 	}
-	json_key(&j, "tls");
-	eve_tls_extra(&j, w, &es->tls, &fp);
+	if (!w->beside) {
+		json_key(&j, "tls");
+		eve_tls_extra(&j, w, &es->tls, &fp);
+	}
 	at[4] = out->len;
 	eve_fp_free(&fp);
 	if (fields)
@@ -703,17 +708,20 @@ void eve_flow_event(struct buf *out, const struct eve_writer *w, const char *eve
 	if (!keep->text.oom) {
 		keep->es = es;
 		keep->ts_us = ts_us;
+		keep->custom = w->custom;
 	}
 }
 
-bool eve_flow_event_again(struct buf *out, const struct eve_parts *kept, const char *event_type,
+bool eve_flow_event_again(struct buf *out, const struct eve_writer *w,
+			  const struct eve_parts *kept, const char *event_type,
 			  const struct engine_session *es, uint64_t ts_us, eve_fields_fn fields,
 			  void *arg)
 {
 	const char *t = kept->text.data;
 	struct json j;
 
-	if (!kept->es || kept->es != es || kept->ts_us != ts_us)
+	if (!kept->es || kept->es != es || kept->ts_us != ts_us ||
+	    kept->custom != (w->beside ? 0 : w->custom))
 		return false;
 	json_init(&j, out);
 	put_head(&j, event_type, es, ts_us);
@@ -727,7 +735,8 @@ bool eve_flow_event_again(struct buf *out, const struct eve_parts *kept, const c
 		json_raw(&j, t + kept->end[1], kept->end[2] - kept->end[1]);
 	if (fields)
 		fields(&j, EVE_AT_SECAUDIT, arg);
-	json_raw(&j, t + kept->end[2], kept->end[3] - kept->end[2]);
+	if (!w->beside)
+		json_raw(&j, t + kept->end[2], kept->end[3] - kept->end[2]);
 	if (fields)
 		fields(&j, EVE_AT_END, arg);
 	json_object_end(&j);

@@ -42,10 +42,18 @@ bool eve_custom_add(const char *name, unsigned *custom);
 
 struct eve_certs;
 /* How events are written: the custom fields, and the cache of each
- * distinct certificate's formatted facts (NULL: formatted every time). */
+ * distinct certificate's formatted facts (NULL: formatted every time).
+ * beside: the events are alerts written to a log that also holds their
+ * session's tls (quic) event, which carries the session's detail; such an
+ * alert holds, as Suricata's, the tls (quic) object of the default set
+ * (custom is ignored) and no secaudit.tls or secaudit.quic: what a reader
+ * needs to act on it (the rule, the verdict and every failed requirement,
+ * sni, the leaf's subject, issuer and fingerprint), not the hellos and the
+ * chain again, which would double the log. */
 struct eve_writer {
 	unsigned custom;
 	struct eve_certs *certs;
+	bool beside;
 };
 
 /* Begins an event object: timestamp, flow_id, event_type and the flow's
@@ -110,6 +118,7 @@ struct eve_parts {
 	size_t end[4];                      /* where each part ends in text */
 	const struct engine_session *es;    /* whose; NULL: nothing kept */
 	uint64_t ts_us;
+	unsigned custom;                    /* the custom fields of the tls part */
 };
 
 /* keep, when not NULL, is given the event's shared parts (an event with
@@ -117,10 +126,12 @@ struct eve_parts {
 void eve_flow_event(struct buf *out, const struct eve_writer *w, const char *event_type,
 		    const struct engine_session *es, uint64_t ts_us, eve_fields_fn fields,
 		    void *arg, struct eve_parts *keep);
-/* The same line as eve_flow_event would write, from parts kept for es at
- * ts_us; false (nothing written) when kept holds other parts. The caller
- * must make sure es has not changed since they were kept. */
-bool eve_flow_event_again(struct buf *out, const struct eve_parts *kept, const char *event_type,
+/* The same line as eve_flow_event(out, w, ...) would write, from parts
+ * kept for es at ts_us; false (nothing written) when kept holds other parts
+ * or its tls part has other custom fields than w asks for. The caller must
+ * make sure es has not changed since they were kept. */
+bool eve_flow_event_again(struct buf *out, const struct eve_writer *w,
+			  const struct eve_parts *kept, const char *event_type,
 			  const struct engine_session *es, uint64_t ts_us, eve_fields_fn fields,
 			  void *arg);
 /* Frees the kept text; the struct may be reused. */

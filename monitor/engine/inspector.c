@@ -222,6 +222,10 @@ static void emit_alert(struct inspector *in, const struct engine_session *es, st
 {
 	struct policy_alert h;
 	struct alert_fields a = { in, es, jd, &h };
+	/* With the sessions' events in the same log, the alert leaves their
+	 * detail to them (eve.h); in a log of alerts alone it is the only
+	 * record of its session and holds it all. */
+	struct eve_writer w = { in->eve.custom, in->eve.certs, in->format == INSPECTOR_EVE };
 
 	if (jd->alerted || !policy_alert_header(jd->policy, &jd->st, &h))
 		return;
@@ -235,8 +239,8 @@ static void emit_alert(struct inspector *in, const struct engine_session *es, st
 		alert_text(in, jd, &h);
 		return;
 	}
-	if (!eve_flow_event_again(in->out, &in->shared, "alert", es, ts_us, alert_fields, &a))
-		eve_flow_event(in->out, &in->eve, "alert", es, ts_us, alert_fields, &a, NULL);
+	if (!eve_flow_event_again(in->out, &w, &in->shared, "alert", es, ts_us, alert_fields, &a))
+		eve_flow_event(in->out, &w, "alert", es, ts_us, alert_fields, &a, NULL);
 }
 
 /* ---- probes (tls13_certificates: probe) ---------------------------------- */

@@ -316,3 +316,45 @@ def test_a_filter_that_matches_nothing_says_what_the_log_holds(real_log):
     assert "mtls-service" in proc.stderr
     proc = run("--rule", "old-tl", real_log)
     assert "old-tls" in proc.stderr
+
+
+def test_real_log_alert_leaves_the_detail_to_its_tls_event(real_log):
+    """An alert written beside its session's tls event holds, as Suricata's,
+    the tls object of the default set (the same values as the event's) and
+    the policy's judgement, not the secaudit.tls detail the event holds."""
+    events = [json.loads(x) for x in open(real_log)]
+    tls = {e["flow_id"]: e for e in events if e["event_type"] == "tls"}
+    alerts = [e for e in events if e["event_type"] == "alert"]
+    assert len(alerts) == 3
+    for a in alerts:
+        ev = tls[a["flow_id"]]
+        assert "tls" in ev["secaudit"] and "tls" not in a["secaudit"], a
+        # what the session showed when it was judged (a refusal at the
+        # ServerHello comes before the certificate), the event's values
+        assert a["tls"].items() <= ev["tls"].items(), (a["tls"], ev["tls"])
+        assert a["tls"]["sni"] and a["secaudit"]["policy"]["failed"], a
+        for k in ("src_ip", "src_port", "dest_ip", "dest_port", "community_id"):
+            assert a[k] == ev[k], k
+    shown = [a for a in alerts if "fingerprint" in a["tls"]]
+    assert len(shown) == 2, alerts
+    for a in shown:
+        assert a["tls"]["subject"] and a["tls"]["issuerdn"], a
+        assert a["secaudit"]["certificate"] == {"source": "handshake"}, a
+
+
+def test_real_log_every_filter_and_column(real_log):
+    out = lines("--sni", "*.ALPHA-corp.test", real_log)
+    assert len(out) == 3 and all(" sni=" in x and " sev2 " in x for x in out), out
+    assert len(lines("--sni", "old.*", real_log)) == 1
+    assert len(lines("--severity", "2", real_log)) == 3
+    assert lines("--severity", "1", real_log) == []
+    blocked = lines("--action", "blocked", real_log)
+    assert len(blocked) == 1 and "BLOCKED" in blocked[0] and "sni=legacy.alpha-corp.test" in blocked[0]
+    assert len(lines("--action", "allowed", real_log)) == 2
+    assert len(lines("--since", "2026-11-23T08:53:20Z", real_log)) == 2
+    assert len(lines("--until", "2026-11-23T08:53:20Z", real_log)) == 1
+    assert len(lines("--rule", "baseline.certificate.expired", real_log)) == 1
+    out = lines("--json", "--action", "blocked", real_log)
+    assert len(out) == 1 and json.loads(out[0])["alert"]["action"] == "blocked"
+    summary = run("--summary", real_log).stdout
+    assert "blocked" in summary and "198.18.10.2" in summary.split("top sources:\n")[1]

@@ -114,10 +114,12 @@ static void alert_keys(struct json *j, enum eve_at at, void *arg)
 
 /* The alert, formatted and from the kept parts of the tls event before it,
  * byte for byte, with and without a secaudit key before the policy (the
- * STARTTLS object) and with a client chain-less TLS 1.2 hello. */
+ * STARTTLS object) and with a client chain-less TLS 1.2 hello; in a log of
+ * alerts alone (the whole session) and beside the session's event (no
+ * secaudit.tls, the tls object of the default set whatever custom asks). */
 Test(eve, alert_from_kept_parts_is_the_formatted_alert)
 {
-	struct eve_writer w = { 0, NULL };
+	struct eve_writer w = { 0, NULL, false };
 	struct eve_parts kept = { 0 };
 	struct flow flow = { .key = { .family = 4, .proto = 6, .port = { 40000, 443 },
 				      .addr = { { 198, 18, 1, 2 }, { 198, 18, 2, 2 } } },
@@ -143,26 +145,53 @@ Test(eve, alert_from_kept_parts_is_the_formatted_alert)
 	es->tls.server_hello[0].suite = 0xc02f;
 	es->tls.version = 0x0303;
 	es->tls.suite = 0xc02f;
-	for (int pre = 0; pre < 2; pre++) {
-		es->pre.proto = pre ? PRETLS_SMTP : PRETLS_NONE;
+	for (int i = 0; i < 4; i++) {
+		struct eve_writer aw = { 0, NULL, i >= 2 };
+
+		es->pre.proto = i % 2 ? PRETLS_SMTP : PRETLS_NONE;
 		buf_reset(&tls);
 		buf_reset(&want);
 		buf_reset(&got);
 		eve_flow_event(&tls, &w, "tls", es, ts, NULL, NULL, &kept);
-		eve_flow_event(&want, &w, "alert", es, ts, alert_keys, "x", NULL);
-		cr_assert(eve_flow_event_again(&got, &kept, "alert", es, ts, alert_keys, "x"));
+		eve_flow_event(&want, &aw, "alert", es, ts, alert_keys, "x", NULL);
+		cr_assert(eve_flow_event_again(&got, &aw, &kept, "alert", es, ts, alert_keys, "x"));
 		cr_assert_eq(got.len, want.len, "%s\n%s", buf_cstr(&got), buf_cstr(&want));
 		cr_assert(!memcmp(got.data, want.data, want.len), "%s\n%s", buf_cstr(&got),
 			  buf_cstr(&want));
-		cr_assert(strstr(buf_cstr(&want), pre ? "\"starttls\"" : "\"secaudit\":{\"policy\""),
+		cr_assert(strstr(buf_cstr(&want), i % 2 ? "\"starttls\"" : "\"secaudit\":{\"policy\""),
+			  "%s", want.data);
+		cr_assert(strstr(buf_cstr(&want), "\"sni\":\"a.test\""), "%s", want.data);
+		cr_assert_eq(!strstr(buf_cstr(&want), "\"client_hellos\""), aw.beside, "%s",
+			     want.data);
+		cr_assert(strstr(buf_cstr(&want), aw.beside ? "\"policy\":\"x\",\"evidence\":\"x\"}}\n" :
+					"\"handshake_complete\":false},\"evidence\":\"x\"}}\n"),
 			  "%s", want.data);
 		/* another moment, or another session: nothing kept for it */
-		cr_assert_not(eve_flow_event_again(&got, &kept, "alert", es, ts + 1, alert_keys, "x"));
-		cr_assert_not(eve_flow_event_again(&got, &kept, "alert", es + 1, ts, alert_keys, "x"));
+		cr_assert_not(eve_flow_event_again(&got, &aw, &kept, "alert", es, ts + 1,
+						   alert_keys, "x"));
+		cr_assert_not(eve_flow_event_again(&got, &aw, &kept, "alert", es + 1, ts,
+						   alert_keys, "x"));
+	}
+	/* a tls event with custom fields: the alert beside it has none, the
+	 * alert alone the same ones */
+	w.custom = EVE_CUSTOM_CLIENT_HANDSHAKE;
+	eve_flow_event(&tls, &w, "tls", es, ts, NULL, NULL, &kept);
+	cr_assert(strstr(buf_cstr(&tls), "\"client_handshake\""), "%s", tls.data);
+	{
+		struct eve_writer beside = { EVE_CUSTOM_CLIENT_HANDSHAKE, NULL, true };
+
+		cr_assert_not(eve_flow_event_again(&got, &beside, &kept, "alert", es, ts,
+						   alert_keys, "x"));
+		buf_reset(&want);
+		eve_flow_event(&want, &beside, "alert", es, ts, alert_keys, "x", NULL);
+		cr_assert_not(strstr(buf_cstr(&want), "\"client_handshake\""), "%s", want.data);
+		buf_reset(&got);
+		cr_assert(eve_flow_event_again(&got, &w, &kept, "alert", es, ts, alert_keys, "x"));
+		cr_assert(strstr(buf_cstr(&got), "\"client_handshake\""), "%s", got.data);
 	}
 	/* an event with keys of its own keeps nothing */
 	eve_flow_event(&tls, &w, "alert", es, ts, alert_keys, "x", &kept);
-	cr_assert_not(eve_flow_event_again(&got, &kept, "alert", es, ts, alert_keys, "x"));
+	cr_assert_not(eve_flow_event_again(&got, &w, &kept, "alert", es, ts, alert_keys, "x"));
 	eve_parts_free(&kept);
 	buf_free(&tls);
 	buf_free(&want);
