@@ -280,8 +280,8 @@ static int on_packet(void *arg, struct nfqueue_packet *p)
 	}
 	/* An accepted packet's event lines (its session's tls event) wait
 	 * for the end of the round, after the verdicts are sent (worker_main):
-	 * the write is off the packet's path. A refusal's are written before
-	 * its verdict, so its alert is in the log when its reset arrives. */
+	 * the write is off the packet's path. A refusal's are written after
+	 * its resets (they do not wait on the disk) and before its verdict. */
 	if (r == NFQUEUE_DROP_FLOW || w->out.len >= LOG_DEFER_MAX)
 		flush_log(w);
 	return r;

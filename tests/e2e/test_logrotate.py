@@ -72,10 +72,11 @@ def test_monitor_alert_log_rotated_while_clients_are_stopped(lab, tmp_path):
     mon = Monitor(lab)
     conf = logrotate_conf("secaudit-monitor", mon.log, mon.proc.pid, "USR1", tmp_path)
     n, done = 60, threading.Event()
+    clients_seen = []               # (exit status, seconds) of each client
 
     def clients():
         for _ in range(n):          # each is reset at its ClientHello: one alert each
-            s_client(lab, "-servername", "blocked.lab.test")
+            clients_seen.append(s_client(lab, "-servername", "blocked.lab.test")[::2])
         done.set()
 
     t = threading.Thread(target=clients)
@@ -92,7 +93,11 @@ def test_monitor_alert_log_rotated_while_clients_are_stopped(lab, tmp_path):
     flows = [e["flow_id"] for e in alerts]
     files = sorted(p.name for p in Path(mon.log).parent.glob(Path(mon.log).name + "*"))
     assert len(files) >= 3 and any(f.endswith(".gz") for f in files), files
-    assert len(flows) == n and len(set(flows)) == n, (len(flows), len(set(flows)), files)
+    # what a failure needs to be told apart: a client that never got as far
+    # as its hello, or an alert the monitor lost
+    assert len(flows) == n and len(set(flows)) == n, (
+        len(flows), len(set(flows)), files, clients_seen,
+        [e for e in lines_across(mon.log) if e["event_type"] != "alert"], mon.stats())
 
 
 def test_server_alert_log_rotated_while_events_flow(tmp_path):

@@ -233,10 +233,11 @@ def test_sensitive_zone_without_client_certificate_is_stopped(gwc):
 @pytest.mark.parametrize("case", ["ja3", "ja4"])
 def test_denied_fingerprint_stopped_at_client_hello(gwc, case):
     args = JA3_CLIENT if case == "ja3" else JA4_CLIENT
-    rc, out, secs = s_client(gwc, *args, "-servername", "good.lab.test", port=GOOD)
+    rc, out, _ = s_client(gwc, *args, "-servername", "good.lab.test", port=GOOD)
     assert rc != 0 and rc != 124, out
     assert received(out) == [], out
-    assert was_reset(out) and secs < 1.0, out
+    assert was_reset(out), out
+    assert gwc.monitor.stats()["rsts_sent"] >= 1, gwc.monitor.stats()
     hits = alert_with(gwc.monitor, f"client fingerprint denied ({case.upper()})")
     assert len(hits) == 1, gwc.monitor.alerts()
     assert f"{case}.denied" in rule_ids(hits[0])

@@ -128,11 +128,10 @@ CLIENT_HELLO_CASES = {
 @pytest.mark.parametrize("case", sorted(CLIENT_HELLO_CASES))
 def test_stopped_at_client_hello_with_resets(gw, case):
     args, signature = CLIENT_HELLO_CASES[case]
-    rc, out, secs = s_client(gw, *args)
+    rc, out, _ = s_client(gw, *args)
     assert rc != 0 and rc != 124, out               # failed, not timed out
     assert received(out) == [], out                 # no ServerHello ever arrived
     assert was_reset(out), out
-    assert secs < 1.0, f"client took {secs:.2f} s to see the reset"
     # the server's end was reset too: nothing left established on 443
     time.sleep(0.2)
     est = gw.run("srv", "ss", "-Htn", "state", "established", f"( sport = :{GOOD_PORT} )")
