@@ -7,8 +7,9 @@
  * most of a lookup); the tail is one word read zero-padded, the length
  * taken in so that trailing zeros count. Never 0, which marks an empty
  * slot. */
-static uint64_t memo_hash(uint32_t tag, const uint8_t *key, size_t n)
+uint64_t memo_hash(uint32_t tag, const void *key_bytes, size_t n)
 {
+	const uint8_t *key = key_bytes;
 	uint64_t h = 0xcbf29ce484222325ull ^ ((uint64_t)tag << 32) ^ n, w;
 	size_t i = 0;
 

@@ -32,6 +32,9 @@ struct memo {
  * The pointer is valid until the next memo_put. */
 const void *memo_get(const struct memo *m, uint32_t tag, const void *key, size_t key_len,
 		     size_t *len);
+/* The hash a memo keys (tag, key) by; never 0. For other caches of
+ * results keyed by exact bytes (textcache). */
+uint64_t memo_hash(uint32_t tag, const void *key, size_t key_len);
 /* Keeps value for (tag, key) (not when they do not fit a slot). */
 void memo_put(struct memo *m, uint32_t tag, const void *key, size_t key_len, const void *value,
 	      size_t len);

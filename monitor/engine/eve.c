@@ -11,6 +11,7 @@
 #include "engine/eve_certs.h"
 #include "engine/eve_quic.h"
 #include "net/communityid.h"
+#include "textcache.h"
 #include "tls/fingerprint.h"
 #include "tls/tls_names.h"
 #include "x509/x509.h"
@@ -431,10 +432,12 @@ static const char *msg_name(uint8_t type)
 	}
 }
 
-static void put_client_hello(struct json *j, const struct tls_client_hello *ch,
-			     const struct eve_fp *fp, unsigned i)
+/* The part of a ClientHello's object that its offered lists make: the
+ * same for every connection of the same client, so formatted once per
+ * distinct hello (by name, a few hundred table lookups and appends) and
+ * copied after that. */
+static void put_hello_lists(struct json *j, const struct tls_client_hello *ch)
 {
-	json_object_begin(j);
 	json_kv_plain(j, "format", ch->sslv2_format ? "SSLv2" : "TLS");
 	put_version(j, "record_version", ch->record_version);
 	put_version(j, "version", ch->legacy_version);
@@ -446,6 +449,60 @@ static void put_client_hello(struct json *j, const struct tls_client_hello *ch,
 	put_named_u16(j, "key_shares", ch->key_shares, ch->n_key_shares, tls_group_name);
 	put_named_u16(j, "sig_algs", ch->sigalgs, ch->n_sigalgs, tls_sigalg_name);
 	put_named_u16(j, "extensions", ch->exts, ch->n_exts, tls_ext_name);
+}
+
+/* Appends a list's count and codes to a hello's cache key. */
+static size_t key_list(uint8_t *key, size_t at, const uint16_t *v, unsigned n)
+{
+	key[at++] = (uint8_t)(n >> 8);
+	key[at++] = (uint8_t)n;
+	memcpy(key + at, v, n * sizeof(*v));
+	return at + n * sizeof(*v);
+}
+
+static void put_hello_lists_cached(struct json *j, struct textcache *c,
+				   const struct tls_client_hello *ch)
+{
+	/* every input of put_hello_lists: flags, versions, the six lists */
+	uint8_t key[5 + 6 * 2 + 2 * (TLS_MAX_VERSIONS + TLS_MAX_SUITES + 2 * TLS_MAX_GROUPS +
+				      TLS_MAX_KEYSHARES + TLS_MAX_EXTS)];
+	const struct textcache_entry *hit;
+	struct textcache_entry *e;
+	struct json t;
+	size_t n = 0;
+
+	_Static_assert(TLS_MAX_SIGALGS <= TLS_MAX_GROUPS, "the key holds the sigalgs");
+	key[n++] = ch->sslv2_format;
+	memcpy(key + n, &ch->record_version, 2);
+	memcpy(key + n + 2, &ch->legacy_version, 2);
+	n += 4;
+	n = key_list(key, n, ch->versions, ch->n_versions);
+	n = key_list(key, n, ch->suites, ch->n_suites);
+	n = key_list(key, n, ch->groups, ch->n_groups);
+	n = key_list(key, n, ch->key_shares, ch->n_key_shares);
+	n = key_list(key, n, ch->sigalgs, ch->n_sigalgs);
+	n = key_list(key, n, ch->exts, ch->n_exts);
+	if ((hit = textcache_find(c, key, n))) {
+		json_raw(j, hit->text.data, hit->text.len);
+		return;
+	}
+	e = textcache_take(c, key, n);
+	if (e) {
+		json_init(&t, &e->text);
+		put_hello_lists(&t, ch);
+		if (!e->text.oom) {
+			json_raw(j, e->text.data, e->text.len);
+			return;
+		}
+	}
+	put_hello_lists(j, ch);
+}
+
+static void put_client_hello(struct json *j, const struct eve_writer *w,
+			     const struct tls_client_hello *ch, const struct eve_fp *fp, unsigned i)
+{
+	json_object_begin(j);
+	put_hello_lists_cached(j, w->hellos, ch);
 	if (ch->session_id_len) {
 		json_key(j, "session_id");
 		json_raw(j, "\"", 1);
@@ -508,7 +565,7 @@ void eve_tls_extra(struct json *j, const struct eve_writer *w, const struct tls_
 	json_key(j, "client_hellos");
 	json_array_begin(j);
 	for (i = 0; i < s->n_client_hellos; i++)
-		put_client_hello(j, &s->client_hello[i], fp, i);
+		put_client_hello(j, w, &s->client_hello[i], fp, i);
 	json_array_end(j);
 	json_key(j, "server_hellos");
 	json_array_begin(j);
@@ -649,7 +706,7 @@ void eve_flow_event(struct buf *out, const struct eve_writer *w, const char *eve
 		    const struct engine_session *es, uint64_t ts_us, eve_fields_fn fields,
 		    void *arg, struct eve_parts *keep)
 {
-	struct eve_writer brief = { 0, w->certs, true };
+	struct eve_writer brief = { 0, w->certs, true, w->hellos };
 	struct eve_fp fp;
 	struct json j;
 	size_t at[5];

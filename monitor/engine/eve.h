@@ -42,18 +42,22 @@ bool eve_custom_add(const char *name, unsigned *custom);
 
 struct eve_certs;
 /* How events are written: the custom fields, and the cache of each
- * distinct certificate's formatted facts (NULL: formatted every time).
- * beside: the events are alerts written to a log that also holds their
+ * distinct certificate's formatted facts (NULL: formatted every time), and
+ * hellos, each distinct ClientHello's lists by name (NULL: formatted every
+ * time). beside: the events are alerts written to a log that also holds their
  * session's tls (quic) event, which carries the session's detail; such an
  * alert holds, as Suricata's, the tls (quic) object of the default set
  * (custom is ignored) and no secaudit.tls or secaudit.quic: what a reader
  * needs to act on it (the rule, the verdict and every failed requirement,
  * sni, the leaf's subject, issuer and fingerprint), not the hellos and the
  * chain again, which would double the log. */
+struct textcache;
+
 struct eve_writer {
 	unsigned custom;
 	struct eve_certs *certs;
 	bool beside;
+	struct textcache *hellos;
 };
 
 /* Begins an event object: timestamp, flow_id, event_type and the flow's

@@ -6,44 +6,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct entry {
-	char sha256[96];            /* "" : empty slot */
-	struct buf text;            /* facts, then the detail object */
-	size_t detail_off;
-};
+#include "textcache.h"
 
 struct eve_certs {
-	struct entry *slot;
-	size_t mask;
+	struct textcache *text;     /* facts, then (at mark) the detail object */
 };
 
 struct eve_certs *eve_certs_new(size_t slots)
 {
 	struct eve_certs *c = calloc(1, sizeof(*c));
-	size_t n = 1;
 
 	if (!c)
 		return NULL;
-	while (n < slots)
-		n <<= 1;
-	c->slot = calloc(n, sizeof(*c->slot));
-	if (!c->slot) {
+	c->text = textcache_new(slots);
+	if (!c->text) {
 		free(c);
 		return NULL;
 	}
-	c->mask = n - 1;
 	return c;
 }
 
 void eve_certs_free(struct eve_certs *c)
 {
-	size_t i;
-
 	if (!c)
 		return;
-	for (i = 0; i <= c->mask; i++)
-		buf_free(&c->slot[i].text);
-	free(c->slot);
+	textcache_free(c->text);
 	free(c);
 }
 
@@ -107,52 +94,44 @@ static void format_detail(struct json *j, const struct x509_cert *c)
 }
 
 /* The certificate's entry, formatted on a miss; NULL when it cannot be
- * kept (no cache, or no memory). */
-static const struct entry *lookup(struct eve_certs *c, const struct x509_cert *cert)
+ * kept (no cache, or no memory). Keyed by its SHA-256 fingerprint. */
+static const struct textcache_entry *lookup(struct eve_certs *c, const struct x509_cert *cert)
 {
-	uint64_t h = 14695981039346656037ull;
-	const char *p;
-	struct entry *e;
+	size_t n = strlen(cert->sha256);
+	const struct textcache_entry *hit;
+	struct textcache_entry *e;
 	struct json t;
 
-	if (!c)
+	if (!c || !n)
+		return NULL; /* no fingerprint: nothing to key it by */
+	if ((hit = textcache_find(c->text, cert->sha256, n)))
+		return hit;
+	if (!(e = textcache_take(c->text, cert->sha256, n)))
 		return NULL;
-	for (p = cert->sha256; *p; p++)
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
-	e = &c->slot[h & c->mask];
-	if (!strcmp(e->sha256, cert->sha256) && *e->sha256)
-		return e;
-	buf_reset(&e->text);
-	e->text.oom = false;
 	json_init(&t, &e->text);
 	format_facts(&t, cert);
-	e->detail_off = e->text.len;
+	e->mark = e->text.len;
 	json_init(&t, &e->text);
 	format_detail(&t, cert);
-	if (e->text.oom) {
-		e->sha256[0] = 0;
-		return NULL;
-	}
-	memcpy(e->sha256, cert->sha256, sizeof(e->sha256));
-	return e;
+	return e->text.oom ? NULL : e;
 }
 
 void eve_certs_facts(struct eve_certs *c, struct json *j, const struct x509_cert *cert)
 {
-	const struct entry *e = lookup(c, cert);
+	const struct textcache_entry *e = lookup(c, cert);
 
 	if (!e)
 		format_facts(j, cert);
-	else if (e->detail_off)
-		json_raw(j, e->text.data, e->detail_off);
+	else if (e->mark)
+		json_raw(j, e->text.data, e->mark);
 }
 
 void eve_certs_detail(struct eve_certs *c, struct json *j, const struct x509_cert *cert)
 {
-	const struct entry *e = lookup(c, cert);
+	const struct textcache_entry *e = lookup(c, cert);
 
 	if (!e)
 		format_detail(j, cert);
 	else
-		json_raw(j, e->text.data + e->detail_off, e->text.len - e->detail_off);
+		json_raw(j, e->text.data + e->mark, e->text.len - e->mark);
 }

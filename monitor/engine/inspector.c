@@ -17,10 +17,12 @@
 #include "policy/policy.h"
 #include "policy/sessioncache.h"
 #include "probe/prober.h"
+#include "textcache.h"
 #include "engine/transcript.h"
 
 #define SESSION_CACHE_SLOTS 65536
 #define EVE_CERT_SLOTS 4096
+#define EVE_HELLO_SLOTS 256   /* distinct ClientHellos' lists kept by name */
 
 struct inspector {
 	struct engine *engine;
@@ -29,7 +31,7 @@ struct inspector {
 	struct sessioncache *own_cache;  /* freed with the inspector */
 	enum inspector_format format;
 	struct buf *out;
-	struct eve_writer eve;      /* owns eve.certs */
+	struct eve_writer eve;      /* owns eve.certs and eve.hellos */
 	/* A session's tls event as on_session_end wrote it, for the alert
 	 * that follows at once (es NULL at any other time). */
 	struct eve_parts shared;
@@ -225,7 +227,8 @@ static void emit_alert(struct inspector *in, const struct engine_session *es, st
 	/* With the sessions' events in the same log, the alert leaves their
 	 * detail to them (eve.h); in a log of alerts alone it is the only
 	 * record of its session and holds it all. */
-	struct eve_writer w = { in->eve.custom, in->eve.certs, in->format == INSPECTOR_EVE };
+	struct eve_writer w = { in->eve.custom, in->eve.certs, in->format == INSPECTOR_EVE,
+				in->eve.hellos };
 
 	if (jd->alerted || !policy_alert_header(jd->policy, &jd->st, &h))
 		return;
@@ -649,7 +652,8 @@ struct inspector *inspector_new(const struct engine_config *cfg, const struct po
 	in->engine = engine_new(cfg, &sink);
 	in->cache = in->own_cache = sessioncache_new(SESSION_CACHE_SLOTS);
 	in->eve.certs = eve_certs_new(EVE_CERT_SLOTS);
-	if (!in->engine || !in->cache || !in->eve.certs) {
+	in->eve.hellos = textcache_new(EVE_HELLO_SLOTS);
+	if (!in->engine || !in->cache || !in->eve.certs || !in->eve.hellos) {
 		inspector_free(in);
 		return NULL;
 	}
@@ -663,6 +667,7 @@ void inspector_free(struct inspector *in)
 	engine_free(in->engine);
 	sessioncache_free(in->own_cache);
 	eve_certs_free(in->eve.certs);
+	textcache_free(in->eve.hellos);
 	eve_parts_free(&in->shared);
 	free(in);
 }

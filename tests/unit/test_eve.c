@@ -18,6 +18,7 @@
 #include "engine/eve.h"
 #include "engine/eve_certs.h"
 #include "json.h"
+#include "textcache.h"
 
 Test(eve, custom_names)
 {
@@ -119,7 +120,7 @@ static void alert_keys(struct json *j, enum eve_at at, void *arg)
  * secaudit.tls, the tls object of the default set whatever custom asks). */
 Test(eve, alert_from_kept_parts_is_the_formatted_alert)
 {
-	struct eve_writer w = { 0, NULL, false };
+	struct eve_writer w = { 0, NULL, false, NULL };
 	struct eve_parts kept = { 0 };
 	struct flow flow = { .key = { .family = 4, .proto = 6, .port = { 40000, 443 },
 				      .addr = { { 198, 18, 1, 2 }, { 198, 18, 2, 2 } } },
@@ -146,7 +147,7 @@ Test(eve, alert_from_kept_parts_is_the_formatted_alert)
 	es->tls.version = 0x0303;
 	es->tls.suite = 0xc02f;
 	for (int i = 0; i < 4; i++) {
-		struct eve_writer aw = { 0, NULL, i >= 2 };
+		struct eve_writer aw = { 0, NULL, i >= 2, NULL };
 
 		es->pre.proto = i % 2 ? PRETLS_SMTP : PRETLS_NONE;
 		buf_reset(&tls);
@@ -178,7 +179,7 @@ Test(eve, alert_from_kept_parts_is_the_formatted_alert)
 	eve_flow_event(&tls, &w, "tls", es, ts, NULL, NULL, &kept);
 	cr_assert(strstr(buf_cstr(&tls), "\"client_handshake\""), "%s", tls.data);
 	{
-		struct eve_writer beside = { EVE_CUSTOM_CLIENT_HANDSHAKE, NULL, true };
+		struct eve_writer beside = { EVE_CUSTOM_CLIENT_HANDSHAKE, NULL, true, NULL };
 
 		cr_assert_not(eve_flow_event_again(&got, &beside, &kept, "alert", es, ts,
 						   alert_keys, "x"));
@@ -194,6 +195,67 @@ Test(eve, alert_from_kept_parts_is_the_formatted_alert)
 	cr_assert_not(eve_flow_event_again(&got, &w, &kept, "alert", es, ts, alert_keys, "x"));
 	eve_parts_free(&kept);
 	buf_free(&tls);
+	buf_free(&want);
+	buf_free(&got);
+	free(es);
+}
+
+/* The tls event with a ClientHello's lists taken from the writer's cache
+ * (a miss, then hits) is the event formatted without one, byte for byte;
+ * a hello that differs in one code, or only in its version, is not
+ * answered with the other's text. */
+Test(eve, hello_lists_from_the_cache_are_the_formatted_ones)
+{
+	struct eve_writer plain = { 0, NULL, false, NULL },
+			  cached = { 0, NULL, false, textcache_new(4) };
+	struct flow flow = { .key = { .family = 4, .proto = 6, .port = { 40000, 443 },
+				      .addr = { { 198, 18, 1, 2 }, { 198, 18, 2, 2 } } },
+			     .id = 7, .client = 0 };
+	struct engine_session *es = calloc(1, sizeof(*es));
+	struct tls_client_hello *ch;
+	struct buf want = { 0 }, got = { 0 };
+	int round;
+
+	cr_assert(es && cached.hellos);
+	es->flow = &flow;
+	es->has_tls = true;
+	es->tls.n_client_hellos = 1;
+	ch = &es->tls.client_hello[0];
+	ch->legacy_version = 0x0303;
+	ch->record_version = 0x0301;
+	ch->n_versions = 2;
+	ch->versions[0] = 0x0a0a; /* GREASE */
+	ch->versions[1] = 0x0304;
+	ch->n_suites = 3;
+	ch->suites[0] = 0x1301;
+	ch->suites[1] = 0xc02f;
+	ch->suites[2] = 0x00ff;
+	ch->n_groups = 1;
+	ch->groups[0] = 0x001d;
+	ch->n_key_shares = 1;
+	ch->key_shares[0] = 0x001d;
+	ch->n_sigalgs = 1;
+	ch->sigalgs[0] = 0x0804;
+	ch->n_exts = 2;
+	ch->exts[0] = 0x002b;
+	ch->exts[1] = 0x1234; /* unnamed: its code */
+	for (round = 0; round < 6; round++) {
+		if (round == 2)
+			ch->suites[2] = 0x00fe; /* one code differs */
+		if (round == 4)
+			ch->legacy_version = 0x0302; /* only the version differs */
+		buf_reset(&want);
+		buf_reset(&got);
+		eve_flow_event(&want, &plain, "tls", es, 1700000000000000ull, NULL, NULL, NULL);
+		eve_flow_event(&got, &cached, "tls", es, 1700000000000000ull, NULL, NULL, NULL);
+		cr_assert_eq(got.len, want.len, "round %d\n%s\n%s", round, buf_cstr(&got),
+			     buf_cstr(&want));
+		cr_assert(!memcmp(got.data, want.data, want.len), "round %d\n%s\n%s", round,
+			  buf_cstr(&got), buf_cstr(&want));
+	}
+	cr_assert(strstr(buf_cstr(&want), "\"ciphers\":[\"TLS_AES_128_GCM_SHA256\""), "%s",
+		  want.data);
+	textcache_free(cached.hellos);
 	buf_free(&want);
 	buf_free(&got);
 	free(es);
