@@ -679,15 +679,21 @@ struct read_pool *read_pool_new(const struct read_pool_config *c, char *err, siz
 	pthread_mutex_init(&p->order_lock, NULL);
 	pthread_cond_init(&p->order_cv, NULL);
 	p->w = calloc(p->n, sizeof(*p->w));
-	p->cache = sessioncache_new(SESSION_CACHE_SLOTS);
-	if (!p->w || !p->cache)
+	/* only a policy asks the session cache */
+	if (c->policy)
+		p->cache = sessioncache_new(SESSION_CACHE_SLOTS);
+	if (!p->w || (c->policy && !p->cache))
 		goto oom;
 	atomic_init(&p->wake_at, UINT64_MAX);
-	sessioncache_set_order(p->cache, wait_turn, p);
-	/* The same capture gives the same output every time. */
-	sessioncache_set_seed(p->cache, 0x5ec0a0d17ull);
+	if (p->cache) {
+		sessioncache_set_order(p->cache, wait_turn, p);
+		/* The same capture gives the same output every time. */
+		sessioncache_set_seed(p->cache, 0x5ec0a0d17ull);
+	}
 	for (i = 0; i < RING; i++) {
-		p->ring[i].pkt = calloc(c->round_packets, sizeof(*p->ring[i].pkt));
+		/* not zeroed: a packet's fields are written as it is added
+		 * (a round rarely fills all of them: these pages stay untouched) */
+		p->ring[i].pkt = malloc(c->round_packets * sizeof(*p->ring[i].pkt));
 		p->ring[i].w = calloc(p->n, sizeof(*p->ring[i].w));
 		if (!p->ring[i].pkt || !p->ring[i].w)
 			goto oom;

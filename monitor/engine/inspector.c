@@ -650,10 +650,13 @@ struct inspector *inspector_new(const struct engine_config *cfg, const struct po
 	sink.user_free = on_user_free;
 	sink.evasion = on_evasion;
 	in->engine = engine_new(cfg, &sink);
-	in->cache = in->own_cache = sessioncache_new(SESSION_CACHE_SLOTS);
+	/* Only a policy asks the session cache (its table is megabytes,
+	 * zeroed at start: a tenth of a short `read --eve`). */
+	if (policy)
+		in->cache = in->own_cache = sessioncache_new(SESSION_CACHE_SLOTS);
 	in->eve.certs = eve_certs_new(EVE_CERT_SLOTS);
 	in->eve.hellos = textcache_new(EVE_HELLO_SLOTS);
-	if (!in->engine || !in->cache || !in->eve.certs || !in->eve.hellos) {
+	if (!in->engine || (policy && !in->cache) || !in->eve.certs || !in->eve.hellos) {
 		inspector_free(in);
 		return NULL;
 	}
@@ -711,6 +714,10 @@ void inspector_set_policy(struct inspector *in, const struct policy *p)
 {
 	engine_foreach_session(in->engine, retire, in);
 	in->policy = p;
+	/* The first policy of an inspector made without one: should the
+	 * table not be had, the checks that remember sessions find none. */
+	if (p && !in->cache)
+		in->cache = in->own_cache = sessioncache_new(SESSION_CACHE_SLOTS);
 }
 
 void inspector_set_eve_custom(struct inspector *in, unsigned custom)
