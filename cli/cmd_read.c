@@ -106,8 +106,7 @@ static void usage(FILE *f)
 		"               found in it are decrypted, so their certificates are shown\n"
 		"               and judged as TLS 1.2's are\n"
 		"  -o FILE      write to FILE instead of standard output\n"
-		"  --threads N  worker threads (default: every core online, one with\n"
-		"               --rules, whose session cache orders them); the output\n"
+		"  --threads N  worker threads (default: every core online); the output\n"
 		"               is the same, byte for byte, whatever N\n"
 		"  -v, --verbose  say how the sessions were spread over the threads\n"
 		"  -i IFACE     capture live on IFACE\n"
@@ -146,7 +145,7 @@ int cmd_read(int argc, char **argv)
 	struct keylog *keylog = NULL;
 	struct inspector_counters n;
 	const char *out_path = NULL, *iface = NULL, *rules = NULL, *keylog_path = NULL;
-	bool eve = false, cid = true, verbose = false, threads_given = false;
+	bool eve = false, cid = true, verbose = false;
 	uint64_t per_worker[READ_POOL_MAX_THREADS];
 	unsigned custom = 0;
 	long seed = 0;
@@ -186,7 +185,6 @@ int cmd_read(int argc, char **argv)
 			break;
 		case 'v': verbose = true; break;
 		case 'T':
-			threads_given = true;
 			errno = 0;
 			threads = strtol(optarg, &end, 10);
 			if (errno || end == optarg || *end || threads < 1 ||
@@ -253,14 +251,6 @@ int cmd_read(int argc, char **argv)
 	cfg.community_id_seed = (uint16_t)seed;
 	cfg.checksums = csum;
 	cfg.lossy_capture = true;
-	/* A policy's session cache (resumptions, repeated randoms, STARTTLS
-	 * offers) must see the connections in capture order, so engines that
-	 * split the flows wait for each other at every lookup: a lock-step
-	 * that made two engines twice as slow as one on the bulk capture. By
-	 * default a policy is judged by one engine (the reader, the merge and
-	 * the output still run beside it); --threads N asks for N anyway. */
-	if (policy && !threads_given)
-		threads = 1;
 	pc.threads = threads < 1 ? 1 : threads > READ_POOL_MAX_THREADS ? READ_POOL_MAX_THREADS :
 								      (unsigned)threads;
 	pc.engine = &cfg;

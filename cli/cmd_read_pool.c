@@ -17,7 +17,6 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,10 +28,16 @@
 #include "io/capture.h"
 #include "io/pcapfile.h"
 #include "net/decode.h"
+#include "net/flowroute.h"
+#include "policy/policy.h"
 #include "policy/sessioncache.h"
 
 #define RING 8
-#define SESSION_CACHE_SLOTS 65536
+/* The session cache of a policy that links sessions, in parts, each the
+ * flows of some servers (a worker takes every n-th part): twice the
+ * monitor's slots, so that a part holds 8,192 keys. */
+#define SESSION_CACHE_SLOTS 131072
+#define CACHE_REGIONS 16
 #define READ_BLOCK (256u << 10)  /* bytes a read(2) of a capture file asks for */
 #define ROUND_BYTES (256u << 10) /* a round read from a file holds about this */
 
@@ -80,8 +85,6 @@ struct worker {
 	struct inspector *in;
 	struct wout o;              /* being written; swapped into each round */
 	uint64_t j;                 /* the packet being handled */
-	bool own;                   /* its own packet, not another's tick */
-	_Atomic uint64_t pos;       /* every packet before pos is done */
 };
 
 struct read_pool {
@@ -89,6 +92,8 @@ struct read_pool {
 	unsigned n;
 	struct worker *w;
 	unsigned started;           /* threads running */
+	/* NULL when the policy links no sessions; else split into CACHE_REGIONS
+	 * by server, each worker's flows in its own regions (read_pool_new) */
 	struct sessioncache *cache;
 	struct round ring[RING];
 	pthread_mutex_t lock;
@@ -96,11 +101,6 @@ struct read_pool {
 	uint64_t published, merged; /* rounds */
 	uint64_t next_index;        /* packets read */
 	bool filling;               /* ring[published % RING] holds packets */
-	/* the session cache's order (wait_turn) */
-	_Atomic unsigned waiters;
-	_Atomic uint64_t wake_at;   /* the least position a waiter needs */
-	pthread_mutex_t order_lock;
-	pthread_cond_t order_cv;
 	/* merged output */
 	struct seg *sorted;         /* a round's segments in key order */
 	struct iovec *iov;          /* their bytes, for writev */
@@ -109,73 +109,6 @@ struct read_pool {
 	unsigned long sessions;     /* transcripts numbered so far */
 	int err;                    /* first errno of the output */
 };
-
-static __thread struct worker *self;  /* the worker running on this thread */
-
-/* ---- the order of the session cache ------------------------------------ */
-
-static void advance(struct worker *w, uint64_t pos)
-{
-	struct read_pool *p = w->pool;
-
-	atomic_store(&w->pos, pos);
-	/* Woken only when some waiter's need may be met, not at every packet;
-	 * the woken ones say their needs again. */
-	if (atomic_load(&p->waiters) && pos >= atomic_load(&p->wake_at)) {
-		pthread_mutex_lock(&p->order_lock);
-		atomic_store(&p->wake_at, UINT64_MAX);
-		pthread_cond_broadcast(&p->order_cv);
-		pthread_mutex_unlock(&p->order_lock);
-	}
-}
-
-/* Whether every other worker is past what comes before this worker's
- * packet: the packets before it, and its ticks too when this is the
- * packet's own handling (one engine expires before it handles). */
-static bool my_turn(const struct worker *me)
-{
-	const struct read_pool *p = me->pool;
-	uint64_t need = me->j + (me->own ? 1 : 0);
-	unsigned i;
-
-	for (i = 0; i < p->n; i++)
-		if (i != me->id && atomic_load(&p->w[i].pos) < need)
-			return false;
-	return true;
-}
-
-/* sessioncache's `before`: each worker's lookups wait their turn. */
-static void wait_turn(void *arg)
-{
-	struct read_pool *p = arg;
-	struct worker *me = self;
-	struct timespec ts;
-	uint64_t need;
-
-	if (!me || my_turn(me))
-		return;
-	need = me->j + (me->own ? 1 : 0);
-	atomic_fetch_add(&p->waiters, 1);
-	pthread_mutex_lock(&p->order_lock);
-	for (;;) {
-		/* The need is told before the check: a worker that moves past
-		 * it after the check sees it and wakes us. */
-		if (need < atomic_load(&p->wake_at))
-			atomic_store(&p->wake_at, need);
-		if (my_turn(me))
-			break;
-		/* bounded as well, should a wake-up be missed */
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 10 * 1000 * 1000;
-		if (ts.tv_nsec >= 1000000000) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000;
-		}
-		pthread_cond_timedwait(&p->order_cv, &p->order_lock, &ts);
-	}
-	pthread_mutex_unlock(&p->order_lock);
-	atomic_fetch_sub(&p->waiters, 1);
-}
 
 /* ---- workers ------------------------------------------------------------ */
 
@@ -247,7 +180,6 @@ static void *worker_main(void *arg)
 	unsigned i;
 	bool last = false;
 
-	self = w;
 	engine_set_index(e, 0);
 	for (k = 0; !last; k++) {
 		struct round *r = wait_round(p, k);
@@ -256,24 +188,19 @@ static void *worker_main(void *arg)
 			const struct pkt *pk = &r->pkt[i];
 
 			w->j = r->first + i;
-			w->own = pk->owner == w->id;
-			advance(w, w->j);
-			if (w->own && p->n > 1)
+			if (pk->owner == w->id && p->n > 1)
 				inspector_packet_decoded(w->in, (const uint8_t *)r->data.data + pk->off,
 							 pk->len, pk->res, &pk->d, pk->ts_us);
-			else if (w->own)
+			else if (pk->owner == w->id)
 				inspector_packet(w->in, pk->dlt, (const uint8_t *)r->data.data + pk->off,
 						 pk->len, pk->ts_us);
 			else
 				engine_tick(e, pk->ts_us);
 		}
 		w->j = r->first + r->n;
-		w->own = false;
 		last = r->last;
-		if (last) {
-			advance(w, w->j);
+		if (last)
 			inspector_flush(w->in);
-		}
 		seg_close(w);
 		swap = r->w[w->id];
 		r->w[w->id] = w->o;
@@ -281,7 +208,6 @@ static void *worker_main(void *arg)
 		buf_reset(&w->o.out);
 		w->o.out.oom = false;
 		w->o.n_seg = 0;
-		advance(w, w->j + (last ? 1 : 0));
 		pthread_mutex_lock(&p->lock);
 		if (--r->pending == 0)
 			pthread_cond_broadcast(&p->done_cv);
@@ -424,30 +350,15 @@ static void merge_done(struct read_pool *p, bool wait)
 	}
 }
 
-static uint64_t mix(uint64_t x)
-{
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	return x;
-}
-
-/* One side of a flow, a word at a time (the reader hashes every packet). */
-static uint64_t side_hash(const uint8_t addr[static 16], uint16_t port)
-{
-	uint64_t a, b;
-
-	memcpy(&a, addr, 8);
-	memcpy(&b, addr + 8, 8);
-	return mix(a ^ mix(b ^ port));
-}
-
-/* The worker of a decoded packet's flow: the same for both directions
- * (the sum of the sides' hashes), from the innermost header decode found. */
+/* The worker of a decoded packet's flow, the same for both directions,
+ * from the innermost header decode found: by its server when the workers'
+ * session cache is split by server (the worker of region r is r % n). */
 static unsigned owner_of(const struct read_pool *p, const struct decoded *d)
 {
-	return (unsigned)(mix(side_hash(d->src, d->sport) + side_hash(d->dst, d->dport) + d->proto) %
-			  p->n);
+	if (p->cache)
+		return (unsigned)(flowroute_server(d->src, d->sport, d->dst, d->dport, d->proto) %
+				  CACHE_REGIONS % p->n);
+	return (unsigned)(flowroute_flow(d->src, d->sport, d->dst, d->dport, d->proto) % p->n);
 }
 
 static void publish(struct read_pool *p, bool last)
@@ -655,8 +566,6 @@ static void pool_free(struct read_pool *p)
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->published_cv);
 	pthread_cond_destroy(&p->done_cv);
-	pthread_mutex_destroy(&p->order_lock);
-	pthread_cond_destroy(&p->order_cv);
 	free(p);
 }
 
@@ -676,19 +585,16 @@ struct read_pool *read_pool_new(const struct read_pool_config *c, char *err, siz
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->published_cv, NULL);
 	pthread_cond_init(&p->done_cv, NULL);
-	pthread_mutex_init(&p->order_lock, NULL);
-	pthread_cond_init(&p->order_cv, NULL);
 	p->w = calloc(p->n, sizeof(*p->w));
-	/* only a policy asks the session cache */
-	if (c->policy)
-		p->cache = sessioncache_new(SESSION_CACHE_SLOTS);
-	if (!p->w || (c->policy && !p->cache))
+	if (!p->w)
 		goto oom;
-	atomic_init(&p->wake_at, UINT64_MAX);
-	if (p->cache) {
-		sessioncache_set_order(p->cache, wait_turn, p);
+	if (c->policy && policy_links_sessions(c->policy)) {
+		p->cache = sessioncache_new(SESSION_CACHE_SLOTS);
+		if (!p->cache)
+			goto oom;
 		/* The same capture gives the same output every time. */
 		sessioncache_set_seed(p->cache, 0x5ec0a0d17ull);
+		sessioncache_set_regions(p->cache, CACHE_REGIONS);
 	}
 	for (i = 0; i < RING; i++) {
 		/* not zeroed: a packet's fields are written as it is added
@@ -707,7 +613,7 @@ struct read_pool *read_pool_new(const struct read_pool_config *c, char *err, siz
 		if (!w->in)
 			goto oom;
 		inspector_set_eve_custom(w->in, c->eve_custom);
-		inspector_share_cache(w->in, p->cache);
+		inspector_share_cache(w->in, p->cache, CACHE_REGIONS);
 		inspector_on_event(w->in, on_event, w);
 	}
 	/* Workers block every signal (they inherit the mask): a SIGINT must
@@ -719,10 +625,7 @@ struct read_pool *read_pool_new(const struct read_pool_config *c, char *err, siz
 		if (rc) {
 			pthread_sigmask(SIG_SETMASK, &old, NULL);
 			snprintf(err, errlen, "cannot start a worker thread: %s", strerror(rc));
-			/* the started ones end with an empty last round; the
-			 * others are not waited for */
-			for (; i < p->n; i++)
-				atomic_store(&p->w[i].pos, UINT64_MAX);
+			/* the started ones end with an empty last round */
 			read_pool_finish(p, NULL, NULL);
 			return NULL;
 		}

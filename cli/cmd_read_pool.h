@@ -15,15 +15,18 @@
  * on N or on scheduling: every event is keyed by the number of the packet
  * that caused it and, for a flow ended by a timeout or the end of input,
  * by the number of the flow's last packet (the order in which one engine
- * would have ended them). The session cache (resumption, repeated
- * randoms, STARTTLS offers) is shared, and each lookup waits until every
- * worker has passed the packets before it: it sees connections in the
- * capture's order.
+ * would have ended them). A policy that links connections (resumptions,
+ * repeated randoms, STARTTLS offers) has one session cache split into parts
+ * by server (sessioncache_set_regions): flows then go to workers by their
+ * server, a worker owns every n-th part, and each part sees its servers'
+ * connections in capture order with no waiting for the other workers
+ * (engines waiting for each other at every lookup took turns at almost
+ * every connection). The parts are the same whatever N, so verdicts are.
  *
  * Limits that do make N show: each worker has the full flow table, stream
  * memcap and caches of the configuration (a capture that fills them
- * evicts later with more workers), and flows that two workers end at the
- * same packet's timeout touch the session cache in no fixed order.
+ * evicts later with more workers). With a linking policy the flows spread
+ * only as their servers do: one busy server is one worker's.
  */
 #ifndef SECAUDIT_CMD_READ_POOL_H
 #define SECAUDIT_CMD_READ_POOL_H

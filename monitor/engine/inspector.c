@@ -19,6 +19,7 @@
 #include "probe/prober.h"
 #include "textcache.h"
 #include "engine/transcript.h"
+#include "net/flowroute.h"
 
 #define SESSION_CACHE_SLOTS 65536
 #define EVE_CERT_SLOTS 4096
@@ -29,6 +30,7 @@ struct inspector {
 	const struct policy *policy;
 	struct sessioncache *cache;
 	struct sessioncache *own_cache;  /* freed with the inspector */
+	unsigned cache_regions;          /* > 1: cache split by server (inspector_share_cache) */
 	enum inspector_format format;
 	struct buf *out;
 	struct eve_writer eve;      /* owns eve.certs and eve.hellos */
@@ -126,6 +128,11 @@ static void policy_flow_of(const struct inspector *in, const struct engine_sessi
 	pf->server_port = f->key.port[!f->client];
 	pf->anomalies = es->anomalies;
 	pf->cache = in->cache;
+	if (in->cache && in->cache_regions > 1)
+		pf->cache_region = (unsigned)(flowroute_server(f->key.addr[0], f->key.port[0],
+							       f->key.addr[1], f->key.port[1],
+							       f->key.proto) %
+					      in->cache_regions);
 	pf->pre = &es->pre;
 	if (es->quic && es->quic->gquic.n_hellos)
 		pf->gquic = &es->quic->gquic;
@@ -899,11 +906,12 @@ void inspector_on_event(struct inspector *in, inspector_event_fn fn, void *arg)
 	in->on_event_arg = arg;
 }
 
-void inspector_share_cache(struct inspector *in, struct sessioncache *sc)
+void inspector_share_cache(struct inspector *in, struct sessioncache *sc, unsigned regions)
 {
 	sessioncache_free(in->own_cache);
 	in->own_cache = NULL;
 	in->cache = sc;
+	in->cache_regions = regions;
 }
 
 struct engine *inspector_engine(struct inspector *in)

@@ -161,10 +161,13 @@ void inspector_keys_counters(const struct inspector *in, struct inspector_keys_c
  */
 typedef void (*inspector_event_fn)(void *arg, const struct engine_session *es);
 void inspector_on_event(struct inspector *in, inspector_event_fn fn, void *arg);
-/* Judges with sc (borrowed; it must outlive the inspector) instead of the
- * inspector's own cache, so that inspectors handed the flows of one
- * capture remember connections across each other's flows. */
-void inspector_share_cache(struct inspector *in, struct sessioncache *sc);
+/* Judges with sc (borrowed; it must outlive the inspector; NULL: no
+ * cache, for a policy that links no sessions) instead of the inspector's
+ * own cache, so that inspectors handed the flows of one capture remember
+ * connections across each other's flows. With regions > 1 (sc split by
+ * sessioncache_set_regions), a flow's keys go to the region of its server,
+ * flowroute_server(...) % regions. */
+void inspector_share_cache(struct inspector *in, struct sessioncache *sc, unsigned regions);
 
 struct engine *inspector_engine(struct inspector *in);
 void inspector_counters(const struct inspector *in, struct inspector_counters *out);

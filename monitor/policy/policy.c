@@ -457,7 +457,7 @@ static void stage_client_hello(const struct ectx *e)
 		if (!ch->sslv2_format && all_zero(ch->random, 32))
 			failed(e, POLICY_CHK_WEAK_RANDOM, -1, "client random all zero");
 		else if (!ch->sslv2_format && e->flow->cache &&
-			 sessioncache_seen(e->flow->cache, key, 33, e->now,
+			 sessioncache_seen(e->flow->cache, e->flow->cache_region, key, 33, e->now,
 					   e->now + (time_t)e->p->resume_lifetime))
 			failed(e, POLICY_CHK_WEAK_RANDOM, -1, "client random repeats an earlier one");
 		else
@@ -768,13 +768,13 @@ static bool resumed_from(const struct ectx *e, struct sessioncache_verdict *v)
 		return false;
 	if (s->resumption == TLS_RESUME_TICKET && ch->session_ticket_len) {
 		klen = cache_key(key, 'T', e->flow, ch->ticket_hash, sizeof(ch->ticket_hash));
-		if (sessioncache_get(e->flow->cache, key, klen, e->now, v))
+		if (sessioncache_get(e->flow->cache, e->flow->cache_region, key, klen, e->now, v))
 			return true;
 	}
 	if (!sh->session_id_len)
 		return false;
 	klen = cache_key(key, 'S', e->flow, sh->session_id, sh->session_id_len);
-	return sessioncache_get(e->flow->cache, key, klen, e->now, v);
+	return sessioncache_get(e->flow->cache, e->flow->cache_region, key, klen, e->now, v);
 }
 
 static void stage_resumption(const struct ectx *e)
@@ -837,12 +837,12 @@ static void remember(const struct ectx *e)
 			const struct tls_server_hello *sh = &s->server_hello[s->n_server_hellos - 1];
 
 			klen = cache_key(key, 'S', e->flow, sh->session_id, sh->session_id_len);
-			sessioncache_put(e->flow->cache, key, klen, &v, until);
+			sessioncache_put(e->flow->cache, e->flow->cache_region, key, klen, &v, until);
 		}
 	}
 	for (i = 0; i < s->n_tickets; i++) {
 		klen = cache_key(key, 'T', e->flow, s->ticket_hash[i], TLS_TICKET_HASH_LEN);
-		sessioncache_put(e->flow->cache, key, klen, &v, until);
+		sessioncache_put(e->flow->cache, e->flow->cache_region, key, klen, &v, until);
 	}
 }
 
@@ -952,9 +952,11 @@ static void stage_starttls(const struct ectx *e)
 	if (pre->caps_seen && e->flow->cache && !(e->st->judged & BIT(POLICY_CHK_STARTTLS_STRIPPED))) {
 		len = starttls_key(e->flow, key);
 		if (pre->offered) {
-			sessioncache_put(e->flow->cache, key, len, &v, e->now + STARTTLS_REMEMBER_S);
+			sessioncache_put(e->flow->cache, e->flow->cache_region, key, len, &v,
+					 e->now + STARTTLS_REMEMBER_S);
 		} else if (pending(e, POLICY_CHK_STARTTLS_STRIPPED) &&
-			   sessioncache_get(e->flow->cache, key, len, e->now, &v)) {
+			   sessioncache_get(e->flow->cache, e->flow->cache_region, key, len, e->now,
+					    &v)) {
 			failed(e, POLICY_CHK_STARTTLS_STRIPPED, -1, "%s without STARTTLS",
 			       pretls_proto_name(pre->proto));
 		}
@@ -1127,6 +1129,21 @@ enum policy_action policy_evaluate(const struct policy *p, const struct policy_f
 				   struct policy_state *st, time_t now)
 {
 	return evaluate(p, flow, s, new_milestones, st, now, false);
+}
+
+bool policy_links_sessions(const struct policy *p)
+{
+	static const enum policy_check linked[] = {
+		POLICY_CHK_WEAK_RANDOM, POLICY_CHK_UNKNOWN_RESUMPTION, POLICY_CHK_RESUMED_FAILED,
+		POLICY_CHK_STARTTLS_STRIPPED,
+	};
+	size_t i, k;
+
+	for (i = 0; i < p->n_profiles; i++)
+		for (k = 0; k < sizeof(linked) / sizeof(linked[0]); k++)
+			if (p->profiles[i].rule[linked[k]])
+				return true;
+	return false;
 }
 
 bool policy_wants_probe(const struct policy *p, const struct policy_flow *flow,

@@ -78,6 +78,9 @@ struct policy_flow {
 	 * resumption counts as one of an unseen session. It also remembers
 	 * which servers offered STARTTLS (`starttls: required`). */
 	struct sessioncache *cache;
+	/* The region of the cache this flow's keys go to (0 but in secaudit
+	 * read: sessioncache_set_regions, sessioncache.h). */
+	unsigned cache_region;
 	/* The clear-text exchange before TLS (STARTTLS), or NULL. */
 	const struct pretls *pre;
 	/* A Google QUIC connection's CHLO facts (QUIC Crypto: no TLS hello),
@@ -167,6 +170,12 @@ enum policy_action policy_finish(const struct policy *p, const struct policy_flo
  */
 bool policy_wants_probe(const struct policy *p, const struct policy_flow *flow,
 			const struct tls_session *s, struct policy_state *st);
+/* Whether a verdict of p can depend on other connections: a check that
+ * links a resumption to its full handshake, notices a repeated hello
+ * random or remembers a server's STARTTLS offer (the session cache). A
+ * policy without such a check may judge flows with no cache at all. */
+bool policy_links_sessions(const struct policy *p);
+
 /* Whether a certificate requirement of the flow's profile (the server's
  * or the client's) is still to be judged: a TLS 1.3 session's flight is
  * worth waiting for its key log secrets (secaudit-monitor --keylog). */

@@ -16,11 +16,11 @@ struct sessioncache_entry {
 
 struct sessioncache {
 	pthread_mutex_t lock;
-	size_t mask;
+	size_t mask;                /* of a region's slots */
+	unsigned region_shift;      /* a region's first slot: region << region_shift */
+	unsigned region_mask;       /* regions - 1 */
 	uint64_t seed;
 	struct sessioncache_entry *e;
-	void (*before)(void *arg);  /* NULL: none */
-	void *before_arg;
 };
 
 void sessioncache_set_seed(struct sessioncache *sc, uint64_t seed)
@@ -28,10 +28,18 @@ void sessioncache_set_seed(struct sessioncache *sc, uint64_t seed)
 	sc->seed = seed;
 }
 
-void sessioncache_set_order(struct sessioncache *sc, void (*before)(void *arg), void *arg)
+void sessioncache_set_regions(struct sessioncache *sc, unsigned regions)
 {
-	sc->before = before;
-	sc->before_arg = arg;
+	size_t slots = sc->mask + 1;
+	unsigned bits = 0;
+
+	while ((1u << bits) < regions && (slots >> bits) > 64)
+		bits++;
+	sc->mask = (slots >> bits) - 1;
+	sc->region_shift = 0;
+	while (((size_t)1 << sc->region_shift) <= sc->mask)
+		sc->region_shift++;
+	sc->region_mask = (1u << bits) - 1;
 }
 
 struct sessioncache *sessioncache_new(size_t slots)
@@ -65,7 +73,8 @@ void sessioncache_free(struct sessioncache *sc)
 	free(sc);
 }
 
-static struct sessioncache_entry *slot(struct sessioncache *sc, const uint8_t *key, size_t len)
+static struct sessioncache_entry *slot(struct sessioncache *sc, unsigned region,
+				       const uint8_t *key, size_t len)
 {
 	uint64_t h = sc->seed;
 	size_t i;
@@ -75,7 +84,7 @@ static struct sessioncache_entry *slot(struct sessioncache *sc, const uint8_t *k
 		h *= 0x100000001b3ull;
 	}
 	h ^= h >> 29;
-	return &sc->e[h & sc->mask];
+	return &sc->e[((size_t)(region & sc->region_mask) << sc->region_shift) | (h & sc->mask)];
 }
 
 static bool match(const struct sessioncache_entry *e, const uint8_t *key, size_t len, time_t now)
@@ -83,16 +92,14 @@ static bool match(const struct sessioncache_entry *e, const uint8_t *key, size_t
 	return e->expires && e->expires > now && e->len == len && !memcmp(e->key, key, len);
 }
 
-void sessioncache_put(struct sessioncache *sc, const uint8_t *key, size_t len,
+void sessioncache_put(struct sessioncache *sc, unsigned region, const uint8_t *key, size_t len,
 		      const struct sessioncache_verdict *v, time_t expires)
 {
 	struct sessioncache_entry *e;
 
 	if (!sc || !len || len > SESSIONCACHE_KEY_MAX)
 		return;
-	e = slot(sc, key, len);
-	if (sc->before)
-		sc->before(sc->before_arg);
+	e = slot(sc, region, key, len);
 	pthread_mutex_lock(&sc->lock);
 	e->expires = expires;
 	e->len = (uint8_t)len;
@@ -101,17 +108,15 @@ void sessioncache_put(struct sessioncache *sc, const uint8_t *key, size_t len,
 	pthread_mutex_unlock(&sc->lock);
 }
 
-bool sessioncache_get(struct sessioncache *sc, const uint8_t *key, size_t len, time_t now,
-		      struct sessioncache_verdict *v)
+bool sessioncache_get(struct sessioncache *sc, unsigned region, const uint8_t *key, size_t len,
+		      time_t now, struct sessioncache_verdict *v)
 {
 	struct sessioncache_entry *e;
 	bool hit;
 
 	if (!sc || !len || len > SESSIONCACHE_KEY_MAX)
 		return false;
-	e = slot(sc, key, len);
-	if (sc->before)
-		sc->before(sc->before_arg);
+	e = slot(sc, region, key, len);
 	pthread_mutex_lock(&sc->lock);
 	hit = match(e, key, len, now);
 	if (hit)
@@ -120,17 +125,15 @@ bool sessioncache_get(struct sessioncache *sc, const uint8_t *key, size_t len, t
 	return hit;
 }
 
-bool sessioncache_seen(struct sessioncache *sc, const uint8_t *key, size_t len, time_t now,
-		       time_t expires)
+bool sessioncache_seen(struct sessioncache *sc, unsigned region, const uint8_t *key, size_t len,
+		       time_t now, time_t expires)
 {
 	struct sessioncache_entry *e;
 	bool hit;
 
 	if (!sc || !len || len > SESSIONCACHE_KEY_MAX)
 		return false;
-	e = slot(sc, key, len);
-	if (sc->before)
-		sc->before(sc->before_arg);
+	e = slot(sc, region, key, len);
 	pthread_mutex_lock(&sc->lock);
 	hit = match(e, key, len, now);
 	if (!hit) {

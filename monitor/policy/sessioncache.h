@@ -46,22 +46,27 @@ void sessioncache_free(struct sessioncache *sc);
  * aim at one slot. */
 void sessioncache_set_seed(struct sessioncache *sc, uint64_t seed);
 
-/* Calls before(arg) ahead of every lookup or change, outside the lock:
- * threads that split one capture's flows (secaudit read --threads) wait
- * there for each other, so that the cache sees the capture's connections
- * in the capture's order whatever the thread count. */
-void sessioncache_set_order(struct sessioncache *sc, void (*before)(void *arg), void *arg);
+/*
+ * Splits the slots into `regions` equal parts (a power of two, at most a
+ * 64th of the slots; 1, the default, is the whole table), before the first
+ * use: a key of region r goes to a slot of part r % regions and meets only
+ * keys of that part. secaudit read gives every flow the region of its
+ * server (sessioncache_region) and every worker its own regions, so that a
+ * worker is the only one to touch them and sees their keys in capture
+ * order, without waiting for the others, whatever the thread count.
+ */
+void sessioncache_set_regions(struct sessioncache *sc, unsigned regions);
 
-/* Remembers v under key until `expires`. Keys longer than
- * SESSIONCACHE_KEY_MAX are ignored. */
-void sessioncache_put(struct sessioncache *sc, const uint8_t *key, size_t len,
+/* Remembers v under key (in region, see sessioncache_set_regions) until
+ * `expires`. Keys longer than SESSIONCACHE_KEY_MAX are ignored. */
+void sessioncache_put(struct sessioncache *sc, unsigned region, const uint8_t *key, size_t len,
 		      const struct sessioncache_verdict *v, time_t expires);
-/* True and *v filled when key is known and not expired at now. */
-bool sessioncache_get(struct sessioncache *sc, const uint8_t *key, size_t len, time_t now,
-		      struct sessioncache_verdict *v);
+/* True and *v filled when key is known in region and not expired at now. */
+bool sessioncache_get(struct sessioncache *sc, unsigned region, const uint8_t *key, size_t len,
+		      time_t now, struct sessioncache_verdict *v);
 /* Records key (e.g. a hello random) and returns whether it was already
  * there and unexpired: one step, so two threads cannot both miss it. */
-bool sessioncache_seen(struct sessioncache *sc, const uint8_t *key, size_t len, time_t now,
-		       time_t expires);
+bool sessioncache_seen(struct sessioncache *sc, unsigned region, const uint8_t *key, size_t len,
+		       time_t now, time_t expires);
 
 #endif

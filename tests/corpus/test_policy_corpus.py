@@ -157,14 +157,18 @@ zones:
 """
 
 
+@pytest.mark.parametrize("threads", ["1", "3"])
 @pytest.mark.parametrize("capture,linked", [
     ("a25_tls12_resumption_session_id.pcap", True),
     ("a26_tls12_resumption_ticket_sll2.pcap", True),    # by the NewSessionTicket's ticket
     ("a27_tls13_resumption_psk.pcap", False),           # TLS 1.3: the ticket was encrypted
 ])
-def test_resumption_is_linked_to_its_full_handshake(capture, linked, tmp_path):
+def test_resumption_is_linked_to_its_full_handshake(capture, linked, threads, tmp_path):
+    """Linked on one engine and on several (the flows split by server, the
+    session cache with them)."""
     full, resumed = connection_ports(capture)
-    failed = failed_by_port(RESUMPTION_POLICY.format(ec_bits=224), capture, tmp_path)
+    failed = failed_by_port(RESUMPTION_POLICY.format(ec_bits=224), capture, tmp_path,
+                            "--threads", threads)
     assert full not in failed
     checks = [f["check"] for f in failed.get(resumed, [])]
     assert checks == ([] if linked else ["unknown_resumption"])

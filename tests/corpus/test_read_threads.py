@@ -99,3 +99,19 @@ def test_threads_must_be_a_count():
     proc = subprocess.run([SECAUDIT, "read", "--threads", "0", CAPTURES[0]],
                           capture_output=True, text=True, timeout=30)
     assert proc.returncode == 2 and "--threads" in proc.stderr
+
+
+def test_policy_that_links_no_sessions_any_thread_count(tmp_path):
+    """A policy without resumption, random or STARTTLS checks judges with no
+    session cache, its flows split by the flow hash: the same bytes too."""
+    text = open(RULES).read()
+    for check in ("      weak_random: alert\n", "    unknown_resumption: alert\n"):
+        assert check in text
+        text = text.replace(check, "")
+    policy = tmp_path / "unlinked.yaml"
+    policy.write_text(text)
+    first, err = read("--eve", "--rules", policy, "--threads", "1", *CAPTURES)
+    assert b'"event_type":"alert"' in first, err
+    out, err = read("--eve", "--rules", policy, "--threads", "3", "-v", *CAPTURES)
+    assert all(x > 0 for x in spread(err)), err
+    assert out == first, "--threads 3 differs from --threads 1"

@@ -1,0 +1,97 @@
+/*
+ * sessioncache: keys meet only keys of their own region, a region's keys
+ * stay in its part of the table (filling one region never evicts another's),
+ * one region (the monitor's cache) uses the whole table; and flowroute's
+ * server hash is the same for both directions of a flow and for every
+ * client of one server.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "net/flowroute.h"
+#include "policy/sessioncache.h"
+
+static const struct sessioncache_verdict V = { 2, 1, 77, "r" };
+
+Test(sessioncache, regions_keep_their_keys_apart)
+{
+	struct sessioncache *sc = sessioncache_new(4096);
+	struct sessioncache_verdict v;
+	uint8_t key[8] = "k";
+	unsigned i;
+
+	cr_assert(sc);
+	sessioncache_set_seed(sc, 1);
+	sessioncache_set_regions(sc, 16);
+	sessioncache_put(sc, 3, key, sizeof(key), &V, 100);
+	cr_assert(sessioncache_get(sc, 3, key, sizeof(key), 10, &v));
+	cr_assert_eq(v.sid, 77);
+	cr_assert_not(sessioncache_get(sc, 4, key, sizeof(key), 10, &v));
+	cr_assert_not(sessioncache_seen(sc, 5, key, sizeof(key), 10, 100));
+	cr_assert(sessioncache_seen(sc, 5, key, sizeof(key), 10, 100));
+	/* expired */
+	cr_assert_not(sessioncache_get(sc, 3, key, sizeof(key), 100, &v));
+	/* thousands of keys in region 7 leave region 3's and 5's alone */
+	sessioncache_put(sc, 3, key, sizeof(key), &V, 1000);
+	for (i = 0; i < 20000; i++) {
+		memcpy(key + 1, &i, sizeof(i));
+		sessioncache_seen(sc, 7, key, sizeof(key), 10, 1000);
+	}
+	memset(key + 1, 0, sizeof(i));
+	cr_assert(sessioncache_get(sc, 3, key, sizeof(key), 10, &v));
+	cr_assert(sessioncache_seen(sc, 5, key, sizeof(key), 10, 1000));
+	sessioncache_free(sc);
+}
+
+Test(sessioncache, one_region_is_the_whole_table)
+{
+	struct sessioncache *sc = sessioncache_new(4096);
+	struct sessioncache_verdict v;
+	uint8_t key[8] = "k";
+	unsigned i, kept = 0;
+
+	cr_assert(sc);
+	/* regions are ignored: the region a caller names does not matter */
+	sessioncache_put(sc, 0, key, sizeof(key), &V, 100);
+	cr_assert(sessioncache_get(sc, 9, key, sizeof(key), 10, &v));
+	/* 2,000 keys in 4,096 slots: most are kept (a table of 256 would
+	 * keep at most 256) */
+	for (i = 0; i < 2000; i++) {
+		memcpy(key + 1, &i, sizeof(i));
+		sessioncache_put(sc, 0, key, sizeof(key), &V, 100);
+	}
+	for (i = 0; i < 2000; i++) {
+		memcpy(key + 1, &i, sizeof(i));
+		kept += sessioncache_get(sc, 0, key, sizeof(key), 10, &v);
+	}
+	cr_assert_gt(kept, 1000, "%u", kept);
+	sessioncache_free(sc);
+}
+
+Test(flowroute, server_hash_is_the_servers)
+{
+	static const uint8_t srv[16] = { 198, 18, 2, 2 }, cli[16] = { 198, 18, 1, 2 },
+			     cli2[16] = { 198, 18, 1, 3 }, other[16] = { 198, 18, 2, 3 };
+	/* two flows (a: address, port; b: ...), and whether their hashes agree */
+	static const struct {
+		const uint8_t *a1; uint16_t p1; const uint8_t *b1; uint16_t q1;
+		const uint8_t *a2; uint16_t p2; const uint8_t *b2; uint16_t q2;
+		bool same;
+	} c[] = {
+		{ cli, 40000, srv, 443, srv, 443, cli, 40000, true },    /* the other way */
+		{ cli, 40000, srv, 443, cli2, 51000, srv, 443, true },   /* another client */
+		{ cli, 40000, srv, 443, cli, 40000, other, 443, false }, /* another server */
+		{ cli, 40000, srv, 443, cli, 40000, srv, 8443, false },  /* another service */
+		{ cli, 443, srv, 443, srv, 443, cli, 443, true },        /* equal ports */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++)
+		cr_assert_eq(flowroute_server(c[i].a1, c[i].p1, c[i].b1, c[i].q1, 6) ==
+				     flowroute_server(c[i].a2, c[i].p2, c[i].b2, c[i].q2, 6),
+			     c[i].same, "case %zu", i);
+	/* the flow hash: both ways the same, another client another */
+	cr_assert_eq(flowroute_flow(cli, 40000, srv, 443, 6), flowroute_flow(srv, 443, cli, 40000, 6));
+	cr_assert_neq(flowroute_flow(cli, 40000, srv, 443, 6),
+		      flowroute_flow(cli2, 40000, srv, 443, 6));
+}
