@@ -42,8 +42,8 @@ CMDS=(
 	"secaudit read --eve --threads 1|build/bin/secaudit read --eve --threads 1 -o $OUT/bulk-1.eve $BULK"
 	"secaudit read --eve ($THREADS threads)|build/bin/secaudit read --eve -o $OUT/bulk.eve $BULK"
 	"secaudit read --eve --rules bench|build/bin/secaudit read --eve --rules bench/policy.yaml -o $OUT/bulk-rules.eve $BULK"
-	"secaudit read --eve --rules default|build/bin/secaudit read --eve --rules rules/default.yaml -o $OUT/bulk-default.eve $BULK"
-	"secaudit read --eve --rules default --threads $THREADS|build/bin/secaudit read --eve --rules rules/default.yaml --threads $THREADS -o $OUT/bulk-default-n.eve $BULK"
+	"secaudit read --eve --rules default --threads 1|build/bin/secaudit read --eve --rules rules/default.yaml --threads 1 -o $OUT/bulk-default.eve $BULK"
+	"secaudit read --eve --rules default ($THREADS threads)|build/bin/secaudit read --eve --rules rules/default.yaml -o $OUT/bulk-default-n.eve $BULK"
 	"secaudit read (transcript)|build/bin/secaudit read -o $OUT/bulk.txt $BULK"
 )
 command -v ndpiReader >/dev/null && CMDS+=("ndpiReader -q|ndpiReader -i $BULK -q")
@@ -100,12 +100,15 @@ floor_cpu=${CPU["floor (libpcap read loop)"]}
 	echo "tls events written: $tls_events of $HANDSHAKES handshakes, the same bytes at 1 and $THREADS threads."
 	awk -v m="$mine" -v mc="$mine_cpu" -v f="$floor" -v fc="$floor_cpu" \
 	    -v one="${WALL["secaudit read --eve --threads 1"]}" \
-	    -v nd="${WALL["ndpiReader -q"]:-0}" -v def="${WALL["secaudit read --eve --rules default"]}" \
+	    -v nd="${WALL["ndpiReader -q"]:-0}" -v def="${WALL["secaudit read --eve --rules default ($THREADS threads)"]}" \
+	    -v defc="${CPU["secaudit read --eve --rules default ($THREADS threads)"]}" \
+	    -v def1c="${CPU["secaudit read --eve --rules default --threads 1"]}" \
 	    -v bench="${WALL["secaudit read --eve --rules bench"]}" 'BEGIN {
 		printf "aims: read --eve %.1f× the floor (aim ≤ 3×; CPU %.1f×), %s ndpiReader (aim ≥ 7×);\n",
 		       m / f, mc / fc, (nd > 0) ? sprintf("%.1f× faster than", nd / m) : "no";
-		printf "      --rules default %.2f× read --eve (aim ≤ 1.2×), --rules bench %.2f×; %d threads %.2f× faster than 1\n",
-		       def / m, bench / m, '"$THREADS"', one / m }'
+		printf "      --rules default %.2f× read --eve (aim ≤ 1.2×; CPU %.2f×), --rules bench %.2f×; %d threads %.2f× faster than 1\n",
+		       def / m, defc / mc, bench / m, '"$THREADS"', one / m;
+		printf "      --rules default: %d engines cost %.2f× the CPU of one\n", '"$THREADS"', defc / def1c }'
 	echo "alerts: bench policy $(grep -c '"event_type":"alert"' "$OUT/bulk-rules.eve" || true)," \
 	     "default preset $(grep -c '"event_type":"alert"' "$OUT/bulk-default.eve" || true)" \
 	     "(repeated randoms of the replicated capture)"
