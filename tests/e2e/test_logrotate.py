@@ -52,11 +52,12 @@ def rotate(conf, tmp):
 
 
 def lines_across(log):
-    """Every line of log and its rotations (log.1, log.2.gz, ...)."""
+    """Every whole line of log and its rotations (log.1, log.2.gz, ...);
+    a line still being written is left for the next look."""
     out = []
     for f in sorted(Path(log).parent.glob(Path(log).name + "*")):
         data = gzip.open(f, "rt").read() if f.suffix == ".gz" else f.read_text()
-        out += [json.loads(l) for l in data.splitlines() if l]
+        out += [json.loads(l) for l in data.split("\n")[:-1] if l]
     return out
 
 
@@ -76,7 +77,10 @@ def test_monitor_alert_log_rotated_while_clients_are_stopped(lab, tmp_path):
 
     def clients():
         for _ in range(n):          # each is reset at its ClientHello: one alert each
-            clients_seen.append(s_client(lab, "-servername", "blocked.lab.test")[::2])
+            # a generous bound: a client reset as it should ends in well under
+            # a second, one killed before its hello would leave no alert
+            clients_seen.append(s_client(lab, "-servername", "blocked.lab.test",
+                                         timeout=20)[::2])
         done.set()
 
     t = threading.Thread(target=clients)
@@ -88,8 +92,12 @@ def test_monitor_alert_log_rotated_while_clients_are_stopped(lab, tmp_path):
             rotate(conf, tmp_path)
             rotations += 1
     t.join()
-    time.sleep(0.5)
-    alerts = [e for e in lines_across(mon.log) if e["event_type"] == "alert"]
+    deadline = time.monotonic() + 10
+    while True:                 # every client's alert, or the deadline
+        alerts = [e for e in lines_across(mon.log) if e["event_type"] == "alert"]
+        if len(alerts) >= n or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     flows = [e["flow_id"] for e in alerts]
     files = sorted(p.name for p in Path(mon.log).parent.glob(Path(mon.log).name + "*"))
     assert len(files) >= 3 and any(f.endswith(".gz") for f in files), files
