@@ -371,7 +371,10 @@ static void publish(struct read_pool *p, bool last)
 	for (i = 0; p->n > 1 && i < r->n; i++) {
 		struct pkt *pk = &r->pkt[i];
 
-		memset(&pk->d, 0, sizeof(pk->d));
+		/* the decode sets every field but the addresses, which the
+		 * owner's hash reads even when it found none */
+		memset(pk->d.src, 0, sizeof(pk->d.src));
+		memset(pk->d.dst, 0, sizeof(pk->d.dst));
 		pk->res = decode_packet(pk->dlt, (const uint8_t *)r->data.data + pk->off, pk->len,
 					&pk->d);
 		pk->owner = owner_of(p, &pk->d);

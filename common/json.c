@@ -29,36 +29,12 @@ void json_object_end(struct json *j) { json_close(j, '}'); }
 void json_array_begin(struct json *j) { json_open(j, '['); }
 void json_array_end(struct json *j) { json_close(j, ']'); }
 
-void json_key_n(struct json *j, const char *key, size_t n)
-{
-	json_sep(j);
-	j->after_key = true;
-	if (!buf_reserve(j->out, n + 3))
-		return;
-	j->out->data[j->out->len++] = '"';
-	memcpy(j->out->data + j->out->len, key, n);
-	j->out->len += n;
-	memcpy(j->out->data + j->out->len, "\":", 2);
-	j->out->len += 2;
-}
-
 void json_string_n(struct json *j, const char *s, size_t n)
 {
 	json_sep(j);
 	buf_putc(j->out, '"');
 	json_escape(j->out, s, n);
 	buf_putc(j->out, '"');
-}
-
-void json_string_plain_n(struct json *j, const char *s, size_t n)
-{
-	json_sep(j);
-	if (!buf_reserve(j->out, n + 2))
-		return;
-	j->out->data[j->out->len++] = '"';
-	memcpy(j->out->data + j->out->len, s, n);
-	j->out->len += n;
-	j->out->data[j->out->len++] = '"';
 }
 
 void json_int(struct json *j, int64_t v)

@@ -48,7 +48,18 @@ void json_array_end(struct json *j);
 /* Writes "key": (n bytes) and leaves the writer expecting the value. Keys
  * are the program's own names, written as they are: no '"', '\\' or
  * control characters (escaping them was a twentieth of an event's cost). */
-void json_key_n(struct json *j, const char *key, size_t n);
+static inline void json_key_n(struct json *j, const char *key, size_t n)
+{
+	json_sep(j);
+	j->after_key = true;
+	if (!buf_reserve(j->out, n + 3))
+		return;
+	j->out->data[j->out->len++] = '"';
+	memcpy(j->out->data + j->out->len, key, n);
+	j->out->len += n;
+	memcpy(j->out->data + j->out->len, "\":", 2);
+	j->out->len += 2;
+}
 static inline void json_key(struct json *j, const char *key)
 {
 	json_key_n(j, key, strlen(key));
@@ -65,7 +76,16 @@ void json_null(struct json *j);
 /* Writes s (n bytes) as a string without escaping: only for text the
  * program itself owns or made (table names, hex, numbers, timestamps,
  * addresses) that holds no '"', '\\' or control characters. */
-void json_string_plain_n(struct json *j, const char *s, size_t n);
+static inline void json_string_plain_n(struct json *j, const char *s, size_t n)
+{
+	json_sep(j);
+	if (!buf_reserve(j->out, n + 2))
+		return;
+	j->out->data[j->out->len++] = '"';
+	memcpy(j->out->data + j->out->len, s, n);
+	j->out->len += n;
+	j->out->data[j->out->len++] = '"';
+}
 static inline void json_string_plain(struct json *j, const char *s)
 {
 	json_string_plain_n(j, s, strlen(s));
