@@ -99,12 +99,38 @@ bool eve_custom_parse(const char *list, unsigned *custom, char *err, size_t errl
 	return true;
 }
 
+/* An IPv4 address as inet_ntop writes it, without its printf: every
+ * event has two. */
+static size_t ipv4_text(const uint8_t a[static 4], char out[static 16])
+{
+	size_t n = 0;
+	unsigned i, v;
+
+	for (i = 0; i < 4; i++) {
+		v = a[i];
+		if (i)
+			out[n++] = '.';
+		if (v >= 100)
+			out[n++] = (char)('0' + v / 100);
+		if (v >= 10)
+			out[n++] = (char)('0' + v / 10 % 10);
+		out[n++] = (char)('0' + v % 10);
+	}
+	out[n] = 0;
+	return n;
+}
+
 static void put_addr(struct json *j, const char *key, int family, const uint8_t *addr)
 {
 	char text[INET6_ADDRSTRLEN];
 
-	inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, text, sizeof(text));
-	json_kv_plain(j, key, text);
+	if (family == 6) {
+		inet_ntop(AF_INET6, addr, text, sizeof(text));
+		json_kv_plain(j, key, text);
+		return;
+	}
+	json_key(j, key);
+	json_string_plain_n(j, text, ipv4_text(addr, text));
 }
 
 /* timestamp, flow_id, event_type: what differs between two events of one
@@ -432,12 +458,43 @@ static const char *msg_name(uint8_t type)
 	}
 }
 
+/* The first byte of a key in the writer's lists cache: whose it is. */
+#define LIST_HELLO 0x00     /* | sslv2_format */
+#define LIST_MESSAGES 0x10
+
+/* Writes the text kept for key in c, else formats it with fmt (keeping it
+ * when it can). */
+static void put_cached(struct json *j, struct textcache *c, const uint8_t *key, size_t n,
+		       void (*fmt)(struct json *j, const void *arg), const void *arg)
+{
+	const struct textcache_entry *hit;
+	struct textcache_entry *e;
+	struct json t;
+
+	if ((hit = textcache_find(c, key, n))) {
+		json_raw(j, hit->text.data, hit->text.len);
+		return;
+	}
+	e = textcache_take(c, key, n);
+	if (e) {
+		json_init(&t, &e->text);
+		fmt(&t, arg);
+		if (!e->text.oom) {
+			json_raw(j, e->text.data, e->text.len);
+			return;
+		}
+	}
+	fmt(j, arg);
+}
+
 /* The part of a ClientHello's object that its offered lists make: the
  * same for every connection of the same client, so formatted once per
  * distinct hello (by name, a few hundred table lookups and appends) and
  * copied after that. */
-static void put_hello_lists(struct json *j, const struct tls_client_hello *ch)
+static void put_hello_lists(struct json *j, const void *arg)
 {
+	const struct tls_client_hello *ch = arg;
+
 	json_kv_plain(j, "format", ch->sslv2_format ? "SSLv2" : "TLS");
 	put_version(j, "record_version", ch->record_version);
 	put_version(j, "version", ch->legacy_version);
@@ -466,13 +523,10 @@ static void put_hello_lists_cached(struct json *j, struct textcache *c,
 	/* every input of put_hello_lists: flags, versions, the six lists */
 	uint8_t key[5 + 6 * 2 + 2 * (TLS_MAX_VERSIONS + TLS_MAX_SUITES + 2 * TLS_MAX_GROUPS +
 				      TLS_MAX_KEYSHARES + TLS_MAX_EXTS)];
-	const struct textcache_entry *hit;
-	struct textcache_entry *e;
-	struct json t;
 	size_t n = 0;
 
 	_Static_assert(TLS_MAX_SIGALGS <= TLS_MAX_GROUPS, "the key holds the sigalgs");
-	key[n++] = ch->sslv2_format;
+	key[n++] = LIST_HELLO | ch->sslv2_format;
 	memcpy(key + n, &ch->record_version, 2);
 	memcpy(key + n + 2, &ch->legacy_version, 2);
 	n += 4;
@@ -482,27 +536,14 @@ static void put_hello_lists_cached(struct json *j, struct textcache *c,
 	n = key_list(key, n, ch->key_shares, ch->n_key_shares);
 	n = key_list(key, n, ch->sigalgs, ch->n_sigalgs);
 	n = key_list(key, n, ch->exts, ch->n_exts);
-	if ((hit = textcache_find(c, key, n))) {
-		json_raw(j, hit->text.data, hit->text.len);
-		return;
-	}
-	e = textcache_take(c, key, n);
-	if (e) {
-		json_init(&t, &e->text);
-		put_hello_lists(&t, ch);
-		if (!e->text.oom) {
-			json_raw(j, e->text.data, e->text.len);
-			return;
-		}
-	}
-	put_hello_lists(j, ch);
+	put_cached(j, c, key, n, put_hello_lists, ch);
 }
 
 static void put_client_hello(struct json *j, const struct eve_writer *w,
 			     const struct tls_client_hello *ch, const struct eve_fp *fp, unsigned i)
 {
 	json_object_begin(j);
-	put_hello_lists_cached(j, w->hellos, ch);
+	put_hello_lists_cached(j, w->lists, ch);
 	if (ch->session_id_len) {
 		json_key(j, "session_id");
 		json_raw(j, "\"", 1);
@@ -553,6 +594,40 @@ static void put_server_hello(struct json *j, const struct tls_server_hello *sh,
 	if (fp->sh[i].ok)
 		json_kv_plain(j, "ja3s", fp->sh[i].md5);
 	json_object_end(j);
+}
+
+/* The handshake's messages in order, "client:ClientHello", ...: a
+ * handful of sequences for all the connections of a capture. */
+static void put_messages(struct json *j, const void *arg)
+{
+	const struct tls_session *s = arg;
+	const char *name;
+	unsigned i;
+
+	json_array_begin(j);
+	for (i = 0; i < s->n_msgs; i++) {
+		name = msg_name(s->msgs[i].type);
+		json_raw(j, "\"", 1);
+		buf_puts(j->out, dir_name(s->msgs[i].dir));
+		buf_putc(j->out, ':');
+		buf_puts(j->out, name ? name : "unknown");
+		buf_putc(j->out, '"');
+	}
+	json_array_end(j);
+}
+
+static void put_messages_cached(struct json *j, struct textcache *c, const struct tls_session *s)
+{
+	uint8_t key[1 + 2 * TLS_MAX_MSGS];
+	size_t n = 0;
+	unsigned i;
+
+	key[n++] = LIST_MESSAGES;
+	for (i = 0; i < s->n_msgs && i < TLS_MAX_MSGS; i++) {
+		key[n++] = s->msgs[i].dir;
+		key[n++] = s->msgs[i].type;
+	}
+	put_cached(j, c, key, n, put_messages, s);
 }
 
 void eve_tls_extra(struct json *j, const struct eve_writer *w, const struct tls_session *s,
@@ -633,16 +708,7 @@ void eve_tls_extra(struct json *j, const struct eve_writer *w, const struct tls_
 	}
 	json_array_end(j);
 	json_key(j, "messages");
-	json_array_begin(j);
-	for (i = 0; i < s->n_msgs; i++) {
-		name = msg_name(s->msgs[i].type);
-		json_raw(j, "\"", 1);
-		buf_puts(j->out, dir_name(s->msgs[i].dir));
-		buf_putc(j->out, ':');
-		buf_puts(j->out, name ? name : "unknown");
-		buf_putc(j->out, '"');
-	}
-	json_array_end(j);
+	put_messages_cached(j, w->lists, s);
 	json_kv_bool(j, "handshake_complete",
 		     s->finished[0] && s->finished[1] &&
 			     !(s->n_alerts && s->alerts[0].level == 2 && !s->alerts[0].encrypted));
@@ -706,7 +772,7 @@ void eve_flow_event(struct buf *out, const struct eve_writer *w, const char *eve
 		    const struct engine_session *es, uint64_t ts_us, eve_fields_fn fields,
 		    void *arg, struct eve_parts *keep)
 {
-	struct eve_writer brief = { 0, w->certs, true, w->hellos };
+	struct eve_writer brief = { 0, w->certs, true, w->lists };
 	struct eve_fp fp;
 	struct json j;
 	size_t at[5];

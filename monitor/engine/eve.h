@@ -43,8 +43,9 @@ bool eve_custom_add(const char *name, unsigned *custom);
 struct eve_certs;
 /* How events are written: the custom fields, and the cache of each
  * distinct certificate's formatted facts (NULL: formatted every time), and
- * hellos, each distinct ClientHello's lists by name (NULL: formatted every
- * time). beside: the events are alerts written to a log that also holds their
+ * lists, the lists a session's extension repeats from client to client
+ * (a ClientHello's offers by name, the handshake's message sequence; NULL:
+ * formatted every time). beside: the events are alerts written to a log that also holds their
  * session's tls (quic) event, which carries the session's detail; such an
  * alert holds, as Suricata's, the tls (quic) object of the default set
  * (custom is ignored) and no secaudit.tls or secaudit.quic: what a reader
@@ -57,7 +58,7 @@ struct eve_writer {
 	unsigned custom;
 	struct eve_certs *certs;
 	bool beside;
-	struct textcache *hellos;
+	struct textcache *lists;
 };
 
 /* Begins an event object: timestamp, flow_id, event_type and the flow's

@@ -23,7 +23,7 @@
 
 #define SESSION_CACHE_SLOTS 65536
 #define EVE_CERT_SLOTS 4096
-#define EVE_HELLO_SLOTS 256   /* distinct ClientHellos' lists kept by name */
+#define EVE_LIST_SLOTS 256    /* distinct hellos' and message sequences' lists kept */
 
 struct inspector {
 	struct engine *engine;
@@ -33,7 +33,7 @@ struct inspector {
 	unsigned cache_regions;          /* > 1: cache split by server (inspector_share_cache) */
 	enum inspector_format format;
 	struct buf *out;
-	struct eve_writer eve;      /* owns eve.certs and eve.hellos */
+	struct eve_writer eve;      /* owns eve.certs and eve.lists */
 	/* A session's tls event as on_session_end wrote it, for the alert
 	 * that follows at once (es NULL at any other time). */
 	struct eve_parts shared;
@@ -235,7 +235,7 @@ static void emit_alert(struct inspector *in, const struct engine_session *es, st
 	 * detail to them (eve.h); in a log of alerts alone it is the only
 	 * record of its session and holds it all. */
 	struct eve_writer w = { in->eve.custom, in->eve.certs, in->format == INSPECTOR_EVE,
-				in->eve.hellos };
+				in->eve.lists };
 
 	if (jd->alerted || !policy_alert_header(jd->policy, &jd->st, &h))
 		return;
@@ -662,8 +662,8 @@ struct inspector *inspector_new(const struct engine_config *cfg, const struct po
 	if (policy)
 		in->cache = in->own_cache = sessioncache_new(SESSION_CACHE_SLOTS);
 	in->eve.certs = eve_certs_new(EVE_CERT_SLOTS);
-	in->eve.hellos = textcache_new(EVE_HELLO_SLOTS);
-	if (!in->engine || (policy && !in->cache) || !in->eve.certs || !in->eve.hellos) {
+	in->eve.lists = textcache_new(EVE_LIST_SLOTS);
+	if (!in->engine || (policy && !in->cache) || !in->eve.certs || !in->eve.lists) {
 		inspector_free(in);
 		return NULL;
 	}
@@ -677,7 +677,7 @@ void inspector_free(struct inspector *in)
 	engine_free(in->engine);
 	sessioncache_free(in->own_cache);
 	eve_certs_free(in->eve.certs);
-	textcache_free(in->eve.hellos);
+	textcache_free(in->eve.lists);
 	eve_parts_free(&in->shared);
 	free(in);
 }

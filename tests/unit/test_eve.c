@@ -6,6 +6,7 @@
  * event, which must be the line formatting it would give; monitor.yaml's
  * eve_custom.
  */
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,7 +217,7 @@ Test(eve, hello_lists_from_the_cache_are_the_formatted_ones)
 	struct buf want = { 0 }, got = { 0 };
 	int round;
 
-	cr_assert(es && cached.hellos);
+	cr_assert(es && cached.lists);
 	es->flow = &flow;
 	es->has_tls = true;
 	es->tls.n_client_hellos = 1;
@@ -239,11 +240,17 @@ Test(eve, hello_lists_from_the_cache_are_the_formatted_ones)
 	ch->n_exts = 2;
 	ch->exts[0] = 0x002b;
 	ch->exts[1] = 0x1234; /* unnamed: its code */
-	for (round = 0; round < 6; round++) {
+	es->tls.n_msgs = 3;
+	es->tls.msgs[0] = (struct tls_msg){ TLS_TO_SERVER, 1, false };
+	es->tls.msgs[1] = (struct tls_msg){ TLS_TO_CLIENT, 2, false };
+	es->tls.msgs[2] = (struct tls_msg){ TLS_TO_CLIENT, TLS_MSG_CCS, false };
+	for (round = 0; round < 8; round++) {
 		if (round == 2)
 			ch->suites[2] = 0x00fe; /* one code differs */
 		if (round == 4)
 			ch->legacy_version = 0x0302; /* only the version differs */
+		if (round == 6)
+			es->tls.msgs[2].dir = TLS_TO_SERVER; /* a message's side differs */
 		buf_reset(&want);
 		buf_reset(&got);
 		eve_flow_event(&want, &plain, "tls", es, 1700000000000000ull, NULL, NULL, NULL);
@@ -255,10 +262,40 @@ Test(eve, hello_lists_from_the_cache_are_the_formatted_ones)
 	}
 	cr_assert(strstr(buf_cstr(&want), "\"ciphers\":[\"TLS_AES_128_GCM_SHA256\""), "%s",
 		  want.data);
-	textcache_free(cached.hellos);
+	cr_assert(strstr(buf_cstr(&want), "\"client:ChangeCipherSpec\"]"), "%s", want.data);
+	textcache_free(cached.lists);
 	buf_free(&want);
 	buf_free(&got);
 	free(es);
+}
+
+/* An event's IPv4 addresses are written as inet_ntop writes them. */
+Test(eve, ipv4_addresses_as_inet_ntop_writes_them)
+{
+	static const uint8_t addrs[][4] = { { 0, 0, 0, 0 },	 { 255, 255, 255, 255 },
+					    { 10, 100, 1, 99 },	 { 1, 10, 100, 200 },
+					    { 9, 90, 199, 250 }, { 100, 0, 10, 109 } };
+	struct decoded d = { .family = 4, .proto = 6, .sport = 1, .dport = 2 };
+	char text[INET_ADDRSTRLEN], want[64];
+	struct buf out = { 0 };
+	struct json j;
+	size_t i;
+
+	for (i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		memcpy(d.src, addrs[i], 4);
+		memcpy(d.dst, addrs[(i + 1) % 6], 4);
+		buf_reset(&out);
+		json_init(&j, &out);
+		eve_begin(&j, "anomaly", NULL, &d, 1700000000000000ull);
+		json_object_end(&j);
+		cr_assert(inet_ntop(AF_INET, d.src, text, sizeof(text)));
+		snprintf(want, sizeof(want), "\"src_ip\":\"%s\"", text);
+		cr_assert(strstr(buf_cstr(&out), want), "%s in %s", want, out.data);
+		cr_assert(inet_ntop(AF_INET, d.dst, text, sizeof(text)));
+		snprintf(want, sizeof(want), "\"dest_ip\":\"%s\"", text);
+		cr_assert(strstr(buf_cstr(&out), want), "%s in %s", want, out.data);
+	}
+	buf_free(&out);
 }
 
 /* monitor.yaml's eve_custom: the same names, refused with file:line. */
