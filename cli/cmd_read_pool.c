@@ -612,11 +612,13 @@ struct read_pool *read_pool_new(const struct read_pool_config *c, char *err, siz
 
 		w->pool = p;
 		w->id = i;
-		w->in = inspector_new(c->engine, c->policy, c->format, &w->o.out);
+		/* the policy after the pool's cache: no cache of its own */
+		w->in = inspector_new(c->engine, NULL, c->format, &w->o.out);
 		if (!w->in)
 			goto oom;
-		inspector_set_eve_custom(w->in, c->eve_custom);
 		inspector_share_cache(w->in, p->cache, CACHE_REGIONS);
+		inspector_set_policy(w->in, c->policy);
+		inspector_set_eve_custom(w->in, c->eve_custom);
 		inspector_on_event(w->in, on_event, w);
 	}
 	/* Workers block every signal (they inherit the mask): a SIGINT must

@@ -30,6 +30,7 @@ struct inspector {
 	const struct policy *policy;
 	struct sessioncache *cache;
 	struct sessioncache *own_cache;  /* freed with the inspector */
+	bool cache_shared;               /* inspector_share_cache gave it (or none) */
 	unsigned cache_regions;          /* > 1: cache split by server (inspector_share_cache) */
 	enum inspector_format format;
 	struct buf *out;
@@ -206,12 +207,13 @@ static void alert_fields(struct json *j, enum eve_at at, void *arg)
 	case EVE_AT_TOP:
 		json_key(j, "alert");
 		json_object_begin(j);
-		json_kv_str(j, "action", a->h->action);
+		/* action and category are the program's names: no escaping */
+		json_kv_plain(j, "action", a->h->action);
 		json_kv_uint(j, "gid", 1);
 		json_kv_uint(j, "signature_id", a->h->signature_id);
 		json_kv_uint(j, "rev", 1);
 		json_kv_str(j, "signature", a->h->signature);
-		json_kv_str(j, "category", a->h->category);
+		json_kv_plain(j, "category", a->h->category);
 		json_kv_uint(j, "severity", a->h->severity);
 		json_object_end(j);
 		break;
@@ -723,7 +725,7 @@ void inspector_set_policy(struct inspector *in, const struct policy *p)
 	in->policy = p;
 	/* The first policy of an inspector made without one: should the
 	 * table not be had, the checks that remember sessions find none. */
-	if (p && !in->cache)
+	if (p && !in->cache && !in->cache_shared)
 		in->cache = in->own_cache = sessioncache_new(SESSION_CACHE_SLOTS);
 }
 
@@ -911,6 +913,7 @@ void inspector_share_cache(struct inspector *in, struct sessioncache *sc, unsign
 	sessioncache_free(in->own_cache);
 	in->own_cache = NULL;
 	in->cache = sc;
+	in->cache_shared = true;
 	in->cache_regions = regions;
 }
 

@@ -166,7 +166,9 @@ void inspector_on_event(struct inspector *in, inspector_event_fn fn, void *arg);
  * own cache, so that inspectors handed the flows of one capture remember
  * connections across each other's flows. With regions > 1 (sc split by
  * sessioncache_set_regions), a flow's keys go to the region of its server,
- * flowroute_server(...) % regions. */
+ * flowroute_server(...) % regions. An inspector made without a policy and
+ * given one after this call (inspector_set_policy) makes no cache of its
+ * own: the table is megabytes, zeroed when made. */
 void inspector_share_cache(struct inspector *in, struct sessioncache *sc, unsigned regions);
 
 struct engine *inspector_engine(struct inspector *in);

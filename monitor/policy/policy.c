@@ -1242,8 +1242,9 @@ void policy_state_to_json(const struct policy *p, const struct policy_state *st,
 		json_kv_str(j, "zone", z->name);
 		json_kv_str(j, "profile", p->profiles[z->profile].name);
 	}
-	json_kv_str(j, "verdict", st->action >= POLICY_ACTION_DROP ? policy_action_name(st->action) :
-				  st->action == POLICY_ACTION_ALERT ? "alert" : "pass");
+	/* the program's own names (verdicts, checks, actions) need no escaping */
+	json_kv_plain(j, "verdict", st->action >= POLICY_ACTION_DROP ? policy_action_name(st->action) :
+				    st->action == POLICY_ACTION_ALERT ? "alert" : "pass");
 	json_kv_bool(j, "final", st->final);
 	json_key(j, "failed");
 	json_array_begin(j);
@@ -1254,10 +1255,10 @@ void policy_state_to_json(const struct policy *p, const struct policy_state *st,
 		json_object_begin(j);
 		json_kv_str(j, "rule", r->id);
 		json_kv_uint(j, "sid", r->sid);
-		json_kv_str(j, "check", policy_check_name((enum policy_check)r->check));
+		json_kv_plain(j, "check", policy_check_name((enum policy_check)r->check));
 		json_kv_str(j, "message", r->message);
 		json_kv_uint(j, "severity", f->severity);
-		json_kv_str(j, "action", policy_action_name(f->action));
+		json_kv_plain(j, "action", policy_action_name(f->action));
 		json_kv_str(j, "observed", f->observed);
 		json_kv_str(j, "required", r->required);
 		json_object_end(j);
