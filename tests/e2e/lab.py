@@ -24,6 +24,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -38,7 +39,7 @@ def skip_loudly(reason):
     pytest.skip(reason)
 
 
-def polled(fetch, done, timeout=5, every=0.05):
+def polled(fetch, done, timeout=10, every=0.05):
     """fetch()'s value once done(value) holds, or its last when timeout
     seconds have passed: callers assert on it, so a shortfall fails showing
     what there was."""
@@ -48,6 +49,15 @@ def polled(fetch, done, timeout=5, every=0.05):
         if done(got) or time.monotonic() > deadline:
             return got
         time.sleep(every)
+
+
+def whole_lines(path):
+    """The lines of path that are complete (none while it does not exist):
+    its writer may be amid the last one as it is read."""
+    if not os.path.exists(path):
+        return []
+    text = Path(path).read_text()
+    return text[:text.rfind("\n") + 1].splitlines()
 
 
 def lab_missing():
@@ -345,6 +355,42 @@ class Probe:
 
     def kill(self, sig=signal.SIGKILL):
         return self.lab.stop(self.proc, sig=sig)
+
+
+class Capture:
+    """tcpdump of one interface of a namespace (role), into path.
+
+    Stopping it must not lose the last packets: tcpdump hands them to its
+    writer late under load, and SIGTERM drops what is not written yet (a
+    session's last segments were sometimes missing). So the capture ends
+    with a marker datagram sent across the interface and is stopped only
+    once the file holds it: every packet before it is written by then."""
+
+    MARK = b"secaudit-capture-end"
+    MARK_PORT = 9
+
+    def __init__(self, lab, role, iface, path, bpf=()):
+        self.lab, self.path = lab, path
+        filt = ["(", *bpf, ")", "or", "udp", "port", str(self.MARK_PORT)] if bpf else []
+        self.proc = lab.spawn(role, "tcpdump", "-i", iface, "-Z", "root", "--immediate-mode",
+                              "-U", "-s", "0", "-w", path, *filt, stderr=subprocess.PIPE)
+        line = self.proc.stderr.readline().decode()
+        assert "listening on" in line, f"tcpdump in {role}: {line}"
+
+    def stop(self, sender, to, timeout=30):
+        """Sends the marker from namespace sender to address to (again each
+        round: a datagram may be lost), then stops tcpdump; the file's name."""
+        mark = (f"import socket; socket.socket(socket.AF_INET, socket.SOCK_DGRAM)"
+                f".sendto({self.MARK!r}, ({to!r}, {self.MARK_PORT}))")
+        deadline = time.monotonic() + timeout
+        while True:
+            self.lab.run(sender, "/usr/bin/python3", "-c", mark)
+            if os.path.exists(self.path) and self.MARK in Path(self.path).read_bytes():
+                break
+            assert time.monotonic() < deadline, "tcpdump did not record the end marker"
+            time.sleep(0.1)
+        self.lab.stop(self.proc)
+        return self.path
 
 
 def start_tls_server(lab, cert, key, port=443, www_dir=None, extra=()):

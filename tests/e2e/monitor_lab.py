@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from lab import REPO, polled, skip_loudly
+from lab import REPO, polled, skip_loudly, whole_lines
 
 BIN = Path(os.environ.get("SECAUDIT_BIN", os.path.join(REPO, "build", "bin")))
 MONITOR = BIN / "secaudit-monitor"
@@ -107,15 +107,6 @@ def rules_yaml(profiles, zones, description=None):
     return yaml.safe_dump(doc, sort_keys=False)
 
 
-def whole_lines(path):
-    """The lines of path that are complete (none while it does not exist):
-    its writer may be amid the last one as it is read."""
-    if not os.path.exists(path):
-        return []
-    text = Path(path).read_text()
-    return text[:text.rfind("\n") + 1].splitlines()
-
-
 # -- the monitor -----------------------------------------------------------------
 class Monitor:
     """secaudit-monitor on queue 0 with rules, its log and stats socket in
@@ -151,7 +142,7 @@ class Monitor:
     def alerts(self):
         return self.events("alert")
 
-    def alerts_where(self, match, n=1, timeout=5):
+    def alerts_where(self, match, n=1, timeout=10):
         """The alerts for which match(alert) holds, once there are n of them
         or timeout seconds have passed: callers assert how many, so a
         shortfall fails showing what was logged."""
@@ -173,7 +164,7 @@ class Monitor:
     def signal(self, sig):
         os.kill(self.proc.pid, sig)
 
-    def wait_stderr(self, text, timeout=5):
+    def wait_stderr(self, text, timeout=10):
         deadline = time.monotonic() + timeout
         while text not in self.stderr():
             assert time.monotonic() < deadline, f"no '{text}' in monitor stderr:\n{self.stderr()}"
@@ -205,8 +196,8 @@ def was_reset(out):
     return bool(re.search(r"errno=104|reset by peer", out, re.I))
 
 
-def alert_with(mon, signature, timeout=2):
-    return mon.alerts_where(lambda a: a["alert"]["signature"] == signature, timeout=timeout)
+def alert_with(mon, signature, n=1, timeout=10):
+    return mon.alerts_where(lambda a: a["alert"]["signature"] == signature, n, timeout)
 
 
 def failed_checks(alert):

@@ -25,13 +25,12 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
-import time
 
 import pytest
 
-from lab import Lab, issue_cert, lab_missing, make_cert, skip_loudly, start_tls_server
+from lab import (Capture, Lab, issue_cert, lab_missing, make_cert, polled, skip_loudly,
+                 start_tls_server)
 from monitor_lab import SECAUDIT, Monitor, need_binaries, received, was_reset
 
 SRV = Lab.SRV4
@@ -308,36 +307,6 @@ socks pass {{ from: 0.0.0.0/0 to: 0.0.0.0/0 }}
                                                  "-c", "fsync=off"])
 
 
-class Capture:
-    """tcpdump on the gateway's server side, for `secaudit read`.
-
-    Stopping it must not lose the last session: tcpdump hands packets to its
-    writer in blocks (up to a second late without --immediate-mode), and
-    SIGTERM drops what is not written yet (the last client's session was
-    sometimes missing). So the capture ends with a marker datagram sent
-    through the gateway and is stopped only once the file holds it: every
-    packet before it on that interface is written by then."""
-
-    MARK = b"secaudit-capture-end"
-
-    def __init__(self, lab, path):
-        self.lab, self.path = lab, path
-        self.proc = lab.spawn("gw", "tcpdump", "-i", "to-srv", "--immediate-mode", "-U",
-                              "-s", "0", "-w", path, stderr=subprocess.PIPE)
-        self.proc.stderr.readline()     # "listening on ...": capturing from here
-
-    def stop(self, timeout=10):
-        mark = f"import socket; socket.socket(2, 2).sendto({self.MARK!r}, ('{SRV}', 9))"
-        deadline = time.monotonic() + timeout
-        while True:
-            self.lab.run("cli", sys.executable, "-c", mark)
-            if self.MARK in open(self.path, "rb").read():
-                break
-            assert time.monotonic() < deadline, "tcpdump did not record the end marker"
-            time.sleep(0.1)
-        self.lab.stop(self.proc)
-
-
 @pytest.fixture(scope="module")
 def mail_lab():
     """The lab with every daemon up; the clients' traffic recorded once and
@@ -376,7 +345,7 @@ def mail_lab():
         d.mariadb()
         d.dante()
         pcap = os.path.join(str(tmp), "starttls.pcap")
-        cap = Capture(lab, pcap)
+        cap = Capture(lab, "gw", "to-srv", pcap)
         outs = {}
         for case, (_, _, clients, _) in CASES.items():
             if case not in d.missing:
@@ -386,7 +355,7 @@ def mail_lab():
             if case not in d.missing:
                 outs[case] = [lab.run("cli", *curl(*proxy, url), check=False, timeout=15),
                               lab.run("cli", *curl(*direct, url), check=False, timeout=15)]
-        cap.stop()
+        cap.stop("cli", SRV)
         lab.daemons = d
         lab.ca = ca
         lab.client_outputs = outs
@@ -527,13 +496,6 @@ def inline_client(lab, case):
     return r.returncode, r.stdout + r.stderr, port
 
 
-def wait_for(fn, timeout=5):
-    deadline = time.monotonic() + timeout
-    while not fn() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return fn()
-
-
 def assert_names_its_protocol(e, case):
     if case in TUNNELS:
         assert e["secaudit"]["tunnel"] == TUNNELS[case][2]
@@ -560,7 +522,7 @@ def test_trusted_server_passes_inline(mail_lab, gateway, case):
         assert "Certificate" in received(out), out
     else:
         assert out == "200", out
-    assert wait_for(lambda: mon.stats()["verdicts"]["accept_flow"] == accepted + 1), \
+    assert polled(lambda: mon.stats()["verdicts"]["accept_flow"] == accepted + 1, bool), \
         mon.stats()["verdicts"]
     assert not mon.alerts(), mon.alerts()
 
@@ -583,7 +545,7 @@ def test_untrusted_server_is_stopped_inline(mail_lab, gateway, case):
         assert "ClientHello" in out, out
         assert "Certificate" not in received(out), received(out)
     assert was_reset(out), out
-    assert wait_for(lambda: len(mon.alerts()) > seen), "no alert"
+    assert polled(lambda: len(mon.alerts()) > seen, bool), "no alert"
     alerts = mon.alerts()[seen:]
     assert len(alerts) == 1, alerts
     assert alerts[0]["dest_port"] == port
@@ -627,7 +589,7 @@ zones:
     def both():
         sigs = [a["alert"]["signature"] for a in mon.alerts()]
         return stripped in sigs and clear in sigs
-    wait_for(both)
+    polled(both, bool)
     alerts = mon.alerts()
     got = {a["alert"]["signature"]: a for a in alerts}
     assert stripped in got and clear in got, [a["alert"] for a in alerts]

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from lab import REPO, lab  # noqa: F401
+from lab import REPO, lab, polled, whole_lines  # noqa: F401
 from monitor_lab import BIN, MONITOR, need_binaries, ossl, received, s_client, was_reset
 
 GUIDE = os.path.join(REPO, "docs", "deploy.md")
@@ -182,8 +182,11 @@ def test_walkthrough(lab, tmp_path):
     rc, out, _ = s_client(lab, "-tls1_3", "-servername", "intranet.example.test")
     assert "TLSv1.3" in out and not was_reset(out), out
 
-    # what, where, why: the page's questions, answered by its commands
-    time.sleep(0.3)
+    # what, where, why: the page's questions, answered by its commands, once
+    # both refusals' lines are written (after their resets reached the client)
+    log = Path(lab.tmp, "overlay/var/upper/log/secaudit/alerts.json")
+    polled(lambda: [x for x in whole_lines(log) if '"event_type":"alert"' in x],
+           lambda got: len(got) >= 2, timeout=10)
     out = gw.run_block(blocks[3])
     assert "alerts: 2 (blocked 2, allowed 0)" in out, out
     assert re.search(r"1\s+payments-cert\.untrusted \(sid \d+\)", out), out
