@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -24,7 +23,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import audit_helpers as h  # noqa: E402
-from lab import REPO, lab  # noqa: E402,F401
+from lab import REPO, lab, polled  # noqa: E402,F401
 from monitor_lab import Monitor, need_binaries, s_client  # noqa: E402
 
 
@@ -42,13 +41,29 @@ def logrotate_conf(name, log, pid, sig, tmp):
     return path
 
 
-def rotate(conf, tmp):
+def rotate(conf, tmp, pid, log):
+    """One forced rotation, returning once the daemon (pid) has let go of
+    the rotated file: the next rotation compresses and removes that file
+    (delaycompress), so a line the daemon wrote to it after that would be
+    lost. A day apart the daemon always has; a second apart, on a loaded
+    machine, it may not have yet."""
     tool = shutil.which("logrotate") or "/usr/sbin/logrotate"
     if not os.path.exists(tool):
         pytest.skip("logrotate is missing (Debian package logrotate)")
     r = subprocess.run([tool, "-f", "-s", str(tmp / "logrotate.state"), str(conf)],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
+
+    def rotated_open():
+        names = []
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                names.append(os.readlink(fd))
+            except OSError:
+                pass                # closed as it was listed
+        return [n for n in names if n.startswith(f"{log}.")]
+    held = polled(rotated_open, lambda files: not files, timeout=30)
+    assert not held, f"the daemon still writes to {held} 30 s after its signal"
 
 
 def lines_across(log):
@@ -89,7 +104,7 @@ def test_monitor_alert_log_rotated_while_clients_are_stopped(lab, tmp_path):
     while not done.is_set() or rotations < 2:
         time.sleep(0.5)
         if os.path.exists(mon.log) and rotations < 3:
-            rotate(conf, tmp_path)
+            rotate(conf, tmp_path, mon.proc.pid, mon.log)
             rotations += 1
     t.join()
     deadline = time.monotonic() + 10
@@ -130,7 +145,7 @@ def test_server_alert_log_rotated_while_events_flow(tmp_path):
                 feed.flush()
                 time.sleep(0.02)
                 if start in (1001, 2001):
-                    rotate(conf, tmp_path)
+                    rotate(conf, tmp_path, server.p.pid, log)
             assert lab_.wait_count(n, timeout=60) == n
             deadline = time.monotonic() + 30
             while len(lines_across(log)) < n and time.monotonic() < deadline:
