@@ -21,6 +21,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import audit_helpers as h  # noqa: E402
+from lab import polled  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
     not (h.SERVER.exists() and h.AGENT.exists()),
@@ -115,6 +116,13 @@ def test_server_killed_and_restarted_midstream(lab):
     exactly_once(lab, n, "restart")
 
 
+def held(lab, spool="spool", timeout=30):
+    """The agent's spooled packages, once it holds none (all acknowledged)
+    or timeout seconds have passed."""
+    return polled(lambda: [f.name for f in (lab.tmp / spool).iterdir() if f.suffix == ".pkg"],
+                  lambda pkgs: not pkgs, timeout)
+
+
 def spooled_events(spool):
     n = 0
     for f in spool.iterdir():
@@ -184,11 +192,12 @@ def test_bad_client_certificates_refused(lab, kind):
         src = lab.tmp / "ev.log"
         src.write_text(h.synth_events(10, tag="bad"))
         agent = lab.agent("--stdin", cert=crt, key=key, stdin=open(src))
-        time.sleep(1.5)
+
+    def told(text):
+        return f"certificate verify failed: {why}" in text or (kind == "none" and why in text)
+    assert told(polled(server.text, told, timeout=30)), server.text()
+    if kind != "none":
         agent.stop()
-    time.sleep(0.3)
-    assert f"certificate verify failed: {why}" in server.text() or \
-        (kind == "none" and why in server.text()), server.text()
     assert lab.count() == 0
     assert server.alive()
 
@@ -379,9 +388,9 @@ def test_spool_overflow_drops_oldest_and_reports(lab):
     src.write_text(h.synth_events(2000, tag="ovf"))
     agent = lab.agent("--stdin", "--batch-events", "50", "--spool-max", "20000",
                       stdin=open(src))
-    time.sleep(2)
+    dropped = "spool over 20000 bytes: dropped package"
+    assert dropped in polled(agent.text, lambda text: dropped in text, timeout=30), agent.text()
     agent.stop()
-    assert "spool over 20000 bytes: dropped package" in agent.text()
     total = sum(f.stat().st_size for f in (lab.tmp / "spool").iterdir()
                 if f.suffix == ".pkg")
     assert 0 < total <= 20000
@@ -509,24 +518,27 @@ def test_agent_sighup_reads_its_certificate_again(lab):
         feed.write(h.synth_events(100, start_serial=1, tag="hup"))
         feed.flush()
         assert lab.wait_count(100) == 100
-        time.sleep(1.5)                 # acknowledged: nothing held for the next identity
+        assert held(lab) == [], "not acknowledged"   # nothing held for the next identity
         # broken files: refused, the agent goes on with what it had
         key.write_text("not a key\n")
         os.kill(agent.p.pid, signal.SIGHUP)
         feed.write(h.synth_events(100, start_serial=101, tag="hup"))
         feed.flush()
         assert lab.wait_count(200) == 200, agent.text()
-        assert "keeping the previous certificates" in agent.text()
+        kept = "keeping the previous certificates"
+        assert kept in polled(agent.text, lambda text: kept in text, timeout=10), agent.text()
         # a new certificate (another subject, to see it is the one used)
         new_cert, new_key = lab.ca.issue("agent-renewed")
         shutil.copy(new_cert, cert)
         shutil.copy(new_key, key)
-        time.sleep(1.5)
+        assert held(lab) == [], "not acknowledged"
         os.kill(agent.p.pid, signal.SIGHUP)
         feed.write(h.synth_events(100, start_serial=201, tag="hup"))
         feed.flush()
         assert lab.wait_count(300) == 300, agent.text()
-        assert "certificate, key, CA and CRL reloaded" in agent.text()
+        reloaded = "certificate, key, CA and CRL reloaded"
+        assert reloaded in polled(agent.text, lambda text: reloaded in text, timeout=10), \
+            agent.text()
         assert lab.count("SELECT count(*) FROM events WHERE agent="
                          "'O=SecureAudit test,CN=agent-renewed'") >= 100
         exactly_once(lab, 300, "hup")

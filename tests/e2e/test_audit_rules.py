@@ -20,6 +20,7 @@ import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 import audit_helpers as h  # noqa: E402
+from lab import polled, whole_lines  # noqa: E402
 
 pytestmark = pytest.mark.skipif(
     not (h.SERVER.exists() and h.AGENT.exists()),
@@ -54,19 +55,11 @@ def write_rules(d: Path, name, rules):
 
 
 def alerts(path: Path):
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line]
+    return [json.loads(line) for line in whole_lines(path) if line]
 
 
 def wait_alerts(path, n, pred=lambda a: True, timeout=30):
-    end = time.time() + timeout
-    got = []
-    while time.time() < end:
-        got = [a for a in alerts(path) if pred(a)]
-        if len(got) >= n:
-            break
-        time.sleep(0.2)
+    polled(lambda: [a for a in alerts(path) if pred(a)], lambda got: len(got) >= n, timeout)
     time.sleep(0.5)  # anything more would be a repeat
     return [a for a in alerts(path) if pred(a)]
 
@@ -250,9 +243,10 @@ def test_server_user_root_keeps_root_and_unknown_user_refused(lab):
     if os.geteuid() != 0:
         pytest.skip("not root: there is no privilege to keep")
     server = lab.server("--user", "root")
-    time.sleep(0.3)
+    # said after the listening socket is open (which lab.server waits for)
+    kept = "keeping every privilege"
+    assert kept in polled(server.text, lambda text: kept in text, timeout=30), server.text()
     assert status(server.p.pid)["Uid"] == ["0"] * 4
-    assert "keeping every privilege" in server.text()
     server.stop()
     r = subprocess.run([str(h.SERVER), "--cert", str(lab.server_cert), "--key",
                         str(lab.server_key), "--ca", str(lab.ca.cert),

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 import audit_helpers as h
-from lab import Lab, built, make_cert, s_client, skip_loudly, start_tls_server
+from lab import Lab, built, make_cert, polled, s_client, skip_loudly, start_tls_server
 from monitor_lab import RULES, SECAUDIT, Monitor, need_binaries
 
 PORT = 7443
@@ -136,14 +136,14 @@ def central(tmp_path):
 
 def blocked_loop(lb, n, sni="blocked.lab.test"):
     """n handshakes naming a denied server: the monitor resets each."""
-    return ("for i in $(seq %d); do timeout 5 openssl s_client -connect %s:443 "
+    return ("for i in $(seq %d); do timeout 20 openssl s_client -connect %s:443 "
             "-servername %s </dev/null >/dev/null 2>&1; done; true" % (n, lb.SRV4, sni))
 
 
 def blocked_until(lb, stop, sni="blocked.lab.test"):
     """Handshakes naming a denied server until the file stop exists: a
     fixed count can be over before the test's next step on a fast machine."""
-    return ("while [ ! -e %s ]; do timeout 5 openssl s_client -connect %s:443 "
+    return ("while [ ! -e %s ]; do timeout 20 openssl s_client -connect %s:443 "
             "-servername %s </dev/null >/dev/null 2>&1; done; true" % (stop, lb.SRV4, sni))
 
 
@@ -187,13 +187,16 @@ def wait_stored(c, name, n, timeout=60):
 
 
 def exactly_once(c, name, at_least):
-    """Every blocked alert of the monitor's local log is in the store, once."""
-    local = local_blocked(c.monitors[name])
-    assert len(local) >= at_least, c.monitors[name].stderr()
-    assert len(set(local)) == len(local)
-    got = wait_stored(c, name, len(local))
+    """Every blocked alert of the monitor's local log is in the store, once.
+    Waited for until the two agree: a refusal's line follows the reset its
+    client saw, and its shipping follows the line."""
+    mon = c.monitors[name]
+    polled(lambda: (local_blocked(mon), stored_blocked(c.db, name)),
+           lambda both: len(both[0]) >= at_least and both[0] == both[1], timeout=60, every=0.2)
     time.sleep(0.5)                       # anything more would be a double
-    got = stored_blocked(c.db, name)
+    local, got = local_blocked(mon), stored_blocked(c.db, name)
+    assert len(local) >= at_least, mon.stderr()
+    assert len(set(local)) == len(local)
     assert got == local, (name, len(got), len(local), c.server_log())
 
 
@@ -294,7 +297,7 @@ def test_revoked_gateway_certificate_refused_nothing_stored(central):
     c.server()
     mon = c.monitor("a", cert_name="revoked")
     c.labs["a"].sh("cli", blocked_loop(c.labs["a"], 2), timeout=60)
-    assert len(local_blocked(mon)) == 2
+    assert len(polled(lambda: local_blocked(mon), lambda got: len(got) >= 2)) == 2
     deadline = time.monotonic() + 30
     while "revoked" not in c.server_log():
         assert time.monotonic() < deadline, c.server_log()
@@ -382,7 +385,8 @@ def test_full_spool_drops_oldest_counted_and_reported(central):
         if mon.stats()["central"]["spool"]["dropped_packages"]:
             break
     assert mon.stats()["central"]["spool"]["dropped_packages"], mon.stats()["central"]
-    assert len(local_blocked(mon)) == sessions     # every session judged
+    judged = polled(lambda: local_blocked(mon), lambda got: len(got) >= sessions)
+    assert len(judged) == sessions     # every session judged
     deadline = time.monotonic() + 30
     while not [e for e in mon.events("anomaly")
                if e["anomaly"].get("event") == "central_events_dropped"]:

@@ -48,7 +48,7 @@ def test_queue_cpu_pins_each_queue_thread(lab):
         pytest.skip("--queue-cpu's test needs CPUs 0 and 1")
     proc, err = start_monitor(lab, "--queue", "0:2", "--queue-cpu", "1,0")
     assert proc.poll() is None, err.read_text()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 10
     while len(queue_threads(proc.pid)) < 3:
         assert time.monotonic() < deadline, queue_threads(proc.pid)
         time.sleep(0.02)

@@ -75,7 +75,7 @@ def test_a_refused_reload_is_an_event_and_a_counter(gw, tmp_path):
     # a setting only a restart applies: refused, named
     write_config(gw, conf, RULES, "limits: {max_flows: 1000}\n")
     mon.signal(signal.SIGHUP)
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 10
     while len(daemon_events(mon, "reload_refused")) < 2:
         assert time.monotonic() < deadline, mon.stderr()
         time.sleep(0.05)

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from lab import (Probe, lab, make_cert, probe_bin, start_tls_server,  # noqa: F401
+from lab import (Probe, lab, make_cert, polled, probe_bin, start_tls_server,  # noqa: F401
                  s_client)
 
 
@@ -249,7 +249,8 @@ def test_held_packet_waits_for_its_release_while_other_flows_are_batched(lab, pr
 
     watcher = threading.Thread(target=watch)
     watcher.start()
-    time.sleep(0.2)                       # its ClientHello is held now
+    # the download starts once its ClientHello is held
+    assert polled(lambda: probe.stats()["nfq"]["held"], bool), "the ClientHello was not held"
     r = lab.run("cli", "curl", "-sk", "--http1.0", "--max-time", "20", "-o", "/dev/null",
                 "--limit-rate", "5M", "-w", "%{size_download}", f"https://{lab.SRV4}:8443/big",
                 check=False, timeout=30)

@@ -82,7 +82,7 @@ def served(lab, port):
     return [x for x in lines if x == f"done {lab.CLI4}"]
 
 
-def served_n(lab, port, n, timeout=5):
+def served_n(lab, port, n, timeout=10):
     """served(), once it holds n handshakes (or the time ran out): the
     server writes its line after reading the client's Finished, which may
     be after the client has exited."""
@@ -93,7 +93,7 @@ def probe_stats(mon):
     return mon.stats()["probe"]
 
 
-def flows_left(mon, forgotten, refused, timeout=5):
+def flows_left(mon, forgotten, refused, timeout=10):
     """The monitor's stats once at least `forgotten` decided flows were
     forgotten (accepted) and `refused` kept refused (or the time ran out)."""
     return polled(mon.stats, lambda st: st["flows_forgotten"] >= forgotten and
