@@ -18,6 +18,7 @@ import json
 import random
 import ssl
 import sys
+import threading
 import time
 
 from scapy.all import IP, TCP, AsyncSniffer, conf, fragment, sr1
@@ -28,10 +29,13 @@ conf.verb = 0
 PORT = 443
 DST = None
 GAP = 0.03          # between packets, so they leave in the order written
-WAIT = 0.4          # for the server's answer
+WAIT = 0.4          # for the server's answer, at the least
+ANSWER_WAIT = 5     # at the most, while neither an answer nor a reset came back
 FAKE_TTL = 3        # crtr and the gateway forward it, the router past the gateway drops it
 SOCK = None         # one raw socket for every packet
 SNIFFER = None      # one capture of the server's packets for every attempt
+ANSWERED = set()    # client ports the server sent a TLS record to
+ENDED = {}          # client port: set once a record or a reset came from the server's side
 
 
 def client_hello(name, kind="normal"):
@@ -54,6 +58,7 @@ class Conn:
         segment carries one (TSval counting up from tsval, TSecr the
         server's)."""
         self.sport = random.randint(20000, 60000)
+        ENDED[self.sport] = threading.Event()
         self.isn = random.randint(0, 2**32 - 1)
         self.tsval = random.randint(1 << 20, 1 << 30) if timestamps else None
         opts = [("MSS", 1460)] + ([("Timestamp", (self.tsval, 0))] if timestamps else [])
@@ -92,7 +97,10 @@ class Conn:
             time.sleep(GAP)
 
     def finish(self, length):
+        # a loaded machine may take longer than WAIT to judge and answer:
+        # the server's record, or the monitor's reset, ends the wait
         time.sleep(WAIT)
+        ENDED[self.sport].wait(ANSWER_WAIT - WAIT)
         self.seg(b"", off=length, flags="R")
         return self.sport
 
@@ -183,20 +191,31 @@ def attempt(TECH, KIND):
             "fake": hashlib.sha256(fake[5:]).hexdigest()}
 
 
+def heard(p):
+    """The sniffer's callback, for each packet from the server's port."""
+    ended = ENDED.get(p[TCP].dport)
+    if bytes(p[TCP].payload)[:1] == b"\x16":
+        ANSWERED.add(p[TCP].dport)
+    elif not p[TCP].flags & 0x04:
+        return
+    if ended:
+        ended.set()
+
+
 def main():
     global DST, SOCK, SNIFFER
     DST = sys.argv[1]
     SOCK = conf.L3socket()
-    SNIFFER = AsyncSniffer(lfilter=lambda p: TCP in p and p[TCP].sport == PORT and
-                           bytes(p[TCP].payload)[:1] == b"\x16")
+    started = threading.Event()
+    SNIFFER = AsyncSniffer(lfilter=lambda p: TCP in p and p[TCP].sport == PORT, prn=heard,
+                           store=False, started_callback=started.set)
     SNIFFER.start()
-    time.sleep(0.3)
+    if not started.wait(30):
+        raise SystemExit(json.dumps({"error": "the capture did not start"}))
     done = [attempt(*arg.split(":")[::-1]) for arg in sys.argv[2:]]
-    time.sleep(0.2)
     SNIFFER.stop()
-    answered = {p[TCP].dport for p in SNIFFER.results or []}
     for d in done:
-        d["server_answered"] = d["sport"] in answered
+        d["server_answered"] = d["sport"] in ANSWERED
         print(json.dumps(d))
 
 
