@@ -101,11 +101,15 @@ def test_monitor_alert_log_rotated_while_clients_are_stopped(lab, tmp_path):
     t = threading.Thread(target=clients)
     t.start()
     rotations = 0
-    while not done.is_set() or rotations < 2:
+    while rotations < 3:            # half a second apart, while the clients run
         time.sleep(0.5)
-        if os.path.exists(mon.log) and rotations < 3:
+        # notifempty: logrotate leaves an empty log be (and a slow client
+        # may leave it empty for longer than half a second)
+        if os.path.exists(mon.log) and os.path.getsize(mon.log) > 0:
             rotate(conf, tmp_path, mon.proc.pid, mon.log)
             rotations += 1
+        elif done.is_set():
+            break
     t.join()
     deadline = time.monotonic() + 10
     while True:                 # every client's alert, or the deadline
@@ -145,6 +149,8 @@ def test_server_alert_log_rotated_while_events_flow(tmp_path):
                 feed.flush()
                 time.sleep(0.02)
                 if start in (1001, 2001):
+                    # notifempty: rotated only once the server wrote to it
+                    polled(lambda: log.exists() and log.stat().st_size > 0, bool, timeout=30)
                     rotate(conf, tmp_path, server.p.pid, log)
             assert lab_.wait_count(n, timeout=60) == n
             deadline = time.monotonic() + 30
