@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from lab import lab  # noqa: F401
+from lab import lab, polled, whole_lines  # noqa: F401
 from monitor_lab import (MONITOR, RULES, SECAUDIT, Monitor, alert_with, need_binaries, open_dir,
                          s_client)
 from test_monitor_inline import curl, gw  # noqa: F401
@@ -108,8 +108,8 @@ def test_root_started_files_belong_to_the_user_and_reopen_is_retried(gw):
         os.rename(mon.log, rotated)
         os.chown(d, 0, 0)
         mon.signal(signal.SIGUSR1)
-        mon.wait_stderr("retrying")
-        old = [l for l in Path(rotated).read_text().splitlines() if "log_reopen_failed" in l]
+        mon.wait_stderr("retrying")         # said on stderr before its event is written
+        old = polled(lambda: [l for l in whole_lines(rotated) if "log_reopen_failed" in l], bool)
         assert len(old) == 1 and "Permission denied" in old[0]
         assert mon.stats()["log_reopen_failures"] == 1
         os.chown(d, NOBODY.pw_uid, NOBODY.pw_gid)
