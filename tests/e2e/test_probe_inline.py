@@ -119,7 +119,10 @@ def test_trusted_server_passes_then_from_cache(gwp):
             assert tls.get(field), (field, tls)
     st = probe_stats(mon)
     assert st["probes"] == 1 and st["cache_hits"] == 1, st
-    assert st["held_packets"] >= 1 and st["released_packets"] == st["held_packets"], st
+    # the first flight is held only when it comes before the probe's answer
+    # (under load the server can be the slower: then none is held); what
+    # was held was released, whichever came first
+    assert st["released_packets"] == st["held_packets"], st
 
 
 @pytest.mark.parametrize("port,name,check", [(SELF, "self", "certificate.self_signed"),
