@@ -61,11 +61,6 @@ struct pkt {
 	size_t off;                 /* in the round's data */
 	uint32_t len;
 	int dlt;
-	unsigned owner;
-	/* with several workers, the reader's decode, which chose the owner
-	 * (over the round's data as published: it moves no more) */
-	enum decode_result res;
-	struct decoded d;
 };
 
 struct round {
@@ -111,6 +106,18 @@ struct read_pool {
 };
 
 /* ---- workers ------------------------------------------------------------ */
+
+/* The worker of a decoded packet's flow, the same for both directions,
+ * from the innermost header decode found: by its server when the workers'
+ * session cache is split by server (the worker of region r is r % n). */
+static unsigned owner_of(const struct read_pool *p, const struct decoded *d)
+{
+	if (p->cache)
+		return (unsigned)(flowroute_server(d->src, d->sport, d->dst, d->dport, d->proto) %
+				  CACHE_REGIONS % p->n);
+	return (unsigned)(flowroute_flow(d->src, d->sport, d->dst, d->dport, d->proto) % p->n);
+}
+
 
 static bool seg_push(struct wout *o, const struct seg *s)
 {
@@ -186,14 +193,19 @@ static void *worker_main(void *arg)
 
 		for (i = 0; i < r->n; i++) {
 			const struct pkt *pk = &r->pkt[i];
+			const uint8_t *data = (const uint8_t *)r->data.data + pk->off;
+			enum decode_result res;
+			struct decoded d;
 
 			w->j = r->first + i;
-			if (pk->owner == w->id && p->n > 1)
-				inspector_packet_decoded(w->in, (const uint8_t *)r->data.data + pk->off,
-							 pk->len, pk->res, &pk->d, pk->ts_us);
-			else if (pk->owner == w->id)
-				inspector_packet(w->in, pk->dlt, (const uint8_t *)r->data.data + pk->off,
-						 pk->len, pk->ts_us);
+			/* Every worker decodes every packet to find its flow's
+			 * worker: a decode costs less than handing packets
+			 * over one by one, and the reader stays free to read. */
+			memset(d.src, 0, sizeof(d.src));
+			memset(d.dst, 0, sizeof(d.dst));
+			res = decode_packet(pk->dlt, data, pk->len, &d);
+			if (p->n == 1 || owner_of(p, &d) == w->id)
+				inspector_packet_decoded(w->in, data, pk->len, res, &d, pk->ts_us);
 			else
 				engine_tick(e, pk->ts_us);
 		}
@@ -350,35 +362,10 @@ static void merge_done(struct read_pool *p, bool wait)
 	}
 }
 
-/* The worker of a decoded packet's flow, the same for both directions,
- * from the innermost header decode found: by its server when the workers'
- * session cache is split by server (the worker of region r is r % n). */
-static unsigned owner_of(const struct read_pool *p, const struct decoded *d)
-{
-	if (p->cache)
-		return (unsigned)(flowroute_server(d->src, d->sport, d->dst, d->dport, d->proto) %
-				  CACHE_REGIONS % p->n);
-	return (unsigned)(flowroute_flow(d->src, d->sport, d->dst, d->dport, d->proto) % p->n);
-}
-
 static void publish(struct read_pool *p, bool last)
 {
 	struct round *r = &p->ring[p->published % RING];
-	unsigned i;
 
-	/* With several workers, each packet is decoded here to find its
-	 * flow's worker, which then handles it as decoded. */
-	for (i = 0; p->n > 1 && i < r->n; i++) {
-		struct pkt *pk = &r->pkt[i];
-
-		/* the decode sets every field but the addresses, which the
-		 * owner's hash reads even when it found none */
-		memset(pk->d.src, 0, sizeof(pk->d.src));
-		memset(pk->d.dst, 0, sizeof(pk->d.dst));
-		pk->res = decode_packet(pk->dlt, (const uint8_t *)r->data.data + pk->off, pk->len,
-					&pk->d);
-		pk->owner = owner_of(p, &pk->d);
-	}
 	r->last = last;
 	pthread_mutex_lock(&p->lock);
 	r->pending = p->started;
@@ -416,7 +403,6 @@ static void add_packet(struct read_pool *p, struct round *r, int dlt, size_t off
 	pk->off = off;
 	pk->len = len;
 	pk->dlt = dlt;
-	pk->owner = 0;
 	p->next_index++;
 }
 

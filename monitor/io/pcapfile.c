@@ -17,9 +17,14 @@
 #define MAGIC_US 0xa1b2c3d4u
 #define MAGIC_NS 0xa1b23c4du
 
-static bool get_u32(struct cursor *c, bool big_endian, uint32_t *v)
+/* A record header's field i, in the file's byte order (read once per
+ * packet: the whole header is bounds-checked before). */
+static inline uint32_t field(const uint8_t *h, unsigned i, bool big_endian)
 {
-	return big_endian ? cur_u32(c, v) : cur_u32_le(c, v);
+	uint32_t v;
+
+	memcpy(&v, h + 4 * i, sizeof(v));
+	return big_endian == (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__) ? v : __builtin_bswap32(v);
 }
 
 bool pcapfile_header(const uint8_t *b, size_t len, struct pcapfile *pf)
@@ -50,19 +55,21 @@ enum pcapfile_result pcapfile_next(const struct pcapfile *pf, const uint8_t *b, 
 				   struct pcapfile_packet *pkt)
 {
 	struct cursor c = cur_make(b, len);
-	uint32_t sec, frac, caplen, wire;
+	const uint8_t *h;
+	uint32_t caplen, frac;
 
-	if (!get_u32(&c, pf->big_endian, &sec) || !get_u32(&c, pf->big_endian, &frac) ||
-	    !get_u32(&c, pf->big_endian, &caplen) || !get_u32(&c, pf->big_endian, &wire)) {
+	if (!cur_bytes(&c, &h, PCAPFILE_RECORD_HEADER_LEN)) {
 		pkt->size = PCAPFILE_RECORD_HEADER_LEN;
 		return PCAPFILE_MORE;
 	}
+	caplen = field(h, 2, pf->big_endian);
 	if (caplen > pf->snaplen)
 		return PCAPFILE_OTHER;
 	pkt->size = PCAPFILE_RECORD_HEADER_LEN + (size_t)caplen;
 	if (!cur_bytes(&c, &pkt->data, caplen))
 		return PCAPFILE_MORE;
 	pkt->caplen = caplen;
-	pkt->ts_us = (uint64_t)sec * 1000000 + (pf->nano ? frac / 1000 : frac);
+	frac = field(h, 1, pf->big_endian);
+	pkt->ts_us = (uint64_t)field(h, 0, pf->big_endian) * 1000000 + (pf->nano ? frac / 1000 : frac);
 	return PCAPFILE_PACKET;
 }
