@@ -189,25 +189,100 @@ void eve_begin(struct json *j, const char *event_type, const struct engine_sessi
 	put_flow(j, es, d);
 }
 
-void eve_fp_compute(struct eve_fp *fp, const struct tls_session *s)
+/* The first byte of a key in the writer's lists cache: whose it is. */
+#define LIST_HELLO 0x00     /* | sslv2_format */
+#define LIST_MESSAGES 0x10
+#define LIST_FP 0x20        /* | sslv2_format | quic << 1 | has_sni << 2 | alpn << 3 */
+
+/* A hello's fingerprints as kept in the lists cache, in front of its JA3
+ * and JA4_r texts. */
+struct fp_kept {
+	bool ja3, ja4, ja4r;
+	char ja3_md5[FP_MD5_HEX];
+	char ja4_s[FP_JA4_LEN];
+	size_t ja3_len, ja4r_len;
+};
+
+/* Appends a list's count and codes to a hello's cache key. */
+static size_t key_list(uint8_t *key, size_t at, const uint16_t *v, unsigned n)
+{
+	key[at++] = (uint8_t)(n >> 8);
+	key[at++] = (uint8_t)n;
+	memcpy(key + at, v, n * sizeof(*v));
+	return at + n * sizeof(*v);
+}
+
+/* The fingerprints of client hello i into fp, computed once per distinct
+ * hello (its texts, a SHA-256 and an MD5 were a tenth of an event) and
+ * copied from the cache after that. */
+static void fp_client_hello(struct eve_fp *fp, struct textcache *c,
+			    const struct tls_client_hello *ch, bool quic, unsigned i)
+{
+	/* every input of fp_ja3 and fp_ja4_both: flags, version, the first
+	 * ALPN protocol, the six lists */
+	uint8_t key[4 + 2 + TLS_ALPN_BUF + 6 * 2 +
+		    2 * (TLS_MAX_VERSIONS + TLS_MAX_SUITES + TLS_MAX_GROUPS + TLS_MAX_SIGALGS +
+			 TLS_MAX_EXTS) + TLS_MAX_POINT_FMTS];
+	const struct tls_alpn_list *a = &ch->alpn;
+	const struct textcache_entry *hit;
+	struct textcache_entry *e;
+	struct fp_kept k;
+	size_t n = 0, at;
+	bool alpn = a->n && a->id[0].off <= sizeof(a->buf) &&
+		    a->id[0].len <= sizeof(a->buf) - a->id[0].off;
+
+	key[n++] = LIST_FP | ch->sslv2_format | quic << 1 | ch->has_sni << 2 | alpn << 3;
+	memcpy(key + n, &ch->legacy_version, 2);
+	n += 2;
+	key[n++] = alpn ? a->id[0].len : 0;
+	if (alpn) {
+		memcpy(key + n, a->buf + a->id[0].off, a->id[0].len);
+		n += a->id[0].len;
+	}
+	n = key_list(key, n, ch->versions, ch->n_versions);
+	n = key_list(key, n, ch->suites, ch->n_suites);
+	n = key_list(key, n, ch->groups, ch->n_groups);
+	n = key_list(key, n, ch->sigalgs, ch->n_sigalgs);
+	n = key_list(key, n, ch->exts, ch->n_exts);
+	key[n++] = ch->n_point_formats;
+	memcpy(key + n, ch->point_formats, ch->n_point_formats);
+	n += ch->n_point_formats;
+
+	if ((hit = textcache_find(c, key, n))) {
+		memcpy(&k, hit->text.data, sizeof(k));
+		fp->ch[i].ja3_off = fp->text.len;
+		buf_put(&fp->text, hit->text.data + sizeof(k), k.ja3_len + k.ja4r_len);
+	} else {
+		memset(&k, 0, sizeof(k));
+		at = fp->text.len;
+		k.ja3 = fp_ja3(ch, &fp->text, k.ja3_md5);
+		k.ja3_len = fp->text.len - at;
+		k.ja4r = fp_ja4_both(ch, quic, k.ja4_s, &k.ja4, &fp->text);
+		k.ja4r_len = fp->text.len - at - k.ja3_len;
+		fp->ch[i].ja3_off = at;
+		if (!fp->text.oom && (e = textcache_take(c, key, n))) {
+			buf_put(&e->text, &k, sizeof(k));
+			buf_put(&e->text, fp->text.data + at, k.ja3_len + k.ja4r_len);
+		}
+	}
+	fp->ch[i].ja3 = k.ja3;
+	fp->ch[i].ja4 = k.ja4;
+	fp->ch[i].ja4r = k.ja4r;
+	memcpy(fp->ch[i].ja3_md5, k.ja3_md5, sizeof(k.ja3_md5));
+	memcpy(fp->ch[i].ja4_s, k.ja4_s, sizeof(k.ja4_s));
+	fp->ch[i].ja3_len = k.ja3_len;
+	fp->ch[i].ja4r_off = fp->ch[i].ja3_off + k.ja3_len;
+	fp->ch[i].ja4r_len = k.ja4r_len;
+}
+
+void eve_fp_compute(struct eve_fp *fp, const struct tls_session *s, struct textcache *c)
 {
 	unsigned i;
 	size_t at;
 
 	memset(fp, 0, sizeof(*fp));
-	for (i = 0; i < s->n_client_hellos; i++) {
-		const struct tls_client_hello *ch = &s->client_hello[i];
-
-		at = fp->text.len;
-		fp->ch[i].ja3 = fp_ja3(ch, &fp->text, fp->ch[i].ja3_md5);
-		fp->ch[i].ja3_off = at;
-		fp->ch[i].ja3_len = fp->text.len - at;
-		at = fp->text.len;
-		fp->ch[i].ja4r = fp_ja4_both(ch, s->quic, fp->ch[i].ja4_s, &fp->ch[i].ja4,
-					     &fp->text);
-		fp->ch[i].ja4r_off = at;
-		fp->ch[i].ja4r_len = fp->text.len - at;
-	}
+	for (i = 0; i < s->n_client_hellos; i++)
+		fp_client_hello(fp, c, &s->client_hello[i], s->quic, i);
 	for (i = 0; i < s->n_server_hellos; i++) {
 		at = fp->text.len;
 		fp->sh[i].ok = fp_ja3s(&s->server_hello[i], &fp->text, fp->sh[i].md5);
@@ -458,10 +533,6 @@ static const char *msg_name(uint8_t type)
 	}
 }
 
-/* The first byte of a key in the writer's lists cache: whose it is. */
-#define LIST_HELLO 0x00     /* | sslv2_format */
-#define LIST_MESSAGES 0x10
-
 /* Writes the text kept for key in c, else formats it with fmt (keeping it
  * when it can). */
 static void put_cached(struct json *j, struct textcache *c, const uint8_t *key, size_t n,
@@ -506,15 +577,6 @@ static void put_hello_lists(struct json *j, const void *arg)
 	put_named_u16(j, "key_shares", ch->key_shares, ch->n_key_shares, tls_group_name);
 	put_named_u16(j, "sig_algs", ch->sigalgs, ch->n_sigalgs, tls_sigalg_name);
 	put_named_u16(j, "extensions", ch->exts, ch->n_exts, tls_ext_name);
-}
-
-/* Appends a list's count and codes to a hello's cache key. */
-static size_t key_list(uint8_t *key, size_t at, const uint16_t *v, unsigned n)
-{
-	key[at++] = (uint8_t)(n >> 8);
-	key[at++] = (uint8_t)n;
-	memcpy(key + at, v, n * sizeof(*v));
-	return at + n * sizeof(*v);
 }
 
 static void put_hello_lists_cached(struct json *j, struct textcache *c,
@@ -779,7 +841,7 @@ void eve_flow_event(struct buf *out, const struct eve_writer *w, const char *eve
 
 	if (w->beside)
 		w = &brief;
-	eve_fp_compute(&fp, &es->tls);
+	eve_fp_compute(&fp, &es->tls, w->lists);
 	json_init(&j, out);
 	put_head(&j, event_type, es, ts_us);
 	at[0] = out->len;

@@ -73,7 +73,9 @@ struct eve_fp {
 		 char ja3_md5[FP_MD5_HEX]; char ja4_s[FP_JA4_LEN]; } ch[TLS_MAX_HELLOS];
 	struct { size_t off, len; bool ok; char md5[FP_MD5_HEX]; } sh[TLS_MAX_HELLOS];
 };
-void eve_fp_compute(struct eve_fp *fp, const struct tls_session *s);
+/* The fingerprints of a session's hellos; c (may be NULL) keeps those of
+ * each distinct ClientHello. */
+void eve_fp_compute(struct eve_fp *fp, const struct tls_session *s, struct textcache *c);
 void eve_fp_free(struct eve_fp *fp);
 
 /* Writes "tls": {...} with Suricata's fields (pre, if not NULL: the

@@ -204,11 +204,13 @@ Test(eve, alert_from_kept_parts_is_the_formatted_alert)
 /* The tls event with a ClientHello's lists taken from the writer's cache
  * (a miss, then hits) is the event formatted without one, byte for byte;
  * a hello that differs in one code, or only in its version, is not
- * answered with the other's text. */
+ * answered with the other's text; nor are its fingerprints (kept in the
+ * same cache) when it differs only in what JA3 or JA4 read: its SNI, its
+ * first ALPN protocol, a point format, a signature algorithm. */
 Test(eve, hello_lists_from_the_cache_are_the_formatted_ones)
 {
 	struct eve_writer plain = { 0, NULL, false, NULL },
-			  cached = { 0, NULL, false, textcache_new(4) };
+			  cached = { 0, NULL, false, textcache_new(64) };
 	struct flow flow = { .key = { .family = 4, .proto = 6, .port = { 40000, 443 },
 				      .addr = { { 198, 18, 1, 2 }, { 198, 18, 2, 2 } } },
 			     .id = 7, .client = 0 };
@@ -244,7 +246,20 @@ Test(eve, hello_lists_from_the_cache_are_the_formatted_ones)
 	es->tls.msgs[0] = (struct tls_msg){ TLS_TO_SERVER, 1, false };
 	es->tls.msgs[1] = (struct tls_msg){ TLS_TO_CLIENT, 2, false };
 	es->tls.msgs[2] = (struct tls_msg){ TLS_TO_CLIENT, TLS_MSG_CCS, false };
-	for (round = 0; round < 8; round++) {
+	for (round = 0; round < 18; round++) {
+		if (round == 8)
+			ch->has_sni = true;
+		if (round == 10) {
+			ch->alpn.n = 1;
+			ch->alpn.id[0].len = 2;
+			memcpy(ch->alpn.buf, "h2", 2);
+		}
+		if (round == 12)
+			ch->alpn.buf[1] = '3';
+		if (round == 14)
+			ch->n_point_formats = 1;
+		if (round == 16)
+			ch->sigalgs[0] = 0x0403;
 		if (round == 2)
 			ch->suites[2] = 0x00fe; /* one code differs */
 		if (round == 4)
@@ -263,6 +278,8 @@ Test(eve, hello_lists_from_the_cache_are_the_formatted_ones)
 	cr_assert(strstr(buf_cstr(&want), "\"ciphers\":[\"TLS_AES_128_GCM_SHA256\""), "%s",
 		  want.data);
 	cr_assert(strstr(buf_cstr(&want), "\"client:ChangeCipherSpec\"]"), "%s", want.data);
+	cr_assert(strstr(buf_cstr(&want), "\"ja4\":\"t13d0302h3_"), "%s", want.data);
+	cr_assert(strstr(buf_cstr(&want), ",29,0\"}"), "%s", want.data);
 	textcache_free(cached.lists);
 	buf_free(&want);
 	buf_free(&got);
