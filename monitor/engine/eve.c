@@ -820,14 +820,14 @@ void eve_pretls(struct json *j, const struct pretls *pre)
 }
 
 /* A kept part: bytes [from, to) of out, less the comma that separated it
- * from what came before (json_raw writes the separator the splice needs). */
+ * from what came before (the copy writes the separator the splice needs). */
 static void keep_part(struct eve_parts *k, const struct buf *out, size_t from, size_t to,
-		      size_t *end)
+		      unsigned i)
 {
 	if (from < to && out->data[from] == ',')
 		from++;
-	buf_put(&k->text, out->data + from, to - from);
-	*end = k->text.len;
+	k->start[i] = from;
+	k->end[i] = to;
 }
 
 void eve_flow_event(struct buf *out, const struct eve_writer *w, const char *event_type,
@@ -880,21 +880,32 @@ void eve_flow_event(struct buf *out, const struct eve_writer *w, const char *eve
 	if (!keep)
 		return;
 	/* The parts are kept only from a whole event without keys of its own. */
-	buf_reset(&keep->text);
-	keep->text.oom = false;
 	keep->es = NULL;
 	if (fields || out->oom)
 		return;
-	keep_part(keep, out, at[0], at[1], &keep->end[0]);
+	keep_part(keep, out, at[0], at[1], 0);
 	/* the tls/quic object, without the `,"secaudit":{` after it */
-	keep_part(keep, out, at[1], at[2] - strlen(",\"secaudit\":{"), &keep->end[1]);
-	keep_part(keep, out, at[2], at[3], &keep->end[2]);
-	keep_part(keep, out, at[3], at[4], &keep->end[3]);
-	if (!keep->text.oom) {
-		keep->es = es;
-		keep->ts_us = ts_us;
-		keep->custom = w->custom;
-	}
+	keep_part(keep, out, at[1], at[2] - strlen(",\"secaudit\":{"), 1);
+	keep_part(keep, out, at[2], at[3], 2);
+	keep_part(keep, out, at[3], at[4], 3);
+	keep->from = out;
+	keep->from_len = out->len;
+	keep->es = es;
+	keep->ts_us = ts_us;
+	keep->custom = w->custom;
+}
+
+/* Appends kept part i as one value. The part may be in out itself: room
+ * is made first, so that the bytes do not move while they are copied. */
+static void put_kept(struct json *j, const struct eve_parts *k, unsigned i)
+{
+	size_t n = k->end[i] - k->start[i];
+
+	json_sep(j);
+	if (!buf_reserve(j->out, n))
+		return;
+	memcpy(j->out->data + j->out->len, k->from->data + k->start[i], n);
+	j->out->len += n;
 }
 
 bool eve_flow_event_again(struct buf *out, const struct eve_writer *w,
@@ -902,38 +913,31 @@ bool eve_flow_event_again(struct buf *out, const struct eve_writer *w,
 			  const struct engine_session *es, uint64_t ts_us, eve_fields_fn fields,
 			  void *arg)
 {
-	const char *t = kept->text.data;
 	struct json j;
 
 	if (!kept->es || kept->es != es || kept->ts_us != ts_us ||
-	    kept->custom != (w->beside ? 0 : w->custom))
+	    kept->from->len != kept->from_len || kept->custom != (w->beside ? 0 : w->custom))
 		return false;
 	json_init(&j, out);
 	put_head(&j, event_type, es, ts_us);
-	json_raw(&j, t, kept->end[0]);
+	put_kept(&j, kept, 0);
 	if (fields)
 		fields(&j, EVE_AT_TOP, arg);
-	json_raw(&j, t + kept->end[0], kept->end[1] - kept->end[0]);
+	put_kept(&j, kept, 1);
 	json_key(&j, "secaudit");
 	json_object_begin(&j);
-	if (kept->end[2] > kept->end[1])
-		json_raw(&j, t + kept->end[1], kept->end[2] - kept->end[1]);
+	if (kept->end[2] > kept->start[2])
+		put_kept(&j, kept, 2);
 	if (fields)
 		fields(&j, EVE_AT_SECAUDIT, arg);
 	if (!w->beside)
-		json_raw(&j, t + kept->end[2], kept->end[3] - kept->end[2]);
+		put_kept(&j, kept, 3);
 	if (fields)
 		fields(&j, EVE_AT_END, arg);
 	json_object_end(&j);
 	json_object_end(&j);
 	buf_putc(out, '\n');
 	return true;
-}
-
-void eve_parts_free(struct eve_parts *k)
-{
-	buf_free(&k->text);
-	k->es = NULL;
 }
 
 void eve_anomaly_event(struct buf *out, const struct engine_session *es,

@@ -117,32 +117,35 @@ typedef void (*eve_fields_fn)(struct json *j, enum eve_at at, void *arg);
  * What an event about a session shares with another event about the same
  * session at the same moment (an alert written right after the session's
  * tls event carries the same tls object, as Suricata's does): the flow's
- * fields and the tls/quic and secaudit objects, as formatted text. An
- * alert copies them instead of formatting them again.
+ * fields and the tls/quic and secaudit objects, as the places in the
+ * buffer where the first event wrote them. An alert copies them from there
+ * instead of formatting them again; nothing is copied to keep them.
  */
 struct eve_parts {
-	struct buf text;                    /* the parts back to back, owned */
-	size_t end[4];                      /* where each part ends in text */
+	const struct buf *from;             /* the buffer the event was written to */
+	size_t from_len;                    /* its length after the event */
+	size_t start[4], end[4];            /* each part's bytes in from */
 	const struct engine_session *es;    /* whose; NULL: nothing kept */
 	uint64_t ts_us;
 	unsigned custom;                    /* the custom fields of the tls part */
 };
 
-/* keep, when not NULL, is given the event's shared parts (an event with
- * fields of its own keeps nothing: keep->es is then NULL). */
+/* keep, when not NULL, is given the places of the event's shared parts in
+ * out (an event with fields of its own keeps nothing: keep->es is then
+ * NULL). */
 void eve_flow_event(struct buf *out, const struct eve_writer *w, const char *event_type,
 		    const struct engine_session *es, uint64_t ts_us, eve_fields_fn fields,
 		    void *arg, struct eve_parts *keep);
 /* The same line as eve_flow_event(out, w, ...) would write, from parts
- * kept for es at ts_us; false (nothing written) when kept holds other parts
- * or its tls part has other custom fields than w asks for. The caller must
- * make sure es has not changed since they were kept. */
+ * kept for es at ts_us; out may be the buffer they were kept in. false
+ * (nothing written) when kept holds other parts, its tls part has other
+ * custom fields than w asks for, or its buffer changed length since (the
+ * parts may no longer be there). The caller must make sure es has not
+ * changed since they were kept. */
 bool eve_flow_event_again(struct buf *out, const struct eve_writer *w,
 			  const struct eve_parts *kept, const char *event_type,
 			  const struct engine_session *es, uint64_t ts_us, eve_fields_fn fields,
 			  void *arg);
-/* Frees the kept text; the struct may be reused. */
-void eve_parts_free(struct eve_parts *k);
 
 /* Complete lines. */
 void eve_anomaly_event(struct buf *out, const struct engine_session *es,

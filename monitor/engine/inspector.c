@@ -212,7 +212,8 @@ static void alert_fields(struct json *j, enum eve_at at, void *arg)
 		json_kv_uint(j, "gid", 1);
 		json_kv_uint(j, "signature_id", a->h->signature_id);
 		json_kv_uint(j, "rev", 1);
-		json_kv_str(j, "signature", a->h->signature);
+		json_key(j, "signature");
+		json_string_plain_n(j, a->h->signature_json, a->h->signature_json_len);
 		json_kv_plain(j, "category", a->h->category);
 		json_kv_uint(j, "severity", a->h->severity);
 		json_object_end(j);
@@ -680,7 +681,6 @@ void inspector_free(struct inspector *in)
 	sessioncache_free(in->own_cache);
 	eve_certs_free(in->eve.certs);
 	textcache_free(in->eve.lists);
-	eve_parts_free(&in->shared);
 	free(in);
 }
 

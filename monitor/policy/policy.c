@@ -1219,6 +1219,8 @@ bool policy_alert_header(const struct policy *p, const struct policy_state *st,
 	r = &p->rules[f->rule];
 	out->signature_id = r->sid;
 	out->signature = r->message;
+	out->signature_json = r->message_json.s;
+	out->signature_json_len = r->message_json.n;
 	out->category = policy_check_category((enum policy_check)r->check);
 	out->severity = f->severity;
 	out->action = st->action >= POLICY_ACTION_DROP ? "blocked" : "allowed";
@@ -1231,6 +1233,13 @@ const char *policy_failure_rule(const struct policy *p, const struct policy_fail
 	return f->rule < p->n_rules ? p->rules[f->rule].id : "";
 }
 
+/* The policy's own texts were escaped at load (struct policy_text). */
+static void put_text(struct json *j, const char *key, const struct policy_text *t)
+{
+	json_key(j, key);
+	json_string_plain_n(j, t->s, t->n);
+}
+
 void policy_state_to_json(const struct policy *p, const struct policy_state *st,
 			  struct json *j)
 {
@@ -1239,8 +1248,8 @@ void policy_state_to_json(const struct policy *p, const struct policy_state *st,
 
 	json_object_begin(j);
 	if (z) {
-		json_kv_str(j, "zone", z->name);
-		json_kv_str(j, "profile", p->profiles[z->profile].name);
+		put_text(j, "zone", &z->name_json);
+		put_text(j, "profile", &p->profiles[z->profile].name_json);
 	}
 	/* the program's own names (verdicts, checks, actions) need no escaping */
 	json_kv_plain(j, "verdict", st->action >= POLICY_ACTION_DROP ? policy_action_name(st->action) :
@@ -1253,14 +1262,14 @@ void policy_state_to_json(const struct policy *p, const struct policy_state *st,
 		const struct policy_rule *r = &p->rules[f->rule];
 
 		json_object_begin(j);
-		json_kv_str(j, "rule", r->id);
+		put_text(j, "rule", &r->id_json);
 		json_kv_uint(j, "sid", r->sid);
 		json_kv_plain(j, "check", policy_check_name((enum policy_check)r->check));
-		json_kv_str(j, "message", r->message);
+		put_text(j, "message", &r->message_json);
 		json_kv_uint(j, "severity", f->severity);
 		json_kv_plain(j, "action", policy_action_name(f->action));
 		json_kv_str(j, "observed", f->observed);
-		json_kv_str(j, "required", r->required);
+		put_text(j, "required", &r->required_json);
 		json_object_end(j);
 	}
 	json_array_end(j);

@@ -211,6 +211,8 @@ enum policy_evasion policy_evasion(const struct policy *p, const struct policy_f
 struct policy_alert {
 	uint32_t signature_id;
 	const char *signature;      /* the rule's message; valid while p is */
+	const char *signature_json; /* the same as JSON string content (escaped) */
+	size_t signature_json_len;
 	const char *category;
 	uint8_t severity;           /* 1 (high) .. 4 */
 	const char *action;         /* "blocked" (drop/reject) or "allowed" */

@@ -21,6 +21,7 @@
 #include <yaml.h>
 
 #include "buf.h"
+#include "json.h"
 #include "yamldoc.h"
 #include "x509/certcheck.h"
 #include "tls/tls_names.h"
@@ -164,6 +165,18 @@ static char *xstrdup(struct rctx *c, const char *s)
 	return d;
 }
 
+/* s escaped once as JSON string content, for the alerts that repeat it. */
+static bool json_text(struct rctx *c, const char *s, struct policy_text *t)
+{
+	struct buf b = { 0 };
+
+	json_escape(&b, s, strlen(s));
+	t->s = xstrdup(c, buf_cstr(&b));
+	t->n = b.len;
+	buf_free(&b);
+	return t->s != NULL;
+}
+
 static char *render_dup(struct rctx *c, const yaml_node_t *n)
 {
 	struct buf b = { 0 };
@@ -269,6 +282,10 @@ static bool add_rule(struct rctx *c, const struct pdefaults *pd, enum policy_che
 	r->id = xstrdup(c, id);
 	r->message = xstrdup(c, m->message ? m->message : policy_check_message(chk));
 	r->required = xstrdup(c, required ? required : "");
+	if (r->id && r->message && r->required &&
+	    (!json_text(c, r->id, &r->id_json) || !json_text(c, r->message, &r->message_json) ||
+	     !json_text(c, r->required, &r->required_json)))
+		return false;
 	r->sid = sid;
 	r->severity = (uint8_t)(m->severity >= 0 ? m->severity : pd->severity);
 	r->action = (uint8_t)(m->action >= 0 ? m->action : pd->action);
@@ -1438,7 +1455,7 @@ static bool parse_profile(struct rctx *c, uint16_t index, const char *name, cons
 	int a;
 
 	pr->name = xstrdup(c, name);
-	if (!pr->name || !yamldoc_check_keys(&c->yd, n, "a profile", keys, NULL))
+	if (!pr->name || !json_text(c, name, &pr->name_json) || !yamldoc_check_keys(&c->yd, n, "a profile", keys, NULL))
 		return false;
 	if ((x = yamldoc_get(&c->yd, n, "description")) && !yamldoc_scalar(x))
 		return yamldoc_fail(&c->yd, x, "description must be a text");
@@ -1659,7 +1676,7 @@ static bool parse_zone(struct rctx *c, struct policy_zone *z, const yaml_node_t 
 		if (!strcmp(c->p->zones[i].name, yamldoc_scalar(x)))
 			return yamldoc_fail(&c->yd, x, "duplicate zone '%s'", yamldoc_scalar(x));
 	z->name = xstrdup(c, yamldoc_scalar(x));
-	if (!z->name)
+	if (!z->name || !json_text(c, z->name, &z->name_json))
 		return false;
 	if (!(x = yamldoc_get(&c->yd, n, "profile")) || !yamldoc_scalar(x))
 		return yamldoc_fail(&c->yd, x ? x : n, "zone '%s' needs a profile", z->name);
@@ -1783,11 +1800,15 @@ void policy_free(struct policy *p)
 		free(p->rules[i].id);
 		free(p->rules[i].message);
 		free(p->rules[i].required);
+		free(p->rules[i].id_json.s);
+		free(p->rules[i].message_json.s);
+		free(p->rules[i].required_json.s);
 	}
 	for (i = 0; i < p->n_profiles; i++) {
 		struct policy_profile *pr = &p->profiles[i];
 
 		free(pr->name);
+		free(pr->name_json.s);
 		free(pr->suite_ok);
 		free(pr->groups);
 		certreq_free(&pr->cert);
@@ -1802,6 +1823,7 @@ void policy_free(struct policy *p)
 	}
 	for (i = 0; i < p->n_zones; i++) {
 		free(p->zones[i].name);
+		free(p->zones[i].name_json.s);
 		free(p->zones[i].src);
 		free(p->zones[i].dst);
 		free(p->zones[i].ports.r);

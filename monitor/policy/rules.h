@@ -19,6 +19,14 @@
 
 struct certcheck_store;
 
+/* A name or message of the file as JSON string content (no quotes),
+ * escaped once at load: every alert repeats it, and is written with
+ * json_string_plain_n(). */
+struct policy_text {
+	char *s;                    /* owned; "" is never NULL once loaded */
+	size_t n;
+};
+
 /* One rule: what an alert says when a requirement fails. */
 struct policy_rule {
 	char *id;                   /* "strict.version", or the file's `id:` */
@@ -29,6 +37,7 @@ struct policy_rule {
 	uint8_t check;              /* enum policy_check */
 	uint16_t profile;
 	char *required;             /* what the requirement asks, for the log */
+	struct policy_text id_json, message_json, required_json;
 };
 
 /* IPv4 or IPv6 prefix. */
@@ -45,6 +54,7 @@ struct policy_ports {
 
 struct policy_zone {
 	char *name;
+	struct policy_text name_json;
 	uint16_t profile;
 	bool any;                   /* no match: catches everything */
 	size_t n_src, n_dst;
@@ -83,6 +93,7 @@ struct policy_certreq {
 
 struct policy_profile {
 	char *name;
+	struct policy_text name_json;
 	/* rule index + 1 for each check the profile judges; 0: not judged */
 	uint16_t rule[POLICY_CHK_COUNT];
 	/* versions: bit v - 0x0300 for SSLv3..TLS1.3; bit 15 for SSLv2 */

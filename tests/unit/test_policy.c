@@ -729,6 +729,41 @@ Test(policy, alert_header_and_json)
 	cr_assert_not(policy_alert_header(pol, &st, &a));
 }
 
+/* The file's names and messages are escaped once at load: what an alert
+ * writes of them is valid JSON whatever they hold. */
+Test(policy, file_texts_escaped_in_alerts)
+{
+	struct policy_error err;
+	const char *y = "version: 1\nprofiles:\n  'p\"1':\n    anomalies:\n"
+			"      not_tls: {action: drop, id: 'a\\b\"c', message: \"say \\\"no\\\"\\ttab \\u00e9\"}\n"
+			"zones:\n  - {name: 'z\"one', profile: 'p\"1'}\n";
+	struct policy *p = rules_load_buffer("t.yaml", y, strlen(y), ".", 0, &err);
+	struct policy_flow f = flow4("198.51.100.1");
+	struct policy_state st = { 0 };
+	struct policy_alert a;
+	struct tls_session s;
+	struct buf b = { 0 };
+	struct json j;
+
+	cr_assert_not_null(p, "%s", err.message);
+	memset(&s, 0, sizeof(s));
+	s.not_tls = true;
+	cr_assert_eq(policy_evaluate(p, &f, &s, TLS_EV_NOT_TLS, &st, time(NULL)), POLICY_ACTION_DROP);
+	cr_assert(policy_alert_header(p, &st, &a));
+	cr_assert_str_eq(a.signature, "say \"no\"\ttab \xc3\xa9");
+	cr_assert_eq(a.signature_json_len, strlen("say \\\"no\\\"\\ttab \xc3\xa9"));
+	cr_assert_str_eq(a.signature_json, "say \\\"no\\\"\\ttab \xc3\xa9");
+	json_init(&j, &b);
+	policy_state_to_json(p, &st, &j);
+	cr_assert_str_eq(buf_cstr(&b),
+			 "{\"zone\":\"z\\\"one\",\"profile\":\"p\\\"1\",\"verdict\":\"drop\",\"final\":true,"
+			 "\"failed\":[{\"rule\":\"a\\\\b\\\"c\",\"sid\":2310035,\"check\":\"anomaly.not_tls\","
+			 "\"message\":\"say \\\"no\\\"\\ttab \xc3\xa9\",\"severity\":2,\"action\":\"drop\","
+			 "\"observed\":\"non-TLS bytes to port 443\",\"required\":\"not present\"}]}");
+	buf_free(&b);
+	policy_free(p);
+}
+
 Test(policy, not_tls)
 {
 	struct policy_error err;
