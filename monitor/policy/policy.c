@@ -20,6 +20,7 @@
 
 #include "net/anomaly.h"
 #include "x509/certcheck.h"
+#include "policy/certmemo.h"
 #include "tls/fingerprint.h"
 #include "policy/rules.h"
 #include "policy/sessioncache.h"
@@ -596,11 +597,10 @@ static void check_chain(const struct ectx *e, const struct policy_certreq *cr,
 			const struct tls_chain *chain, bool client)
 {
 	struct x509_cert *const *certs = chain->cert;
-	X509 *leaf = certs[0]->x509;
 	const char *sni = e->s->n_client_hellos && e->s->client_hello[0].has_sni ?
 			  e->s->client_hello[0].sni : NULL;
 	struct certcheck_chain_result vr = { .verify_error = X509_V_OK };
-	struct certcheck_key key;
+	struct certmemo facts;
 	char defects[POLICY_OBSERVED_LEN] = "", t[32];
 	const char *signame;
 	int validity, md, i;
@@ -626,7 +626,7 @@ static void check_chain(const struct ectx *e, const struct policy_certreq *cr,
 	}
 	if (cr->check_validity) {
 		for (i = 0; i < chain->n; i++) {
-			validity = certcheck_validity(certs[i]->x509, e->now, cr->skew);
+			validity = certmemo_validity(certs[i], e->now, cr->skew);
 			if (validity > 0) {
 				fmt_time(X509_get0_notAfter(certs[i]->x509), t, sizeof(t));
 				DEFECT(POLICY_CHK_CERT_EXPIRED, "%s expired %s", i ? "chain certificate" : "leaf", t);
@@ -648,28 +648,34 @@ static void check_chain(const struct ectx *e, const struct policy_certreq *cr,
 			DEFECT(POLICY_CHK_CERT_REVOCATION_UNKNOWN, "x");
 		/* the server side waits for a possible OCSP staple */
 	}
-	if (certcheck_key(leaf, &key)) {
-		bool rsa = !strcmp(key.type, "RSA") || !strcmp(key.type, "RSA-PSS") ||
-			   !strcmp(key.type, "DSA");
+	certmemo_get(certs[0], &facts);
+	if (facts.key_ok) {
+		const struct certcheck_key *key = &facts.key;
+		bool rsa = !strcmp(key->type, "RSA") || !strcmp(key->type, "RSA-PSS") ||
+			   !strcmp(key->type, "DSA");
 
-		if ((rsa && key.bits < cr->min_rsa_bits) ||
-		    (!strcmp(key.type, "EC") && key.bits < cr->min_ec_bits))
-			DEFECT(POLICY_CHK_CERT_WEAK_KEY, "%s %d bits", key.type, key.bits);
-		if (cr->n_curves && !strcmp(key.type, "EC")) {
+		if ((rsa && key->bits < cr->min_rsa_bits) ||
+		    (!strcmp(key->type, "EC") && key->bits < cr->min_ec_bits))
+			DEFECT(POLICY_CHK_CERT_WEAK_KEY, "%s %d bits", key->type, key->bits);
+		if (cr->n_curves && !strcmp(key->type, "EC")) {
 			size_t c;
 			bool ok = false;
 
 			for (c = 0; c < cr->n_curves && !ok; c++)
-				ok = !strcmp(cr->curves[c], key.curve);
+				ok = !strcmp(cr->curves[c], key->curve);
 			if (!ok)
-				DEFECT(POLICY_CHK_CERT_CURVE, "%s", key.curve[0] ? key.curve : "unnamed curve");
+				DEFECT(POLICY_CHK_CERT_CURVE, "%s", key->curve[0] ? key->curve : "unnamed curve");
 		}
 	}
 	if (cr->forbidden_md) {
 		for (i = 0; i < chain->n; i++) {
-			if (i && certcheck_self_signed(certs[i]->x509))
+			struct certmemo f;
+
+			certmemo_get(certs[i], &f);
+			if (i && f.self_signed)
 				continue;   /* a root's self-signature proves nothing */
-			md = certcheck_sig_digest(certs[i]->x509, &signame);
+			md = f.md;
+			signame = f.sig_name;
 			if ((md == NID_md5 && (cr->forbidden_md & POLICY_MD_MD5)) ||
 			    (md == NID_sha1 && (cr->forbidden_md & POLICY_MD_SHA1)) ||
 			    (md == NID_sha224 && (cr->forbidden_md & POLICY_MD_SHA224))) {
@@ -679,9 +685,9 @@ static void check_chain(const struct ectx *e, const struct policy_certreq *cr,
 			}
 		}
 	}
-	if (!client && cr->match_sni && sni && !certcheck_host(leaf, sni))
+	if (!client && cr->match_sni && sni && !certmemo_host(certs[0], sni))
 		DEFECT(POLICY_CHK_CERT_HOSTNAME, "SNI %s", sni);
-	if (!cr->allow_self_signed && certcheck_self_signed(leaf))
+	if (!cr->allow_self_signed && facts.self_signed)
 		DEFECT(POLICY_CHK_CERT_SELF_SIGNED, "self-signed leaf");
 	if (cr->max_chain && chain->n > cr->max_chain)
 		DEFECT(POLICY_CHK_CERT_CHAIN_LENGTH, "%u certificates", chain->n);

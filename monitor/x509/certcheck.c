@@ -12,6 +12,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "digest.h"
 #include "x509/x509.h"
 
 /* Chain verdicts remembered: direct-mapped, replaced on collision. */
@@ -150,39 +151,32 @@ void certcheck_store_free(struct certcheck_store *st)
 
 /* The DER of a cert: the bytes seen on the wire when the x509 module kept
  * them, else re-encoded (then *owned must be freed). */
-static const uint8_t *certcheck_der(const struct x509_cert *c, size_t *len, uint8_t **owned)
-{
-	int n;
-
-	*owned = NULL;
-	if (c->der && c->der_len) {
-		*len = c->der_len;
-		return c->der;
-	}
-	n = i2d_X509(c->x509, owned);
-	if (n <= 0)
-		return NULL;
-	*len = (size_t)n;
-	return *owned;
-}
-
-/* SHA-256 over the SHA-256 of each certificate, in order. */
+/* SHA-256 over the SHA-256 of each certificate's DER, in order: a
+ * certificate of the x509 cache brings its digest (x509_cert.sha256_bin),
+ * so a chain seen again is hashed in 32 bytes per certificate, not in its
+ * DER; the digests come through common/digest (no provider search per
+ * call). */
 static bool certcheck_chain_key(struct x509_cert *const *chain, size_t n, uint8_t key[32])
 {
 	uint8_t digests[32 * 16];
 	size_t i, m = n < 16 ? n : 16;
 
 	for (i = 0; i < m; i++) {
-		uint8_t *owned;
-		size_t len;
-		const uint8_t *der = certcheck_der(chain[i], &len, &owned);
-		bool ok = der && EVP_Digest(der, len, digests + 32 * i, NULL, EVP_sha256(), NULL);
+		uint8_t *owned = NULL;
+		int len;
+		bool ok;
 
+		if (chain[i]->der && chain[i]->der_len) {
+			memcpy(digests + 32 * i, chain[i]->sha256_bin, 32);
+			continue;
+		}
+		len = i2d_X509(chain[i]->x509, &owned);
+		ok = len > 0 && digest(DIGEST_SHA256, owned, (size_t)len, digests + 32 * i);
 		OPENSSL_free(owned);
 		if (!ok)
 			return false;
 	}
-	return EVP_Digest(digests, 32 * m, key, NULL, EVP_sha256(), NULL) == 1;
+	return digest(DIGEST_SHA256, digests, 32 * m, key);
 }
 
 static time_t certcheck_asn1_time(const ASN1_TIME *t)
@@ -290,17 +284,6 @@ void certcheck_chain(struct certcheck_store *st, struct x509_cert *const *chain,
 	/* Staleness depends on now, so it is judged outside the cache. */
 	if (r->rev == CERTCHECK_REV_GOOD && r->crl_next_update && now > r->crl_next_update)
 		r->rev = CERTCHECK_REV_STALE;
-}
-
-int certcheck_validity(X509 *x, time_t now, long skew)
-{
-	time_t early = now + skew, late = now - skew;
-
-	if (X509_cmp_time(X509_get0_notBefore(x), &early) > 0)
-		return -1;
-	if (X509_cmp_time(X509_get0_notAfter(x), &late) < 0)
-		return 1;
-	return 0;
 }
 
 bool certcheck_key(X509 *x, struct certcheck_key *k)

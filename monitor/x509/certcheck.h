@@ -67,10 +67,6 @@ struct certcheck_chain_result {
 void certcheck_chain(struct certcheck_store *st, struct x509_cert *const *chain, size_t n,
 		     time_t now, struct certcheck_chain_result *r);
 
-/* Validity with an allowed clock skew in seconds: -1 not yet valid at
- * now + skew, 1 expired at now - skew, 0 valid. */
-int certcheck_validity(X509 *x, time_t now, long skew);
-
 struct certcheck_key {
 	const char *type;           /* "RSA", "EC", "ED25519", "DSA", ... */
 	int bits;

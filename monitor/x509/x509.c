@@ -454,6 +454,7 @@ static int digests(struct x509_cert *xc)
 	if (!digest(DIGEST_SHA256, xc->der, xc->der_len, md))
 		return -EINVAL;
 	hex_colon_lower(md, 32, xc->sha256);
+	memcpy(xc->sha256_bin, md, sizeof(xc->sha256_bin));
 	return 0;
 }
 

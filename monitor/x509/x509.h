@@ -56,6 +56,7 @@ struct x509_cert {
 	char *serial;          /* never NULL */
 	char sha1[60];         /* 20 bytes as "xx:" * 20 minus one */
 	char sha256[96];       /* 32 bytes */
+	uint8_t sha256_bin[32]; /* the same as bytes (a chain's verdict is cached under them) */
 	char not_before[20];   /* "YYYY-MM-DDTHH:MM:SS" */
 	char not_after[20];
 	time_t not_before_t;   /* seconds since the epoch, UTC */

@@ -130,22 +130,6 @@ Test(certcheck, no_crl_for_issuer)
 	certcheck_store_free(st);
 }
 
-Test(certcheck, validity_with_skew)
-{
-	struct x509_cert *exp = testpki_cert("expired.crt"), *ny = testpki_cert("notyet.crt");
-	struct x509_cert *good = testpki_cert("good.crt");
-	time_t end2021 = 1640995200; /* 2022-01-01T00:00:00Z: expired's notAfter */
-
-	cr_assert_eq(certcheck_validity(exp->x509, time(NULL), 300), 1);
-	cr_assert_eq(certcheck_validity(ny->x509, time(NULL), 300), -1);
-	cr_assert_eq(certcheck_validity(good->x509, time(NULL), 0), 0);
-	cr_assert_eq(certcheck_validity(exp->x509, end2021 + 100, 300), 0, "within the skew");
-	cr_assert_eq(certcheck_validity(exp->x509, end2021 + 400, 300), 1, "past the skew");
-	testpki_cert_free(exp);
-	testpki_cert_free(ny);
-	testpki_cert_free(good);
-}
-
 Test(certcheck, key_sizes_and_curves)
 {
 	struct x509_cert *rsa = testpki_cert("rsa1024.crt"), *ec = testpki_cert("good.crt");

@@ -10,8 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
 #include <openssl/pem.h>
 
 #include "x509/x509.h"
@@ -60,8 +62,19 @@ static inline const char *testpki_path(const char *name, char *out, size_t n)
 	return out;
 }
 
-/* A struct x509_cert with only the X509 and its DER filled, as the policy
- * needs; free with testpki_cert_free(). */
+/* A time as x509_cert holds it (x509.c's validity_time). */
+static inline time_t testpki_time(const ASN1_TIME *t)
+{
+	struct tm tm;
+
+	if (!ASN1_TIME_to_tm(t, &tm))
+		abort();
+	return timegm(&tm);
+}
+
+/* A struct x509_cert with what the policy reads filled (the X509, its
+ * DER, the DER's SHA-256 and the validity times); free with
+ * testpki_cert_free(). */
 static inline struct x509_cert *testpki_cert(const char *name)
 {
 	char path[400];
@@ -83,6 +96,10 @@ static inline struct x509_cert *testpki_cert(const char *name)
 		abort();
 	c->der = der;
 	c->der_len = (size_t)n;
+	if (EVP_Digest(der, c->der_len, c->sha256_bin, NULL, EVP_sha256(), NULL) != 1)
+		abort();
+	c->not_before_t = testpki_time(X509_get0_notBefore(c->x509));
+	c->not_after_t = testpki_time(X509_get0_notAfter(c->x509));
 	return c;
 }
 
