@@ -7,12 +7,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* 80 bytes a slot (the verdict's rule id is kept once, in names): the
+ * table is made whole at start, and its bytes are most of what that costs
+ * (secaudit read's 131,072 slots were 20 MB with the id in every slot, a
+ * twentieth of a --rules run). */
 struct sessioncache_entry {
 	time_t expires;             /* 0: empty */
+	uint32_t sid;
+	uint16_t name;              /* index in names: the rule id */
 	uint8_t len;
+	uint8_t action_severity;    /* action | severity << 4 */
 	uint8_t key[SESSIONCACHE_KEY_MAX];
-	struct sessioncache_verdict v;
 };
+_Static_assert(sizeof(struct sessioncache_entry) == 80, "a slot stays 80 bytes");
+
+#define NAME_LEN sizeof(((struct sessioncache_verdict *)0)->rule)
 
 struct sessioncache {
 	pthread_mutex_t lock;
@@ -21,6 +30,10 @@ struct sessioncache {
 	unsigned region_mask;       /* regions - 1 */
 	uint64_t seed;
 	struct sessioncache_entry *e;
+	/* The distinct rule ids of the verdicts put, [0] "": a policy has a
+	 * few dozen, and a reload adds only the ids it renames. */
+	char (*names)[NAME_LEN];
+	size_t n_names, cap_names;
 };
 
 void sessioncache_set_seed(struct sessioncache *sc, uint64_t seed)
@@ -70,6 +83,7 @@ void sessioncache_free(struct sessioncache *sc)
 		return;
 	pthread_mutex_destroy(&sc->lock);
 	free(sc->e);
+	free(sc->names);
 	free(sc);
 }
 
@@ -92,6 +106,36 @@ static bool match(const struct sessioncache_entry *e, const uint8_t *key, size_t
 	return e->expires && e->expires > now && e->len == len && !memcmp(e->key, key, len);
 }
 
+/* The index of a rule id in sc->names, added when new; 0 ("") for no id,
+ * and when the table is full (UINT16_MAX ids) or cannot grow. Under the
+ * lock. */
+static uint16_t name_index(struct sessioncache *sc, const char *rule)
+{
+	size_t i;
+
+	if (!rule[0])
+		return 0;
+	for (i = sc->n_names; i-- > 1;)
+		if (!strncmp(sc->names[i], rule, NAME_LEN))
+			return (uint16_t)i;
+	if (sc->n_names == UINT16_MAX)
+		return 0;
+	if (sc->n_names == sc->cap_names) {
+		size_t cap = sc->cap_names ? 2 * sc->cap_names : 16;
+		char (*n)[NAME_LEN] = realloc(sc->names, cap * NAME_LEN);
+
+		if (!n)
+			return 0;
+		if (!sc->cap_names)
+			n[sc->n_names++][0] = '\0';
+		sc->names = n;
+		sc->cap_names = cap;
+	}
+	memcpy(sc->names[sc->n_names], rule, NAME_LEN);
+	sc->names[sc->n_names][NAME_LEN - 1] = '\0';
+	return (uint16_t)sc->n_names++;
+}
+
 void sessioncache_put(struct sessioncache *sc, unsigned region, const uint8_t *key, size_t len,
 		      const struct sessioncache_verdict *v, time_t expires)
 {
@@ -104,7 +148,9 @@ void sessioncache_put(struct sessioncache *sc, unsigned region, const uint8_t *k
 	e->expires = expires;
 	e->len = (uint8_t)len;
 	memcpy(e->key, key, len);
-	e->v = *v;
+	e->sid = v->sid;
+	e->action_severity = (uint8_t)((v->action & 0xf) | v->severity << 4);
+	e->name = name_index(sc, v->rule);
 	pthread_mutex_unlock(&sc->lock);
 }
 
@@ -119,8 +165,12 @@ bool sessioncache_get(struct sessioncache *sc, unsigned region, const uint8_t *k
 	e = slot(sc, region, key, len);
 	pthread_mutex_lock(&sc->lock);
 	hit = match(e, key, len, now);
-	if (hit)
-		*v = e->v;
+	if (hit) {
+		v->action = e->action_severity & 0xf;
+		v->severity = e->action_severity >> 4;
+		v->sid = e->sid;
+		memcpy(v->rule, e->name ? sc->names[e->name] : "", e->name ? NAME_LEN : 1);
+	}
 	pthread_mutex_unlock(&sc->lock);
 	return hit;
 }
@@ -140,7 +190,9 @@ bool sessioncache_seen(struct sessioncache *sc, unsigned region, const uint8_t *
 		e->expires = expires;
 		e->len = (uint8_t)len;
 		memcpy(e->key, key, len);
-		memset(&e->v, 0, sizeof(e->v));
+		e->sid = 0;
+		e->name = 0;
+		e->action_severity = 0;
 	}
 	pthread_mutex_unlock(&sc->lock);
 	return hit;

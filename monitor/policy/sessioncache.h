@@ -9,7 +9,9 @@
  * hello randoms, so that a random seen twice (a broken generator) is noticed.
  *
  * Fixed size (direct-mapped, a newer entry replaces an older one in its
- * slot), so memory never grows; a forgotten session reads as unseen. Keys
+ * slot), so memory never grows (but for the verdicts' distinct rule ids,
+ * kept once each: at most 65,535, past which an id reads as ""); a
+ * forgotten session reads as unseen. Keys
  * are compared in full, never by hash alone. Thread-safe (one mutex): the
  * monitor's queue threads share one cache, since a client's resumption may
  * arrive on another queue than its first connection.
@@ -28,7 +30,7 @@ struct sessioncache;
 
 struct sessioncache_verdict {
 	uint8_t action;             /* enum policy_action of the full handshake */
-	uint8_t severity;
+	uint8_t severity;           /* 0 .. 15 */
 	uint32_t sid;
 	char rule[64];              /* id of its strongest failed rule, "" if none */
 };

@@ -6,6 +6,7 @@
  * client of one server.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "net/flowroute.h"
@@ -65,6 +66,55 @@ Test(sessioncache, one_region_is_the_whole_table)
 		kept += sessioncache_get(sc, 0, key, sizeof(key), 10, &v);
 	}
 	cr_assert_gt(kept, 1000, "%u", kept);
+	sessioncache_free(sc);
+}
+
+/* A verdict comes back as it was put, its rule id too (kept once per
+ * distinct id, not in every slot), whichever ids the table holds. */
+Test(sessioncache, verdicts_come_back_whole)
+{
+	struct sessioncache *sc = sessioncache_new(4096);
+	struct sessioncache_verdict v, w = { 3, 15, 4000000000u, "" };
+	uint8_t key[8] = "v";
+	unsigned i;
+
+	cr_assert(sc);
+	for (i = 0; i < 300; i++) {
+		memcpy(key + 1, &i, sizeof(i));
+		w.action = (uint8_t)(i % 4);
+		w.severity = (uint8_t)(i % 16);
+		if (i % 3)
+			snprintf(w.rule, sizeof(w.rule), "profile%u.check%u", i % 7, i % 50);
+		else
+			w.rule[0] = '\0';
+		sessioncache_put(sc, 0, key, sizeof(key), &w, 100);
+	}
+	memset(w.rule, 'x', sizeof(w.rule) - 1);
+	w.rule[sizeof(w.rule) - 1] = '\0';
+	key[0] = 'L';
+	sessioncache_put(sc, 0, key, sizeof(key), &w, 100);
+	cr_assert(sessioncache_get(sc, 0, key, sizeof(key), 10, &v));
+	cr_assert_str_eq(v.rule, w.rule);
+	key[0] = 'v';
+	for (i = 0; i < 300; i++) {
+		char want[64] = "";
+
+		memcpy(key + 1, &i, sizeof(i));
+		if (!sessioncache_get(sc, 0, key, sizeof(key), 10, &v))
+			continue;   /* replaced by a later key in its slot */
+		if (i % 3)
+			snprintf(want, sizeof(want), "profile%u.check%u", i % 7, i % 50);
+		cr_assert_str_eq(v.rule, want, "%u", i);
+		cr_assert_eq(v.action, i % 4);
+		cr_assert_eq(v.severity, i % 16);
+		cr_assert_eq(v.sid, 4000000000u);
+	}
+	/* a key seen (a random) holds no verdict */
+	key[0] = 'R';
+	cr_assert_not(sessioncache_seen(sc, 0, key, sizeof(key), 10, 100));
+	cr_assert(sessioncache_get(sc, 0, key, sizeof(key), 10, &v));
+	cr_assert_str_eq(v.rule, "");
+	cr_assert_eq(v.action, 0);
 	sessioncache_free(sc);
 }
 
