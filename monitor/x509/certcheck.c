@@ -35,10 +35,33 @@ struct certcheck_ocsp_slot {
 	char why[72];               /* the failure, when not verified */
 };
 
+/*
+ * The system CA bundle (trust: system), indexed by subject name. OpenSSL's
+ * default paths parse every certificate of it when the store is made, keys
+ * included (Debian's 140-odd: a twentieth of a `read --rules` run on the
+ * bulk capture, before its first packet); a chain meets the few whose
+ * subjects its certificates name. Before a verification, the bundle's
+ * certificates with those names (and, in turn, their issuers') are parsed
+ * and added to the store (certcheck_bundle_add): for every name the
+ * verification looks up, the store then holds what the whole bundle would
+ * have given it. The hashed directory and store URI lookups of the default
+ * paths stay as they were. A bundle holding anything but certificates
+ * (CRLs, "TRUSTED CERTIFICATE"s) is loaded whole at once, as OpenSSL does.
+ */
+struct certcheck_bundle_cert {
+	X509_NAME *subject;         /* parsed from the DER alone: no key decoded */
+	unsigned char *der;         /* OPENSSL_malloc'ed by PEM_read_bio */
+	long len;
+	bool added;                 /* in the store (or unparsable) */
+};
+
 struct certcheck_store {
 	X509_STORE *store;
 	STACK_OF(X509_CRL) *crls;
 	pthread_mutex_t lock;
+	pthread_mutex_t bundle_lock;
+	struct certcheck_bundle_cert *bundle;
+	size_t n_bundle;
 	struct certcheck_slot slot[CERTCHECK_CACHE_SLOTS];
 	struct certcheck_ocsp_slot ocsp[CERTCHECK_OCSP_SLOTS];
 	struct certcheck_counters n;
@@ -53,6 +76,145 @@ static void certcheck_ssl_err(char *err, size_t errlen, const char *what)
 	ERR_clear_error();
 }
 
+/* Indexes the default CA file (SSL_CERT_FILE overrides it, as for
+ * OpenSSL): 1 indexed (a missing file is an empty bundle, as OpenSSL
+ * takes it), 0 when it holds what only OpenSSL's loader reads, -ENOMEM. */
+static int certcheck_bundle_index(struct certcheck_store *st)
+{
+	const char *file = secure_getenv(X509_get_default_cert_file_env());
+	BIO *bio = BIO_new_file(file ? file : X509_get_default_cert_file(), "r");
+	char *name = NULL, *header = NULL;
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	const uint8_t *subj;
+	size_t subj_len, cap = 0;
+	long len;
+	int rc = 1;
+
+	if (!bio) {
+		ERR_clear_error();
+		return 1;
+	}
+	while (PEM_read_bio(bio, &name, &header, &der, &len) == 1) {
+		struct certcheck_bundle_cert *c;
+
+		if ((strcmp(name, PEM_STRING_X509) && strcmp(name, PEM_STRING_X509_OLD)) ||
+		    header[0] || !x509_der_subject(der, (size_t)len, &subj, &subj_len)) {
+			rc = 0;
+			goto out;
+		}
+		if (st->n_bundle == cap) {
+			cap = cap ? 2 * cap : 64;
+			c = realloc(st->bundle, cap * sizeof(*c));
+			if (!c) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			st->bundle = c;
+		}
+		c = &st->bundle[st->n_bundle];
+		p = subj;
+		c->subject = d2i_X509_NAME(NULL, &p, (long)subj_len);
+		if (!c->subject) {
+			rc = 0;
+			goto out;
+		}
+		c->der = der;
+		c->len = len;
+		c->added = false;
+		der = NULL;
+		st->n_bundle++;
+		OPENSSL_free(name);
+		OPENSSL_free(header);
+		name = header = NULL;
+	}
+out:
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	OPENSSL_free(der);
+	BIO_free(bio);
+	ERR_clear_error();
+	return rc;
+}
+
+/* The default paths, the bundle indexed (see struct certcheck_bundle_cert):
+ * 0, or -1 when the store cannot take a lookup. */
+static int certcheck_default_paths(struct certcheck_store *st)
+{
+	X509_LOOKUP *lookup;
+	size_t i;
+	int rc = certcheck_bundle_index(st);
+
+	if (rc <= 0) {
+		/* Loaded whole by OpenSSL: nothing is left to add. */
+		for (i = 0; i < st->n_bundle; i++)
+			st->bundle[i].added = true;
+		return rc < 0 || X509_STORE_set_default_paths(st->store) != 1 ? -1 : 0;
+	}
+	lookup = X509_STORE_add_lookup(st->store, X509_LOOKUP_hash_dir());
+	if (!lookup)
+		return -1;
+	X509_LOOKUP_add_dir(lookup, NULL, X509_FILETYPE_DEFAULT);
+	lookup = X509_STORE_add_lookup(st->store, X509_LOOKUP_store());
+	if (!lookup)
+		return -1;
+	X509_LOOKUP_add_store_ex(lookup, NULL, NULL, NULL);
+	ERR_clear_error();
+	return 0;
+}
+
+/* Adds to the store the bundle's certificates named by n (as subject), and
+ * those that name their issuers, in turn. Under bundle_lock. */
+static void certcheck_bundle_name(struct certcheck_store *st, const X509_NAME *n, unsigned depth)
+{
+	size_t i;
+
+	if (depth > 16)
+		return;     /* a cross-signed loop: the names met are already added */
+	for (i = 0; i < st->n_bundle; i++) {
+		struct certcheck_bundle_cert *c = &st->bundle[i];
+		const unsigned char *p = c->der;
+		X509 *x;
+
+		if (c->added || X509_NAME_cmp(c->subject, n))
+			continue;
+		c->added = true;
+		x = d2i_X509(NULL, &p, c->len);
+		if (!x)
+			continue;
+		X509_STORE_add_cert(st->store, x);
+		certcheck_bundle_name(st, X509_get_issuer_name(x), depth + 1);
+		X509_free(x);
+	}
+}
+
+/* Before OpenSSL looks names up for a chain (its path, a partial chain's
+ * trusted certificate, an OCSP response's issuer and signer): the bundle's
+ * certificates of every name the chain's certificates, and those of more
+ * (an OCSP response's; NULL: none), carry. */
+static void certcheck_bundle_add(struct certcheck_store *st, struct x509_cert *const *chain,
+				 size_t n, const STACK_OF(X509) *more)
+{
+	size_t i;
+	int k;
+
+	if (!st->n_bundle)
+		return;
+	pthread_mutex_lock(&st->bundle_lock);
+	for (i = 0; i < n; i++) {
+		if (!chain[i] || !chain[i]->x509)
+			continue;
+		certcheck_bundle_name(st, X509_get_subject_name(chain[i]->x509), 0);
+		certcheck_bundle_name(st, X509_get_issuer_name(chain[i]->x509), 0);
+	}
+	for (k = 0; more && k < sk_X509_num(more); k++) {
+		certcheck_bundle_name(st, X509_get_subject_name(sk_X509_value(more, k)), 0);
+		certcheck_bundle_name(st, X509_get_issuer_name(sk_X509_value(more, k)), 0);
+	}
+	pthread_mutex_unlock(&st->bundle_lock);
+	ERR_clear_error();
+}
+
 struct certcheck_store *certcheck_store_new(const char *ca_file, const char *ca_dir,
 					    char *err, size_t errlen)
 {
@@ -63,6 +225,7 @@ struct certcheck_store *certcheck_store_new(const char *ca_file, const char *ca_
 		return NULL;
 	}
 	pthread_mutex_init(&st->lock, NULL);
+	pthread_mutex_init(&st->bundle_lock, NULL);
 	st->store = X509_STORE_new();
 	st->crls = sk_X509_CRL_new_null();
 	if (!st->store || !st->crls) {
@@ -74,7 +237,7 @@ struct certcheck_store *certcheck_store_new(const char *ca_file, const char *ca_
 	X509_STORE_set_flags(st->store, X509_V_FLAG_NO_CHECK_TIME);
 	errno = 0;
 	if (!ca_file && !ca_dir) {
-		if (X509_STORE_set_default_paths(st->store) != 1) {
+		if (certcheck_default_paths(st) < 0) {
 			certcheck_ssl_err(err, errlen, "cannot load the system CA store");
 			goto fail;
 		}
@@ -141,11 +304,19 @@ int certcheck_store_add_crl(struct certcheck_store *st, const char *path,
 
 void certcheck_store_free(struct certcheck_store *st)
 {
+	size_t i;
+
 	if (!st)
 		return;
 	X509_STORE_free(st->store);
 	sk_X509_CRL_pop_free(st->crls, X509_CRL_free);
+	for (i = 0; i < st->n_bundle; i++) {
+		X509_NAME_free(st->bundle[i].subject);
+		OPENSSL_free(st->bundle[i].der);
+	}
+	free(st->bundle);
 	pthread_mutex_destroy(&st->lock);
+	pthread_mutex_destroy(&st->bundle_lock);
 	free(st);
 }
 
@@ -232,6 +403,7 @@ static void certcheck_verify(struct certcheck_store *st, struct x509_cert *const
 	for (i = 1; i < n; i++)
 		if (!sk_X509_push(untrusted, chain[i]->x509))
 			goto out;
+	certcheck_bundle_add(st, chain, n, NULL);
 	if (X509_STORE_CTX_init(ctx, st->store, chain[0]->x509, untrusted) != 1)
 		goto out;
 	X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_NO_CHECK_TIME | X509_V_FLAG_PARTIAL_CHAIN);
@@ -357,6 +529,7 @@ static X509 *certcheck_issuer(struct certcheck_store *st, struct x509_cert *cons
 			return chain[i]->x509;
 	if (!st || !(ctx = X509_STORE_CTX_new()))
 		return NULL;
+	certcheck_bundle_add(st, chain, 1, NULL);
 	if (X509_STORE_CTX_init(ctx, st->store, chain[0]->x509, NULL) == 1 &&
 	    X509_STORE_CTX_get1_issuer(&issuer, ctx, chain[0]->x509) != 1)
 		issuer = NULL;
@@ -443,6 +616,7 @@ static bool certcheck_ocsp_signed(struct certcheck_store *st, const uint8_t *der
 	for (i = 1; i < n; i++)
 		if (chain[i] && chain[i]->x509 && !sk_X509_push(helpers, chain[i]->x509))
 			goto out;
+	certcheck_bundle_add(st, chain, n, OCSP_resp_get0_certs(basic));
 	ok = OCSP_basic_verify(basic, helpers, st->store, 0) == 1;
 	if (!ok) {
 		unsigned long e = ERR_peek_last_error();

@@ -3,7 +3,9 @@
  *
  * A store is a trust anchor set (CA file and/or directory, or the system's
  * default paths) plus the CRLs the policy names. It is built once when the
- * rules are loaded and then only read: it may be shared between threads.
+ * rules are loaded and then only read (but for the system bundle's
+ * certificates, parsed and added under a lock when a chain first names
+ * them, not all at load): it may be shared between threads.
  *
  * Time is never checked by OpenSSL here (X509_V_FLAG_NO_CHECK_TIME): the
  * caller gives `now` and a clock skew, so that the verdicts of an offline

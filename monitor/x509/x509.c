@@ -91,8 +91,9 @@ static bool der_read(struct cursor *c, struct der_tlv *t)
  * Gives the serial's contents and the issuer and subject RDNSequences.
  */
 static bool der_tbs_fields(const uint8_t *der, size_t len, struct cursor *serial,
-			   struct cursor *issuer, struct cursor *subject)
+			   struct cursor *issuer, struct cursor *subject, struct cursor *subject_tlv)
 {
+	const uint8_t *at;
 	struct cursor c = cur_make(der, len);
 	struct der_tlv cert, tbs, t;
 
@@ -115,9 +116,22 @@ static bool der_tbs_fields(const uint8_t *der, size_t len, struct cursor *serial
 	*issuer = t.val;
 	if (!der_read(&c, &t) || t.id != 0x30)          /* validity */
 		return false;
+	at = c.p;
 	if (!der_read(&c, &t) || t.id != 0x30)          /* subject */
 		return false;
 	*subject = t.val;
+	*subject_tlv = cur_make(at, (size_t)(t.val.p + t.val.len - at));
+	return true;
+}
+
+bool x509_der_subject(const uint8_t *der, size_t len, const uint8_t **name, size_t *name_len)
+{
+	struct cursor serial, issuer, subject, tlv;
+
+	if (!der_tbs_fields(der, len, &serial, &issuer, &subject, &tlv))
+		return false;
+	*name = tlv.p;
+	*name_len = tlv.len;
 	return true;
 }
 
@@ -667,7 +681,7 @@ static void cert_free(struct x509_cert *xc)
 static struct x509_cert *cert_parse(const uint8_t *der, size_t len, uint64_t hash)
 {
 	struct x509_cert *xc = calloc(1, sizeof(*xc) + len);
-	struct cursor serial, issuer, subject;
+	struct cursor serial, issuer, subject, subject_tlv;
 	struct buf b = { 0 };
 	const unsigned char *p;
 
@@ -679,7 +693,7 @@ static struct x509_cert *cert_parse(const uint8_t *der, size_t len, uint64_t has
 	xc->hash = hash;
 	p = xc->der;
 	xc->x509 = d2i_X509(NULL, &p, (long)len);
-	if (!xc->x509 || !der_tbs_fields(xc->der, len, &serial, &issuer, &subject))
+	if (!xc->x509 || !der_tbs_fields(xc->der, len, &serial, &issuer, &subject, &subject_tlv))
 		goto fail;
 	xc->subject = name_text(subject);
 	xc->issuer = name_text(issuer);

@@ -117,6 +117,11 @@ void x509_cert_put(struct x509_cache *c, struct x509_cert *cert);
  * *len gets its length. */
 const char *x509_cert_base64(struct x509_cert *cert, size_t *len);
 
+/* The subject Name of a DER certificate, its tag and length included (as
+ * d2i_X509_NAME reads it), found without parsing the rest (no key is
+ * decoded); false when the bytes do not begin as a certificate's. *name
+ * points into der. */
+bool x509_der_subject(const uint8_t *der, size_t len, const uint8_t **name, size_t *name_len);
 /* Counters for the bench and stats: lookups, parses (misses, including
  * bytes that failed to parse), entries (cached now, referenced or idle).
  * Any pointer may be NULL. */

@@ -5,9 +5,12 @@
  */
 #include <criterion/criterion.h>
 
+#include <stdlib.h>
 #include <time.h>
 
+#include <openssl/evp.h>
 #include <openssl/obj_mac.h>
+#include <openssl/x509_vfy.h>
 
 #include "x509/certcheck.h"
 #include "testpki.h"
@@ -332,5 +335,77 @@ Test(certcheck, system_store_loads)
 	struct certcheck_store *st = certcheck_store_new(NULL, NULL, err, sizeof(err));
 
 	cr_assert(st, "%s", err);
+	certcheck_store_free(st);
+}
+
+/* An x509_cert around x (a reference taken), as the x509 cache makes them:
+ * DER and its digest (the verdict cache's key). */
+static struct x509_cert *wrap(X509 *x)
+{
+	struct x509_cert *c = calloc(1, sizeof(*c));
+	unsigned char *der = NULL;
+	int n = i2d_X509(x, &der);
+
+	cr_assert(c && n > 0);
+	cr_assert(X509_up_ref(x));
+	c->x509 = x;
+	c->der = der;
+	c->der_len = (size_t)n;
+	cr_assert(EVP_Digest(der, c->der_len, c->sha256_bin, NULL, EVP_sha256(), NULL));
+	return c;
+}
+
+/* The system store adds the bundle's certificates as chains name them: it
+ * answers as OpenSSL's default paths, loaded whole, do, for every
+ * certificate of the bundle (each verifies, as a partial chain too) and
+ * for a chain the bundle does not anchor. */
+Test(certcheck, system_store_answers_as_the_whole_bundle)
+{
+	char err[256] = "";
+	struct certcheck_store *st;
+	X509_STORE *whole;
+	STACK_OF(X509_OBJECT) *objs;
+	struct x509_cert *c;
+	struct certcheck_chain_result r;
+	X509_STORE_CTX *ctx;
+	unsigned checked = 0, ok = 0;
+	int i;
+
+	/* without the hashed directory, which holds the same certificates
+	 * on Debian: the bundle alone answers */
+	setenv("SSL_CERT_DIR", "/nonexistent", 1);
+	st = certcheck_store_new(NULL, NULL, err, sizeof(err));
+	whole = X509_STORE_new();
+	cr_assert(st, "%s", err);
+	cr_assert(whole && X509_STORE_set_default_paths(whole) == 1);
+	objs = X509_STORE_get0_objects(whole);
+	cr_assert(objs);
+	for (i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+		X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+
+		if (!x)
+			continue;
+		c = wrap(x);
+		certcheck_chain(st, &c, 1, time(NULL), &r);
+		ctx = X509_STORE_CTX_new();
+		cr_assert(ctx && X509_STORE_CTX_init(ctx, whole, x, NULL) == 1);
+		X509_STORE_CTX_set_flags(ctx, X509_V_FLAG_NO_CHECK_TIME | X509_V_FLAG_PARTIAL_CHAIN);
+		X509_verify_cert(ctx);
+		cr_assert_eq(r.verify_error, X509_STORE_CTX_get_error(ctx), "certificate %d", i);
+		ok += r.verify_error == X509_V_OK;
+		checked++;
+		X509_STORE_CTX_free(ctx);
+		X509_free(c->x509);
+		OPENSSL_free((void *)c->der);
+		free(c);
+	}
+	X509_STORE_free(whole);
+	if (!checked)
+		cr_skip_test("no system CA bundle (ca-certificates) on this machine");
+	cr_assert_eq(ok, checked, "%u bundle certificates, %u verify", checked, ok);
+	c = testpki_cert("good.crt");
+	certcheck_chain(st, &c, 1, time(NULL), &r);
+	cr_assert_eq(r.verify_error, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
+	testpki_cert_free(c);
 	certcheck_store_free(st);
 }
