@@ -61,15 +61,29 @@ void buf_printf(struct buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
+/* "00" "01" ... "99": numbers are written two digits a division (an
+ * alert has a dozen, a flow id sixteen digits). */
+#define D10(t) t "0" t "1" t "2" t "3" t "4" t "5" t "6" t "7" t "8" t "9"
+static const char digit_pairs[] = D10("0") D10("1") D10("2") D10("3") D10("4")
+				  D10("5") D10("6") D10("7") D10("8") D10("9");
+#undef D10
+
 void buf_put_u64(struct buf *b, uint64_t v)
 {
-	char tmp[24];
+	char tmp[20];               /* UINT64_MAX has 20 digits */
 	size_t i = sizeof(tmp);
 
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
+	while (v >= 100) {
+		i -= 2;
+		memcpy(tmp + i, digit_pairs + 2 * (v % 100), 2);
+		v /= 100;
+	}
+	if (v >= 10) {
+		i -= 2;
+		memcpy(tmp + i, digit_pairs + 2 * v, 2);
+	} else {
+		tmp[--i] = (char)('0' + v);
+	}
 	buf_put(b, tmp + i, sizeof(tmp) - i);
 }
 

@@ -500,3 +500,27 @@ Test(json, two_documents_after_init)
 	json_object_end(&j);
 	cr_assert_str_eq(buf_cstr(&B), "{\"a\":1}\n{\"b\":2}");
 }
+
+/* Numbers as printf writes them: every length, each digit pair, the ends. */
+Test(buf, u64_as_printf)
+{
+	struct buf b = { 0 };
+	char want[32];
+	uint64_t v = 0, x = 0x9e3779b97f4a7c15ull;
+	unsigned i;
+
+	for (i = 0; i < 5000; i++) {
+		if (i < 1000)
+			v = i;
+		else if (i < 1100)
+			v = i == 1099 ? UINT64_MAX : (v ? v * 10 + 9 : 1);
+		else
+			v = (x = x * 6364136223846793005ull + 1442695040888963407ull) >> (i % 64);
+		buf_reset(&b);
+		buf_put_u64(&b, v);
+		snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+		cr_assert_eq(b.len, strlen(want), "%s", want);
+		cr_assert(!memcmp(b.data, want, b.len), "%s", want);
+	}
+	buf_free(&b);
+}
