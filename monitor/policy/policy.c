@@ -1239,13 +1239,6 @@ const char *policy_failure_rule(const struct policy *p, const struct policy_fail
 	return f->rule < p->n_rules ? p->rules[f->rule].id : "";
 }
 
-/* The policy's own texts were escaped at load (struct policy_text). */
-static void put_text(struct json *j, const char *key, const struct policy_text *t)
-{
-	json_key(j, key);
-	json_string_plain_n(j, t->s, t->n);
-}
-
 void policy_state_to_json(const struct policy *p, const struct policy_state *st,
 			  struct json *j)
 {
@@ -1253,11 +1246,11 @@ void policy_state_to_json(const struct policy *p, const struct policy_state *st,
 	uint8_t i;
 
 	json_object_begin(j);
-	if (z) {
-		put_text(j, "zone", &z->name_json);
-		put_text(j, "profile", &p->profiles[z->profile].name_json);
-	}
-	/* the program's own names (verdicts, checks, actions) need no escaping */
+	/* The file's names, and each rule's own part of a failure, were made
+	 * JSON at load (struct policy_text); the program's own names
+	 * (verdicts, checks, actions) need no escaping. */
+	if (z)
+		json_raw(j, z->json.s, z->json.n);
 	json_kv_plain(j, "verdict", st->action >= POLICY_ACTION_DROP ? policy_action_name(st->action) :
 				    st->action == POLICY_ACTION_ALERT ? "alert" : "pass");
 	json_kv_bool(j, "final", st->final);
@@ -1267,16 +1260,14 @@ void policy_state_to_json(const struct policy *p, const struct policy_state *st,
 		const struct policy_failure *f = &st->failures[i];
 		const struct policy_rule *r = &p->rules[f->rule];
 
-		json_object_begin(j);
-		put_text(j, "rule", &r->id_json);
-		json_kv_uint(j, "sid", r->sid);
-		json_kv_plain(j, "check", policy_check_name((enum policy_check)r->check));
-		put_text(j, "message", &r->message_json);
-		json_kv_uint(j, "severity", f->severity);
-		json_kv_plain(j, "action", policy_action_name(f->action));
-		json_kv_str(j, "observed", f->observed);
-		put_text(j, "required", &r->required_json);
-		json_object_end(j);
+		json_raw(j, r->failed_head.s, r->failed_head.n);
+		buf_put_u64(j->out, f->severity);
+		buf_puts(j->out, ",\"action\":\"");
+		buf_puts(j->out, policy_action_name(f->action));
+		buf_puts(j->out, "\",\"observed\":\"");
+		json_escape(j->out, f->observed, strnlen(f->observed, sizeof(f->observed)));
+		buf_puts(j->out, "\",");
+		buf_put(j->out, r->failed_tail.s, r->failed_tail.n);
 	}
 	json_array_end(j);
 	if (st->truncated)

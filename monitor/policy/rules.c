@@ -165,16 +165,61 @@ static char *xstrdup(struct rctx *c, const char *s)
 	return d;
 }
 
-/* s escaped once as JSON string content, for the alerts that repeat it. */
-static bool json_text(struct rctx *c, const char *s, struct policy_text *t)
+/* Takes b's text into t (b is left empty); false when b ran out of
+ * memory. */
+static bool take_text(struct rctx *c, struct buf *b, struct policy_text *t)
+{
+	t->s = b->oom ? NULL : xstrdup(c, buf_cstr(b));
+	t->n = b->len;
+	buf_free(b);
+	if (!t->s)
+		yamldoc_fail(&c->yd, NULL, "out of memory");
+	return t->s != NULL;
+}
+
+/* "key":"s escaped", */
+static void put_named(struct buf *b, const char *key, const char *s)
+{
+	buf_putc(b, '"');
+	buf_puts(b, key);
+	buf_puts(b, "\":\"");
+	json_escape(b, s, strlen(s));
+	buf_putc(b, '"');
+}
+
+/* The texts an alert copies of rule r (struct policy_rule). */
+static bool rule_texts(struct rctx *c, struct policy_rule *r)
 {
 	struct buf b = { 0 };
 
-	json_escape(&b, s, strlen(s));
-	t->s = xstrdup(c, buf_cstr(&b));
-	t->n = b.len;
-	buf_free(&b);
-	return t->s != NULL;
+	json_escape(&b, r->message, strlen(r->message));
+	if (!take_text(c, &b, &r->message_json))
+		return false;
+	buf_putc(&b, '{');
+	put_named(&b, "rule", r->id);
+	buf_puts(&b, ",\"sid\":");
+	buf_put_u64(&b, r->sid);
+	buf_putc(&b, ',');
+	put_named(&b, "check", policy_check_name((enum policy_check)r->check));
+	buf_putc(&b, ',');
+	put_named(&b, "message", r->message);
+	buf_puts(&b, ",\"severity\":");
+	if (!take_text(c, &b, &r->failed_head))
+		return false;
+	put_named(&b, "required", r->required);
+	buf_putc(&b, '}');
+	return take_text(c, &b, &r->failed_tail);
+}
+
+/* The text an alert copies of zone z, once its profile is known. */
+static bool zone_text(struct rctx *c, struct policy_zone *z)
+{
+	struct buf b = { 0 };
+
+	put_named(&b, "zone", z->name);
+	buf_putc(&b, ',');
+	put_named(&b, "profile", c->p->profiles[z->profile].name);
+	return take_text(c, &b, &z->json);
 }
 
 static char *render_dup(struct rctx *c, const yaml_node_t *n)
@@ -282,15 +327,13 @@ static bool add_rule(struct rctx *c, const struct pdefaults *pd, enum policy_che
 	r->id = xstrdup(c, id);
 	r->message = xstrdup(c, m->message ? m->message : policy_check_message(chk));
 	r->required = xstrdup(c, required ? required : "");
-	if (r->id && r->message && r->required &&
-	    (!json_text(c, r->id, &r->id_json) || !json_text(c, r->message, &r->message_json) ||
-	     !json_text(c, r->required, &r->required_json)))
-		return false;
 	r->sid = sid;
 	r->severity = (uint8_t)(m->severity >= 0 ? m->severity : pd->severity);
 	r->action = (uint8_t)(m->action >= 0 ? m->action : pd->action);
 	r->check = (uint8_t)chk;
 	r->profile = pd->index;
+	if (r->id && r->message && r->required && !rule_texts(c, r))
+		return false;
 	p->profiles[pd->index].rule[chk] = (uint16_t)p->n_rules;
 	return !c->yd.failed;
 }
@@ -1455,7 +1498,7 @@ static bool parse_profile(struct rctx *c, uint16_t index, const char *name, cons
 	int a;
 
 	pr->name = xstrdup(c, name);
-	if (!pr->name || !json_text(c, name, &pr->name_json) || !yamldoc_check_keys(&c->yd, n, "a profile", keys, NULL))
+	if (!pr->name || !yamldoc_check_keys(&c->yd, n, "a profile", keys, NULL))
 		return false;
 	if ((x = yamldoc_get(&c->yd, n, "description")) && !yamldoc_scalar(x))
 		return yamldoc_fail(&c->yd, x, "description must be a text");
@@ -1676,7 +1719,7 @@ static bool parse_zone(struct rctx *c, struct policy_zone *z, const yaml_node_t 
 		if (!strcmp(c->p->zones[i].name, yamldoc_scalar(x)))
 			return yamldoc_fail(&c->yd, x, "duplicate zone '%s'", yamldoc_scalar(x));
 	z->name = xstrdup(c, yamldoc_scalar(x));
-	if (!z->name || !json_text(c, z->name, &z->name_json))
+	if (!z->name)
 		return false;
 	if (!(x = yamldoc_get(&c->yd, n, "profile")) || !yamldoc_scalar(x))
 		return yamldoc_fail(&c->yd, x ? x : n, "zone '%s' needs a profile", z->name);
@@ -1686,6 +1729,8 @@ static bool parse_zone(struct rctx *c, struct policy_zone *z, const yaml_node_t 
 	if (i == c->p->n_profiles)
 		return yamldoc_fail(&c->yd, x, "unknown profile '%s'", yamldoc_scalar(x));
 	z->profile = (uint16_t)i;
+	if (!zone_text(c, z))
+		return false;
 	z->sni.casefold = true;
 	if ((x = yamldoc_get(&c->yd, n, "tls_ports")) && !each_scalar(c, x, "tls_ports", port_item, &z->tls_ports))
 		return false;
@@ -1800,15 +1845,14 @@ void policy_free(struct policy *p)
 		free(p->rules[i].id);
 		free(p->rules[i].message);
 		free(p->rules[i].required);
-		free(p->rules[i].id_json.s);
 		free(p->rules[i].message_json.s);
-		free(p->rules[i].required_json.s);
+		free(p->rules[i].failed_head.s);
+		free(p->rules[i].failed_tail.s);
 	}
 	for (i = 0; i < p->n_profiles; i++) {
 		struct policy_profile *pr = &p->profiles[i];
 
 		free(pr->name);
-		free(pr->name_json.s);
 		free(pr->suite_ok);
 		free(pr->groups);
 		certreq_free(&pr->cert);
@@ -1823,7 +1867,7 @@ void policy_free(struct policy *p)
 	}
 	for (i = 0; i < p->n_zones; i++) {
 		free(p->zones[i].name);
-		free(p->zones[i].name_json.s);
+		free(p->zones[i].json.s);
 		free(p->zones[i].src);
 		free(p->zones[i].dst);
 		free(p->zones[i].ports.r);

@@ -19,11 +19,10 @@
 
 struct certcheck_store;
 
-/* A name or message of the file as JSON string content (no quotes),
- * escaped once at load: every alert repeats it, and is written with
- * json_string_plain_n(). */
+/* JSON text made once at load from the file's names and messages
+ * (escaped then): every alert repeats it, and copies it as it is. */
 struct policy_text {
-	char *s;                    /* owned; "" is never NULL once loaded */
+	char *s;                    /* owned; never NULL once loaded */
 	size_t n;
 };
 
@@ -37,7 +36,11 @@ struct policy_rule {
 	uint8_t check;              /* enum policy_check */
 	uint16_t profile;
 	char *required;             /* what the requirement asks, for the log */
-	struct policy_text id_json, message_json, required_json;
+	struct policy_text message_json;  /* the message as string content */
+	/* A failure's object in an alert's policy.failed[] (policy_state_to_json)
+	 * but for its own values: {"rule":...,"message":...,"severity": and
+	 * "required":...} */
+	struct policy_text failed_head, failed_tail;
 };
 
 /* IPv4 or IPv6 prefix. */
@@ -54,7 +57,7 @@ struct policy_ports {
 
 struct policy_zone {
 	char *name;
-	struct policy_text name_json;
+	struct policy_text json;    /* "zone":...,"profile":... (policy_state_to_json) */
 	uint16_t profile;
 	bool any;                   /* no match: catches everything */
 	size_t n_src, n_dst;
@@ -93,7 +96,6 @@ struct policy_certreq {
 
 struct policy_profile {
 	char *name;
-	struct policy_text name_json;
 	/* rule index + 1 for each check the profile judges; 0: not judged */
 	uint16_t rule[POLICY_CHK_COUNT];
 	/* versions: bit v - 0x0300 for SSLv3..TLS1.3; bit 15 for SSLv2 */
