@@ -1,6 +1,7 @@
 #include "io/capture.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,6 +108,7 @@ int capture_live(const char *iface, const char *filter, capture_fn fn, void *arg
 	char ebuf[PCAP_ERRBUF_SIZE];
 	struct bpf_program prog;
 	struct live l = { fn, arg, 0 };
+	struct pollfd pfd;
 	pcap_t *p;
 	int rc = -1;
 
@@ -137,11 +139,28 @@ int capture_live(const char *iface, const char *filter, capture_fn fn, void *arg
 		}
 	}
 	l.dlt = pcap_datalink(p);
+	/* Our own wait, so that *stop is seen within 100 ms: libpcap's own
+	 * (TPACKET_V3) goes back to waiting after a timeout or a signal
+	 * until a packet comes, so a quiet filter never ended. */
+	pfd.fd = pcap_get_selectable_fd(p);
+	if (pfd.fd < 0 || pcap_setnonblock(p, 1, ebuf) < 0) {
+		snprintf(err, errlen, "%s: cannot wait for packets: %s", iface,
+			 pfd.fd < 0 ? "no selectable descriptor" : ebuf);
+		goto out;
+	}
+	pfd.events = POLLIN;
 	rc = 0;
 	while (!*stop) {
-		int n = pcap_dispatch(p, 256, live_cb, (u_char *)&l);
+		int n = poll(&pfd, 1, 100);
 
-		if (n == PCAP_ERROR) {
+		if (n < 0 && errno != EINTR) {
+			snprintf(err, errlen, "%s: %s", iface, strerror(errno));
+			rc = -1;
+			break;
+		}
+		if (n <= 0)
+			continue;
+		if (pcap_dispatch(p, 256, live_cb, (u_char *)&l) == PCAP_ERROR) {
 			snprintf(err, errlen, "%s: %s", iface, pcap_geterr(p));
 			rc = -1;
 			break;
