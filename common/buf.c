@@ -84,7 +84,11 @@ void buf_put_u64(struct buf *b, uint64_t v)
 	} else {
 		tmp[--i] = (char)('0' + v);
 	}
-	buf_put(b, tmp + i, sizeof(tmp) - i);
+	/* a few bytes: copied here, not by a call to memcpy of a variable size */
+	if (!buf_reserve(b, sizeof(tmp) - i))
+		return;
+	while (i < sizeof(tmp))
+		b->data[b->len++] = tmp[i++];
 }
 
 void buf_put_hex(struct buf *b, const uint8_t *p, size_t n, char sep)
