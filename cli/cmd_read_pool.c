@@ -1,14 +1,19 @@
 /*
  * cmd_read_pool: secaudit read over several cores. See cmd_read_pool.h.
  *
- * Rounds live in a ring. The reader fills ring[published % RING], hands
- * it to every worker (published++), and merges finished rounds in order
- * (merged++); it waits only when the ring is full. A worker takes every
+ * Rounds live in a ring. A round is filled in ring[published % RING] and
+ * handed to every worker (published++); filling waits only when the ring
+ * is full. A classic pcap file is read a round at a time by whichever
+ * worker has nothing published left to handle (with as many workers as
+ * cores: a reader thread beside them took a core's share from one of them,
+ * and the other then waited for it at the ring's end), else by the
+ * caller; libpcap's inputs are pushed by the caller. A worker takes every
  * round in order and, for each of its packets, records which key the
  * output it writes belongs to (a segment of its buffer); at the end of the
- * round its buffer and segments are swapped into the round, and the
- * reader sorts the round's segments of all workers by key and writes them
- * with one writev, straight from the workers' buffers.
+ * round its buffer and segments are swapped into the round. The worker
+ * that finishes the oldest round writes it (merged++), and the finished
+ * ones after it: it sorts a round's segments of all workers by key and
+ * writes them with one writev, straight from the workers' buffers.
  */
 #include "cmd_read_pool.h"
 
@@ -94,6 +99,24 @@ struct read_pool {
 	pthread_mutex_t lock;
 	pthread_cond_t published_cv, done_cv;
 	uint64_t published, merged; /* rounds */
+	bool merging;               /* a worker is writing rounds out */
+	/* A classic pcap file, read a round at a time by whoever is free: the
+	 * workers when there are as many as cores (no thread more than the
+	 * cores to share them with), else the caller. */
+	struct source {
+		int fd;
+		struct pcapfile pf;
+		int dlt;
+		bool active;        /* rounds are still to be read from it */
+		bool reading;       /* a thread is reading the next one */
+		bool eof;
+		bool rest;          /* a record is left to libpcap */
+		int failed;         /* errno */
+		uint64_t handed;    /* packets given */
+		struct buf carry;   /* read past the last round's end */
+	} src;
+	bool workers_read;
+	pthread_cond_t src_cv;
 	uint64_t next_index;        /* packets read */
 	bool filling;               /* ring[published % RING] holds packets */
 	/* merged output */
@@ -102,7 +125,8 @@ struct read_pool {
 	size_t cap_sorted;          /* of both */
 	struct buf numbers;         /* a round's transcript numbers */
 	unsigned long sessions;     /* transcripts numbered so far */
-	int err;                    /* first errno of the output */
+	int err;                    /* first errno of the output (the merging worker's) */
+	int read_err;               /* the caller's: memory for a pushed round */
 };
 
 /* ---- workers ------------------------------------------------------------ */
@@ -168,11 +192,34 @@ static void on_event(void *arg, const struct engine_session *es)
 	seg_switch(w, w->j, es ? es->last_index : w->j);
 }
 
+static void merge_finished(struct read_pool *p);
+static void pull_round(struct read_pool *p);
+
+/* Whether the source has a round to read and the ring room for it (the
+ * lock held). */
+static bool can_pull(const struct read_pool *p)
+{
+	return p->src.active && !p->src.reading && p->published - p->merged < RING;
+}
+
+/* Round k, once published; a worker that would wait reads it itself when
+ * the workers read the source. */
 static struct round *wait_round(struct read_pool *p, uint64_t k)
 {
 	pthread_mutex_lock(&p->lock);
-	while (p->published <= k)
+	while (p->published <= k) {
+		if (p->workers_read && can_pull(p)) {
+			p->src.reading = true;
+			pthread_mutex_unlock(&p->lock);
+			pull_round(p);
+			pthread_mutex_lock(&p->lock);
+			p->src.reading = false;
+			if (!p->src.active)
+				pthread_cond_broadcast(&p->src_cv);
+			continue;
+		}
 		pthread_cond_wait(&p->published_cv, &p->lock);
+	}
 	pthread_mutex_unlock(&p->lock);
 	return &p->ring[k % RING];
 }
@@ -200,7 +247,7 @@ static void *worker_main(void *arg)
 			w->j = r->first + i;
 			/* Every worker decodes every packet to find its flow's
 			 * worker: a decode costs less than handing packets
-			 * over one by one, and the reader stays free to read. */
+			 * over one by one. */
 			memset(d.src, 0, sizeof(d.src));
 			memset(d.dst, 0, sizeof(d.dst));
 			res = decode_packet(pk->dlt, data, pk->len, &d);
@@ -222,13 +269,13 @@ static void *worker_main(void *arg)
 		w->o.n_seg = 0;
 		pthread_mutex_lock(&p->lock);
 		if (--r->pending == 0)
-			pthread_cond_broadcast(&p->done_cv);
+			merge_finished(p);
 		pthread_mutex_unlock(&p->lock);
 	}
 	return NULL;
 }
 
-/* ---- the reader --------------------------------------------------------- */
+/* ---- rounds in and out -------------------------------------------------- */
 
 /* Writes the iovecs gathered for a round, all of them (short writes go
  * on where they stopped). The first errno is kept in p->err. */
@@ -339,27 +386,34 @@ static void merge(struct read_pool *p, struct round *r)
 	write_iov(p, p->iov, total);
 }
 
-/* Merges the finished rounds in order; with wait, also waits for the
- * oldest unfinished one. */
-static void merge_done(struct read_pool *p, bool wait)
+/* Writes the finished rounds in order, from the oldest: called with the
+ * lock held by the worker that finished a round. One worker writes at a
+ * time, without the lock; rounds finished meanwhile are written by it. */
+static void merge_finished(struct read_pool *p)
 {
-	for (;;) {
-		struct round *r;
-
-		pthread_mutex_lock(&p->lock);
-		if (p->merged == p->published) {
-			pthread_mutex_unlock(&p->lock);
-			return;
-		}
-		r = &p->ring[p->merged % RING];
-		while (wait && r->pending)
-			pthread_cond_wait(&p->done_cv, &p->lock);
+	if (p->merging)
+		return;
+	p->merging = true;
+	while (p->merged < p->published && !p->ring[p->merged % RING].pending) {
 		pthread_mutex_unlock(&p->lock);
-		if (r->pending)
-			return;
-		merge(p, r);
+		merge(p, &p->ring[p->merged % RING]);
+		pthread_mutex_lock(&p->lock);
 		p->merged++;
+		/* room in the ring: for the caller, and a worker that reads */
+		pthread_cond_broadcast(&p->done_cv);
+		pthread_cond_broadcast(&p->published_cv);
 	}
+	p->merging = false;
+}
+
+/* Waits until fewer than `ahead` rounds are published and not yet
+ * written. */
+static void wait_merged(struct read_pool *p, uint64_t ahead)
+{
+	pthread_mutex_lock(&p->lock);
+	while (p->published - p->merged >= ahead)
+		pthread_cond_wait(&p->done_cv, &p->lock);
+	pthread_mutex_unlock(&p->lock);
 }
 
 static void publish(struct read_pool *p, bool last)
@@ -370,6 +424,8 @@ static void publish(struct read_pool *p, bool last)
 	pthread_mutex_lock(&p->lock);
 	r->pending = p->started;
 	p->published++;
+	if (!r->pending)
+		merge_finished(p); /* no worker started (read_pool_new failed) */
 	pthread_cond_broadcast(&p->published_cv);
 	pthread_mutex_unlock(&p->lock);
 	p->filling = false;
@@ -382,8 +438,7 @@ static struct round *filling(struct read_pool *p)
 
 	if (p->filling)
 		return r;
-	while (p->published - p->merged >= RING)
-		merge_done(p, true);
+	wait_merged(p, RING);
 	r->first = p->next_index;
 	r->n = 0;
 	buf_reset(&r->data);
@@ -406,15 +461,14 @@ static void add_packet(struct read_pool *p, struct round *r, int dlt, size_t off
 	p->next_index++;
 }
 
-/* After a packet: a full round goes to the workers; now and then the
- * finished ones are written. */
+/* After a packet: a full round goes to the workers. */
 static void round_check(struct read_pool *p, const struct round *r)
 {
 	if (r->n == p->cfg.round_packets) {
 		publish(p, false);
-		merge_done(p, p->cfg.round_packets == 1);
-	} else if ((r->n & 63) == 0) {
-		merge_done(p, false);
+		/* a live capture's packet is written before the next is read */
+		if (p->cfg.round_packets == 1)
+			wait_merged(p, 1);
 	}
 }
 
@@ -426,7 +480,7 @@ void read_pool_packet(void *pool, int dlt, const uint8_t *pkt, size_t len, uint6
 
 	buf_put(&r->data, pkt, len);
 	if (r->data.oom) {
-		p->err = p->err ? p->err : ENOMEM;
+		p->read_err = ENOMEM;
 		return;
 	}
 	add_packet(p, r, dlt, off, (uint32_t)len, ts_us);
@@ -434,74 +488,120 @@ void read_pool_packet(void *pool, int dlt, const uint8_t *pkt, size_t len, uint6
 }
 
 /*
- * The records of a classic pcap file from fd (past its header), read in
- * blocks straight into the rounds: a round is handed over when it holds
- * ROUND_BYTES (or round_packets), and the part of a record at its end goes
- * on to the next. *handed counts the packets given; *rest says a record is
- * left to libpcap (one pcapfile does not take, or the file's cut end).
- * 0, or -1 with a message in err.
+ * Reads the next round of the source into the ring's free slot and hands
+ * it over: the file is read in blocks straight into the round, records
+ * are parsed in place, and the part of a record at the round's end is kept
+ * for the next. One thread at a time (src.reading), without the lock. At
+ * the source's end, or at a record pcapfile does not take (left to
+ * libpcap: src.rest), the source is closed and the caller told.
  */
-static int read_blocks(struct read_pool *p, int fd, const struct pcapfile *pf, int dlt,
-		       uint64_t *handed, bool *rest, char *err, size_t errlen)
+static void pull_round(struct read_pool *p)
 {
-	struct round *r = filling(p), *next;
-	size_t at = r->data.len;    /* the first byte of r->data not parsed */
+	struct source *src = &p->src;
+	struct round *r = &p->ring[p->published % RING];
 	struct pcapfile_packet pk;
 	enum pcapfile_result res;
-	bool eof = false;
+	size_t at = 0;              /* the first byte of r->data not parsed */
+	bool done = false;
 	ssize_t n;
 
-	*rest = false;
+	r->first = p->next_index;
+	r->n = 0;
+	buf_reset(&r->data);
+	r->data.oom = false;
+	buf_put(&r->data, src->carry.data, src->carry.len);
+	buf_reset(&src->carry);
 	for (;;) {
-		if (!eof) {
-			if (!buf_reserve(&r->data, READ_BLOCK))
-				goto oom;
-			n = read(fd, r->data.data + r->data.len, READ_BLOCK);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0) {
-				snprintf(err, errlen, "%s", strerror(errno));
-				return -1;
-			}
-			eof = n == 0;
-			r->data.len += (size_t)n;
-		}
 		res = PCAPFILE_MORE;
 		while (r->n < p->cfg.round_packets &&
-		       (res = pcapfile_next(pf, (const uint8_t *)r->data.data + at, r->data.len - at,
-					    &pk)) == PCAPFILE_PACKET) {
-			add_packet(p, r, dlt, (size_t)(pk.data - (const uint8_t *)r->data.data),
+		       (res = pcapfile_next(&src->pf, (const uint8_t *)r->data.data + at,
+					    r->data.len - at, &pk)) == PCAPFILE_PACKET) {
+			add_packet(p, r, src->dlt, (size_t)(pk.data - (const uint8_t *)r->data.data),
 				   pk.caplen, pk.ts_us);
 			at += pk.size;
-			(*handed)++;
+			src->handed++;
 		}
-		if (res == PCAPFILE_OTHER) {
-			*rest = true;
+		if (res == PCAPFILE_OTHER || src->eof) {
+			src->rest = res == PCAPFILE_OTHER || at < r->data.len;
+			done = true;
 			break;
 		}
-		if (r->n == p->cfg.round_packets || (r->n && r->data.len >= ROUND_BYTES)) {
-			publish(p, false);
-			merge_done(p, false);
-			next = filling(p);
-			buf_put(&next->data, r->data.data + at, r->data.len - at);
-			if (next->data.oom)
-				goto oom;
-			r = next;
-			at = 0;
+		if (r->n == p->cfg.round_packets || (r->n && r->data.len >= ROUND_BYTES))
+			break;
+		if (r->data.oom || !buf_reserve(&r->data, READ_BLOCK)) {
+			src->failed = ENOMEM;
+			done = true;
+			break;
+		}
+		n = read(src->fd, r->data.data + r->data.len, READ_BLOCK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			src->failed = errno;
+			done = true;
+			break;
+		}
+		src->eof = n == 0;
+		r->data.len += (size_t)n;
+	}
+	if (!done) {
+		buf_put(&src->carry, r->data.data + at, r->data.len - at);
+		if (src->carry.oom) {
+			src->failed = ENOMEM;
+			done = true;
+		}
+	}
+	/* what is left is not packets of this round */
+	r->data.len = at;
+	if (r->n)
+		publish(p, false);
+	if (done) {
+		pthread_mutex_lock(&p->lock);
+		src->active = false;
+		pthread_cond_broadcast(&p->src_cv);
+		pthread_mutex_unlock(&p->lock);
+	}
+}
+
+/* Reads a classic pcap file (fd, past its header) to its end, or to a
+ * record left to libpcap (*rest); *handed counts the packets given. */
+static int read_source(struct read_pool *p, int fd, const struct pcapfile *pf, int dlt,
+		       uint64_t *handed, bool *rest, char *err, size_t errlen)
+{
+	struct source *src = &p->src;
+
+	/* the packets pushed before (another file) go first */
+	if (p->filling)
+		publish(p, false);
+	pthread_mutex_lock(&p->lock);
+	src->fd = fd;
+	src->pf = *pf;
+	src->dlt = dlt;
+	src->eof = src->rest = false;
+	src->failed = 0;
+	src->handed = 0;
+	buf_reset(&src->carry);
+	src->active = true;
+	pthread_cond_broadcast(&p->published_cv);
+	while (src->active || src->reading) {
+		if (!p->workers_read && can_pull(p)) {
+			src->reading = true;
+			pthread_mutex_unlock(&p->lock);
+			pull_round(p);
+			pthread_mutex_lock(&p->lock);
+			src->reading = false;
 			continue;
 		}
-		if (eof) {
-			*rest = at < r->data.len;
-			break;
-		}
-		merge_done(p, false);
+		pthread_cond_wait(p->workers_read ? &p->src_cv : &p->done_cv, &p->lock);
 	}
-	/* what is left of the file is not packets of this round */
-	r->data.len = at;
+	pthread_mutex_unlock(&p->lock);
+	*handed = src->handed;
+	*rest = src->rest;
+	if (src->failed) {
+		snprintf(err, errlen, "%s", strerror(src->failed));
+		return -1;
+	}
 	return 0;
-oom:
-	snprintf(err, errlen, "out of memory");
-	return -1;
 }
 
 int read_pool_file(struct read_pool *p, const char *path, char *err, size_t errlen)
@@ -517,11 +617,11 @@ int read_pool_file(struct read_pool *p, const char *path, char *err, size_t errl
 	    pcapfile_header(head, sizeof(head), &pf) &&
 	    !capture_file_info(path, &dlt, &pf.snaplen, err, errlen)) {
 		posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-		rc = read_blocks(p, fd, &pf, dlt, &handed, &rest, err, errlen);
+		rc = read_source(p, fd, &pf, dlt, &handed, &rest, err, errlen);
 	}
 	if (fd >= 0)
 		close(fd);
-	/* libpcap reads what this reader does not, and says what is wrong */
+	/* libpcap reads what pcapfile does not, and says what is wrong */
 	if (!rc && rest)
 		rc = capture_file_from(path, handed, read_pool_packet, p, err, errlen);
 	return rc;
@@ -555,6 +655,8 @@ static void pool_free(struct read_pool *p)
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->published_cv);
 	pthread_cond_destroy(&p->done_cv);
+	pthread_cond_destroy(&p->src_cv);
+	buf_free(&p->src.carry);
 	free(p);
 }
 
@@ -571,9 +673,11 @@ struct read_pool *read_pool_new(const struct read_pool_config *c, char *err, siz
 	}
 	p->cfg = *c;
 	p->n = c->threads;
+	p->workers_read = (long)p->n >= sysconf(_SC_NPROCESSORS_ONLN);
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->published_cv, NULL);
 	pthread_cond_init(&p->done_cv, NULL);
+	pthread_cond_init(&p->src_cv, NULL);
 	p->w = calloc(p->n, sizeof(*p->w));
 	if (!p->w)
 		goto oom;
@@ -608,7 +712,7 @@ struct read_pool *read_pool_new(const struct read_pool_config *c, char *err, siz
 		inspector_on_event(w->in, on_event, w);
 	}
 	/* Workers block every signal (they inherit the mask): a SIGINT must
-	 * reach the reader, whose wait for packets it ends (read -i). */
+	 * reach the caller's thread, whose wait for packets it ends (read -i). */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (i = 0; i < p->n; i++) {
@@ -638,7 +742,7 @@ int read_pool_finish(struct read_pool *p, struct inspector_counters *n, uint64_t
 
 	filling(p);
 	publish(p, true);
-	merge_done(p, true);
+	wait_merged(p, 1);
 	for (i = 0; i < p->started; i++)
 		pthread_join(p->w[i].thread, NULL);
 	if (n)
@@ -654,7 +758,7 @@ int read_pool_finish(struct read_pool *p, struct inspector_counters *n, uint64_t
 			n->anomalies += c.anomalies;
 		}
 	}
-	rc = p->err;
+	rc = p->err ? p->err : p->read_err;
 	pool_free(p);
 	return rc;
 }

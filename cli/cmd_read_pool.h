@@ -1,17 +1,18 @@
 /*
  * cmd_read_pool: `secaudit read` over several cores.
  *
- * One reader (the caller's thread) numbers the packets of the capture(s)
- * and hands them over in rounds: a round holds up to a few thousand packets
- * in one buffer that every worker reads (no copy per worker; a classic pcap
- * file is read straight into it). Each worker decodes every packet of a
- * round and handles those of its flows, chosen by a symmetric hash of the
- * innermost addresses and ports (both directions, a tunnel's inner flow,
- * alike): deciding there costs a decode per packet per worker, and leaves
- * the reader free to read and write. Workers share nothing but the session
- * cache: each has its own engine, flow table, certificate caches and output
- * buffer. A worker only ticks its clock with the others' packets
- * (engine_tick), so flows expire at the same packet whatever N is.
+ * The packets of the capture(s) are numbered and handed over in rounds: a
+ * round holds up to a few thousand packets in one buffer that every worker
+ * reads (no copy per worker; a classic pcap file is read straight into it,
+ * by whichever worker is free when there are as many as cores). Each
+ * worker decodes every packet of a round and handles those of its flows,
+ * chosen by a symmetric hash of the innermost addresses and ports (both
+ * directions, a tunnel's inner flow, alike): deciding there costs a decode
+ * per packet per worker, where a reader deciding for all was as busy as a
+ * worker. Workers share nothing but the session cache: each has its own
+ * engine, flow table, certificate caches and output buffer. A worker only
+ * ticks its clock with the others' packets (engine_tick), so flows expire
+ * at the same packet whatever N is.
  *
  * Output is merged per round in a fixed order, so the bytes do not depend
  * on N or on scheduling: every event is keyed by the number of the packet
