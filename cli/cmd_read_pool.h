@@ -9,7 +9,10 @@
  * chosen by a symmetric hash of the innermost addresses and ports (both
  * directions, a tunnel's inner flow, alike): deciding there costs a decode
  * per packet per worker, where a reader deciding for all was as busy as a
- * worker. Workers share nothing but the session cache: each has its own
+ * worker. When flows go by server (below), whoever fills a round decides
+ * for all instead: the loads then differ, and the less busy worker, which
+ * fills most rounds, takes the routing off the busy one. Workers share
+ * nothing but the session cache: each has its own
  * engine, flow table, certificate caches and output buffer. A worker only
  * ticks its clock with the others' packets (engine_tick), so flows expire
  * at the same packet whatever N is.
