@@ -70,7 +70,8 @@ static int read_dir(const char *dir, struct read_pool *pool)
 		n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), name_cmp);
+	if (n)
+		qsort(names, n, sizeof(*names), name_cmp);
 	for (i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		if (read_pool_file(pool, path, err, sizeof(err))) {

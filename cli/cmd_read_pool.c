@@ -377,7 +377,8 @@ static void merge(struct read_pool *p, struct round *r)
 		for (i = 0; i < r->w[k].n_seg; i++)
 			if (r->w[k].seg[i].end > r->w[k].seg[i].start)
 				p->sorted[n++] = r->w[k].seg[i];
-	qsort(p->sorted, n, sizeof(*p->sorted), seg_cmp);
+	if (n)
+		qsort(p->sorted, n, sizeof(*p->sorted), seg_cmp);
 	/* The transcripts' numbers go to p->numbers first (it may move as it
 	 * grows), the iovecs are made after. */
 	buf_reset(&p->numbers);
