@@ -1,5 +1,5 @@
 # SecureAudit. `make` builds every program into build/bin/.
-#   make check   all tests (unit, unit under ASan+UBSan, corpus, operations, end-to-end)
+#   make check   all tests (unit, unit and secaudit read under ASan+UBSan, corpus, operations, end-to-end)
 #   make install PREFIX=/usr/local DESTDIR=   programs, presets, units, man pages, examples
 #   make deb     Debian packages in build/deb/ (docs/packaging.md)
 #   make demo    the main job on an embedded default
@@ -59,7 +59,7 @@ UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 FUZZ_SRC   := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BIN   := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 
-.PHONY: all deps layers check unit unit-san corpus e2e ops demo fuzz fuzz-regress memcheck bench bench-read clean \
+.PHONY: all deps layers check unit unit-san read-san corpus e2e ops demo fuzz fuzz-regress memcheck bench bench-read clean \
 	install uninstall dist deb FORCE
 all: $(PROGRAMS)
 
@@ -102,6 +102,12 @@ unit: $(UNIT_BIN)
 unit-san:
 	$(MAKE) BUILD=build/san SAN=1 unit
 
+# secaudit read under ASan+UBSan through its worker pool's paths (several
+# files, directories, standard input, 1 to 3 threads): scripts/read-san.sh.
+read-san:
+	$(MAKE) BUILD=build/san SAN=1 build/san/bin/secaudit
+	@scripts/read-san.sh build/san/bin/secaudit
+
 corpus: all
 	$(PYTHON) -m pytest -q tests/corpus
 
@@ -120,6 +126,7 @@ check: deps
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) unit-san
+	$(MAKE) read-san
 	$(MAKE) fuzz-regress
 	$(PYTHON) -m pytest -q -rs tests/ops tests/corpus tests/e2e
 
