@@ -83,8 +83,11 @@ struct round {
 	struct wout *w;             /* one per worker */
 };
 
+/* Cache lines of its own: in an array of 96-byte workers, one's j and
+ * output segments (written at every packet) shared a line with the next
+ * one's pool and inspector (read at every packet). */
 struct worker {
-	struct read_pool *pool;
+	_Alignas(64) struct read_pool *pool;
 	unsigned id;
 	pthread_t thread;
 	struct inspector *in;
@@ -707,7 +710,9 @@ struct read_pool *read_pool_new(const struct read_pool_config *c, char *err, siz
 	pthread_cond_init(&p->published_cv, NULL);
 	pthread_cond_init(&p->done_cv, NULL);
 	pthread_cond_init(&p->src_cv, NULL);
-	p->w = calloc(p->n, sizeof(*p->w));
+	p->w = aligned_alloc(_Alignof(struct worker), p->n * sizeof(*p->w));
+	if (p->w)
+		memset(p->w, 0, p->n * sizeof(*p->w));
 	if (!p->w)
 		goto oom;
 	if (c->policy && policy_links_sessions(c->policy)) {
