@@ -491,7 +491,8 @@ static void stage_client_hello(const struct ectx *e)
 			failed(e, POLICY_CHK_VERSION, -1, "client offers at most %s", vname(max_v));
 	}
 	if (pending(e, POLICY_CHK_SUITE)) {
-		for (i = 0; i < ch->n_suites; i++) {
+		/* one allowed suite passes; n_real is only told when none is */
+		for (i = 0; i < ch->n_suites && !n_ok; i++) {
 			const struct tls_suite_info *si = tls_suite_info(ch->suites[i]);
 
 			if (tls_is_grease(ch->suites[i]) || (si && si->scsv))
