@@ -250,8 +250,8 @@ void engine_free(struct engine *e);
 enum engine_verdict engine_packet(struct engine *e, int dlt, const uint8_t *pkt, size_t len,
 				  uint64_t ts_us);
 /* The same packet, already decoded (decode_packet() gave r and d over
- * pkt): secaudit read's reader decodes every packet to choose its worker,
- * and the worker need not do it again. d is not kept. */
+ * pkt): secaudit read's workers decode a packet to see whether its flow
+ * is theirs, and need not do it again. d is not kept. */
 enum engine_verdict engine_packet_decoded(struct engine *e, const uint8_t *pkt, size_t len,
 					  enum decode_result r, const struct decoded *d,
 					  uint64_t ts_us);
