@@ -229,6 +229,20 @@ static bool can_pull(const struct read_pool *p)
 	return p->src.active && !p->src.reading && p->published - p->merged < RING;
 }
 
+/* Reads the source's next round, the lock held (and let go meanwhile):
+ * src.reading keeps it to one thread at a time. At the source's end, the
+ * caller waiting for it in read_source is woken. */
+static void pull_locked(struct read_pool *p)
+{
+	p->src.reading = true;
+	pthread_mutex_unlock(&p->lock);
+	pull_round(p);
+	pthread_mutex_lock(&p->lock);
+	p->src.reading = false;
+	if (!p->src.active)
+		pthread_cond_broadcast(&p->src_cv);
+}
+
 /* Round k, once published; a worker that would wait reads it itself when
  * the workers read the source. */
 static struct round *wait_round(struct read_pool *p, uint64_t k)
@@ -236,13 +250,7 @@ static struct round *wait_round(struct read_pool *p, uint64_t k)
 	pthread_mutex_lock(&p->lock);
 	while (p->published <= k) {
 		if (p->workers_read && can_pull(p)) {
-			p->src.reading = true;
-			pthread_mutex_unlock(&p->lock);
-			pull_round(p);
-			pthread_mutex_lock(&p->lock);
-			p->src.reading = false;
-			if (!p->src.active)
-				pthread_cond_broadcast(&p->src_cv);
+			pull_locked(p);
 			continue;
 		}
 		pthread_cond_wait(&p->published_cv, &p->lock);
@@ -458,6 +466,15 @@ static void publish(struct read_pool *p, bool last)
 	p->filling = false;
 }
 
+/* Makes r, a free slot of the ring, the next round, empty. */
+static void round_begin(struct read_pool *p, struct round *r)
+{
+	r->first = p->next_index;
+	r->n = 0;
+	buf_reset(&r->data);
+	r->data.oom = false;
+}
+
 /* The round being filled, after a free slot was waited for. */
 static struct round *filling(struct read_pool *p)
 {
@@ -466,10 +483,7 @@ static struct round *filling(struct read_pool *p)
 	if (p->filling)
 		return r;
 	wait_merged(p, RING);
-	r->first = p->next_index;
-	r->n = 0;
-	buf_reset(&r->data);
-	r->data.oom = false;
+	round_begin(p, r);
 	p->filling = true;
 	return r;
 }
@@ -538,10 +552,7 @@ static void pull_round(struct read_pool *p)
 	bool done = false;
 	ssize_t n;
 
-	r->first = p->next_index;
-	r->n = 0;
-	buf_reset(&r->data);
-	r->data.oom = false;
+	round_begin(p, r);
 	buf_put(&r->data, src->carry.data, src->carry.len);
 	buf_reset(&src->carry);
 	for (;;) {
@@ -618,11 +629,7 @@ static int read_source(struct read_pool *p, int fd, const struct pcapfile *pf, i
 	pthread_cond_broadcast(&p->published_cv);
 	while (src->active || src->reading) {
 		if (!p->workers_read && can_pull(p)) {
-			src->reading = true;
-			pthread_mutex_unlock(&p->lock);
-			pull_round(p);
-			pthread_mutex_lock(&p->lock);
-			src->reading = false;
+			pull_locked(p);
 			continue;
 		}
 		pthread_cond_wait(p->workers_read ? &p->src_cv : &p->done_cv, &p->lock);

@@ -320,8 +320,6 @@ void certcheck_store_free(struct certcheck_store *st)
 	free(st);
 }
 
-/* The DER of a cert: the bytes seen on the wire when the x509 module kept
- * them, else re-encoded (then *owned must be freed). */
 /* SHA-256 over the SHA-256 of each certificate's DER, in order: a
  * certificate of the x509 cache brings its digest (x509_cert.sha256_bin),
  * so a chain seen again is hashed in 32 bytes per certificate, not in its
