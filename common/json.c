@@ -1,5 +1,7 @@
 #include "json.h"
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 void json_init(struct json *j, struct buf *out)
@@ -100,6 +102,21 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 	return need;
 }
 
+/* Whether any of the 8 bytes in x needs more than a copy: a control
+ * character, '"', '\\' or a byte of a multi-byte sequence. Each test is
+ * exact per byte (no borrow crosses into the next: the high bits are
+ * cleared first). */
+static bool word_needs_escape(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	uint64_t low7 = x & ~highs;
+	uint64_t control = (low7 + (0x80 - 0x20) * ones) ^ highs; /* < 0x20: high set */
+	uint64_t quote = (low7 ^ ('"' * ones)) + 0x7f * ones;      /* == '"': high clear */
+	uint64_t slash = (low7 ^ ('\\' * ones)) + 0x7f * ones;
+
+	return ((x | control | ~quote | ~slash) & highs) != 0;
+}
+
 void json_escape(struct buf *out, const char *str, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -108,7 +125,17 @@ void json_escape(struct buf *out, const char *str, size_t n)
 
 	while (i < n) {
 		unsigned char c = s[i];
+		uint64_t w;
 
+		/* Most text needs no escaping: 8 bytes at a time while so. */
+		if (n - i >= 8) {
+			memcpy(&w, s + i, 8);
+			if (!word_needs_escape(w)) {
+				run += 8;
+				i += 8;
+				continue;
+			}
+		}
 		if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
 			run++;
 			i++;

@@ -3,6 +3,7 @@
  */
 #include "engine/engine.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -768,11 +769,17 @@ static struct engine_session *session_of(struct engine *e, struct flow *f, uint6
 		es->last_index = e->index;
 		return es;
 	}
-	es = calloc(1, sizeof(*es));
+	es = malloc(sizeof(*es));
 	if (!es) {
 		flow_remove(e->flows, f);
 		return NULL;
 	}
+	/* tls_session_init zeroes the TLS part (most of the 6 KB): the rest
+	 * is zeroed here, and no byte twice (a calloc and that were 9% of
+	 * the instructions of a read --eve) */
+	memset(es, 0, offsetof(struct engine_session, tls));
+	memset((char *)(&es->tls + 1), 0, sizeof(*es) - offsetof(struct engine_session, tls) -
+						  sizeof(es->tls));
 	es->flow = f;
 	es->first_us = ts_us;
 	es->community_id = e->cfg.community_id;

@@ -107,8 +107,8 @@ enum policy_probe {
 	POLICY_PROBE_DONE,          /* answered (the chain adopted, or failed) */
 };
 
-/* Per-flow evaluation state: caller-owned, zeroed before the first call,
- * nothing to free. */
+/* Per-flow evaluation state: caller-owned, zeroed (or made ready by
+ * policy_state_init) before the first call, nothing to free. */
 struct policy_state {
 	uint16_t zone;              /* 1 + zone index; 0 until chosen */
 	uint64_t judged;            /* bit per enum policy_check already judged */
@@ -125,6 +125,10 @@ struct policy_state {
 				     * server's flight needs the chain to be judged */
 	struct policy_failure failures[POLICY_MAX_FAILURES];
 };
+
+/* Makes st ready for a flow as zeroing it would, but writes only its
+ * counts: failures[] (1.2 KB) is read only as far as it was written. */
+void policy_state_init(struct policy_state *st);
 
 /*
  * Another ClientHello replaced the one judged on this flow (QUIC: two
@@ -211,8 +215,10 @@ enum policy_evasion policy_evasion(const struct policy *p, const struct policy_f
 struct policy_alert {
 	uint32_t signature_id;
 	const char *signature;      /* the rule's message; valid while p is */
-	const char *signature_json; /* the same as JSON string content (escaped) */
-	size_t signature_json_len;
+	/* The rule's keys of the EVE alert object, from "gid" to "category"
+	 * (JSON text made at load) */
+	const char *alert_json;
+	size_t alert_json_len;
 	const char *category;
 	uint8_t severity;           /* 1 (high) .. 4 */
 	const char *action;         /* "blocked" (drop/reject) or "allowed" */

@@ -192,8 +192,13 @@ static bool rule_texts(struct rctx *c, struct policy_rule *r)
 {
 	struct buf b = { 0 };
 
-	json_escape(&b, r->message, strlen(r->message));
-	if (!take_text(c, &b, &r->message_json))
+	buf_puts(&b, "\"gid\":1,\"signature_id\":");
+	buf_put_u64(&b, r->sid);
+	buf_puts(&b, ",\"rev\":1,");
+	put_named(&b, "signature", r->message);
+	buf_putc(&b, ',');
+	put_named(&b, "category", policy_check_category((enum policy_check)r->check));
+	if (!take_text(c, &b, &r->alert_json))
 		return false;
 	buf_putc(&b, '{');
 	put_named(&b, "rule", r->id);
@@ -1845,7 +1850,7 @@ void policy_free(struct policy *p)
 		free(p->rules[i].id);
 		free(p->rules[i].message);
 		free(p->rules[i].required);
-		free(p->rules[i].message_json.s);
+		free(p->rules[i].alert_json.s);
 		free(p->rules[i].failed_head.s);
 		free(p->rules[i].failed_tail.s);
 	}

@@ -36,7 +36,9 @@ struct policy_rule {
 	uint8_t check;              /* enum policy_check */
 	uint16_t profile;
 	char *required;             /* what the requirement asks, for the log */
-	struct policy_text message_json;  /* the message as string content */
+	/* The rule's own keys of an EVE alert object, made at load:
+	 * "gid":1,"signature_id":...,"rev":1,"signature":...,"category":... */
+	struct policy_text alert_json;
 	/* A failure's object in an alert's policy.failed[] (policy_state_to_json)
 	 * but for its own values: {"rule":...,"message":...,"severity": and
 	 * "required":...} */

@@ -297,6 +297,38 @@ Test(json, valid_utf8_passes_through)
 	esc_is("a\xc3\xa9\"\xe2\x82\xac", 7, "a\xc3\xa9\\\"\xe2\x82\xac");
 }
 
+/* Text is scanned 8 bytes at a time while nothing in it needs escaping:
+ * every byte that does is found at every place in such a word, and next
+ * to the bytes either side of its value ('!' and '#' beside '"', '[' and
+ * ']' beside '\\', 0x1f and ' ' at the control characters' end). */
+Test(json, each_byte_found_at_every_place_in_a_word)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "\"", "\\\"" }, { "\\", "\\\\" }, { "\n", "\\n" }, { "\x01", "\\u0001" },
+		{ "\x1f", "\\u001f" }, { "\x80", "\\u0080" }, { "\xff", "\\u00ff" },
+		{ "\xc3\xa9", "\xc3\xa9" }, { "!", "!" }, { "#", "#" }, { "[", "[" },
+		{ "]", "]" }, { " ", " " }, { "\x7f", "\x7f" }, { "\xa2", "\\u00a2" },
+		{ "\xdc", "\\u00dc" },
+	};
+	char in[64], want[64];
+	size_t k, at, len = 20;
+
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++)
+		for (at = 0; at < len; at++) {
+			size_t n = strlen(cases[k].in);
+
+			memset(in, 'a', at);
+			memcpy(in + at, cases[k].in, n);
+			memset(in + at + n, 'z', len - at);
+			memset(want, 'a', at);
+			snprintf(want + at, sizeof(want) - at, "%s%.*s", cases[k].out,
+				 (int)(len - at), "zzzzzzzzzzzzzzzzzzzz");
+			esc_is(in, len + n, want);
+		}
+}
+
 Test(json, invalid_utf8_escaped_bytewise)
 {
 	/* Lone continuation and invalid lead bytes. */

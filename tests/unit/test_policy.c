@@ -751,8 +751,10 @@ Test(policy, file_texts_escaped_in_alerts)
 	cr_assert_eq(policy_evaluate(p, &f, &s, TLS_EV_NOT_TLS, &st, time(NULL)), POLICY_ACTION_DROP);
 	cr_assert(policy_alert_header(p, &st, &a));
 	cr_assert_str_eq(a.signature, "say \"no\"\ttab \xc3\xa9");
-	cr_assert_eq(a.signature_json_len, strlen("say \\\"no\\\"\\ttab \xc3\xa9"));
-	cr_assert_str_eq(a.signature_json, "say \\\"no\\\"\\ttab \xc3\xa9");
+	cr_assert_eq(a.alert_json_len, strlen(a.alert_json));
+	cr_assert_str_eq(a.alert_json, "\"gid\":1,\"signature_id\":2310035,\"rev\":1,"
+					"\"signature\":\"say \\\"no\\\"\\ttab \xc3\xa9\","
+					"\"category\":\"anomaly\"");
 	json_init(&j, &b);
 	policy_state_to_json(p, &st, &j);
 	cr_assert_str_eq(buf_cstr(&b),
