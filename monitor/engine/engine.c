@@ -775,8 +775,7 @@ static struct engine_session *session_of(struct engine *e, struct flow *f, uint6
 		return NULL;
 	}
 	/* tls_session_init zeroes the TLS part (most of the 6 KB): the rest
-	 * is zeroed here, and no byte twice (a calloc and that were 9% of
-	 * the instructions of a read --eve) */
+	 * is zeroed here, so that no byte is zeroed twice */
 	memset(es, 0, offsetof(struct engine_session, tls));
 	memset((char *)(&es->tls + 1), 0, sizeof(*es) - offsetof(struct engine_session, tls) -
 						  sizeof(es->tls));
