@@ -728,7 +728,8 @@ struct read_pool *read_pool_new(const struct read_pool_config *c, char *err, siz
 			goto oom;
 		/* The same capture gives the same output every time. */
 		sessioncache_set_seed(p->cache, 0x5ec0a0d17ull);
-		sessioncache_set_regions(p->cache, CACHE_REGIONS);
+		if (!sessioncache_set_regions(p->cache, CACHE_REGIONS))
+			goto oom;
 		p->route_at_fill = p->n > 1;
 	}
 	for (i = 0; i < RING; i++) {

@@ -10,11 +10,12 @@
  *
  * Fixed size (direct-mapped, a newer entry replaces an older one in its
  * slot), so memory never grows (but for the verdicts' distinct rule ids,
- * kept once each: at most 65,535, past which an id reads as ""); a
+ * kept once each per region: at most 65,535, past which an id reads as ""); a
  * forgotten session reads as unseen. Keys
- * are compared in full, never by hash alone. Thread-safe (one mutex): the
- * monitor's queue threads share one cache, since a client's resumption may
- * arrive on another queue than its first connection.
+ * are compared in full, never by hash alone. Thread-safe (a mutex per
+ * region, sessioncache_set_regions): the monitor's queue threads share one
+ * cache, since a client's resumption may arrive on another queue than its
+ * first connection.
  */
 #ifndef SECAUDIT_SESSIONCACHE_H
 #define SECAUDIT_SESSIONCACHE_H
@@ -56,8 +57,9 @@ void sessioncache_set_seed(struct sessioncache *sc, uint64_t seed);
  * server (sessioncache_region) and every worker its own regions, so that a
  * worker is the only one to touch them and sees their keys in capture
  * order, without waiting for the others, whatever the thread count.
+ * False (the table left whole) when memory is short.
  */
-void sessioncache_set_regions(struct sessioncache *sc, unsigned regions);
+bool sessioncache_set_regions(struct sessioncache *sc, unsigned regions);
 
 /* Remembers v under key (in region, see sessioncache_set_regions) until
  * `expires`. Keys longer than SESSIONCACHE_KEY_MAX are ignored. */
