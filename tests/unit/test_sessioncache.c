@@ -69,6 +69,39 @@ Test(sessioncache, one_region_is_the_whole_table)
 	sessioncache_free(sc);
 }
 
+/* Each region keeps its own rule ids (and its own lock): the same ids put
+ * in another order in another region come back right in both, and a
+ * region's ids are all there whatever the others hold. */
+Test(sessioncache, rule_ids_per_region)
+{
+	struct sessioncache *sc = sessioncache_new(4096);
+	struct sessioncache_verdict v, w = { 2, 1, 5, "" };
+	uint8_t key[8] = "n";
+	unsigned i, r;
+
+	cr_assert(sc);
+	/* a fixed seed: the 6 keys of a region are known to take 6 slots */
+	sessioncache_set_seed(sc, 1);
+	cr_assert(sessioncache_set_regions(sc, 4));
+	for (r = 0; r < 4; r++)
+		for (i = 0; i < 6; i++) {
+			key[1] = (uint8_t)i;
+			/* region r names its keys' rules from id r on */
+			snprintf(w.rule, sizeof(w.rule), "rule%u", (i + r) % 6);
+			sessioncache_put(sc, r, key, sizeof(key), &w, 100);
+		}
+	for (r = 0; r < 4; r++)
+		for (i = 0; i < 6; i++) {
+			char want[16];
+
+			key[1] = (uint8_t)i;
+			snprintf(want, sizeof(want), "rule%u", (i + r) % 6);
+			cr_assert(sessioncache_get(sc, r, key, sizeof(key), 10, &v), "%u %u", r, i);
+			cr_assert_str_eq(v.rule, want, "region %u key %u", r, i);
+		}
+	sessioncache_free(sc);
+}
+
 /* A verdict comes back as it was put, its rule id too (kept once per
  * distinct id, not in every slot), whichever ids the table holds. */
 Test(sessioncache, verdicts_come_back_whole)
