@@ -34,6 +34,7 @@
 #include "io/pcapfile.h"
 #include "net/decode.h"
 #include "net/flowroute.h"
+#include "net/serverplace.h"
 #include "policy/policy.h"
 #include "policy/sessioncache.h"
 
@@ -43,6 +44,7 @@
  * monitor's slots, so that a part holds 8,192 keys. */
 #define SESSION_CACHE_SLOTS 131072
 #define CACHE_REGIONS 16
+#define PLACED_SERVERS 16384     /* given regions in turn; the rest by hash */
 #define READ_BLOCK (256u << 10)  /* bytes a read(2) of a capture file asks for */
 #define ROUND_BYTES (256u << 10) /* a round read from a file holds about this */
 
@@ -101,8 +103,10 @@ struct read_pool {
 	struct worker *w;
 	unsigned started;           /* threads running */
 	/* NULL when the policy links no sessions; else split into CACHE_REGIONS
-	 * by server, each worker's flows in its own regions (read_pool_new) */
+	 * by server, each worker's flows in its own regions (read_pool_new):
+	 * places gives each server its region as it is first read */
 	struct sessioncache *cache;
+	struct serverplace *places;
 	struct round ring[RING];
 	pthread_mutex_t lock;
 	pthread_cond_t published_cv, done_cv;
@@ -124,18 +128,6 @@ struct read_pool {
 		struct buf carry;   /* read past the last round's end */
 	} src;
 	bool workers_read;
-	/*
-	 * Whether whoever fills a round finds each packet's worker (else
-	 * every worker decodes every packet to find its own). With flows by
-	 * server the workers' loads differ (the bulk capture's 16 servers:
-	 * 56% and 44% of its sessions), the less busy one reads most rounds,
-	 * and routing them there spares the busy one the decoding of the
-	 * other's packets: --rules 2 threads 0.93x wall (11 pairs). With
-	 * flows by flow hash the loads are even, and routing there lengthens
-	 * the one step that runs alone: --eve 1.09x, transcripts 1.13x wall
-	 * (15 pairs), so not then.
-	 */
-	bool route_at_fill;
 	pthread_cond_t src_cv;
 	uint64_t next_index;        /* packets read */
 	bool filling;               /* ring[published % RING] holds packets */
@@ -159,13 +151,10 @@ static enum decode_result decode(int dlt, const uint8_t *data, size_t len, struc
 }
 
 /* The worker of a decoded packet's flow, the same for both directions,
- * from the innermost header decode found: by its server when the workers'
- * session cache is split by server (the worker of region r is r % n). */
+ * from the innermost header decode found, when flows are not split by
+ * server (place_packet). */
 static unsigned owner_of(const struct read_pool *p, const struct decoded *d)
 {
-	if (p->cache)
-		return (unsigned)(flowroute_server(d->src, d->sport, d->dst, d->dport, d->proto) %
-				  CACHE_REGIONS % p->n);
 	return (unsigned)(flowroute_flow(d->src, d->sport, d->dst, d->dport, d->proto) % p->n);
 }
 
@@ -501,9 +490,13 @@ static void add_packet(struct read_pool *p, struct round *r, int dlt, size_t off
 	pk->len = len;
 	pk->dlt = dlt;
 	pk->owner = p->n == 1 ? 0 : OWNER_ANY;
-	if (p->route_at_fill) {
+	if (p->places) {
+		/* the packet's server is placed now, in capture order, at any
+		 * thread count; its worker is that of its region (r % n) */
 		decode(dlt, (const uint8_t *)r->data.data + off, len, &d);
-		pk->owner = owner_of(p, &d);
+		pk->owner = serverplace_place(p->places, flowroute_server(d.src, d.sport, d.dst,
+									  d.dport, d.proto)) %
+			    p->n;
 	}
 	p->next_index++;
 }
@@ -689,6 +682,7 @@ static void pool_free(struct read_pool *p)
 	}
 	free(p->w);
 	sessioncache_free(p->cache);
+	serverplace_free(p->places);
 	buf_free(&p->numbers);
 	free(p->sorted);
 	free(p->iov);
@@ -730,7 +724,17 @@ struct read_pool *read_pool_new(const struct read_pool_config *c, char *err, siz
 		sessioncache_set_seed(p->cache, 0x5ec0a0d17ull);
 		if (!sessioncache_set_regions(p->cache, CACHE_REGIONS))
 			goto oom;
-		p->route_at_fill = p->n > 1;
+		/*
+		 * Whoever fills a round places each packet's server, and so
+		 * finds its worker: the workers decode only their own packets
+		 * (--rules 2 threads 0.93x wall, 11 pairs). With flows by flow
+		 * hash (no cache) each worker finds its own: routing while
+		 * filling lengthened the one step that runs alone (--eve
+		 * 1.09x, transcripts 1.13x wall, 15 pairs).
+		 */
+		p->places = serverplace_new(CACHE_REGIONS, PLACED_SERVERS);
+		if (!p->places)
+			goto oom;
 	}
 	for (i = 0; i < RING; i++) {
 		/* not zeroed: a packet's fields are written as it is added
@@ -749,7 +753,7 @@ struct read_pool *read_pool_new(const struct read_pool_config *c, char *err, siz
 		w->in = inspector_new(c->engine, NULL, c->format, &w->o.out);
 		if (!w->in)
 			goto oom;
-		inspector_share_cache(w->in, p->cache, CACHE_REGIONS);
+		inspector_share_cache(w->in, p->cache, p->places);
 		inspector_set_policy(w->in, c->policy);
 		inspector_set_eve_custom(w->in, c->eve_custom);
 		inspector_on_event(w->in, on_event, w);

@@ -21,6 +21,7 @@
 #include "textcache.h"
 #include "engine/transcript.h"
 #include "net/flowroute.h"
+#include "net/serverplace.h"
 
 #define SESSION_CACHE_SLOTS 65536
 #define EVE_CERT_SLOTS 4096
@@ -32,7 +33,8 @@ struct inspector {
 	struct sessioncache *cache;
 	struct sessioncache *own_cache;  /* freed with the inspector */
 	bool cache_shared;               /* inspector_share_cache gave it (or none) */
-	unsigned cache_regions;          /* > 1: cache split by server (inspector_share_cache) */
+	/* the cache split by server: each one's region (inspector_share_cache) */
+	const struct serverplace *places;
 	enum inspector_format format;
 	struct buf *out;
 	struct eve_writer eve;      /* owns eve.certs and eve.lists */
@@ -137,11 +139,11 @@ static void policy_flow_of(const struct inspector *in, const struct engine_sessi
 	pf->server_port = f->key.port[!f->client];
 	pf->anomalies = es->anomalies;
 	pf->cache = in->cache;
-	if (in->cache && in->cache_regions > 1)
-		pf->cache_region = (unsigned)(flowroute_server(f->key.addr[0], f->key.port[0],
-							       f->key.addr[1], f->key.port[1],
-							       f->key.proto) %
-					      in->cache_regions);
+	if (in->cache && in->places)
+		pf->cache_region = serverplace_region(in->places,
+						      flowroute_server(f->key.addr[0], f->key.port[0],
+								       f->key.addr[1], f->key.port[1],
+								       f->key.proto));
 	pf->pre = &es->pre;
 	if (es->quic && es->quic->gquic.n_hellos)
 		pf->gquic = &es->quic->gquic;
@@ -912,13 +914,14 @@ void inspector_on_event(struct inspector *in, inspector_event_fn fn, void *arg)
 	in->on_event_arg = arg;
 }
 
-void inspector_share_cache(struct inspector *in, struct sessioncache *sc, unsigned regions)
+void inspector_share_cache(struct inspector *in, struct sessioncache *sc,
+			   const struct serverplace *places)
 {
 	sessioncache_free(in->own_cache);
 	in->own_cache = NULL;
 	in->cache = sc;
 	in->cache_shared = true;
-	in->cache_regions = regions;
+	in->places = places;
 }
 
 struct engine *inspector_engine(struct inspector *in)

@@ -23,6 +23,7 @@ struct policy;
 struct policy_flow;
 struct policy_state;
 struct sessioncache;
+struct serverplace;
 struct inspector;
 
 enum inspector_format {
@@ -164,12 +165,14 @@ void inspector_on_event(struct inspector *in, inspector_event_fn fn, void *arg);
 /* Judges with sc (borrowed; it must outlive the inspector; NULL: no
  * cache, for a policy that links no sessions) instead of the inspector's
  * own cache, so that inspectors handed the flows of one capture remember
- * connections across each other's flows. With regions > 1 (sc split by
- * sessioncache_set_regions), a flow's keys go to the region of its server,
- * flowroute_server(...) % regions. An inspector made without a policy and
- * given one after this call (inspector_set_policy) makes no cache of its
- * own: the table is megabytes, zeroed when made. */
-void inspector_share_cache(struct inspector *in, struct sessioncache *sc, unsigned regions);
+ * connections across each other's flows. With places (borrowed; sc split
+ * by sessioncache_set_regions), a flow's keys go to the region places gave
+ * its server (serverplace_region of its flowroute_server); NULL: region 0.
+ * An inspector made without a policy and given one after this call
+ * (inspector_set_policy) makes no cache of its own: the table is
+ * megabytes, zeroed when made. */
+void inspector_share_cache(struct inspector *in, struct sessioncache *sc,
+			   const struct serverplace *places);
 
 struct engine *inspector_engine(struct inspector *in);
 void inspector_counters(const struct inspector *in, struct inspector_counters *out);

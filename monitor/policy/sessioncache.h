@@ -54,7 +54,7 @@ void sessioncache_set_seed(struct sessioncache *sc, uint64_t seed);
  * 64th of the slots; 1, the default, is the whole table), before the first
  * use: a key of region r goes to a slot of part r % regions and meets only
  * keys of that part. secaudit read gives every flow the region of its
- * server (sessioncache_region) and every worker its own regions, so that a
+ * server (net/serverplace) and every worker its own regions, so that a
  * worker is the only one to touch them and sees their keys in capture
  * order, without waiting for the others, whatever the thread count.
  * False (the table left whole) when memory is short.
