@@ -152,10 +152,18 @@ static enum decode_result decode(int dlt, const uint8_t *data, size_t len, struc
 
 /* The worker of a decoded packet's flow, the same for both directions,
  * from the innermost header decode found, when flows are not split by
- * server (place_packet). */
+ * server (p->places NULL). */
 static unsigned owner_of(const struct read_pool *p, const struct decoded *d)
 {
 	return (unsigned)(flowroute_flow(d->src, d->sport, d->dst, d->dport, d->proto) % p->n);
+}
+
+/* Places a decoded packet's server (p->places), in capture order: its
+ * region, whose worker is region % n. */
+static unsigned place(struct read_pool *p, const struct decoded *d)
+{
+	return serverplace_place(p->places,
+				 flowroute_server(d->src, d->sport, d->dst, d->dport, d->proto));
 }
 
 
@@ -274,6 +282,8 @@ static void *worker_main(void *arg)
 				continue;
 			}
 			res = decode(pk->dlt, data, pk->len, &d);
+			if (p->places && p->n == 1)
+				place(p, &d);   /* the one worker sees every packet in order */
 			if (pk->owner == OWNER_ANY && owner_of(p, &d) != w->id)
 				engine_tick(e, pk->ts_us);
 			else
@@ -490,13 +500,10 @@ static void add_packet(struct read_pool *p, struct round *r, int dlt, size_t off
 	pk->len = len;
 	pk->dlt = dlt;
 	pk->owner = p->n == 1 ? 0 : OWNER_ANY;
-	if (p->places) {
-		/* the packet's server is placed now, in capture order, at any
-		 * thread count; its worker is that of its region (r % n) */
+	if (p->places && p->n > 1) {
+		/* placed now, in capture order (one worker places its own) */
 		decode(dlt, (const uint8_t *)r->data.data + off, len, &d);
-		pk->owner = serverplace_place(p->places, flowroute_server(d.src, d.sport, d.dst,
-									  d.dport, d.proto)) %
-			    p->n;
+		pk->owner = place(p, &d) % p->n;
 	}
 	p->next_index++;
 }
