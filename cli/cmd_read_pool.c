@@ -166,7 +166,6 @@ static unsigned place(struct read_pool *p, const struct decoded *d)
 				 flowroute_server(d->src, d->sport, d->dst, d->dport, d->proto));
 }
 
-
 static bool seg_push(struct wout *o, const struct seg *s)
 {
 	if (o->n_seg == o->cap_seg) {
