@@ -135,16 +135,22 @@ static void put_addr(struct json *j, const char *key, int family, const uint8_t 
 
 /* timestamp, flow_id, event_type: what differs between two events of one
  * session written at one moment. */
-static void put_head(struct json *j, const char *event_type, const struct engine_session *es,
-		     uint64_t ts_us)
+/* "timestamp" and "flow_id": the same in a session's events of one moment. */
+static void put_when(struct json *j, const struct engine_session *es, uint64_t ts_us)
 {
 	char ts[40];
 
 	eve_timestamp(ts_us, ts);
-	json_object_begin(j);
 	json_kv_plain(j, "timestamp", ts);
 	if (es)
 		json_kv_uint(j, "flow_id", es->flow->id);
+}
+
+static void put_head(struct json *j, const char *event_type, const struct engine_session *es,
+		     uint64_t ts_us)
+{
+	json_object_begin(j);
+	put_when(j, es, ts_us);
 	json_kv_plain(j, "event_type", event_type);
 }
 
@@ -824,6 +830,8 @@ void eve_pretls(struct json *j, const struct pretls *pre)
 static void keep_part(struct eve_parts *k, const struct buf *out, size_t from, size_t to,
 		      unsigned i)
 {
+	if (!k)
+		return;
 	if (from < to && out->data[from] == ',')
 		from++;
 	k->start[i] = from;
@@ -837,13 +845,17 @@ void eve_flow_event(struct buf *out, const struct eve_writer *w, const char *eve
 	struct eve_writer brief = { 0, w->certs, true, w->lists };
 	struct eve_fp fp;
 	struct json j;
-	size_t at[5];
+	size_t when, at[5];
 
 	if (w->beside)
 		w = &brief;
 	eve_fp_compute(&fp, &es->tls, w->lists);
 	json_init(&j, out);
-	put_head(&j, event_type, es, ts_us);
+	json_object_begin(&j);
+	when = out->len;
+	put_when(&j, es, ts_us);
+	keep_part(keep, out, when, out->len, EVE_PART_WHEN);
+	json_kv_plain(&j, "event_type", event_type);
 	at[0] = out->len;
 	put_flow(&j, es, NULL);
 	json_kv_plain(&j, "app_proto", es->quic ? "quic" : "tls");
@@ -883,11 +895,11 @@ void eve_flow_event(struct buf *out, const struct eve_writer *w, const char *eve
 	keep->es = NULL;
 	if (fields || out->oom)
 		return;
-	keep_part(keep, out, at[0], at[1], 0);
+	keep_part(keep, out, at[0], at[1], EVE_PART_FLOW);
 	/* the tls/quic object, without the `,"secaudit":{` after it */
-	keep_part(keep, out, at[1], at[2] - strlen(",\"secaudit\":{"), 1);
-	keep_part(keep, out, at[2], at[3], 2);
-	keep_part(keep, out, at[3], at[4], 3);
+	keep_part(keep, out, at[1], at[2] - strlen(",\"secaudit\":{"), EVE_PART_TLS);
+	keep_part(keep, out, at[2], at[3], EVE_PART_SOURCE);
+	keep_part(keep, out, at[3], at[4], EVE_PART_EXTRA);
 	keep->from = out;
 	keep->from_len = out->len;
 	keep->es = es;
@@ -919,19 +931,21 @@ bool eve_flow_event_again(struct buf *out, const struct eve_writer *w,
 	    kept->from->len != kept->from_len || kept->custom != (w->beside ? 0 : w->custom))
 		return false;
 	json_init(&j, out);
-	put_head(&j, event_type, es, ts_us);
-	put_kept(&j, kept, 0);
+	json_object_begin(&j);
+	put_kept(&j, kept, EVE_PART_WHEN);
+	json_kv_plain(&j, "event_type", event_type);
+	put_kept(&j, kept, EVE_PART_FLOW);
 	if (fields)
 		fields(&j, EVE_AT_TOP, arg);
-	put_kept(&j, kept, 1);
+	put_kept(&j, kept, EVE_PART_TLS);
 	json_key(&j, "secaudit");
 	json_object_begin(&j);
-	if (kept->end[2] > kept->start[2])
-		put_kept(&j, kept, 2);
+	if (kept->end[EVE_PART_SOURCE] > kept->start[EVE_PART_SOURCE])
+		put_kept(&j, kept, EVE_PART_SOURCE);
 	if (fields)
 		fields(&j, EVE_AT_SECAUDIT, arg);
 	if (!w->beside)
-		put_kept(&j, kept, 3);
+		put_kept(&j, kept, EVE_PART_EXTRA);
 	if (fields)
 		fields(&j, EVE_AT_END, arg);
 	json_object_end(&j);

@@ -116,15 +116,23 @@ typedef void (*eve_fields_fn)(struct json *j, enum eve_at at, void *arg);
 /*
  * What an event about a session shares with another event about the same
  * session at the same moment (an alert written right after the session's
- * tls event carries the same tls object, as Suricata's does): the flow's
- * fields and the tls/quic and secaudit objects, as the places in the
- * buffer where the first event wrote them. An alert copies them from there
- * instead of formatting them again; nothing is copied to keep them.
+ * tls event carries the same tls object, as Suricata's does): its time,
+ * the flow's fields and the tls/quic and secaudit objects, as the places
+ * in the buffer where the first event wrote them. An alert copies them from
+ * there instead of formatting them again; nothing is copied to keep them.
  */
+enum eve_part {
+	EVE_PART_WHEN,      /* "timestamp" and "flow_id" */
+	EVE_PART_FLOW,      /* addresses, ports, ids, app_proto */
+	EVE_PART_TLS,       /* the tls or quic object */
+	EVE_PART_SOURCE,    /* secaudit's certificate source and pre-TLS facts */
+	EVE_PART_EXTRA,     /* secaudit's tls/quic detail */
+	EVE_PARTS
+};
 struct eve_parts {
 	const struct buf *from;             /* the buffer the event was written to */
 	size_t from_len;                    /* its length after the event */
-	size_t start[4], end[4];            /* each part's bytes in from */
+	size_t start[EVE_PARTS], end[EVE_PARTS]; /* each part's bytes in from */
 	const struct engine_session *es;    /* whose; NULL: nothing kept */
 	uint64_t ts_us;
 	unsigned custom;                    /* the custom fields of the tls part */
