@@ -39,6 +39,7 @@
 #include "policy/sessioncache.h"
 
 #define RING 8
+#define READ_AHEAD 2            /* rounds a reading worker keeps published ahead */
 /* The session cache of a policy that links sessions, in parts, each the
  * flows of some servers (a worker takes every n-th part): twice the
  * monitor's slots, so that a part holds 8,192 keys. */
@@ -239,16 +240,20 @@ static void pull_locked(struct read_pool *p)
 		pthread_cond_broadcast(&p->src_cv);
 }
 
-/* Round k, once published; a worker that would wait reads it itself when
- * the workers read the source. */
+/* Round k, once published. When the workers read the source, a worker
+ * reads rounds until READ_AHEAD are published past k: read only when one
+ * was needed, a round was often wanted by both workers at once, and one
+ * slept while the other read it. */
 static struct round *wait_round(struct read_pool *p, uint64_t k)
 {
 	pthread_mutex_lock(&p->lock);
-	while (p->published <= k) {
-		if (p->workers_read && can_pull(p)) {
+	for (;;) {
+		if (p->workers_read && p->published <= k + READ_AHEAD && can_pull(p)) {
 			pull_locked(p);
 			continue;
 		}
+		if (p->published > k)
+			break;
 		pthread_cond_wait(&p->published_cv, &p->lock);
 	}
 	pthread_mutex_unlock(&p->lock);
