@@ -10,12 +10,12 @@
  * caller; libpcap's inputs are pushed by the caller. A worker takes every
  * round in order and, for each of its packets, records which key the
  * output it writes belongs to (a segment of its buffer); at the end of the
- * round its buffer and segments are swapped into the round. Finished
- * rounds are written in order (merged++): a round's segments of all
- * workers are sorted by key and written with one writev, straight from the
- * workers' buffers. With fewer workers than cores the caller writes them
- * (it has a core of its own and little else to do); else the worker that
- * finishes the oldest round writes it and the finished ones after it.
+ * round its buffer and segments are swapped into the round. The caller
+ * writes the finished rounds in order (merged++): it sorts a round's
+ * segments of all workers by key and writes them with one writev, straight
+ * from the workers' buffers. The caller does little else (it reads the
+ * capture only when there are fewer workers than cores), so the copy into
+ * the page cache leaves the workers' path.
  */
 #include "cmd_read_pool.h"
 
@@ -112,9 +112,11 @@ struct read_pool {
 	struct serverplace *places;
 	struct round ring[RING];
 	pthread_mutex_t lock;
+	/* published_cv: a round published, or room in the ring (workers wait
+	 * on it); done_cv: a round finished, or the source's end (the caller
+	 * waits on it) */
 	pthread_cond_t published_cv, done_cv;
 	uint64_t published, merged; /* rounds */
-	bool merging;               /* a worker is writing rounds out */
 	/* A classic pcap file, read a round at a time by whoever is free: the
 	 * workers when there are as many as cores (no thread more than the
 	 * cores to share them with), else the caller. */
@@ -131,12 +133,6 @@ struct read_pool {
 		struct buf carry;   /* read past the last round's end */
 	} src;
 	bool workers_read;
-	/* The caller writes the finished rounds (fewer workers than cores),
-	 * so the copy into the page cache leaves the workers' path: 1 thread
-	 * to a file, --eve 0.92x wall, --rules 0.93x (15 pairs). Else the
-	 * workers do (merge_finished). */
-	bool caller_writes;
-	pthread_cond_t src_cv;
 	uint64_t next_index;        /* packets read */
 	bool filling;               /* ring[published % RING] holds packets */
 	/* merged output */
@@ -145,7 +141,7 @@ struct read_pool {
 	size_t cap_sorted;          /* of both */
 	struct buf numbers;         /* a round's transcript numbers */
 	unsigned long sessions;     /* transcripts numbered so far */
-	int err;                    /* first errno of the output (the merging worker's) */
+	int err;                    /* first errno of the output (the caller's writes) */
 	int read_err;               /* the caller's: memory for a pushed round */
 };
 
@@ -223,7 +219,6 @@ static void on_event(void *arg, const struct engine_session *es)
 	seg_switch(w, w->j, es ? es->last_index : w->j);
 }
 
-static void merge_finished(struct read_pool *p);
 static void pull_round(struct read_pool *p);
 
 /* Whether the source has a round to read and the ring room for it (the
@@ -244,7 +239,7 @@ static void pull_locked(struct read_pool *p)
 	pthread_mutex_lock(&p->lock);
 	p->src.reading = false;
 	if (!p->src.active)
-		pthread_cond_broadcast(&p->src_cv);
+		pthread_cond_broadcast(&p->done_cv);
 }
 
 /* Round k, once published. When the workers read the source, a worker
@@ -312,12 +307,8 @@ static void *worker_main(void *arg)
 		w->o.out.oom = false;
 		w->o.n_seg = 0;
 		pthread_mutex_lock(&p->lock);
-		if (--r->pending == 0) {
-			if (p->caller_writes)
-				pthread_cond_broadcast(&p->done_cv);
-			else
-				merge_finished(p);
-		}
+		if (--r->pending == 0)
+			pthread_cond_broadcast(&p->done_cv); /* the caller writes it */
 		pthread_mutex_unlock(&p->lock);
 	}
 	return NULL;
@@ -435,40 +426,33 @@ static void merge(struct read_pool *p, struct round *r)
 	write_iov(p, p->iov, total);
 }
 
-/* Writes the finished rounds in order, from the oldest: called with the
- * lock held by the worker that finished a round. One worker writes at a
- * time, without the lock; rounds finished meanwhile are written by it. */
+/* Whether the oldest round not written is finished (the lock held). */
+static bool can_merge(const struct read_pool *p)
+{
+	return p->merged < p->published && !p->ring[p->merged % RING].pending;
+}
+
+/* Writes the finished rounds in order, from the oldest: the caller, with
+ * the lock held (let go while it writes). */
 static void merge_finished(struct read_pool *p)
 {
-	if (p->merging)
-		return;
-	p->merging = true;
-	while (p->merged < p->published && !p->ring[p->merged % RING].pending) {
+	while (can_merge(p)) {
 		pthread_mutex_unlock(&p->lock);
 		merge(p, &p->ring[p->merged % RING]);
 		pthread_mutex_lock(&p->lock);
 		p->merged++;
-		/* room in the ring: for the caller, and a worker that reads */
-		pthread_cond_broadcast(&p->done_cv);
+		/* room in the ring, for a worker that reads */
 		pthread_cond_broadcast(&p->published_cv);
 	}
-	p->merging = false;
-}
-
-/* Whether the caller has a finished round to write (the lock held). */
-static bool caller_can_merge(const struct read_pool *p)
-{
-	return p->caller_writes && !p->merging && p->merged < p->published &&
-	       !p->ring[p->merged % RING].pending;
 }
 
 /* Waits until fewer than `ahead` rounds are published and not yet
- * written (the caller; it writes them meanwhile when it writes). */
+ * written, writing those that finish meanwhile (the caller). */
 static void wait_merged(struct read_pool *p, uint64_t ahead)
 {
 	pthread_mutex_lock(&p->lock);
 	while (p->published - p->merged >= ahead) {
-		if (caller_can_merge(p)) {
+		if (can_merge(p)) {
 			merge_finished(p);
 			continue;
 		}
@@ -629,7 +613,7 @@ static void pull_round(struct read_pool *p)
 	if (done) {
 		pthread_mutex_lock(&p->lock);
 		src->active = false;
-		pthread_cond_broadcast(&p->src_cv);
+		pthread_cond_broadcast(&p->done_cv);
 		pthread_mutex_unlock(&p->lock);
 	}
 }
@@ -656,7 +640,7 @@ static int read_source(struct read_pool *p, int fd, const struct pcapfile *pf, i
 	pthread_cond_broadcast(&p->published_cv);
 	while (src->active || src->reading) {
 		/* written first: a round written makes room for the next */
-		if (caller_can_merge(p)) {
+		if (can_merge(p)) {
 			merge_finished(p);
 			continue;
 		}
@@ -664,7 +648,7 @@ static int read_source(struct read_pool *p, int fd, const struct pcapfile *pf, i
 			pull_locked(p);
 			continue;
 		}
-		pthread_cond_wait(p->workers_read ? &p->src_cv : &p->done_cv, &p->lock);
+		pthread_cond_wait(&p->done_cv, &p->lock);
 	}
 	pthread_mutex_unlock(&p->lock);
 	*handed = src->handed;
@@ -728,7 +712,6 @@ static void pool_free(struct read_pool *p)
 	pthread_mutex_destroy(&p->lock);
 	pthread_cond_destroy(&p->published_cv);
 	pthread_cond_destroy(&p->done_cv);
-	pthread_cond_destroy(&p->src_cv);
 	buf_free(&p->src.carry);
 	free(p);
 }
@@ -747,11 +730,9 @@ struct read_pool *read_pool_new(const struct read_pool_config *c, char *err, siz
 	p->cfg = *c;
 	p->n = c->threads;
 	p->workers_read = (long)p->n >= sysconf(_SC_NPROCESSORS_ONLN);
-	p->caller_writes = !p->workers_read;
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->published_cv, NULL);
 	pthread_cond_init(&p->done_cv, NULL);
-	pthread_cond_init(&p->src_cv, NULL);
 	p->w = aligned_alloc(_Alignof(struct worker), p->n * sizeof(*p->w));
 	if (!p->w)
 		goto oom;
