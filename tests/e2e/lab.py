@@ -393,11 +393,12 @@ class Capture:
         return self.path
 
 
-def start_tls_server(lab, cert, key, port=443, www_dir=None, extra=()):
+def start_tls_server(lab, cert, key, port=443, www_dir=None, extra=(), naccept=100000):
     """openssl s_server in srv (IPv4 and IPv6); -WWW serves files of
-    www_dir, else -www answers with a status page."""
+    www_dir, else -www answers with a status page. It exits after naccept
+    connections."""
     args = ["openssl", "s_server", "-accept", str(port), "-cert", cert, "-key", key,
-            "-quiet", "-naccept", "100000"] + list(extra)
+            "-quiet", "-naccept", str(naccept)] + list(extra)
     args.append("-WWW" if www_dir else "-www")
     p = lab.spawn("srv", *args, cwd=www_dir)
     lab.wait_tcp_listen("srv", port)
