@@ -3,11 +3,12 @@
  *
  * Rounds live in a ring. A round is filled in ring[published % RING] and
  * handed to every worker (published++); filling waits only when the ring
- * is full. A classic pcap file is read a round at a time by whichever
- * worker has nothing published left to handle (with as many workers as
- * cores: a reader thread beside them took a core's share from one of them,
- * and the other then waited for it at the ring's end), else by the
- * caller; libpcap's inputs are pushed by the caller. A worker takes every
+ * is full. A classic pcap file is read a round at a time by a worker
+ * that finds fewer than READ_AHEAD rounds published past the one it takes
+ * (with as many workers as cores: a reader thread beside them took a
+ * core's share from one of them, and the other then waited for it at the
+ * ring's end), else by the caller; libpcap's inputs are pushed by the
+ * caller. A worker takes every
  * round in order and, for each of its packets, records which key the
  * output it writes belongs to (a segment of its buffer); at the end of the
  * round its buffer and segments are swapped into the round. The caller
