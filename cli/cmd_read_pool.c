@@ -748,8 +748,9 @@ struct read_pool *read_pool_new(const struct read_pool_config *c, char *err, siz
 			goto oom;
 		/*
 		 * Whoever fills a round places each packet's server, and so
-		 * finds its worker: the workers decode only their own packets
-		 * (--rules 2 threads 0.93x wall, 11 pairs). With flows by flow
+		 * finds its worker (a lone worker places as it decodes, worker_main):
+		 * the workers decode only their own packets (--rules 2
+		 * threads 0.93x wall, 11 pairs). With flows by flow
 		 * hash (no cache) each worker finds its own: routing while
 		 * filling lengthened the one step that runs alone (--eve
 		 * 1.09x, transcripts 1.13x wall, 15 pairs).

@@ -133,8 +133,6 @@ static void put_addr(struct json *j, const char *key, int family, const uint8_t 
 	json_string_plain_n(j, text, ipv4_text(addr, text));
 }
 
-/* timestamp, flow_id, event_type: what differs between two events of one
- * session written at one moment. */
 /* "timestamp" and "flow_id": the same in a session's events of one moment. */
 static void put_when(struct json *j, const struct engine_session *es, uint64_t ts_us)
 {
@@ -146,6 +144,7 @@ static void put_when(struct json *j, const struct engine_session *es, uint64_t t
 		json_kv_uint(j, "flow_id", es->flow->id);
 }
 
+/* An event's opening: its time, flow id and type. */
 static void put_head(struct json *j, const char *event_type, const struct engine_session *es,
 		     uint64_t ts_us)
 {
@@ -830,8 +829,6 @@ void eve_pretls(struct json *j, const struct pretls *pre)
 static void keep_part(struct eve_parts *k, const struct buf *out, size_t from, size_t to,
 		      unsigned i)
 {
-	if (!k)
-		return;
 	if (from < to && out->data[from] == ',')
 		from++;
 	k->start[i] = from;
@@ -845,16 +842,16 @@ void eve_flow_event(struct buf *out, const struct eve_writer *w, const char *eve
 	struct eve_writer brief = { 0, w->certs, true, w->lists };
 	struct eve_fp fp;
 	struct json j;
-	size_t when, at[5];
+	size_t when[2], at[5];
 
 	if (w->beside)
 		w = &brief;
 	eve_fp_compute(&fp, &es->tls, w->lists);
 	json_init(&j, out);
 	json_object_begin(&j);
-	when = out->len;
+	when[0] = out->len;
 	put_when(&j, es, ts_us);
-	keep_part(keep, out, when, out->len, EVE_PART_WHEN);
+	when[1] = out->len;
 	json_kv_plain(&j, "event_type", event_type);
 	at[0] = out->len;
 	put_flow(&j, es, NULL);
@@ -895,6 +892,7 @@ void eve_flow_event(struct buf *out, const struct eve_writer *w, const char *eve
 	keep->es = NULL;
 	if (fields || out->oom)
 		return;
+	keep_part(keep, out, when[0], when[1], EVE_PART_WHEN);
 	keep_part(keep, out, at[0], at[1], EVE_PART_FLOW);
 	/* the tls/quic object, without the `,"secaudit":{` after it */
 	keep_part(keep, out, at[1], at[2] - strlen(",\"secaudit\":{"), EVE_PART_TLS);

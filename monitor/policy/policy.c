@@ -122,7 +122,8 @@ static void failed(const struct ectx *e, enum policy_check chk, int action, cons
 	f->severity = r->severity;
 	/* Most observations are fixed texts: copied, not formatted (a
 	 * vsnprintf was 1.2% of a --rules run that alerts on every session). */
-	if (!strchr(fmt, '%') && (n = strlen(fmt)) < sizeof(f->observed)) {
+	n = strcspn(fmt, "%");
+	if (!fmt[n] && n < sizeof(f->observed)) {
 		memcpy(f->observed, fmt, n + 1);
 	} else {
 		va_start(ap, fmt);
