@@ -9,7 +9,8 @@
  * core's share from one of them, and the other then waited for it at the
  * ring's end), else by the caller; libpcap's inputs are pushed by the
  * caller. A worker takes every
- * round in order and, for each of its packets, records which key the
+ * round in order, decodes every packet to see whether its flow is its own
+ * (mine) and, for each of its packets, records which key the
  * output it writes belongs to (a segment of its buffer); at the end of the
  * round its buffer and segments are swapped into the round. The caller
  * writes the finished rounds in order (merged++): it sorts a round's
@@ -67,17 +68,14 @@ struct wout {
 	size_t n_seg, cap_seg;
 };
 
+/* Every worker decodes every packet and sees whether its flow is its own
+ * (mine). */
 struct pkt {
 	uint64_t ts_us;
 	size_t off;                 /* in the round's data */
 	uint32_t len;
 	int dlt;
-	unsigned owner;             /* the worker of its flow, or OWNER_ANY */
 };
-
-/* A packet not routed when its round was filled: each worker decodes it
- * and sees whether its flow is its own. */
-#define OWNER_ANY UINT_MAX
 
 struct round {
 	uint64_t first;             /* number of its first packet */
@@ -99,6 +97,9 @@ struct worker {
 	struct inspector *in;
 	struct wout o;              /* being written; swapped into each round */
 	uint64_t j;                 /* the packet being handled */
+	/* With the pool's cache: each server's region, placed by this worker
+	 * as by every other (all see every packet in capture order). */
+	struct serverplace *places;
 };
 
 struct read_pool {
@@ -107,10 +108,8 @@ struct read_pool {
 	struct worker *w;
 	unsigned started;           /* threads running */
 	/* NULL when the policy links no sessions; else split into CACHE_REGIONS
-	 * by server, each worker's flows in its own regions (read_pool_new):
-	 * places gives each server its region as it is first read */
+	 * by server, each worker's flows in its own regions (read_pool_new) */
 	struct sessioncache *cache;
-	struct serverplace *places;
 	struct round ring[RING];
 	pthread_mutex_t lock;
 	/* published_cv: a round published, or room in the ring (workers wait
@@ -155,20 +154,19 @@ static enum decode_result decode(int dlt, const uint8_t *data, size_t len, struc
 	return decode_packet(dlt, data, len, d);
 }
 
-/* The worker of a decoded packet's flow, the same for both directions,
- * from the innermost header decode found, when flows are not split by
- * server (p->places NULL). */
-static unsigned owner_of(const struct read_pool *p, const struct decoded *d)
+/* Whether a decoded packet's flow (both directions, from the innermost
+ * header decode found) is w's: with the pool's cache, by its server's
+ * region (region % n), which every worker places alike as it sees the
+ * packets in capture order; else by the flow's hash. */
+static bool mine(struct worker *w, const struct decoded *d)
 {
-	return (unsigned)(flowroute_flow(d->src, d->sport, d->dst, d->dport, d->proto) % p->n);
-}
+	unsigned n = w->pool->n;
 
-/* Places a decoded packet's server (p->places), in capture order: its
- * region, whose worker is region % n. */
-static unsigned place(struct read_pool *p, const struct decoded *d)
-{
-	return serverplace_place(p->places,
-				 flowroute_server(d->src, d->sport, d->dst, d->dport, d->proto));
+	if (w->places)
+		return serverplace_place(w->places, flowroute_server(d->src, d->sport, d->dst,
+								      d->dport, d->proto)) % n == w->id;
+	return n == 1 ||
+	       flowroute_flow(d->src, d->sport, d->dst, d->dport, d->proto) % n == w->id;
 }
 
 static bool seg_push(struct wout *o, const struct seg *s)
@@ -284,14 +282,8 @@ static void *worker_main(void *arg)
 			struct decoded d;
 
 			w->j = r->first + i;
-			if (pk->owner != w->id && pk->owner != OWNER_ANY) {
-				engine_tick(e, pk->ts_us);
-				continue;
-			}
 			res = decode(pk->dlt, data, pk->len, &d);
-			if (p->places && p->n == 1)
-				place(p, &d);   /* the one worker sees every packet in order */
-			if (pk->owner == OWNER_ANY && owner_of(p, &d) != w->id)
+			if (!mine(w, &d))
 				engine_tick(e, pk->ts_us);
 			else
 				inspector_packet_decoded(w->in, data, pk->len, res, &d, pk->ts_us);
@@ -505,18 +497,11 @@ static void add_packet(struct read_pool *p, struct round *r, int dlt, size_t off
 		       uint64_t ts_us)
 {
 	struct pkt *pk = &r->pkt[r->n++];
-	struct decoded d;
 
 	pk->ts_us = ts_us;
 	pk->off = off;
 	pk->len = len;
 	pk->dlt = dlt;
-	pk->owner = p->n == 1 ? 0 : OWNER_ANY;
-	if (p->places && p->n > 1) {
-		/* placed now, in capture order (one worker places its own) */
-		decode(dlt, (const uint8_t *)r->data.data + off, len, &d);
-		pk->owner = place(p, &d) % p->n;
-	}
 	p->next_index++;
 }
 
@@ -701,12 +686,12 @@ static void pool_free(struct read_pool *p)
 	}
 	for (i = 0; p->w && i < p->n; i++) {
 		inspector_free(p->w[i].in);
+		serverplace_free(p->w[i].places);
 		buf_free(&p->w[i].o.out);
 		free(p->w[i].o.seg);
 	}
 	free(p->w);
 	sessioncache_free(p->cache);
-	serverplace_free(p->places);
 	buf_free(&p->numbers);
 	free(p->sorted);
 	free(p->iov);
@@ -746,18 +731,6 @@ struct read_pool *read_pool_new(const struct read_pool_config *c, char *err, siz
 		sessioncache_set_seed(p->cache, 0x5ec0a0d17ull);
 		if (!sessioncache_set_regions(p->cache, CACHE_REGIONS))
 			goto oom;
-		/*
-		 * Whoever fills a round places each packet's server, and so
-		 * finds its worker (a lone worker places as it decodes, worker_main):
-		 * the workers decode only their own packets (--rules 2
-		 * threads 0.93x wall, 11 pairs). With flows by flow
-		 * hash (no cache) each worker finds its own: routing while
-		 * filling lengthened the one step that runs alone (--eve
-		 * 1.09x, transcripts 1.13x wall, 15 pairs).
-		 */
-		p->places = serverplace_new(CACHE_REGIONS, PLACED_SERVERS);
-		if (!p->places)
-			goto oom;
 	}
 	for (i = 0; i < RING; i++) {
 		/* not zeroed: a packet's fields are written as it is added
@@ -772,11 +745,20 @@ struct read_pool *read_pool_new(const struct read_pool_config *c, char *err, siz
 
 		w->pool = p;
 		w->id = i;
+		/*
+		 * Each worker places the servers itself, as it decodes every
+		 * packet anyway: when the thread that filled a round placed
+		 * them for all, its decoding (the first touch of each packet)
+		 * ran alone, and --rules on 2 threads took 1.08x the time
+		 * (15 alternated runs).
+		 */
+		if (p->cache && !(w->places = serverplace_new(CACHE_REGIONS, PLACED_SERVERS)))
+			goto oom;
 		/* the policy after the pool's cache: no cache of its own */
 		w->in = inspector_new(c->engine, NULL, c->format, &w->o.out);
 		if (!w->in)
 			goto oom;
-		inspector_share_cache(w->in, p->cache, p->places);
+		inspector_share_cache(w->in, p->cache, w->places);
 		inspector_set_policy(w->in, c->policy);
 		inspector_set_eve_custom(w->in, c->eve_custom);
 		inspector_on_event(w->in, on_event, w);
