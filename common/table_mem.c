@@ -26,8 +26,14 @@ void *table_calloc(size_t n, size_t size)
 	if (size && n > SIZE_MAX / size)
 		return NULL;
 	len = n * size;
-	if (len < HUGE_PAGE || page <= 0)
-		return calloc(n, size);
+	if (len < HUGE_PAGE || page <= 0) {
+		/* a cache line's alignment, for slots of a line each */
+		len = (len + 63) & ~(size_t)63;
+		p = aligned_alloc(64, len ? len : 64);
+		if (p)
+			memset(p, 0, len);
+		return p;
+	}
 	/* Whole huge pages, aligned: the kernel may back them with 2 MiB
 	 * pages (transparent huge pages, "madvise" mode included), so that
 	 * a lookup at a random slot does not miss the TLB at every turn. */

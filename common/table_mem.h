@@ -20,8 +20,8 @@
 
 #include <stddef.h>
 
-/* calloc(n, size) with every page written once; NULL on overflow or when
- * out of memory. Freed with free(). */
+/* calloc(n, size) with every page written once, aligned to a cache line
+ * at least; NULL on overflow or when out of memory. Freed with free(). */
 void *table_calloc(size_t n, size_t size);
 
 #endif

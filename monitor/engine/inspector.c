@@ -94,6 +94,7 @@ struct judged {
 	uint8_t *held_pkt;          /* the first held packet, for resets */
 	size_t held_len;
 	struct judged *next, *prev;
+	unsigned cache_region;      /* of its server (inspector_share_cache) */
 	unsigned n_held;
 	uint32_t held_id[INSPECTOR_MAX_HELD], held_mark[INSPECTOR_MAX_HELD];
 	struct policy_state st;
@@ -114,6 +115,14 @@ static struct judged *judged_of(struct inspector *in, struct engine_session *es)
 	policy_state_init(&jd->st);
 	jd->policy = in->policy;
 	jd->es = es;
+	if (in->cache && in->places) {
+		const struct flow *f = es->flow;
+
+		jd->cache_region = serverplace_region(in->places,
+						      flowroute_server(f->key.addr[0], f->key.port[0],
+								       f->key.addr[1], f->key.port[1],
+								       f->key.proto));
+	}
 	es->user = jd;
 	return jd;
 }
@@ -126,9 +135,10 @@ static uint64_t mono_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-static void policy_flow_of(const struct inspector *in, const struct engine_session *es,
+static void policy_flow_of(const struct inspector *in, const struct judged *jd,
 			   struct policy_flow *pf)
 {
+	const struct engine_session *es = jd->es;
 	const struct flow *f = es->flow;
 
 	memset(pf, 0, sizeof(*pf));
@@ -139,11 +149,7 @@ static void policy_flow_of(const struct inspector *in, const struct engine_sessi
 	pf->server_port = f->key.port[!f->client];
 	pf->anomalies = es->anomalies;
 	pf->cache = in->cache;
-	if (in->cache && in->places)
-		pf->cache_region = serverplace_region(in->places,
-						      flowroute_server(f->key.addr[0], f->key.port[0],
-								       f->key.addr[1], f->key.port[1],
-								       f->key.proto));
+	pf->cache_region = jd->cache_region;
 	pf->pre = &es->pre;
 	if (es->quic && es->quic->gquic.n_hellos)
 		pf->gquic = &es->quic->gquic;
@@ -197,7 +203,7 @@ static void report(struct inspector *in, const struct engine_session *es, struct
 	if (!in->judged || jd->reported)
 		return;
 	jd->reported = true;
-	policy_flow_of(in, es, &pf);
+	policy_flow_of(in, jd, &pf);
 	in->judged(in->judged_arg, es, &pf, jd->policy, &jd->st);
 }
 
@@ -364,7 +370,7 @@ static enum policy_action probe_judge(struct inspector *in, struct engine_sessio
 	char why[200];
 	unsigned ev;
 
-	policy_flow_of(in, es, &pf);
+	policy_flow_of(in, jd, &pf);
 	if (r && r->status == PROBE_OK) {
 		ev = tls_session_adopt_chain(&es->tls, (const uint8_t *const *)r->der, r->der_len,
 					     r->n_certs, r->ocsp, r->ocsp_len, r->cert_request,
@@ -420,7 +426,7 @@ static enum policy_action keys_wait_start(struct inspector *in, struct engine_se
 		return jd->st.action;
 	}
 	ev = tls_session_keys_retry(&es->tls, true);
-	policy_flow_of(in, es, &pf);
+	policy_flow_of(in, jd, &pf);
 	return policy_evaluate(jd->policy, &pf, &es->tls, ev, &jd->st, (time_t)(ts_us / 1000000));
 }
 
@@ -482,7 +488,7 @@ static enum engine_verdict on_milestone(void *arg, struct engine_session *es, un
 	}
 	if (jd->st.final)
 		return verdict_of(jd->st.action);
-	policy_flow_of(in, es, &pf);
+	policy_flow_of(in, jd, &pf);
 	a = policy_evaluate(jd->policy, &pf, &es->tls, ev, &jd->st, (time_t)(ts_us / 1000000));
 	if (in->prober && (ev & TLS_EV_CLIENT_HELLO) &&
 	    policy_wants_probe(jd->policy, &pf, &es->tls, &jd->st))
@@ -526,7 +532,7 @@ static void finish(struct inspector *in, struct engine_session *es, struct judge
 
 	if (jd->st.final)
 		return;
-	policy_flow_of(in, es, &pf);
+	policy_flow_of(in, jd, &pf);
 	policy_finish(jd->policy, &pf, &es->tls, &jd->st, (time_t)(ts_us / 1000000));
 }
 
@@ -576,7 +582,7 @@ static enum engine_evasion on_evasion(void *arg, struct engine_session *es, enum
 
 	if (!jd)
 		return ENGINE_EVASION_NORMALIZE;
-	policy_flow_of(in, es, &pf);
+	policy_flow_of(in, jd, &pf);
 	switch (policy_evasion(jd->policy, &pf, &es->tls, &jd->st, a)) {
 	case POLICY_EVASION_DROP:
 		if (jd->st.action >= POLICY_ACTION_DROP)

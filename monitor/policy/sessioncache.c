@@ -7,21 +7,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* 80 bytes a slot (the verdict's rule id is kept once, in names): the
- * table is made whole at start, and its bytes are most of what that costs
- * (secaudit read's 131,072 slots were 20 MB with the id in every slot, a
- * twentieth of a --rules run). */
+/* A cache line a slot, so that a lookup reads one line (the slots were
+ * 80 bytes, and most lookups read two). The verdict's rule id and sid are
+ * kept once, in the region's names: the table is made whole at start,
+ * and its bytes are most of what that costs (secaudit read's 131,072
+ * slots were 20 MB with the id in every slot, a twentieth of a --rules
+ * run). */
 struct sessioncache_entry {
-	time_t expires;             /* 0: empty */
-	uint32_t sid;
-	uint16_t name;              /* index in names: the rule id */
+	_Alignas(64) time_t expires; /* 0: empty */
+	uint16_t name;              /* index in names: the rule id and sid */
 	uint8_t len;
 	uint8_t action_severity;    /* action | severity << 4 */
 	uint8_t key[SESSIONCACHE_KEY_MAX];
 };
-_Static_assert(sizeof(struct sessioncache_entry) == 80, "a slot stays 80 bytes");
+_Static_assert(sizeof(struct sessioncache_entry) == 64, "a slot is a cache line");
 
 #define NAME_LEN sizeof(((struct sessioncache_verdict *)0)->rule)
+
+struct name {
+	char rule[NAME_LEN];
+	uint32_t sid;
+};
 
 /* A part of the table with its own lock and rule ids: secaudit read's
  * workers each touch only their own parts, and waited on each other at
@@ -30,9 +36,10 @@ _Static_assert(sizeof(struct sessioncache_entry) == 80, "a slot stays 80 bytes")
  * two workers' locks are not on one. */
 struct region {
 	_Alignas(64) pthread_mutex_t lock;
-	/* The distinct rule ids of the verdicts put, [0] "": a policy has a
-	 * few dozen, and a reload adds only the ids it renames. */
-	char (*names)[NAME_LEN];
+	/* The distinct rule ids (with their sids) of the verdicts put, [0]
+	 * "" and 0: a policy has a few dozen, and a reload adds only the ids
+	 * it renames. */
+	struct name *names;
 	size_t n_names, cap_names;
 };
 
@@ -153,33 +160,34 @@ static bool match(const struct sessioncache_entry *e, const uint8_t *key, size_t
 	return e->expires && e->expires > now && e->len == len && !memcmp(e->key, key, len);
 }
 
-/* The index of a rule id in the region's names, added when new; 0 ("")
- * for no id, and when the table is full (UINT16_MAX ids) or cannot grow.
- * Under the region's lock. */
-static uint16_t name_index(struct region *r, const char *rule)
+/* The index of a rule id and sid in the region's names, added when new;
+ * 0 ("" and 0) for neither, and when the table is full (UINT16_MAX) or
+ * cannot grow. Under the region's lock. */
+static uint16_t name_index(struct region *r, const char *rule, uint32_t sid)
 {
 	size_t i;
 
-	if (!rule[0])
+	if (!rule[0] && !sid)
 		return 0;
 	for (i = r->n_names; i-- > 1;)
-		if (!strncmp(r->names[i], rule, NAME_LEN))
+		if (r->names[i].sid == sid && !strncmp(r->names[i].rule, rule, NAME_LEN - 1))
 			return (uint16_t)i;
 	if (r->n_names == UINT16_MAX)
 		return 0;
 	if (r->n_names == r->cap_names) {
 		size_t cap = r->cap_names ? 2 * r->cap_names : 16;
-		char (*n)[NAME_LEN] = realloc(r->names, cap * NAME_LEN);
+		struct name *n = realloc(r->names, cap * sizeof(*n));
 
 		if (!n)
 			return 0;
 		if (!r->cap_names)
-			n[r->n_names++][0] = '\0';
+			n[r->n_names++] = (struct name){ "", 0 };
 		r->names = n;
 		r->cap_names = cap;
 	}
-	memcpy(r->names[r->n_names], rule, NAME_LEN);
-	r->names[r->n_names][NAME_LEN - 1] = '\0';
+	memcpy(r->names[r->n_names].rule, rule, NAME_LEN);
+	r->names[r->n_names].rule[NAME_LEN - 1] = '\0';
+	r->names[r->n_names].sid = sid;
 	return (uint16_t)r->n_names++;
 }
 
@@ -197,9 +205,8 @@ void sessioncache_put(struct sessioncache *sc, unsigned region, const uint8_t *k
 	e->expires = expires;
 	e->len = (uint8_t)len;
 	memcpy(e->key, key, len);
-	e->sid = v->sid;
 	e->action_severity = (uint8_t)((v->action & 0xf) | v->severity << 4);
-	e->name = name_index(r, v->rule);
+	e->name = name_index(r, v->rule, v->sid);
 	pthread_mutex_unlock(&r->lock);
 }
 
@@ -219,8 +226,8 @@ bool sessioncache_get(struct sessioncache *sc, unsigned region, const uint8_t *k
 	if (hit) {
 		v->action = e->action_severity & 0xf;
 		v->severity = e->action_severity >> 4;
-		v->sid = e->sid;
-		memcpy(v->rule, e->name ? r->names[e->name] : "", e->name ? NAME_LEN : 1);
+		v->sid = e->name ? r->names[e->name].sid : 0;
+		memcpy(v->rule, e->name ? r->names[e->name].rule : "", e->name ? NAME_LEN : 1);
 	}
 	pthread_mutex_unlock(&r->lock);
 	return hit;
@@ -243,7 +250,6 @@ bool sessioncache_seen(struct sessioncache *sc, unsigned region, const uint8_t *
 		e->expires = expires;
 		e->len = (uint8_t)len;
 		memcpy(e->key, key, len);
-		e->sid = 0;
 		e->name = 0;
 		e->action_severity = 0;
 	}

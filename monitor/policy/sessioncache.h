@@ -10,9 +10,9 @@
  *
  * Fixed size (direct-mapped, a newer entry replaces an older one in its
  * slot), so memory never grows (but for the verdicts' distinct rule ids,
- * kept once each per region: at most 65,535, past which an id reads as ""); a
- * forgotten session reads as unseen. Keys
- * are compared in full, never by hash alone. Thread-safe (a mutex per
+ * kept once each per region with their sids: at most 65,535, past which
+ * an id reads as "" and its sid as 0); a forgotten session reads as
+ * unseen. Keys are compared in full, never by hash alone. Thread-safe (a mutex per
  * region, sessioncache_set_regions): the monitor's queue threads share one
  * cache, since a client's resumption may arrive on another queue than its
  * first connection.
@@ -25,7 +25,9 @@
 #include <stdint.h>
 #include <time.h>
 
-#define SESSIONCACHE_KEY_MAX 64
+/* The longest key: a kind, an IPv6 server address and port, and 32 bytes
+ * (a session id, a ticket's hash): 51. */
+#define SESSIONCACHE_KEY_MAX 52
 
 struct sessioncache;
 

@@ -102,8 +102,9 @@ Test(sessioncache, rule_ids_per_region)
 	sessioncache_free(sc);
 }
 
-/* A verdict comes back as it was put, its rule id too (kept once per
- * distinct id, not in every slot), whichever ids the table holds. */
+/* A verdict comes back as it was put, its rule id and sid too (kept once
+ * per distinct pair, not in every slot), whichever pairs the table holds:
+ * one id with two sids (a reloaded policy renumbered it) stays two. */
 Test(sessioncache, verdicts_come_back_whole)
 {
 	struct sessioncache *sc = sessioncache_new(4096);
@@ -116,6 +117,7 @@ Test(sessioncache, verdicts_come_back_whole)
 		memcpy(key + 1, &i, sizeof(i));
 		w.action = (uint8_t)(i % 4);
 		w.severity = (uint8_t)(i % 16);
+		w.sid = i % 2 ? 4000000000u : 2310000u + i % 5;
 		if (i % 3)
 			snprintf(w.rule, sizeof(w.rule), "profile%u.check%u", i % 7, i % 50);
 		else
@@ -140,7 +142,7 @@ Test(sessioncache, verdicts_come_back_whole)
 		cr_assert_str_eq(v.rule, want, "%u", i);
 		cr_assert_eq(v.action, i % 4);
 		cr_assert_eq(v.severity, i % 16);
-		cr_assert_eq(v.sid, 4000000000u);
+		cr_assert_eq(v.sid, i % 2 ? 4000000000u : 2310000u + i % 5, "%u", i);
 	}
 	/* a key seen (a random) holds no verdict */
 	key[0] = 'R';
@@ -148,6 +150,28 @@ Test(sessioncache, verdicts_come_back_whole)
 	cr_assert(sessioncache_get(sc, 0, key, sizeof(key), 10, &v));
 	cr_assert_str_eq(v.rule, "");
 	cr_assert_eq(v.action, 0);
+	cr_assert_eq(v.sid, 0);
+	sessioncache_free(sc);
+}
+
+/* The longest key the policy makes (a kind, an IPv6 server and port, 32
+ * bytes) fits a slot; a longer one is not kept. */
+Test(sessioncache, longest_key_fits)
+{
+	struct sessioncache *sc = sessioncache_new(64);
+	struct sessioncache_verdict v;
+	uint8_t key[SESSIONCACHE_KEY_MAX + 1];
+
+	cr_assert(sc);
+	cr_assert_geq(SESSIONCACHE_KEY_MAX, 1 + 16 + 2 + 32);
+	memset(key, 0xa5, sizeof(key));
+	sessioncache_put(sc, 0, key, SESSIONCACHE_KEY_MAX, &V, 100);
+	cr_assert(sessioncache_get(sc, 0, key, SESSIONCACHE_KEY_MAX, 10, &v));
+	cr_assert_str_eq(v.rule, "r");
+	key[SESSIONCACHE_KEY_MAX - 1] ^= 1;
+	cr_assert_not(sessioncache_get(sc, 0, key, SESSIONCACHE_KEY_MAX, 10, &v));
+	sessioncache_put(sc, 0, key, sizeof(key), &V, 100);
+	cr_assert_not(sessioncache_get(sc, 0, key, sizeof(key), 10, &v));
 	sessioncache_free(sc);
 }
 
