@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "cacheline.h"
 #include "engine/eve.h"
 #include "io/capture.h"
 #include "io/pcapfile.h"
@@ -87,11 +88,11 @@ struct round {
 	struct wout *w;             /* one per worker */
 };
 
-/* Cache lines of its own: in an array of 96-byte workers, one's j and
- * output segments (written at every packet) shared a line with the next
- * one's pool and inspector (read at every packet). */
+/* Cache lines of its own (cacheline.h): in an array of 96-byte workers,
+ * one's j and output segments (written at every packet) shared a line
+ * with the next one's pool and inspector (read at every packet). */
 struct worker {
-	_Alignas(64) struct read_pool *pool;
+	_Alignas(THREAD_APART) struct read_pool *pool;
 	unsigned id;
 	pthread_t thread;
 	struct inspector *in;

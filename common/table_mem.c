@@ -3,6 +3,8 @@
  */
 #include "table_mem.h"
 
+#include "cacheline.h"
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +30,8 @@ void *table_calloc(size_t n, size_t size)
 	len = n * size;
 	if (len < HUGE_PAGE || page <= 0) {
 		/* a cache line's alignment, for slots of a line each */
-		len = (len + 63) & ~(size_t)63;
-		p = aligned_alloc(64, len ? len : 64);
+		len = (len + CACHELINE - 1) & ~(size_t)(CACHELINE - 1);
+		p = aligned_alloc(CACHELINE, len ? len : CACHELINE);
 		if (p)
 			memset(p, 0, len);
 		return p;

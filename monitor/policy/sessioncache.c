@@ -1,5 +1,6 @@
 #include "policy/sessioncache.h"
 
+#include "cacheline.h"
 #include "hashseed.h"
 #include "table_mem.h"
 
@@ -14,13 +15,13 @@
  * slots were 20 MB with the id in every slot, a twentieth of a --rules
  * run). */
 struct sessioncache_entry {
-	_Alignas(64) time_t expires; /* 0: empty */
+	_Alignas(CACHELINE) time_t expires; /* 0: empty */
 	uint16_t name;              /* index in names: the rule id and sid */
 	uint8_t len;
 	uint8_t action_severity;    /* action | severity << 4 */
 	uint8_t key[SESSIONCACHE_KEY_MAX];
 };
-_Static_assert(sizeof(struct sessioncache_entry) == 64, "a slot is a cache line");
+_Static_assert(sizeof(struct sessioncache_entry) == CACHELINE, "a slot is a cache line");
 
 #define NAME_LEN sizeof(((struct sessioncache_verdict *)0)->rule)
 
@@ -32,10 +33,10 @@ struct name {
 /* A part of the table with its own lock and rule ids: secaudit read's
  * workers each touch only their own parts, and waited on each other at
  * one lock for the whole table (5,074 futex calls in a 2-thread --rules
- * run, 738 with a lock per part: 0.97x wall). A cache line each, so that
- * two workers' locks are not on one. */
+ * run, 738 with a lock per part: 0.97x wall). THREAD_APART from each
+ * other, so that two workers' locks are not on one pair of lines. */
 struct region {
-	_Alignas(64) pthread_mutex_t lock;
+	_Alignas(THREAD_APART) pthread_mutex_t lock;
 	/* The distinct rule ids (with their sids) of the verdicts put, [0]
 	 * "" and 0: a policy has a few dozen, and a reload adds only the ids
 	 * it renames. */

@@ -15,6 +15,7 @@
 
 #include "stream/flow.h"
 
+#include "cacheline.h"
 #include "hashseed.h"
 #include "table_mem.h"
 
@@ -39,12 +40,13 @@ struct flow_table {
 };
 
 /* One counter per process, so flows of different tables (threads) never
- * share an id. A cache line of its own: every new flow of every thread
- * writes it, and read-mostly neighbours (a pthread_once of tls_names, read
- * at every suite looked up) went back and forth between cores with it. */
+ * share an id. Lines of its own (cacheline.h): every new flow of every
+ * thread writes it, and read-mostly neighbours (a pthread_once of
+ * tls_names, read at every suite looked up) went back and forth between
+ * cores with it. */
 static struct {
-	_Alignas(64) atomic_uint_fast64_t next;
-	char rest_of_line[64 - sizeof(atomic_uint_fast64_t)];
+	_Alignas(THREAD_APART) atomic_uint_fast64_t next;
+	char rest[THREAD_APART - sizeof(atomic_uint_fast64_t)];
 } flow_id_counter;
 
 /* A bijection of [0, 2^53): odd multipliers and xor-shifts are each
