@@ -22,6 +22,7 @@
 #include "engine/eve.h"
 #include "engine/inspector.h"
 #include "policy/policy.h"
+#include "table_mem.h"
 #include "tls/keylog.h"
 
 static volatile sig_atomic_t stop_requested;
@@ -238,6 +239,9 @@ int cmd_read(int argc, char **argv)
 	 * flushes). Keep it. */
 	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	mallopt(M_TOP_PAD, 16 << 20);
+	/* The tables fault in as the workers use them, in parallel, not all
+	 * at start on this thread (table_mem.h). */
+	table_mem_touch_at_start(false);
 	pc.out_fd = STDOUT_FILENO;
 	if (out_path && (pc.out_fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 					  0644)) < 0) {

@@ -812,6 +812,11 @@ int read_pool_finish(struct read_pool *p, struct inspector_counters *n, uint64_t
 		}
 	}
 	rc = p->err ? p->err : p->read_err;
+	/* a worker whose servers' table could not grow placed some by hash,
+	 * and may have disagreed with the others over whose flows they were */
+	for (i = 0; i < p->n && !rc; i++)
+		if (p->w[i].places && serverplace_short_of_memory(p->w[i].places))
+			rc = ENOMEM;
 	pool_free(p);
 	return rc;
 }

@@ -8,18 +8,20 @@
  * sight is the capture's, so the regions, and the output, are the same
  * whatever the thread count.
  *
- * Servers are named by flowroute_server's hash. Fixed size: once three
- * quarters full, a server not yet placed takes the region of its hash.
+ * Servers are named by flowroute_server's hash. Bounded: past the number
+ * of servers it was made for, a server not yet placed takes the region of
+ * its hash. The table grows as servers come, up to that bound; should
+ * memory run short meanwhile, new servers go by hash too, and
+ * serverplace_short_of_memory tells (the regions then depend on where
+ * memory ran short: the caller's answers no longer agree across tables).
  *
- * One thread at a time places (serverplace_place, in capture order, every
- * packet's server before the packet is handed on); any thread may then
- * look up the servers placed (serverplace_region). A lookup reads only
- * entries written before the one it looks for, which are never written
- * again.
+ * One thread uses a table: secaudit read gives each worker its own, and
+ * every worker places every packet's server in capture order.
  */
 #ifndef SECAUDIT_SERVERPLACE_H
 #define SECAUDIT_SERVERPLACE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,5 +38,7 @@ unsigned serverplace_place(struct serverplace *sp, uint64_t server);
 /* The region serverplace_place gave the server (by hash if it was never
  * placed). */
 unsigned serverplace_region(const struct serverplace *sp, uint64_t server);
+/* Whether the table could not grow for a server it should have placed. */
+bool serverplace_short_of_memory(const struct serverplace *sp);
 
 #endif

@@ -45,6 +45,7 @@ struct region {
 };
 
 struct sessioncache {
+	size_t slots;               /* of the table */
 	size_t mask;                /* of a region's slots */
 	unsigned region_shift;      /* a region's first slot: region << region_shift */
 	unsigned region_mask;       /* regions - 1 */
@@ -85,7 +86,7 @@ void sessioncache_set_seed(struct sessioncache *sc, uint64_t seed)
 
 bool sessioncache_set_regions(struct sessioncache *sc, unsigned regions)
 {
-	size_t slots = sc->mask + 1;
+	size_t slots = sc->slots;
 	unsigned bits = 0;
 	struct region *r;
 
@@ -116,11 +117,12 @@ struct sessioncache *sessioncache_new(size_t slots)
 	sc->e = table_calloc(n, sizeof(*sc->e));
 	sc->r = regions_new(1);
 	if (!sc->e || !sc->r) {
-		free(sc->e);
+		table_free(sc->e, n, sizeof(*sc->e));
 		regions_free(sc->r, 1);
 		free(sc);
 		return NULL;
 	}
+	sc->slots = n;
 	sc->mask = n - 1;
 	/* Keys come from the network: a per-cache seed keeps slot choice
 	 * unpredictable, so a sender cannot aim at one slot. */
@@ -133,7 +135,7 @@ void sessioncache_free(struct sessioncache *sc)
 	if (!sc)
 		return;
 	regions_free(sc->r, sc->region_mask + 1);
-	free(sc->e);
+	table_free(sc->e, sc->slots, sizeof(*sc->e));
 	free(sc);
 }
 

@@ -238,7 +238,7 @@ void flow_table_free(struct flow_table *t)
 		return;
 	destroy_all(t, &t->live);
 	destroy_all(t, &t->linger);
-	free(t->bucket);
+	table_free(t->bucket, t->mask + 1, sizeof(*t->bucket));
 	free(t);
 }
 

@@ -38,7 +38,8 @@ struct syntable *syntable_new(size_t slots)
 
 void syntable_free(struct syntable *t)
 {
-	free(t);
+	if (t)
+		table_free(t, 1, sizeof(*t) + (t->mask + 1) * SYNTABLE_WAYS * sizeof(t->slot[0]));
 }
 
 /* FNV-1a over client then server; the same connection hashes alike

@@ -60,3 +60,28 @@ Test(serverplace, one_region)
 		cr_assert_eq(serverplace_place(sp, h), 0);
 	serverplace_free(sp);
 }
+
+/* The table starts small and grows as servers come: every server keeps
+ * the region it was given in turn, across every growth, up to the bound
+ * it was made for. */
+Test(serverplace, grows_and_keeps_places)
+{
+	struct serverplace *sp = serverplace_new(16, 12288);
+	uint64_t h;
+
+	cr_assert(sp);
+	for (h = 0; h < 12288; h++) {
+		cr_assert_eq(serverplace_place(sp, h * 0x9e3779b97f4a7c15ull), h % 16);
+		/* the first ones, again, after each growth */
+		if ((h & (h - 1)) == 0)
+			for (uint64_t k = 0; k <= h; k++)
+				cr_assert_eq(serverplace_region(sp, k * 0x9e3779b97f4a7c15ull), k % 16,
+					     "server %lu after %lu", (unsigned long)k, (unsigned long)h);
+	}
+	for (h = 0; h < 12288; h++)
+		cr_assert_eq(serverplace_place(sp, h * 0x9e3779b97f4a7c15ull), h % 16);
+	/* past the bound: by hash */
+	cr_assert_eq(serverplace_place(sp, 0x1234567ull), 0x1234567ull % 16);
+	cr_assert_not(serverplace_short_of_memory(sp));
+	serverplace_free(sp);
+}
