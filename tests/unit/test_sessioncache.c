@@ -202,3 +202,32 @@ Test(flowroute, server_hash_is_the_servers)
 	cr_assert_neq(flowroute_flow(cli, 40000, srv, 443, 6),
 		      flowroute_flow(cli2, 40000, srv, 443, 6));
 }
+
+/* Flows spread evenly over the parts of a split reading: one client's
+ * ports to one server, and many clients (one port each) of one server,
+ * over 2, 3 and 4 parts, each part within 5% of its share; servers (by
+ * address, IPv4 and IPv6) spread likewise. */
+Test(flowroute, flows_and_servers_spread_evenly)
+{
+	uint8_t cli[16] = { 10, 1, 0, 0 }, srv[16] = { 192, 0, 2, 10 }, six[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+	unsigned parts, i, k, count[3][4];
+
+	for (parts = 2; parts <= 4; parts++) {
+		memset(count, 0, sizeof(count));
+		for (i = 0; i < 12000; i++) {
+			cli[2] = (uint8_t)(i >> 8);
+			cli[3] = (uint8_t)i;
+			count[0][flowroute_flow(cli, (uint16_t)(32768 + i), srv, 443, 6) % parts]++;
+			count[1][flowroute_flow(srv, 443, cli, 50000, 6) % parts]++;
+			six[14] = (uint8_t)(i >> 8);
+			six[15] = (uint8_t)i;
+			count[2][flowroute_server(cli, 50000, i % 2 ? six : srv, (uint16_t)(i % 2 ? 443 : i), 6) %
+				 parts]++;
+		}
+		for (k = 0; k < 3; k++)
+			for (i = 0; i < parts; i++)
+				cr_assert(count[k][i] > 12000 / parts * 95 / 100 &&
+						  count[k][i] < 12000 / parts * 105 / 100,
+					  "case %u, %u parts: part %u has %u", k, parts, i, count[k][i]);
+	}
+}
