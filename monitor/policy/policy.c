@@ -847,7 +847,11 @@ static void remember(const struct ectx *e)
 			v.sid = r->sid;
 			snprintf(v.rule, sizeof(v.rule), "%s", r->id);
 		}
-		if (s->server_hello[s->n_server_hellos - 1].session_id_len) {
+		/* A TLS 1.3 ServerHello's session id is the client's echoed
+		 * (RFC 8446 4.1.3), not a session to resume: TLS 1.3 resumes
+		 * by PSK, never by id. */
+		if (s->server_hello[s->n_server_hellos - 1].session_id_len &&
+		    !(s->version >= 0x0304 || (s->version >> 8) == 0x7f)) {
 			const struct tls_server_hello *sh = &s->server_hello[s->n_server_hellos - 1];
 
 			klen = cache_key(key, 'S', e->flow, sh->session_id, sh->session_id_len);

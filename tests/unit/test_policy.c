@@ -543,6 +543,18 @@ Test(policy, resumption_inherits_or_is_unknown)
 	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "");
 	/* The same client random twice is a broken generator. */
 	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "strict.anomaly.weak_random");
+
+	/* A TLS 1.3 ServerHello's session id is the client's, echoed
+	 * (RFC 8446 4.1.3): no session to resume by, so a TLS 1.2
+	 * resumption that presents it is not linked to that handshake. */
+	session(&s, "good.test", "good.crt");
+	s.version = 0x0304;
+	s.server_hello[0].session_id[1] = 0x13;
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "");
+	session(&s, "good.test", NULL);
+	s.server_hello[0].session_id[1] = 0x13;
+	s.resumption = TLS_RESUME_SESSION_ID;
+	cr_assert_str_eq(judge(&f, &s, &st, time(NULL)), "strict.unknown_resumption");
 	sessioncache_free(cache);
 }
 
