@@ -47,7 +47,8 @@ uint64_t flowroute_server(const uint8_t a[static 16], uint16_t port_a, const uin
 
 	/* Which side serves flips with each packet's direction: it is picked
 	 * with a mask, not a branch (mispredicted half the time). */
-	b_serves = port_a != port_b ? port_b < port_a : memcmp(a, b, 16) > 0;
+	b_serves = port_a != port_b ? port_b < port_a :
+		   a_lo != b_lo ? b_lo < a_lo : b_hi < a_hi;
 	pick = -(uint64_t)b_serves;
 	return finish(side_hash(a_lo ^ ((a_lo ^ b_lo) & pick), a_hi ^ ((a_hi ^ b_hi) & pick),
 				(uint16_t)(port_a ^ ((port_a ^ port_b) & pick))) + proto);
