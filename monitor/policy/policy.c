@@ -842,10 +842,12 @@ static void remember(const struct ectx *e)
 		if (e->st->n_failures) {
 			const struct policy_rule *r =
 				&e->p->rules[e->st->failures[e->st->strongest].rule];
+			size_t n = strnlen(r->id, sizeof(v.rule) - 1);
 
 			v.severity = r->severity;
 			v.sid = r->sid;
-			snprintf(v.rule, sizeof(v.rule), "%s", r->id);
+			memcpy(v.rule, r->id, n);
+			v.rule[n] = '\0';
 		}
 		/* A TLS 1.3 ServerHello's session id is the client's echoed
 		 * (RFC 8446 4.1.3), not a session to resume: TLS 1.3 resumes
