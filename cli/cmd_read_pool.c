@@ -12,12 +12,16 @@
  * round in order, decodes every packet to see whether its flow is its own
  * (mine) and, for each of its packets, records which key the
  * output it writes belongs to (a segment of its buffer); at the end of the
- * round its buffer and segments are swapped into the round. The caller
- * writes the finished rounds in order (merged++): it sorts a round's
- * segments of all workers by key and writes them with one writev, straight
- * from the workers' buffers. The caller does little else (it reads the
- * capture only when there are fewer workers than cores), so the copy into
- * the page cache leaves the workers' path.
+ * round its buffer and segments are swapped into the round. The finished
+ * rounds are written in order (merged++), one thread at a time (merging):
+ * a round's segments of all workers sorted by key, written with one
+ * writev straight from the workers' buffers. With fewer workers than
+ * cores the caller writes, on a core of its own. With as many, a third
+ * thread on two cores sat on one worker's core (the last worker to finish
+ * a round woke it, and the scheduler put it there), so that worker fell
+ * behind and the other, at the ring's end, waited for it (65-105 ms of a
+ * 2-thread --rules run): there the worker that is ahead writes, when it
+ * finishes a round the other has not, or instead of waiting.
  */
 #include "cmd_read_pool.h"
 
@@ -118,6 +122,7 @@ struct read_pool {
 	 * waits on it) */
 	pthread_cond_t published_cv, done_cv;
 	uint64_t published, merged; /* rounds */
+	bool merging;               /* a thread is writing round merged */
 	/* A classic pcap file, read a round at a time by whoever is free: the
 	 * workers when there are as many as cores (no thread more than the
 	 * cores to share them with), else the caller. */
@@ -220,6 +225,8 @@ static void on_event(void *arg, const struct engine_session *es)
 }
 
 static void pull_round(struct read_pool *p);
+static bool can_merge(const struct read_pool *p);
+static void merge_finished(struct read_pool *p);
 
 /* Whether the source has a round to read and the ring room for it (the
  * lock held). */
@@ -256,6 +263,10 @@ static struct round *wait_round(struct read_pool *p, uint64_t k)
 		}
 		if (p->published > k)
 			break;
+		if (p->workers_read && can_merge(p)) {
+			merge_finished(p);  /* rather than wait */
+			continue;
+		}
 		pthread_cond_wait(&p->published_cv, &p->lock);
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -301,8 +312,15 @@ static void *worker_main(void *arg)
 		w->o.out.oom = false;
 		w->o.n_seg = 0;
 		pthread_mutex_lock(&p->lock);
-		if (--r->pending == 0)
-			pthread_cond_broadcast(&p->done_cv); /* the caller writes it */
+		if (--r->pending == 0) {
+			/* the last one on it: whoever writes is told */
+			pthread_cond_broadcast(&p->done_cv);
+			if (p->workers_read)
+				pthread_cond_broadcast(&p->published_cv);
+		} else if (p->workers_read) {
+			/* ahead of another worker: this one writes what is done */
+			merge_finished(p);
+		}
 		pthread_mutex_unlock(&p->lock);
 	}
 	return NULL;
@@ -420,23 +438,28 @@ static void merge(struct read_pool *p, struct round *r)
 	write_iov(p, p->iov, total);
 }
 
-/* Whether the oldest round not written is finished (the lock held). */
+/* Whether the oldest round not written is finished and nobody is
+ * writing (the lock held). */
 static bool can_merge(const struct read_pool *p)
 {
-	return p->merged < p->published && !p->ring[p->merged % RING].pending;
+	return !p->merging && p->merged < p->published && !p->ring[p->merged % RING].pending;
 }
 
-/* Writes the finished rounds in order, from the oldest: the caller, with
- * the lock held (let go while it writes). */
+/* Writes the finished rounds in order, from the oldest, with the lock
+ * held (let go while it writes). */
 static void merge_finished(struct read_pool *p)
 {
 	while (can_merge(p)) {
+		p->merging = true;
 		pthread_mutex_unlock(&p->lock);
 		merge(p, &p->ring[p->merged % RING]);
 		pthread_mutex_lock(&p->lock);
 		p->merged++;
-		/* room in the ring, for a worker that reads */
+		p->merging = false;
+		/* room in the ring, for a worker that reads; the caller may
+		 * wait for the writing */
 		pthread_cond_broadcast(&p->published_cv);
+		pthread_cond_broadcast(&p->done_cv);
 	}
 }
 
@@ -626,8 +649,9 @@ static int read_source(struct read_pool *p, int fd, const struct pcapfile *pf, i
 	src->active = true;
 	pthread_cond_broadcast(&p->published_cv);
 	while (src->active || src->reading) {
-		/* written first: a round written makes room for the next */
-		if (can_merge(p)) {
+		/* written first: a round written makes room for the next (by
+		 * the workers when they read, see worker_main) */
+		if (!p->workers_read && can_merge(p)) {
 			merge_finished(p);
 			continue;
 		}
