@@ -166,7 +166,7 @@ for ((i = 0; i < RUNS; i++)); do
 		read -r w u s _ < "$OUT/time.txt"
 		cpu[$mode]=$(echo "$u + $s" | bc)
 	done
-	printf '  pair %d: verify %s s CPU, ignore %s s CPU, ratio %s\n' $((i + 1)) "${cpu[verify]}" \
+	printf '  pair %d: verify %.2f s CPU, ignore %.2f s CPU, ratio %s\n' $((i + 1)) "${cpu[verify]}" \
 		"${cpu[ignore]}" "$(echo "scale=3; ${cpu[verify]} / ${cpu[ignore]}" | bc)"
 done | tee -a "$OUT/results.md"
 
