@@ -25,8 +25,8 @@
 
 #define SESSION_CACHE_SLOTS 65536
 #define EVE_CERT_SLOTS 4096
-#define SPARE_JUDGED 64
 #define EVE_LIST_SLOTS 256    /* distinct hellos' and message sequences' lists kept */
+#define SPARE_JUDGED 64       /* judged flows' memory kept for the next */
 
 struct inspector {
 	struct engine *engine;

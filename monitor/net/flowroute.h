@@ -9,8 +9,8 @@
  * part: what the session cache links (a resumption and its full
  * handshake, a server's STARTTLS offer) is then in one worker. The server
  * side is taken, without the flow's state, as the side with the lower port
- * (the address of lower value when the ports are equal): the well-known port of a
- * service, the ephemeral one of its client.
+ * (the address of lower value when the ports are equal): the well-known
+ * port of a service, the ephemeral one of its client.
  */
 #ifndef SECAUDIT_FLOWROUTE_H
 #define SECAUDIT_FLOWROUTE_H

@@ -55,15 +55,10 @@ void serverplace_free(struct serverplace *sp)
 	free(sp);
 }
 
-static size_t home(const struct serverplace *sp, uint64_t server)
-{
-	return (size_t)(server ^ server >> 32) & sp->mask;
-}
-
 /* The server's slot, or the free one where it would go. */
 static const struct place *find(const struct serverplace *sp, uint64_t server)
 {
-	size_t i = home(sp, server);
+	size_t i = (size_t)(server ^ server >> 32) & sp->mask;
 
 	while (sp->slot[i].used && sp->slot[i].server != server)
 		i = (i + 1) & sp->mask;

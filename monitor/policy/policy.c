@@ -254,6 +254,12 @@ static int vbit(uint16_t v)
 	return -1;
 }
 
+/* TLS 1.3 or one of its drafts was negotiated. */
+static bool tls13(const struct tls_session *s)
+{
+	return s->version >= 0x0304 || (s->version >> 8) == 0x7f;
+}
+
 static bool version_ok(const struct policy_profile *pr, uint16_t v)
 {
 	int b = vbit(v);
@@ -561,11 +567,11 @@ static void stage_kx(const struct ectx *e, bool final_look)
 	const struct tls_session *s = e->s;
 	const struct policy_profile *pr = e->pr;
 	const struct tls_suite_info *si = tls_suite_info(s->suite);
-	bool tls13 = s->version >= 0x0304 || (s->version >> 8) == 0x7f;
+	bool is_tls13 = tls13(s);
 	char buf[16];
 	size_t i;
 
-	if (!tls13 && !s->server_kx && !final_look)
+	if (!is_tls13 && !s->server_kx && !final_look)
 		return;
 	if (pending(e, POLICY_CHK_GROUP)) {
 		bool ok = !s->kx_group;
@@ -584,7 +590,7 @@ static void stage_kx(const struct ectx *e, bool final_look)
 			bits = (unsigned[]){ 2048, 3072, 4096, 6144, 8192 }[s->kx_group - 0x0100];
 		if (bits && bits < pr->min_dh_bits)
 			failed(e, POLICY_CHK_DH_BITS, -1, "%u-bit DH group", bits);
-		else if (bits || tls13 || final_look || !si || si->kx != TLS_KX_DHE)
+		else if (bits || is_tls13 || final_look || !si || si->kx != TLS_KX_DHE)
 			judged(e, POLICY_CHK_DH_BITS);
 	}
 }
@@ -852,8 +858,7 @@ static void remember(const struct ectx *e)
 		/* A TLS 1.3 ServerHello's session id is the client's echoed
 		 * (RFC 8446 4.1.3), not a session to resume: TLS 1.3 resumes
 		 * by PSK, never by id. */
-		if (s->server_hello[s->n_server_hellos - 1].session_id_len &&
-		    !(s->version >= 0x0304 || (s->version >> 8) == 0x7f)) {
+		if (s->server_hello[s->n_server_hellos - 1].session_id_len && !tls13(s)) {
 			const struct tls_server_hello *sh = &s->server_hello[s->n_server_hellos - 1];
 
 			klen = cache_key(key, 'S', e->flow, sh->session_id, sh->session_id_len);
@@ -903,8 +908,8 @@ static bool nothing_left_to_see(const struct ectx *e, unsigned ev)
 	const struct tls_session *s = e->s;
 	const struct tls_server_hello *sh;
 
-	if (!(ev & TLS_EV_SERVER_DONE) || !s->n_server_hellos || s->version >= 0x0304 ||
-	    (s->version >> 8) == 0x7f || s->resumption != TLS_RESUME_NONE)
+	if (!(ev & TLS_EV_SERVER_DONE) || !s->n_server_hellos || tls13(s) ||
+	    s->resumption != TLS_RESUME_NONE)
 		return false;
 	sh = &s->server_hello[s->n_server_hellos - 1];
 	if (sh->has_session_ticket)
@@ -1022,7 +1027,7 @@ static enum policy_action evaluate(const struct policy *p, const struct policy_f
 {
 	unsigned ev = s->events | new_ev;
 	bool not_tls = s->not_tls || (ev & TLS_EV_NOT_TLS);
-	bool tls13, resumed, hidden;
+	bool is_tls13, resumed, hidden;
 	struct ectx e = { p, NULL, flow, s, st, now };
 	bool flow_end = end;
 
@@ -1060,14 +1065,14 @@ static enum policy_action evaluate(const struct policy *p, const struct policy_f
 		stage_gquic(&e);
 	if (s->n_client_hellos && (ev & TLS_EV_SERVER_HELLO) && s->n_server_hellos) {
 		stage_server_hello(&e);
-		tls13 = s->version >= 0x0304 || (s->version >> 8) == 0x7f;
+		is_tls13 = tls13(s);
 		resumed = s->resumption != TLS_RESUME_NONE;
 		if (resumed)
 			stage_resumption(&e);
 		/* Secrets still awaited inline (tls_session_wait_keys): the
 		 * flight will be read, or the wait given up, before more is
 		 * judged; a flow that ends meanwhile stayed hidden. */
-		hidden = tls13 && !resumed && s->keys != TLS_KEYS_DECRYPTING &&
+		hidden = is_tls13 && !resumed && s->keys != TLS_KEYS_DECRYPTING &&
 			 !(s->keys == TLS_KEYS_WAITING && !flow_end) &&
 			 s->cert_source != TLS_CERTS_PROBE;
 		if (hidden && st->probe == POLICY_PROBE_WAITING && !flow_end) {
@@ -1098,7 +1103,7 @@ static enum policy_action evaluate(const struct policy *p, const struct policy_f
 			if (st->judged & BIT(POLICY_CHK_CERT_MISSING))
 				stage_revocation(&e);
 		}
-		if (tls13 && s->cert_source == TLS_CERTS_PROBE && s->cert_request)
+		if (is_tls13 && s->cert_source == TLS_CERTS_PROBE && s->cert_request)
 			/* The probe saw the server demand a client certificate:
 			 * what a TLS 1.3 gateway can know of client authentication
 			 * (the client's own certificate stays encrypted). */
