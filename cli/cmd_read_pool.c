@@ -118,11 +118,12 @@ struct read_pool {
 	struct round ring[RING];
 	pthread_mutex_t lock;
 	/* published_cv: a round published, or room in the ring (workers wait
-	 * on it); done_cv: a round finished, or the source's end (the caller
-	 * waits on it) */
+	 * on it); done_cv: a round finished or written, or the source's end
+	 * (the caller waits on it) */
 	pthread_cond_t published_cv, done_cv;
 	uint64_t published, merged; /* rounds */
 	bool merging;               /* a thread is writing round merged */
+	bool caller_waits;          /* in wait_merged, for rounds to be written */
 	/* A classic pcap file, read a round at a time by whoever is free: the
 	 * workers when there are as many as cores (no thread more than the
 	 * cores to share them with), else the caller. */
@@ -225,6 +226,16 @@ static void on_event(void *arg, const struct engine_session *es)
 }
 
 static void pull_round(struct read_pool *p);
+
+/* A round finished or written, told to the caller when it is the one that
+ * writes, or waits for the writing: while the workers read and write, it
+ * only waits for the source's end, and waking it at every round put it
+ * on a worker's core for nothing (the lock held). */
+static void tell_caller(struct read_pool *p)
+{
+	if (!p->workers_read || p->caller_waits)
+		pthread_cond_broadcast(&p->done_cv);
+}
 static bool can_merge(const struct read_pool *p);
 static void merge_finished(struct read_pool *p);
 
@@ -314,7 +325,7 @@ static void *worker_main(void *arg)
 		pthread_mutex_lock(&p->lock);
 		if (--r->pending == 0) {
 			/* the last one on it: whoever writes is told */
-			pthread_cond_broadcast(&p->done_cv);
+			tell_caller(p);
 			if (p->workers_read)
 				pthread_cond_broadcast(&p->published_cv);
 		} else if (p->workers_read) {
@@ -459,7 +470,7 @@ static void merge_finished(struct read_pool *p)
 		/* room in the ring, for a worker that reads; the caller may
 		 * wait for the writing */
 		pthread_cond_broadcast(&p->published_cv);
-		pthread_cond_broadcast(&p->done_cv);
+		tell_caller(p);
 	}
 }
 
@@ -473,7 +484,9 @@ static void wait_merged(struct read_pool *p, uint64_t ahead)
 			merge_finished(p);
 			continue;
 		}
+		p->caller_waits = true;
 		pthread_cond_wait(&p->done_cv, &p->lock);
+		p->caller_waits = false;
 	}
 	pthread_mutex_unlock(&p->lock);
 }
